@@ -1,0 +1,48 @@
+"""Translate the error tree to HTTP answers of one shape: ``{code, message, details}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import SohoaError
+
+__all__ = ["install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+
+def _answer(status: int, code: str, message: str, details: dict | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        status_code=status,
+        content={"code": code, "message": message, "details": details or {}},
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SohoaError)
+    async def sohoa_error(_request: Request, exc: SohoaError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.error("request failed: %s", exc)
+        return _answer(exc.http_status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        return _answer(422, "invalid_request", "the request is not valid", {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _answer(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _answer(500, "internal_error", "internal error")

@@ -1,0 +1,125 @@
+"""Documents: list, read, download (audited), and review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import Principal, RuntimeDep, require
+from api.rights import Right
+from api.schemas import DocumentList, DocumentPublic, ErrorPublic, EventPublic
+from core.domain import DocumentState
+from core.errors import NotFound
+from pipeline.review import approve_document, correct_metadata
+from storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+
+ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 404: {"model": ErrorPublic}}
+Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+Downloader = Annotated[Principal, Depends(require(Right.DOWNLOAD))]
+Reviewer = Annotated[Principal, Depends(require(Right.REVIEW))]
+
+
+@router.get("", response_model=DocumentList, responses=ERRORS)
+def list_all(
+    rt: RuntimeDep,
+    _user: Reader,
+    procedure_code: Annotated[str | None, Query(description="exact, or prefix by whole segments")] = None,
+    dossier_code: str | None = None,
+    state: DocumentState | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DocumentList:
+    flt = DocumentFilter(procedure_code=procedure_code, dossier_code=dossier_code, state=state)
+    with rt.db.session() as session:
+        docs, total = list_documents(session, flt, limit=limit, offset=offset)
+        return DocumentList(
+            total=total, limit=limit, offset=offset, documents=[DocumentPublic.from_record(d) for d in docs]
+        )
+
+
+@router.get("/{document_id}", response_model=DocumentPublic, responses=ERRORS)
+def read(document_id: str, rt: RuntimeDep, _user: Reader) -> DocumentPublic:
+    with rt.db.session() as session:
+        return DocumentPublic.from_record(get_document(session, document_id))
+
+
+@router.get("/{document_id}/events", response_model=list[EventPublic], responses=ERRORS)
+def events(document_id: str, rt: RuntimeDep, _user: Reader) -> list[EventPublic]:
+    with rt.db.session() as session:
+        get_document(session, document_id)
+        return [
+            EventPublic.model_validate(e, from_attributes=True)
+            for e in list_events(session, document_id=document_id, limit=10_000)
+        ]
+
+
+def _stream(rt: RuntimeDep, key: str) -> Iterator[bytes]:
+    with rt.store.open(key) as fh:
+        while chunk := fh.read(256 * 1024):
+            yield chunk
+
+
+def _download(rt: RuntimeDep, user: Principal, document_id: str, which: str) -> StreamingResponse:
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        key = doc.archive_key if which == "signed" else doc.original_key
+        if key is None:
+            raise NotFound(
+                "this document has no signed archived copy yet"
+                if which == "signed"
+                else "this document has no stored original",
+                code="file_not_available",
+                details={"state": doc.state},
+            )
+        info = rt.store.stat(key)
+        record_event(
+            session,
+            actor=user.name,
+            action=f"download.{which}",
+            document_id=document_id,
+            details={"key": key},
+        )
+        name = doc.id + (".pdf" if which == "signed" else f".{doc.original_kind or 'bin'}")
+    return StreamingResponse(
+        _stream(rt, key),
+        media_type=info.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(info.size),
+            "X-Content-SHA256": info.sha256,
+        },
+    )
+
+
+@router.get("/{document_id}/file", responses={**ERRORS, 200: {"content": {"application/pdf": {}}}})
+def signed_file(document_id: str, rt: RuntimeDep, user: Downloader) -> StreamingResponse:
+    return _download(rt, user, document_id, "signed")
+
+
+@router.get("/{document_id}/original", responses={**ERRORS, 200: {"content": {"application/octet-stream": {}}}})
+def original_file(document_id: str, rt: RuntimeDep, user: Downloader) -> StreamingResponse:
+    return _download(rt, user, document_id, "original")
+
+
+@router.patch(
+    "/{document_id}/metadata",
+    response_model=DocumentPublic,
+    responses={**ERRORS, 409: {"model": ErrorPublic}},
+)
+def patch_metadata(
+    document_id: str,
+    rt: RuntimeDep,
+    user: Reviewer,
+    changes: Annotated[dict[str, Any], Body(description="metadata fields to set")],
+) -> DocumentPublic:
+    return DocumentPublic.from_record(correct_metadata(rt, document_id, changes, actor=user.name))
+
+
+@router.post("/{document_id}/approve", response_model=DocumentPublic, responses={**ERRORS, 409: {"model": ErrorPublic}})
+def approve(document_id: str, rt: RuntimeDep, user: Reviewer) -> DocumentPublic:
+    return DocumentPublic.from_record(approve_document(rt, document_id, actor=user.name))

@@ -1,0 +1,301 @@
+"""Commands over documents: ingest, search, get, review."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.main import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from core.domain import DocumentState
+
+__all__ = ["register"]
+
+_BUSY = {
+    DocumentState.RECEIVED.value,
+    DocumentState.OCR_DONE.value,
+    DocumentState.EXTRACTED.value,
+    DocumentState.APPROVED.value,
+    DocumentState.SIGNED.value,
+}
+
+
+def _document_json(doc: Any) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "filename": doc.filename,
+        "state": doc.state,
+        "reason_code": doc.reason_code,
+        "procedure_code": doc.procedure_code,
+        "dossier_code": doc.dossier_code,
+        "metadata": doc.metadata_json,
+        "archive_key": doc.archive_key,
+        "sha256": doc.original_sha256,
+        "page_count": doc.page_count,
+        "signed_at": doc.signed_at.isoformat() if doc.signed_at else None,
+    }
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders of scans (PDF, TIFF, JPEG, PNG, zip)")],
+    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code (mã thủ tục)")] = None,
+    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array, one object per document")] = False,
+) -> None:
+    """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
+    from pipeline.intake import accept_paths
+    from pipeline.runtime import open_runtime
+    from storage.catalogue import DocumentFilter, list_documents
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise fail(f"not_found: no such file or folder: {', '.join(missing)}", 3)
+    settings = settings_or_exit()
+    pages: dict[str, tuple[int, int]] = {}
+    rt = open_runtime(settings)
+    rt.progress = lambda doc_id, done, total: pages.__setitem__(doc_id, (done, total))
+    try:
+        result = accept_paths(rt, paths, procedure_code=procedure, dossier_code=dossier, actor=cli_actor())
+        wanted = {d.id for d in result.documents} | {r.document_id for r in result.rejected if r.document_id}
+        _wait(rt, result.batch_id, wanted, pages, quiet=as_json or not sys.stderr.isatty())
+        with rt.db.session() as session:
+            docs, _ = list_documents(session, DocumentFilter(batch_id=result.batch_id), limit=1_000_000)
+            by_id = {d.id: d for d in docs}
+            out = []
+            for item in result.documents:
+                if item.duplicate_of:
+                    from storage.catalogue import get_document
+
+                    row = _document_json(get_document(session, item.duplicate_of))
+                    row["duplicate_of"] = item.duplicate_of
+                else:
+                    row = _document_json(by_id[item.id])
+                    row["duplicate_of"] = None
+                out.append(row)
+            for rejected in result.rejected:
+                if rejected.document_id and rejected.document_id in by_id:
+                    row = _document_json(by_id[rejected.document_id])
+                else:
+                    row = {
+                        "id": None,
+                        "filename": rejected.filename,
+                        "state": "rejected",
+                        "reason_code": rejected.code,
+                    }
+                row["duplicate_of"] = None
+                row["message"] = rejected.message
+                out.append(row)
+    finally:
+        rt.close()
+    if as_json:
+        emit_json(out)
+    else:
+        for row in out:
+            extra = row.get("archive_key") or row.get("reason_code") or ""
+            dup = f" (duplicate of {row['duplicate_of']})" if row.get("duplicate_of") else ""
+            typer.echo(f"{row['state']:<13} {row['filename']}  {row['id']}  {extra}{dup}")
+    states = {row["state"] for row in out}
+    if "failed" in states:
+        raise typer.Exit(1)
+    if "rejected" in states:
+        raise typer.Exit(2)
+
+
+def _wait(rt: Any, batch_id: str, wanted: set[str], pages: dict[str, tuple[int, int]], *, quiet: bool) -> None:
+    """Wait until every document of the batch has left the processing states, showing progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from storage.catalogue import DocumentFilter, list_documents
+
+    def busy_count() -> int:
+        with rt.db.session() as session:
+            docs, _ = list_documents(session, DocumentFilter(batch_id=batch_id), limit=1_000_000)
+        return sum(1 for d in docs if d.id in wanted and d.state in _BUSY)
+
+    total = len(wanted)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[pages]} pages · {task.fields[rate]}"),
+        TimeRemainingColumn(),
+        disable=quiet,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("documents", total=total, pages="0", rate="")
+        started = time.monotonic()
+        while True:
+            busy = busy_count()
+            done_pages = sum(d for d, _ in pages.values())
+            elapsed = max(time.monotonic() - started, 1e-3)
+            bar.update(
+                task,
+                completed=total - busy,
+                pages=str(done_pages),
+                rate=f"{done_pages / elapsed:.2f} pages/s",
+            )
+            if busy == 0:
+                break
+            queue = rt.queue
+            if queue is not None and hasattr(queue, "pending") and queue.pending() == 0 and busy:
+                # In-process and idle, yet documents are mid-state: nothing will move them.
+                time.sleep(0.5)
+                if busy_count() and queue.pending() == 0:
+                    break
+            time.sleep(0.25)
+
+
+def search(
+    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code, exact or prefix")] = None,
+    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code")] = None,
+    state: Annotated[str | None, typer.Option(help="document state")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many results")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+) -> None:
+    """Find documents by procedure code (exact or by whole-segment prefix) and dossier code."""
+    from storage.catalogue import DocumentFilter, list_documents
+    from storage.database import Database
+
+    try:
+        state_value = DocumentState(state) if state else None
+    except ValueError:
+        raise fail(f"invalid_state: unknown state {state!r}", 2) from None
+    db = Database(settings_or_exit().db_url)
+    with db.session() as session:
+        docs, _ = list_documents(
+            session,
+            DocumentFilter(procedure_code=procedure, dossier_code=dossier, state=state_value),
+            limit=limit,
+        )
+        rows = [_document_json(d) for d in docs]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['id']}  {row['state']:<13} {row['procedure_code']}  {row['dossier_code'] or '-'}  {row['filename']}"
+        )
+    if not rows:
+        typer.echo("no documents found", err=True)
+
+
+def get(
+    document_id: Annotated[str, typer.Argument(help="document id")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    original: Annotated[bool, typer.Option("--original", help="the original scan, not the signed PDF")] = False,
+) -> None:
+    """Write a document's signed PDF (or its original) to a file; the download is audited."""
+    from core.errors import NotFound
+    from storage.catalogue import get_document, record_event
+    from storage.database import Database
+    from storage.stores import open_object_store
+
+    settings = settings_or_exit()
+    db = Database(settings.db_url)
+    store = open_object_store(settings)
+    with db.session() as session:
+        doc = get_document(session, document_id)
+        key = doc.original_key if original else doc.archive_key
+        if key is None:
+            raise NotFound(
+                f"document {document_id} has no {'original' if original else 'signed archived copy'}"
+                f" (state {doc.state})",
+                code="file_not_available",
+            )
+        info = store.get_file(key, output, verify=True)
+        record_event(
+            session,
+            actor=cli_actor(),
+            action="download.original" if original else "download.signed",
+            document_id=document_id,
+            details={"key": key, "output": str(output)},
+        )
+    typer.echo(f"wrote {output} ({info.size} bytes, sha256 {info.sha256})")
+
+
+def review_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Documents waiting for review."""
+    from storage.catalogue import DocumentFilter, list_documents
+    from storage.database import Database
+
+    db = Database(settings_or_exit().db_url)
+    with db.session() as session:
+        docs, _ = list_documents(session, DocumentFilter(state=DocumentState.NEEDS_REVIEW), limit=10_000)
+        rows = [{**_document_json(d), "review_reasons": d.review_reasons} for d in docs]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row['id']}  {row['filename']}  {', '.join(row['review_reasons'] or [])}")
+
+
+def review_show(document_id: str) -> None:
+    """A document's metadata and why it waits for review."""
+    from storage.catalogue import get_document
+    from storage.database import Database
+
+    db = Database(settings_or_exit().db_url)
+    with db.session() as session:
+        doc = get_document(session, document_id)
+        emit_json({**_document_json(doc), "review_reasons": doc.review_reasons})
+
+
+def review_set(
+    document_id: str,
+    assignments: Annotated[
+        list[str], typer.Argument(help="FIELD=VALUE (JSON values allowed, e.g. recipients='[\"a\"]')")
+    ],
+) -> None:
+    """Correct metadata fields; each change is audited with the old and new value."""
+    from pipeline.review import correct_metadata
+    from pipeline.runtime import open_runtime
+
+    changes: dict[str, Any] = {}
+    for item in assignments:
+        field, sep, raw = item.partition("=")
+        if not sep:
+            raise fail(f"invalid_metadata: expected FIELD=VALUE, got {item!r}", 2)
+        try:
+            value = json.loads(raw) if raw[:1] in "[{" or raw in ("null",) or raw.isdigit() else raw
+        except json.JSONDecodeError:
+            value = raw
+        changes[field.strip()] = value
+    rt = open_runtime(settings_or_exit(), with_queue=False)
+    try:
+        doc = correct_metadata(rt, document_id, changes, actor=cli_actor())
+        emit_json(_document_json(doc))
+    finally:
+        rt.close()
+
+
+def review_approve(document_id: str) -> None:
+    """Approve a reviewed document: it is signed and archived."""
+    from pipeline.review import approve_document
+    from pipeline.runtime import open_runtime
+
+    rt = open_runtime(settings_or_exit())
+    try:
+        approve_document(rt, document_id, actor=cli_actor())
+        if rt.queue is not None and hasattr(rt.queue, "join"):
+            rt.queue.join()
+        from storage.catalogue import get_document
+
+        with rt.db.session() as session:
+            doc = get_document(session, document_id)
+            typer.echo(f"{doc.id}  {doc.state}  {doc.archive_key or doc.reason_code or ''}")
+    finally:
+        rt.close()
+
+
+def register(app: typer.Typer, review_app: typer.Typer) -> None:
+    app.command()(handle_errors(ingest))
+    app.command()(handle_errors(search))
+    app.command()(handle_errors(get))
+    review_app.command("list")(handle_errors(review_list))
+    review_app.command("show")(handle_errors(review_show))
+    review_app.command("set")(handle_errors(review_set))
+    review_app.command("approve")(handle_errors(review_approve))

@@ -1,0 +1,160 @@
+"""The ``sohoa`` command line. Errors become one-line messages and exit codes here, at the edge."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from core.errors import SohoaError
+from core.settings import Settings, get_settings
+
+__all__ = ["app", "cli_actor", "handle_errors"]
+
+app = typer.Typer(
+    name="sohoa",
+    help="Số hóa: turn paper results of administrative procedures into signed, searchable, archived PDFs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Catalogue database.", no_args_is_help=True)
+users_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
+review_app = typer.Typer(help="Review queue: correct metadata and release documents to signing.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(review_app, name="review")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no passwd entry in some containers
+        return "cli"
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"sohoa: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Print a SohoaError as one line on stderr and exit with its code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SohoaError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic validation: a bad SOHOA_* value
+        raise fail(f"configuration_error: {exc}", 6) from None
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Create or migrate the catalogue to the latest schema."""
+    from storage.database import upgrade_database
+
+    settings = settings_or_exit()
+    upgrade_database(settings.db_url)
+    typer.echo(f"catalogue up to date: {settings.db_url.split('@')[-1]}")
+
+
+@users_app.command("add")
+@handle_errors
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="uploader, reviewer, archivist, signer_admin, auditor, metrics, admin")],
+) -> None:
+    """Add a user and print a new API token (the last word of the output)."""
+    from storage.accounts import create_token, create_user
+    from storage.database import Database
+
+    db = Database(settings_or_exit().db_url)
+    with db.session() as session:
+        user = create_user(session, name, role, actor=cli_actor())
+        token = create_token(session, user, actor=cli_actor())
+    typer.echo(f"user {name} ({role}) created; token: {token}")
+
+
+@users_app.command("token")
+@handle_errors
+def users_token(name: str) -> None:
+    """Issue another API token for an existing user."""
+    from storage.accounts import create_token, get_user
+    from storage.database import Database
+
+    db = Database(settings_or_exit().db_url)
+    with db.session() as session:
+        token = create_token(session, get_user(session, name), actor=cli_actor())
+    typer.echo(f"token for {name}: {token}")
+
+
+@users_app.command("revoke-token")
+@handle_errors
+def users_revoke(name: str) -> None:
+    """Revoke every API token of a user."""
+    from storage.accounts import get_user, revoke_tokens
+    from storage.database import Database
+
+    db = Database(settings_or_exit().db_url)
+    with db.session() as session:
+        count = revoke_tokens(session, get_user(session, name), actor=cli_actor())
+    typer.echo(f"{count} token(s) of {name} revoked")
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Run the API (and, in embedded mode, the workers) in this process."""
+    import uvicorn
+
+    from api.app import create_app
+    from cli.bootstrap import ensure_admin
+
+    settings = settings_or_exit()
+    token = ensure_admin(settings, actor=cli_actor())
+    host = host or settings.host
+    port = port or settings.port
+    typer.echo(f"sohoa listening on http://{host}:{port}  (data: {settings.data_dir})")
+    if token:
+        typer.echo(f"first start: user 'admin' created; admin token: {token}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _register_commands() -> None:
+    from cli import documents_cmds, extract_cmds, ocr_cmds, signing_cmds
+
+    documents_cmds.register(app, review_app)
+    ocr_cmds.register(app)
+    extract_cmds.register(app)
+    signing_cmds.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

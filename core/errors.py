@@ -1,0 +1,139 @@
+"""The one error tree of sohoa.
+
+Every error carries a stable ``code`` (snake_case, part of the public contract: it
+appears in API answers, CLI messages, catalogue ``reason_code`` columns and events).
+Errors are translated to HTTP status or exit code only at the edges (``api``, ``cli``).
+
+    SohoaError                      code=internal_error      500 / exit 1
+    ├── InputRejected               bad input, never retried 422 / exit 2
+    │   (codes: empty_file, unsupported_type, truncated_file, password_protected,
+    │    damaged_pdf, too_many_pages, page_too_large, image_too_large, zip_unsafe_entry,
+    │    zip_bomb, zip_too_many_entries, invalid_procedure_code, ...)
+    ├── NotFound                                             404 / exit 3
+    ├── Conflict                    (e.g. invalid_state)     409 / exit 4
+    ├── AuthenticationFailed                                 401 / exit 5
+    ├── PermissionDenied                                     403 / exit 5
+    ├── ConfigurationError                                   500 / exit 6
+    └── ProcessingError             retryable failure        500 / exit 1
+        ├── OcrError                (tesseract missing or crashed)
+        ├── SigningError            (key, certificate, pyHanko)
+        └── StorageError            (object store / catalogue I/O)
+            ├── ObjectNotFound                               404 / exit 3
+            ├── ObjectExists        (refused overwrite)      409 / exit 4
+            └── IntegrityError      (checksum mismatch)      500 / exit 1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationFailed",
+    "ConfigurationError",
+    "Conflict",
+    "InputRejected",
+    "IntegrityError",
+    "NotFound",
+    "ObjectExists",
+    "ObjectNotFound",
+    "OcrError",
+    "PermissionDenied",
+    "ProcessingError",
+    "SigningError",
+    "SohoaError",
+    "StorageError",
+]
+
+
+class SohoaError(Exception):
+    """Base of every error sohoa raises on purpose."""
+
+    code: str = "internal_error"
+    http_status: int = 500
+    exit_code: int = 1
+    retryable: bool = False
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details: dict[str, Any] = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InputRejected(SohoaError):
+    code = "rejected"
+    http_status = 422
+    exit_code = 2
+
+
+class NotFound(SohoaError):
+    code = "not_found"
+    http_status = 404
+    exit_code = 3
+
+
+class Conflict(SohoaError):
+    code = "conflict"
+    http_status = 409
+    exit_code = 4
+
+
+class AuthenticationFailed(SohoaError):
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 5
+
+
+class PermissionDenied(SohoaError):
+    code = "forbidden"
+    http_status = 403
+    exit_code = 5
+
+
+class ConfigurationError(SohoaError):
+    code = "configuration_error"
+    http_status = 500
+    exit_code = 6
+
+
+class ProcessingError(SohoaError):
+    code = "processing_error"
+    retryable = True
+
+
+class OcrError(ProcessingError):
+    code = "ocr_error"
+
+
+class SigningError(ProcessingError):
+    code = "signing_error"
+
+
+class StorageError(ProcessingError):
+    code = "storage_error"
+
+
+class ObjectNotFound(StorageError):
+    code = "object_not_found"
+    http_status = 404
+    exit_code = 3
+    retryable = False
+
+
+class ObjectExists(StorageError):
+    code = "object_exists"
+    http_status = 409
+    exit_code = 4
+    retryable = False
+
+
+class IntegrityError(StorageError):
+    code = "integrity_error"
+    retryable = False

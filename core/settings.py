@@ -1,0 +1,99 @@
+"""All configuration, from ``SOHOA_*`` environment variables, validated on start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+
+    # Embedded default: everything lives under the data dir.
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # default: sqlite:///{data_dir}/sohoa.db
+
+    # S3 / MinIO: set the endpoint to use S3, leave it unset for the local folder store.
+    s3_endpoint: str | None = None  # host:port or http(s)://host:port
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "sohoa"
+
+    # Celery broker: set to use Celery workers, unset to run tasks in-process.
+    broker_url: str | None = None
+
+    review_policy: Literal["auto", "always", "never"] = "auto"
+
+    # OCR
+    ocr_languages: str = "vie"
+    ocr_processes: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    ocr_timeout_per_page: float = 180.0
+    ocr_engine: str = "tesseract"  # "fake" or "module:attr" only for tests not about OCR
+
+    # Intake limits
+    max_pages: int = 2000
+    max_file_bytes: int = 2 * 1024**3
+
+    # Signing: a PKCS#12 file; unset in embedded mode -> development CA under the data dir.
+    pkcs12_path: Path | None = None
+    pkcs12_passphrase: SecretStr | None = None
+    pkcs12_passphrase_file: Path | None = None
+    signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-B"
+    signing_reason: str = "Số hóa kết quả giải quyết thủ tục hành chính"
+    signing_location: str | None = None
+    agency_name: str = "Sở Văn hóa, Thể thao và Du lịch"
+
+    # API
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().absolute()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'sohoa.db'}"
+        return self
+
+    @property
+    def db_url(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
+
+    @property
+    def embedded_store(self) -> bool:
+        return not self.s3_endpoint
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def dev_ca_dir(self) -> Path:
+        return self.data_dir / "dev-ca"
+
+    def pkcs12_secret(self) -> bytes | None:
+        if self.pkcs12_passphrase_file is not None:
+            return self.pkcs12_passphrase_file.read_bytes().strip()
+        if self.pkcs12_passphrase is not None:
+            return self.pkcs12_passphrase.get_secret_value().encode()
+        return None
+
+
+def get_settings() -> Settings:
+    return Settings()

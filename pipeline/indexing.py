@@ -1,0 +1,27 @@
+"""The accent-folded search text of a document: its name, codes, metadata and page text."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.text import fold
+from storage.records import DocumentRecord, PageRecord
+
+__all__ = ["build_search_text"]
+
+
+def build_search_text(session: Session, doc: DocumentRecord) -> str:
+    parts = [doc.filename, doc.procedure_code or "", doc.dossier_code or ""]
+    for key, value in (doc.metadata_json or {}).items():
+        if key == "confidence":
+            continue
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, list):
+            parts.extend(str(v) for v in value)
+    pages = session.scalars(
+        select(PageRecord.text).where(PageRecord.document_id == doc.id).order_by(PageRecord.page_index)
+    )
+    parts.extend(pages)
+    return fold(" ".join(p for p in parts if p))

@@ -1,0 +1,438 @@
+"""Intake: every incoming file is stored whole or not at all, and gets a deliberate outcome.
+
+A file is spooled to the work area while it is hashed, sniffed by content, then either
+stored under its content address (``originals/{sha256}``) and catalogued as ``received``,
+recognised as a duplicate of an existing original, or refused with a reason code (its
+bytes kept in quarantine for inspection). Zip archives expand to one document per entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import BinaryIO
+
+from core.clock import utcnow
+from core.codes import validate_dossier_code, validate_procedure_code
+from core.domain import DocumentState, FileKind, SniffResult
+from core.errors import InputRejected, SohoaError
+from ingest.archive_zip import expand_zip
+from ingest.sniff import sniff_file
+from pipeline.runtime import Runtime
+from storage.catalogue import claim_original, create_batch, get_document, record_event
+from storage.objectstore import original_key, quarantine_key
+from storage.records import DocumentRecord
+
+__all__ = [
+    "AcceptedDocument",
+    "IncomingFile",
+    "RejectedFile",
+    "UploadResult",
+    "accept_files",
+    "accept_paths",
+]
+
+log = logging.getLogger(__name__)
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    filename: str
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class AcceptedDocument:
+    id: str
+    filename: str
+    state: str
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    filename: str
+    code: str
+    message: str
+    document_id: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    batch_id: str
+    documents: tuple[AcceptedDocument, ...] = ()
+    rejected: tuple[RejectedFile, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    documents: list[AcceptedDocument] = field(default_factory=list)
+    rejected: list[RejectedFile] = field(default_factory=list)
+
+
+def _clean_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/")
+    return PurePath(name).name[:255] or "unnamed"
+
+
+def _spool(stream: BinaryIO, dest: Path, max_bytes: int) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with dest.open("wb") as out:
+        while chunk := stream.read(_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise InputRejected(f"file larger than the limit of {max_bytes} bytes", code="file_too_large")
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    with path.open("rb") as fh:
+        return _spool_digest(fh)
+
+
+def _spool_digest(fh: BinaryIO) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def accept_files(
+    rt: Runtime,
+    files: Iterable[IncomingFile],
+    *,
+    procedure_code: str | None,
+    dossier_code: str | None = None,
+    actor: str,
+    source: str = "api",
+) -> UploadResult:
+    """Take a batch of incoming files; each one is accepted, a duplicate, or rejected."""
+    if procedure_code is None:
+        raise InputRejected("a procedure code is required", code="procedure_code_required")
+    procedure_code = validate_procedure_code(procedure_code)
+    if dossier_code:
+        dossier_code = validate_dossier_code(dossier_code)
+    batch_id = str(uuid.uuid4())
+    with rt.db.session() as session:
+        create_batch(
+            session,
+            batch_id=batch_id,
+            actor=actor,
+            procedure_code=procedure_code,
+            dossier_code=dossier_code,
+            source=source,
+        )
+    incoming_dir = rt.settings.work_dir / "incoming" / batch_id
+    incoming_dir.mkdir(parents=True, exist_ok=True)
+    outcome = _Outcome()
+    try:
+        for number, item in enumerate(files):
+            name = _clean_name(item.filename)
+            spool = incoming_dir / f"{number:06d}"
+            try:
+                sha, size = _spool(item.stream, spool, rt.settings.max_file_bytes)
+            except InputRejected as exc:
+                outcome.rejected.append(RejectedFile(name, exc.code, exc.message))
+                _log_rejection(rt, batch_id, actor, name, exc)
+                continue
+            _accept_one(rt, spool, name, sha, size, batch_id, procedure_code, dossier_code, actor, outcome)
+            spool.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(incoming_dir, ignore_errors=True)
+    for doc in outcome.documents:
+        if doc.duplicate_of is None:
+            rt.enqueue("ocr", doc.id)
+    return UploadResult(batch_id, tuple(outcome.documents), tuple(outcome.rejected))
+
+
+def accept_paths(
+    rt: Runtime,
+    paths: Iterable[Path],
+    *,
+    procedure_code: str | None,
+    dossier_code: str | None = None,
+    actor: str,
+) -> UploadResult:
+    """CLI intake: files and folders (recursively, in name order)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        else:
+            files.append(path)
+
+    def opened() -> Iterable[IncomingFile]:
+        for path in files:
+            with path.open("rb") as fh:
+                yield IncomingFile(path.name, fh)
+
+    return accept_files(
+        rt, opened(), procedure_code=procedure_code, dossier_code=dossier_code, actor=actor, source="cli"
+    )
+
+
+def _accept_one(
+    rt: Runtime,
+    spool: Path,
+    name: str,
+    sha: str,
+    size: int,
+    batch_id: str,
+    procedure_code: str,
+    dossier_code: str | None,
+    actor: str,
+    outcome: _Outcome,
+    *,
+    container_sha256: str | None = None,
+) -> None:
+    try:
+        sniff = sniff_file(spool, max_pages=rt.settings.max_pages)
+    except InputRejected as exc:
+        _reject(rt, spool, name, sha, size, batch_id, procedure_code, dossier_code, actor, exc, outcome)
+        return
+    if sniff.kind is FileKind.ZIP:
+        if container_sha256 is not None:
+            exc = InputRejected("zip inside a zip is not accepted", code="nested_zip")
+            _reject(rt, spool, name, sha, size, batch_id, procedure_code, dossier_code, actor, exc, outcome)
+            return
+        _accept_zip(rt, spool, name, sha, batch_id, procedure_code, dossier_code, actor, outcome)
+        return
+    _store_original(
+        rt,
+        spool,
+        name,
+        sha,
+        size,
+        sniff,
+        batch_id,
+        procedure_code,
+        dossier_code,
+        actor,
+        outcome,
+        container_sha256=container_sha256,
+    )
+
+
+def _accept_zip(
+    rt: Runtime,
+    spool: Path,
+    name: str,
+    sha: str,
+    batch_id: str,
+    procedure_code: str,
+    dossier_code: str | None,
+    actor: str,
+    outcome: _Outcome,
+) -> None:
+    dest = spool.with_name(spool.name + ".zip.d")
+    try:
+        expansion = expand_zip(spool, dest)
+    except InputRejected as exc:
+        _reject(
+            rt,
+            spool,
+            name,
+            sha,
+            spool.stat().st_size,
+            batch_id,
+            procedure_code,
+            dossier_code,
+            actor,
+            exc,
+            outcome,
+        )
+        return
+    try:
+        with rt.db.session() as session:
+            record_event(
+                session,
+                actor=actor,
+                action="upload.zip",
+                batch_id=batch_id,
+                details={
+                    "filename": name,
+                    "sha256": sha,
+                    "entries": len(expansion.accepted),
+                    "refused": len(expansion.rejected),
+                },
+            )
+        for refused in expansion.rejected:
+            member_name = f"{name}/{refused.name}"
+            outcome.rejected.append(RejectedFile(member_name, refused.code, refused.message))
+            _log_rejection(rt, batch_id, actor, member_name, InputRejected(refused.message, code=refused.code))
+        for member in expansion.accepted:
+            member_sha, member_size = _hash_file(member.path)
+            _accept_one(
+                rt,
+                member.path,
+                f"{name}/{member.name}",
+                member_sha,
+                member_size,
+                batch_id,
+                procedure_code,
+                dossier_code,
+                actor,
+                outcome,
+                container_sha256=sha,
+            )
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+def _store_original(
+    rt: Runtime,
+    spool: Path,
+    name: str,
+    sha: str,
+    size: int,
+    sniff: SniffResult,
+    batch_id: str,
+    procedure_code: str,
+    dossier_code: str | None,
+    actor: str,
+    outcome: _Outcome,
+    *,
+    container_sha256: str | None,
+) -> None:
+    document_id = str(uuid.uuid4())
+    try:
+        with rt.db.session() as session:
+            existing = claim_original(session, sha, document_id)
+            if existing is not None:
+                state = get_document(session, existing).state
+                record_event(
+                    session,
+                    actor=actor,
+                    action="upload.duplicate",
+                    document_id=existing,
+                    batch_id=batch_id,
+                    details={"filename": name, "sha256": sha},
+                )
+                outcome.documents.append(AcceptedDocument(existing, name, state, duplicate_of=existing))
+                return
+            # Stored before the catalogue commits: a crash leaves at most an unreferenced
+            # content-addressed object, which the next upload of the same file reuses.
+            info = rt.store.put_file(
+                original_key(sha),
+                spool,
+                content_type=sniff.kind.media_type,
+                metadata={"filename": name, "sha256": sha},
+            )
+            session.add(
+                DocumentRecord(
+                    id=document_id,
+                    batch_id=batch_id,
+                    filename=name,
+                    state=DocumentState.RECEIVED.value,
+                    procedure_code=procedure_code,
+                    dossier_code=dossier_code,
+                    original_sha256=sha,
+                    original_key=info.key,
+                    original_kind=sniff.kind.value,
+                    original_size=size,
+                    page_count=sniff.page_count,
+                    kept_signature=sniff.signed,
+                    container_sha256=container_sha256,
+                    received_at=utcnow(),
+                    updated_at=utcnow(),
+                    created_by=actor,
+                )
+            )
+            session.flush()
+            record_event(
+                session,
+                actor=actor,
+                action="document.state",
+                document_id=document_id,
+                batch_id=batch_id,
+                to_state=DocumentState.RECEIVED.value,
+                details={
+                    "filename": name,
+                    "sha256": sha,
+                    "kind": sniff.kind.value,
+                    "pages": sniff.page_count,
+                    "notes": list(sniff.notes),
+                    "kept_signature": sniff.signed,
+                },
+            )
+    except SohoaError as exc:
+        log.warning("could not store %s: %s", name, exc)
+        outcome.rejected.append(RejectedFile(name, exc.code, exc.message))
+        _log_rejection(rt, batch_id, actor, name, exc)
+        return
+    outcome.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
+
+
+def _reject(
+    rt: Runtime,
+    spool: Path,
+    name: str,
+    sha: str,
+    size: int,
+    batch_id: str,
+    procedure_code: str,
+    dossier_code: str | None,
+    actor: str,
+    exc: InputRejected,
+    outcome: _Outcome,
+) -> None:
+    """Refused input is catalogued as ``rejected`` and its bytes kept in quarantine."""
+    document_id = str(uuid.uuid4())
+    key: str | None = None
+    try:
+        key = rt.store.put_file(quarantine_key(sha), spool, metadata={"filename": name}).key
+    except SohoaError as store_exc:  # quarantine is best effort; the refusal itself stands
+        log.warning("could not quarantine %s: %s", name, store_exc)
+    with rt.db.session() as session:
+        session.add(
+            DocumentRecord(
+                id=document_id,
+                batch_id=batch_id,
+                filename=name,
+                state=DocumentState.REJECTED.value,
+                reason_code=exc.code,
+                reason_message=exc.message,
+                procedure_code=procedure_code,
+                dossier_code=dossier_code,
+                original_sha256=sha,
+                original_key=key,
+                original_size=size,
+                received_at=utcnow(),
+                updated_at=utcnow(),
+                created_by=actor,
+            )
+        )
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="document.state",
+            document_id=document_id,
+            batch_id=batch_id,
+            to_state=DocumentState.REJECTED.value,
+            details={"filename": name, "reason_code": exc.code, "message": exc.message, "quarantine": key},
+        )
+    outcome.rejected.append(RejectedFile(name, exc.code, exc.message, document_id))
+
+
+def _log_rejection(rt: Runtime, batch_id: str, actor: str, name: str, exc: SohoaError) -> None:
+    with rt.db.session() as session:
+        record_event(
+            session,
+            actor=actor,
+            action="upload.rejected",
+            batch_id=batch_id,
+            details={"filename": name, "reason_code": exc.code, "message": exc.message},
+        )

@@ -1,0 +1,78 @@
+"""What a process needs to run sohoa: settings, catalogue, object store, queue, signer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.settings import Settings
+from storage.database import Database
+from storage.objectstore import ObjectStore
+from storage.stores import open_object_store
+
+if TYPE_CHECKING:
+    from ingest.ocr_engines import OcrEngine
+    from pipeline.queue import JobQueue
+
+__all__ = ["ProgressHook", "Runtime", "open_runtime"]
+
+# (document_id, pages_done, pages_total)
+ProgressHook = Callable[[str, int, int], None]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    store: ObjectStore
+    queue: JobQueue | None = None
+    progress: ProgressHook | None = None
+    _signer: Any = field(default=None, repr=False)
+    _engine: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def signer(self) -> Any:
+        """The signer backend, opened once per process and reused (key parsing is costly)."""
+        with self._lock:
+            if self._signer is None:
+                from signing.backends import load_signer
+
+                self._signer = load_signer(self.settings)
+            return self._signer
+
+    def ocr_engine(self) -> OcrEngine:
+        with self._lock:
+            if self._engine is None:
+                from ingest.ocr_engines import load_engine
+
+                self._engine = load_engine(self.settings.ocr_engine)
+            return self._engine
+
+    def enqueue(self, task: str, document_id: str) -> None:
+        if self.queue is not None:
+            self.queue.enqueue(task, document_id)
+
+    def close(self) -> None:
+        close = getattr(self.queue, "close", None)
+        if close is not None:
+            close()
+        self.db.dispose()
+
+
+def open_runtime(settings: Settings, *, with_queue: bool = True) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(settings=settings, db=Database(settings.db_url), store=open_object_store(settings))
+    if with_queue:
+        if settings.broker_url:
+            from pipeline.celery_queue import CeleryQueue
+
+            runtime.queue = CeleryQueue(settings)
+        else:
+            from pipeline.queue import InProcessQueue
+            from pipeline.tasks import run_task
+
+            runtime.queue = InProcessQueue(lambda task, doc_id: run_task(runtime, task, doc_id))
+    return runtime

@@ -1,0 +1,351 @@
+"""Stage tasks over a document id.
+
+Each task reads its inputs from the object store and catalogue, runs a plain stage
+function, writes outputs to the document's work area (``work/{document_id}/``) and moves
+the state in one transaction with one event. A task for a document that is no longer in
+the task's input state does nothing, so redelivered or repeated jobs are harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.clock import utcnow
+from core.domain import DocumentState, FileKind, Metadata, PageText, SignRequest
+from core.errors import InputRejected, SigningError, SohoaError
+from core.text import nfc
+from pipeline.indexing import build_search_text
+from pipeline.runtime import Runtime
+from storage.catalogue import get_document, replace_pages, transition
+from storage.objectstore import archive_key
+from storage.records import DocumentRecord, PageRecord
+
+__all__ = ["STAGE_INPUTS", "run_task", "work_dir"]
+
+log = logging.getLogger(__name__)
+SYSTEM = "system"
+S = DocumentState
+
+# The states each task consumes; anything else means the job is stale.
+STAGE_INPUTS: dict[str, tuple[DocumentState, ...]] = {
+    "ocr": (S.RECEIVED,),
+    "extract": (S.OCR_DONE,),
+    "sign": (S.EXTRACTED, S.APPROVED),
+    "archive": (S.SIGNED,),
+}
+
+
+def work_dir(rt: Runtime, document_id: str) -> Path:
+    path = rt.settings.work_dir / document_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_task(rt: Runtime, task: str, document_id: str) -> None:
+    """Run one task; failures are recorded on the document, never raised to the queue."""
+    stage = _STAGES[task]
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        if DocumentState(doc.state) not in STAGE_INPUTS[task]:
+            log.info("skip %s for %s in state %s", task, document_id, doc.state)
+            return
+    try:
+        next_task = stage(rt, document_id)
+    except InputRejected as exc:
+        _fail(rt, document_id, task, DocumentState.REJECTED, exc)
+        return
+    except SohoaError as exc:
+        _fail(rt, document_id, task, DocumentState.FAILED, exc)
+        return
+    except Exception as exc:  # a bug or an unforeseen library error: fail this document alone
+        log.exception("task %s crashed on %s", task, document_id)
+        _fail(rt, document_id, task, DocumentState.FAILED, SohoaError(repr(exc)))
+        return
+    if next_task:
+        rt.enqueue(next_task, document_id)
+
+
+def _fail(rt: Runtime, document_id: str, task: str, to: DocumentState, exc: SohoaError) -> None:
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        transition(
+            session,
+            document_id,
+            expected=STAGE_INPUTS[task],
+            to=to,
+            actor=SYSTEM,
+            details={"task": task, "message": exc.message, **exc.details},
+            reason_code=exc.code,
+            reason_message=exc.message,
+            attempts=doc.attempts + 1,
+        )
+
+
+def _work_key(document_id: str, name: str) -> str:
+    return f"work/{document_id}/{name}"
+
+
+def _save_work(rt: Runtime, document_id: str, name: str, path: Path) -> None:
+    """Stage outputs go to the object store: the next stage may run on another machine."""
+    rt.store.put_file(_work_key(document_id, name), path, content_type="application/pdf")
+
+
+def _load_work(rt: Runtime, document_id: str, name: str, dest: Path) -> bool:
+    key = _work_key(document_id, name)
+    if not rt.store.exists(key):
+        return False
+    rt.store.get_file(key, dest, verify=True)
+    return True
+
+
+def _fetch_original(rt: Runtime, doc: DocumentRecord, dest_dir: Path) -> Path:
+    assert doc.original_key is not None
+    dest = dest_dir / f"original.{doc.original_kind or 'bin'}"
+    if not dest.exists():
+        rt.store.get_file(doc.original_key, dest, verify=True)
+    return dest
+
+
+def _progress_for(rt: Runtime, document_id: str) -> Callable[[int, int], None] | None:
+    hook = rt.progress
+    if hook is None:
+        return None
+    return lambda done, total: hook(document_id, done, total)
+
+
+def ocr_stage(rt: Runtime, document_id: str) -> str | None:
+    from ingest.ocr import extract_text_layer, make_searchable_pdf
+
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+    work = work_dir(rt, document_id)
+    original = _fetch_original(rt, doc, work)
+    output = work / "ocr.pdf"
+    kind = FileKind(doc.original_kind or "pdf")
+    if doc.kept_signature:
+        # Any rewrite would break the existing signatures: keep the bytes, read the text layer.
+        pages: tuple[PageText, ...] = extract_text_layer(original)
+        shutil.copyfile(original, output)
+        confidence = None
+    else:
+        result = make_searchable_pdf(
+            original,
+            kind,
+            output,
+            work / "scratch",
+            engine=rt.ocr_engine(),
+            languages=rt.settings.ocr_languages,
+            processes=rt.settings.ocr_processes,
+            xmp={
+                "title": doc.filename,
+                "procedure_code": doc.procedure_code or "",
+                "dossier_code": doc.dossier_code or "",
+                "original_sha256": doc.original_sha256,
+                "document_id": doc.id,
+            },
+            progress=_progress_for(rt, document_id),
+        )
+        pages, confidence = result.pages, result.mean_confidence
+    _save_work(rt, document_id, "ocr.pdf", output)
+    with rt.db.session() as session:
+        replace_pages(
+            session,
+            document_id,
+            [
+                PageRecord(
+                    document_id=document_id,
+                    page_index=p.index,
+                    text=nfc(p.text),
+                    source=p.source,
+                    confidence=p.confidence,
+                )
+                for p in pages
+            ],
+        )
+        moved = transition(
+            session,
+            document_id,
+            expected=STAGE_INPUTS["ocr"],
+            to=S.OCR_DONE,
+            actor=SYSTEM,
+            details={"pages": len(pages), "mean_confidence": confidence},
+            page_count=len(pages),
+            mean_confidence=confidence,
+            reason_code=None,
+            reason_message=None,
+        )
+    return "extract" if moved else None
+
+
+def extract_stage(rt: Runtime, document_id: str) -> str | None:
+    from sqlalchemy import select
+
+    from ingest.metadata import extract_metadata
+    from ingest.review_rules import review_reasons
+
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        page_rows = list(
+            session.scalars(
+                select(PageRecord).where(PageRecord.document_id == document_id).order_by(PageRecord.page_index)
+            )
+        )
+    pages = [
+        PageText(
+            index=p.page_index,
+            text=p.text,
+            source="ocr" if p.source == "ocr" else "text_layer",
+            confidence=p.confidence,
+        )
+        for p in page_rows
+    ]
+    printed = extract_metadata(pages)
+    reasons = review_reasons(
+        printed,
+        policy=rt.settings.review_policy,
+        upload_procedure_code=doc.procedure_code,
+        upload_dossier_code=doc.dossier_code,
+    )
+    # Filing codes come from the upload; the printed ones stay visible in the reasons when they differ.
+    filed = Metadata.from_dict(
+        {
+            **printed.to_dict(),
+            "procedure_code": doc.procedure_code or printed.procedure_code,
+            "dossier_code": doc.dossier_code or printed.dossier_code,
+        }
+    )
+    metadata_json = filed.to_dict()
+    metadata_json["printed_procedure_code"] = printed.procedure_code
+    metadata_json["printed_dossier_code"] = printed.dossier_code
+    to = S.NEEDS_REVIEW if reasons else S.EXTRACTED
+    with rt.db.session() as session:
+        moved = transition(
+            session,
+            document_id,
+            expected=STAGE_INPUTS["extract"],
+            to=to,
+            actor=SYSTEM,
+            details={"review_reasons": list(reasons)} if reasons else {},
+            metadata_json=metadata_json,
+            review_reasons=list(reasons) or None,
+            dossier_code=doc.dossier_code or printed.dossier_code,
+        )
+        if moved:
+            fresh = get_document(session, document_id)
+            fresh.search_text = build_search_text(session, fresh)
+    return "sign" if moved and to is S.EXTRACTED else None
+
+
+def _signature_fields(rt: Runtime, document_id: str, source: Path, signed: Path) -> dict[str, Any]:
+    """Sign ``source`` into ``signed``; returns the catalogue fields and event details as one dict."""
+    from signing.pades import sign_pdf
+
+    request = SignRequest(
+        input_path=source,
+        output_path=signed,
+        level=rt.settings.signing_level,
+        reason=rt.settings.signing_reason,
+        location=rt.settings.signing_location,
+    )
+    try:
+        info = sign_pdf(request, rt.signer())
+    except SigningError as exc:
+        if exc.code != "changes_forbidden":
+            raise
+        # A certified input that forbids changes is archived unchanged, reason recorded.
+        shutil.copyfile(source, signed)
+        return {"signed_at": utcnow().isoformat(), "unsigned_reason": exc.code}
+    return {
+        "signer_subject": info.signer_subject,
+        "signer_fingerprint": info.certificate_sha256,
+        "signature_level": info.level,
+        "signed_at": info.signed_at.isoformat(),
+    }
+
+
+def sign_stage(rt: Runtime, document_id: str) -> str | None:
+    work = work_dir(rt, document_id)
+    source, signed, receipt = work / "ocr.pdf", work / "signed.pdf", work / "signature.json"
+    if _load_work(rt, document_id, "signed.pdf", signed) and _load_work(rt, document_id, "signature.json", receipt):
+        # A crash after signing but before the state moved: reuse the signed bytes so the
+        # archive never holds two different signed copies of one document.
+        outcome = json.loads(receipt.read_text())
+        outcome["reused"] = True
+    else:
+        if not _load_work(rt, document_id, "ocr.pdf", source):
+            raise SigningError("the OCR output is missing from the work area", code="work_missing")
+        outcome = _signature_fields(rt, document_id, source, signed)
+        receipt.write_text(json.dumps(outcome))
+        _save_work(rt, document_id, "signed.pdf", signed)
+        _save_work(rt, document_id, "signature.json", receipt)
+    fields = {k: outcome[k] for k in ("signer_subject", "signer_fingerprint", "signature_level") if k in outcome}
+    fields["signed_at"] = datetime.fromisoformat(outcome["signed_at"])
+    with rt.db.session() as session:
+        moved = transition(
+            session,
+            document_id,
+            expected=STAGE_INPUTS["sign"],
+            to=S.SIGNED,
+            actor=SYSTEM,
+            details={k: v for k, v in outcome.items() if k != "signed_at"},
+            **fields,
+        )
+    return "archive" if moved else None
+
+
+def archive_stage(rt: Runtime, document_id: str) -> str | None:
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+    signed = work_dir(rt, document_id) / "signed.pdf"
+    if not _load_work(rt, document_id, "signed.pdf", signed):
+        raise SigningError("the signed PDF is missing from the work area", code="work_missing")
+    assert doc.procedure_code is not None
+    key = archive_key(doc.procedure_code, doc.received_at.year, doc.id)
+    # Idempotent: the store returns the existing object when the same bytes are put again.
+    info = rt.store.put_file(
+        key,
+        signed,
+        content_type="application/pdf",
+        metadata={
+            "document_id": doc.id,
+            "procedure_code": doc.procedure_code,
+            "dossier_code": doc.dossier_code or "",
+            "original_sha256": doc.original_sha256,
+            "signed_at": doc.signed_at.isoformat() if doc.signed_at else "",
+            "filename": doc.filename,
+            "metadata": json.dumps(doc.metadata_json or {}, ensure_ascii=False, sort_keys=True),
+        },
+    )
+    rt.store.stat(key)  # read back: the catalogue only points at what the store confirms
+    with rt.db.session() as session:
+        moved = transition(
+            session,
+            document_id,
+            expected=STAGE_INPUTS["archive"],
+            to=S.ARCHIVED,
+            actor=SYSTEM,
+            details={"archive_key": key, "sha256": info.sha256},
+            archive_key=key,
+            archive_sha256=info.sha256,
+            archived_at=utcnow(),
+        )
+    if moved:
+        for name in ("ocr.pdf", "signed.pdf", "signature.json"):
+            if rt.store.exists(_work_key(document_id, name)):
+                rt.store.delete(_work_key(document_id, name))
+        shutil.rmtree(rt.settings.work_dir / document_id, ignore_errors=True)
+    return None
+
+
+_STAGES: dict[str, Callable[[Runtime, str], str | None]] = {
+    "ocr": ocr_stage,
+    "extract": extract_stage,
+    "sign": sign_stage,
+    "archive": archive_stage,
+}

@@ -1,0 +1,232 @@
+"""Catalogue operations over a SQLAlchemy session: documents, batches, states and the audit log.
+
+Every state change goes through ``transition``: a compare-and-set on the current state
+plus one event, in the caller's transaction. Two workers racing on one document cannot
+both win, and running a stage twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.domain import DocumentState
+from core.errors import NotFound
+from storage.records import BatchRecord, DocumentRecord, EventRecord, OriginalRecord, PageRecord
+
+__all__ = [
+    "DocumentFilter",
+    "claim_original",
+    "create_batch",
+    "get_batch",
+    "get_document",
+    "list_documents",
+    "list_events",
+    "record_event",
+    "replace_pages",
+    "transition",
+]
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    document_id: str | None = None,
+    batch_id: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> EventRecord:
+    event = EventRecord(
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        document_id=document_id,
+        batch_id=batch_id,
+        from_state=from_state,
+        to_state=to_state,
+        details=details or None,
+    )
+    session.add(event)
+    return event
+
+
+def create_batch(
+    session: Session,
+    *,
+    batch_id: str,
+    actor: str,
+    procedure_code: str | None,
+    dossier_code: str | None,
+    source: str,
+) -> BatchRecord:
+    batch = BatchRecord(
+        id=batch_id,
+        created_by=actor,
+        procedure_code=procedure_code,
+        dossier_code=dossier_code,
+        source=source,
+        created_at=utcnow(),
+    )
+    session.add(batch)
+    record_event(
+        session,
+        actor=actor,
+        action="batch.created",
+        batch_id=batch_id,
+        details={"procedure_code": procedure_code, "dossier_code": dossier_code, "source": source},
+    )
+    session.flush()
+    return batch
+
+
+def get_batch(session: Session, batch_id: str) -> BatchRecord:
+    batch = session.get(BatchRecord, batch_id)
+    if batch is None:
+        raise NotFound(f"batch {batch_id} not found", code="batch_not_found")
+    return batch
+
+
+def claim_original(session: Session, sha256: str, document_id: str) -> str | None:
+    """Register ``sha256`` as the original of ``document_id``.
+
+    Returns None when claimed, or the id of the document that already holds this original.
+    The primary key makes two concurrent uploads of one file agree on a single document.
+    """
+    existing = session.get(OriginalRecord, sha256)
+    if existing is not None:
+        return existing.document_id
+    try:
+        with session.begin_nested():
+            session.add(OriginalRecord(sha256=sha256, document_id=document_id, created_at=utcnow()))
+    except sa_exc.IntegrityError:
+        winner = session.get(OriginalRecord, sha256)
+        assert winner is not None
+        return winner.document_id
+    return None
+
+
+def get_document(session: Session, document_id: str, *, for_update: bool = False) -> DocumentRecord:
+    stmt = select(DocumentRecord).where(DocumentRecord.id == document_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    doc = session.scalars(stmt).one_or_none()
+    if doc is None:
+        raise NotFound(f"document {document_id} not found", code="document_not_found")
+    return doc
+
+
+def transition(
+    session: Session,
+    document_id: str,
+    *,
+    expected: Collection[DocumentState],
+    to: DocumentState,
+    actor: str,
+    details: dict[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move a document to ``to`` if it is in one of ``expected``; record one event.
+
+    Returns False (and changes nothing) when the document was not in an expected state,
+    which is how a repeated or concurrent stage becomes a no-op.
+    """
+    current = session.scalar(select(DocumentRecord.state).where(DocumentRecord.id == document_id))
+    if current is None:
+        raise NotFound(f"document {document_id} not found", code="document_not_found")
+    values = dict(fields)
+    values["state"] = to.value
+    values["updated_at"] = utcnow()
+    result = session.execute(
+        update(DocumentRecord)
+        .where(DocumentRecord.id == document_id)
+        .where(DocumentRecord.state.in_([s.value for s in expected]))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    event_details = dict(details or {})
+    if fields.get("reason_code"):
+        event_details.setdefault("reason_code", fields["reason_code"])
+    record_event(
+        session,
+        actor=actor,
+        action="document.state",
+        document_id=document_id,
+        from_state=current,
+        to_state=to.value,
+        details=event_details,
+    )
+    # Keep any loaded instance in step with the row we just wrote.
+    loaded = session.get(DocumentRecord, document_id, populate_existing=True)
+    assert loaded is not None
+    return True
+
+
+def replace_pages(session: Session, document_id: str, pages: Sequence[PageRecord]) -> None:
+    for old in session.scalars(select(PageRecord).where(PageRecord.document_id == document_id)):
+        session.delete(old)
+    session.flush()
+    session.add_all(pages)
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    procedure_code: str | None = None  # exact, or prefix by whole segments
+    dossier_code: str | None = None
+    state: DocumentState | None = None
+    batch_id: str | None = None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_documents(
+    session: Session, flt: DocumentFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[DocumentRecord], int]:
+    stmt = select(DocumentRecord)
+    if flt.procedure_code:
+        code = flt.procedure_code.strip()
+        stmt = stmt.where(
+            or_(
+                DocumentRecord.procedure_code == code,
+                DocumentRecord.procedure_code.like(_escape_like(code) + ".%", escape="\\"),
+            )
+        )
+    if flt.dossier_code:
+        stmt = stmt.where(DocumentRecord.dossier_code == flt.dossier_code.strip())
+    if flt.state is not None:
+        stmt = stmt.where(DocumentRecord.state == flt.state.value)
+    if flt.batch_id:
+        stmt = stmt.where(DocumentRecord.batch_id == flt.batch_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(DocumentRecord.received_at.desc(), DocumentRecord.id).limit(limit).offset(offset)
+    ).all()
+    return list(rows), int(total)
+
+
+def list_events(
+    session: Session,
+    *,
+    document_id: str | None = None,
+    batch_id: str | None = None,
+    after_id: int = 0,
+    limit: int = 500,
+) -> list[EventRecord]:
+    stmt = select(EventRecord).where(EventRecord.id > after_id)
+    if document_id:
+        stmt = stmt.where(EventRecord.document_id == document_id)
+    if batch_id:
+        stmt = stmt.where(EventRecord.batch_id == batch_id)
+    return list(session.scalars(stmt.order_by(EventRecord.id).limit(limit)).all())

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from core.domain import Role
+from core.settings import Settings
+from pipeline.runtime import Runtime, open_runtime
+from storage.accounts import create_token, create_user
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = open_runtime(settings)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture
+def tokens(runtime: Runtime) -> dict[str, str]:
+    """One user and token per role."""
+    out = {}
+    with runtime.db.session() as session:
+        for role in Role:
+            user = create_user(session, f"u-{role.value}", role, actor="test")
+            out[role.value] = create_token(session, user, actor="test")
+    return out
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=runtime)) as test_client:
+        yield test_client
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

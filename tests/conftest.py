@@ -1,0 +1,55 @@
+"""Fixtures shared by the whole suite: settings on a temp data dir, runtimes, PostgreSQL and S3."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from core.settings import Settings
+from tests.support.services import need, port_open
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> Settings:
+    """Embedded settings on a fresh data dir; OCR by the fake engine unless a test says otherwise."""
+    for key in ("SOHOA_DATABASE_URL", "SOHOA_S3_ENDPOINT", "SOHOA_BROKER_URL", "SOHOA_PKCS12_PATH"):
+        monkeypatch.delenv(key, raising=False)
+    return Settings(data_dir=tmp_path / "var", review_policy="never", ocr_engine="fake", ocr_processes=1)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database, dropped afterwards."""
+    need(port_open(PG_HOST, PG_PORT), f"PostgreSQL at {PG_HOST}:{PG_PORT}")
+    import psycopg
+
+    name = f"sohoa_test_{uuid.uuid4().hex[:12]}"
+    admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[object]:
+    """An S3 server over HTTP: moto started by the tests, or SOHOA_TEST_S3_URL."""
+    from tests.support.s3server import s3_server
+
+    try:
+        cm = s3_server()
+        endpoint = cm.__enter__()
+    except Exception as exc:  # moto missing or failed to start
+        need(False, f"S3 test server ({exc})")
+        raise
+    try:
+        yield endpoint
+    finally:
+        cm.__exit__(None, None, None)

@@ -1,0 +1,19 @@
+"""OCR engines that misbehave, for failure tests (like OCRmyPDF's tesseract_crash plugin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.domain import PageImage, PageText
+from core.errors import OcrError
+from ingest.ocr_engines import FakeOcrEngine
+
+
+class CrashOnSecondPage(FakeOcrEngine):
+    def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
+        if image.index == 1:
+            raise OcrError("tesseract crashed (simulated)", code="ocr_error")
+        return super().ocr_page(image, work_dir, languages=languages)
+
+
+crash_on_second_page = CrashOnSecondPage()
