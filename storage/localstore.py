@@ -1,0 +1,259 @@
+"""The folder object store: one file per object, metadata in hidden JSON sidecars.
+
+Layout under ``root``: ``<key>`` holds the bytes, ``.meta/<key>.json`` the size, sha256,
+content type and user metadata. Writers take an exclusive ``flock`` on ``root/.lock`` only
+while swapping files into place; readers take it shared while pairing a file with its
+sidecar, so nobody sees new bytes with an old sidecar (or the reverse).
+
+Crash safety: the bytes are fsynced under a temporary name, then the sidecar is renamed
+into place, then the object. A crash in between leaves either no object (a stray sidecar
+is harmless) or a complete object with its sha256, never bytes without their checksum.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
+from storage.objectrules import (
+    check_archive_retry,
+    copy_hashing,
+    fsync_dir,
+    is_archived,
+    normalize_metadata,
+    open_source,
+    receive_file,
+    refuse_archive_delete,
+    temp_path,
+    validate_content_type,
+    validate_key,
+    validate_prefix,
+)
+from storage.objectstore import ObjectInfo
+
+__all__ = ["LocalStore"]
+
+_READ_ONLY = 0o444
+
+
+class LocalStore:
+    """Objects as files under ``root``; archived objects are made read-only."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).expanduser().absolute()
+        self._meta_root = self.root / ".meta"
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def put_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        validate_key(key)
+        with open_source(path) as source:
+            return self.put_stream(key, source, content_type=content_type, metadata=metadata)
+
+    def put_stream(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        key = validate_key(key)
+        user_metadata = normalize_metadata(metadata)
+        content_type = validate_content_type(content_type)
+        target = self._object_path(key)
+        with self._io_errors(key):
+            self._make_parent(key, target)
+            tmp = temp_path(target.parent, target.name)
+            try:
+                with open(tmp, "xb") as out:
+                    sha256, size = copy_hashing(stream, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+                info = ObjectInfo(key, size, sha256, content_type, user_metadata)
+                return self._install(tmp, target, info)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+    def get_file(self, key: str, dest: Path, *, verify: bool = True) -> ObjectInfo:
+        key = validate_key(key)
+        with self._io_errors(key):
+            with self._locked(exclusive=False):
+                source = self._open_object(key)
+                try:
+                    info = self._recorded(key)
+                except BaseException:
+                    source.close()
+                    raise
+            # The open file keeps these bytes even if a writer replaces the key meanwhile.
+            with source:
+                receive_file(source, Path(dest), key=key, expected=info if verify else None)
+            return info
+
+    def open(self, key: str) -> BinaryIO:
+        key = validate_key(key)
+        with self._io_errors(key), self._locked(exclusive=False):
+            return self._open_object(key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        key = validate_key(key)
+        with self._io_errors(key), self._locked(exclusive=False):
+            if not self._object_path(key).is_file():
+                raise ObjectNotFound(f"no object {key}", details={"key": key})
+            return self._recorded(key)
+
+    def exists(self, key: str) -> bool:
+        key = validate_key(key)
+        return self._object_path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        key = validate_key(key)
+        refuse_archive_delete(key)
+        target = self._object_path(key)
+        with self._io_errors(key), self._locked(exclusive=True):
+            if target.is_file():
+                # Object first: a crash then leaves a stray sidecar, never an unchecked object.
+                target.unlink()
+                fsync_dir(target.parent)
+            self._sidecar_path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        prefix = validate_prefix(prefix)
+        directory = prefix.rpartition("/")[0]
+        start = self.root / directory if directory else self.root
+        keys: list[str] = []
+        with self._io_errors(prefix):
+            for dirpath, dirnames, filenames in os.walk(start):
+                # Hidden entries are sidecars, temp files and the lock: never keys.
+                dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+                relative = Path(dirpath).relative_to(self.root).as_posix()
+                for name in filenames:
+                    key = name if relative == "." else f"{relative}/{name}"
+                    if not name.startswith(".") and key.startswith(prefix):
+                        keys.append(key)
+        # Whole-key order (as S3 lists), not directory-walk order: "a-b/c" < "a/b".
+        return iter(sorted(keys))
+
+    def check(self) -> None:
+        with self._io_errors("", code="storage_unavailable"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = temp_path(self.root, "check")
+            probe.write_bytes(b"")
+            probe.unlink()
+
+    def _object_path(self, key: str) -> Path:
+        return self.root / key
+
+    def _sidecar_path(self, key: str) -> Path:
+        return self._meta_root / f"{key}.json"
+
+    def _make_parent(self, key: str, target: Path) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise self._key_conflict(key) from exc
+
+    def _install(self, tmp: Path, target: Path, info: ObjectInfo) -> ObjectInfo:
+        archived = is_archived(info.key)
+        with self._locked(exclusive=True):
+            if target.is_dir():
+                raise self._key_conflict(info.key)
+            if target.exists():
+                if archived:
+                    return check_archive_retry(self._recorded(info.key), info.sha256)
+                # Gone before the new sidecar lands, so a crash cannot pair old bytes
+                # with the new checksum.
+                target.unlink()
+            self._write_sidecar(info, read_only=archived)
+            if archived:
+                os.chmod(tmp, _READ_ONLY)
+            os.replace(tmp, target)
+            fsync_dir(target.parent)
+        return info
+
+    def _write_sidecar(self, info: ObjectInfo, *, read_only: bool) -> None:
+        sidecar = self._sidecar_path(info.key)
+        sidecar.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "key": info.key,
+            "size": info.size,
+            "sha256": info.sha256,
+            "content_type": info.content_type,
+            "metadata": dict(info.metadata),
+        }
+        tmp = temp_path(sidecar.parent, sidecar.name)
+        try:
+            with open(tmp, "x", encoding="utf-8") as out:
+                json.dump(record, out, ensure_ascii=False, sort_keys=True)
+                out.flush()
+                os.fsync(out.fileno())
+            if read_only:
+                os.chmod(tmp, _READ_ONLY)
+            os.replace(tmp, sidecar)
+            fsync_dir(sidecar.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _recorded(self, key: str) -> ObjectInfo:
+        try:
+            record = json.loads(self._sidecar_path(key).read_text(encoding="utf-8"))
+            return ObjectInfo(
+                key=key,
+                size=int(record["size"]),
+                sha256=str(record["sha256"]),
+                content_type=str(record["content_type"]),
+                metadata={str(k): str(v) for k, v in record["metadata"].items()},
+            )
+        except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise IntegrityError(
+                f"object {key} has no readable metadata record",
+                code="missing_checksum",
+                details={"key": key},
+            ) from exc
+
+    def _open_object(self, key: str) -> BinaryIO:
+        try:
+            return open(self._object_path(key), "rb")  # the caller closes it
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise ObjectNotFound(f"no object {key}", details={"key": key}) from exc
+
+    @staticmethod
+    def _key_conflict(key: str) -> ObjectExists:
+        # A folder cannot hold both "a" and "a/b"; S3 can, so this is the one place the
+        # stores differ.
+        return ObjectExists(
+            f"key {key} collides with an existing object or prefix", code="key_conflict", details={"key": key}
+        )
+
+    @contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def _io_errors(self, key: str, *, code: str = "storage_io_error") -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise StorageError(
+                f"object store {self.root}: {exc}", code=code, details={"key": key, "errno": exc.errno}
+            ) from exc

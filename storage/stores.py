@@ -1,0 +1,28 @@
+"""Choose the object store the settings describe."""
+
+from __future__ import annotations
+
+from core.settings import Settings
+from storage.localstore import LocalStore
+from storage.objectstore import ObjectStore
+from storage.s3store import S3Store
+
+__all__ = ["open_object_store"]
+
+
+def open_object_store(settings: Settings) -> ObjectStore:
+    """S3 when ``s3_endpoint`` is set, else the folder store under the data dir.
+
+    Nothing is contacted here: the S3 bucket is checked (and created) on first use.
+    """
+    if not settings.s3_endpoint:
+        return LocalStore(settings.store_dir)
+    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key is not None else None
+    return S3Store(
+        settings.s3_endpoint,
+        settings.s3_access_key,
+        secret,
+        settings.s3_bucket,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
