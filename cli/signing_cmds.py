@@ -1,0 +1,177 @@
+"""Commands over signatures: ``sohoa sign``, ``sohoa verify`` and ``sohoa signing check``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.main import emit_json, fail, handle_errors, settings_or_exit
+from core.domain import SignRequest
+from core.settings import Settings
+
+__all__ = ["register", "signing_app"]
+
+signing_app = typer.Typer(help="The signing key and certificate.", no_args_is_help=True)
+
+_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
+def _quiet_pyhanko() -> None:
+    # pyHanko logs every untrusted chain with a traceback; the report already says what failed
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def sign(
+    input: Annotated[Path, typer.Argument(help="PDF to sign (left unchanged).")],
+    output: Annotated[Path, typer.Argument(help="Where to write the signed PDF.")],
+    level: Annotated[str | None, typer.Option(help="B-B, B-T, B-LT or B-LTA (default: SOHOA_SIGNING_LEVEL).")] = None,
+    tsa_url: Annotated[
+        str | None, typer.Option(help="RFC 3161 timestamp authority, needed from B-T up (or SOHOA_TSA_URL).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Reason (default: SOHOA_SIGNING_REASON).")] = None,
+    location: Annotated[str | None, typer.Option(help="Location of signing.")] = None,
+    field: Annotated[str, typer.Option(help="Signature field name.")] = "Signature1",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Sign a PDF (PAdES, incremental update) with the configured key."""
+    from signing.backends import load_signer
+    from signing.pades import sign_pdf
+
+    _quiet_pyhanko()
+    settings = settings_or_exit()
+    chosen = level or settings.signing_level
+    if chosen not in _LEVELS:
+        raise fail(f"invalid_level: {chosen!r} is not one of {', '.join(_LEVELS)}", 2)
+    if not input.is_file():
+        raise fail(f"not_found: {input}", 3)
+    request = SignRequest(
+        input_path=input,
+        output_path=output,
+        level=chosen,  # type: ignore[arg-type]  # checked against _LEVELS above
+        field_name=field,
+        reason=reason if reason is not None else settings.signing_reason,
+        location=location if location is not None else settings.signing_location,
+    )
+    with load_signer(settings) as backend:
+        info = sign_pdf(request, backend, timestamper=tsa_url or os.environ.get("SOHOA_TSA_URL") or None)
+    if as_json:
+        emit_json(
+            {
+                "output": str(output),
+                "field_name": info.field_name,
+                "level": info.level,
+                "signer_subject": info.signer_subject,
+                "certificate_sha256": info.certificate_sha256,
+                "signed_at": info.signed_at.isoformat(),
+                "sha256": info.output_sha256,
+                "signer": backend.describe(),
+            }
+        )
+    else:
+        typer.echo(f"signed {output} ({info.level}, field {info.field_name}) by {info.signer_subject}")
+        typer.echo(f"sha256 {info.output_sha256}")
+
+
+def verify(
+    file: Annotated[Path, typer.Argument(help="PDF whose signatures to check.")],
+    trust_root: Annotated[
+        list[Path] | None,
+        typer.Option(help="PEM/DER certificate to trust (repeatable); the dev CA root is added in embedded mode."),
+    ] = None,
+    allow_fetching: Annotated[bool, typer.Option(help="Fetch OCSP/CRL and certificates online.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Verify every signature: exit 0 when signed and all valid, 1 when unsigned or any invalid, 2 when
+    the file cannot be read."""
+    from signing.verify import verify_pdf
+
+    _quiet_pyhanko()
+    settings = settings_or_exit()
+    if not file.is_file():
+        raise fail(f"not_found: {file}", 3)
+    roots = _trust_roots(settings, trust_root or [])
+    report = verify_pdf(file, trust_roots=roots, allow_fetching=allow_fetching)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        typer.echo(f"{file}: {report.summary}")
+        for sig in report.signatures:
+            verdict = "VALID" if sig.valid else "INVALID"
+            typer.echo(
+                f"  {sig.field_name}: {verdict} level={sig.level or '-'} intact={_yn(sig.intact)} "
+                f"trusted={_yn(sig.trusted)} revocation={sig.revocation} changes={sig.modification}"
+            )
+            typer.echo(f"    signer: {sig.signer_subject or '?'}")
+            when = sig.timestamp_time or sig.signing_time
+            if when is not None:
+                source = "timestamp" if sig.timestamp_time else "claimed"
+                typer.echo(f"    signed at: {when.isoformat()} ({source})")
+            for problem in sig.problems:
+                typer.echo(f"    problem: {problem}")
+    raise typer.Exit(0 if report.valid else 1)
+
+
+@signing_app.command("check")
+@handle_errors
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the warnings as JSON.")] = False,
+) -> None:
+    """Check the configured signing key and certificate: exit 0 when fit to sign, 1 otherwise."""
+    from signing.backends import load_signer
+    from signing.certificates import certificate_days_left, check_certificate
+
+    settings = settings_or_exit()
+    now = dt.datetime.now(dt.UTC)
+    with load_signer(settings) as backend:
+        warnings = check_certificate(backend, now)
+        days = certificate_days_left(backend, now)
+        subject = backend.certificate.subject.human_friendly
+        where = backend.describe()
+    if as_json:
+        emit_json(
+            {
+                "signer": where,
+                "subject": subject,
+                "days_left": round(days, 1),
+                "warnings": [{"code": w.code, "message": w.message, "fatal": w.fatal} for w in warnings],
+            }
+        )
+    else:
+        typer.echo(f"{where}: {subject} ({days:.0f} days left)")
+        for w in warnings:
+            typer.echo(f"  {'ERROR' if w.fatal else 'warning'} {w.code}: {w.message}")
+    raise typer.Exit(1 if any(w.fatal for w in warnings) else 0)
+
+
+def _yn(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _trust_roots(settings: Settings, paths: list[Path]) -> list[Any]:
+    from pyhanko.keys import load_certs_from_pemder
+
+    from core.errors import ConfigurationError
+
+    roots: list[Any] = []
+    for path in paths:
+        try:
+            roots.extend(load_certs_from_pemder([str(path)]))
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"cannot read trust root {path}: {exc}", code="bad_trust_root") from None
+    dev_root = settings.dev_ca_dir / "root-ca.pem"
+    embedded = settings.pkcs12_path is None and not os.environ.get("SOHOA_PKCS11_MODULE")
+    if embedded and dev_root.exists():
+        roots.extend(load_certs_from_pemder([str(dev_root)]))
+    return roots
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(handle_errors(sign))
+    app.command()(handle_errors(verify))
+    app.add_typer(signing_app, name="signing")

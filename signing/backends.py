@@ -1,0 +1,345 @@
+"""Signer backends: who signs. Each opens its key once and hands out one reusable pyHanko ``Signer``.
+
+- PKCS#12 file: the key is decrypted and parsed once. pyHanko's own ``SimpleSigner`` re-parses the
+  private key for every signature (about 30 ms for RSA-2048, twice per document with its dry run);
+  ours keeps the parsed key object.
+- PKCS#11 token/HSM: one session opened once, key and certificate looked up once.
+- Development CA: a PKCS#12 backend over :func:`signing.devca.ensure_dev_ca`, used only when no real
+  key is configured; its root is the trust root for verification.
+
+What is signed (level, field, timestamps) is :mod:`signing.pades`'s business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from asn1crypto import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.config.pkcs11 import TokenCriteria
+from pyhanko.keys.internal import (
+    translate_pyca_cryptography_cert_to_asn1,
+    translate_pyca_cryptography_key_to_asn1,
+)
+from pyhanko.sign.signers import Signer, SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidationContext
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
+
+from core.errors import ConfigurationError, SigningError
+from core.settings import Settings
+from signing.devca import ensure_dev_ca
+
+__all__ = [
+    "Pkcs11Backend",
+    "Pkcs11Config",
+    "Pkcs12Backend",
+    "SignerBackend",
+    "key_matches_certificate",
+    "load_signer",
+    "open_dev_ca",
+    "open_pkcs11",
+    "open_pkcs12",
+]
+
+_PROBE = b"sohoa signing key probe"
+
+
+class SignerBackend(ABC):
+    """A signing key opened once; ``signer`` is reused for every document until ``close()``."""
+
+    kind: str
+    signer: Signer
+    development_root: x509.Certificate | None = None  # set only for the development CA
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        cert = self.signer.signing_cert
+        if cert is None:  # pragma: no cover - both backends always load one
+            raise SigningError("signer has no certificate", code="signer_unavailable")
+        return cert
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        """The other certificates the backend knows (intermediates, maybe the root)."""
+        own = self.certificate
+        return tuple(c for c in self.signer.cert_registry if c != own)
+
+    def close(self) -> None:  # noqa: B027 - nothing to release by default
+        """Release the key (token session, ...)."""
+
+    def in_use(self) -> AbstractContextManager[Any]:
+        """Held while signing: a backend whose key cannot sign twice at once serialises here."""
+        return nullcontext()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.kind} {self.certificate.subject.human_friendly!r}>"
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the key lives, for logs and /readyz (never a secret)."""
+
+
+class _ParsedKeySigner(SimpleSigner):
+    """A ``SimpleSigner`` that signs with a key parsed once instead of once per signature."""
+
+    def __init__(
+        self,
+        certificate: x509.Certificate,
+        private_key: Any,
+        registry: SimpleCertificateStore,
+    ) -> None:
+        super().__init__(
+            signing_cert=certificate,
+            signing_key=translate_pyca_cryptography_key_to_asn1(private_key),
+            cert_registry=registry,
+        )
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        algo = mechanism["algorithm"].native
+        key = self._private_key
+        if isinstance(key, rsa.RSAPrivateKey):
+            if algo == "rsassa_pss":
+                pss, md = process_pss_params(mechanism["parameters"])
+                return key.sign(data, pss, md)
+            return key.sign(data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+        if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+            return key.sign(data)
+        return super().sign_raw(data, digest_algorithm)
+
+
+class Pkcs12Backend(SignerBackend):
+    def __init__(self, path: Path, signer: Signer, *, kind: str = "pkcs12") -> None:
+        self.path = path
+        self.signer = signer
+        self.kind = kind
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.path}"
+
+
+def open_pkcs12(path: Path, passphrase: bytes | None) -> Pkcs12Backend:
+    """Open a PKCS#12 file; the passphrase is used once and never logged or kept."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SigningError(f"cannot read PKCS#12 file {path}: {exc.strerror}", code="signer_unavailable") from None
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase or None)
+    except ValueError:
+        # cryptography's message may echo details of the file; ours names only the path
+        raise SigningError(
+            f"cannot open PKCS#12 file {path}: wrong passphrase or damaged file", code="signer_unavailable"
+        ) from None
+    if key is None or cert is None:
+        raise SigningError(f"PKCS#12 file {path} holds no key and certificate", code="signer_unavailable")
+    if key.public_key() != cert.public_key():
+        raise SigningError(f"the private key in {path} does not match its certificate", code="key_mismatch")
+    registry = SimpleCertificateStore()
+    registry.register_multiple(translate_pyca_cryptography_cert_to_asn1(c) for c in extra)
+    signer = _ParsedKeySigner(translate_pyca_cryptography_cert_to_asn1(cert), key, registry)
+    return Pkcs12Backend(Path(path), signer)
+
+
+@dataclass(frozen=True)
+class Pkcs11Config:
+    """Where a key lives on a PKCS#11 token (HSM, smart card, SoftHSM2)."""
+
+    module: Path
+    token_label: str
+    key_label: str | None = None
+    key_id: bytes | None = None
+    cert_label: str | None = None  # default: the key's label
+    pin: str | None = field(default=None, repr=False)
+    # Use the token's raw signing mechanism (hash on our side). None: only for ECDSA keys, since
+    # SoftHSM2 and many HSMs offer CKM_ECDSA but not CKM_ECDSA_SHA256.
+    raw_mechanism: bool | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Pkcs11Config | None:
+        """Read ``SOHOA_PKCS11_*``; None when no module is configured."""
+        env = os.environ if environ is None else environ
+        module = env.get("SOHOA_PKCS11_MODULE")
+        if not module:
+            return None
+        token = env.get("SOHOA_PKCS11_TOKEN_LABEL")
+        key_label = env.get("SOHOA_PKCS11_KEY_LABEL") or None
+        key_id_hex = env.get("SOHOA_PKCS11_KEY_ID") or None
+        if not token or not (key_label or key_id_hex):
+            raise ConfigurationError(
+                "SOHOA_PKCS11_MODULE needs SOHOA_PKCS11_TOKEN_LABEL and SOHOA_PKCS11_KEY_LABEL "
+                "(or SOHOA_PKCS11_KEY_ID)",
+                code="pkcs11_incomplete",
+            )
+        try:
+            key_id = bytes.fromhex(key_id_hex) if key_id_hex else None
+        except ValueError:
+            raise ConfigurationError("SOHOA_PKCS11_KEY_ID is not hex", code="pkcs11_incomplete") from None
+        pin = env.get("SOHOA_PKCS11_PIN") or None
+        pin_file = env.get("SOHOA_PKCS11_PIN_FILE")
+        if pin_file:
+            try:
+                pin = Path(pin_file).read_text().strip()
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot read SOHOA_PKCS11_PIN_FILE: {exc.strerror}", code="pkcs11_incomplete"
+                ) from None
+        raw = env.get("SOHOA_PKCS11_RAW_MECHANISM")
+        return cls(
+            module=Path(module),
+            token_label=token,
+            key_label=key_label,
+            key_id=key_id,
+            cert_label=env.get("SOHOA_PKCS11_CERT_LABEL") or None,
+            pin=pin,
+            raw_mechanism=None if not raw else raw.lower() in ("1", "true", "yes"),
+        )
+
+
+class Pkcs11Backend(SignerBackend):
+    kind = "pkcs11"
+
+    def __init__(self, config: Pkcs11Config, session: Any, signer: Signer) -> None:
+        self.config = config
+        self.signer = signer
+        self._session = session
+        self.lock = threading.Lock()
+
+    def in_use(self) -> AbstractContextManager[Any]:
+        # one PKCS#11 session must not run two operations at once
+        return self.lock
+
+    def describe(self) -> str:
+        key = self.config.key_label or (self.config.key_id or b"").hex()
+        return f"pkcs11:{self.config.module}#{self.config.token_label}/{key}"
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+
+def open_pkcs11(config: Pkcs11Config) -> Pkcs11Backend:
+    """Open a session on the token and find the key and certificate, once."""
+    # python-pkcs11 is an optional native extension: import it only when a token is configured
+    from pkcs11.exceptions import PKCS11Error as NativePkcs11Error
+    from pyhanko.sign.general import SigningError as PyhankoSigningError
+    from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer, open_pkcs11_session
+
+    if not config.module.exists():
+        raise SigningError(f"PKCS#11 module {config.module} not found", code="signer_unavailable")
+    try:
+        session = open_pkcs11_session(
+            str(config.module), token_criteria=TokenCriteria(label=config.token_label), user_pin=config.pin
+        )
+    except (PKCS11Error, NativePkcs11Error, RuntimeError) as exc:
+        raise SigningError(
+            f"cannot open PKCS#11 token {config.token_label!r}: {type(exc).__name__} {exc}",
+            code="signer_unavailable",
+        ) from None
+    try:
+        signer = _open_pkcs11_signer(PKCS11Signer, session, config)
+    except (PKCS11Error, NativePkcs11Error, PyhankoSigningError) as exc:
+        session.close()
+        raise SigningError(
+            f"cannot use key on PKCS#11 token {config.token_label!r}: {exc}", code="signer_unavailable"
+        ) from None
+    except BaseException:
+        session.close()
+        raise
+    backend = Pkcs11Backend(config, session, signer)
+    if not key_matches_certificate(backend):
+        backend.close()
+        raise SigningError(
+            f"the key on PKCS#11 token {config.token_label!r} does not match its certificate",
+            code="key_mismatch",
+        )
+    return backend
+
+
+def _open_pkcs11_signer(signer_cls: Any, session: Any, config: Pkcs11Config) -> Signer:
+    kwargs: dict[str, Any] = {
+        "key_label": config.key_label,
+        "key_id": config.key_id,
+        "cert_label": config.cert_label or config.key_label,
+        "cert_id": None if (config.cert_label or config.key_label) else config.key_id,
+    }
+    signer = signer_cls(session, use_raw_mechanism=bool(config.raw_mechanism), **kwargs)
+    cert = signer.signing_cert  # loads certificate and key handle now, not at the first document
+    if config.raw_mechanism is None and cert.public_key.algorithm == "ec":
+        signer = signer_cls(session, signing_cert=cert, use_raw_mechanism=True, **kwargs)
+        signer.signing_cert  # noqa: B018 - load the key handle now
+    return signer
+
+
+def key_matches_certificate(backend: SignerBackend) -> bool:
+    """Sign a probe with the backend's key and check it against the certificate's public key."""
+    signer = backend.signer
+    cert = backend.certificate
+    mechanism = signer.get_signature_mechanism_for_digest("sha256")
+    signature = asyncio.run(signer.async_sign_raw(_PROBE, "sha256"))
+    try:
+        DefaultSignatureValidator().validate_signature(
+            signature,
+            _PROBE,
+            cert.public_key,
+            mechanism,
+            SignatureValidationContext(contextual_md_algorithm="sha256"),
+        )
+    except InvalidSignature:
+        return False
+    return True
+
+
+def load_signer(settings: Settings) -> SignerBackend:
+    """Open the configured key: a PKCS#11 token (``SOHOA_PKCS11_*``), else a PKCS#12 file, else the
+    development CA under the data dir."""
+    pkcs11_config = Pkcs11Config.from_env()
+    if pkcs11_config is not None and settings.pkcs12_path is not None:
+        raise ConfigurationError(
+            "both SOHOA_PKCS11_MODULE and SOHOA_PKCS12_PATH are set: choose one signing key",
+            code="ambiguous_signer",
+        )
+    if pkcs11_config is not None:
+        return open_pkcs11(pkcs11_config)
+    if settings.pkcs12_path is not None:
+        try:
+            passphrase = settings.pkcs12_secret()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read SOHOA_PKCS12_PASSPHRASE_FILE: {exc.strerror}", code="signer_unavailable"
+            ) from None
+        return open_pkcs12(settings.pkcs12_path, passphrase)
+    return open_dev_ca(settings.dev_ca_dir, agency_name=settings.agency_name)
+
+
+def open_dev_ca(directory: Path, *, agency_name: str = "sohoa") -> Pkcs12Backend:
+    """The development CA's signer (created on first use); its root is ``development_root``."""
+    creds = ensure_dev_ca(directory, agency_name=agency_name)
+    backend = open_pkcs12(creds.pkcs12_path, creds.passphrase)
+    backend.kind = "dev-ca"
+    backend.development_root = creds.root_certificate
+    return backend

@@ -1,0 +1,39 @@
+"""Fixtures of the signing tests: a development CA, PKCS#12 files (RSA and ECDSA), small PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from signing.backends import Pkcs12Backend, open_dev_ca, open_pkcs12
+from tests.signing.material import TestCa, make_pdf, new_key, write_pkcs12
+
+PASSPHRASE = b"correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def dev_backend(tmp_path_factory: pytest.TempPathFactory) -> Pkcs12Backend:
+    return open_dev_ca(tmp_path_factory.mktemp("dev-ca") / "ca", agency_name="Sở Văn hóa, Thể thao và Du lịch")
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> TestCa:
+    return TestCa.create()
+
+
+@pytest.fixture(scope="session", params=["rsa", "ec"])
+def pkcs12_path(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, test_ca: TestCa) -> Path:
+    key = new_key(request.param)
+    cert = test_ca.issue(key, f"sohoa test signer {request.param}")
+    return write_pkcs12(tmp_path_factory.mktemp("p12") / f"{request.param}.p12", key, cert, [test_ca.cert], PASSPHRASE)
+
+
+@pytest.fixture(scope="session")
+def pkcs12_backend(pkcs12_path: Path) -> Pkcs12Backend:
+    return open_pkcs12(pkcs12_path, PASSPHRASE)
+
+
+@pytest.fixture
+def pdf(tmp_path: Path) -> Path:
+    return make_pdf(tmp_path / "input.pdf", pages=2)

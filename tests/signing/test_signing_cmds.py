@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.signing.material import make_pdf
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for key in ("SOHOA_PKCS12_PATH", "SOHOA_PKCS11_MODULE", "SOHOA_TSA_URL", "SOHOA_SIGNING_LEVEL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "var"))
+    from cli.main import app
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+def test_sign_then_verify_in_embedded_mode(cli, tmp_path: Path) -> None:
+    source = make_pdf(tmp_path / "in.pdf")
+    signed = tmp_path / "signed.pdf"
+    done = cli("sign", source, signed, "--json")
+    assert done.exit_code == 0, done.output
+    info = json.loads(done.output)
+    assert info["level"] == "B-B" and info["signer"].startswith("dev-ca:")
+
+    checked = cli("verify", signed, "--json")
+    assert checked.exit_code == 0, checked.output
+    report = json.loads(checked.output)
+    assert report["valid"] and report["signatures"][0]["trusted"]
+    assert report["signatures"][0]["certificate_sha256"] == info["certificate_sha256"]
+
+    text = cli("verify", signed)
+    assert text.exit_code == 0 and "VALID" in text.output
+
+
+def test_verify_exit_codes(cli, tmp_path: Path) -> None:
+    unsigned = make_pdf(tmp_path / "plain.pdf")
+    done = cli("verify", unsigned)
+    assert done.exit_code == 1 and "no signature" in done.output
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"not a pdf")
+    assert cli("verify", garbage).exit_code == 2
+
+
+def test_signature_from_another_data_dir_is_not_trusted(cli, tmp_path: Path, dev_backend) -> None:
+    from core.domain import SignRequest
+    from signing.pades import sign_pdf
+
+    signed = tmp_path / "elsewhere.pdf"
+    sign_pdf(SignRequest(make_pdf(tmp_path / "in.pdf"), signed), dev_backend)
+    done = cli("verify", signed, "--json")
+    assert done.exit_code == 1
+    assert json.loads(done.output)["signatures"][0]["intact"] is True
+
+
+def test_timestamp_level_without_tsa_fails_clearly(cli, tmp_path: Path) -> None:
+    done = cli("sign", make_pdf(tmp_path / "in.pdf"), tmp_path / "out.pdf", "--level", "B-T")
+    assert done.exit_code == 1
+    assert "timestamper_required" in done.output
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_signing_check_reports_a_healthy_dev_key(cli) -> None:
+    done = cli("signing", "check", "--json")
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["warnings"] == [] and data["days_left"] > 30

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from core.domain import SignRequest
+from core.errors import InputRejected
+from signing.pades import sign_pdf
+from signing.verify import verify_pdf
+from tests.support.corpus import corpus_file
+
+
+@pytest.fixture
+def signed(dev_backend, pdf: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "signed.pdf"
+    sign_pdf(SignRequest(pdf, out), dev_backend)
+    return out
+
+
+def test_byte_flipped_inside_signed_range_is_not_intact(dev_backend, signed: Path, tmp_path: Path) -> None:
+    data = bytearray(signed.read_bytes())
+    at = data.index(b"Giay phep so 12 - page 1")
+    data[at] = ord("X")  # same length: the file still parses, only the digest differs
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(bytes(data))
+    [sig] = verify_pdf(tampered, trust_roots=[dev_backend.development_root]).signatures
+    assert not sig.intact
+    assert not sig.valid
+    assert sig.problems
+
+
+def test_page_content_added_after_signing_is_a_modification(dev_backend, signed: Path, tmp_path: Path) -> None:
+    changed = tmp_path / "changed.pdf"
+    with open(signed, "rb") as fh:
+        writer = IncrementalPdfFileWriter(fh)
+        stream = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 30 Tf 72 400 Td (PAID) Tj ET"))
+        writer.add_stream_to_page(0, stream)
+        with open(changed, "wb") as out:
+            writer.write(out)
+    [sig] = verify_pdf(changed, trust_roots=[dev_backend.development_root]).signatures
+    assert sig.intact and sig.trusted  # the signed revision itself is untouched
+    assert sig.modification == "other"
+    assert not sig.valid
+
+
+def test_unsigned_document_reports_no_signature(pdf: Path) -> None:
+    report = verify_pdf(pdf, trust_roots=[])
+    assert report.signatures == ()
+    assert report.summary == "no signature"
+    assert not report.valid
+
+
+def test_certified_document_reports_its_permission() -> None:
+    report = verify_pdf(corpus_file("pdfs-special/certified-with-indirect-refs-in-dir.pdf"), trust_roots=[])
+    [sig] = report.signatures
+    assert sig.certification == "no_changes"
+    assert sig.intact and not sig.trusted  # its self-signed signer is in no trust list of ours
+
+
+def test_unreadable_file_raises(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"GIF89a not a pdf")
+    with pytest.raises(InputRejected) as info:
+        verify_pdf(bad, trust_roots=[])
+    assert info.value.code == "unreadable_pdf"
+
+
+def test_report_serialises_to_json_types(dev_backend, signed: Path) -> None:
+    data = verify_pdf(signed, trust_roots=[dev_backend.development_root]).to_dict()
+    assert data["valid"] is True
+    assert isinstance(data["signatures"][0]["signing_time"], str)
