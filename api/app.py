@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -23,9 +24,19 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
         app.state.runtime = runtime or open_runtime(settings)
+        stop = None
+        if owned and not settings.broker_url and settings.sweep_interval > 0:
+            # Embedded mode: pick up documents left mid-way by a previous run, then keep sweeping.
+            from pipeline.sweeper import start_sweeping, sweep
+
+            stuck = timedelta(seconds=settings.stuck_after)
+            sweep(app.state.runtime, stuck_after=timedelta(0))
+            stop = start_sweeping(app.state.runtime, interval=settings.sweep_interval, stuck_after=stuck)
         try:
             yield
         finally:
+            if stop is not None:
+                stop.set()
             if owned:
                 app.state.runtime.close()
 

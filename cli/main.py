@@ -145,9 +145,10 @@ def serve(
 
 
 def _register_commands() -> None:
-    from cli import documents_cmds, extract_cmds, ocr_cmds, signing_cmds
+    from cli import documents_cmds, extract_cmds, ocr_cmds, signing_cmds, worker_cmds
 
     documents_cmds.register(app, review_app)
+    worker_cmds.register(app)
     ocr_cmds.register(app)
     extract_cmds.register(app)
     signing_cmds.register(app)

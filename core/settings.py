@@ -29,6 +29,13 @@ class Settings(BaseSettings):
 
     # Celery broker: set to use Celery workers, unset to run tasks in-process.
     broker_url: str | None = None
+    visibility_timeout: int = 3600  # Redis: a killed worker's job comes back after this many seconds
+    lease_seconds: int = 1800  # how long a worker holds a document before others may take it
+    task_max_retries: int = 8  # transient failures (store or database unreachable)
+    retry_backoff: float = 2.0
+    retry_backoff_max: float = 300.0
+    stuck_after: int = 3600  # the sweeper re-enqueues documents unchanged for this many seconds
+    sweep_interval: int = 300  # seconds between sweeps in a worker; 0 disables
 
     review_policy: Literal["auto", "always", "never"] = "auto"
 
@@ -47,6 +54,9 @@ class Settings(BaseSettings):
     pkcs12_passphrase: SecretStr | None = None
     pkcs12_passphrase_file: Path | None = None
     signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-B"
+    tsa_url: str | None = None  # RFC 3161 time-stamping authority, needed from B-T up
+    # A key on an HSM or USB token is configured with SOHOA_PKCS11_MODULE, _TOKEN_LABEL, _KEY_LABEL or
+    # _KEY_ID, _CERT_LABEL, _PIN_FILE (or _PIN); see signing.backends.Pkcs11Config.
     signing_reason: str = "Số hóa kết quả giải quyết thủ tục hành chính"
     signing_location: str | None = None
     agency_name: str = "Sở Văn hóa, Thể thao và Du lịch"

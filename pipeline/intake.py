@@ -328,7 +328,7 @@ def _store_original(
                 original_key(sha),
                 spool,
                 content_type=sniff.kind.media_type,
-                metadata={"filename": name, "sha256": sha},
+                metadata={"filename": name},
             )
             session.add(
                 DocumentRecord(

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import socket
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -18,15 +21,15 @@ from typing import Any
 
 from core.clock import utcnow
 from core.domain import DocumentState, FileKind, Metadata, PageText, SignRequest
-from core.errors import InputRejected, SigningError, SohoaError
+from core.errors import InputRejected, SigningError, SohoaError, StorageError
 from core.text import nfc
 from pipeline.indexing import build_search_text
 from pipeline.runtime import Runtime
-from storage.catalogue import get_document, replace_pages, transition
+from storage.catalogue import Claim, claim_document, get_document, release_document, replace_pages, transition
 from storage.objectstore import archive_key
 from storage.records import DocumentRecord, PageRecord
 
-__all__ = ["STAGE_INPUTS", "run_task", "work_dir"]
+__all__ = ["STAGE_INPUTS", "TransientFailure", "run_task", "work_dir", "worker_identity"]
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
@@ -47,28 +50,75 @@ def work_dir(rt: Runtime, document_id: str) -> Path:
     return path
 
 
-def run_task(rt: Runtime, task: str, document_id: str) -> None:
-    """Run one task; failures are recorded on the document, never raised to the queue."""
+class TransientFailure(Exception):
+    """The stage could not run for a reason that passes (store or database unreachable, lease held)."""
+
+
+def _is_transient(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, StorageError):
+        return exc.retryable
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = True) -> None:
+    """Run one stage of one document.
+
+    Failures are recorded on the document (``rejected`` for bad input, ``failed`` otherwise).
+    Transient failures raise ``TransientFailure`` unless this is the final attempt, so a
+    queue with retries can try again later; the document keeps its state meanwhile.
+    """
     stage = _STAGES[task]
-    with rt.db.session() as session:
-        doc = get_document(session, document_id)
-        if DocumentState(doc.state) not in STAGE_INPUTS[task]:
-            log.info("skip %s for %s in state %s", task, document_id, doc.state)
-            return
+    owner = worker_identity()
+    try:
+        with rt.db.session() as session:
+            claim = claim_document(
+                session, document_id, expected=STAGE_INPUTS[task], owner=owner, seconds=rt.settings.lease_seconds
+            )
+    except Exception as exc:
+        if _is_transient(exc) and not final_attempt:
+            raise TransientFailure(str(exc)) from exc
+        raise
+    if claim is Claim.STALE:
+        log.info("skip %s for %s: no longer in its input state", task, document_id)
+        return
+    if claim is Claim.BUSY:
+        if final_attempt:
+            return  # another worker has it; if that worker dies, the sweeper re-enqueues after the lease
+        raise TransientFailure(f"document {document_id} is being processed by another worker")
     try:
         next_task = stage(rt, document_id)
     except InputRejected as exc:
         _fail(rt, document_id, task, DocumentState.REJECTED, exc)
         return
-    except SohoaError as exc:
-        _fail(rt, document_id, task, DocumentState.FAILED, exc)
-        return
-    except Exception as exc:  # a bug or an unforeseen library error: fail this document alone
-        log.exception("task %s crashed on %s", task, document_id)
-        _fail(rt, document_id, task, DocumentState.FAILED, SohoaError(repr(exc)))
+    except Exception as exc:
+        if _is_transient(exc):
+            _release(rt, document_id, owner)
+            if not final_attempt:
+                raise TransientFailure(str(exc)) from exc
+        if isinstance(exc, SohoaError):
+            _fail(rt, document_id, task, DocumentState.FAILED, exc)
+        else:  # a bug or an unforeseen library error: fail this document alone
+            log.exception("task %s crashed on %s", task, document_id)
+            _fail(rt, document_id, task, DocumentState.FAILED, SohoaError(repr(exc)))
         return
     if next_task:
         rt.enqueue(next_task, document_id)
+
+
+def _release(rt: Runtime, document_id: str, owner: str) -> None:
+    try:
+        with rt.db.session() as session:
+            release_document(session, document_id, owner=owner)
+    except Exception:  # the lease expires by itself
+        log.warning("could not release %s", document_id, exc_info=True)
 
 
 def _fail(rt: Runtime, document_id: str, task: str, to: DocumentState, exc: SohoaError) -> None:
@@ -254,7 +304,7 @@ def _signature_fields(rt: Runtime, document_id: str, source: Path, signed: Path)
         location=rt.settings.signing_location,
     )
     try:
-        info = sign_pdf(request, rt.signer())
+        info = sign_pdf(request, rt.signer(), timestamper=rt.settings.tsa_url)
     except SigningError as exc:
         if exc.code != "changes_forbidden":
             raise
@@ -307,21 +357,34 @@ def archive_stage(rt: Runtime, document_id: str) -> str | None:
         raise SigningError("the signed PDF is missing from the work area", code="work_missing")
     assert doc.procedure_code is not None
     key = archive_key(doc.procedure_code, doc.received_at.year, doc.id)
-    # Idempotent: the store returns the existing object when the same bytes are put again.
-    info = rt.store.put_file(
-        key,
-        signed,
-        content_type="application/pdf",
-        metadata={
-            "document_id": doc.id,
-            "procedure_code": doc.procedure_code,
-            "dossier_code": doc.dossier_code or "",
-            "original_sha256": doc.original_sha256,
-            "signed_at": doc.signed_at.isoformat() if doc.signed_at else "",
-            "filename": doc.filename,
-            "metadata": json.dumps(doc.metadata_json or {}, ensure_ascii=False, sort_keys=True),
-        },
+    filing = {
+        "document_id": doc.id,
+        "procedure_code": doc.procedure_code,
+        "dossier_code": doc.dossier_code or "",
+        "original_sha256": doc.original_sha256,
+        "signed_at": doc.signed_at.isoformat() if doc.signed_at else "",
+    }
+    # The full filing record rides beside the PDF: S3 caps object metadata at 2 KiB, and a
+    # catalogue lost with its database must be rebuildable from the archive alone.
+    record = work_dir(rt, document_id) / "record.json"
+    record.write_text(
+        json.dumps(
+            {
+                **filing,
+                "filename": doc.filename,
+                "received_at": doc.received_at.isoformat(),
+                "metadata": doc.metadata_json or {},
+                "signer_subject": doc.signer_subject,
+                "signature_level": doc.signature_level,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+            indent=1,
+        )
     )
+    rt.store.put_file(key.removesuffix(".pdf") + ".json", record, content_type="application/json", metadata=filing)
+    # Idempotent: the store returns the existing object when the same bytes are put again.
+    info = rt.store.put_file(key, signed, content_type="application/pdf", metadata=filing)
     rt.store.stat(key)  # read back: the catalogue only points at what the store confirms
     with rt.db.session() as session:
         moved = transition(

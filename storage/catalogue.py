@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -21,7 +23,9 @@ from core.errors import NotFound
 from storage.records import BatchRecord, DocumentRecord, EventRecord, OriginalRecord, PageRecord
 
 __all__ = [
+    "Claim",
     "DocumentFilter",
+    "claim_document",
     "claim_original",
     "create_batch",
     "get_batch",
@@ -29,6 +33,7 @@ __all__ = [
     "list_documents",
     "list_events",
     "record_event",
+    "release_document",
     "replace_pages",
     "transition",
 ]
@@ -145,6 +150,8 @@ def transition(
     values = dict(fields)
     values["state"] = to.value
     values["updated_at"] = utcnow()
+    values["lease_owner"] = None  # a state change ends the stage that held the document
+    values["lease_expires"] = None
     result = session.execute(
         update(DocumentRecord)
         .where(DocumentRecord.id == document_id)
@@ -170,6 +177,48 @@ def transition(
     loaded = session.get(DocumentRecord, document_id, populate_existing=True)
     assert loaded is not None
     return True
+
+
+class Claim(StrEnum):
+    CLAIMED = "claimed"  # this worker may run the stage now
+    STALE = "stale"  # the document is no longer in the stage's input state: nothing to do
+    BUSY = "busy"  # another worker holds a live lease on it
+
+
+def claim_document(
+    session: Session, document_id: str, *, expected: Collection[DocumentState], owner: str, seconds: int
+) -> Claim:
+    """Take the document for one stage with a compare-and-set lease, so two workers never run it at once."""
+    now = utcnow()
+    result = session.execute(
+        update(DocumentRecord)
+        .where(DocumentRecord.id == document_id)
+        .where(DocumentRecord.state.in_([s.value for s in expected]))
+        .where(
+            or_(
+                DocumentRecord.lease_expires.is_(None),
+                DocumentRecord.lease_expires < now,
+                DocumentRecord.lease_owner == owner,
+            )
+        )
+        .values(lease_owner=owner, lease_expires=now + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return Claim.CLAIMED
+    state = session.scalar(select(DocumentRecord.state).where(DocumentRecord.id == document_id))
+    if state is None:
+        raise NotFound(f"document {document_id} not found", code="document_not_found")
+    return Claim.BUSY if DocumentState(state) in expected else Claim.STALE
+
+
+def release_document(session: Session, document_id: str, *, owner: str) -> None:
+    session.execute(
+        update(DocumentRecord)
+        .where(DocumentRecord.id == document_id, DocumentRecord.lease_owner == owner)
+        .values(lease_owner=None, lease_expires=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def replace_pages(session: Session, document_id: str, pages: Sequence[PageRecord]) -> None:

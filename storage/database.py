@@ -29,7 +29,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_database(url: str) -> None:
     with _upgrade_lock:
-        command.upgrade(alembic_config(url), "head")
+        # "heads": features add their own migration branches off the foundation.
+        command.upgrade(alembic_config(url), "heads")
 
 
 def _make_engine(url: str) -> Engine:

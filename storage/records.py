@@ -121,6 +121,9 @@ class DocumentRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A worker's claim on the document while it runs a stage (cleared by every state change).
+    lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_expires: Mapped[datetime | None] = mapped_column(default=None)
     created_by: Mapped[str] = mapped_column(String(128), default="system")
 
 
@@ -130,7 +133,8 @@ class OriginalRecord(Base):
     __tablename__ = "originals"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    # No foreign key: the claim is taken before the document row exists, in the same transaction.
+    document_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

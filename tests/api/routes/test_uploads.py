@@ -50,7 +50,11 @@ def test_upload_sign_archive_and_download_over_http(
     assert {d["filename"]: d["state"] for d in batch["documents"]} == {"kq.png": "archived", "junk.pdf": "rejected"}
 
     doc_id = body["documents"][0]["id"]
-    listing = client.get("/api/v1/documents", params={"procedure_code": "1.001029"}, headers=auth(tokens["archivist"]))
+    listing = client.get(
+        "/api/v1/documents",
+        params={"procedure_code": "1.001029", "state": "archived"},
+        headers=auth(tokens["archivist"]),
+    )
     assert listing.status_code == 200
     assert [d["id"] for d in listing.json()["documents"]] == [doc_id]
 

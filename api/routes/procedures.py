@@ -1,0 +1,93 @@
+"""The procedure catalogue: list and look up for everyone signed in; import for administrators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from pydantic import BaseModel
+
+from api.deps import CurrentUser, Principal, RuntimeDep, require
+from api.rights import Right
+from api.schemas import ErrorPublic
+from registry.procedures import Procedure, get_procedure, import_procedures, list_procedures
+from registry.sources import ImportReport, detect_format, read_limited
+
+__all__ = ["ImportReportPublic", "ProcedureList", "ProcedurePublic", "router"]
+
+router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
+
+ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+# Loading reference data is an administrator's act until a dedicated right exists.
+Importer = Annotated[Principal, Depends(require(Right.MANAGE_USERS))]
+
+
+class ProcedurePublic(BaseModel):
+    code: str
+    name: str
+    field: str | None
+    agency: str | None
+
+    @classmethod
+    def from_value(cls, p: Procedure) -> ProcedurePublic:
+        return cls(code=p.code, name=p.name, field=p.field, agency=p.agency)
+
+
+class ProcedureList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    procedures: list[ProcedurePublic]
+
+
+class RowErrorPublic(BaseModel):
+    line: int
+    code: str
+    message: str
+    key: str | None = None
+
+
+class ImportReportPublic(BaseModel):
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    errors: list[RowErrorPublic]
+
+    @classmethod
+    def from_value(cls, report: ImportReport) -> ImportReportPublic:
+        return cls.model_validate(report.to_dict())
+
+
+@router.get("", response_model=ProcedureList, responses=ERRORS)
+def list_all(
+    rt: RuntimeDep,
+    _user: CurrentUser,
+    q: Annotated[str | None, Query(description="words of the code, name, field or agency; accents optional")] = None,
+    field: Annotated[str | None, Query(description="exact field (lĩnh vực)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ProcedureList:
+    with rt.db.session() as session:
+        found, total = list_procedures(session, query=q, field=field, limit=limit, offset=offset)
+    return ProcedureList(
+        total=total, limit=limit, offset=offset, procedures=[ProcedurePublic.from_value(p) for p in found]
+    )
+
+
+@router.get("/{code}", response_model=ProcedurePublic, responses={**ERRORS, 404: {"model": ErrorPublic}})
+def read(code: str, rt: RuntimeDep, _user: CurrentUser) -> ProcedurePublic:
+    with rt.db.session() as session:
+        return ProcedurePublic.from_value(get_procedure(session, code))
+
+
+@router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
+def import_file(
+    rt: RuntimeDep,
+    user: Importer,
+    file: Annotated[UploadFile, File(description="CSV (code,name,field,agency) or JSON array")],
+) -> ImportReportPublic:
+    data = read_limited(file.file)
+    with rt.db.session() as session:
+        report = import_procedures(session, data, detect_format(data, file.filename), actor=user.name)
+    return ImportReportPublic.from_value(report)

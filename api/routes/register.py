@@ -1,0 +1,141 @@
+"""The register of resolved dossiers: import, read, and staff links from documents to dossiers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from pydantic import BaseModel
+
+from api.deps import Principal, RuntimeDep, require
+from api.rights import Right
+from api.routes.procedures import ImportReportPublic
+from api.schemas import DocumentPublic, ErrorPublic
+from core.clock import to_local
+from registry.periods import parse_period
+from registry.register import (
+    RegisterEntry,
+    documents_for_dossier,
+    get_entry,
+    import_register,
+    link_document,
+    list_entries,
+    unlink_document,
+)
+from registry.sources import detect_format, read_limited
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/register", tags=["register"])
+
+ERRORS = {
+    401: {"model": ErrorPublic},
+    403: {"model": ErrorPublic},
+    404: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
+}
+Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+# Loading the register is an administrator's act until a dedicated right exists.
+Importer = Annotated[Principal, Depends(require(Right.MANAGE_USERS))]
+Linker = Annotated[Principal, Depends(require(Right.REVIEW))]
+
+
+class RegisterEntryPublic(BaseModel):
+    dossier_code: str
+    procedure_code: str
+    procedure_name: str | None
+    field: str | None
+    received_date: date | None
+    resolved_date: date
+    result_type: str
+
+    @classmethod
+    def from_value(cls, e: RegisterEntry) -> RegisterEntryPublic:
+        return cls.model_validate(e.__dict__)
+
+
+class RegisterList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    entries: list[RegisterEntryPublic]
+
+
+class DossierPublic(BaseModel):
+    entry: RegisterEntryPublic
+    documents: list[DocumentPublic]
+
+
+class LinkRequest(BaseModel):
+    document_id: str
+
+
+class LinkPublic(BaseModel):
+    document_id: str
+    dossier_code: str
+    linked_by: str
+    linked_at: datetime
+    registered: bool
+
+
+@router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
+def import_file(
+    rt: RuntimeDep,
+    user: Importer,
+    file: Annotated[UploadFile, File(description="the one-stop system's export: CSV or JSON")],
+) -> ImportReportPublic:
+    data = read_limited(file.file)
+    with rt.db.session() as session:
+        report = import_register(session, data, detect_format(data, file.filename), actor=user.name)
+    return ImportReportPublic.from_value(report)
+
+
+@router.get("", response_model=RegisterList, responses=ERRORS)
+def list_all(
+    rt: RuntimeDep,
+    _user: Reader,
+    period: Annotated[str | None, Query(description="resolved in 2025-03, 2025-Q1, 2025-H1, 2025-9M or 2025")] = None,
+    procedure_code: str | None = None,
+    result_type: Annotated[str | None, Query(pattern="^(paper|electronic)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RegisterList:
+    chosen = parse_period(period) if period else None
+    with rt.db.session() as session:
+        entries, total = list_entries(
+            session, period=chosen, procedure_code=procedure_code, result_type=result_type, limit=limit, offset=offset
+        )
+    return RegisterList(
+        total=total, limit=limit, offset=offset, entries=[RegisterEntryPublic.from_value(e) for e in entries]
+    )
+
+
+@router.get("/{dossier_code}", response_model=DossierPublic, responses=ERRORS)
+def read(dossier_code: str, rt: RuntimeDep, _user: Reader) -> DossierPublic:
+    with rt.db.session() as session:
+        entry = get_entry(session, dossier_code)
+        documents = [DocumentPublic.from_record(d) for d in documents_for_dossier(session, dossier_code)]
+    return DossierPublic(entry=RegisterEntryPublic.from_value(entry), documents=documents)
+
+
+@router.post("/{dossier_code}/documents", response_model=LinkPublic, responses=ERRORS)
+def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Linker) -> LinkPublic:
+    """Say which dossier a document belongs to; it overrides the dossier code it came with."""
+    with rt.db.session() as session:
+        made = link_document(session, body.document_id, dossier_code, actor=user.name)
+    return LinkPublic(
+        document_id=made.document_id,
+        dossier_code=made.dossier_code,
+        linked_by=made.linked_by,
+        linked_at=to_local(made.linked_at),
+        registered=made.registered,
+    )
+
+
+@router.delete("/links/{document_id}", status_code=204, responses=ERRORS)
+def unlink(document_id: str, rt: RuntimeDep, user: Linker) -> Response:
+    """Drop a staff link: the document goes back to its own dossier code."""
+    with rt.db.session() as session:
+        unlink_document(session, document_id, actor=user.name)
+    return Response(status_code=204)

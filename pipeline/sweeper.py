@@ -1,0 +1,63 @@
+"""The sweeper: re-enqueue documents stuck in a processing state (a lost job, a dead worker).
+
+Safe to run on several machines at once: a re-enqueued job that finds its document already
+moved on, or held by a live lease, does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from core.clock import utcnow
+from core.domain import DocumentState
+from pipeline.runtime import Runtime
+from pipeline.tasks import STAGE_INPUTS
+from storage.catalogue import record_event
+from storage.records import DocumentRecord
+
+__all__ = ["TASK_FOR_STATE", "start_sweeping", "sweep"]
+
+log = logging.getLogger(__name__)
+
+TASK_FOR_STATE: dict[DocumentState, str] = {state: task for task, states in STAGE_INPUTS.items() for state in states}
+
+
+def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> list[tuple[str, str]]:
+    """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased."""
+    now = utcnow()
+    with rt.db.session() as session:
+        rows = session.execute(
+            select(DocumentRecord.id, DocumentRecord.state)
+            .where(DocumentRecord.state.in_([s.value for s in TASK_FOR_STATE]))
+            .where(DocumentRecord.updated_at < now - stuck_after)
+            .where(or_(DocumentRecord.lease_expires.is_(None), DocumentRecord.lease_expires < now))
+            .order_by(DocumentRecord.updated_at)
+            .limit(10_000)
+        ).all()
+        jobs = [(TASK_FOR_STATE[DocumentState(state)], doc_id) for doc_id, state in rows]
+        if jobs:
+            record_event(session, actor=actor, action="sweeper.requeued", details={"count": len(jobs)})
+    for task, doc_id in jobs:
+        rt.enqueue(task, doc_id)
+    if jobs:
+        log.info("sweeper re-enqueued %d documents", len(jobs))
+    return jobs
+
+
+def start_sweeping(rt: Runtime, *, interval: float, stuck_after: timedelta) -> threading.Event:
+    """Sweep every ``interval`` seconds on a daemon thread; set the returned event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                sweep(rt, stuck_after=stuck_after)
+            except Exception:  # a database blip must not end the loop
+                log.warning("sweep failed", exc_info=True)
+
+    threading.Thread(target=loop, name="sohoa-sweeper", daemon=True).start()
+    return stop
