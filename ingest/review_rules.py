@@ -1,0 +1,116 @@
+"""When extracted metadata needs a human: required fields per document type, confidence, upload codes.
+
+``REQUIRED_FIELDS`` is the one table of what each document type must carry. A requirement
+is a tuple of alternatives, any one of which satisfies it (a document whose day is left blank
+has ``issued_date_text`` but no ``issued_date``). ``review_reasons`` turns the table, the
+per-field confidences and the codes given at upload into stable reason codes:
+
+    missing:<field>            a required field was not found
+    low_confidence:<field>     found, but below the threshold
+    invalid:<field>            present but not of the field's form (codes, ISO date)
+    procedure_code_mismatch    the printed procedure code is not the one given at upload
+    dossier_code_mismatch      the printed dossier code is not the one given at upload
+    policy:always              the review policy sends every document to review
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Literal
+
+from core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE, matches_procedure_prefix
+from core.domain import Metadata
+from ingest.doctypes import DOC_TYPES, DocType
+
+__all__ = ["REQUIRED_FIELDS", "Requirement", "required_fields", "review_reasons"]
+
+Requirement = tuple[str, ...]  # alternatives: one of them must be present
+
+_ALL: tuple[Requirement, ...] = (
+    ("document_type",),
+    ("issuer",),
+    ("issued_date", "issued_date_text"),
+    ("procedure_code",),
+    ("signer_name",),
+)
+# types whose form (Nghị định 30, Phụ lục III) carries no trích yếu
+_NO_SUBJECT = {"Giấy giới thiệu", "Giấy nghỉ phép", "Phiếu gửi", "Phiếu chuyển", "Phiếu báo", "Thư công"}
+
+
+def _requirements(doc_type: DocType) -> tuple[Requirement, ...]:
+    extra: list[Requirement] = []
+    if doc_type.numbered:
+        extra.append(("number_symbol",))
+    if doc_type.group in ("administrative", "legal") and doc_type.name not in _NO_SUBJECT:
+        extra.append(("subject",))
+    if doc_type.group == "receipt":
+        extra.append(("dossier_code",))
+    return _ALL + tuple(extra)
+
+
+REQUIRED_FIELDS: Mapping[str, tuple[Requirement, ...]] = {t.name: _requirements(t) for t in DOC_TYPES}
+
+
+def required_fields(document_type: str | None) -> tuple[Requirement, ...]:
+    """Requirements of ``document_type``; an unknown or missing type gets those common to all."""
+    return REQUIRED_FIELDS.get(document_type or "", _ALL)
+
+
+def _present(metadata: Metadata, name: str, upload: Mapping[str, str | None]) -> bool:
+    value = getattr(metadata, name)
+    return bool(value) or bool(upload.get(name))
+
+
+def _valid(name: str, value: str) -> bool:
+    if name == "procedure_code":
+        return bool(PROCEDURE_CODE_RE.match(value))
+    if name == "dossier_code":
+        return bool(DOSSIER_CODE_RE.match(value))
+    if name == "issued_date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def review_reasons(
+    metadata: Metadata,
+    *,
+    policy: Literal["auto", "always", "never"],
+    threshold: float = 0.6,
+    upload_procedure_code: str | None = None,
+    upload_dossier_code: str | None = None,
+) -> tuple[str, ...]:
+    """Why ``metadata`` needs review (empty when it does not) under ``policy``."""
+    if policy == "never":
+        return ()
+    upload = {"procedure_code": upload_procedure_code, "dossier_code": upload_dossier_code}
+    reasons: list[str] = []
+    for alternatives in required_fields(metadata.document_type):
+        found = [name for name in alternatives if _present(metadata, name, upload)]
+        if not found:
+            reasons.append(f"missing:{alternatives[0]}")
+            continue
+        printed = [name for name in found if getattr(metadata, name)]
+        unsure = printed and all(metadata.confidence.get(name, 0.0) < threshold for name in printed)
+        if unsure and not any(upload.get(name) for name in printed):
+            reasons.append(f"low_confidence:{printed[0]}")
+    for name in ("procedure_code", "dossier_code", "issued_date"):
+        value = getattr(metadata, name)
+        if value and not _valid(name, value):
+            reasons.append(f"invalid:{name}")
+    printed_procedure = metadata.procedure_code
+    if printed_procedure and upload_procedure_code:
+        given = upload_procedure_code.strip()
+        if not (
+            matches_procedure_prefix(printed_procedure, given) or matches_procedure_prefix(given, printed_procedure)
+        ):
+            reasons.append("procedure_code_mismatch")
+    printed_dossier = (metadata.dossier_code or "").strip().upper()
+    if printed_dossier and upload_dossier_code and printed_dossier != upload_dossier_code.strip().upper():
+        reasons.append("dossier_code_mismatch")
+    if policy == "always":
+        reasons.append("policy:always")
+    return tuple(dict.fromkeys(reasons))
