@@ -9,7 +9,17 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import batches, documents, health, uploads
+from api.routes import (
+    batches,
+    coversheets,
+    documents,
+    health,
+    metrics,
+    procedures,
+    register,
+    reports,
+    uploads,
+)
 from core.settings import Settings, get_settings
 from pipeline.runtime import Runtime, open_runtime
 
@@ -49,6 +59,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, uploads, batches, documents):
+    for module in (health, uploads, batches, documents, procedures, register, reports, coversheets, metrics):
         app.include_router(module.router)
     return app

@@ -19,6 +19,7 @@ class Right(StrEnum):
     MANAGE_USERS = "manage_users"
     SIGNING_ADMIN = "signing_admin"
     METRICS = "metrics"
+    MANAGE_REGISTRY = "manage_registry"
 
 
 R = Role
@@ -32,6 +33,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.MANAGE_USERS: frozenset(),
     Right.SIGNING_ADMIN: frozenset({R.SIGNER_ADMIN}),
     Right.METRICS: frozenset({R.METRICS}),
+    Right.MANAGE_REGISTRY: frozenset({R.ARCHIVIST}),
 }
 
 

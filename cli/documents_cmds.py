@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.main import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
 from core.domain import DocumentState
 
 __all__ = ["register"]
@@ -45,6 +45,9 @@ def ingest(
     procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code (mã thủ tục)")] = None,
     dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array, one object per document")] = False,
+    cover_sheets: Annotated[
+        bool, typer.Option("--cover-sheets", help="split stacks at printed cover sheets; file each part by its sheet")
+    ] = False,
 ) -> None:
     """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
     from pipeline.intake import accept_paths
@@ -59,7 +62,9 @@ def ingest(
     rt = open_runtime(settings)
     rt.progress = lambda doc_id, done, total: pages.__setitem__(doc_id, (done, total))
     try:
-        result = accept_paths(rt, paths, procedure_code=procedure, dossier_code=dossier, actor=cli_actor())
+        result = accept_paths(
+            rt, paths, procedure_code=procedure, dossier_code=dossier, actor=cli_actor(), cover_sheets=cover_sheets
+        )
         wanted = {d.id for d in result.documents} | {r.document_id for r in result.rejected if r.document_id}
         _wait(rt, result.batch_id, wanted, pages, quiet=as_json or not sys.stderr.isatty())
         with rt.db.session() as session:

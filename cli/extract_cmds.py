@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cli.main import emit_json, fail, handle_errors, settings_or_exit
+from cli.common import emit_json, fail, handle_errors, settings_or_exit
 from core.domain import FileKind, Metadata, PageText
 from core.settings import Settings
 from ingest.metadata import extract_metadata

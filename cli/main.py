@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import getpass
-import json
-import sys
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from core.errors import SohoaError
-from core.settings import Settings, get_settings
+from cli.common import cli_actor, handle_errors, settings_or_exit
 
-__all__ = ["app", "cli_actor", "handle_errors"]
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="sohoa",
     help="Số hóa: turn paper results of administrative procedures into signed, searchable, archived PDFs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 db_app = typer.Typer(help="Catalogue database.", no_args_is_help=True)
 users_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
@@ -28,44 +23,6 @@ review_app = typer.Typer(help="Review queue: correct metadata and release docume
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(review_app, name="review")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no passwd entry in some containers
-        return "cli"
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"sohoa: {message}", err=True)
-    return typer.Exit(code)
-
-
-def handle_errors(func: F) -> F:
-    """Print a SohoaError as one line on stderr and exit with its code; never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except SohoaError as exc:
-            raise fail(str(exc), exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return get_settings()
-    except Exception as exc:  # pydantic validation: a bad SOHOA_* value
-        raise fail(f"configuration_error: {exc}", 6) from None
 
 
 @db_app.command("upgrade")
@@ -145,10 +102,12 @@ def serve(
 
 
 def _register_commands() -> None:
-    from cli import documents_cmds, extract_cmds, ocr_cmds, signing_cmds, worker_cmds
+    from cli import coversheet_cmds, documents_cmds, extract_cmds, ocr_cmds, registry_cmds, signing_cmds, worker_cmds
 
     documents_cmds.register(app, review_app)
     worker_cmds.register(app)
+    registry_cmds.register(app)
+    coversheet_cmds.register(app)
     ocr_cmds.register(app)
     extract_cmds.register(app)
     signing_cmds.register(app)

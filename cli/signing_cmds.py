@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.main import emit_json, fail, handle_errors, settings_or_exit
+from cli.common import emit_json, fail, handle_errors, settings_or_exit
 from core.domain import SignRequest
 from core.settings import Settings
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.main import fail, handle_errors, settings_or_exit
+from cli.common import fail, handle_errors, settings_or_exit
 
 __all__ = ["register"]
 

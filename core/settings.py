@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     s3_bucket: str = "sohoa"
+    s3_timeout: float = 60.0  # seconds per S3 request before it counts as unreachable (and is retried)
 
     # Celery broker: set to use Celery workers, unset to run tasks in-process.
     broker_url: str | None = None
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     sweep_interval: int = 300  # seconds between sweeps in a worker; 0 disables
 
     review_policy: Literal["auto", "always", "never"] = "auto"
+    # Once a procedure catalogue is loaded, unknown procedure codes are refused unless this is set.
+    accept_unknown_procedures: bool = False
 
     # OCR
     ocr_languages: str = "vie"

@@ -15,6 +15,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_shutdown
+from kombu import Queue
 
 from core.settings import Settings
 
@@ -58,6 +59,7 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue="sign",
+        task_queues=(Queue("ocr"), Queue("sign")),
         task_routes={_TASK_NAME: {"queue": "sign"}},
         broker_connection_retry_on_startup=True,
         # Longer than the longest task, but bounded: a killed worker's job returns after it.

@@ -19,12 +19,14 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from core.clock import utcnow
-from core.codes import validate_dossier_code, validate_procedure_code
+from core.codes import validate_dossier_code
 from core.domain import DocumentState, FileKind, SniffResult
 from core.errors import InputRejected, SohoaError
 from ingest.archive_zip import expand_zip
 from ingest.sniff import sniff_file
+from ingest.splitting import StackPart, split_stack
 from pipeline.runtime import Runtime
+from registry.procedures import check_upload_code
 from storage.catalogue import claim_original, create_batch, get_document, record_event
 from storage.objectstore import original_key, quarantine_key
 from storage.records import DocumentRecord
@@ -72,9 +74,26 @@ class UploadResult:
 
 
 @dataclass
-class _Outcome:
+class _Batch:
+    """One upload in progress: where its files go and what became of them."""
+
+    rt: Runtime
+    batch_id: str
+    procedure_code: str | None
+    dossier_code: str | None
+    actor: str
+    cover_sheets: bool = False
     documents: list[AcceptedDocument] = field(default_factory=list)
     rejected: list[RejectedFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Filing:
+    """Codes a file is filed under, and why it must be reviewed before signing (if it must)."""
+
+    procedure_code: str | None
+    dossier_code: str | None
+    review: tuple[str, ...] = ()
 
 
 def _clean_name(name: str) -> str:
@@ -117,15 +136,23 @@ def accept_files(
     dossier_code: str | None = None,
     actor: str,
     source: str = "api",
+    cover_sheets: bool = False,
 ) -> UploadResult:
-    """Take a batch of incoming files; each one is accepted, a duplicate, or rejected."""
-    if procedure_code is None:
+    """Take a batch of incoming files; each one is accepted, a duplicate, or rejected.
+
+    With ``cover_sheets`` each scanned stack is split at its printed cover sheets and every
+    part is filed under the codes its sheet carries; the upload's codes are then optional.
+    """
+    if procedure_code is None and not cover_sheets:
         raise InputRejected("a procedure code is required", code="procedure_code_required")
-    procedure_code = validate_procedure_code(procedure_code)
     if dossier_code:
         dossier_code = validate_dossier_code(dossier_code)
     batch_id = str(uuid.uuid4())
     with rt.db.session() as session:
+        if procedure_code is not None:
+            procedure_code = check_upload_code(
+                session, procedure_code, allow_unknown=rt.settings.accept_unknown_procedures
+            )
         create_batch(
             session,
             batch_id=batch_id,
@@ -134,9 +161,9 @@ def accept_files(
             dossier_code=dossier_code,
             source=source,
         )
+    batch = _Batch(rt, batch_id, procedure_code, dossier_code, actor, cover_sheets)
     incoming_dir = rt.settings.work_dir / "incoming" / batch_id
     incoming_dir.mkdir(parents=True, exist_ok=True)
-    outcome = _Outcome()
     try:
         for number, item in enumerate(files):
             name = _clean_name(item.filename)
@@ -144,17 +171,17 @@ def accept_files(
             try:
                 sha, size = _spool(item.stream, spool, rt.settings.max_file_bytes)
             except InputRejected as exc:
-                outcome.rejected.append(RejectedFile(name, exc.code, exc.message))
-                _log_rejection(rt, batch_id, actor, name, exc)
+                batch.rejected.append(RejectedFile(name, exc.code, exc.message))
+                _log_rejection(batch, name, exc)
                 continue
-            _accept_one(rt, spool, name, sha, size, batch_id, procedure_code, dossier_code, actor, outcome)
+            _accept_one(batch, spool, name, sha, size)
             spool.unlink(missing_ok=True)
     finally:
         shutil.rmtree(incoming_dir, ignore_errors=True)
-    for doc in outcome.documents:
+    for doc in batch.documents:
         if doc.duplicate_of is None:
             rt.enqueue("ocr", doc.id)
-    return UploadResult(batch_id, tuple(outcome.documents), tuple(outcome.rejected))
+    return UploadResult(batch_id, tuple(batch.documents), tuple(batch.rejected))
 
 
 def accept_paths(
@@ -164,6 +191,7 @@ def accept_paths(
     procedure_code: str | None,
     dossier_code: str | None = None,
     actor: str,
+    cover_sheets: bool = False,
 ) -> UploadResult:
     """CLI intake: files and folders (recursively, in name order)."""
     files: list[Path] = []
@@ -179,88 +207,52 @@ def accept_paths(
                 yield IncomingFile(path.name, fh)
 
     return accept_files(
-        rt, opened(), procedure_code=procedure_code, dossier_code=dossier_code, actor=actor, source="cli"
+        rt,
+        opened(),
+        procedure_code=procedure_code,
+        dossier_code=dossier_code,
+        actor=actor,
+        source="cli",
+        cover_sheets=cover_sheets,
     )
 
 
 def _accept_one(
-    rt: Runtime,
-    spool: Path,
-    name: str,
-    sha: str,
-    size: int,
-    batch_id: str,
-    procedure_code: str,
-    dossier_code: str | None,
-    actor: str,
-    outcome: _Outcome,
-    *,
-    container_sha256: str | None = None,
+    batch: _Batch, spool: Path, name: str, sha: str, size: int, *, container_sha256: str | None = None
 ) -> None:
+    upload_filing = _Filing(batch.procedure_code, batch.dossier_code)
     try:
-        sniff = sniff_file(spool, max_pages=rt.settings.max_pages)
+        sniff = sniff_file(spool, max_pages=batch.rt.settings.max_pages)
     except InputRejected as exc:
-        _reject(rt, spool, name, sha, size, batch_id, procedure_code, dossier_code, actor, exc, outcome)
+        _reject(batch, spool, name, sha, size, exc)
         return
     if sniff.kind is FileKind.ZIP:
         if container_sha256 is not None:
-            exc = InputRejected("zip inside a zip is not accepted", code="nested_zip")
-            _reject(rt, spool, name, sha, size, batch_id, procedure_code, dossier_code, actor, exc, outcome)
-            return
-        _accept_zip(rt, spool, name, sha, batch_id, procedure_code, dossier_code, actor, outcome)
+            _reject(batch, spool, name, sha, size, InputRejected("zip inside a zip is not accepted", code="nested_zip"))
+        else:
+            _accept_zip(batch, spool, name, sha)
         return
-    _store_original(
-        rt,
-        spool,
-        name,
-        sha,
-        size,
-        sniff,
-        batch_id,
-        procedure_code,
-        dossier_code,
-        actor,
-        outcome,
-        container_sha256=container_sha256,
-    )
+    # Splitting rewrites pages, so a signed PDF is always kept whole.
+    if batch.cover_sheets and not sniff.signed:
+        _accept_stack(batch, spool, name, sha, size, sniff, container_sha256=container_sha256)
+        return
+    _store_original(batch, spool, name, sha, size, sniff, upload_filing, container_sha256=container_sha256)
 
 
-def _accept_zip(
-    rt: Runtime,
-    spool: Path,
-    name: str,
-    sha: str,
-    batch_id: str,
-    procedure_code: str,
-    dossier_code: str | None,
-    actor: str,
-    outcome: _Outcome,
-) -> None:
+def _accept_zip(batch: _Batch, spool: Path, name: str, sha: str) -> None:
     dest = spool.with_name(spool.name + ".zip.d")
     try:
         expansion = expand_zip(spool, dest)
     except InputRejected as exc:
-        _reject(
-            rt,
-            spool,
-            name,
-            sha,
-            spool.stat().st_size,
-            batch_id,
-            procedure_code,
-            dossier_code,
-            actor,
-            exc,
-            outcome,
-        )
+        _reject(batch, spool, name, sha, spool.stat().st_size, exc)
         return
     try:
-        with rt.db.session() as session:
+        with batch.rt.db.session() as session:
             record_event(
                 session,
-                actor=actor,
+                actor=batch.actor,
                 action="upload.zip",
-                batch_id=batch_id,
+                batch_id=batch.batch_id,
                 details={
                     "filename": name,
                     "sha256": sha,
@@ -270,42 +262,86 @@ def _accept_zip(
             )
         for refused in expansion.rejected:
             member_name = f"{name}/{refused.name}"
-            outcome.rejected.append(RejectedFile(member_name, refused.code, refused.message))
-            _log_rejection(rt, batch_id, actor, member_name, InputRejected(refused.message, code=refused.code))
+            batch.rejected.append(RejectedFile(member_name, refused.code, refused.message))
+            _log_rejection(batch, member_name, InputRejected(refused.message, code=refused.code))
         for member in expansion.accepted:
             member_sha, member_size = _hash_file(member.path)
-            _accept_one(
-                rt,
-                member.path,
-                f"{name}/{member.name}",
-                member_sha,
-                member_size,
-                batch_id,
-                procedure_code,
-                dossier_code,
-                actor,
-                outcome,
-                container_sha256=sha,
-            )
+            _accept_one(batch, member.path, f"{name}/{member.name}", member_sha, member_size, container_sha256=sha)
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
 
-def _store_original(
-    rt: Runtime,
+def _accept_stack(
+    batch: _Batch,
     spool: Path,
     name: str,
     sha: str,
     size: int,
     sniff: SniffResult,
-    batch_id: str,
-    procedure_code: str,
-    dossier_code: str | None,
-    actor: str,
-    outcome: _Outcome,
     *,
     container_sha256: str | None,
 ) -> None:
+    """A scanned stack of dossiers, each behind its cover sheet: one document per part."""
+    work = spool.with_name(spool.name + ".split")
+    try:
+        parts = split_stack(spool, sniff.kind, work)
+        if len(parts) == 1 and parts[0].sheet_index is None:
+            _store_original(
+                batch, spool, name, sha, size, sniff, _part_filing(batch, None), container_sha256=container_sha256
+            )
+            return
+        with batch.rt.db.session() as session:
+            record_event(
+                session,
+                actor=batch.actor,
+                action="upload.stack",
+                batch_id=batch.batch_id,
+                details={"filename": name, "sha256": sha, "parts": len(parts)},
+            )
+        for number, part in enumerate(parts, start=1):
+            part_sha, part_size = _hash_file(part.pdf_path)
+            part_sniff = SniffResult(kind=FileKind.PDF, page_count=len(part.page_indices))
+            _store_original(
+                batch,
+                part.pdf_path,
+                f"{name}#{number}",
+                part_sha,
+                part_size,
+                part_sniff,
+                _part_filing(batch, part),
+                container_sha256=container_sha256 or sha,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _part_filing(batch: _Batch, part: StackPart | None) -> _Filing:
+    if part is None or part.sheet_index is None:
+        # Pages before the first sheet belong to the upload's codes, or to review without them.
+        if batch.procedure_code is None:
+            return _Filing(None, batch.dossier_code, ("no_filing_codes",))
+        return _Filing(batch.procedure_code, batch.dossier_code)
+    reasons: tuple[str, ...] = ()
+    if part.needs_review:
+        reasons = (part.review_reason or "cover_sheet_uncertain",)
+    if part.procedure_code is None:
+        # Never fall back to the upload's codes: an unreadable sheet must not file pages wrongly.
+        return _Filing(None, None, reasons or ("cover_sheet_unreadable",))
+    return _Filing(part.procedure_code, part.dossier_code, reasons)
+
+
+def _store_original(
+    batch: _Batch,
+    spool: Path,
+    name: str,
+    sha: str,
+    size: int,
+    sniff: SniffResult,
+    filing: _Filing,
+    *,
+    container_sha256: str | None,
+) -> None:
+    rt = batch.rt
     document_id = str(uuid.uuid4())
     try:
         with rt.db.session() as session:
@@ -314,30 +350,27 @@ def _store_original(
                 state = get_document(session, existing).state
                 record_event(
                     session,
-                    actor=actor,
+                    actor=batch.actor,
                     action="upload.duplicate",
                     document_id=existing,
-                    batch_id=batch_id,
+                    batch_id=batch.batch_id,
                     details={"filename": name, "sha256": sha},
                 )
-                outcome.documents.append(AcceptedDocument(existing, name, state, duplicate_of=existing))
+                batch.documents.append(AcceptedDocument(existing, name, state, duplicate_of=existing))
                 return
             # Stored before the catalogue commits: a crash leaves at most an unreferenced
             # content-addressed object, which the next upload of the same file reuses.
             info = rt.store.put_file(
-                original_key(sha),
-                spool,
-                content_type=sniff.kind.media_type,
-                metadata={"filename": name},
+                original_key(sha), spool, content_type=sniff.kind.media_type, metadata={"filename": name}
             )
             session.add(
                 DocumentRecord(
                     id=document_id,
-                    batch_id=batch_id,
+                    batch_id=batch.batch_id,
                     filename=name,
                     state=DocumentState.RECEIVED.value,
-                    procedure_code=procedure_code,
-                    dossier_code=dossier_code,
+                    procedure_code=filing.procedure_code,
+                    dossier_code=filing.dossier_code,
                     original_sha256=sha,
                     original_key=info.key,
                     original_kind=sniff.kind.value,
@@ -345,18 +378,19 @@ def _store_original(
                     page_count=sniff.page_count,
                     kept_signature=sniff.signed,
                     container_sha256=container_sha256,
+                    review_reasons=list(filing.review) or None,
                     received_at=utcnow(),
                     updated_at=utcnow(),
-                    created_by=actor,
+                    created_by=batch.actor,
                 )
             )
             session.flush()
             record_event(
                 session,
-                actor=actor,
+                actor=batch.actor,
                 action="document.state",
                 document_id=document_id,
-                batch_id=batch_id,
+                batch_id=batch.batch_id,
                 to_state=DocumentState.RECEIVED.value,
                 details={
                     "filename": name,
@@ -365,30 +399,20 @@ def _store_original(
                     "pages": sniff.page_count,
                     "notes": list(sniff.notes),
                     "kept_signature": sniff.signed,
+                    "review": list(filing.review),
                 },
             )
     except SohoaError as exc:
         log.warning("could not store %s: %s", name, exc)
-        outcome.rejected.append(RejectedFile(name, exc.code, exc.message))
-        _log_rejection(rt, batch_id, actor, name, exc)
+        batch.rejected.append(RejectedFile(name, exc.code, exc.message))
+        _log_rejection(batch, name, exc)
         return
-    outcome.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
+    batch.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
 
 
-def _reject(
-    rt: Runtime,
-    spool: Path,
-    name: str,
-    sha: str,
-    size: int,
-    batch_id: str,
-    procedure_code: str,
-    dossier_code: str | None,
-    actor: str,
-    exc: InputRejected,
-    outcome: _Outcome,
-) -> None:
+def _reject(batch: _Batch, spool: Path, name: str, sha: str, size: int, exc: InputRejected) -> None:
     """Refused input is catalogued as ``rejected`` and its bytes kept in quarantine."""
+    rt = batch.rt
     document_id = str(uuid.uuid4())
     key: str | None = None
     try:
@@ -399,40 +423,40 @@ def _reject(
         session.add(
             DocumentRecord(
                 id=document_id,
-                batch_id=batch_id,
+                batch_id=batch.batch_id,
                 filename=name,
                 state=DocumentState.REJECTED.value,
                 reason_code=exc.code,
                 reason_message=exc.message,
-                procedure_code=procedure_code,
-                dossier_code=dossier_code,
+                procedure_code=batch.procedure_code,
+                dossier_code=batch.dossier_code,
                 original_sha256=sha,
                 original_key=key,
                 original_size=size,
                 received_at=utcnow(),
                 updated_at=utcnow(),
-                created_by=actor,
+                created_by=batch.actor,
             )
         )
         session.flush()
         record_event(
             session,
-            actor=actor,
+            actor=batch.actor,
             action="document.state",
             document_id=document_id,
-            batch_id=batch_id,
+            batch_id=batch.batch_id,
             to_state=DocumentState.REJECTED.value,
             details={"filename": name, "reason_code": exc.code, "message": exc.message, "quarantine": key},
         )
-    outcome.rejected.append(RejectedFile(name, exc.code, exc.message, document_id))
+    batch.rejected.append(RejectedFile(name, exc.code, exc.message, document_id))
 
 
-def _log_rejection(rt: Runtime, batch_id: str, actor: str, name: str, exc: SohoaError) -> None:
-    with rt.db.session() as session:
+def _log_rejection(batch: _Batch, name: str, exc: SohoaError) -> None:
+    with batch.rt.db.session() as session:
         record_event(
             session,
-            actor=actor,
+            actor=batch.actor,
             action="upload.rejected",
-            batch_id=batch_id,
+            batch_id=batch.batch_id,
             details={"filename": name, "reason_code": exc.code, "message": exc.message},
         )

@@ -93,6 +93,11 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
 
 def approve_document(rt: Runtime, document_id: str, *, actor: str) -> DocumentRecord:
     with rt.db.session() as session:
+        if get_document(session, document_id).procedure_code is None:
+            raise Conflict(
+                "set the procedure code before approving: the archive files every record under one",
+                code="procedure_code_required",
+            )
         moved = transition(
             session,
             document_id,

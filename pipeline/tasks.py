@@ -256,11 +256,18 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
         for p in page_rows
     ]
     printed = extract_metadata(pages)
-    reasons = review_reasons(
-        printed,
-        policy=rt.settings.review_policy,
-        upload_procedure_code=doc.procedure_code,
-        upload_dossier_code=doc.dossier_code,
+    # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
+    # a document without trustworthy filing must not be signed and archived under a guess.
+    intake_reasons = tuple(doc.review_reasons or ())
+    reasons = intake_reasons + tuple(
+        r
+        for r in review_reasons(
+            printed,
+            policy=rt.settings.review_policy,
+            upload_procedure_code=doc.procedure_code,
+            upload_dossier_code=doc.dossier_code,
+        )
+        if r not in intake_reasons
     )
     # Filing codes come from the upload; the printed ones stay visible in the reasons when they differ.
     filed = Metadata.from_dict(

@@ -25,4 +25,5 @@ def open_object_store(settings: Settings) -> ObjectStore:
         settings.s3_bucket,
         secure=settings.s3_secure,
         region=settings.s3_region,
+        timeout=settings.s3_timeout,
     )

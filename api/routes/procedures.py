@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel
@@ -17,9 +17,13 @@ __all__ = ["ImportReportPublic", "ProcedureList", "ProcedurePublic", "router"]
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 
-ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic},
+    403: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
+}
 # Loading reference data is an administrator's act until a dedicated right exists.
-Importer = Annotated[Principal, Depends(require(Right.MANAGE_USERS))]
+Importer = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
 
 
 class ProcedurePublic(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel
@@ -29,7 +29,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/register", tags=["register"])
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorPublic},
     403: {"model": ErrorPublic},
     404: {"model": ErrorPublic},
@@ -37,7 +37,7 @@ ERRORS = {
 }
 Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 # Loading the register is an administrator's act until a dedicated right exists.
-Importer = Annotated[Principal, Depends(require(Right.MANAGE_USERS))]
+Importer = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
 Linker = Annotated[Principal, Depends(require(Right.REVIEW))]
 
 

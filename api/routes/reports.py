@@ -19,7 +19,11 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
-ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic},
+    403: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
+}
 Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 _CONTENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {ReportFormat.CSV.media_type: {}, ReportFormat.XLSX.media_type: {}}},

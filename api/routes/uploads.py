@@ -21,16 +21,22 @@ def upload(
     rt: RuntimeDep,
     user: Annotated[Principal, Depends(require(Right.UPLOAD))],
     files: Annotated[list[UploadFile], File(description="scans: PDF, TIFF, JPEG, PNG or zip")],
-    procedure_code: Annotated[str, Form(description="mã thủ tục, e.g. 1.001234")],
+    procedure_code: Annotated[
+        str | None, Form(description="mã thủ tục, e.g. 1.001234; optional with cover_sheets")
+    ] = None,
     dossier_code: Annotated[str | None, Form(description="mã hồ sơ")] = None,
+    cover_sheets: Annotated[
+        bool, Form(description="split each scan at its printed cover sheets and file every part by its sheet")
+    ] = False,
 ) -> UploadResponse:
     result = accept_files(
         rt,
         (IncomingFile(f.filename or "unnamed", f.file) for f in files),
-        procedure_code=procedure_code,
+        procedure_code=procedure_code or None,
         dossier_code=dossier_code or None,
         actor=user.name,
         source="api",
+        cover_sheets=cover_sheets,
     )
     return UploadResponse(
         batch_id=result.batch_id,

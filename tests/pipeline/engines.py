@@ -17,3 +17,17 @@ class CrashOnSecondPage(FakeOcrEngine):
 
 
 crash_on_second_page = CrashOnSecondPage()
+
+
+class SlowFake(FakeOcrEngine):
+    """A fake engine that takes its time, so a test can kill a worker in the middle of OCR."""
+
+    def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
+        import os
+        import time
+
+        time.sleep(float(os.environ.get("SOHOA_TEST_OCR_SECONDS", "3")))
+        return super().ocr_page(image, work_dir, languages=languages)
+
+
+slow_fake = SlowFake()

@@ -1,0 +1,177 @@
+"""Commands over the procedure catalogue, the register of resolved dossiers and coverage reports.
+
+``sohoa procedures import|list``, ``sohoa register import|link|unlink`` and ``sohoa report``.
+An import that refused some rows keeps the good ones and exits 2, listing each refused
+line, so a script notices and a person knows which lines to fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from registry.sources import ImportReport, SourceFormat, detect_format, read_limited
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+__all__ = ["register"]
+
+_FormatOption = Annotated[
+    str | None, typer.Option("--format", help="csv or json (default: by the file's extension or content)")
+]
+_JsonOption = Annotated[bool, typer.Option("--json", help="print the import report as JSON")]
+
+
+def _database() -> Database:
+    from storage.database import Database  # late: --help stays fast
+
+    return Database(settings_or_exit().db_url)
+
+
+def _read(path: Path, fmt: str | None) -> tuple[bytes, SourceFormat]:
+    if not path.is_file():
+        raise fail(f"not_found: no such file: {path}", 3)
+    with path.open("rb") as fh:
+        data = read_limited(fh)
+    if fmt is None:
+        return data, detect_format(data, path.name)
+    try:
+        return data, SourceFormat(fmt.lower())
+    except ValueError:
+        raise fail(f"invalid_format: {fmt!r} is not csv or json", 2) from None
+
+
+def _finish_import(what: str, report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        typer.echo(
+            f"{what}: {report.rows} rows, {report.inserted} inserted, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.errors)} refused"
+        )
+    for error in report.errors:
+        key = f" [{error.key}]" if error.key else ""
+        typer.echo(f"line {error.line}{key}: {error.code}: {error.message}", err=True)
+    if report.errors:
+        raise typer.Exit(2)
+
+
+def procedures_import(
+    file: Annotated[Path, typer.Argument(help="CSV with columns code,name,field,agency (or a JSON array)")],
+    fmt: _FormatOption = None,
+    as_json: _JsonOption = False,
+) -> None:
+    """Load or update the procedure catalogue; existing codes are updated, none is deleted."""
+    from registry.procedures import import_procedures
+
+    data, source_format = _read(file, fmt)
+    with _database().session() as session:
+        report = import_procedures(session, data, source_format, actor=cli_actor())
+    _finish_import("procedures", report, as_json)
+
+
+def procedures_list(
+    query: Annotated[str | None, typer.Option("--query", "-q", help="words of code, name, field or agency")] = None,
+    field: Annotated[str | None, typer.Option(help="exact field (lĩnh vực)")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+) -> None:
+    """List the catalogue, ordered by code."""
+    from registry.procedures import list_procedures
+
+    with _database().session() as session:
+        found, total = list_procedures(session, query=query, field=field, limit=limit)
+    if as_json:
+        emit_json([p.__dict__ for p in found])
+        return
+    for p in found:
+        typer.echo(f"{p.code}\t{p.name}\t{p.field or ''}\t{p.agency or ''}")
+    if total > len(found):
+        typer.echo(f"({total - len(found)} more; use --limit)", err=True)
+
+
+def register_import(
+    file: Annotated[Path, typer.Argument(help="the register export: CSV (canonical header) or JSON")],
+    fmt: _FormatOption = None,
+    as_json: _JsonOption = False,
+) -> None:
+    """Import resolved dossiers; re-importing changes nothing, changed rows update their dossier."""
+    from registry.register import import_register
+
+    data, source_format = _read(file, fmt)
+    with _database().session() as session:
+        report = import_register(session, data, source_format, actor=cli_actor())
+    _finish_import("register", report, as_json)
+
+
+def register_link(
+    dossier_code: Annotated[str, typer.Argument(help="mã hồ sơ")],
+    document_id: Annotated[str, typer.Argument(help="the document's id")],
+) -> None:
+    """Link a document to a dossier (overrides the dossier code it came with)."""
+    from registry.register import link_document
+
+    with _database().session() as session:
+        link = link_document(session, document_id, dossier_code, actor=cli_actor())
+    note = "" if link.registered else " (not in the register yet)"
+    typer.echo(f"document {link.document_id} linked to dossier {link.dossier_code}{note}")
+
+
+def register_unlink(document_id: Annotated[str, typer.Argument(help="the document's id")]) -> None:
+    """Drop a document's link; it goes back to the dossier code it came with."""
+    from registry.register import unlink_document
+
+    with _database().session() as session:
+        dropped = unlink_document(session, document_id, actor=cli_actor())
+    typer.echo(f"link of {document_id} removed" if dropped else f"document {document_id} had no link")
+
+
+def report(
+    period: Annotated[str, typer.Option(help="2025-03, 2025-Q1, 2025-H1, 2025-9M or 2025 (Vietnam's calendar)")],
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    missing: Annotated[bool, typer.Option("--missing", help="CSV: the missing dossiers instead of coverage")] = False,
+) -> None:
+    """Digitization coverage of dossiers resolved in a period, by procedure, field and overall."""
+    from registry.coverage import compute_coverage
+    from registry.export import ReportFormat, ReportTable, render_report, write_report_csv
+    from registry.periods import parse_period
+
+    try:
+        chosen_format = ReportFormat(fmt.lower())
+    except ValueError:
+        raise fail(f"invalid_format: {fmt!r} is not json, csv or xlsx", 2) from None
+    chosen = parse_period(period)
+    table = ReportTable.MISSING if missing else ReportTable.COVERAGE
+    if output is None and chosen_format is ReportFormat.XLSX and sys.stdout.isatty():
+        raise fail("a workbook is not for a terminal: use -o FILE.xlsx", 2)
+    with _database().session() as session:
+        result = compute_coverage(session, chosen)
+    if output is not None:
+        output.write_bytes(render_report(result, chosen_format, table=table))
+        typer.echo(f"report {chosen.label} written to {output}", err=True)
+    elif chosen_format is ReportFormat.CSV:
+        write_report_csv(result, sys.stdout, table)  # no BOM on a pipe
+    else:
+        sys.stdout.buffer.write(render_report(result, chosen_format, table=table))
+        if chosen_format is ReportFormat.JSON:
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    procedures_app = typer.Typer(help="The procedure catalogue (danh mục thủ tục hành chính).", no_args_is_help=True)
+    register_app = typer.Typer(help="The register of resolved dossiers from the one-stop system.", no_args_is_help=True)
+    procedures_app.command("import")(handle_errors(procedures_import))
+    procedures_app.command("list")(handle_errors(procedures_list))
+    register_app.command("import")(handle_errors(register_import))
+    register_app.command("link")(handle_errors(register_link))
+    register_app.command("unlink")(handle_errors(register_unlink))
+    app.add_typer(procedures_app, name="procedures")
+    app.add_typer(register_app, name="register")
+    app.command("report")(handle_errors(report))

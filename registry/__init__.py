@@ -1,0 +1,1 @@
+"""The procedure catalogue, the register of resolved dossiers, and what they say about digitization coverage."""

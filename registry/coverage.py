@@ -1,0 +1,299 @@
+"""Digitization coverage of resolved dossiers: the national indicators, by procedure, field and overall.
+
+Definitions (a period selects the register's dossiers by ``resolved_date``; the status of
+their documents is taken as it stands when the report is made):
+
+- ``resolved``: dossiers resolved in the period; ``paper``: those whose result was issued on
+  paper, the denominator of every rate (an electronic result needs no digitizing).
+- ``digitized``: paper dossiers with at least one linked document that the pipeline has
+  read, i.e. in a state past ``received`` that is neither ``rejected`` nor ``failed``
+  (``ocr_done``, ``extracted``, ``needs_review``, ``approved``, ``signed``, ``archived``).
+- ``signed``: of these, with such a document whose ``signed_at`` is set.
+- ``archived``: with a document in state ``archived`` and signed: digitized, signed and
+  stored. ``rate`` is ``archived / paper``.
+- ``fully_digitized``: archived dossiers none of whose other documents is still pending
+  (every linked document is ``archived`` or was ``rejected`` as unusable input).
+- ``missing``: paper dossiers without a signed archived result: what staff scan next.
+
+Nested by construction: fully_digitized <= archived <= signed <= digitized <= paper <= resolved.
+A document belongs to a dossier through a staff link, else through its own dossier code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.domain import DocumentState
+from registry.periods import Period
+from registry.procedures import Procedure, procedure_labels
+from registry.records import RegisterEntryRecord
+from registry.register import RegisterEntry, ResultType, document_dossiers
+
+__all__ = [
+    "DIGITIZED_STATES",
+    "Coverage",
+    "CoverageReport",
+    "DossierStatus",
+    "FieldCoverage",
+    "ProcedureCoverage",
+    "compute_coverage",
+    "count_coverage",
+    "dossier_statuses",
+    "summarize",
+]
+
+S = DocumentState
+DIGITIZED_STATES = frozenset({S.OCR_DONE, S.EXTRACTED, S.NEEDS_REVIEW, S.APPROVED, S.SIGNED, S.ARCHIVED})
+# How far a document got, to show the most advanced one of a dossier still missing its result.
+_PROGRESS = (
+    S.REJECTED,
+    S.FAILED,
+    S.RECEIVED,
+    S.OCR_DONE,
+    S.EXTRACTED,
+    S.NEEDS_REVIEW,
+    S.APPROVED,
+    S.SIGNED,
+    S.ARCHIVED,
+)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    resolved: int = 0
+    paper: int = 0
+    digitized: int = 0
+    signed: int = 0
+    archived: int = 0
+    fully_digitized: int = 0
+
+    @property
+    def electronic(self) -> int:
+        return self.resolved - self.paper
+
+    @property
+    def missing(self) -> int:
+        return self.paper - self.archived
+
+    @property
+    def rate(self) -> float | None:
+        """archived / paper, 0..1; None when the period has no paper result to digitize."""
+        return _ratio(self.archived, self.paper)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resolved": self.resolved,
+            "paper": self.paper,
+            "electronic": self.electronic,
+            "digitized": self.digitized,
+            "signed": self.signed,
+            "archived": self.archived,
+            "fully_digitized": self.fully_digitized,
+            "missing": self.missing,
+            "rate": self.rate,
+            "digitized_rate": _ratio(self.digitized, self.paper),
+            "signed_rate": _ratio(self.signed, self.paper),
+            "archived_rate": self.rate,
+            "fully_digitized_rate": _ratio(self.fully_digitized, self.paper),
+        }
+
+
+@dataclass(frozen=True)
+class DossierStatus:
+    entry: RegisterEntry
+    procedure_name: str | None  # the register's name, else the catalogue's
+    field: str | None  # likewise
+    documents: int
+    digitized: bool
+    signed: bool
+    archived: bool
+    fully_digitized: bool
+    best_state: str | None  # the most advanced state among its documents
+
+    @property
+    def paper(self) -> bool:
+        return self.entry.result_type == ResultType.PAPER
+
+    @property
+    def missing(self) -> bool:
+        return self.paper and not self.archived
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.entry.to_dict(),
+            "procedure_name": self.procedure_name,
+            "field": self.field,
+            "documents": self.documents,
+            "best_state": self.best_state,
+        }
+
+
+@dataclass(frozen=True)
+class ProcedureCoverage:
+    procedure_code: str
+    procedure_name: str | None
+    field: str | None
+    agency: str | None
+    coverage: Coverage
+
+
+@dataclass(frozen=True)
+class FieldCoverage:
+    field: str | None
+    coverage: Coverage
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    period: Period
+    generated_at: datetime  # UTC; the status of documents as of this instant
+    overall: Coverage
+    by_procedure: tuple[ProcedureCoverage, ...]
+    by_field: tuple[FieldCoverage, ...]
+    missing: tuple[DossierStatus, ...]  # ordered by resolved date, then dossier code
+
+
+def _flag(condition: Any) -> Any:
+    return func.max(case((condition, 1), else_=0))
+
+
+def _in_period(period: Period) -> Any:
+    E = RegisterEntryRecord
+    return and_(E.resolved_date >= period.start, E.resolved_date < period.end)
+
+
+def _document_flags(period: Period) -> Any:
+    """Per dossier resolved in ``period``: its document count and what its documents reached."""
+    docs = document_dossiers().subquery()
+    digitized = docs.c.state.in_([s.value for s in DIGITIZED_STATES])
+    signed = and_(digitized, docs.c.signed_at.is_not(None))
+    archived = and_(docs.c.state == S.ARCHIVED.value, docs.c.signed_at.is_not(None))
+    pending = docs.c.state.not_in([S.ARCHIVED.value, S.REJECTED.value])
+    progress = case(*((docs.c.state == s.value, rank) for rank, s in enumerate(_PROGRESS)), else_=-1)
+    return (
+        select(
+            docs.c.dossier_code.label("dossier_code"),
+            func.count(docs.c.document_id).label("documents"),
+            _flag(digitized).label("digitized"),
+            _flag(signed).label("signed"),
+            _flag(archived).label("archived"),
+            func.sum(case((pending, 1), else_=0)).label("pending"),
+            func.max(progress).label("progress"),
+        )
+        .where(docs.c.dossier_code.in_(select(RegisterEntryRecord.dossier_code).where(_in_period(period))))
+        .group_by(docs.c.dossier_code)
+        .subquery()
+    )
+
+
+def dossier_statuses(session: Session, period: Period) -> list[DossierStatus]:
+    """One status per dossier resolved in ``period``, from one query over the register and documents."""
+    E = RegisterEntryRecord
+    agg = _document_flags(period)
+    stmt = (
+        select(E, agg.c.documents, agg.c.digitized, agg.c.signed, agg.c.archived, agg.c.pending, agg.c.progress)
+        .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
+        .where(_in_period(period))
+        .order_by(E.resolved_date, E.dossier_code)
+    )
+    rows = session.execute(stmt).all()
+    labels = procedure_labels(session, {row[0].procedure_code for row in rows})
+    out: list[DossierStatus] = []
+    for record, documents, is_digitized, is_signed, is_archived, pending_count, rank in rows:
+        entry = RegisterEntry.from_record(record)
+        label: Procedure | None = labels.get(entry.procedure_code)
+        out.append(
+            DossierStatus(
+                entry=entry,
+                procedure_name=entry.procedure_name or (label.name if label else None),
+                field=entry.field or (label.field if label else None),
+                documents=int(documents or 0),
+                digitized=bool(is_digitized),
+                signed=bool(is_signed),
+                archived=bool(is_archived),
+                fully_digitized=bool(is_archived) and not pending_count,
+                best_state=_PROGRESS[rank].value if rank is not None and rank >= 0 else None,
+            )
+        )
+    return out
+
+
+def summarize(statuses: Iterable[DossierStatus]) -> Coverage:
+    counts = dict.fromkeys(("resolved", "paper", "digitized", "signed", "archived", "fully_digitized"), 0)
+    for s in statuses:
+        counts["resolved"] += 1
+        if not s.paper:
+            continue
+        counts["paper"] += 1
+        counts["digitized"] += s.digitized
+        counts["signed"] += s.signed
+        counts["archived"] += s.archived
+        counts["fully_digitized"] += s.fully_digitized
+    return Coverage(**counts)
+
+
+def compute_coverage(session: Session, period: Period, *, now: datetime | None = None) -> CoverageReport:
+    statuses = dossier_statuses(session, period)
+    by_code: dict[str, list[DossierStatus]] = defaultdict(list)
+    by_field: dict[str | None, list[DossierStatus]] = defaultdict(list)
+    for s in statuses:
+        by_code[s.entry.procedure_code].append(s)
+        by_field[s.field].append(s)
+    labels = procedure_labels(session, by_code)
+    procedures = []
+    for code in sorted(by_code):
+        group = by_code[code]
+        label = labels.get(code)
+        # The register's own name and field win: they are what the one-stop system showed.
+        named = next((s.procedure_name for s in group if s.procedure_name), None)
+        fielded = next((s.field for s in group if s.field), None)
+        procedures.append(ProcedureCoverage(code, named, fielded, label.agency if label else None, summarize(group)))
+    fields = [FieldCoverage(f, summarize(by_field[f])) for f in sorted(by_field, key=lambda f: (f is None, f or ""))]
+    return CoverageReport(
+        period=period,
+        generated_at=now or utcnow(),
+        overall=summarize(statuses),
+        by_procedure=tuple(procedures),
+        by_field=tuple(fields),
+        missing=tuple(s for s in statuses if s.missing),
+    )
+
+
+def count_coverage(session: Session, period: Period) -> Coverage:
+    """The overall counts alone, added up in the database: cheap enough for every metrics scrape."""
+    E = RegisterEntryRecord
+    agg = _document_flags(period)
+    paper = E.result_type == ResultType.PAPER
+
+    def paper_and(flag: Any) -> Any:
+        return func.sum(case((and_(paper, func.coalesce(flag, 0) == 1), 1), else_=0))
+
+    fully = and_(func.coalesce(agg.c.archived, 0) == 1, func.coalesce(agg.c.pending, 0) == 0)
+    stmt = (
+        select(
+            func.count(),
+            func.sum(case((paper, 1), else_=0)),
+            paper_and(agg.c.digitized),
+            paper_and(agg.c.signed),
+            paper_and(agg.c.archived),
+            func.sum(case((and_(paper, fully), 1), else_=0)),
+        )
+        .select_from(E)
+        .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
+        .where(_in_period(period))
+    )
+    row = session.execute(stmt).one()
+    resolved, paper_count, digitized, signed, archived, fully_digitized = (int(v or 0) for v in row)
+    return Coverage(resolved, paper_count, digitized, signed, archived, fully_digitized)

@@ -1,0 +1,218 @@
+"""Operator metrics in Prometheus' text format, read from the catalogue at every scrape.
+
+A fresh ``CollectorRegistry`` per scrape, filled from the database, so every API process
+answers the same numbers however many workers run (no in-process counters to merge).
+Counters here are totals recorded in the catalogue (events, pages, signatures): they only
+grow, as Prometheus expects of a counter.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import accumulate
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.domain import DocumentState
+from registry.coverage import count_coverage
+from registry.periods import PeriodKind, current_period
+from registry.records import ProcedureRecord, RegisterEntryRecord
+from storage.records import DocumentRecord, EventRecord, PageRecord
+
+__all__ = ["STAGE_BUCKETS", "build_metrics_registry", "render_metrics", "stage_of"]
+
+S = DocumentState
+# Seconds: from a quick OCR page to a review that waits over a weekend.
+STAGE_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 14400.0, 86400.0, 604800.0)
+# The stage a document is in while it sits in a state: time in "received" is OCR's time.
+_STAGE_OF_STATE = {
+    S.RECEIVED: "ocr",
+    S.OCR_DONE: "extract",
+    S.NEEDS_REVIEW: "review",
+    S.EXTRACTED: "sign",
+    S.APPROVED: "sign",
+    S.SIGNED: "archive",
+    S.FAILED: "retry",
+}
+
+
+def stage_of(state: str) -> str | None:
+    try:
+        return _STAGE_OF_STATE.get(S(state))
+    except ValueError:
+        return None
+
+
+class _Snapshot(Collector):
+    """Metric families computed once; a registry of one scrape."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return iter(self._families)
+
+
+def _documents_by_state(session: Session) -> Iterator[Metric]:
+    counts = dict(session.execute(select(DocumentRecord.state, func.count()).group_by(DocumentRecord.state)).all())
+    states = GaugeMetricFamily("sohoa_documents", "Documents in the catalogue by state.", labels=["state"])
+    for state in S:
+        states.add_metric([state.value], counts.get(state.value, 0))
+    yield states
+    queue = GaugeMetricFamily(
+        "sohoa_queue_depth", "Documents waiting for or in a stage (review waits for a person).", labels=["stage"]
+    )
+    depth: Counter[str] = Counter()
+    for state_name, count in counts.items():
+        stage = stage_of(state_name)
+        if stage is not None and stage != "retry":
+            depth[stage] += count
+    for name in ("ocr", "extract", "review", "sign", "archive"):
+        queue.add_metric([name], depth[name])
+    yield queue
+
+
+def _stage_durations(session: Session) -> Iterator[Metric]:
+    """Time between a document's consecutive state events, by the stage it was in and how it ended."""
+    stmt = (
+        select(EventRecord.document_id, EventRecord.from_state, EventRecord.to_state, EventRecord.at)
+        .where(EventRecord.action == "document.state", EventRecord.document_id.is_not(None))
+        .order_by(EventRecord.document_id, EventRecord.id)
+        .execution_options(yield_per=5000)
+    )
+    # per (stage, outcome): observations per bucket (the last one is +Inf) and their sum
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(STAGE_BUCKETS) + 1))
+    sums: dict[tuple[str, str], float] = defaultdict(float)
+    last: tuple[str | None, datetime] | None = None
+    for document_id, from_state, to_state, at in session.execute(stmt):
+        previous = last if last is not None and last[0] == document_id else None
+        last = (document_id, at)
+        stage = stage_of(from_state) if from_state else None
+        if previous is None or stage is None:
+            continue
+        outcome = to_state if to_state in (S.FAILED.value, S.REJECTED.value) else "ok"
+        seconds = max(0.0, (at - previous[1]).total_seconds())
+        counts[(stage, outcome)][bisect_left(STAGE_BUCKETS, seconds)] += 1
+        sums[(stage, outcome)] += seconds
+    family = HistogramMetricFamily(
+        "sohoa_stage_duration_seconds",
+        "Time documents spent in each stage, from the catalogue's state events.",
+        labels=["stage", "outcome"],
+    )
+    for key, per_bucket in sorted(counts.items()):
+        cumulative = list(accumulate(per_bucket))
+        bounds = [*(str(b) for b in STAGE_BUCKETS), "+Inf"]
+        family.add_metric(list(key), list(zip(bounds, cumulative, strict=True)), sum_value=sums[key])
+    yield family
+
+
+def _work_done(session: Session) -> Iterator[Metric]:
+    pages = session.scalar(select(func.count()).select_from(PageRecord).where(PageRecord.source == "ocr")) or 0
+    yield CounterMetricFamily("sohoa_ocr_pages", "Pages read by OCR (text layers not counted).", value=pages)
+    signatures = session.scalar(
+        select(func.count()).select_from(DocumentRecord).where(DocumentRecord.signer_fingerprint.is_not(None))
+    )
+    yield CounterMetricFamily("sohoa_signatures", "Documents signed with the agency's key.", value=signatures or 0)
+
+
+def _failures(session: Session) -> Iterator[Metric]:
+    reason = EventRecord.details["reason_code"].as_string()
+    stmt = (
+        select(EventRecord.to_state, reason, func.count())
+        .where(
+            EventRecord.action == "document.state",
+            EventRecord.to_state.in_([S.FAILED.value, S.REJECTED.value]),
+        )
+        .group_by(EventRecord.to_state, reason)
+    )
+    total = CounterMetricFamily(
+        "sohoa_failures",
+        "Documents that failed (retryable) or were rejected (bad input), by reason; refused files too.",
+        labels=["state", "reason"],
+    )
+    for state, code, count in session.execute(stmt):
+        total.add_metric([state, code or "unknown"], count)
+    refused = select(reason, func.count()).where(EventRecord.action == "upload.rejected").group_by(reason)
+    for code, count in session.execute(refused):
+        # files refused before they became documents (zip members, store errors)
+        total.add_metric(["refused", code or "unknown"], count)
+    yield total
+    current = GaugeMetricFamily(
+        "sohoa_documents_failing", "Documents now failed or rejected, by reason.", labels=["state", "reason"]
+    )
+    stmt_now = (
+        select(DocumentRecord.state, DocumentRecord.reason_code, func.count())
+        .where(DocumentRecord.state.in_([S.FAILED.value, S.REJECTED.value]))
+        .group_by(DocumentRecord.state, DocumentRecord.reason_code)
+    )
+    for state, code, count in session.execute(stmt_now):
+        current.add_metric([state, code or "unknown"], count)
+    yield current
+
+
+def _coverage(session: Session, now: datetime) -> Iterator[Metric]:
+    rates = GaugeMetricFamily(
+        "sohoa_coverage_rate",
+        "Share of paper results of dossiers resolved in the period that reached each indicator (0..1).",
+        labels=["window", "period", "indicator"],
+    )
+    dossiers = GaugeMetricFamily(
+        "sohoa_coverage_dossiers",
+        "Dossiers resolved in the period, by digitization status.",
+        labels=["window", "period", "status"],
+    )
+    for window, kind in (("month", PeriodKind.MONTH), ("year", PeriodKind.YEAR)):
+        period = current_period(kind, now)
+        values = count_coverage(session, period).to_dict()
+        for status in ("resolved", "paper", "digitized", "signed", "archived", "fully_digitized", "missing"):
+            dossiers.add_metric([window, period.label, status], values[status])
+        for indicator in ("digitized", "signed", "archived", "fully_digitized"):
+            rate = values[f"{indicator}_rate"]
+            if rate is not None:  # no paper result yet: a rate would be invented
+                rates.add_metric([window, period.label, indicator], rate)
+    yield rates
+    yield dossiers
+    entries = session.scalar(select(func.count()).select_from(RegisterEntryRecord)) or 0
+    yield GaugeMetricFamily("sohoa_register_entries", "Resolved dossiers in the register.", value=entries)
+    procedures = session.scalar(select(func.count()).select_from(ProcedureRecord)) or 0
+    yield GaugeMetricFamily("sohoa_catalogue_procedures", "Procedures in the catalogue.", value=procedures)
+
+
+def build_metrics_registry(
+    session: Session, *, now: datetime | None = None, certificate_not_after: datetime | None = None
+) -> CollectorRegistry:
+    """One scrape's registry; ``certificate_not_after`` comes from the signer when it could be read."""
+    now = now or utcnow()
+    families: list[Metric] = [
+        *_documents_by_state(session),
+        *_stage_durations(session),
+        *_work_done(session),
+        *_failures(session),
+        *_coverage(session, now),
+    ]
+    if certificate_not_after is not None:
+        days = (certificate_not_after - now).total_seconds() / 86400
+        families.append(
+            GaugeMetricFamily(
+                "sohoa_signing_certificate_days_left",
+                "Days until the signing certificate expires (negative: expired).",
+                value=days,
+            )
+        )
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(families))
+    return registry
+
+
+def render_metrics(
+    session: Session, *, now: datetime | None = None, certificate_not_after: datetime | None = None
+) -> bytes:
+    return generate_latest(build_metrics_registry(session, now=now, certificate_not_after=certificate_not_after))

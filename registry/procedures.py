@@ -1,0 +1,239 @@
+"""The procedure catalogue (danh mục thủ tục hành chính): import, look-up, and the check on uploads.
+
+Codes match by whole dot-separated segments in either direction, so a catalogue holding the
+national code ``1.001234`` knows the provincial ``1.001234.000.00.00.H19`` and the reverse:
+both name one procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.codes import validate_procedure_code
+from core.errors import Conflict, InputRejected, NotFound
+from core.text import fold, nfc, normalize_space
+from registry.records import ProcedureRecord
+from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows
+from storage.catalogue import record_event
+
+__all__ = [
+    "PROCEDURE_COLUMNS",
+    "Procedure",
+    "catalogue_loaded",
+    "check_upload_code",
+    "find_procedure",
+    "get_procedure",
+    "import_procedures",
+    "list_procedures",
+    "procedure_labels",
+]
+
+# canonical column -> accepted header aliases (compared folded: "Mã thủ tục" == "ma_thu_tuc")
+PROCEDURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("procedure_code", "ma_thu_tuc", "ma_tthc", "ma"),
+    "name": ("procedure_name", "ten_thu_tuc", "ten_tthc", "ten"),
+    "field": ("sector", "linh_vuc"),
+    "agency": ("handling_agency", "co_quan_thuc_hien", "co_quan", "agency_name"),
+}
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Procedure:
+    code: str
+    name: str
+    field: str | None
+    agency: str | None
+
+    @classmethod
+    def from_record(cls, record: ProcedureRecord) -> Procedure:
+        return cls(code=record.code, name=record.name, field=record.field, agency=record.agency)
+
+
+def _text(value: str) -> str | None:
+    value = normalize_space(nfc(value))
+    return value or None
+
+
+def _procedure_from_row(row: SourceRow) -> Procedure | RowError:
+    if row.problem:
+        return RowError(row.line, "unreadable_row", row.problem)
+    raw = row.values["code"]
+    try:
+        code = validate_procedure_code(raw)
+    except InputRejected as exc:
+        return RowError(row.line, exc.code, exc.message, raw or None)
+    name = _text(row.values["name"])
+    if name is None:
+        return RowError(row.line, "missing_name", "the procedure has no name", code)
+    field, agency = _text(row.values["field"]), _text(row.values["agency"])
+    for label, value in (("field", field), ("agency", agency)):
+        if value is not None and len(value) > 255:
+            return RowError(row.line, f"{label}_too_long", f"{label} is longer than 255 characters", code)
+    return Procedure(code=code, name=name, field=field, agency=agency)
+
+
+def _search_key(p: Procedure) -> str:
+    return fold(" ".join(x for x in (p.code, p.name, p.field, p.agency) if x))
+
+
+def import_procedures(session: Session, data: bytes, fmt: SourceFormat, *, actor: str) -> ImportReport:
+    """Insert new procedures and update changed ones; refused rows come back with their line numbers."""
+    errors: list[RowError] = []
+    wanted: dict[str, tuple[int, Procedure]] = {}
+    rows = 0
+    for row in read_rows(data, fmt, aliases=PROCEDURE_COLUMNS, required=("code", "name")):
+        rows += 1
+        parsed = _procedure_from_row(row)
+        if isinstance(parsed, RowError):
+            errors.append(parsed)
+        elif parsed.code in wanted:
+            first = wanted[parsed.code][0]
+            errors.append(
+                RowError(row.line, "duplicate_code", f"code {parsed.code} already given on line {first}", parsed.code)
+            )
+        else:
+            wanted[parsed.code] = (row.line, parsed)
+    inserted = updated = unchanged = 0
+    try:
+        now = utcnow()
+        codes = list(wanted)
+        for start in range(0, len(codes), _CHUNK):
+            chunk = codes[start : start + _CHUNK]
+            stmt = select(ProcedureRecord).where(ProcedureRecord.code.in_(chunk))
+            existing = {r.code: r for r in session.scalars(stmt)}
+            for code in chunk:
+                new = wanted[code][1]
+                record = existing.get(code)
+                if record is None:
+                    session.add(
+                        ProcedureRecord(
+                            code=code,
+                            name=new.name,
+                            field=new.field,
+                            agency=new.agency,
+                            search_key=_search_key(new),
+                            imported_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    inserted += 1
+                elif Procedure.from_record(record) == new:
+                    unchanged += 1
+                else:
+                    record.name, record.field, record.agency = new.name, new.field, new.agency
+                    record.search_key = _search_key(new)
+                    record.updated_at = now
+                    updated += 1
+        session.flush()
+    except sa_exc.IntegrityError:
+        # another import inserted the same rows meanwhile: this one is rolled back whole
+        raise Conflict("another catalogue import ran at once; import again", code="concurrent_import") from None
+    report = ImportReport(rows, inserted, updated, unchanged, tuple(errors))
+    record_event(
+        session,
+        actor=actor,
+        action="procedures.imported",
+        details={k: v for k, v in report.to_dict().items() if k != "errors"} | {"refused": len(errors)},
+    )
+    session.flush()
+    return report
+
+
+def catalogue_loaded(session: Session) -> bool:
+    return session.scalar(select(ProcedureRecord.code).limit(1)) is not None
+
+
+def _prefixes(code: str) -> list[str]:
+    """``1.001234.000.00.00.H19`` -> its whole-segment prefixes, longest first, down to ``1.001234``."""
+    parts = code.split(".")
+    return [".".join(parts[:n]) for n in range(len(parts), 1, -1)]
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_procedure(session: Session, code: str) -> Procedure | None:
+    """The catalogue's procedure for ``code``: exact, else the longest catalogue prefix, else a longer form."""
+    value = code.strip()
+    candidates = _prefixes(value)
+    found = {r.code: r for r in session.scalars(select(ProcedureRecord).where(ProcedureRecord.code.in_(candidates)))}
+    for candidate in candidates:
+        if candidate in found:
+            return Procedure.from_record(found[candidate])
+    longer = session.scalars(
+        select(ProcedureRecord)
+        .where(ProcedureRecord.code.like(_escape_like(value) + ".%", escape="\\"))
+        .order_by(ProcedureRecord.code)
+        .limit(1)
+    ).first()
+    return Procedure.from_record(longer) if longer is not None else None
+
+
+def get_procedure(session: Session, code: str) -> Procedure:
+    found = find_procedure(session, code)
+    if found is None:
+        raise NotFound(f"procedure {code} is not in the catalogue", code="procedure_not_found")
+    return found
+
+
+def check_upload_code(session: Session, code: str, *, allow_unknown: bool) -> str:
+    """The normalized code of an upload, or InputRejected.
+
+    A malformed code is always refused (``invalid_procedure_code``). Once a catalogue is
+    loaded, a code it does not know is refused too (``unknown_procedure_code``) unless
+    ``allow_unknown``; with an empty catalogue every well-formed code passes.
+    """
+    value = validate_procedure_code(code)
+    if allow_unknown or not catalogue_loaded(session):
+        return value
+    if find_procedure(session, value) is None:
+        raise InputRejected(
+            f"Mã thủ tục không có trong danh mục / unknown procedure code: {value}",
+            code="unknown_procedure_code",
+            details={"procedure_code": value},
+        )
+    return value
+
+
+def procedure_labels(session: Session, codes: Iterable[str]) -> dict[str, Procedure]:
+    """Catalogue entries for many codes at once (reports, search results); unknown codes are left out."""
+    wanted = sorted({c.strip() for c in codes if c and c.strip()})
+    candidates = sorted({p for c in wanted for p in _prefixes(c)})
+    found: dict[str, ProcedureRecord] = {}
+    for start in range(0, len(candidates), _CHUNK):
+        chunk = candidates[start : start + _CHUNK]
+        stmt = select(ProcedureRecord).where(ProcedureRecord.code.in_(chunk))
+        found.update({r.code: r for r in session.scalars(stmt)})
+    out: dict[str, Procedure] = {}
+    for code in wanted:
+        match = next((found[p] for p in _prefixes(code) if p in found), None)
+        if match is not None:
+            out[code] = Procedure.from_record(match)
+        else:
+            longer = find_procedure(session, code)  # rare: the catalogue holds only longer forms
+            if longer is not None:
+                out[code] = longer
+    return out
+
+
+def list_procedures(
+    session: Session, *, query: str | None = None, field: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[Sequence[Procedure], int]:
+    """Catalogue page ordered by code; ``query`` matches code, name, field or agency without accents."""
+    stmt = select(ProcedureRecord)
+    if query and query.strip():
+        words = fold(normalize_space(query)).split(" ")
+        stmt = stmt.where(*(ProcedureRecord.search_key.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
+    if field and field.strip():
+        stmt = stmt.where(ProcedureRecord.field == normalize_space(nfc(field)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(ProcedureRecord.code).limit(limit).offset(offset)).all()
+    return [Procedure.from_record(r) for r in rows], int(total)

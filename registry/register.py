@@ -1,0 +1,328 @@
+"""The register of resolved dossiers (sổ theo dõi hồ sơ) exported by the one-stop system, and links to it.
+
+Canonical CSV header: ``dossier_code,procedure_code,procedure_name,field,received_date,
+resolved_date,result_type`` (ISO dates; ``result_type`` is ``paper`` or ``electronic``); JSON
+is an array of objects with the same keys. The dossier code is an entry's identity, so an
+import is an upsert: importing the same file again changes nothing, a changed row updates
+its entry, refused rows come back with their line numbers while good rows are kept, and
+nothing is ever deleted (a register export may cover only a few months).
+
+A document belongs to the dossier a staff member linked it to (``dossier_links``), else to
+the dossier code it was uploaded or extracted with.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from core.clock import VN_TZ, utcnow
+from core.codes import validate_dossier_code, validate_procedure_code
+from core.errors import Conflict, InputRejected, NotFound
+from core.text import fold, nfc, normalize_space
+from registry.periods import Period
+from registry.records import DossierLinkRecord, RegisterEntryRecord
+from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows
+from storage.catalogue import get_document, record_event
+from storage.records import DocumentRecord
+
+__all__ = [
+    "REGISTER_COLUMNS",
+    "DossierLink",
+    "RegisterEntry",
+    "ResultType",
+    "document_dossiers",
+    "documents_for_dossier",
+    "get_entry",
+    "import_register",
+    "link_document",
+    "list_entries",
+    "parse_register_date",
+    "unlink_document",
+]
+
+REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dossier_code": ("ma_ho_so", "so_ho_so"),
+    "procedure_code": ("ma_thu_tuc", "ma_tthc"),
+    "procedure_name": ("ten_thu_tuc", "ten_tthc"),
+    "field": ("sector", "linh_vuc"),
+    "received_date": ("ngay_tiep_nhan", "ngay_nhan"),
+    "resolved_date": ("ngay_tra_ket_qua", "ngay_giai_quyet", "ngay_hoan_thanh"),
+    "result_type": ("hinh_thuc_ket_qua", "loai_ket_qua"),
+}
+_REQUIRED = ("dossier_code", "procedure_code", "resolved_date", "result_type")
+_CHUNK = 500
+
+
+class ResultType:
+    PAPER = "paper"
+    ELECTRONIC = "electronic"
+
+
+_RESULT_TYPES = {
+    "paper": ResultType.PAPER,
+    "giay": ResultType.PAPER,
+    "ban giay": ResultType.PAPER,
+    "electronic": ResultType.ELECTRONIC,
+    "dien tu": ResultType.ELECTRONIC,
+    "ban dien tu": ResultType.ELECTRONIC,
+}
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    dossier_code: str
+    procedure_code: str
+    procedure_name: str | None
+    field: str | None
+    received_date: date | None
+    resolved_date: date
+    result_type: str
+
+    @classmethod
+    def from_record(cls, r: RegisterEntryRecord) -> RegisterEntry:
+        return cls(
+            r.dossier_code, r.procedure_code, r.procedure_name, r.field, r.received_date, r.resolved_date, r.result_type
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dossier_code": self.dossier_code,
+            "procedure_code": self.procedure_code,
+            "procedure_name": self.procedure_name,
+            "field": self.field,
+            "received_date": self.received_date.isoformat() if self.received_date else None,
+            "resolved_date": self.resolved_date.isoformat(),
+            "result_type": self.result_type,
+        }
+
+
+def parse_register_date(value: str) -> date:
+    """ISO date; an ISO date-time is taken on Vietnam's calendar (naive ones are local); dd/mm/yyyy too."""
+    text = value.strip()
+    match = _DMY.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        return date(year, month, day)
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(VN_TZ).date()
+
+
+def _text(value: str) -> str | None:
+    value = normalize_space(nfc(value))
+    return value or None
+
+
+def _entry_from_row(row: SourceRow) -> RegisterEntry | RowError:
+    if row.problem:
+        return RowError(row.line, "unreadable_row", row.problem)
+    v = row.values
+    raw_dossier = v["dossier_code"]
+    try:
+        dossier = validate_dossier_code(raw_dossier)
+    except InputRejected as exc:
+        return RowError(row.line, exc.code, exc.message, raw_dossier or None)
+    try:
+        procedure = validate_procedure_code(v["procedure_code"])
+    except InputRejected as exc:
+        return RowError(row.line, exc.code, exc.message, dossier)
+    dates: dict[str, date | None] = {}
+    for column in ("received_date", "resolved_date"):
+        if not v[column]:
+            dates[column] = None
+            continue
+        try:
+            dates[column] = parse_register_date(v[column])
+        except ValueError:
+            return RowError(row.line, "invalid_date", f"{column} {v[column]!r} is not a date (YYYY-MM-DD)", dossier)
+    resolved, received = dates["resolved_date"], dates["received_date"]
+    if resolved is None:
+        return RowError(row.line, "missing_resolved_date", "resolved_date is required", dossier)
+    if received is not None and resolved < received:
+        return RowError(row.line, "resolved_before_received", "resolved_date is before received_date", dossier)
+    result_type = _RESULT_TYPES.get(normalize_space(fold(v["result_type"])))
+    if result_type is None:
+        return RowError(
+            row.line, "invalid_result_type", f"result_type {v['result_type']!r} is not paper or electronic", dossier
+        )
+    field = _text(v["field"])
+    if field is not None and len(field) > 255:
+        return RowError(row.line, "field_too_long", "field is longer than 255 characters", dossier)
+    return RegisterEntry(dossier, procedure, _text(v["procedure_name"]), field, received, resolved, result_type)
+
+
+def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: str) -> ImportReport:
+    """Upsert the register's rows by dossier code; a file refused as a whole raises InputRejected."""
+    errors: list[RowError] = []
+    wanted: dict[str, tuple[int, RegisterEntry]] = {}
+    rows = 0
+    for row in read_rows(data, fmt, aliases=REGISTER_COLUMNS, required=_REQUIRED):
+        rows += 1
+        parsed = _entry_from_row(row)
+        if isinstance(parsed, RowError):
+            errors.append(parsed)
+        elif parsed.dossier_code in wanted:
+            first = wanted[parsed.dossier_code][0]
+            errors.append(
+                RowError(
+                    row.line,
+                    "duplicate_dossier_code",
+                    f"dossier {parsed.dossier_code} already given on line {first}",
+                    parsed.dossier_code,
+                )
+            )
+        else:
+            wanted[parsed.dossier_code] = (row.line, parsed)
+    inserted = updated = unchanged = 0
+    try:
+        now = utcnow()
+        codes = list(wanted)
+        for start in range(0, len(codes), _CHUNK):
+            chunk = codes[start : start + _CHUNK]
+            stmt = select(RegisterEntryRecord).where(RegisterEntryRecord.dossier_code.in_(chunk))
+            existing = {r.dossier_code: r for r in session.scalars(stmt)}
+            for code in chunk:
+                new = wanted[code][1]
+                record = existing.get(code)
+                if record is None:
+                    session.add(RegisterEntryRecord(**new.__dict__, imported_at=now, updated_at=now))
+                    inserted += 1
+                elif RegisterEntry.from_record(record) == new:
+                    unchanged += 1
+                else:
+                    for name, value in new.__dict__.items():
+                        setattr(record, name, value)
+                    record.updated_at = now
+                    updated += 1
+        session.flush()
+    except sa_exc.IntegrityError:
+        # another import inserted the same rows meanwhile: this one is rolled back whole
+        raise Conflict("another register import ran at the same time; import again", code="concurrent_import") from None
+    report = ImportReport(rows, inserted, updated, unchanged, tuple(errors))
+    record_event(
+        session,
+        actor=actor,
+        action="register.imported",
+        details={k: v for k, v in report.to_dict().items() if k != "errors"} | {"refused": len(errors)},
+    )
+    session.flush()
+    return report
+
+
+def get_entry(session: Session, dossier_code: str) -> RegisterEntry:
+    record = session.get(RegisterEntryRecord, dossier_code.strip())
+    if record is None:
+        raise NotFound(f"dossier {dossier_code} is not in the register", code="dossier_not_registered")
+    return RegisterEntry.from_record(record)
+
+
+def list_entries(
+    session: Session,
+    *,
+    period: Period | None = None,
+    procedure_code: str | None = None,
+    result_type: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[RegisterEntry], int]:
+    stmt = select(RegisterEntryRecord)
+    if period is not None:
+        resolved = RegisterEntryRecord.resolved_date
+        stmt = stmt.where(resolved >= period.start, resolved < period.end)
+    if procedure_code:
+        stmt = stmt.where(RegisterEntryRecord.procedure_code == procedure_code.strip())
+    if result_type:
+        stmt = stmt.where(RegisterEntryRecord.result_type == result_type)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(RegisterEntryRecord.resolved_date, RegisterEntryRecord.dossier_code).limit(limit).offset(offset)
+    )
+    return [RegisterEntry.from_record(r) for r in rows], int(total)
+
+
+def document_dossiers() -> Select[str, str, str, datetime | None]:
+    """Every document with the dossier it belongs to: the staff link if any, else its own dossier code."""
+    dossier = func.coalesce(DossierLinkRecord.dossier_code, DocumentRecord.dossier_code)
+    return select(
+        DocumentRecord.id.label("document_id"),
+        dossier.label("dossier_code"),
+        DocumentRecord.state.label("state"),
+        DocumentRecord.signed_at.label("signed_at"),
+    ).outerjoin(DossierLinkRecord, DossierLinkRecord.document_id == DocumentRecord.id)
+
+
+def documents_for_dossier(session: Session, dossier_code: str) -> list[DocumentRecord]:
+    ids = document_dossiers().subquery()
+    stmt = (
+        select(DocumentRecord)
+        .join(ids, ids.c.document_id == DocumentRecord.id)
+        .where(ids.c.dossier_code == dossier_code.strip())
+        .order_by(DocumentRecord.received_at, DocumentRecord.id)
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class DossierLink:
+    document_id: str
+    dossier_code: str
+    linked_by: str
+    linked_at: datetime
+    registered: bool  # the dossier is in the register (a link may come before the register's import)
+
+
+def link_document(session: Session, document_id: str, dossier_code: str, *, actor: str) -> DossierLink:
+    """Record that ``document_id`` belongs to ``dossier_code``; relinking moves it, audited either way."""
+    code = validate_dossier_code(dossier_code)
+    doc = get_document(session, document_id)
+    link = session.get(DossierLinkRecord, document_id)
+    previous = link.dossier_code if link is not None else doc.dossier_code
+    now = utcnow()
+    changed = True
+    if link is None:
+        link = DossierLinkRecord(document_id=document_id, dossier_code=code, linked_by=actor, linked_at=now)
+        session.add(link)
+    elif link.dossier_code != code:
+        link.dossier_code, link.linked_by, link.linked_at = code, actor, now
+    else:
+        changed = False  # linking twice is harmless and not worth a second event
+    if changed:
+        record_event(
+            session,
+            actor=actor,
+            action="dossier.linked",
+            document_id=document_id,
+            details={"dossier_code": code, "previous": previous},
+        )
+    session.flush()
+    registered = session.get(RegisterEntryRecord, code) is not None
+    return DossierLink(link.document_id, link.dossier_code, link.linked_by, link.linked_at, registered)
+
+
+def unlink_document(session: Session, document_id: str, *, actor: str) -> bool:
+    """Drop a staff link; the document falls back to its own dossier code. False when there was none."""
+    link = session.get(DossierLinkRecord, document_id)
+    if link is None:
+        get_document(session, document_id)  # NotFound for an unknown document, not a silent False
+        return False
+    record_event(
+        session,
+        actor=actor,
+        action="dossier.unlinked",
+        document_id=document_id,
+        details={"dossier_code": link.dossier_code},
+    )
+    session.delete(link)
+    session.flush()
+    return True
