@@ -7,6 +7,7 @@ PACKAGES=(
   qpdf poppler-utils ghostscript
   softhsm2 opensc
   fonts-dejavu-core
+  chromium
   python3-venv python3-dev
   docker-compose
 )
