@@ -102,12 +102,22 @@ def serve(
 
 
 def _register_commands() -> None:
-    from cli import coversheet_cmds, documents_cmds, extract_cmds, ocr_cmds, registry_cmds, signing_cmds, worker_cmds
+    from cli import (
+        archive_cmds,
+        coversheet_cmds,
+        documents_cmds,
+        extract_cmds,
+        ocr_cmds,
+        registry_cmds,
+        signing_cmds,
+        worker_cmds,
+    )
 
     documents_cmds.register(app, review_app)
     worker_cmds.register(app)
     registry_cmds.register(app)
     coversheet_cmds.register(app)
+    archive_cmds.register(app)
     ocr_cmds.register(app)
     extract_cmds.register(app)
     signing_cmds.register(app)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     s3_bucket: str = "sohoa"
     s3_timeout: float = 60.0  # seconds per S3 request before it counts as unreachable (and is retried)
 
+    # Archive: years to keep archived records (COMPLIANCE retention on S3), per-procedure overrides
+    # as "1.001029=20,2.000123=5", and how often the fixity audit re-reads the archive (0 = never).
+    retention_years: int = 10
+    retention_overrides: str = ""
+    fixity_interval: float = 0
+
     # Celery broker: set to use Celery workers, unset to run tasks in-process.
     broker_url: str | None = None
     visibility_timeout: int = 3600  # Redis: a killed worker's job comes back after this many seconds

@@ -24,6 +24,7 @@ from core.domain import DocumentState, FileKind, Metadata, PageText, SignRequest
 from core.errors import InputRejected, SigningError, SohoaError, StorageError
 from core.text import nfc
 from pipeline.indexing import build_search_text
+from pipeline.retention import record_retention
 from pipeline.runtime import Runtime
 from storage.catalogue import Claim, claim_document, get_document, release_document, replace_pages, transition
 from storage.objectstore import archive_key
@@ -405,6 +406,8 @@ def archive_stage(rt: Runtime, document_id: str) -> str | None:
             archive_sha256=info.sha256,
             archived_at=utcnow(),
         )
+        if moved:
+            record_retention(session, rt.store, document_id, key)
     if moved:
         for name in ("ocr.pdf", "signed.pdf", "signature.json"):
             if rt.store.exists(_work_key(document_id, name)):

@@ -1,7 +1,8 @@
 """The folder object store: one file per object, metadata in hidden JSON sidecars.
 
 Layout under ``root``: ``<key>`` holds the bytes, ``.meta/<key>.json`` the size, sha256,
-content type and user metadata. Writers take an exclusive ``flock`` on ``root/.lock`` only
+content type, user metadata and, for archived objects, the retention date; a legal hold is
+a marker file ``.holds/<key>.json`` (present: held). Writers take an exclusive ``flock`` on ``root/.lock`` only
 while swapping files into place; readers take it shared while pairing a file with its
 sidecar, so nobody sees new bytes with an old sidecar (or the reverse).
 
@@ -17,11 +18,16 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from core.clock import utcnow
 from core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
 from storage.objectrules import (
+    RETENTION_MODE,
+    ObjectLock,
+    RetentionPolicy,
     check_archive_retry,
     copy_hashing,
     fsync_dir,
@@ -30,6 +36,7 @@ from storage.objectrules import (
     open_source,
     receive_file,
     refuse_archive_delete,
+    refuse_unarchived_hold,
     temp_path,
     validate_content_type,
     validate_key,
@@ -43,11 +50,18 @@ _READ_ONLY = 0o444
 
 
 class LocalStore:
-    """Objects as files under ``root``; archived objects are made read-only."""
+    """Objects as files under ``root``; archived objects are made read-only.
 
-    def __init__(self, root: Path) -> None:
+    With a ``retention`` policy, each archived object's sidecar records until when it must be
+    kept. The folder itself cannot enforce it against someone with the files' owner rights;
+    sohoa never deletes nor overwrites an archived object, whatever its dates.
+    """
+
+    def __init__(self, root: Path, *, retention: RetentionPolicy | None = None) -> None:
         self.root = Path(root).expanduser().absolute()
         self._meta_root = self.root / ".meta"
+        self._hold_root = self.root / ".holds"
+        self.retention = retention
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -148,6 +162,44 @@ class LocalStore:
         # Whole-key order (as S3 lists), not directory-walk order: "a-b/c" < "a/b".
         return iter(sorted(keys))
 
+    def lock_status(self, key: str) -> ObjectLock:
+        key = validate_key(key)
+        with self._io_errors(key), self._locked(exclusive=False):
+            target = self._object_path(key)
+            if not target.is_file():
+                raise ObjectNotFound(f"no object {key}", details={"key": key})
+            retention = self._sidecar_record(key).get("retention") or {}
+            until = retention.get("retain_until")
+            return ObjectLock(
+                key=key,
+                mode=retention.get("mode"),
+                retain_until=datetime.fromisoformat(until) if until else None,
+                legal_hold=self._hold_path(key).is_file(),
+                stored_at=datetime.fromtimestamp(target.stat().st_mtime, UTC),
+            )
+
+    def set_legal_hold(self, key: str, on: bool) -> ObjectLock:
+        key = validate_key(key)
+        refuse_unarchived_hold(key)
+        marker = self._hold_path(key)
+        with self._io_errors(key):
+            with self._locked(exclusive=True):
+                if not self._object_path(key).is_file():
+                    raise ObjectNotFound(f"no object {key}", details={"key": key})
+                if on and not marker.is_file():
+                    marker.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = temp_path(marker.parent, marker.name)
+                    try:
+                        tmp.write_text(json.dumps({"key": key, "since": utcnow().isoformat()}), encoding="utf-8")
+                        os.replace(tmp, marker)
+                    finally:
+                        tmp.unlink(missing_ok=True)
+                    fsync_dir(marker.parent)
+                elif not on and marker.is_file():
+                    marker.unlink()
+                    fsync_dir(marker.parent)
+            return self.lock_status(key)
+
     def check(self) -> None:
         with self._io_errors("", code="storage_unavailable"):
             self.root.mkdir(parents=True, exist_ok=True)
@@ -160,6 +212,9 @@ class LocalStore:
 
     def _sidecar_path(self, key: str) -> Path:
         return self._meta_root / f"{key}.json"
+
+    def _hold_path(self, key: str) -> Path:
+        return self._hold_root / f"{key}.json"
 
     def _make_parent(self, key: str, target: Path) -> None:
         try:
@@ -178,23 +233,28 @@ class LocalStore:
                 # Gone before the new sidecar lands, so a crash cannot pair old bytes
                 # with the new checksum.
                 target.unlink()
-            self._write_sidecar(info, read_only=archived)
+            self._write_sidecar(info, read_only=archived, retain_until=self._retain_until(info.key))
             if archived:
                 os.chmod(tmp, _READ_ONLY)
             os.replace(tmp, target)
             fsync_dir(target.parent)
         return info
 
-    def _write_sidecar(self, info: ObjectInfo, *, read_only: bool) -> None:
+    def _retain_until(self, key: str) -> datetime | None:
+        return self.retention.retain_until(key, utcnow()) if self.retention is not None else None
+
+    def _write_sidecar(self, info: ObjectInfo, *, read_only: bool, retain_until: datetime | None) -> None:
         sidecar = self._sidecar_path(info.key)
         sidecar.parent.mkdir(parents=True, exist_ok=True)
-        record = {
+        record: dict[str, Any] = {
             "key": info.key,
             "size": info.size,
             "sha256": info.sha256,
             "content_type": info.content_type,
             "metadata": dict(info.metadata),
         }
+        if retain_until is not None:
+            record["retention"] = {"mode": RETENTION_MODE, "retain_until": retain_until.isoformat()}
         tmp = temp_path(sidecar.parent, sidecar.name)
         try:
             with open(tmp, "x", encoding="utf-8") as out:
@@ -208,9 +268,24 @@ class LocalStore:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _recorded(self, key: str) -> ObjectInfo:
+    def _sidecar_record(self, key: str) -> dict[str, Any]:
         try:
             record = json.loads(self._sidecar_path(key).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError) as exc:
+            raise IntegrityError(
+                f"object {key} has no readable metadata record",
+                code="missing_checksum",
+                details={"key": key},
+            ) from exc
+        if not isinstance(record, dict):
+            raise IntegrityError(
+                f"object {key} has no readable metadata record", code="missing_checksum", details={"key": key}
+            )
+        return record
+
+    def _recorded(self, key: str) -> ObjectInfo:
+        record = self._sidecar_record(key)
+        try:
             return ObjectInfo(
                 key=key,
                 size=int(record["size"]),
@@ -218,7 +293,7 @@ class LocalStore:
                 content_type=str(record["content_type"]),
                 metadata={str(k): str(v) for k, v in record["metadata"].items()},
             )
-        except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(
                 f"object {key} has no readable metadata record",
                 code="missing_checksum",

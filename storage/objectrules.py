@@ -11,10 +11,12 @@ import os
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
-from core.errors import InputRejected, IntegrityError, ObjectExists, PermissionDenied
+from core.errors import ConfigurationError, InputRejected, IntegrityError, ObjectExists, PermissionDenied
 from core.text import nfc
 from storage.metacodec import encode_value
 from storage.objectstore import ObjectInfo
@@ -22,15 +24,23 @@ from storage.objectstore import ObjectInfo
 __all__ = [
     "ARCHIVE_PREFIX",
     "CHUNK_SIZE",
+    "RETENTION_MODE",
     "HashingReader",
+    "LockingStore",
+    "ObjectLock",
+    "RetentionPolicy",
+    "archived_procedure",
     "check_archive_retry",
     "copy_hashing",
     "fsync_dir",
     "is_archived",
+    "load_retention_policy",
     "normalize_metadata",
     "open_source",
+    "parse_retention_overrides",
     "receive_file",
     "refuse_archive_delete",
+    "refuse_unarchived_hold",
     "temp_path",
     "validate_content_type",
     "validate_key",
@@ -215,3 +225,114 @@ def receive_file(source: _Readable, dest: Path, *, key: str, expected: ObjectInf
         fsync_dir(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# --- Retention and legal hold -------------------------------------------------------------
+#
+# Archived objects are kept at least a retention period counted from when they were stored
+# (COMPLIANCE: nobody, not even an administrator, may shorten it), and may be put under a
+# legal hold that keeps them beyond it until released. On S3 the server enforces both on the
+# object's versions; the folder store records them beside the object.
+
+RETENTION_MODE = "COMPLIANCE"
+DEFAULT_RETENTION_YEARS = 10
+
+
+def archived_procedure(key: str) -> str:
+    """The procedure code of ``archive/{procedure}/{yyyy}/{name}``, or "" for any other key."""
+    parts = key.split("/")
+    return parts[1] if is_archived(key) and len(parts) >= 4 else ""
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        later = moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February: round up to 1 March, never shorten the period
+        later = moment.replace(year=moment.year + years, month=3, day=1)
+    # S3 dates carry whole seconds: round up, again so the period is never shorter.
+    return later.replace(microsecond=0) + timedelta(seconds=1 if later.microsecond else 0)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Years to keep archived objects; ``overrides`` by procedure code, exact or by whole-segment prefix."""
+
+    years: int = DEFAULT_RETENTION_YEARS
+    overrides: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for code, years in {"": self.years, **self.overrides}.items():
+            if not isinstance(years, int) or years < 1:
+                where = f" for {code}" if code else ""
+                raise ConfigurationError(f"retention{where} must be a whole number of years >= 1, not {years!r}")
+
+    def years_for(self, procedure_code: str) -> int:
+        matches = [code for code in self.overrides if procedure_code == code or procedure_code.startswith(code + ".")]
+        # The most specific override wins: "1.001029.000.00.00.H19" over "1.001029".
+        return self.overrides[max(matches, key=len)] if matches else self.years
+
+    def retain_until(self, key: str, stored_at: datetime) -> datetime | None:
+        """When an object stored under ``key`` at ``stored_at`` may go; None for keys outside the archive."""
+        if not is_archived(key):
+            return None
+        return _add_years(stored_at, self.years_for(archived_procedure(key)))
+
+
+def parse_retention_overrides(text: str) -> dict[str, int]:
+    """``"1.001029=20, 2.000123=5"`` -> ``{"1.001029": 20, "2.000123": 5}``."""
+    overrides: dict[str, int] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        code, sep, years = item.partition("=")
+        code = code.strip()
+        if not sep or not code or not years.strip().isdigit():
+            raise ConfigurationError(
+                f"retention override {item.strip()!r} is not CODE=YEARS", code="invalid_retention_override"
+            )
+        overrides[code] = int(years)
+    return overrides
+
+
+def load_retention_policy(environ: Mapping[str, str] | None = None) -> RetentionPolicy:
+    """The policy ``SOHOA_RETENTION_YEARS`` (default 10) and ``SOHOA_RETENTION_OVERRIDES`` describe."""
+    env = os.environ if environ is None else environ
+    raw_years = env.get("SOHOA_RETENTION_YEARS", "").strip() or str(DEFAULT_RETENTION_YEARS)
+    if not raw_years.isdigit():
+        raise ConfigurationError(f"SOHOA_RETENTION_YEARS must be a whole number, not {raw_years!r}")
+    return RetentionPolicy(int(raw_years), parse_retention_overrides(env.get("SOHOA_RETENTION_OVERRIDES", "")))
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """What protects one stored object: its retention and legal hold, as the store reports them."""
+
+    key: str
+    mode: str | None = None  # "COMPLIANCE", or None when the object has no retention
+    retain_until: datetime | None = None
+    legal_hold: bool = False
+    version_id: str | None = None  # S3 only
+    stored_at: datetime | None = None
+
+    def retained(self, now: datetime) -> bool:
+        return self.retain_until is not None and self.retain_until > now
+
+
+@runtime_checkable
+class LockingStore(Protocol):
+    """An object store that can report retention and place or lift a legal hold (both stores can)."""
+
+    def lock_status(self, key: str) -> ObjectLock:
+        """Raise ObjectNotFound when the key does not exist."""
+        ...
+
+    def set_legal_hold(self, key: str, on: bool) -> ObjectLock: ...
+
+
+def refuse_unarchived_hold(key: str) -> None:
+    if not is_archived(key):
+        raise InputRejected(
+            f"only archived objects can be put under legal hold, not {key}",
+            code="not_archived",
+            details={"key": key},
+        )

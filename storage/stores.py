@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.settings import Settings
 from storage.localstore import LocalStore
+from storage.objectrules import RetentionPolicy, parse_retention_overrides
 from storage.objectstore import ObjectStore
 from storage.s3store import S3Store
 
@@ -15,8 +16,9 @@ def open_object_store(settings: Settings) -> ObjectStore:
 
     Nothing is contacted here: the S3 bucket is checked (and created) on first use.
     """
+    retention = RetentionPolicy(settings.retention_years, parse_retention_overrides(settings.retention_overrides))
     if not settings.s3_endpoint:
-        return LocalStore(settings.store_dir)
+        return LocalStore(settings.store_dir, retention=retention)
     secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key is not None else None
     return S3Store(
         settings.s3_endpoint,
@@ -26,4 +28,5 @@ def open_object_store(settings: Settings) -> ObjectStore:
         secure=settings.s3_secure,
         region=settings.s3_region,
         timeout=settings.s3_timeout,
+        retention=retention,
     )

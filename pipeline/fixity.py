@@ -1,0 +1,299 @@
+"""Fixity audit: re-read archived objects, recompute their SHA-256, compare with the catalogue.
+
+Each archived PDF is streamed from the store (never held whole in memory) and its digest
+compared with ``documents.archive_sha256``; the filing record beside it is checked against
+the digest the store recorded for it. A run is one row in ``fixity_runs`` and one
+``fixity.run`` event; each problem is also an event on its document.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.domain import DocumentState
+from core.errors import ConfigurationError, ObjectNotFound, SohoaError
+from pipeline.retention import companion_key
+from pipeline.runtime import Runtime
+from storage.archive_records import FixityRunRecord
+from storage.catalogue import record_event
+from storage.objectrules import copy_hashing
+from storage.records import DocumentRecord
+
+__all__ = [
+    "FixityProblem",
+    "FixitySummary",
+    "fixity_interval_from_env",
+    "last_fixity_summary",
+    "run_fixity",
+    "start_fixity_schedule",
+]
+
+log = logging.getLogger(__name__)
+
+# Problems kept in the run's row and logged as events: the counts stay exact beyond it.
+MAX_RECORDED_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class FixityProblem:
+    document_id: str
+    key: str
+    kind: str  # mismatch | missing | unreadable
+    expected: str | None = None
+    actual: str | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document_id": self.document_id,
+            "key": self.key,
+            "kind": self.kind,
+            "expected": self.expected,
+            "actual": self.actual,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class FixitySummary:
+    run_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    actor: str
+    checked: int
+    intact: int
+    mismatched: int
+    missing: int
+    unreadable: int
+    bytes_read: int
+    sample: int | None = None
+    since: datetime | None = None
+    problems: tuple[FixityProblem, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatched == 0 and self.missing == 0 and self.unreadable == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "actor": self.actor,
+            "ok": self.ok,
+            "checked": self.checked,
+            "intact": self.intact,
+            "mismatched": self.mismatched,
+            "missing": self.missing,
+            "unreadable": self.unreadable,
+            "bytes_read": self.bytes_read,
+            "sample": self.sample,
+            "since": self.since.isoformat() if self.since else None,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def _targets(session: Session, *, sample: int | None, since: datetime | None) -> list[tuple[str, str, str | None]]:
+    stmt = select(DocumentRecord.id, DocumentRecord.archive_key, DocumentRecord.archive_sha256).where(
+        DocumentRecord.state == DocumentState.ARCHIVED.value, DocumentRecord.archive_key.is_not(None)
+    )
+    if since is not None:
+        stmt = stmt.where(DocumentRecord.archived_at >= since)
+    if sample is not None:
+        stmt = stmt.order_by(func.random()).limit(sample)
+    else:
+        stmt = stmt.order_by(DocumentRecord.archived_at, DocumentRecord.id)
+    return [(doc_id, str(key), sha) for doc_id, key, sha in session.execute(stmt)]
+
+
+def _digest(rt: Runtime, key: str) -> tuple[str, int]:
+    with rt.store.open(key) as stream:
+        return copy_hashing(stream)
+
+
+def _check(rt: Runtime, document_id: str, key: str, expected: str | None) -> tuple[FixityProblem | None, int]:
+    """Re-hash one object; returns the problem found (or None) and the bytes read."""
+    try:
+        actual, size = _digest(rt, key)
+    except ObjectNotFound:
+        return FixityProblem(document_id, key, "missing", expected, None, "object not found in the store"), 0
+    except (SohoaError, OSError) as exc:
+        return FixityProblem(document_id, key, "unreadable", expected, None, str(exc)), 0
+    if expected is None or actual != expected:
+        return FixityProblem(document_id, key, "mismatch", expected, actual, "SHA-256 differs from the record"), size
+    return None, size
+
+
+def _check_companion(rt: Runtime, document_id: str, key: str) -> tuple[FixityProblem | None, int]:
+    record = companion_key(key)
+    try:
+        expected = rt.store.stat(record).sha256
+    except ObjectNotFound:
+        return FixityProblem(document_id, record, "missing", None, None, "filing record not found in the store"), 0
+    except SohoaError as exc:
+        return FixityProblem(document_id, record, "unreadable", None, None, str(exc)), 0
+    return _check(rt, document_id, record, expected)
+
+
+def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: datetime | None = None) -> FixitySummary:
+    """Audit the archived documents (a random ``sample`` of them, or those archived ``since``)."""
+    if sample is not None and sample < 1:
+        raise ConfigurationError(f"a fixity sample must hold at least one document, not {sample}")
+    started = utcnow()
+    with rt.db.session() as session:
+        targets = _targets(session, sample=sample, since=since)
+    counts = {"mismatch": 0, "missing": 0, "unreadable": 0}
+    problems: list[FixityProblem] = []
+    intact = bytes_read = 0
+    for document_id, key, expected in targets:
+        found: list[FixityProblem] = []
+        for problem, size in (_check(rt, document_id, key, expected), _check_companion(rt, document_id, key)):
+            bytes_read += size
+            if problem is not None:
+                found.append(problem)
+        if not found:
+            intact += 1
+            continue
+        # A document counts once, under its worst problem; every problem is listed.
+        worst = min(found, key=lambda p: ("missing", "mismatch", "unreadable").index(p.kind))
+        counts[worst.kind] += 1
+        problems.extend(found)
+    summary = _record_run(
+        rt,
+        actor=actor,
+        started=started,
+        sample=sample,
+        since=since,
+        checked=len(targets),
+        intact=intact,
+        counts=counts,
+        bytes_read=bytes_read,
+        problems=problems,
+    )
+    log.info(
+        "fixity run %d: %d checked, %d intact, %d mismatched, %d missing, %d unreadable",
+        summary.run_id,
+        summary.checked,
+        summary.intact,
+        summary.mismatched,
+        summary.missing,
+        summary.unreadable,
+    )
+    return summary
+
+
+def _record_run(
+    rt: Runtime,
+    *,
+    actor: str,
+    started: datetime,
+    sample: int | None,
+    since: datetime | None,
+    checked: int,
+    intact: int,
+    counts: dict[str, int],
+    bytes_read: int,
+    problems: list[FixityProblem],
+) -> FixitySummary:
+    kept = problems[:MAX_RECORDED_PROBLEMS]
+    with rt.db.session() as session:
+        row = FixityRunRecord(
+            started_at=started,
+            finished_at=utcnow(),
+            actor=actor,
+            sample=sample,
+            since=since,
+            checked=checked,
+            intact=intact,
+            mismatched=counts["mismatch"],
+            missing=counts["missing"],
+            unreadable=counts["unreadable"],
+            bytes_read=bytes_read,
+            problems=[p.to_dict() for p in kept] or None,
+        )
+        session.add(row)
+        session.flush()
+        for problem in kept:
+            record_event(
+                session,
+                actor=actor,
+                action="fixity.failed",
+                document_id=problem.document_id,
+                details={"run_id": row.id, **problem.to_dict()},
+            )
+        summary = _summary(row)
+        record_event(
+            session,
+            actor=actor,
+            action="fixity.run",
+            details={k: v for k, v in summary.to_dict().items() if k != "problems"},
+        )
+    return summary
+
+
+def _summary(row: FixityRunRecord) -> FixitySummary:
+    return FixitySummary(
+        run_id=row.id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        actor=row.actor,
+        checked=row.checked,
+        intact=row.intact,
+        mismatched=row.mismatched,
+        missing=row.missing,
+        unreadable=row.unreadable,
+        bytes_read=row.bytes_read,
+        sample=row.sample,
+        since=row.since,
+        problems=tuple(FixityProblem(**p) for p in row.problems or ()),
+    )
+
+
+def last_fixity_summary(session: Session) -> FixitySummary | None:
+    """The latest finished fixity run, or None when none has run (for metrics and the API)."""
+    row = session.scalars(
+        select(FixityRunRecord)
+        .where(FixityRunRecord.finished_at.is_not(None))
+        .order_by(FixityRunRecord.started_at.desc(), FixityRunRecord.id.desc())
+    ).first()
+    return _summary(row) if row is not None else None
+
+
+def fixity_interval_from_env() -> float:
+    """``SOHOA_FIXITY_INTERVAL``: seconds between scheduled audits; 0 (the default) turns them off."""
+    raw = os.environ.get("SOHOA_FIXITY_INTERVAL", "").strip() or "0"
+    try:
+        interval = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"SOHOA_FIXITY_INTERVAL must be a number of seconds, not {raw!r}") from None
+    if interval < 0:
+        raise ConfigurationError("SOHOA_FIXITY_INTERVAL cannot be negative")
+    return interval
+
+
+def start_fixity_schedule(
+    rt: Runtime, interval: float, *, sample: int | None = None, actor: str = "fixity-schedule"
+) -> threading.Event:
+    """Audit every ``interval`` seconds on a daemon thread; set the returned event to stop."""
+    if interval <= 0:
+        raise ConfigurationError("the fixity interval must be positive; 0 means no schedule")
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                run_fixity(rt, actor=actor, sample=sample)
+            except Exception:  # a store or database blip must not end the schedule
+                log.warning("scheduled fixity audit failed", exc_info=True)
+
+    threading.Thread(target=loop, name="sohoa-fixity", daemon=True).start()
+    return stop

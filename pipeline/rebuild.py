@@ -1,0 +1,345 @@
+"""Rebuild the catalogue from the archive alone, so losing the database loses no filing.
+
+Every archived PDF carries its filing in its object metadata (document id, procedure and
+dossier codes, original SHA-256, signing time) and a full filing record beside it
+(``{id}.json``: file name, received time, extracted metadata, signer). The PDF's own XMP,
+written at assembly, is read as a cross-check; its text layer restores the pages and the
+search text. Lineage records (``{id}.lineage.json``) restore supersessions, and the
+store's retention dates and legal holds are recorded again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pikepdf
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.domain import DocumentState, FileKind, PageText
+from core.errors import IntegrityError, ObjectNotFound, SohoaError
+from ingest.assemble import SOHOA_XMP_NS
+from pipeline.indexing import build_search_text
+from pipeline.retention import companion_key, locking_store, record_retention
+from pipeline.runtime import Runtime
+from pipeline.supersede import LINEAGE_SUFFIX
+from storage.archive_records import LegalHoldRecord, SupersessionRecord, active_hold
+from storage.catalogue import claim_original, record_event, replace_pages
+from storage.objectstore import ObjectInfo, original_key
+from storage.records import DocumentRecord, PageRecord
+
+__all__ = ["FILING_FIELDS", "RebuildIssue", "RebuildReport", "filing_fields", "rebuild_catalogue"]
+
+log = logging.getLogger(__name__)
+
+# What a rebuilt catalogue reproduces exactly, document by document.
+FILING_FIELDS = (
+    "id",
+    "state",
+    "filename",
+    "procedure_code",
+    "dossier_code",
+    "original_sha256",
+    "archive_key",
+    "archive_sha256",
+    "signed_at",
+    "received_at",
+    "metadata_json",
+    "signer_subject",
+    "signature_level",
+)
+_ERRORS = frozenset({"record_missing", "record_unreadable", "conflict", "integrity", "xmp_mismatch", "failed"})
+_MAX_RECORD_BYTES = 16 * 1024 * 1024
+_KIND_BY_MEDIA = {kind.media_type: kind.value for kind in FileKind}
+
+
+@dataclass(frozen=True)
+class RebuildIssue:
+    key: str
+    kind: str  # errors: see _ERRORS; notes: no_xmp, orphan_lineage
+    message: str
+
+    @property
+    def error(self) -> bool:
+        return self.kind in _ERRORS
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    restored: tuple[str, ...] = ()
+    present: tuple[str, ...] = ()  # already in the catalogue: left as they were
+    links: int = 0
+    issues: tuple[RebuildIssue, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not any(issue.error for issue in self.issues)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "restored": len(self.restored),
+            "present": len(self.present),
+            "links": self.links,
+            "issues": [{"key": i.key, "kind": i.kind, "message": i.message} for i in self.issues],
+        }
+
+
+def filing_fields(doc: DocumentRecord) -> dict[str, Any]:
+    """The fields a rebuild must reproduce, for comparing catalogues."""
+    return {name: getattr(doc, name) for name in FILING_FIELDS}
+
+
+def _moment(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _read_json(rt: Runtime, key: str) -> dict[str, Any]:
+    with rt.store.open(key) as stream:
+        raw = stream.read(_MAX_RECORD_BYTES + 1)
+    if len(raw) > _MAX_RECORD_BYTES:
+        raise ValueError(f"{key} is larger than a filing record can be")
+    value = json.loads(raw.decode("utf-8"))
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} does not hold a JSON object")
+    return value
+
+
+def _xmp(path: Path) -> dict[str, str]:
+    with pikepdf.open(path) as pdf:
+        meta = pdf.open_metadata()
+        names = ("document_id", "procedure_code", "dossier_code", "original_sha256")
+        return {name: str(meta[f"{{{SOHOA_XMP_NS}}}{name}"]) for name in names if f"{{{SOHOA_XMP_NS}}}{name}" in meta}
+
+
+@dataclass
+class _Restore:
+    """One archived PDF on its way back into the catalogue."""
+
+    key: str
+    info: ObjectInfo
+    record: dict[str, Any]
+    issues: list[RebuildIssue]
+
+    def filing(self) -> dict[str, Any]:
+        meta, record = self.info.metadata, self.record
+        document_id = PurePosixPath(self.key).stem
+        for name in ("document_id", "procedure_code", "dossier_code", "original_sha256", "signed_at"):
+            if name in meta and name in record and (meta[name] or "") != (record[name] or ""):
+                self.issues.append(
+                    RebuildIssue(self.key, "conflict", f"{name}: object says {meta[name]!r}, record {record[name]!r}")
+                )
+        if meta.get("document_id", document_id) != document_id:
+            self.issues.append(
+                RebuildIssue(self.key, "conflict", f"document_id {meta['document_id']!r} is not the key's")
+            )
+
+        def pick(name: str) -> Any:
+            # The object's own metadata first: it is locked with the bytes it describes.
+            return meta.get(name) or record.get(name) or None
+
+        return {
+            "id": document_id,
+            "procedure_code": pick("procedure_code") or self.key.split("/")[1],
+            "dossier_code": pick("dossier_code"),
+            "original_sha256": pick("original_sha256") or "",
+            "signed_at": _moment(pick("signed_at")),
+            "filename": record.get("filename") or f"{document_id}.pdf",
+            "received_at": _moment(record.get("received_at")),
+            "metadata_json": record.get("metadata") or None,
+            "signer_subject": record.get("signer_subject"),
+            "signature_level": record.get("signature_level"),
+        }
+
+    def cross_check(self, xmp: Mapping[str, str], filing: Mapping[str, Any]) -> None:
+        if not xmp:
+            self.issues.append(RebuildIssue(self.key, "no_xmp", "the PDF carries no sohoa XMP (kept as received?)"))
+            return
+        expected = {
+            "document_id": filing["id"],
+            "procedure_code": filing["procedure_code"],
+            "original_sha256": filing["original_sha256"],
+            "dossier_code": filing["dossier_code"] or "",
+        }
+        for name, value in xmp.items():
+            # The XMP is written before metadata extraction, which may add a dossier code.
+            if name == "dossier_code" and not value:
+                continue
+            if value != expected[name]:
+                self.issues.append(
+                    RebuildIssue(self.key, "xmp_mismatch", f"{name}: XMP says {value!r}, archive {expected[name]!r}")
+                )
+
+
+def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Path) -> tuple[bool, list[RebuildIssue]]:
+    info = rt.store.stat(key)
+    issues: list[RebuildIssue] = []
+    try:
+        record = _read_json(rt, companion_key(key))
+    except ObjectNotFound:
+        record = {}
+        issues.append(RebuildIssue(key, "record_missing", "no filing record beside the PDF"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        record = {}
+        issues.append(RebuildIssue(key, "record_unreadable", str(exc)))
+    restore = _Restore(key, info, record, issues)
+    filing = restore.filing()
+    with rt.db.session() as session:
+        if session.get(DocumentRecord, filing["id"]) is not None:
+            return False, []
+    pdf = work / "archived.pdf"
+    pages = None
+    try:
+        rt.store.get_file(key, pdf, verify=True)
+    except IntegrityError as exc:
+        issues.append(RebuildIssue(key, "integrity", exc.message))
+    else:
+        try:
+            restore.cross_check(_xmp(pdf), filing)
+        except pikepdf.PdfError as exc:
+            issues.append(RebuildIssue(key, "xmp_mismatch", f"XMP unreadable: {exc}"))
+        if text:
+            from ingest.ocr import extract_text_layer
+
+            pages = extract_text_layer(pdf)
+    lock = locking_store(rt.store).lock_status(key)
+    with rt.db.session() as session:
+        _insert(session, rt, filing, info, lock.stored_at, pages=pages, actor=actor, key=key)
+        record_retention(session, rt.store, filing["id"], key)
+        if lock.legal_hold and active_hold(session, filing["id"]) is None:
+            session.add(
+                LegalHoldRecord(
+                    document_id=filing["id"],
+                    archive_key=key,
+                    reason="held in the store when the catalogue was rebuilt",
+                    placed_by=actor,
+                    placed_at=utcnow(),
+                )
+            )
+    pdf.unlink(missing_ok=True)
+    return True, issues
+
+
+def _original(rt: Runtime, sha256: str) -> ObjectInfo | None:
+    if not sha256:
+        return None
+    try:
+        return rt.store.stat(original_key(sha256))
+    except ObjectNotFound:
+        return None
+
+
+def _insert(
+    session: Session,
+    rt: Runtime,
+    filing: dict[str, Any],
+    info: ObjectInfo,
+    stored_at: datetime | None,
+    *,
+    pages: tuple[PageText, ...] | None,
+    actor: str,
+    key: str,
+) -> None:
+    original = _original(rt, filing["original_sha256"])
+    now = utcnow()
+    doc = DocumentRecord(
+        **filing,
+        state=DocumentState.ARCHIVED.value,
+        archive_key=key,
+        archive_sha256=info.sha256,
+        original_key=original.key if original else None,
+        original_size=original.size if original else 0,
+        original_kind=_KIND_BY_MEDIA.get(original.content_type) if original else None,
+        page_count=len(pages) if pages is not None else None,
+        archived_at=stored_at,
+        updated_at=now,
+        created_by=actor,
+    )
+    if doc.received_at is None:
+        doc.received_at = stored_at or now
+    session.add(doc)
+    session.flush()
+    if doc.original_sha256:
+        claim_original(session, doc.original_sha256, doc.id)
+    if pages is not None:
+        replace_pages(
+            session,
+            doc.id,
+            [PageRecord(document_id=doc.id, page_index=p.index, text=p.text, source=p.source) for p in pages],
+        )
+        session.flush()
+    doc.search_text = build_search_text(session, doc)
+    record_event(
+        session,
+        actor=actor,
+        action="document.state",
+        document_id=doc.id,
+        to_state=DocumentState.ARCHIVED.value,
+        details={"rebuilt_from": key, "sha256": info.sha256},
+    )
+
+
+def _restore_links(rt: Runtime, keys: list[str], *, issues: list[RebuildIssue]) -> int:
+    links = 0
+    for key in keys:
+        try:
+            record = _read_json(rt, key)
+            new_id, old_id = str(record["document_id"]), str(record["supersedes"])
+        except (ValueError, KeyError, UnicodeDecodeError, SohoaError) as exc:
+            issues.append(RebuildIssue(key, "record_unreadable", str(exc)))
+            continue
+        with rt.db.session() as session:
+            if session.get(SupersessionRecord, new_id) is not None:
+                continue
+            if session.get(DocumentRecord, new_id) is None or session.get(DocumentRecord, old_id) is None:
+                # The replacement was never archived (refused or failed): nothing to link.
+                issues.append(RebuildIssue(key, "orphan_lineage", f"{new_id} or {old_id} is not in the archive"))
+                continue
+            session.add(
+                SupersessionRecord(
+                    new_document_id=new_id,
+                    old_document_id=old_id,
+                    reason=str(record.get("reason") or ""),
+                    actor=str(record.get("actor") or "unknown"),
+                    created_at=_moment(record.get("at")) or utcnow(),
+                    lineage_key=key,
+                )
+            )
+            links += 1
+    return links
+
+
+def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildReport:
+    """Restore every archived document missing from the catalogue; documents present are left alone."""
+    lineage: list[str] = []
+    restored: list[str] = []
+    present: list[str] = []
+    issues: list[RebuildIssue] = []
+    with tempfile.TemporaryDirectory(dir=rt.settings.work_dir) as tmp:
+        for key in rt.store.list("archive/"):
+            if key.endswith(LINEAGE_SUFFIX):
+                lineage.append(key)  # linked once every document is back
+            if not key.endswith(".pdf"):
+                continue
+            try:
+                done, found = _restore_document(rt, key, actor=actor, text=text, work=Path(tmp))
+            except (SohoaError, OSError, ValueError) as exc:
+                log.warning("could not restore %s", key, exc_info=True)
+                issues.append(RebuildIssue(key, "failed", str(exc)))
+                continue
+            issues.extend(found)
+            (restored if done else present).append(PurePosixPath(key).stem)
+    links = _restore_links(rt, lineage, issues=issues)
+    report = RebuildReport(tuple(restored), tuple(present), links, tuple(issues))
+    with rt.db.session() as session:
+        details = report.to_dict()
+        details["issues"] = details["issues"][:1000]
+        record_event(session, actor=actor, action="catalogue.rebuilt", details=details)
+    return report

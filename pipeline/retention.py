@@ -1,0 +1,168 @@
+"""Retention dates and legal holds of archived documents: set on the store, recorded in the catalogue.
+
+The store is the authority (S3 object lock, or the folder store's sidecars); the catalogue
+keeps what the store reported and who placed or lifted a hold, with an event each time.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.domain import DocumentState
+from core.errors import ConfigurationError, Conflict, InputRejected, ObjectNotFound
+from pipeline.runtime import Runtime
+from storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
+from storage.catalogue import get_document, record_event
+from storage.objectrules import LockingStore, ObjectLock
+from storage.objectstore import ObjectStore
+from storage.records import DocumentRecord
+
+__all__ = [
+    "ArchiveProtection",
+    "archive_protection",
+    "companion_key",
+    "locking_store",
+    "place_hold",
+    "record_retention",
+    "release_hold",
+]
+
+
+@dataclass(frozen=True)
+class ArchiveProtection:
+    """What keeps one archived document: its retention and legal hold."""
+
+    document_id: str
+    archive_key: str
+    mode: str | None
+    retain_until: datetime | None
+    legal_hold: bool
+    hold_reason: str | None = None
+    hold_placed_by: str | None = None
+    hold_placed_at: datetime | None = None
+
+
+def companion_key(archive_key: str) -> str:
+    """The filing record archived beside the PDF."""
+    return archive_key.removesuffix(".pdf") + ".json"
+
+
+def locking_store(store: ObjectStore) -> LockingStore:
+    if not isinstance(store, LockingStore):
+        raise ConfigurationError(f"{store!r} cannot report retention or hold objects", code="store_cannot_lock")
+    return store
+
+
+def _archived(session: Session, document_id: str) -> tuple[DocumentRecord, str]:
+    doc = get_document(session, document_id)
+    if doc.state != DocumentState.ARCHIVED.value or doc.archive_key is None:
+        raise Conflict(
+            f"document {document_id} is not archived (state {doc.state})",
+            code="not_archived",
+            details={"state": doc.state},
+        )
+    return doc, doc.archive_key
+
+
+def _protection(session: Session, document_id: str, lock: ObjectLock) -> ArchiveProtection:
+    hold = active_hold(session, document_id)
+    return ArchiveProtection(
+        document_id=document_id,
+        archive_key=lock.key,
+        mode=lock.mode,
+        retain_until=lock.retain_until,
+        legal_hold=lock.legal_hold,
+        hold_reason=hold.reason if hold else None,
+        hold_placed_by=hold.placed_by if hold else None,
+        hold_placed_at=hold.placed_at if hold else None,
+    )
+
+
+def archive_protection(rt: Runtime, document_id: str) -> ArchiveProtection:
+    """Retention and hold as the store reports them now, with the catalogue's hold record."""
+    with rt.db.session() as session:
+        _, key = _archived(session, document_id)
+        return _protection(session, document_id, locking_store(rt.store).lock_status(key))
+
+
+def record_retention(session: Session, store: ObjectStore, document_id: str, key: str) -> RetentionRecord:
+    """Record the retention the store holds for ``key`` (call after archiving; safe to repeat)."""
+    lock = locking_store(store).lock_status(key)
+    row = session.get(RetentionRecord, document_id)
+    if row is None:
+        row = RetentionRecord(document_id=document_id, archive_key=key)
+        session.add(row)
+    row.archive_key = key
+    row.mode = lock.mode
+    row.retain_until = lock.retain_until
+    row.recorded_at = utcnow()
+    session.flush()
+    return row
+
+
+def _set_hold(store: LockingStore, key: str, on: bool) -> ObjectLock:
+    lock = store.set_legal_hold(key, on)
+    with suppress(ObjectNotFound):  # the filing record beside the PDF is held with it
+        store.set_legal_hold(companion_key(key), on)
+    return lock
+
+
+def _reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise InputRejected("a reason is required", code="reason_required")
+    return reason.strip()
+
+
+def place_hold(rt: Runtime, document_id: str, *, reason: str, actor: str) -> ArchiveProtection:
+    """Put a document's archived object under legal hold: no version may go until it is released."""
+    reason = _reason(reason)
+    store = locking_store(rt.store)
+    with rt.db.session() as session:
+        _, key = _archived(session, document_id)
+        if active_hold(session, document_id) is not None:
+            raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
+        lock = _set_hold(store, key, True)
+        session.add(
+            LegalHoldRecord(
+                document_id=document_id, archive_key=key, reason=reason, placed_by=actor, placed_at=utcnow()
+            )
+        )
+        record_event(
+            session,
+            actor=actor,
+            action="archive.hold",
+            document_id=document_id,
+            details={"key": key, "reason": reason},
+        )
+        session.flush()
+        return _protection(session, document_id, lock)
+
+
+def release_hold(rt: Runtime, document_id: str, *, reason: str, actor: str) -> ArchiveProtection:
+    """Lift a legal hold; the retention period still applies."""
+    reason = _reason(reason)
+    store = locking_store(rt.store)
+    with rt.db.session() as session:
+        _, key = _archived(session, document_id)
+        hold = active_hold(session, document_id)
+        if hold is None and not store.lock_status(key).legal_hold:
+            raise Conflict(f"document {document_id} is not under legal hold", code="not_held")
+        lock = _set_hold(store, key, False)
+        if hold is not None:
+            hold.released_by = actor
+            hold.released_at = utcnow()
+            hold.release_reason = reason
+        record_event(
+            session,
+            actor=actor,
+            action="archive.release",
+            document_id=document_id,
+            details={"key": key, "reason": reason},
+        )
+        session.flush()
+        return _protection(session, document_id, lock)

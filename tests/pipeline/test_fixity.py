@@ -1,0 +1,224 @@
+"""Fixity audit: archived objects re-read and re-hashed; tampered and missing ones are found."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from minio import Minio
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from cli.archive_cmds import register
+from core.clock import utcnow
+from core.errors import ConfigurationError
+from core.settings import Settings
+from pipeline.fixity import (
+    fixity_interval_from_env,
+    last_fixity_summary,
+    run_fixity,
+    start_fixity_schedule,
+)
+from pipeline.intake import accept_paths
+from pipeline.runtime import Runtime, open_runtime
+from storage.archive_records import FixityRunRecord
+from storage.catalogue import get_document, list_events
+from storage.objectrules import RetentionPolicy
+from storage.records import EventRecord
+from storage.s3store import S3Store
+from tests.support.pdfs import make_text_image
+from tests.support.s3server import S3Endpoint
+
+PROCEDURE = "1.001234.000.00.00.H19"
+
+
+def _archive(rt: Runtime, tmp_path: Path, count: int) -> list[tuple[str, str]]:
+    """``count`` archived documents: (id, archive key) each."""
+    scans = [make_text_image(tmp_path / f"scan-{i}.png", ["QUYẾT ĐỊNH", f"Số: {i + 1}/QĐ"]) for i in range(count)]
+    result = accept_paths(rt, scans, procedure_code=PROCEDURE, actor="tester")
+    rt.queue.join()  # type: ignore[union-attr]
+    out = []
+    with rt.db.session() as session:
+        for item in result.documents:
+            doc = get_document(session, item.id)
+            assert doc.state == "archived", (doc.state, doc.reason_code)
+            out.append((doc.id, doc.archive_key or ""))
+    return out
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = open_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def _tamper_local(rt: Runtime, key: str) -> None:
+    path = rt.settings.store_dir / key
+    path.chmod(0o644)  # an intruder with the owner's rights, or bit rot
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_intact_archive_passes(rt: Runtime, tmp_path: Path) -> None:
+    docs = _archive(rt, tmp_path, 2)
+    summary = run_fixity(rt, actor="auditor1")
+    assert summary.ok and (summary.checked, summary.intact) == (2, 2)
+    sizes = sum(rt.store.stat(k).size + rt.store.stat(k.removesuffix(".pdf") + ".json").size for _, k in docs)
+    assert summary.bytes_read == sizes
+    with rt.db.session() as session:
+        assert last_fixity_summary(session) == summary
+        run = session.get(FixityRunRecord, summary.run_id)
+        assert run is not None and run.actor == "auditor1" and run.problems is None
+        events = [e for e in list_events(session) if e.action == "fixity.run"]
+    assert len(events) == 1 and events[0].details is not None and events[0].details["intact"] == 2
+
+
+def test_tampered_and_missing_objects_are_found(rt: Runtime, tmp_path: Path) -> None:
+    (tampered, tampered_key), (lost, lost_key), (kept, _), (orphan, orphan_key) = _archive(rt, tmp_path, 4)
+    _tamper_local(rt, tampered_key)
+    (rt.settings.store_dir / lost_key).unlink()
+    (rt.settings.store_dir / orphan_key.removesuffix(".pdf")).with_suffix(".json").unlink()
+    summary = run_fixity(rt, actor="auditor1")
+    assert not summary.ok
+    assert (summary.checked, summary.intact, summary.mismatched, summary.missing) == (4, 1, 1, 2)
+    found = {(p.document_id, p.kind, p.key) for p in summary.problems}
+    assert found == {
+        (tampered, "mismatch", tampered_key),
+        (lost, "missing", lost_key),
+        (orphan, "missing", orphan_key.removesuffix(".pdf") + ".json"),
+    }
+    mismatch = next(p for p in summary.problems if p.kind == "mismatch")
+    with rt.db.session() as session:
+        assert mismatch.expected == get_document(session, tampered).archive_sha256 != mismatch.actual
+        flagged = {e.document_id for e in list_events(session) if e.action == "fixity.failed"}
+        assert last_fixity_summary(session) == summary
+    assert flagged == {tampered, lost, orphan}
+    assert kept not in flagged
+
+
+def test_sample_and_since_narrow_the_audit(rt: Runtime, tmp_path: Path) -> None:
+    _archive(rt, tmp_path, 3)
+    assert run_fixity(rt, actor="a", sample=2).checked == 2
+    assert run_fixity(rt, actor="a", since=utcnow() + timedelta(minutes=1)).checked == 0
+    assert run_fixity(rt, actor="a", since=utcnow() - timedelta(hours=1)).checked == 3
+    with pytest.raises(ConfigurationError):
+        run_fixity(rt, actor="a", sample=0)
+    with rt.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(FixityRunRecord)) == 3
+        latest = last_fixity_summary(session)
+    assert latest is not None and latest.since is not None and latest.checked == 3
+
+
+def test_cli_exit_code_tells_problems(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = open_runtime(settings)
+    try:
+        [(doc_id, key), _] = _archive(runtime, tmp_path, 2)
+    finally:
+        runtime.close()
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    clean = runner.invoke(app, ["audit", "fixity"])
+    assert clean.exit_code == 0, clean.output
+    assert "2 checked, 2 intact" in clean.stdout
+    (settings.store_dir / key).unlink()
+    broken = runner.invoke(app, ["audit", "fixity", "--json"])
+    assert broken.exit_code == 1
+    report = json.loads(broken.stdout)
+    assert (report["missing"], report["problems"][0]["document_id"]) == (1, doc_id)
+    sampled = runner.invoke(app, ["audit", "fixity", "--sample", "1", "--since", "2000-01-01", "--json"])
+    assert json.loads(sampled.stdout)["checked"] == 1
+    assert runner.invoke(app, ["audit", "fixity", "--since", "not-a-date"]).exit_code == 2
+    narrowed = runner.invoke(app, ["audit", "fixity", "--since", "2999-01-01", "--json"])
+    assert narrowed.exit_code == 0 and json.loads(narrowed.stdout)["checked"] == 0
+
+
+def test_schedule_runs_until_stopped(rt: Runtime, tmp_path: Path) -> None:
+    _archive(rt, tmp_path, 1)
+    stop = start_fixity_schedule(rt, 0.2)
+    try:
+        deadline = time.monotonic() + 10
+        latest = None
+        while latest is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with rt.db.session() as session:
+                latest = last_fixity_summary(session)
+    finally:
+        stop.set()
+    assert latest is not None and latest.actor == "fixity-schedule" and latest.ok and latest.checked == 1
+    time.sleep(0.5)  # a run already under way may still finish; then the schedule is quiet
+    with rt.db.session() as session:
+        settled = session.scalar(select(func.count()).select_from(FixityRunRecord))
+    time.sleep(0.6)
+    with rt.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(FixityRunRecord)) == settled
+    with pytest.raises(ConfigurationError):
+        start_fixity_schedule(rt, 0)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 0.0), ("", 0.0), ("0", 0.0), ("86400", 86400.0)])
+def test_interval_setting(monkeypatch: pytest.MonkeyPatch, value: str | None, seconds: float) -> None:
+    if value is None:
+        monkeypatch.delenv("SOHOA_FIXITY_INTERVAL", raising=False)
+    else:
+        monkeypatch.setenv("SOHOA_FIXITY_INTERVAL", value)
+    assert fixity_interval_from_env() == seconds
+
+
+@pytest.mark.parametrize("value", ["daily", "-5"])
+def test_bad_interval_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("SOHOA_FIXITY_INTERVAL", value)
+    with pytest.raises(ConfigurationError):
+        fixity_interval_from_env()
+
+
+@pytest.mark.s3
+def test_fixity_on_s3_finds_overwritten_and_hidden_objects(
+    settings: Settings, s3_endpoint: S3Endpoint, tmp_path: Path
+) -> None:
+    settings.s3_endpoint = s3_endpoint.endpoint
+    settings.s3_access_key = s3_endpoint.access_key
+    settings.s3_secret_key = SecretStr(s3_endpoint.secret_key)
+    settings.s3_bucket = "sohoa-fixity-" + tmp_path.name.lower().replace("_", "-")[-20:]
+    runtime = open_runtime(settings)
+    store = runtime.store
+    assert isinstance(store, S3Store)
+    store.retention = RetentionPolicy(years=1)
+    raw = Minio(
+        s3_endpoint.endpoint,
+        access_key=s3_endpoint.access_key,
+        secret_key=s3_endpoint.secret_key,
+        secure=s3_endpoint.secure,
+    )
+    try:
+        (overwritten, overwritten_key), (hidden, hidden_key), _ = _archive(runtime, tmp_path, 3)
+        # Object lock lets both through: a new version on top, a delete marker on top.
+        kept_metadata: dict[str, str | list[str] | tuple[str]] = {
+            k: v
+            for k, v in (raw.stat_object(store.bucket, overwritten_key).metadata or {}).items()
+            if k.lower().startswith("x-amz-meta-")
+        }
+        raw.put_object(store.bucket, overwritten_key, io.BytesIO(b"%PDF forged"), 11, metadata=kept_metadata)
+        raw.remove_object(store.bucket, hidden_key)
+        summary = run_fixity(runtime, actor="auditor1")
+    finally:
+        runtime.close()
+    assert (summary.checked, summary.intact, summary.mismatched, summary.missing) == (3, 1, 1, 1)
+    assert {(p.document_id, p.kind) for p in summary.problems} == {(overwritten, "mismatch"), (hidden, "missing")}
+    with open_runtime(settings, with_queue=False).db.session() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(EventRecord).where(EventRecord.action == "fixity.failed"))
+            == 2
+        )
