@@ -1,0 +1,127 @@
+/* Review page: page images, corrections (PATCH metadata), approval (POST approve) and keyboard shortcuts. */
+(() => {
+  "use strict";
+  const root = document.getElementById("review");
+  if (!root) return;
+  const { t, csrfToken, apiError } = window.sohoa;
+  const docId = root.dataset.doc;
+  const nextUrl = root.dataset.next;
+  const pages = parseInt(root.dataset.pages, 10) || 1;
+  const image = document.getElementById("page-image");
+  const pageLabel = document.getElementById("page-label");
+  const form = document.getElementById("review-form");
+  const status = document.getElementById("review-status");
+  let page = 1;
+  let busy = false;
+
+  function showPage(n) {
+    page = Math.min(pages, Math.max(1, n));
+    image.src = "/ui/documents/" + encodeURIComponent(docId) + "/pages/" + page + ".png";
+    image.alt = t("reviewjs.page_alt", { n: page });
+    pageLabel.textContent = t("reviewjs.page_of", { n: page, total: pages });
+  }
+  document.getElementById("prev-page").addEventListener("click", () => showPage(page - 1));
+  document.getElementById("next-page").addEventListener("click", () => showPage(page + 1));
+
+  function say(text, kind) {
+    if (!status) return;
+    status.textContent = text;
+    status.className = kind || "";
+  }
+
+  function changes() {
+    const out = {};
+    for (const field of form.querySelectorAll("[data-kind]")) {
+      if (field.value === field.defaultValue) continue;
+      if (field.dataset.kind === "lines") {
+        out[field.name] = field.value.split("\n").map((s) => s.trim()).filter(Boolean);
+      } else {
+        out[field.name] = field.value.trim() || null;
+      }
+    }
+    return out;
+  }
+
+  async function call(method, path, body) {
+    const headers = { "X-CSRF-Token": csrfToken(), Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async function save() {
+    const changed = changes();
+    if (!Object.keys(changed).length) return true;
+    say(t("reviewjs.saving"));
+    const answer = await call("PATCH", "/api/v1/documents/" + encodeURIComponent(docId) + "/metadata", changed);
+    if (!answer.ok) {
+      say(t("reviewjs.save_failed", { reason: await apiError(answer) }), "error");
+      return false;
+    }
+    for (const field of form.querySelectorAll("[data-kind]")) {
+      if (field.name in changed) {
+        field.defaultValue = field.value;
+        field.closest(".field").classList.remove("uncertain");
+        field.closest(".field").classList.add("corrected");
+        field.removeAttribute("aria-invalid");
+      }
+    }
+    say(t("reviewjs.saved", { n: Object.keys(changed).length }), "ok");
+    return true;
+  }
+
+  async function accept() {
+    if (!(await save())) return;
+    say(t("reviewjs.approving"));
+    const answer = await call("POST", "/api/v1/documents/" + encodeURIComponent(docId) + "/approve");
+    if (!answer.ok) {
+      say(t("reviewjs.approve_failed", { reason: await apiError(answer) }), "error");
+      return;
+    }
+    say(t("reviewjs.approved"), "ok");
+    window.location.assign(nextUrl);
+  }
+
+  async function once(action) {
+    if (busy) return;
+    busy = true;
+    try {
+      await action();
+    } catch (_) {
+      say(t("reviewjs.network_error"), "error");
+    } finally {
+      busy = false;
+    }
+  }
+
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      once(accept);
+    });
+    document.getElementById("save").addEventListener("click", () => once(save));
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey && event.key === "Enter" && form) {
+      event.preventDefault();
+      once(accept);
+    } else if (event.ctrlKey && (event.key === "s" || event.key === "S") && form) {
+      event.preventDefault();
+      once(save);
+    } else if (event.altKey && (event.key === "n" || event.key === "N" || event.code === "KeyN")) {
+      event.preventDefault();
+      window.location.assign(nextUrl);
+    } else if (event.altKey && event.key === "ArrowUp") {
+      event.preventDefault();
+      showPage(page - 1);
+    } else if (event.altKey && event.key === "ArrowDown") {
+      event.preventDefault();
+      showPage(page + 1);
+    }
+  });
+})();

@@ -1,0 +1,221 @@
+"""Archive search and the document page (viewer, metadata, signature check, history, downloads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from api.deps import Principal, RuntimeDep
+from api.rights import Right, has_right
+from api.web.access import PageRefused, allowed
+from api.web.i18n import Translator, request_language
+from api.web.rendering import has_route, render
+from core.errors import NotFound, SohoaError
+from pipeline.runtime import Runtime
+from storage.catalogue import get_document, list_events, record_event
+from storage.search import DocumentFilters, SearchQuery, search_documents
+
+__all__ = ["PAGE_SIZE", "SearchForm", "marked_parts", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[Principal, Depends(allowed(Right.READ_DOCUMENTS))]
+Downloader = Annotated[Principal, Depends(allowed(Right.DOWNLOAD))]
+PAGE_SIZE = 20
+VERIFICATION_ROUTE = "/api/v1/documents/{document_id}/verification"
+SUPERSEDE_ROUTE = "/api/v1/documents/{document_id}/supersede"
+Text = Annotated[str, Query(max_length=500)]
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """The search form as typed; blank boxes are absent filters."""
+
+    text: str = ""
+    procedure_code: str = ""
+    dossier_code: str = ""
+    number: str = ""
+    issued_from: str = ""
+    issued_to: str = ""
+    received_from: str = ""
+    received_to: str = ""
+    signed: str = ""  # "" any, "yes", "no"
+
+    @property
+    def empty(self) -> bool:
+        return not any(value.strip() for value in self.__dict__.values())
+
+    def query(self, page: int) -> SearchQuery:
+        """The storage query; a date that is not ISO is refused with a reason the page can show."""
+        return SearchQuery(
+            text=self.text.strip() or None,
+            filters=DocumentFilters(
+                procedure_code=self.procedure_code.strip() or None,
+                dossier_code=self.dossier_code.strip() or None,
+                number=self.number.strip() or None,
+                issued_from=_day(self.issued_from),
+                issued_to=_day(self.issued_to),
+                received_from=_day(self.received_from),
+                received_to=_day(self.received_to),
+                signed={"yes": True, "no": False}.get(self.signed),
+            ),
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+
+
+class _BadDate(ValueError):
+    pass
+
+
+def _day(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _BadDate(value) from None
+
+
+def marked_parts(text: str, highlights: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> list[tuple[str, bool]]:
+    """A snippet cut into (text, is_match) pieces, so the template marks matches without raw HTML."""
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in sorted(highlights):
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        if start > at:
+            parts.append((text[at:start], False))
+        parts.append((text[start:end], True))
+        at = end
+    if at < len(text):
+        parts.append((text[at:], False))
+    return parts
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    rt: RuntimeDep,
+    user: Reader,
+    text: Text = "",
+    procedure_code: Text = "",
+    dossier_code: Text = "",
+    number: Text = "",
+    issued_from: Text = "",
+    issued_to: Text = "",
+    received_from: Text = "",
+    received_to: Text = "",
+    signed: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    form = SearchForm(
+        text, procedure_code, dossier_code, number, issued_from, issued_to, received_from, received_to, signed
+    )
+    results, total, error = [], 0, None
+    if not form.empty:
+        try:
+            query = form.query(page)
+            with rt.db.session() as session:
+                found = search_documents(session, query)
+                total = found.total
+                results = [hit.to_dict() for hit in found.hits]
+        except _BadDate as exc:
+            error = ("error.bad_date", {"value": str(exc)})
+        except SohoaError as exc:
+            error = ("error.search_refused", {"reason": exc.message})
+    for hit in results:
+        snippet = hit.get("snippet")
+        hit["snippet_parts"] = marked_parts(snippet["text"], snippet["highlights"]) if snippet else []
+    partial = request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
+    params = {k: v for k, v in request.query_params.items() if k != "page" and v}
+
+    def page_link(number: int) -> str:
+        return "/search?" + urlencode({**params, "page": number})
+
+    return render(
+        request,
+        "_results.html" if partial else "search.html",
+        user=user,
+        form=form,
+        results=results,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        error=error,
+        page_link=page_link,
+    )
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Reader) -> HTMLResponse:
+    with rt.db.session() as session:
+        try:
+            doc = get_document(session, document_id)
+        except NotFound:
+            raise PageRefused(404, "error.document_not_found") from None
+        events = list_events(session, document_id=document_id, limit=1000)
+    # Superseding files a corrected record: the archivist's act, as in the archive API.
+    may_supersede = has_right(user.role, Right.MANAGE_REGISTRY) and has_route(request, SUPERSEDE_ROUTE, "post")
+    return render(
+        request,
+        "document.html",
+        user=user,
+        doc=doc,
+        meta={k: v for k, v in (doc.metadata_json or {}).items() if k != "confidence" and v not in (None, "", [])},
+        events=events,
+        can_download=has_right(user.role, Right.DOWNLOAD),
+        can_review=has_right(user.role, Right.REVIEW),
+        verification_url=(
+            VERIFICATION_ROUTE.replace("{document_id}", doc.id)
+            if doc.archive_key and has_route(request, VERIFICATION_ROUTE)
+            else None
+        ),
+        supersede_url=(SUPERSEDE_ROUTE.replace("{document_id}", doc.id) if doc.archive_key and may_supersede else None),
+        texts=Translator(request_language(request)).client_texts("verifyjs.", "reason."),
+    )
+
+
+def _chunks(rt: Runtime, key: str) -> Iterator[bytes]:
+    with rt.store.open(key) as fh:
+        while chunk := fh.read(256 * 1024):
+            yield chunk
+
+
+@router.get("/ui/documents/{document_id}/view.pdf")
+def view_signed(document_id: str, rt: RuntimeDep, user: Downloader) -> Response:
+    """The signed copy shown inline in the page's viewer; viewing is a download, and audited as one."""
+    with rt.db.session() as session:
+        try:
+            doc = get_document(session, document_id)
+        except NotFound:
+            raise PageRefused(404, "error.document_not_found") from None
+        if doc.archive_key is None:
+            raise PageRefused(404, "error.not_signed_yet")
+        key = doc.archive_key
+        info = rt.store.stat(key)
+        record_event(
+            session,
+            actor=user.name,
+            action="download.signed",
+            document_id=document_id,
+            details={"key": key, "inline": True},
+        )
+    return StreamingResponse(
+        _chunks(rt, key),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{document_id}.pdf"',
+            "Content-Length": str(info.size),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

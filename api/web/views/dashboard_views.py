@@ -1,0 +1,98 @@
+"""The dashboard: progress toward every paper result digitized, signed and archived.
+
+Figures come from ``registry.coverage`` (the register of resolved dossiers against the
+documents), for a reporting period: overall, by procedure, by field and by month, as charts
+and as tables, with the dossiers still missing their result and the report downloads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Principal, RuntimeDep
+from api.rights import Right, has_right
+from api.web.access import allowed
+from api.web.i18n import Translator, request_language
+from api.web.rendering import render
+from core.errors import InputRejected
+from registry.coverage import Coverage, CoverageReport, compute_coverage, dossier_statuses, summarize
+from registry.periods import Period, PeriodKind, current_period, parse_period
+
+__all__ = ["MISSING_SHOWN", "chart_data", "month_coverage", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[Principal, Depends(allowed(Right.READ_REPORTS))]
+MISSING_SHOWN = 200  # rows of the missing list on the page; the CSV export has them all
+
+
+def month_coverage(statuses: list[Any], period: Period) -> list[tuple[str, Coverage]]:
+    """Coverage of each calendar month of ``period`` (by resolved date), months without dossiers included."""
+    by_month: dict[str, list[Any]] = defaultdict(list)
+    for status in statuses:
+        by_month[status.entry.resolved_date.strftime("%Y-%m")].append(status)
+    months = []
+    year, month = period.start.year, period.start.month
+    while (year, month) < (period.end.year, period.end.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [(label, summarize(by_month.get(label, []))) for label in months]
+
+
+def _series(t: Translator, rows: list[tuple[str, Coverage]]) -> dict[str, Any]:
+    return {
+        "labels": [label for label, _ in rows],
+        "datasets": [
+            {"label": t(f"dashboard.{name}"), "key": name, "data": [getattr(c, name) for _, c in rows]}
+            for name in ("paper", "digitized", "signed", "archived")
+        ],
+    }
+
+
+def chart_data(t: Translator, report: CoverageReport, months: list[tuple[str, Coverage]]) -> dict[str, Any]:
+    """What the page's charts draw: dossier counts by procedure, field and month."""
+    return {
+        "procedure": _series(t, [(p.procedure_code, p.coverage) for p in report.by_procedure]),
+        "field": _series(t, [(f.field or t("dashboard.no_field"), f.coverage) for f in report.by_field]),
+        "month": _series(t, months),
+        "axis": t("dashboard.dossiers"),
+    }
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(
+    request: Request,
+    rt: RuntimeDep,
+    user: Reader,
+    period: Annotated[str | None, Query(max_length=16)] = None,
+) -> HTMLResponse:
+    t = Translator(request_language(request))
+    error = None
+    try:
+        chosen = parse_period(period) if period else current_period(PeriodKind.YEAR)
+    except InputRejected:
+        error = ("error.bad_period", {"value": period or ""})
+        chosen = current_period(PeriodKind.YEAR)
+    with rt.db.session() as session:
+        report = compute_coverage(session, chosen)
+        months = month_coverage(dossier_statuses(session, chosen), chosen)
+    quick = [current_period(kind) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        report=report,
+        overall=report.overall.to_dict(),
+        months=months,
+        missing=report.missing[:MISSING_SHOWN],
+        missing_total=len(report.missing),
+        charts=chart_data(t, report, months),
+        period=chosen,
+        quick=quick,
+        error=error,
+        can_print=has_right(user.role, Right.PRINT_COVER_SHEETS),
+    )

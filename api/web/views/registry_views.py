@@ -1,0 +1,124 @@
+"""Reference data and paper: import the register and the procedure catalogue, print cover sheets."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+
+from api.deps import Principal, RuntimeDep
+from api.rights import Right
+from api.web.access import PageRefused, allowed
+from api.web.rendering import render
+from core.errors import InputRejected, SohoaError
+from ingest.coversheet import SheetEntry, make_cover_sheets
+from registry.coverage import dossier_statuses
+from registry.periods import PeriodKind, current_period, parse_period
+from registry.procedures import import_procedures
+from registry.records import ProcedureRecord, RegisterEntryRecord
+from registry.register import import_register
+from registry.sources import ImportReport, detect_format, read_limited
+
+__all__ = ["MAX_SHEETS", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Importer = Annotated[Principal, Depends(allowed(Right.MANAGE_REGISTRY))]
+Printer = Annotated[Principal, Depends(allowed(Right.PRINT_COVER_SHEETS))]
+MAX_SHEETS = 1000  # as the API's cover-sheet list: a print run, not the whole register
+
+
+def _registry_page(
+    request: Request,
+    rt: RuntimeDep,
+    user: Principal,
+    *,
+    which: str | None = None,
+    report: ImportReport | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with rt.db.session() as session:
+        entries = session.scalar(select(func.count()).select_from(RegisterEntryRecord)) or 0
+        procedures = session.scalar(select(func.count()).select_from(ProcedureRecord)) or 0
+    return render(
+        request,
+        "registry.html",
+        user=user,
+        status=status,
+        entries=entries,
+        procedures=procedures,
+        which=which,
+        report=report,
+        error=error,
+    )
+
+
+@router.get("/registry", response_class=HTMLResponse)
+def registry_page(request: Request, rt: RuntimeDep, user: Importer) -> HTMLResponse:
+    return _registry_page(request, rt, user)
+
+
+def _import(request: Request, rt: RuntimeDep, user: Principal, which: str, file: UploadFile) -> HTMLResponse:
+    # The form's csrf_token field was checked by the user dependency (api.deps) before we got here.
+    try:
+        data = read_limited(file.file)
+        fmt = detect_format(data, file.filename)
+        with rt.db.session() as session:
+            run = import_register if which == "register" else import_procedures
+            report = run(session, data, fmt, actor=user.name)
+    except SohoaError as exc:
+        return _registry_page(request, rt, user, which=which, error=exc.code, status=exc.http_status)
+    return _registry_page(request, rt, user, which=which, report=report)
+
+
+@router.post("/registry/register", response_class=HTMLResponse)
+def import_register_file(
+    request: Request,
+    rt: RuntimeDep,
+    user: Importer,
+    file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    return _import(request, rt, user, "register", file)
+
+
+@router.post("/registry/procedures", response_class=HTMLResponse)
+def import_procedure_file(
+    request: Request,
+    rt: RuntimeDep,
+    user: Importer,
+    file: Annotated[UploadFile, File()],
+) -> HTMLResponse:
+    return _import(request, rt, user, "procedures", file)
+
+
+@router.get("/coversheets", response_class=HTMLResponse)
+def cover_sheet_page(request: Request, user: Printer) -> HTMLResponse:
+    quick = [current_period(kind) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
+    return render(request, "coversheets.html", user=user, quick=quick)
+
+
+@router.get("/ui/coversheets/missing.pdf")
+def missing_cover_sheets(rt: RuntimeDep, _user: Printer, period: Annotated[str, Query(max_length=16)] = "") -> Response:
+    """One cover sheet per paper dossier of ``period`` still without its signed archived result."""
+    try:
+        chosen = parse_period(period) if period else current_period(PeriodKind.YEAR)
+    except InputRejected:
+        raise PageRefused(422, "error.bad_period", value=period) from None
+    with rt.db.session() as session:
+        missing = [s for s in dossier_statuses(session, chosen) if s.missing]
+    if not missing:
+        raise PageRefused(404, "error.nothing_missing", period=chosen.label)
+    entries = [
+        SheetEntry(s.entry.procedure_code, s.entry.dossier_code, title=s.procedure_name) for s in missing[:MAX_SHEETS]
+    ]
+    pdf = make_cover_sheets(entries)
+    name = re.sub(r"[^0-9A-Za-z-]+", "_", chosen.label)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="phieu-bia-thieu-{name}.pdf"'},
+    )

@@ -1,0 +1,158 @@
+"""The review queue: a page image beside the fields read from it, uncertain ones marked.
+
+Corrections and the approval go from the browser to the JSON API (``PATCH .../metadata``,
+``POST .../approve``), so the audit log records them exactly as for any other client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import Principal, RuntimeDep
+from api.rights import Right
+from api.web.access import PageRefused, allowed
+from api.web.i18n import Translator, request_language
+from api.web.previews import render_preview
+from api.web.rendering import render
+from core.domain import DocumentState
+from core.errors import NotFound, SohoaError
+from storage.catalogue import DocumentFilter, get_document, list_documents
+from storage.records import DocumentRecord
+
+__all__ = ["CONFIDENCE_THRESHOLD", "REVIEW_FIELDS", "ReviewField", "review_fields", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Reviewer = Annotated[Principal, Depends(allowed(Right.REVIEW))]
+Reader = Annotated[Principal, Depends(allowed(Right.READ_DOCUMENTS))]
+
+CONFIDENCE_THRESHOLD = 0.6  # as ingest.review_rules: below it a printed value is a guess
+QUEUE_LIMIT = 500
+# (field, input type): the fields a person checks, in the order they appear on the paper.
+REVIEW_FIELDS: tuple[tuple[str, str], ...] = (
+    ("procedure_code", "text"),
+    ("dossier_code", "text"),
+    ("issuer", "text"),
+    ("document_type", "text"),
+    ("number_symbol", "text"),
+    ("issued_place", "text"),
+    ("issued_date", "date"),
+    ("subject", "textarea"),
+    ("signer_title", "text"),
+    ("signer_name", "text"),
+    ("recipients", "lines"),
+)
+
+
+@dataclass(frozen=True)
+class ReviewField:
+    name: str
+    kind: str  # text | date | textarea | lines
+    value: str
+    confidence: float | None
+    uncertain: bool
+    reasons: tuple[str, ...]  # the review reasons that name this field
+    from_upload: bool = False  # a filing code given at upload, not read from the paper
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+# Review reasons that are about the filing codes rather than one printed field.
+_CODE_REASONS: dict[str, tuple[str, ...]] = {
+    "procedure_code_mismatch": ("procedure_code",),
+    "dossier_code_mismatch": ("dossier_code",),
+    "cover_sheet_text": ("procedure_code", "dossier_code"),
+    "cover_sheet_uncertain": ("procedure_code", "dossier_code"),
+    "cover_sheet_unreadable": ("procedure_code", "dossier_code"),
+    "no_filing_codes": ("procedure_code", "dossier_code"),
+}
+
+
+def _fields_named(reason: str) -> tuple[str, ...]:
+    """``missing:issuer`` -> ("issuer",); code reasons -> the codes they are about."""
+    _kind, _, field = reason.partition(":")
+    return (field,) if field else _CODE_REASONS.get(reason, ())
+
+
+def review_fields(doc: DocumentRecord) -> list[ReviewField]:
+    """The fields to check, each marked uncertain when a review reason names it or its confidence is low."""
+    meta = doc.metadata_json or {}
+    confidence = meta.get("confidence") or {}
+    reasons = doc.review_reasons or []
+    out = []
+    for name, kind in REVIEW_FIELDS:
+        mine = tuple(r for r in reasons if name in _fields_named(r))
+        score = confidence.get(name)
+        value = meta.get(name)
+        if value in (None, "") and name in ("procedure_code", "dossier_code"):
+            value = getattr(doc, name)  # filed by the upload when the paper did not print it
+        from_upload = name in ("procedure_code", "dossier_code") and score is None and bool(value)
+        low = value not in (None, "", []) and isinstance(score, int | float) and score < CONFIDENCE_THRESHOLD
+        out.append(ReviewField(name, kind, _text(value), score, bool(mine) or low, mine, from_upload))
+    return out
+
+
+def _queue(rt: RuntimeDep) -> list[DocumentRecord]:
+    """Documents waiting for review, oldest first (the first to arrive is the first to be signed)."""
+    flt = DocumentFilter(state=DocumentState.NEEDS_REVIEW)
+    with rt.db.session() as session:
+        _, total = list_documents(session, flt, limit=1)
+        newest_first, _ = list_documents(session, flt, limit=QUEUE_LIMIT, offset=max(0, total - QUEUE_LIMIT))
+    return list(reversed(newest_first))
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue(request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLResponse:
+    return render(request, "review_queue.html", user=user, queue=_queue(rt))
+
+
+@router.get("/review/{document_id}", response_class=HTMLResponse)
+def review_document(document_id: str, request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLResponse:
+    with rt.db.session() as session:
+        try:
+            doc = get_document(session, document_id)
+        except NotFound:
+            raise PageRefused(404, "error.document_not_found") from None
+    queue = [d.id for d in _queue(rt)]
+    position = queue.index(doc.id) if doc.id in queue else None
+    following = [d for d in queue if d != doc.id]
+    if position is not None:
+        following = queue[position + 1 :] + queue[:position]
+    return render(
+        request,
+        "review.html",
+        user=user,
+        doc=doc,
+        fields=review_fields(doc),
+        waiting=doc.state == DocumentState.NEEDS_REVIEW.value,
+        position=None if position is None else position + 1,
+        queue_size=len(queue),
+        next_id=following[0] if following else None,
+        pages=max(1, doc.page_count or 1),
+        threshold=CONFIDENCE_THRESHOLD,
+        texts=Translator(request_language(request)).client_texts("reviewjs.", "reason."),
+    )
+
+
+@router.get("/ui/documents/{document_id}/pages/{number}.png")
+def page_image(document_id: str, number: int, rt: RuntimeDep, _user: Reader) -> Response:
+    with rt.db.session() as session:
+        try:
+            doc = get_document(session, document_id)
+        except NotFound:
+            raise PageRefused(404, "error.document_not_found") from None
+    try:
+        png = render_preview(rt, doc, number - 1)
+    except SohoaError as exc:
+        raise PageRefused(404, "error.preview_unavailable", code=exc.code) from None
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

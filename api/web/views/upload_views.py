@@ -1,0 +1,61 @@
+"""The upload page: choose a procedure (or cover sheets), drop files or folders, watch them through.
+
+The browser sends the files to ``POST /api/v1/uploads`` itself (so it can show upload progress
+per file) and follows each batch over ``GET /api/v1/batches/{id}/events`` when the server has
+it, else by reading the batch every few seconds; this page only sets the scene.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import Principal, RuntimeDep
+from api.rights import Right, has_right
+from api.web.access import allowed
+from api.web.i18n import Translator, request_language
+from api.web.rendering import has_route, render
+from registry.procedures import Procedure, catalogue_loaded, list_procedures
+
+__all__ = ["PROCEDURE_CHOICES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+Uploader = Annotated[Principal, Depends(allowed(Right.UPLOAD))]
+ProcedureReader = Annotated[Principal, Depends(allowed(Right.READ_PROCEDURES))]
+PROCEDURE_CHOICES = 50  # options shown at once; typing narrows the list
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_page(request: Request, rt: RuntimeDep, user: Uploader) -> HTMLResponse:
+    with rt.db.session() as session:
+        loaded = catalogue_loaded(session)
+        procedures, total = list_procedures(session, limit=PROCEDURE_CHOICES) if loaded else ([], 0)
+    return render(
+        request,
+        "upload.html",
+        user=user,
+        catalogue=loaded,
+        procedures=procedures,
+        total=total,
+        events_available=has_route(request, "/api/v1/batches/{batch_id}/events"),
+        can_read=has_right(user.role, Right.READ_DOCUMENTS),
+        can_review=has_right(user.role, Right.REVIEW),
+        texts=Translator(request_language(request)).client_texts("uploadjs.", "state.", "reason."),
+    )
+
+
+@router.get("/ui/procedures", response_class=HTMLResponse)
+def procedure_options(
+    request: Request,
+    rt: RuntimeDep,
+    user: ProcedureReader,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """``<option>`` elements for the procedure list, narrowed by ``q`` (code or words, accents optional)."""
+    with rt.db.session() as session:
+        found, total = list_procedures(session, query=q, limit=PROCEDURE_CHOICES)
+    chosen: list[Procedure] = list(found)
+    return render(request, "_procedure_options.html", user=user, procedures=chosen, total=total)

@@ -1,0 +1,122 @@
+"""A real server and a real browser for the end-to-end tests: uvicorn on a free loopback port, Chromium.
+
+The server runs ``tests.web.serverapp:build`` in embedded mode on a temporary data dir, with the
+QR-reading OCR engine (``tests.web.engines``). The browser is Debian's ``chromium`` driven by
+Playwright (never a downloaded browser build).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.domain import Role
+from core.settings import Settings
+from pipeline.runtime import open_runtime
+from storage.accounts import create_user
+from tests.support.services import need
+
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "Server", "need_browser", "running_server"]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "web"
+CHROMIUM = Path(os.environ.get("SOHOA_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def need_browser() -> None:
+    """Skip (fail under CI=true) without Chromium or Playwright for Python."""
+    need(CHROMIUM.exists(), f"Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        need(False, "Playwright for Python (pip install playwright)")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    data_dir: Path
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listen(port: int) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped (exit {process.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer within {seconds} s:\n{log.read_text()[-4000:]}")
+
+
+@contextmanager
+def running_server(data_dir: Path, users: dict[str, tuple[Role, str]], **env: str) -> Iterator[Server]:
+    """Start the app with ``users`` (name -> role, password) made beforehand; stop it afterwards."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("SOHOA_") or key in ("SOHOA_TEST_CHROMIUM",)
+    }
+    environment.update(
+        {
+            "SOHOA_DATA_DIR": str(data_dir),
+            "SOHOA_OCR_ENGINE": "tests.web.engines:qr_text_engine",
+            "SOHOA_OCR_PROCESSES": "1",
+            "SOHOA_REVIEW_POLICY": "auto",
+            "SOHOA_BATCH_EVENTS_POLL": "0.3",
+            "PYTHONPATH": str(REPO),
+            **env,
+        }
+    )
+    settings = Settings(data_dir=data_dir, ocr_engine="fake")
+    rt = open_runtime(settings, with_queue=False)
+    try:
+        with rt.db.session() as session:
+            for name, (role, password) in users.items():
+                create_user(session, name, role, actor="test", password=password)
+    finally:
+        rt.close()
+    port = _free_port()
+    log = data_dir / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "tests.web.serverapp:build", *_listen(port)],
+            cwd=REPO,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log)
+        yield Server(url, data_dir, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

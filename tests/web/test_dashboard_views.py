@@ -1,0 +1,76 @@
+"""The dashboard: the coverage of the register, as numbers, charts' data and the missing list."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from fastapi.testclient import TestClient
+
+from api.web.i18n import Translator
+from api.web.views.dashboard_views import chart_data, month_coverage
+from registry.coverage import compute_coverage, dossier_statuses
+from registry.periods import parse_period
+from tests.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
+
+
+def _count(page: str, name: str) -> int:
+    found = re.search(rf'<dd id="count-{name}">(\d+)</dd>', page)
+    assert found is not None, name
+    return int(found.group(1))
+
+
+def test_the_figures_are_the_coverage_report(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "archivist")
+    page = browser_client.get("/dashboard", params={"period": "2025-03"}).text
+    with office.runtime.db.session() as session:
+        report = compute_coverage(session, parse_period("2025-03"))
+    overall = report.overall
+    assert (overall.paper, overall.archived, overall.missing) == (4, 2, 2)
+    for name in ("resolved", "paper", "digitized", "signed", "archived", "missing"):
+        assert _count(page, name) == getattr(overall, name), name
+    assert "50,0 % (2/4)" in page
+    charts = json.loads(page.split('<script type="application/json" id="chart-data">')[1].split("</script>")[0])
+    assert charts["procedure"]["labels"] == [PROCEDURE, "1.003645"]
+    archived = next(d for d in charts["procedure"]["datasets"] if d["key"] == "archived")
+    assert archived["data"] == [2, 0]
+    assert charts["month"]["labels"] == ["2025-03"]
+    assert MISSING_DOSSIER in page.split('id="missing-table"')[1]
+    assert "/api/v1/reports?period=2025-03&amp;format=xlsx" in page
+    assert "/ui/coversheets/missing.pdf?period=2025-03" in page
+
+
+def test_an_auditor_reads_the_dashboard_but_prints_nothing(browser_client: TestClient) -> None:
+    sign_in(browser_client, "auditor")
+    page = browser_client.get("/dashboard", params={"period": "2025-03"}).text
+    assert _count(page, "paper") == 4
+    assert "/ui/coversheets/missing.pdf" not in page and "/api/v1/coversheets" not in page
+
+
+def test_a_bad_period_is_explained_and_the_year_shown(browser_client: TestClient) -> None:
+    sign_in(browser_client, "archivist", lang="en")
+    page = browser_client.get("/dashboard", params={"period": "2025-13"}).text
+    assert "Invalid period: 2025-13" in page
+    assert 'value="' + str(date.today().year) in page or "Period" in page
+
+
+def test_months_of_a_period_include_empty_ones(office: Office) -> None:
+    period = parse_period("2025-Q1")
+    with office.runtime.db.session() as session:
+        months = month_coverage(dossier_statuses(session, period), period)
+    assert [label for label, _ in months] == ["2025-01", "2025-02", "2025-03"]
+    assert [c.paper for _, c in months] == [0, 0, 4]
+    assert [c.archived for _, c in months] == [0, 0, 2]
+    year = parse_period("2025")
+    assert len(month_coverage([], year)) == 12
+
+
+def test_chart_labels_are_translated(office: Office) -> None:
+    period = parse_period("2025-03")
+    with office.runtime.db.session() as session:
+        report = compute_coverage(session, period)
+        months = month_coverage(dossier_statuses(session, period), period)
+    data = chart_data(Translator("en"), report, months)
+    assert [d["label"] for d in data["field"]["datasets"]] == ["Paper results", "Digitized", "Signed", "Archived"]
+    assert data["axis"] == "Dossiers"

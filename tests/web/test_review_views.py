@@ -1,0 +1,89 @@
+"""The review queue and page: uncertain fields marked, the page image rendered on the server."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from api.web.previews import PREVIEW_WIDTH
+from api.web.views.review_views import review_fields
+from storage.catalogue import get_document
+from storage.records import DocumentRecord
+from tests.web.conftest import Office, sign_in
+from tests.web.html import read_page
+
+
+def test_the_queue_lists_waiting_documents_with_their_reasons(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "reviewer")
+    page = browser_client.get("/review").text
+    assert f'href="/review/{office.waiting}"' in page
+    assert "1 văn bản đang chờ xem xét." in page
+    assert "Thiếu thông tin: Người ký" in page
+    for archived in office.archived:
+        assert archived not in page
+
+
+def test_the_review_page_marks_what_to_check(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "reviewer")
+    page = browser_client.get(f"/review/{office.waiting}").text
+    assert f'src="/ui/documents/{office.waiting}/pages/1.png"' in page
+    uncertain = page.split('class="field uncertain"')
+    assert len(uncertain) == 2  # exactly one field is marked: the signer the paper did not give
+    assert 'for="f-signer_name"' in uncertain[1].split("</div>")[0]
+    assert 'id="f-issuer"' in page and 'value="Sở Văn hóa, Thể thao và Du lịch"' in page
+    assert 'aria-keyshortcuts="Control+Enter"' in page
+    assert "Theo mã đã chọn khi tải lên" in page  # the procedure code came with the upload
+    assert "văn bản 1/1 trong hàng chờ" in page
+
+
+def test_a_document_no_longer_waiting_says_so(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "reviewer")
+    page = browser_client.get(f"/review/{office.archived[0]}").text
+    assert "không còn chờ xem xét (trạng thái: Đã lưu trữ)" in page
+    assert 'id="review-form"' not in page
+
+
+def test_low_confidence_and_code_reasons_mark_fields() -> None:
+    doc = DocumentRecord(
+        id="d",
+        filename="x.pdf",
+        state="needs_review",
+        original_sha256="0" * 64,
+        procedure_code="1.001029",
+        dossier_code=None,
+        metadata_json={"issuer": "Sở", "subject": "Về việc", "confidence": {"issuer": 0.3, "subject": 0.9}},
+        review_reasons=["procedure_code_mismatch", "invalid:issued_date"],
+    )
+    fields = {f.name: f for f in review_fields(doc)}
+    assert fields["issuer"].uncertain and not fields["issuer"].reasons  # by confidence alone
+    assert not fields["subject"].uncertain
+    assert fields["procedure_code"].uncertain and fields["procedure_code"].reasons == ("procedure_code_mismatch",)
+    assert fields["procedure_code"].value == "1.001029" and fields["procedure_code"].from_upload
+    assert fields["issued_date"].reasons == ("invalid:issued_date",)
+    assert not fields["dossier_code"].uncertain
+
+
+def test_page_images_are_pngs_of_the_work_pdf_or_the_original(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "reviewer")
+    for doc_id in (office.waiting, office.archived[0]):
+        answer = browser_client.get(f"/ui/documents/{doc_id}/pages/1.png")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+        with Image.open(io.BytesIO(answer.content)) as image:
+            assert image.width == PREVIEW_WIDTH
+            # A page, not a blank: the printed lines make some pixels dark.
+            darkest = image.convert("L").getextrema()[0]
+            assert isinstance(darkest, int) and darkest < 100
+    missing_page = browser_client.get(f"/ui/documents/{office.waiting}/pages/2.png")
+    assert missing_page.status_code == 404
+    assert read_page(missing_page.text).lang == "vi"
+
+
+def test_the_review_page_needs_the_review_right(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "archivist")
+    assert browser_client.get(f"/review/{office.waiting}").status_code == 403
+    sign_in(browser_client, "uploader")
+    assert browser_client.get(f"/ui/documents/{office.waiting}/pages/1.png").status_code == 403
+    with office.runtime.db.session() as session:
+        assert get_document(session, office.waiting).state == "needs_review"
