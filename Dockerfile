@@ -2,7 +2,7 @@
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd \
-      qpdf poppler-utils fonts-dejavu-core softhsm2 \
+      qpdf poppler-utils fonts-dejavu-core fonts-liberation2 softhsm2 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -8,6 +8,7 @@ Signs the same 10-page PDF repeatedly and prints documents per second for:
   p12-ec B-B     sohoa ``sign_pdf``, PKCS#12 ECDSA P-256
   softhsm B-B    sohoa ``sign_pdf``, SoftHSM2 token RSA-2048 (skipped when SoftHSM2 is missing)
   p12-rsa B-T    sohoa ``sign_pdf`` with a TSA on loopback (certomancer)
+  p12-ec stamp   sohoa ``sign_pdf``, B-B with the visible "SAO Y" stamp (font subset embedded)
 and each one's ratio to the naive loop. Key material, token and TSA are made in a temporary directory.
 The SoftHSM2 token and the local PKI come from the signing tests' helpers.
 """
@@ -33,6 +34,7 @@ from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
 from core.domain import SignRequest  # noqa: E402
 from signing.backends import Pkcs11Config, SignerBackend, open_pkcs11, open_pkcs12  # noqa: E402
 from signing.pades import sign_pdf  # noqa: E402
+from signing.stamp import CopyStamp  # noqa: E402
 from tests.signing.localpki import local_pki  # noqa: E402
 from tests.signing.material import TestCa, make_pdf, new_key, write_pkcs12  # noqa: E402
 from tests.signing.softhsm import find_module, make_token  # noqa: E402
@@ -75,11 +77,17 @@ def naive_loop(p12: Path, source: Path, out_dir: Path) -> Callable[[int], None]:
 
 
 def sohoa_loop(
-    backend: SignerBackend, source: Path, out_dir: Path, name: str, level: str = "B-B", tsa: str | None = None
+    backend: SignerBackend,
+    source: Path,
+    out_dir: Path,
+    name: str,
+    level: str = "B-B",
+    tsa: str | None = None,
+    stamp: CopyStamp | None = None,
 ) -> Callable[[int], None]:
     def run(i: int) -> None:
         request = SignRequest(source, out_dir / f"{name}-{i % 4}.pdf", level=level)  # type: ignore[arg-type]
-        sign_pdf(request, backend, timestamper=tsa)
+        sign_pdf(request, backend, timestamper=tsa, stamp=stamp)
 
     return run
 
@@ -106,6 +114,9 @@ def main() -> None:
             for kind in ("rsa", "ec"):
                 backend = stack.enter_context(open_pkcs12(p12[kind], PASSPHRASE))
                 runs.append((f"sohoa p12-{kind} B-B", sohoa_loop(backend, source, work, f"p12-{kind}"), args.docs))
+            stamp = CopyStamp(agency_name="Sở Văn hóa, Thể thao và Du lịch")
+            stamped = sohoa_loop(backend, source, work, "stamp", stamp=stamp)
+            runs.append(("sohoa p12-ec B-B + SAO Y stamp", stamped, args.docs))
             module, util = find_module(), shutil.which("softhsm2-util")
             if module is not None and util is not None:
                 token = make_token(work / "softhsm", module, util, ca)

@@ -1,4 +1,5 @@
-"""Commands over signatures: ``sohoa sign``, ``sohoa verify`` and ``sohoa signing check``."""
+"""Commands over signatures: ``sohoa sign``, ``sohoa verify``, ``sohoa signing check`` and
+``sohoa signing renew-lta``."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from cli.common import emit_json, fail, handle_errors, settings_or_exit
+from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
 from core.domain import SignRequest
-from core.settings import Settings
 
 __all__ = ["register", "signing_app"]
 
@@ -37,11 +37,15 @@ def sign(
     reason: Annotated[str | None, typer.Option(help="Reason (default: SOHOA_SIGNING_REASON).")] = None,
     location: Annotated[str | None, typer.Option(help="Location of signing.")] = None,
     field: Annotated[str, typer.Option(help="Signature field name.")] = "Signature1",
+    stamp: Annotated[
+        str | None, typer.Option(help="none, or copy: the visible 'SAO Y' stamp (default: SOHOA_STAMP).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Sign a PDF (PAdES, incremental update) with the configured key."""
     from signing.backends import load_signer
     from signing.pades import sign_pdf
+    from signing.stamp import STAMP_ENV, copy_stamp_from_env
 
     _quiet_pyhanko()
     settings = settings_or_exit()
@@ -58,8 +62,10 @@ def sign(
         reason=reason if reason is not None else settings.signing_reason,
         location=location if location is not None else settings.signing_location,
     )
+    environ = dict(os.environ) if stamp is None else {**os.environ, STAMP_ENV: stamp}
+    visible = copy_stamp_from_env(settings.agency_name, environ)
     with load_signer(settings) as backend:
-        info = sign_pdf(request, backend, timestamper=tsa_url or os.environ.get("SOHOA_TSA_URL") or None)
+        info = sign_pdf(request, backend, timestamper=tsa_url or os.environ.get("SOHOA_TSA_URL") or None, stamp=visible)
     if as_json:
         emit_json(
             {
@@ -71,6 +77,7 @@ def sign(
                 "signed_at": info.signed_at.isoformat(),
                 "sha256": info.output_sha256,
                 "signer": backend.describe(),
+                "stamp": info.stamp_text,
             }
         )
     else:
@@ -82,20 +89,24 @@ def verify(
     file: Annotated[Path, typer.Argument(help="PDF whose signatures to check.")],
     trust_root: Annotated[
         list[Path] | None,
-        typer.Option(help="PEM/DER certificate to trust (repeatable); the dev CA root is added in embedded mode."),
+        typer.Option(
+            help="PEM/DER certificate to trust (repeatable), besides SOHOA_TRUST_ROOTS and, in embedded "
+            "mode, the development root."
+        ),
     ] = None,
     allow_fetching: Annotated[bool, typer.Option(help="Fetch OCSP/CRL and certificates online.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify every signature: exit 0 when signed and all valid, 1 when unsigned or any invalid, 2 when
     the file cannot be read."""
+    from signing.trust import trust_roots
     from signing.verify import verify_pdf
 
     _quiet_pyhanko()
     settings = settings_or_exit()
     if not file.is_file():
         raise fail(f"not_found: {file}", 3)
-    roots = _trust_roots(settings, trust_root or [])
+    roots = trust_roots(settings, trust_root or [])
     report = verify_pdf(file, trust_roots=roots, allow_fetching=allow_fetching)
     if as_json:
         emit_json(report.to_dict())
@@ -125,11 +136,12 @@ def check(
     """Check the configured signing key and certificate: exit 0 when fit to sign, 1 otherwise."""
     from signing.backends import load_signer
     from signing.certificates import certificate_days_left, check_certificate
+    from signing.trust import trust_roots
 
     settings = settings_or_exit()
     now = dt.datetime.now(dt.UTC)
     with load_signer(settings) as backend:
-        warnings = check_certificate(backend, now)
+        warnings = check_certificate(backend, now, trust_roots=trust_roots(settings))
         days = certificate_days_left(backend, now)
         subject = backend.certificate.subject.human_friendly
         where = backend.describe()
@@ -153,22 +165,47 @@ def _yn(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _trust_roots(settings: Settings, paths: list[Path]) -> list[Any]:
-    from pyhanko.keys import load_certs_from_pemder
+@signing_app.command("renew-lta")
+@handle_errors
+def renew_lta(
+    before: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+            help="Renew documents whose last timestamp's certificate expires before this date "
+            "(default: one year from now).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one result per document as JSON.")] = False,
+) -> None:
+    """Add a fresh document timestamp to archived B-LTA documents, as new archive copies
+    ({document_id}.r{n}.pdf) beside the old ones: exit 0 when none failed, 1 otherwise."""
+    from pipeline.runtime import open_runtime
+    from pipeline.signing_ops import renew_archive_timestamps
 
-    from core.errors import ConfigurationError
-
-    roots: list[Any] = []
-    for path in paths:
-        try:
-            roots.extend(load_certs_from_pemder([str(path)]))
-        except (OSError, ValueError) as exc:
-            raise ConfigurationError(f"cannot read trust root {path}: {exc}", code="bad_trust_root") from None
-    dev_root = settings.dev_ca_dir / "root-ca.pem"
-    embedded = settings.pkcs12_path is None and not os.environ.get("SOHOA_PKCS11_MODULE")
-    if embedded and dev_root.exists():
-        roots.extend(load_certs_from_pemder([str(dev_root)]))
-    return roots
+    _quiet_pyhanko()
+    settings = settings_or_exit()
+    limit = before or dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+    if limit.tzinfo is None:
+        limit = limit.replace(tzinfo=dt.UTC)
+    rt = open_runtime(settings, with_queue=False)
+    try:
+        results = renew_archive_timestamps(rt, limit, actor=cli_actor())
+    finally:
+        rt.close()
+    if as_json:
+        emit_json(results)
+    else:
+        for r in results:
+            if r["status"] == "renewed":
+                typer.echo(f"{r['document_id']}: renewed as {r['archive_key']} (until {r['expires_at']})")
+            elif r["status"] == "current":
+                typer.echo(f"{r['document_id']}: current (timestamp valid until {r['expires']})")
+            else:
+                typer.echo(f"{r['document_id']}: FAILED {r['code']}: {r['message']}")
+        renewed = sum(r["status"] == "renewed" for r in results)
+        typer.echo(f"{renewed} renewed, {len(results) - renewed} unchanged, of {len(results)} B-LTA documents")
+    raise typer.Exit(1 if any(r["status"] == "failed" for r in results) else 0)
 
 
 def register(app: typer.Typer) -> None:

@@ -42,6 +42,14 @@ class Runtime:
                 self._signer = load_signer(self.settings)
             return self._signer
 
+    def replace_signer(self, backend: Any) -> None:
+        """Swap in a freshly opened signer (a replaced key file or renewed certificate), closing the old one."""
+        with self._lock:
+            old, self._signer = self._signer, backend
+        close = getattr(old, "close", None)
+        if close is not None and old is not backend:
+            close()
+
     def ocr_engine(self) -> OcrEngine:
         with self._lock:
             if self._engine is None:

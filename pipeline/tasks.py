@@ -17,15 +17,15 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from core.clock import utcnow
-from core.domain import DocumentState, FileKind, Metadata, PageText, SignRequest
+from core.domain import DocumentState, FileKind, Metadata, PageText
 from core.errors import InputRejected, SigningError, SohoaError, StorageError
 from core.text import nfc
 from pipeline.indexing import build_search_text
 from pipeline.retention import record_retention
 from pipeline.runtime import Runtime
+from pipeline.signing_ops import hold_for_signer, sign_document
 from storage.catalogue import Claim, claim_document, get_document, release_document, replace_pages, transition
 from storage.objectstore import archive_key
 from storage.records import DocumentRecord, PageRecord
@@ -300,33 +300,6 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
     return "sign" if moved and to is S.EXTRACTED else None
 
 
-def _signature_fields(rt: Runtime, document_id: str, source: Path, signed: Path) -> dict[str, Any]:
-    """Sign ``source`` into ``signed``; returns the catalogue fields and event details as one dict."""
-    from signing.pades import sign_pdf
-
-    request = SignRequest(
-        input_path=source,
-        output_path=signed,
-        level=rt.settings.signing_level,
-        reason=rt.settings.signing_reason,
-        location=rt.settings.signing_location,
-    )
-    try:
-        info = sign_pdf(request, rt.signer(), timestamper=rt.settings.tsa_url)
-    except SigningError as exc:
-        if exc.code != "changes_forbidden":
-            raise
-        # A certified input that forbids changes is archived unchanged, reason recorded.
-        shutil.copyfile(source, signed)
-        return {"signed_at": utcnow().isoformat(), "unsigned_reason": exc.code}
-    return {
-        "signer_subject": info.signer_subject,
-        "signer_fingerprint": info.certificate_sha256,
-        "signature_level": info.level,
-        "signed_at": info.signed_at.isoformat(),
-    }
-
-
 def sign_stage(rt: Runtime, document_id: str) -> str | None:
     work = work_dir(rt, document_id)
     source, signed, receipt = work / "ocr.pdf", work / "signed.pdf", work / "signature.json"
@@ -336,9 +309,13 @@ def sign_stage(rt: Runtime, document_id: str) -> str | None:
         outcome = json.loads(receipt.read_text())
         outcome["reused"] = True
     else:
+        if hold_for_signer(rt, document_id):
+            # The key cannot sign (e.g. an expired certificate): the document waits where it is and
+            # the sweeper brings it back once the key is fit again. Nothing is lost.
+            return None
         if not _load_work(rt, document_id, "ocr.pdf", source):
             raise SigningError("the OCR output is missing from the work area", code="work_missing")
-        outcome = _signature_fields(rt, document_id, source, signed)
+        outcome = sign_document(rt, document_id, source, signed)
         receipt.write_text(json.dumps(outcome))
         _save_work(rt, document_id, "signed.pdf", signed)
         _save_work(rt, document_id, "signature.json", receipt)

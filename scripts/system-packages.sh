@@ -6,7 +6,7 @@ PACKAGES=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd
   qpdf poppler-utils ghostscript
   softhsm2 opensc
-  fonts-dejavu-core
+  fonts-dejavu-core fonts-liberation2
   chromium
   python3-venv python3-dev
   docker-compose

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from asn1crypto import x509
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
 
 from core.errors import SigningError
 from signing.backends import SignerBackend, key_matches_certificate
 
-__all__ = ["EXPIRY_WARNING", "CertificateWarning", "certificate_days_left", "check_certificate"]
+__all__ = ["EXPIRY_WARNING", "CertificateWarning", "certificate_days_left", "check_certificate", "check_revocation"]
+
+log = logging.getLogger(__name__)
 
 EXPIRY_WARNING = dt.timedelta(days=30)
 
-WarningCode = Literal["expired", "not_yet_valid", "expires_soon", "missing_chain", "key_mismatch", "signer_unavailable"]
+WarningCode = Literal[
+    "expired", "not_yet_valid", "expires_soon", "missing_chain", "key_mismatch", "signer_unavailable", "revoked"
+]
 
 
 @dataclass(frozen=True)
@@ -30,8 +39,16 @@ def certificate_days_left(backend: SignerBackend, now: dt.datetime) -> float:
     return (_not_after(backend.certificate) - now).total_seconds() / 86400
 
 
-def check_certificate(backend: SignerBackend, now: dt.datetime) -> list[CertificateWarning]:
-    """Everything wrong, or about to go wrong, with the backend's certificate and key."""
+def check_certificate(
+    backend: SignerBackend,
+    now: dt.datetime,
+    *,
+    trust_roots: Sequence[x509.Certificate] | None = None,
+) -> list[CertificateWarning]:
+    """Everything wrong, or about to go wrong, with the backend's certificate and key.
+
+    With ``trust_roots`` (a list, maybe empty), revocation is checked too, online, where the
+    certificate names an OCSP responder or CRL (see :func:`check_revocation`)."""
     cert = backend.certificate
     subject = cert.subject.human_friendly
     warnings: list[CertificateWarning] = []
@@ -66,13 +83,59 @@ def check_certificate(backend: SignerBackend, now: dt.datetime) -> list[Certific
             )
         )
     try:
-        matches = key_matches_certificate(backend)
+        with backend.in_use():  # a token session serves one operation at a time: wait for signing
+            matches = key_matches_certificate(backend)
     except (SigningError, OSError, RuntimeError, ValueError) as exc:
         warnings.append(CertificateWarning("signer_unavailable", f"the signing key cannot sign: {exc}", True))
     else:
         if not matches:
             warnings.append(CertificateWarning("key_mismatch", "the signing key does not match the certificate", True))
+    if trust_roots is not None and not any(w.code in ("expired", "not_yet_valid") for w in warnings):
+        revoked = check_revocation(backend, trust_roots, now)
+        if revoked is not None:
+            warnings.append(revoked)
     return warnings
+
+
+def check_revocation(
+    backend: SignerBackend, trust_roots: Sequence[x509.Certificate], now: dt.datetime
+) -> CertificateWarning | None:
+    """A fatal warning when the certificate's CA says it is revoked; None when it is not, or when that
+    cannot be known (no chain to a root, no revocation source, responder unreachable)."""
+    roots = [*trust_roots, *(c for c in backend.chain if c.self_signed != "no")]
+    if backend.development_root is not None:
+        roots.append(backend.development_root)
+    subject = backend.certificate.subject.human_friendly
+
+    async def validate() -> str | None:
+        context = ValidationContext(
+            trust_roots=roots,
+            other_certs=list(backend.chain),
+            allow_fetching=True,
+            revocation_mode="soft-fail",  # unreachable responders are no verdict
+            moment=now,
+        )
+        validator = CertificateValidator(
+            backend.certificate, intermediate_certs=backend.chain, validation_context=context
+        )
+        try:
+            await validator.async_validate_usage(set())
+        except RevokedError as exc:
+            return str(exc)
+        except (PathBuildingError, PathValidationError):
+            return None
+        finally:
+            await context.aclose()
+        return None
+
+    try:
+        reason = asyncio.run(validate())
+    except (OSError, ValueError) as exc:  # a broken responder answer is no verdict either
+        log.warning("revocation of the signing certificate could not be checked: %s", exc)
+        return None
+    if reason is None:
+        return None
+    return CertificateWarning("revoked", f"signing certificate {subject!r} is revoked: {reason}", True)
 
 
 def _not_after(cert: x509.Certificate) -> dt.datetime:

@@ -30,7 +30,12 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyhankoSigningError
-from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper
+from pyhanko.sign.signers.pdf_signer import (
+    DSSContentSettings,
+    SigDSSPlacementPreference,
+    TimestampDSSContentSettings,
+)
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
@@ -48,8 +53,9 @@ from pyhanko_certvalidator.errors import (
 from core.domain import SignatureLevel, SignRequest
 from core.errors import InputRejected, SigningError
 from signing.backends import SignerBackend
+from signing.stamp import CopyStamp, stamp_field, stamp_lines
 
-__all__ = ["LEVELS", "SignatureInfo", "certificate_fingerprint", "reserved_bytes", "sign_pdf"]
+__all__ = ["LEVELS", "MetadataKeepingWriter", "SignatureInfo", "certificate_fingerprint", "reserved_bytes", "sign_pdf"]
 
 LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 
@@ -69,6 +75,7 @@ class SignatureInfo:
     signed_at: dt.datetime  # UTC
     output_sha256: str
     field_name: str
+    stamp_text: str | None = None  # the visible stamp's lines, when one was drawn
 
 
 def certificate_fingerprint(cert: x509.Certificate) -> str:
@@ -92,8 +99,12 @@ def sign_pdf(
     *,
     timestamper: TimeStamper | str | None = None,
     validation_context: ValidationContext | None = None,
+    stamp: CopyStamp | None = None,
 ) -> SignatureInfo:
     """Sign ``request.input_path`` into ``request.output_path`` (atomically) at ``request.level``.
+
+    ``stamp``: draw the electronic copy's visible stamp (top right of page 1) as the signature's
+    appearance; without it the signature is invisible.
 
     ``timestamper`` (a pyHanko ``TimeStamper`` or a TSA URL) is required from B-T up.
     ``validation_context`` is used to check the signer's certificate (chain, revocation) before
@@ -118,7 +129,9 @@ def sign_pdf(
     output = Path(request.output_path)
     with open(request.input_path, "rb") as source:
         writer = _open_writer(source, request.input_path)
-        field_name = _choose_field(writer, request.field_name)
+        # a visible stamp needs a new widget: an existing empty field has its own place and size
+        field_name = _choose_field(writer, request.field_name, reuse_empty=stamp is None)
+        field_spec, stamp_style = stamp_field(stamp, writer, field_name) if stamp is not None else (None, None)
         meta = PdfSignatureMetadata(
             field_name=field_name,
             md_algorithm="sha256",
@@ -127,18 +140,39 @@ def sign_pdf(
             location=request.location,
             contact_info=request.contact_info,
             embed_validation_info=level in ("B-LT", "B-LTA"),
-            use_pades_lta=level == "B-LTA",
+            # pyHanko writes a separate DSS revision and the LTA document timestamp with its own
+            # writer, which rewrites the XMP: the DSS goes into the signature's revision instead, and
+            # the document timestamp is added by _add_document_timestamp with ours.
+            dss_settings=DSSContentSettings(
+                placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False
+            ),
             validation_context=validation_context,
             signer_key_usage=set(),  # checked by _check_signer_path: either usage will do
         )
-        pdf_signer = PdfSigner(meta, signer=backend.signer, timestamper=timestamper)
+        pdf_signer = PdfSigner(
+            meta,
+            signer=backend.signer,
+            timestamper=timestamper,
+            stamp_style=stamp_style,
+            new_field_spec=field_spec,
+        )
         tmp = output.with_name(f".{output.name}.{secrets.token_hex(4)}.tmp")
         try:
             while True:
                 with open(tmp, "w+b") as sink:
                     try:
                         with backend.in_use():
-                            asyncio.run(_sign(pdf_signer, writer, sink, backend, reserve, validation_context))
+                            asyncio.run(
+                                _sign(
+                                    pdf_signer,
+                                    writer,
+                                    sink,
+                                    backend,
+                                    reserve,
+                                    validation_context,
+                                    lta_timestamper=timestamper if level == "B-LTA" else None,
+                                )
+                            )
                     except PyhankoSigningError as exc:
                         if reserve is not None and "larger than expected" in str(exc):
                             # an unusually large chain or TSA token: let pyHanko measure it
@@ -163,7 +197,15 @@ def sign_pdf(
         signed_at=signed_at,
         output_sha256=digest,
         field_name=field_name,
+        stamp_text=_drawn_stamp(stamp, stamp_style),
     )
+
+
+def _drawn_stamp(stamp: CopyStamp | None, style: Any) -> str | None:
+    if stamp is None or style is None or not style.drawn:
+        return None
+    copy_type, agency, _ = stamp_lines(stamp, dt.datetime.now(dt.UTC))
+    return "\n".join((copy_type, agency, style.drawn[-1]))
 
 
 async def _sign(
@@ -173,11 +215,15 @@ async def _sign(
     backend: SignerBackend,
     reserve: int | None,
     validation_context: ValidationContext | None,
+    *,
+    lta_timestamper: TimeStamper | None = None,
 ) -> None:
     try:
         if validation_context is not None:
             await _check_signer_path(backend, validation_context)
         await pdf_signer.async_sign_pdf(writer, bytes_reserved=reserve, output=sink)
+        if lta_timestamper is not None:
+            await _add_document_timestamp(sink, lta_timestamper, validation_context)
     except SigningError:
         raise
     except TimestampRequestError as exc:
@@ -204,7 +250,23 @@ async def _sign(
             await validation_context.aclose()
 
 
-class _MetadataKeepingWriter(IncrementalPdfFileWriter):
+async def _add_document_timestamp(
+    sink: IO[bytes], timestamper: TimeStamper, validation_context: ValidationContext | None
+) -> None:
+    """B-LTA: a document timestamp over the signed file, with its TSA's validation data in the same
+    revision (our writer: the XMP stays as it was)."""
+    sink.seek(0)
+    writer = MetadataKeepingWriter(sink, strict=False)
+    await PdfTimeStamper(timestamper).async_timestamp_pdf(
+        writer,
+        "sha256",
+        validation_context,
+        in_place=True,
+        dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False),
+    )
+
+
+class MetadataKeepingWriter(IncrementalPdfFileWriter):
     """pyHanko re-serialises the XMP packet and the Info dictionary on every save (producer, dates).
 
     An archive signature must leave the document's own description alone: a PDF/A file's XMP
@@ -216,7 +278,7 @@ class _MetadataKeepingWriter(IncrementalPdfFileWriter):
 
 def _open_writer(source: IO[bytes], path: Path) -> IncrementalPdfFileWriter:
     try:
-        writer = _MetadataKeepingWriter(source, strict=False)
+        writer = MetadataKeepingWriter(source, strict=False)
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise InputRejected(f"cannot parse {Path(path).name}: {exc}", code="unreadable_pdf") from None
     if writer.prev.encrypted:
@@ -233,11 +295,12 @@ def _open_writer(source: IO[bytes], path: Path) -> IncrementalPdfFileWriter:
     return writer
 
 
-def _choose_field(writer: IncrementalPdfFileWriter, wanted: str) -> str:
-    """The requested field when free or empty; otherwise the first free ``<wanted>_<n>``."""
+def _choose_field(writer: IncrementalPdfFileWriter, wanted: str, *, reuse_empty: bool = True) -> str:
+    """The requested field when free (or empty, with ``reuse_empty``); otherwise the first free
+    ``<wanted>_<n>``."""
     taken: set[str] = set()
     for name, value, _ref in fields.enumerate_sig_fields(writer.prev):
-        if name == wanted and value is None:
+        if reuse_empty and name == wanted and value is None:
             return wanted
         taken.add(name)
     if wanted not in taken:

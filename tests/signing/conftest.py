@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from signing.backends import Pkcs12Backend, open_dev_ca, open_pkcs12
+from tests.signing.localpki import LocalPki, local_pki
 from tests.signing.material import TestCa, make_pdf, new_key, write_pkcs12
 
 PASSPHRASE = b"correct horse battery staple"
@@ -37,3 +39,10 @@ def pkcs12_backend(pkcs12_path: Path) -> Pkcs12Backend:
 @pytest.fixture
 def pdf(tmp_path: Path) -> Path:
     return make_pdf(tmp_path / "input.pdf", pages=2)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
+    """The local PKI on loopback: root, intermediate, OCSP, CRLs, TSA (see tests.signing.localpki)."""
+    with local_pki(tmp_path_factory.mktemp("pki")) as running:
+        yield running

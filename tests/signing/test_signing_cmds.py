@@ -11,7 +11,10 @@ from tests.signing.material import make_pdf
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    for key in ("SOHOA_PKCS12_PATH", "SOHOA_PKCS11_MODULE", "SOHOA_TSA_URL", "SOHOA_SIGNING_LEVEL"):
+    for key in (
+        *("SOHOA_PKCS12_PATH", "SOHOA_PKCS11_MODULE", "SOHOA_TSA_URL", "SOHOA_SIGNING_LEVEL"),
+        *("SOHOA_TRUST_ROOTS", "SOHOA_STAMP", "SOHOA_STAMP_FONT", "SOHOA_AGENCY_NAME"),
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "var"))
     from cli.main import app
@@ -70,3 +73,36 @@ def test_signing_check_reports_a_healthy_dev_key(cli) -> None:
     assert done.exit_code == 0, done.output
     data = json.loads(done.output)
     assert data["warnings"] == [] and data["days_left"] > 30
+
+
+def test_verify_trusts_the_roots_named_by_sohoa_trust_roots(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pkcs12_backend, test_ca
+) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from core.domain import SignRequest
+    from signing.pades import sign_pdf
+
+    signed = tmp_path / "agency.pdf"
+    sign_pdf(SignRequest(make_pdf(tmp_path / "in.pdf"), signed), pkcs12_backend)
+    assert cli("verify", signed).exit_code == 1  # nothing trusts the agency's CA yet
+    root = tmp_path / "roots.pem"
+    root.write_bytes(test_ca.cert.public_bytes(Encoding.PEM))
+    monkeypatch.setenv("SOHOA_TRUST_ROOTS", f"{tmp_path / 'absent.pem'}")
+    assert cli("verify", signed).exit_code == 6  # a configured root that cannot be read is an error
+    monkeypatch.setenv("SOHOA_TRUST_ROOTS", str(root))
+    done = cli("verify", signed, "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["signatures"][0]["trusted"] is True
+
+
+def test_sign_with_the_copy_stamp(cli, tmp_path: Path) -> None:
+    signed = tmp_path / "copy.pdf"
+    done = cli("sign", make_pdf(tmp_path / "in.pdf"), signed, "--stamp", "copy", "--json")
+    assert done.exit_code == 0, done.output
+    lines = json.loads(done.output)["stamp"].split("\n")
+    assert lines[:2] == ["SAO Y", "Sở Văn hóa, Thể thao và Du lịch"]  # the default agency name
+    assert lines[2].endswith("+07:00")
+    assert cli("verify", signed).exit_code == 0
+    refused = cli("sign", make_pdf(tmp_path / "in2.pdf"), tmp_path / "x.pdf", "--stamp", "loud")
+    assert refused.exit_code == 6 and "invalid_stamp" in refused.output

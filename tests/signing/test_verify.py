@@ -5,12 +5,17 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 
 from core.domain import SignRequest
 from core.errors import InputRejected
 from signing.pades import sign_pdf
 from signing.verify import verify_pdf
+from tests.signing.localpki import LocalPki
 from tests.support.corpus import corpus_file
+
+SECRET = b"verify test secret"
 
 
 @pytest.fixture
@@ -72,3 +77,32 @@ def test_report_serialises_to_json_types(dev_backend, signed: Path) -> None:
     data = verify_pdf(signed, trust_roots=[dev_backend.development_root]).to_dict()
     assert data["valid"] is True
     assert isinstance(data["signatures"][0]["signing_time"], str)
+
+
+def _sign_without_checks(pki: LocalPki, label: str, source: Path, out: Path) -> None:
+    """Sign as a careless tool would, with whatever certificate the key has (sohoa refuses these)."""
+    signer = signers.SimpleSigner.load_pkcs12(str(pki.pkcs12(label, SECRET)), passphrase=SECRET)
+    meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=SigSeedSubFilter.PADES)
+    with open(source, "rb") as fh, open(out, "wb") as sink:
+        signers.sign_pdf(IncrementalPdfFileWriter(fh), meta, signer=signer, output=sink)
+
+
+def test_signature_by_an_expired_certificate_is_untrusted(pki: LocalPki, pdf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "expired.pdf"
+    _sign_without_checks(pki, "expired", pdf, out)
+    [sig] = verify_pdf(out, trust_roots=[pki.root], allow_fetching=True).signatures
+    assert sig.intact and not sig.trusted and not sig.valid
+    assert "Phạm Thị Dung" in (sig.signer_subject or "")
+    assert any(p.startswith("trust:") for p in sig.problems), sig.problems
+
+
+def test_signature_by_a_revoked_certificate_is_revoked(pki: LocalPki, pdf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "revoked.pdf"
+    _sign_without_checks(pki, "revoked", pdf, out)
+    [sig] = verify_pdf(out, trust_roots=[pki.root], allow_fetching=True).signatures
+    assert sig.intact and sig.revocation == "revoked" and not sig.valid, sig
+    # the same file signed by a good certificate of that CA passes: the verdict is the revocation's
+    good = tmp_path / "good.pdf"
+    _sign_without_checks(pki, "signer", pdf, good)
+    [ok] = verify_pdf(good, trust_roots=[pki.root], allow_fetching=True).signatures
+    assert ok.valid and ok.revocation == "good", ok

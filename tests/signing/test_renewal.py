@@ -1,0 +1,74 @@
+"""PAdES-LTA renewal: a fresh document timestamp over an archived B-LTA file, as an incremental update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pyhanko_certvalidator import ValidationContext
+
+from core.domain import SignRequest
+from core.errors import SigningError
+from signing.backends import open_pkcs12
+from signing.pades import sign_pdf
+from signing.renewal import renew_archive_timestamp, timestamp_expiry
+from signing.verify import verify_pdf
+from tests.signing.localpki import LocalPki
+
+SECRET = b"renewal test secret"
+
+
+@pytest.fixture(scope="module")
+def lta(pki: LocalPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.signing.material import make_pdf
+
+    work = tmp_path_factory.mktemp("lta")
+    backend = open_pkcs12(pki.pkcs12("signer", SECRET), SECRET)
+    out = work / "lta.pdf"
+    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
+    sign_pdf(
+        SignRequest(make_pdf(work / "in.pdf"), out, level="B-LTA"),
+        backend,
+        timestamper=pki.tsa_url,
+        validation_context=context,
+    )
+    return out
+
+
+def test_expiry_is_the_last_timestamp_certificate(pki: LocalPki, lta: Path, pdf: Path) -> None:
+    tsa = pki.arch.get_cert("tsa")
+    assert timestamp_expiry(lta) == tsa["tbs_certificate"]["validity"]["not_after"].native
+    assert timestamp_expiry(pdf) is None
+
+
+def test_renewal_appends_a_timestamp_and_keeps_everything_valid(pki: LocalPki, lta: Path, tmp_path: Path) -> None:
+    out = tmp_path / "renewed.pdf"
+    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
+    info = renew_archive_timestamp(lta, out, timestamper=pki.tsa_url, validation_context=context)
+    assert out.read_bytes().startswith(lta.read_bytes())  # nothing before is rewritten
+    assert info.document_timestamps == 2
+    assert info.previous_expiry == timestamp_expiry(lta)
+    assert info.expires_at == timestamp_expiry(out)
+    report = verify_pdf(out, trust_roots=[pki.root])  # offline: the file carries what it needs
+    [sig] = report.signatures
+    assert report.document_timestamps == 2
+    assert sig.valid and sig.level == "B-LTA", sig
+    with pikepdf.open(lta) as before, pikepdf.open(out) as after:
+        assert after.Root.Metadata.read_bytes() == before.Root.Metadata.read_bytes()  # PDF/A XMP untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["renewed.pdf"]
+
+
+def test_file_without_document_timestamp_is_refused(pki: LocalPki, pdf: Path, tmp_path: Path) -> None:
+    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
+    with pytest.raises(SigningError) as info:
+        renew_archive_timestamp(pdf, tmp_path / "out.pdf", timestamper=pki.tsa_url, validation_context=context)
+    assert info.value.code == "not_lta"
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_timestamp_from_an_untrusted_authority_is_refused(pki: LocalPki, lta: Path, tmp_path: Path) -> None:
+    context = ValidationContext(trust_roots=[], allow_fetching=False)
+    with pytest.raises(SigningError) as info:
+        renew_archive_timestamp(lta, tmp_path / "out.pdf", timestamper=pki.tsa_url, validation_context=context)
+    assert info.value.code == "timestamp_invalid"
