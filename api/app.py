@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
 
+from api.config import ApiConfig, read_api_config
 from api.errors import install_error_handlers
 from api.routes import (
+    archive,
+    audit,
+    auth,
     batches,
     coversheets,
     documents,
@@ -18,34 +23,56 @@ from api.routes import (
     procedures,
     register,
     reports,
+    signing,
     uploads,
+    users,
+    verify,
 )
+from api.web import install_web
 from core.settings import Settings, get_settings
 from pipeline.runtime import Runtime, open_runtime
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+def _start_background(rt: Runtime, settings: Settings, config: ApiConfig) -> list[threading.Event]:
+    """Periodic work of the one API process: certificate checks, fixity audits, and (embedded) sweeping."""
+    from pipeline.fixity import start_fixity_schedule
+    from pipeline.signing_ops import start_certificate_checks
+
+    stops = [start_certificate_checks(rt)]
+    if settings.fixity_interval > 0:
+        # In the API process only, so a cluster of workers does not audit the archive N times over.
+        stops.append(start_fixity_schedule(rt, settings.fixity_interval))
+    if not settings.broker_url and settings.sweep_interval > 0 and not config.workers_paused:
+        # Embedded mode: pick up documents left mid-way by a previous run, then keep sweeping.
+        from pipeline.sweeper import start_sweeping, sweep
+
+        sweep(rt, stuck_after=timedelta(0))
+        stops.append(
+            start_sweeping(rt, interval=settings.sweep_interval, stuck_after=timedelta(seconds=settings.stuck_after))
+        )
+    return stops
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, config: ApiConfig | None = None
+) -> FastAPI:
     """The app; pass ``runtime`` to share one with the caller (tests), else it opens its own."""
     settings = settings or (runtime.settings if runtime else get_settings())
+    config = config or read_api_config(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
-        app.state.runtime = runtime or open_runtime(settings)
-        stop = None
-        if owned and not settings.broker_url and settings.sweep_interval > 0:
-            # Embedded mode: pick up documents left mid-way by a previous run, then keep sweeping.
-            from pipeline.sweeper import start_sweeping, sweep
-
-            stuck = timedelta(seconds=settings.stuck_after)
-            sweep(app.state.runtime, stuck_after=timedelta(0))
-            stop = start_sweeping(app.state.runtime, interval=settings.sweep_interval, stuck_after=stuck)
+        app.state.runtime = runtime or open_runtime(settings, with_queue=not config.workers_paused)
+        stops = []
+        if owned:
+            stops = _start_background(app.state.runtime, settings, config)
         try:
             yield
         finally:
-            if stop is not None:
+            for stop in stops:
                 stop.set()
             if owned:
                 app.state.runtime.close()
@@ -56,9 +83,27 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         summary="Số hóa: signed, searchable, archived results of administrative procedures",
         lifespan=lifespan,
     )
+    app.state.api_config = config
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (health, uploads, batches, documents, procedures, register, reports, coversheets, metrics):
+    for module in (
+        health,
+        auth,
+        uploads,
+        batches,
+        documents,
+        procedures,
+        register,
+        reports,
+        coversheets,
+        signing,
+        verify,
+        archive,
+        users,
+        audit,
+        metrics,
+    ):
         app.include_router(module.router)
+    install_web(app)
     return app

@@ -1,24 +1,63 @@
-"""Typed dependencies so routes read like specs: ``RuntimeDep``, ``CurrentUser``, ``require(...)``."""
+"""Typed dependencies so routes read like specs: ``RuntimeDep``, ``CurrentUser``, ``OptionalUser``, ``require(...)``.
+
+A caller proves who it is with a bearer token (scripts, other systems) or with the session cookie
+a browser got at ``POST /auth/login``. Cookies travel by themselves, so a request that changes
+something and comes with the cookie must also carry the CSRF token: in the ``X-CSRF-Token`` header
+or the ``csrf_token`` form field, equal to the ``sohoa_csrf`` cookie issued with the session.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from api.config import ApiConfig
 from api.rights import Right, has_right
 from core.domain import Role
 from core.errors import AuthenticationFailed, PermissionDenied
 from pipeline.runtime import Runtime
-from storage.accounts import user_for_token
+from storage.accounts import csrf_matches, user_for_token, user_for_web_session
 from storage.catalogue import record_event
 
-__all__ = ["CurrentUser", "Principal", "RuntimeDep", "require"]
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "ConfigDep",
+    "CurrentUser",
+    "OptionalUser",
+    "Principal",
+    "RuntimeDep",
+    "check_csrf",
+    "defer_csrf_to_body",
+    "require",
+]
 
-_bearer = HTTPBearer(auto_error=False, description="API token (`sohoa users add NAME --role ROLE`)")
+SESSION_COOKIE = "sohoa_session"
+CSRF_COOKIE = "sohoa_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="API token (`sohoa users add NAME --role ROLE`, or `POST /api/v1/users/{name}/tokens`)",
+)
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="browser session from `POST /auth/login`; unsafe methods also need the CSRF token",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +65,9 @@ class Principal:
     id: int
     name: str
     role: Role
+    via: Literal["token", "session"] = "token"
+    csrf_hash: str | None = None  # the session's CSRF token, hashed (sessions only)
+    csrf_pending: bool = False  # the route checks the CSRF field of its own body (see defer_csrf_to_body)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -33,23 +75,111 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
+def get_config(request: Request) -> ApiConfig:
+    config: ApiConfig = request.app.state.api_config
+    return config
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ConfigDep = Annotated[ApiConfig, Depends(get_config)]
 
 
-def get_principal(
+def _identify(
+    request: Request,
     rt: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthenticationFailed("a bearer token is required", code="unauthenticated")
+    if credentials is not None:
+        with rt.db.session() as session:
+            user = user_for_token(session, credentials.credentials)
+            if user is None:
+                raise AuthenticationFailed("invalid or revoked token", code="invalid_token")
+            return Principal(id=user.id, name=user.name, role=Role(user.role))
+    if cookie:
+        with rt.db.session() as session:
+            found = user_for_web_session(session, cookie)
+            if found is None:
+                raise AuthenticationFailed("the session has ended; sign in again", code="session_expired")
+            user, csrf_hash = found
+            return Principal(id=user.id, name=user.name, role=Role(user.role), via="session", csrf_hash=csrf_hash)
+    if "authorization" in request.headers:
+        raise AuthenticationFailed("only bearer tokens are accepted", code="invalid_token")
+    raise AuthenticationFailed("sign in, or send a bearer token", code="unauthenticated")
+
+
+def defer_csrf_to_body(request: Request) -> None:
+    """For routes that read their own streamed form: they check its ``csrf_token`` field themselves."""
+    request.state.csrf_deferred = True
+
+
+def _audit_csrf(rt: Runtime, user: Principal, request: Request) -> None:
     with rt.db.session() as session:
-        user = user_for_token(session, credentials.credentials)
-        if user is None:
-            raise AuthenticationFailed("invalid or revoked token", code="invalid_token")
-        return Principal(id=user.id, name=user.name, role=Role(user.role))
+        record_event(
+            session,
+            actor=user.name,
+            action="access.denied",
+            details={"reason": "csrf_failed", "path": request.url.path, "method": request.method},
+        )
+
+
+async def check_csrf(request: Request, rt: Runtime, user: Principal, submitted: str | None) -> None:
+    """Double submit: the token sent equals the CSRF cookie, and that cookie is the one of this session."""
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    ok = (
+        bool(submitted)
+        and bool(cookie)
+        and secrets.compare_digest(cookie.encode(), (submitted or "").encode())
+        and user.csrf_hash is not None
+        and csrf_matches(user.csrf_hash, cookie)
+    )
+    if not ok:
+        await run_in_threadpool(_audit_csrf, rt, user, request)
+        raise PermissionDenied(
+            f"a signed-in browser must send the {CSRF_HEADER} header or the {CSRF_FIELD} field", code="csrf_failed"
+        )
+
+
+async def _guard(request: Request, rt: Runtime, user: Principal) -> Principal:
+    if user.via != "session" or request.method in _SAFE_METHODS:
+        return user
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media in _FORM_TYPES:
+            if getattr(request.state, "csrf_deferred", False):
+                return Principal(user.id, user.name, user.role, user.via, user.csrf_hash, csrf_pending=True)
+            value = (await request.form()).get(CSRF_FIELD)
+            submitted = value if isinstance(value, str) else None
+    await check_csrf(request, rt, user, submitted)
+    return user
+
+
+async def get_principal(request: Request, rt: RuntimeDep, user: Annotated[Principal, Depends(_identify)]) -> Principal:
+    return await _guard(request, rt, user)
+
+
+def _identify_optional(
+    request: Request,
+    rt: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal | None:
+    try:
+        return _identify(request, rt, credentials, cookie)
+    except AuthenticationFailed:
+        return None
+
+
+async def get_optional_principal(
+    request: Request, rt: RuntimeDep, user: Annotated[Principal | None, Depends(_identify_optional)]
+) -> Principal | None:
+    return None if user is None else await _guard(request, rt, user)
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
+# For pages: None when signed out; a forged unsafe request is still refused.
+OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
 def require(right: Right) -> Callable[..., Principal]:

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import SohoaError
@@ -39,8 +40,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # A body that cannot be parsed at all (bad JSON bytes, broken multipart) is refused like
+            # one that parses but does not validate: 422, the one status every route documents.
+            return _answer(422, "invalid_body", f"the request body cannot be read: {exc.detail}")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _answer(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # A value the catalogue's columns cannot hold (a 40-digit offset): the request's fault, not ours.
+        log.warning("value out of range in %s %s: %s", request.method, request.url.path, exc)
+        return _answer(422, "value_out_of_range", "a value of the request is out of range")
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,4 +1,15 @@
-"""Who may do what: one table from rights to roles. ``admin`` holds every right."""
+"""Who may do what: one table from rights to roles. ``admin`` holds every right.
+
+The roles of a department:
+
+- ``uploader``: uploads, and follows its own batches;
+- ``reviewer``: reads documents, corrects and approves their metadata, links them to dossiers;
+- ``archivist``: searches, downloads, reports, register and procedure imports, cover sheets;
+- ``signer_admin``: the signing settings and the certificate's status;
+- ``auditor``: reads everything, changes nothing (it holds every ``READ_RIGHTS`` right);
+- ``metrics``: ``/metrics`` only (a Prometheus scraper);
+- ``admin``: every right, users included.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +17,71 @@ from enum import StrEnum
 
 from core.domain import Role
 
-__all__ = ["RIGHTS", "Right", "has_right"]
+__all__ = ["READ_RIGHTS", "RIGHTS", "Right", "has_right"]
 
 
 class Right(StrEnum):
     UPLOAD = "upload"
-    READ_BATCHES = "read_batches"
-    READ_DOCUMENTS = "read_documents"
+    READ_BATCHES = "read_batches"  # uploaders: their own batches only
+    READ_DOCUMENTS = "read_documents"  # documents, search, register, cover sheets
+    READ_PROCEDURES = "read_procedures"
+    READ_REPORTS = "read_reports"
     DOWNLOAD = "download"
     REVIEW = "review"
     READ_AUDIT = "read_audit"
+    READ_USERS = "read_users"
     MANAGE_USERS = "manage_users"
+    READ_SIGNING = "read_signing"
     SIGNING_ADMIN = "signing_admin"
     METRICS = "metrics"
     MANAGE_REGISTRY = "manage_registry"
+    PRINT_COVER_SHEETS = "print_cover_sheets"
+    VERIFY = "verify"  # check the signatures of any PDF
+    LEGAL_HOLD = "legal_hold"  # place or release a legal hold on an archived record
 
+
+# Rights that only read: the auditor holds every one of them, and no other.
+READ_RIGHTS = frozenset(
+    {
+        Right.READ_BATCHES,
+        Right.READ_DOCUMENTS,
+        Right.READ_PROCEDURES,
+        Right.READ_REPORTS,
+        Right.DOWNLOAD,
+        Right.READ_AUDIT,
+        Right.READ_USERS,
+        Right.READ_SIGNING,
+        Right.METRICS,
+        Right.VERIFY,
+        Right.PRINT_COVER_SHEETS,  # a sheet is generated, nothing is stored or changed
+    }
+)
 
 R = Role
-RIGHTS: dict[Right, frozenset[Role]] = {
+_GRANTED: dict[Right, frozenset[Role]] = {
     Right.UPLOAD: frozenset({R.UPLOADER}),
-    Right.READ_BATCHES: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST, R.AUDITOR}),
-    Right.READ_DOCUMENTS: frozenset({R.REVIEWER, R.ARCHIVIST, R.AUDITOR}),
-    Right.DOWNLOAD: frozenset({R.ARCHIVIST, R.AUDITOR, R.REVIEWER}),
+    Right.READ_BATCHES: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST}),
+    Right.READ_DOCUMENTS: frozenset({R.REVIEWER, R.ARCHIVIST}),
+    Right.READ_PROCEDURES: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST, R.SIGNER_ADMIN}),
+    Right.READ_REPORTS: frozenset({R.ARCHIVIST}),
+    Right.DOWNLOAD: frozenset({R.REVIEWER, R.ARCHIVIST}),
     Right.REVIEW: frozenset({R.REVIEWER}),
-    Right.READ_AUDIT: frozenset({R.AUDITOR}),
+    Right.READ_AUDIT: frozenset(),
+    Right.READ_USERS: frozenset(),
     Right.MANAGE_USERS: frozenset(),
+    Right.READ_SIGNING: frozenset({R.SIGNER_ADMIN}),
     Right.SIGNING_ADMIN: frozenset({R.SIGNER_ADMIN}),
     Right.METRICS: frozenset({R.METRICS}),
     Right.MANAGE_REGISTRY: frozenset({R.ARCHIVIST}),
+    Right.PRINT_COVER_SHEETS: frozenset({R.ARCHIVIST}),
+    Right.VERIFY: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST, R.SIGNER_ADMIN}),
+    Right.LEGAL_HOLD: frozenset(),
+}
+RIGHTS: dict[Right, frozenset[Role]] = {
+    right: roles | {R.ADMIN} | ({R.AUDITOR} if right in READ_RIGHTS else frozenset())
+    for right, roles in _GRANTED.items()
 }
 
 
 def has_right(role: Role | str, right: Right) -> bool:
-    role = Role(role)
-    return role is Role.ADMIN or role in RIGHTS[right]
+    return Role(role) in RIGHTS[right]

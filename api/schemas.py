@@ -8,17 +8,34 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.clock import to_local
-from storage.records import DocumentRecord
+from core.domain import Role
+from storage.accounts import MAX_PASSWORD, MIN_PASSWORD
+from storage.records import DocumentRecord, EventRecord, UserRecord
 
 __all__ = [
+    "AuditPage",
+    "BatchList",
     "BatchPublic",
+    "BatchSummary",
     "DocumentList",
     "DocumentPublic",
     "ErrorPublic",
     "EventPublic",
+    "LoginPublic",
+    "MePublic",
+    "PasswordSet",
+    "ReadinessPublic",
     "RejectedPublic",
+    "SigningStatusPublic",
+    "TokenPublic",
+    "TokensRevokedPublic",
     "UploadDocumentPublic",
     "UploadResponse",
+    "UserCreate",
+    "UserPublic",
+    "UserUpdate",
+    "WarningPublic",
+    "errors",
 ]
 
 
@@ -26,6 +43,11 @@ class ErrorPublic(BaseModel):
     code: str
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error answers, all of the ``ErrorPublic`` shape."""
+    return {status: {"model": ErrorPublic} for status in statuses}
 
 
 class UploadDocumentPublic(BaseModel):
@@ -119,6 +141,22 @@ class BatchPublic(BaseModel):
     documents: list[DocumentPublic]
 
 
+class BatchSummary(BaseModel):
+    batch_id: str
+    created_at: datetime
+    created_by: str
+    procedure_code: str | None
+    dossier_code: str | None
+    counts: dict[str, int]
+
+
+class BatchList(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    batches: list[BatchSummary]
+
+
 class EventPublic(BaseModel):
     id: int
     at: datetime
@@ -129,3 +167,103 @@ class EventPublic(BaseModel):
     from_state: str | None
     to_state: str | None
     details: dict[str, Any] | None
+
+    @classmethod
+    def from_record(cls, event: EventRecord) -> EventPublic:
+        return cls(
+            id=event.id,
+            at=to_local(event.at),
+            actor=event.actor,
+            action=event.action,
+            document_id=event.document_id,
+            batch_id=event.batch_id,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            details=event.details,
+        )
+
+
+class AuditPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    events: list[EventPublic]  # newest first
+
+
+class LoginPublic(BaseModel):
+    user: str
+    role: Role
+
+
+class MePublic(BaseModel):
+    name: str
+    role: Role
+
+
+class UserPublic(BaseModel):
+    name: str
+    role: Role
+    disabled: bool
+    has_password: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, user: UserRecord) -> UserPublic:
+        return cls(
+            name=user.name,
+            role=Role(user.role),
+            disabled=user.disabled,
+            has_password=user.password_hash is not None,
+            locked_until=_local(user.locked_until),
+            created_at=to_local(user.created_at),
+        )
+
+
+class UserCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    role: Role
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
+    token: bool = Field(default=False, description="also issue an API token (shown once)")
+
+
+class UserUpdate(BaseModel):
+    role: Role | None = None
+    disabled: bool | None = Field(default=None, description="a disabled user can neither sign in nor use tokens")
+
+
+class PasswordSet(BaseModel):
+    password: str = Field(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)
+
+
+class TokenPublic(BaseModel):
+    user: UserPublic
+    token: str | None = Field(default=None, description="bearer token, shown only this once")
+
+
+class TokensRevokedPublic(BaseModel):
+    revoked: int
+
+
+class WarningPublic(BaseModel):
+    code: str
+    message: str
+    fatal: bool
+
+
+class SigningStatusPublic(BaseModel):
+    available: bool
+    backend: str | None
+    subject: str | None
+    issuer: str | None
+    not_after: datetime | None
+    days_left: float | None
+    level: str
+    tsa_url: str | None
+    warnings: list[WarningPublic]
+
+
+class ReadinessPublic(BaseModel):
+    ready: bool
+    checks: dict[str, str]
+    certificate_days_left: float | None = None

@@ -36,49 +36,6 @@ def db_upgrade() -> None:
     typer.echo(f"catalogue up to date: {settings.db_url.split('@')[-1]}")
 
 
-@users_app.command("add")
-@handle_errors
-def users_add(
-    name: str,
-    role: Annotated[str, typer.Option(help="uploader, reviewer, archivist, signer_admin, auditor, metrics, admin")],
-) -> None:
-    """Add a user and print a new API token (the last word of the output)."""
-    from storage.accounts import create_token, create_user
-    from storage.database import Database
-
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        user = create_user(session, name, role, actor=cli_actor())
-        token = create_token(session, user, actor=cli_actor())
-    typer.echo(f"user {name} ({role}) created; token: {token}")
-
-
-@users_app.command("token")
-@handle_errors
-def users_token(name: str) -> None:
-    """Issue another API token for an existing user."""
-    from storage.accounts import create_token, get_user
-    from storage.database import Database
-
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        token = create_token(session, get_user(session, name), actor=cli_actor())
-    typer.echo(f"token for {name}: {token}")
-
-
-@users_app.command("revoke-token")
-@handle_errors
-def users_revoke(name: str) -> None:
-    """Revoke every API token of a user."""
-    from storage.accounts import get_user, revoke_tokens
-    from storage.database import Database
-
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        count = revoke_tokens(session, get_user(session, name), actor=cli_actor())
-    typer.echo(f"{count} token(s) of {name} revoked")
-
-
 @app.command()
 @handle_errors
 def serve(
@@ -110,10 +67,12 @@ def _register_commands() -> None:
         ocr_cmds,
         registry_cmds,
         signing_cmds,
+        users_cmds,
         worker_cmds,
     )
 
     documents_cmds.register(app, review_app)
+    users_cmds.register(users_app)
     worker_cmds.register(app)
     registry_cmds.register(app)
     coversheet_cmds.register(app)

@@ -209,6 +209,10 @@ class _ImagePartWriter:
 
 
 def _image_page_pdf(encoded: _Encoded, dpi: float, turn: int, target: Path) -> None:
+    # PDF pages must measure 3..14400 units a side: a thumbnail-sized scan (or a wild DPI tag)
+    # is given the resolution that keeps it inside, rather than failing the whole stack.
+    longest, shortest = max(encoded.width, encoded.height), min(encoded.width, encoded.height)
+    dpi = min(max(dpi, longest * 72.0 / 14400.0), shortest * 72.0 / 3.0)
     width_pt, height_pt = encoded.width * 72.0 / dpi, encoded.height * 72.0 / dpi
     with pikepdf.new() as pdf:
         page = pdf.add_blank_page(page_size=(width_pt, height_pt))

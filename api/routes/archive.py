@@ -5,51 +5,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, Principal, RuntimeDep, require
+from api.deps import Principal, RuntimeDep, require
 from api.rights import Right
-from api.schemas import ErrorPublic
+from api.schemas import ErrorPublic, errors
 from core.clock import to_local
-from core.domain import Role
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound
 from pipeline.fixity import FixitySummary, last_fixity_summary
 from pipeline.intake import IncomingFile
 from pipeline.retention import ArchiveProtection, archive_protection, place_hold, release_hold
 from pipeline.supersede import Lineage, LineageLink, read_lineage, supersede_document
-from storage.catalogue import record_event
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["archive"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-}
+ERRORS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 422)
 CONFLICTS: dict[int | str, dict[str, Any]] = {**ERRORS, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
 Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 Archivist = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
 Auditor = Annotated[Principal, Depends(require(Right.READ_AUDIT))]
 
 
-def _admin(user: CurrentUser, rt: RuntimeDep, request: Request) -> Principal:
-    """Legal holds are for administrators alone; refusals are audited like every other."""
-    if user.role is not Role.ADMIN:
-        with rt.db.session() as session:
-            record_event(
-                session,
-                actor=user.name,
-                action="access.denied",
-                details={"right": "legal_hold", "path": request.url.path, "method": request.method},
-            )
-        raise PermissionDenied(f"role {user.role.value!r} cannot place or lift legal holds", code="forbidden")
-    return user
-
-
-Admin = Annotated[Principal, Depends(_admin)]
+Admin = Annotated[Principal, Depends(require(Right.LEGAL_HOLD))]
 
 
 def _local(moment: datetime | None) -> datetime | None:

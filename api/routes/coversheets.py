@@ -18,7 +18,7 @@ __all__ = ["CoverSheetEntry", "CoverSheetList", "router"]
 
 router = APIRouter(prefix="/api/v1/coversheets", tags=["coversheets"])
 
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+Reader = Annotated[Principal, Depends(require(Right.PRINT_COVER_SHEETS))]
 PDF_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "A4 cover sheets, one page per dossier"},
     401: {"model": ErrorPublic},

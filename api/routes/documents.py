@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import Principal, RuntimeDep, require
 from api.rights import Right
-from api.schemas import DocumentList, DocumentPublic, ErrorPublic, EventPublic
+from api.schemas import DocumentList, DocumentPublic, EventPublic, errors
 from core.domain import DocumentState
 from core.errors import NotFound
 from pipeline.review import approve_document, correct_metadata
@@ -18,7 +18,7 @@ from storage.catalogue import DocumentFilter, get_document, list_documents, list
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
-ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 404: {"model": ErrorPublic}}
+ERRORS = errors(401, 403, 404, 422)
 Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 Downloader = Annotated[Principal, Depends(require(Right.DOWNLOAD))]
 Reviewer = Annotated[Principal, Depends(require(Right.REVIEW))]
@@ -32,7 +32,7 @@ def list_all(
     dossier_code: str | None = None,
     state: DocumentState | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DocumentList:
     flt = DocumentFilter(procedure_code=procedure_code, dossier_code=dossier_code, state=state)
     with rt.db.session() as session:
@@ -52,10 +52,7 @@ def read(document_id: str, rt: RuntimeDep, _user: Reader) -> DocumentPublic:
 def events(document_id: str, rt: RuntimeDep, _user: Reader) -> list[EventPublic]:
     with rt.db.session() as session:
         get_document(session, document_id)
-        return [
-            EventPublic.model_validate(e, from_attributes=True)
-            for e in list_events(session, document_id=document_id, limit=10_000)
-        ]
+        return [EventPublic.from_record(e) for e in list_events(session, document_id=document_id, limit=10_000)]
 
 
 def _stream(rt: RuntimeDep, key: str) -> Iterator[bytes]:
@@ -109,7 +106,7 @@ def original_file(document_id: str, rt: RuntimeDep, user: Downloader) -> Streami
 @router.patch(
     "/{document_id}/metadata",
     response_model=DocumentPublic,
-    responses={**ERRORS, 409: {"model": ErrorPublic}},
+    responses=errors(401, 403, 404, 409, 422),
 )
 def patch_metadata(
     document_id: str,
@@ -120,6 +117,6 @@ def patch_metadata(
     return DocumentPublic.from_record(correct_metadata(rt, document_id, changes, actor=user.name))
 
 
-@router.post("/{document_id}/approve", response_model=DocumentPublic, responses={**ERRORS, 409: {"model": ErrorPublic}})
+@router.post("/{document_id}/approve", response_model=DocumentPublic, responses=errors(401, 403, 404, 409, 422))
 def approve(document_id: str, rt: RuntimeDep, user: Reviewer) -> DocumentPublic:
     return DocumentPublic.from_record(approve_document(rt, document_id, actor=user.name))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, Principal, RuntimeDep, require
+from api.deps import Principal, RuntimeDep, require
 from api.rights import Right
 from api.schemas import ErrorPublic
 from registry.procedures import Procedure, get_procedure, import_procedures, list_procedures
@@ -24,6 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # Loading reference data is an administrator's act until a dedicated right exists.
 Importer = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
+Reader = Annotated[Principal, Depends(require(Right.READ_PROCEDURES))]
 
 
 class ProcedurePublic(BaseModel):
@@ -66,11 +67,11 @@ class ImportReportPublic(BaseModel):
 @router.get("", response_model=ProcedureList, responses=ERRORS)
 def list_all(
     rt: RuntimeDep,
-    _user: CurrentUser,
+    _user: Reader,
     q: Annotated[str | None, Query(description="words of the code, name, field or agency; accents optional")] = None,
     field: Annotated[str | None, Query(description="exact field (lĩnh vực)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ProcedureList:
     with rt.db.session() as session:
         found, total = list_procedures(session, query=q, field=field, limit=limit, offset=offset)
@@ -80,7 +81,7 @@ def list_all(
 
 
 @router.get("/{code}", response_model=ProcedurePublic, responses={**ERRORS, 404: {"model": ErrorPublic}})
-def read(code: str, rt: RuntimeDep, _user: CurrentUser) -> ProcedurePublic:
+def read(code: str, rt: RuntimeDep, _user: Reader) -> ProcedurePublic:
     with rt.db.session() as session:
         return ProcedurePublic.from_value(get_procedure(session, code))
 

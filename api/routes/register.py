@@ -99,7 +99,7 @@ def list_all(
     procedure_code: str | None = None,
     result_type: Annotated[str | None, Query(pattern="^(paper|electronic)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RegisterList:
     chosen = parse_period(period) if period else None
     with rt.db.session() as session:

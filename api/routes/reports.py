@@ -24,7 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorPublic},
     422: {"model": ErrorPublic},
 }
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+Reader = Annotated[Principal, Depends(require(Right.READ_REPORTS))]
 _CONTENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {ReportFormat.CSV.media_type: {}, ReportFormat.XLSX.media_type: {}}},
 }

@@ -18,7 +18,11 @@ __all__ = ["SearchResponse", "SearchResultPublic", "SnippetPublic", "router"]
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
-ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic},
+    403: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
+}
 Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 
 
@@ -74,7 +78,7 @@ def search(
     received_to: Annotated[date | None, Query(description="received on or before")] = None,
     state: DocumentState | None = None,
     signed: Annotated[bool | None, Query(description="true: carries a signature; false: none")] = None,
-    superseded: Annotated[bool | None, Query(description="needs the superseded_by column")] = None,
+    superseded: Annotated[bool | None, Query(description="true: replaced by an archived newer document")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SearchResponse:

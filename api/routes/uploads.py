@@ -1,43 +1,124 @@
-"""Uploads: many files in one multipart request, each stored whole or refused with a reason."""
+"""Uploads: many files (and zips) in one multipart request, each stored whole or refused with a reason.
+
+The request is streamed to disk as it arrives (``api.formstream``), so memory does not grow with
+it; every accepted file is in the object store and the catalogue before the answer is sent.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import Principal, RuntimeDep, require
+from api.deps import CSRF_FIELD, ConfigDep, Principal, RuntimeDep, check_csrf, defer_csrf_to_body, require
+from api.formstream import FormLimits, StreamedForm, read_form
 from api.rights import Right
-from api.schemas import ErrorPublic, RejectedPublic, UploadDocumentPublic, UploadResponse
-from pipeline.intake import IncomingFile, accept_files
+from api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
+from core.errors import InputRejected
+from pipeline.intake import IncomingFile, UploadResult, accept_files
+from pipeline.runtime import Runtime
+
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
-ERRORS = {401: {"model": ErrorPublic}, 403: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+Uploader = Annotated[Principal, Depends(require(Right.UPLOAD))]
+
+_FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "files": {
+            "type": "array",
+            "items": {"type": "string", "format": "binary"},
+            "description": "scans: PDF, TIFF, JPEG, PNG, or zip archives of them",
+        },
+        "procedure_code": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "mã thủ tục, e.g. 1.001234.000.00.00.H19; optional with cover_sheets",
+        },
+        "dossier_code": {"type": "string", "maxLength": 64, "description": "mã hồ sơ"},
+        "cover_sheets": {
+            "type": "boolean",
+            "default": False,
+            "description": "split each scan at its printed cover sheets and file every part by its sheet",
+        },
+        CSRF_FIELD: {"type": "string", "description": "browsers signed in with the session cookie, without script"},
+    },
+}
+_OPENAPI: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}},
+}
+_TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no", ""})
 
 
-@router.post("", response_model=UploadResponse, status_code=201, responses=ERRORS)
-def upload(
-    rt: RuntimeDep,
-    user: Annotated[Principal, Depends(require(Right.UPLOAD))],
-    files: Annotated[list[UploadFile], File(description="scans: PDF, TIFF, JPEG, PNG or zip")],
-    procedure_code: Annotated[
-        str | None, Form(description="mã thủ tục, e.g. 1.001234; optional with cover_sheets")
-    ] = None,
-    dossier_code: Annotated[str | None, Form(description="mã hồ sơ")] = None,
-    cover_sheets: Annotated[
-        bool, Form(description="split each scan at its printed cover sheets and file every part by its sheet")
-    ] = False,
-) -> UploadResponse:
-    result = accept_files(
+def _flag(form: StreamedForm, name: str) -> bool:
+    value = form.fields.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InputRejected(f"{name} must be true or false", code="invalid_request", details={"field": name})
+
+
+def _code(form: StreamedForm, name: str) -> str | None:
+    value = form.fields.get(name, "").strip()
+    if len(value) > 64:
+        raise InputRejected(f"{name} is longer than 64 characters", code="invalid_request", details={"field": name})
+    return value or None
+
+
+def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
+    procedure_code, dossier_code = _code(form, "procedure_code"), _code(form, "dossier_code")
+    cover_sheets = _flag(form, "cover_sheets")
+
+    def incoming() -> Iterator[IncomingFile]:
+        for part in form.files:
+            with part.path.open("rb") as stream:
+                yield IncomingFile(part.filename, stream)
+            part.path.unlink(missing_ok=True)  # free the disk as the batch goes
+
+    return accept_files(
         rt,
-        (IncomingFile(f.filename or "unnamed", f.file) for f in files),
-        procedure_code=procedure_code or None,
-        dossier_code=dossier_code or None,
+        incoming(),
+        procedure_code=procedure_code,
+        dossier_code=dossier_code,
         actor=user.name,
         source="api",
         cover_sheets=cover_sheets,
     )
+
+
+@router.post(
+    "",
+    response_model=UploadResponse,
+    status_code=201,
+    responses=errors(401, 403, 413, 422),
+    openapi_extra=_OPENAPI,
+    dependencies=[Depends(defer_csrf_to_body)],
+    summary="Upload files (and zips) in one request; each is stored, a duplicate, or listed in `rejected`",
+)
+async def upload(request: Request, rt: RuntimeDep, config: ConfigDep, user: Uploader) -> UploadResponse:
+    limits = FormLimits(
+        max_request_bytes=config.max_request_bytes,
+        max_files=config.max_files_per_upload,
+        max_file_bytes=rt.settings.max_file_bytes,
+    )
+    directory = rt.settings.work_dir / "requests" / uuid.uuid4().hex
+    try:
+        form = await read_form(request, directory, limits)
+        if user.csrf_pending:
+            await check_csrf(request, rt, user, form.fields.get(CSRF_FIELD))
+        if not form.files:
+            raise InputRejected("the upload has no files: send them in the `files` field", code="no_files")
+        result = await run_in_threadpool(_accept, rt, form, user)
+    finally:
+        await run_in_threadpool(shutil.rmtree, directory, True)
     return UploadResponse(
         batch_id=result.batch_id,
         documents=[UploadDocumentPublic(**d.__dict__) for d in result.documents],

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from api.deps import Principal, RuntimeDep, require
 from api.rights import Right
-from api.schemas import ErrorPublic
+from api.schemas import ErrorPublic, errors
 from core.errors import InputRejected
 from pipeline.signing_ops import latest_verification, verify_archived
 from signing.trust import trust_roots
@@ -27,12 +27,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["verification"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-}
-Verifier = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+ERRORS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 422)
+Verifier = Annotated[Principal, Depends(require(Right.VERIFY))]
+Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 _CHUNK = 1024 * 1024
 
 
@@ -75,7 +72,7 @@ def verify_upload(
 def document_verification(
     document_id: str,
     rt: RuntimeDep,
-    user: Verifier,
+    user: Reader,
     refresh: Annotated[bool, Query(description="verify again instead of answering the stored result")] = False,
 ) -> dict[str, Any]:
     """The last verification of the document's archived copy; verified now when none is stored."""

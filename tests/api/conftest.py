@@ -9,7 +9,9 @@ from api.app import create_app
 from core.domain import Role
 from core.settings import Settings
 from pipeline.runtime import Runtime, open_runtime
-from storage.accounts import create_token, create_user
+from storage.accounts import create_token, create_user, get_user, set_password
+
+PASSWORD = "mật khẩu đủ dài 2025"
 
 
 @pytest.fixture
@@ -40,3 +42,17 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def give_password(runtime: Runtime, name: str, password: str = PASSWORD) -> None:
+    with runtime.db.session() as session:
+        set_password(session, get_user(session, name), password, actor="test")
+
+
+def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Sign in as a browser would; the client keeps the cookies. Returns the CSRF token."""
+    answer = client.post(
+        "/auth/login", data={"username": name, "password": password}, headers={"Accept": "application/json"}
+    )
+    assert answer.status_code == 200, answer.text
+    return client.cookies["sohoa_csrf"]

@@ -76,3 +76,13 @@ def test_pages_before_the_first_sheet_without_codes_wait_for_review(runtime: Run
     with runtime.db.session() as session:
         doc = get_document(session, loose[0].id)
     assert doc.state == DocumentState.ARCHIVED and doc.archive_key.startswith("archive/1.001029/")
+
+
+def test_a_tiny_image_with_cover_sheets_is_filed_not_crashed(runtime: Runtime, tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny.png"
+    Image.new("L", (2, 2), 0).save(tiny, dpi=(300, 300))
+    result = accept_paths(runtime, [tiny], procedure_code="1.001029", actor="tester", cover_sheets=True)
+    runtime.queue.join()  # type: ignore[union-attr]
+    assert not result.rejected and len(result.documents) == 1
+    with runtime.db.session() as session:
+        assert get_document(session, result.documents[0].id).procedure_code == "1.001029"

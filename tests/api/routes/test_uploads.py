@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.config import ApiConfig
 from pipeline.runtime import Runtime
 from signing.verify import verify_pdf
-from tests.api.conftest import auth
+from storage.catalogue import DocumentFilter, get_document, list_documents
+from tests.api.conftest import auth, give_password, sign_in
 from tests.support.pdfs import make_text_image
 
 PROCEDURE = "1.001029.000.00.00.H19"
@@ -132,7 +138,149 @@ def test_roles_are_enforced_and_refusals_audited(client: TestClient, runtime: Ru
     assert {e.actor for e in denied} == {"u-uploader", "u-metrics", "u-archivist"}
 
 
-def test_health_is_open(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "object_store": "ok"}
+def _limited_client(runtime: Runtime, **limits: int) -> TestClient:
+    return TestClient(create_app(runtime=runtime, config=ApiConfig(**limits)))
+
+
+def _pngs(tmp_path: Path, count: int) -> list[Path]:
+    return [_scan(tmp_path, f"s{n}.png", f"Giấy phép số {n}") for n in range(count)]
+
+
+def test_many_files_and_a_zip_in_one_request(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    scans = _pngs(tmp_path, 4)
+    archive = tmp_path / "ho-so.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for scan in scans[2:]:
+            zf.write(scan, f"trong-zip/{scan.name}")
+    files = [("files", (s.name, s.read_bytes(), "image/png")) for s in scans[:2]]
+    files.append(("files", ("ho-so.zip", archive.read_bytes(), "application/zip")))
+    files.append(("files", ("rỗng.pdf", b"", "application/pdf")))
+    answer = client.post(
+        "/api/v1/uploads", headers=auth(tokens["uploader"]), files=files, data={"procedure_code": PROCEDURE}
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert sorted(d["filename"] for d in body["documents"]) == [
+        "ho-so.zip/trong-zip/s2.png",
+        "ho-so.zip/trong-zip/s3.png",
+        "s0.png",
+        "s1.png",
+    ]
+    assert [(r["filename"], r["code"]) for r in body["rejected"]] == [("rỗng.pdf", "empty_file")]
+    with runtime.db.session() as session:
+        for doc in body["documents"]:
+            key = get_document(session, doc["id"]).original_key
+            assert key is not None and runtime.store.stat(key).size > 0  # stored before the answer
+
+
+def test_request_larger_than_the_limit_is_a_413(runtime: Runtime, tokens: dict[str, str], tmp_path: Path) -> None:
+    scans = _pngs(tmp_path, 2)
+    size = sum(s.stat().st_size for s in scans)
+    with _limited_client(runtime, max_request_bytes=size // 2) as client:
+        answer = client.post(
+            "/api/v1/uploads",
+            headers=auth(tokens["uploader"]),
+            files=[("files", (s.name, s.read_bytes())) for s in scans],
+            data={"procedure_code": PROCEDURE},
+        )
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "request_too_large"
+    assert answer.json()["details"] == {"max_request_bytes": size // 2}
+    with runtime.db.session() as session:
+        assert list_documents(session, DocumentFilter())[1] == 0
+
+
+def test_streamed_request_without_a_length_is_cut_at_the_limit(runtime: Runtime, tokens: dict[str, str]) -> None:
+    boundary = "b0undary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="procedure_code"\r\n\r\n{PROCEDURE}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.pdf"\r\n\r\n'
+    ).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for _ in range(64):  # 4 MiB, never ending with a closing boundary
+            yield b"%" * 65536
+
+    with _limited_client(runtime, max_request_bytes=1024 * 1024) as client:
+        answer = client.post(
+            "/api/v1/uploads",
+            headers={**auth(tokens["uploader"]), "Content-Type": f"multipart/form-data; boundary={boundary}"},
+            content=chunks(),
+        )
+    assert answer.status_code == 413 and answer.json()["code"] == "request_too_large"
+
+
+def test_too_many_files_is_a_413_with_the_limit(runtime: Runtime, tokens: dict[str, str], tmp_path: Path) -> None:
+    scans = _pngs(tmp_path, 3)
+    with _limited_client(runtime, max_files_per_upload=2) as client:
+        answer = client.post(
+            "/api/v1/uploads",
+            headers=auth(tokens["uploader"]),
+            files=[("files", (s.name, s.read_bytes())) for s in scans],
+            data={"procedure_code": PROCEDURE},
+        )
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "too_many_files" and answer.json()["details"] == {"max_files": 2}
+
+
+def test_a_file_over_the_size_limit_is_refused_alone(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    small, big = _pngs(tmp_path, 2)
+    runtime.settings.max_file_bytes = small.stat().st_size
+    big.write_bytes(big.read_bytes() + b"\0" * 4096)
+    answer = client.post(
+        "/api/v1/uploads",
+        headers=auth(tokens["uploader"]),
+        files=[("files", (big.name, big.read_bytes())), ("files", (small.name, small.read_bytes()))],
+        data={"procedure_code": PROCEDURE},
+    )
+    assert answer.status_code == 201
+    body = answer.json()
+    assert [d["filename"] for d in body["documents"]] == [small.name]
+    assert [(r["filename"], r["code"]) for r in body["rejected"]] == [(big.name, "file_too_large")]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "code"),
+    [
+        ("application/json", b"{}", "not_multipart"),
+        (
+            "multipart/form-data; boundary=xx",
+            b"--xx\r\nContent-Disposition: form-data; name=a\r\n\r\nv",
+            "invalid_multipart",
+        ),
+        (
+            "multipart/form-data; boundary=xx",
+            f"--xx\r\nContent-Disposition: form-data; name=procedure_code\r\n\r\n{PROCEDURE}\r\n--xx--\r\n".encode(),
+            "no_files",
+        ),
+    ],
+)
+def test_malformed_uploads_are_422(
+    client: TestClient, tokens: dict[str, str], content_type: str, body: bytes, code: str
+) -> None:
+    answer = client.post(
+        "/api/v1/uploads", headers={**auth(tokens["uploader"]), "Content-Type": content_type}, content=body
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == code
+
+
+def test_signed_in_browser_uploads_with_the_csrf_field(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    give_password(runtime, "u-uploader")
+    csrf = sign_in(client, "u-uploader")
+    scan = _scan(tmp_path)
+    files = [("files", (scan.name, scan.read_bytes()))]
+    refused = client.post("/api/v1/uploads", files=files, data={"procedure_code": PROCEDURE})
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+    done = client.post("/api/v1/uploads", files=files, data={"procedure_code": PROCEDURE, "csrf_token": csrf})
+    assert done.status_code == 201 and len(done.json()["documents"]) == 1
+    by_header = client.post(
+        "/api/v1/uploads", files=files, data={"procedure_code": PROCEDURE}, headers={"X-CSRF-Token": csrf}
+    )
+    assert by_header.status_code == 201 and by_header.json()["documents"][0]["duplicate_of"] is not None

@@ -1,0 +1,108 @@
+"""``sohoa search``: the archive by codes, metadata and what the documents say."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import emit_json, fail, handle_errors, settings_or_exit
+from core.domain import DocumentState
+
+__all__ = ["register"]
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise fail(f"invalid_date: {option} expects YYYY-MM-DD, got {value!r}", 2) from None
+
+
+def _marked(snippet: dict[str, Any]) -> str:
+    """The snippet with its matches between « » (bold on a terminal)."""
+    text, out, cursor = snippet["text"], [], 0
+    tty = sys.stdout.isatty()
+    for start, end in snippet["highlights"]:
+        word = text[start:end]
+        out += [text[cursor:start], typer.style(word, bold=True) if tty else f"«{word}»"]
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def search(
+    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code, exact or prefix")] = None,
+    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")] = None,
+    text: Annotated[str | None, typer.Option("--text", help='words and "quoted phrases", accents optional')] = None,
+    number: Annotated[str | None, typer.Option("--number", help="số/ký hiệu, e.g. 12/2024/QĐ-UBND")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="document type: Quyết định, QĐ...")] = None,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="words of the issuer (cơ quan ban hành)")] = None,
+    issued_from: Annotated[str | None, typer.Option("--issued-from", help="issued on or after YYYY-MM-DD")] = None,
+    issued_to: Annotated[str | None, typer.Option("--issued-to", help="issued on or before YYYY-MM-DD")] = None,
+    received_from: Annotated[str | None, typer.Option("--received-from", help="received on or after")] = None,
+    received_to: Annotated[str | None, typer.Option("--received-to", help="received on or before")] = None,
+    state: Annotated[str | None, typer.Option(help="document state")] = None,
+    signed: Annotated[bool | None, typer.Option("--signed/--unsigned", help="with or without a signature")] = None,
+    superseded: Annotated[
+        bool | None, typer.Option("--superseded/--current", help="replaced by a later document, or not")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="at most this many results")] = 100,
+    offset: Annotated[int, typer.Option(help="skip this many results first")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+) -> None:
+    """Find documents by codes, metadata and text; best matches first, with snippets."""
+    from storage.database import Database
+    from storage.search import DocumentFilters, SearchQuery, search_documents
+
+    try:
+        state_value = DocumentState(state) if state else None
+    except ValueError:
+        raise fail(f"invalid_state: unknown state {state!r}", 2) from None
+    query = SearchQuery(
+        text=text,
+        filters=DocumentFilters(
+            procedure_code=procedure,
+            dossier_code=dossier,
+            number=number,
+            document_type=doc_type,
+            issuer=issuer,
+            issued_from=_day(issued_from, "--issued-from"),
+            issued_to=_day(issued_to, "--issued-to"),
+            received_from=_day(received_from, "--received-from"),
+            received_to=_day(received_to, "--received-to"),
+            state=state_value,
+            signed=signed,
+            superseded=superseded,
+        ),
+        limit=limit,
+        offset=offset,
+    )
+    db = Database(settings_or_exit().db_url)
+    try:
+        with db.session() as session:
+            found = search_documents(session, query)
+            rows = [hit.to_dict() for hit in found.hits]
+    finally:
+        db.dispose()
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        score = f"  [{row['score']}]" if row["score"] is not None else ""
+        typer.echo(
+            f"{row['id']}  {row['state']:<13} {row['procedure_code']}  {row['dossier_code'] or '-'}  "
+            f"{row['filename']}{score}"
+        )
+        if row["snippet"]:
+            typer.echo(f"    {_marked(row['snippet'])}")
+    shown = f"{offset + 1}-{offset + len(rows)} of {found.total}" if rows else f"none of {found.total}"
+    typer.echo(f"{shown} documents", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(handle_errors(search))

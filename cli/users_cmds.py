@@ -1,0 +1,132 @@
+"""``sohoa users``: accounts from the command line (the operator's way in before any administrator exists)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+__all__ = ["read_password", "register"]
+
+_ROLES = "uploader, reviewer, archivist, signer_admin, auditor, metrics, admin"
+
+
+def read_password() -> str:
+    """Asked twice on a terminal; one line of standard input otherwise (scripts, CI)."""
+    if sys.stdin.isatty():
+        first = typer.prompt("password", hide_input=True)
+        if typer.prompt("password again", hide_input=True) != first:
+            raise fail("the two passwords differ", 2)
+        return str(first)
+    line = sys.stdin.readline()
+    return line.removesuffix("\n").removesuffix("\r")
+
+
+def _database() -> Database:
+    from storage.database import Database
+
+    settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # a first command may come before any server start
+    return Database(settings.db_url)
+
+
+def register(users_app: typer.Typer) -> None:
+    """Add the ``users`` commands to ``users_app`` (mounted as ``sohoa users``)."""
+
+    @users_app.command("add")
+    @handle_errors
+    def users_add(
+        name: str,
+        role: Annotated[str, typer.Option(help=_ROLES)],
+        password: Annotated[
+            bool, typer.Option("--password", help="also set a password for the web UI (prompted, or stdin)")
+        ] = False,
+    ) -> None:
+        """Add a user and print a new API token (the last word of the output)."""
+        from storage.accounts import create_token, create_user
+
+        secret = read_password() if password else None
+        db = _database()
+        with db.session() as session:
+            user = create_user(session, name, role, actor=cli_actor(), password=secret)
+            token = create_token(session, user, actor=cli_actor())
+        typer.echo(f"user {user.name} ({user.role}) created; token: {token}")
+
+    @users_app.command("set-password")
+    @handle_errors
+    def users_set_password(name: str) -> None:
+        """Set a user's web UI password (prompted twice, or one line of stdin); it unlocks the account."""
+        from storage.accounts import get_user, set_password
+
+        secret = read_password()
+        db = _database()
+        with db.session() as session:
+            set_password(session, get_user(session, name), secret, actor=cli_actor())
+        typer.echo(f"password of {name} set; its browser sessions have ended")
+
+    @users_app.command("token")
+    @handle_errors
+    def users_token(name: str) -> None:
+        """Issue another API token for an existing user."""
+        from storage.accounts import create_token, get_user
+
+        db = _database()
+        with db.session() as session:
+            token = create_token(session, get_user(session, name), actor=cli_actor())
+        typer.echo(f"token for {name}: {token}")
+
+    @users_app.command("revoke-token")
+    @handle_errors
+    def users_revoke(name: str) -> None:
+        """Revoke every API token of a user."""
+        from storage.accounts import get_user, revoke_tokens
+
+        db = _database()
+        with db.session() as session:
+            count = revoke_tokens(session, get_user(session, name), actor=cli_actor())
+        typer.echo(f"{count} token(s) of {name} revoked")
+
+    @users_app.command("list")
+    @handle_errors
+    def users_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
+        """Every user: role, whether disabled, whether a password is set."""
+        from storage.accounts import list_users
+
+        db = _database()
+        with db.session() as session:
+            rows = [
+                {
+                    "name": u.name,
+                    "role": u.role,
+                    "disabled": u.disabled,
+                    "password": u.password_hash is not None,
+                    "locked_until": u.locked_until.isoformat() if u.locked_until else None,
+                }
+                for u in list_users(session)
+            ]
+        if as_json:
+            emit_json(rows)
+            return
+        for row in rows:
+            flags = [f for f, on in (("disabled", row["disabled"]), ("password", row["password"])) if on]
+            typer.echo(f"{row['name']}\t{row['role']}\t{','.join(flags) or '-'}")
+
+    @users_app.command("disable")
+    @handle_errors
+    def users_disable(
+        name: str,
+        enable: Annotated[bool, typer.Option("--enable", help="enable the account again")] = False,
+    ) -> None:
+        """Disable an account: no sign-in, no token works, its browser sessions end."""
+        from storage.accounts import get_user, set_disabled
+
+        db = _database()
+        with db.session() as session:
+            set_disabled(session, get_user(session, name), not enable, actor=cli_actor())
+        typer.echo(f"user {name} {'enabled' if enable else 'disabled'}")
