@@ -25,6 +25,7 @@ from core.domain import DocumentState
 from registry.coverage import count_coverage
 from registry.periods import PeriodKind, current_period
 from registry.records import ProcedureRecord, RegisterEntryRecord
+from storage.archive_records import FixityRunRecord
 from storage.records import DocumentRecord, EventRecord, PageRecord
 
 __all__ = ["STAGE_BUCKETS", "build_metrics_registry", "render_metrics", "stage_of"]
@@ -186,6 +187,29 @@ def _coverage(session: Session, now: datetime) -> Iterator[Metric]:
     yield GaugeMetricFamily("sohoa_catalogue_procedures", "Procedures in the catalogue.", value=procedures)
 
 
+def _fixity(session: Session, now: datetime) -> Iterator[Metric]:
+    """The last finished fixity audit: what it found and how long ago it ran."""
+    last = session.scalars(
+        select(FixityRunRecord)
+        .where(FixityRunRecord.finished_at.is_not(None))
+        .order_by(FixityRunRecord.started_at.desc(), FixityRunRecord.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.finished_at is None:
+        return
+    objects = GaugeMetricFamily(
+        "sohoa_fixity_last_run_objects", "Archived objects in the last fixity audit, by result.", labels=["result"]
+    )
+    for result in ("checked", "intact", "mismatched", "missing", "unreadable"):
+        objects.add_metric([result], getattr(last, result))
+    yield objects
+    yield GaugeMetricFamily(
+        "sohoa_fixity_last_run_age_seconds",
+        "Seconds since the last fixity audit finished.",
+        value=(now - last.finished_at).total_seconds(),
+    )
+
+
 def build_metrics_registry(
     session: Session, *, now: datetime | None = None, certificate_not_after: datetime | None = None
 ) -> CollectorRegistry:
@@ -197,6 +221,7 @@ def build_metrics_registry(
         *_work_done(session),
         *_failures(session),
         *_coverage(session, now),
+        *_fixity(session, now),
     ]
     if certificate_not_after is not None:
         days = (certificate_not_after - now).total_seconds() / 86400

@@ -115,3 +115,28 @@ def test_an_empty_catalogue_still_answers_and_invents_no_rate(sqlite_database: D
     assert "sohoa_signing_certificate_days_left" not in samples
     assert _value(samples, "sohoa_coverage_dossiers", window="year", period="2025", status="paper") == 0
     assert sum(v for _, v in samples["sohoa_documents"]) == 0
+
+
+def test_the_last_fixity_audit_is_exposed(sqlite_database: Database) -> None:
+    from storage.archive_records import FixityRunRecord
+
+    with sqlite_database.session() as session:
+        assert "sohoa_fixity_last_run_objects" not in _samples(render_metrics(session, now=NOW).decode())
+        session.add(
+            FixityRunRecord(
+                started_at=NOW - timedelta(hours=2),
+                finished_at=NOW - timedelta(hours=1),
+                actor="test",
+                checked=10,
+                intact=8,
+                mismatched=1,
+                missing=1,
+                unreadable=0,
+            )
+        )
+        session.add(FixityRunRecord(started_at=NOW - timedelta(minutes=5), actor="test", checked=3))  # unfinished
+        session.flush()
+        samples = _samples(render_metrics(session, now=NOW).decode())
+    assert _value(samples, "sohoa_fixity_last_run_objects", result="mismatched") == 1
+    assert _value(samples, "sohoa_fixity_last_run_objects", result="intact") == 8
+    assert _value(samples, "sohoa_fixity_last_run_age_seconds") == 3600
