@@ -154,40 +154,6 @@ def _wait(rt: Any, batch_id: str, wanted: set[str], pages: dict[str, tuple[int, 
             time.sleep(0.25)
 
 
-def search(
-    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code, exact or prefix")] = None,
-    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code")] = None,
-    state: Annotated[str | None, typer.Option(help="document state")] = None,
-    limit: Annotated[int, typer.Option(help="at most this many results")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
-) -> None:
-    """Find documents by procedure code (exact or by whole-segment prefix) and dossier code."""
-    from storage.catalogue import DocumentFilter, list_documents
-    from storage.database import Database
-
-    try:
-        state_value = DocumentState(state) if state else None
-    except ValueError:
-        raise fail(f"invalid_state: unknown state {state!r}", 2) from None
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        docs, _ = list_documents(
-            session,
-            DocumentFilter(procedure_code=procedure, dossier_code=dossier, state=state_value),
-            limit=limit,
-        )
-        rows = [_document_json(d) for d in docs]
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
-        typer.echo(
-            f"{row['id']}  {row['state']:<13} {row['procedure_code']}  {row['dossier_code'] or '-'}  {row['filename']}"
-        )
-    if not rows:
-        typer.echo("no documents found", err=True)
-
-
 def get(
     document_id: Annotated[str, typer.Argument(help="document id")],
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
@@ -298,7 +264,6 @@ def review_approve(document_id: str) -> None:
 
 def register(app: typer.Typer, review_app: typer.Typer) -> None:
     app.command()(handle_errors(ingest))
-    app.command()(handle_errors(search))
     app.command()(handle_errors(get))
     review_app.command("list")(handle_errors(review_list))
     review_app.command("show")(handle_errors(review_show))

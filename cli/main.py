@@ -66,6 +66,7 @@ def _register_commands() -> None:
         extract_cmds,
         ocr_cmds,
         registry_cmds,
+        search_cmds,
         signing_cmds,
         users_cmds,
         worker_cmds,
@@ -77,6 +78,7 @@ def _register_commands() -> None:
     registry_cmds.register(app)
     coversheet_cmds.register(app)
     archive_cmds.register(app)
+    search_cmds.register(app)
     ocr_cmds.register(app)
     extract_cmds.register(app)
     signing_cmds.register(app)

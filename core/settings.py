@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     # Intake limits
     max_pages: int = 2000
     max_file_bytes: int = 2 * 1024**3
+    intake_threads: int = 4  # files of one upload stored at once (durable writes wait on the disk)
 
     # Signing: a PKCS#12 file; unset in embedded mode -> development CA under the data dir.
     pkcs12_path: Path | None = None

@@ -14,7 +14,8 @@ import shutil
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
@@ -164,20 +165,31 @@ def accept_files(
     batch = _Batch(rt, batch_id, procedure_code, dossier_code, actor, cover_sheets)
     incoming_dir = rt.settings.work_dir / "incoming" / batch_id
     incoming_dir.mkdir(parents=True, exist_ok=True)
+    # Each file's outcome is collected apart and merged in upload order. Storing runs on a few
+    # threads: a durable write waits on fsync, and waits overlap where CPU work would not.
+    parts: list[_Batch] = []
     try:
-        for number, item in enumerate(files):
-            name = _clean_name(item.filename)
-            spool = incoming_dir / f"{number:06d}"
-            try:
-                sha, size = _spool(item.stream, spool, rt.settings.max_file_bytes)
-            except InputRejected as exc:
-                batch.rejected.append(RejectedFile(name, exc.code, exc.message))
-                _log_rejection(batch, name, exc)
-                continue
-            _accept_one(batch, spool, name, sha, size)
-            spool.unlink(missing_ok=True)
+        with ThreadPoolExecutor(max_workers=max(1, rt.settings.intake_threads)) as pool:
+            pending = []
+            for number, item in enumerate(files):
+                name = _clean_name(item.filename)
+                part = replace(batch, documents=[], rejected=[])
+                parts.append(part)
+                spool = incoming_dir / f"{number:06d}"
+                try:
+                    sha, size = _spool(item.stream, spool, rt.settings.max_file_bytes)
+                except InputRejected as exc:
+                    part.rejected.append(RejectedFile(name, exc.code, exc.message))
+                    _log_rejection(part, name, exc)
+                    continue
+                pending.append(pool.submit(_accept_spooled, part, spool, name, sha, size))
+            for future in pending:
+                future.result()  # re-raise what a worker thread could not turn into an outcome
     finally:
         shutil.rmtree(incoming_dir, ignore_errors=True)
+    for part in parts:
+        batch.documents.extend(part.documents)
+        batch.rejected.extend(part.rejected)
     for doc in batch.documents:
         if doc.duplicate_of is None:
             rt.enqueue("ocr", doc.id)
@@ -215,6 +227,13 @@ def accept_paths(
         source="cli",
         cover_sheets=cover_sheets,
     )
+
+
+def _accept_spooled(batch: _Batch, spool: Path, name: str, sha: str, size: int) -> None:
+    try:
+        _accept_one(batch, spool, name, sha, size)
+    finally:
+        spool.unlink(missing_ok=True)
 
 
 def _accept_one(
