@@ -53,7 +53,6 @@ READ_RIGHTS = frozenset(
         Right.READ_SIGNING,
         Right.METRICS,
         Right.VERIFY,
-        Right.PRINT_COVER_SHEETS,  # a sheet is generated, nothing is stored or changed
     }
 )
 

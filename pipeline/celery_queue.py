@@ -63,7 +63,14 @@ def make_celery(settings: Settings) -> Celery:
         task_routes={_TASK_NAME: {"queue": "sign"}},
         broker_connection_retry_on_startup=True,
         # Longer than the longest task, but bounded: a killed worker's job returns after it.
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            # Kombu scans for jobs past their visibility timeout only every interval x throttle
+            # seconds (100 s by default): look every few seconds so a killed worker's job returns
+            # soon after its timeout; the scan is one cheap sorted-set range query.
+            "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 5)),
+            "unacked_restore_throttle": 1,
+        },
         worker_hijack_root_logger=False,
     )
 

@@ -249,7 +249,6 @@ def test_cli_writes_a_sheet_and_a_register_list(tmp_path: Path) -> None:
 @pytest.fixture
 def api(settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     from api.app import create_app
-    from api.routes.coversheets import router
     from core.domain import Role
     from pipeline.runtime import open_runtime
     from storage.accounts import create_token, create_user
@@ -258,12 +257,11 @@ def api(settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     try:
         with rt.db.session() as session:
             tokens = {}
-            for role in (Role.REVIEWER, Role.UPLOADER):
+            for role in (Role.ARCHIVIST, Role.UPLOADER):
                 tokens[role.value] = create_token(
                     session, create_user(session, f"u-{role.value}", role, actor="t"), actor="t"
                 )
         app = create_app(runtime=rt)
-        app.include_router(router)
         with TestClient(app) as client:
             yield client, tokens
     finally:
@@ -272,7 +270,7 @@ def api(settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
 
 def test_api_answers_a_pdf_and_refuses_bad_codes(api: tuple[TestClient, dict[str, str]]) -> None:
     client, tokens = api
-    auth = {"Authorization": f"Bearer {tokens['reviewer']}"}
+    auth = {"Authorization": f"Bearer {tokens['archivist']}"}
     url = "/api/v1/coversheets"
     ok = client.get(
         url, params={"procedure_code": PROCEDURE, "dossier_code": DOSSIER, "applicant": APPLICANT}, headers=auth
