@@ -286,6 +286,9 @@ def _open_pkcs11_signer(signer_cls: Any, session: Any, config: Pkcs11Config) -> 
         "key_id": config.key_id,
         "cert_label": config.cert_label or config.key_label,
         "cert_id": None if (config.cert_label or config.key_label) else config.key_id,
+        # Tokens issued to agencies carry the CA chain beside the signer: embed it, or no verifier
+        # without the intermediate can build the path to the root.
+        "other_certs_to_pull": None,
     }
     signer = signer_cls(session, use_raw_mechanism=bool(config.raw_mechanism), **kwargs)
     cert = signer.signing_cert  # loads certificate and key handle now, not at the first document

@@ -83,3 +83,71 @@ def test_closed_session_is_signer_unavailable(token: SoftHsmToken, pdf, tmp_path
         sign_pdf(SignRequest(pdf, tmp_path / "out.pdf"), backend)
     assert info.value.code == "signer_unavailable"
     assert not (tmp_path / "out.pdf").exists()
+
+
+@pytest.fixture(scope="session")
+def pki_token_key(token: SoftHsmToken, pki) -> str:
+    """The local PKI's signer key and certificate, imported into the SoftHSM2 token."""
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    label = "pki-signer"
+    subprocess.run(
+        [
+            need_program("softhsm2-util"),
+            "--import",
+            str(pki.directory / "keys" / "signer.key.pem"),
+            "--token",
+            token.label,
+            "--label",
+            label,
+            "--id",
+            "03",
+            "--pin",
+            token.pin,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with pkcs11.lib(str(token.module)).get_token(token_label=token.label).open(rw=True, user_pin=token.pin) as s:
+        # The signer's certificate beside its key, and the intermediate CA as a token holds its chain.
+        for cert_label, key_id, cert in (
+            (label, b"\x03", pki.arch.get_cert("signer")),
+            ("pki-interm", b"\x04", pki.arch.get_cert("interm")),
+        ):
+            s.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.CERTIFICATE,
+                    Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                    Attribute.TOKEN: True,
+                    Attribute.LABEL: cert_label,
+                    Attribute.ID: key_id,
+                    Attribute.SUBJECT: cert.subject.dump(),
+                    Attribute.VALUE: cert.dump(),
+                }
+            )
+    return label
+
+
+@pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT", "B-LTA"])
+def test_every_level_validates_with_a_token_key(
+    token: SoftHsmToken, pki_token_key: str, pki, pdf, tmp_path: Path, level
+) -> None:
+    from pyhanko_certvalidator import ValidationContext
+
+    config = Pkcs11Config(module=token.module, token_label=token.label, key_label=pki_token_key, pin=token.pin)
+    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True, revocation_mode="hard-fail")
+    out = tmp_path / f"token-{level}.pdf"
+    with open_pkcs11(config) as backend:
+        info = sign_pdf(
+            SignRequest(pdf, out, level=level),
+            backend,
+            timestamper=pki.tsa_url if level != "B-B" else None,
+            validation_context=context if level in ("B-LT", "B-LTA") else None,
+        )
+    assert info.level == level
+    [sig] = verify_pdf(out, trust_roots=[pki.root]).signatures  # offline: only what the file carries
+    assert sig.level == level and sig.intact and sig.trusted and sig.valid, sig
+    if level in ("B-LT", "B-LTA"):
+        assert sig.revocation == "good"
