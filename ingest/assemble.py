@@ -8,6 +8,7 @@ document's images in memory.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
@@ -57,21 +58,45 @@ def _image_stream(pdf: Pdf, image: EncodedImage) -> Stream:
     return stream
 
 
-def build_page_pdf(image: EncodedImage, *, dpi: float, text_pdf: Path | None, output_path: Path) -> Path:
-    """One page: ``image`` at ``dpi`` filling the page, the text-only page of ``text_pdf`` over it."""
+def _image_matrix(width_pt: float, height_pt: float, turn: float, page: tuple[float, float]) -> list[float]:
+    """The image's CTM: its own size, turned ``turn`` degrees clockwise about the page centre."""
+    phi = math.radians(-turn)  # PDF angles run counter-clockwise
+    cos, sin = math.cos(phi), math.sin(phi)
+    # Row-vector affine maps, composed left to right: scale, centre on the origin, rotate,
+    # move to the page centre.
+    a, b, c, d = width_pt * cos, width_pt * sin, -height_pt * sin, height_pt * cos
+    x0, y0 = -width_pt / 2, -height_pt / 2
+    e = x0 * cos - y0 * sin + page[0] / 2
+    f = x0 * sin + y0 * cos + page[1] / 2
+    return [a, b, c, d, e, f]
+
+
+def build_page_pdf(
+    image: EncodedImage, *, dpi: float, text_pdf: Path | None, output_path: Path, turn: float = 0.0
+) -> Path:
+    """One page: ``image`` at ``dpi``, the text-only page of ``text_pdf`` over it.
+
+    ``turn`` (degrees, clockwise: a quarter turn plus the skew) is applied to the image
+    when it is drawn, not to its pixels: the scan is stored exactly as it came (a JPEG
+    keeps its bytes, a G4 page its bits), and the page shows it upright and level, under
+    a text layer that tesseract made from an upright, levelled copy.
+    """
     width_pt, height_pt = image.width * 72.0 / dpi, image.height * 72.0 / dpi
+    quarter = round(turn / 90) % 4
+    page_size = (height_pt, width_pt) if quarter % 2 else (width_pt, height_pt)
+    matrix = _image_matrix(width_pt, height_pt, turn, page_size) if turn else [width_pt, 0, 0, height_pt, 0, 0]
     with pikepdf.new() as pdf:
-        page = pdf.add_blank_page(page_size=(width_pt, height_pt))
+        page = pdf.add_blank_page(page_size=page_size)
         xobjects = Dictionary(Im0=_image_stream(pdf, image))
-        content = f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm /Im0 Do Q\n"
+        content = "q " + " ".join(f"{v:.5f}" for v in matrix) + " cm /Im0 Do Q\n"
         text_src = pikepdf.open(text_pdf) if text_pdf is not None else None
         try:
             if text_src is not None:
                 src_page = text_src.pages[0]
                 form = pdf.copy_foreign(src_page.as_form_xobject())
                 box = [float(v) for v in src_page.mediabox]
-                sx = width_pt / (box[2] - box[0]) if box[2] > box[0] else 1.0
-                sy = height_pt / (box[3] - box[1]) if box[3] > box[1] else 1.0
+                sx = page_size[0] / (box[2] - box[0]) if box[2] > box[0] else 1.0
+                sy = page_size[1] / (box[3] - box[1]) if box[3] > box[1] else 1.0
                 xobjects.Tx0 = form
                 content += f"q {sx:.6f} 0 0 {sy:.6f} 0 0 cm /Tx0 Do Q\n"
             page.Resources = Dictionary(XObject=xobjects)

@@ -57,6 +57,7 @@ class PageGeometry:
     skew: float  # degrees, counter-clockwise, of the text lines once upright
     updown_ratio: float = 1.0  # evidence for the up/down decision (>1: as rotated is upright)
     source: str = "profile"  # "profile", "osd", "unsure" (weak evidence), "none" (blank page)
+    line_height: float | None = None  # median height of a text line, inches (None: too few lines)
 
 
 def otsu_threshold(hist: list[int]) -> int:
@@ -81,10 +82,19 @@ def otsu_threshold(hist: list[int]) -> int:
     return best_t
 
 
+def _reduction(dpi: float, target_dpi: float) -> int:
+    return max(1, int(dpi / target_dpi))
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    return float(ordered[len(ordered) // 2])
+
+
 def _ink_image(img: Image.Image, dpi: float, target_dpi: float) -> Image.Image:
     """A small "L" image with ink 255 and paper 0."""
     grey = img if img.mode == "L" else img.convert("L")
-    factor = max(1, int(dpi / target_dpi))
+    factor = _reduction(dpi, target_dpi)
     if factor > 1:
         grey = grey.reduce(factor)
     threshold = otsu_threshold(grey.histogram())
@@ -136,12 +146,14 @@ def _coarse_angles() -> list[float]:
     return [float(a) for a in range(-limit, limit + 1, 2)]
 
 
-def _band_ink(profile: list[float]) -> tuple[float, float]:
-    """(ink above, ink below) the x-height band of each text line of one row profile."""
+def _band_ink(profile: list[float]) -> tuple[float, float, list[int]]:
+    """(ink above, ink below) the x-height band of each text line of one row profile,
+    and the height in rows of each line."""
     peak = max(profile, default=0.0)
     above = below = 0.0
+    heights: list[int] = []
     if peak <= 0:
-        return above, below
+        return above, below, heights
     floor = peak * 0.04
     row = 0
     while row < len(profile):
@@ -158,7 +170,22 @@ def _band_ink(profile: list[float]) -> tuple[float, float]:
         core = [i for i, v in enumerate(band) if v >= core_level]
         above += sum(band[: core[0]])
         below += sum(band[core[-1] + 1 :])
-    return above, below
+        heights.append(len(band))
+    return above, below, heights
+
+
+def _line_evidence(ink: Image.Image, strips: int = 4) -> tuple[float, list[int]]:
+    above = below = 0.0
+    heights: list[int] = []
+    width = ink.width // strips
+    for strip in range(strips):
+        part = ink.crop((strip * width, 0, (strip + 1) * width, ink.height))
+        a, b, h = _band_ink(_row_profile(part))
+        above, below = above + a, below + b
+        heights += h
+    if below <= 0:
+        return (10.0 if above > 0 else 1.0), heights
+    return above / below, heights
 
 
 def up_down_ratio(ink: Image.Image, strips: int = 4) -> float:
@@ -168,23 +195,17 @@ def up_down_ratio(ink: Image.Image, strips: int = 4) -> float:
     is cut into vertical strips first: side-by-side blocks (the two-column header of an
     administrative letter) have lines at different heights that would merge.
     """
-    above = below = 0.0
-    width = ink.width // strips
-    for strip in range(strips):
-        part = ink.crop((strip * width, 0, (strip + 1) * width, ink.height))
-        a, b = _band_ink(_row_profile(part))
-        above, below = above + a, below + b
-    if below <= 0:
-        return 10.0 if above > 0 else 1.0
-    return above / below
+    return _line_evidence(ink, strips)[0]
 
 
 def _osd_rotation(img: Image.Image, dpi: float, work_dir: Path, stem: str) -> int | None:
     # OSD is reliable from about 100 dpi; a smaller copy keeps it cheap.
     factor = max(1, int(dpi / 150))
-    small = img.reduce(factor) if factor > 1 else img
+    # Pillow cannot reduce bilevel images: OSD reads grey anyway.
+    grey = img if img.mode == "L" else img.convert("L")
+    small = grey.reduce(factor) if factor > 1 else grey
     path = work_dir / f"{stem}-osd.pgm"
-    small.convert("L").save(path, dpi=(dpi / factor, dpi / factor))
+    small.save(path, dpi=(dpi / factor, dpi / factor))
     try:
         result = detect_orientation_osd(path)
     except OcrError:
@@ -236,22 +257,27 @@ def detect_geometry(
     if quarter:
         fine = fine.transpose(Image.Transpose.ROTATE_90)
     level = fine.rotate(-skew, resample=Image.Resampling.BILINEAR) if skew else fine
-    ratio = up_down_ratio(level)
+    ratio, heights = _line_evidence(level)
+    line_height = _median(heights) / (dpi / _reduction(dpi, _UPDOWN_DPI)) if len(heights) >= 5 else None
     updown_sure = ratio >= _UPDOWN_SURE or ratio <= 1 / _UPDOWN_SURE
     # ROTATE_90 turns counter-clockwise: the clockwise turn that undoes a sideways page is 270.
     base = 270 if quarter else 0
     flipped = (base + 180) % 360
     if quarter_sure and updown_sure:
-        return PageGeometry(rotation=base if ratio > 1 else flipped, skew=skew, updown_ratio=ratio)
+        return PageGeometry(
+            rotation=base if ratio > 1 else flipped, skew=skew, updown_ratio=ratio, line_height=line_height
+        )
     osd = _osd_rotation(img, dpi, work_dir, stem) if use_osd and work_dir is not None else None
     if osd is not None:
         same_axis = osd % 180 == base % 180
         skew = skew if same_axis else -upright.angle if osd % 180 == 0 else -side.angle
-        return PageGeometry(rotation=osd, skew=skew, updown_ratio=ratio, source="osd")
+        return PageGeometry(rotation=osd, skew=skew, updown_ratio=ratio, source="osd", line_height=line_height)
     if not quarter_sure:
         # Weak evidence either way: leave the page as it came, only levelled.
-        return PageGeometry(rotation=0, skew=-upright.angle, updown_ratio=ratio, source="unsure")
-    return PageGeometry(rotation=base, skew=skew, updown_ratio=ratio, source="unsure")
+        return PageGeometry(
+            rotation=0, skew=-upright.angle, updown_ratio=ratio, source="unsure", line_height=line_height
+        )
+    return PageGeometry(rotation=base, skew=skew, updown_ratio=ratio, source="unsure", line_height=line_height)
 
 
 _TRANSPOSE = {

@@ -18,7 +18,15 @@ from PIL import Image, ImageOps
 from core.domain import FileKind, PageImage
 from core.errors import InputRejected
 
-__all__ = ["RENDER_DPI", "infer_dpi", "iter_page_images", "page_count", "render_pages", "save_page_image"]
+__all__ = [
+    "RENDER_DPI",
+    "infer_dpi",
+    "iter_page_images",
+    "page_count",
+    "render_pages",
+    "save_page_image",
+    "scanned_jpeg",
+]
 
 RENDER_DPI = 300
 _MAX_RENDER_DPI = 600
@@ -94,7 +102,7 @@ def _raster_dpi(img: Image.Image) -> float:
     return _image_dpi(img) or infer_dpi(img.width, img.height)
 
 
-def _scanned_image(page: pdfium.PdfPage) -> tuple[Image.Image, float] | None:
+def _scanned_image(page: pdfium.PdfPage, *, decode: bool = True) -> tuple[Image.Image | None, float] | None:
     """The pixels and dpi of a page that is exactly one upright image covering it, else None.
 
     Taking the image itself (not a rendering) keeps every pixel as scanned: no resampling,
@@ -118,6 +126,8 @@ def _scanned_image(page: pdfium.PdfPage) -> tuple[Image.Image, float] | None:
         return None
     if meta.width * 72.0 / width_pt > _MAX_RENDER_DPI:
         return None
+    if not decode:
+        return None, meta.width * 72.0 / width_pt
     img = image.get_bitmap(render=False).to_pil()
     if img.size != (meta.width, meta.height):
         return None
@@ -126,6 +136,29 @@ def _scanned_image(page: pdfium.PdfPage) -> tuple[Image.Image, float] | None:
     elif img.mode not in ("1", "L", "RGB"):
         img = img.convert("RGB")
     return img, meta.width * 72.0 / width_pt
+
+
+def scanned_jpeg(path: Path, index: int) -> bytes | None:
+    """The JPEG bytes of a PDF page that is exactly one upright JPEG image covering it.
+
+    Embedding them again, rather than decoding and re-encoding, keeps the scan as it was
+    and the output no larger than the input.
+    """
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[index]
+        try:
+            if _scanned_image(page, decode=False) is None:
+                return None
+            image = next(iter(page.get_objects(max_depth=2)))
+            if image.get_filters() != ["DCTDecode"]:
+                return None
+            data = bytes(image.get_data(decode_simple=False))
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+    return data if data[:2] == b"\xff\xd8" else None
 
 
 def _single_image_dpi(page: pdfium.PdfPage) -> tuple[float, bool] | None:
@@ -151,7 +184,7 @@ def _single_image_dpi(page: pdfium.PdfPage) -> tuple[float, bool] | None:
 
 def _pdf_page_image(page: pdfium.PdfPage, min_dpi: int) -> tuple[Image.Image, float]:
     scanned = _scanned_image(page)
-    if scanned is not None:
+    if scanned is not None and scanned[0] is not None:
         return _upsample(scanned[0], scanned[1], min_dpi)
     found = _single_image_dpi(page)
     dpi, grey = (float(RENDER_DPI), False) if found is None else found

@@ -300,3 +300,27 @@ def test_ocr_command_exit_codes(tmp_path, monkeypatch):
     assert refused.exit_code == 2
     assert refused.output.count("\n") == 1 and "empty_file" in refused.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_ocr_resolution_follows_text_size():
+    from ingest.ocr import ocr_resolution
+
+    assert ocr_resolution(None, 300) == 300  # no lines measured: the scan's own
+    assert ocr_resolution(0.16, 300) == pytest.approx(175, abs=1)  # 13 pt body text
+    assert ocr_resolution(0.09, 300) == 300  # small print keeps every pixel
+    assert ocr_resolution(0.5, 300) == 150  # posters never drop below 150 dpi
+
+
+def test_upside_down_jpeg_is_kept_byte_for_byte_and_drawn_upright(tmp_path):
+    source = tmp_path / "scan.jpg"
+    draw_page(rotate=180).save(source, dpi=(200, 200), quality=80)
+    out = make_searchable_pdf(
+        source, FileKind.JPEG, tmp_path / "out.pdf", tmp_path / "work", engine=FakeOcrEngine(), processes=1
+    )
+    with pikepdf.open(out.output_path) as pdf:
+        image = pdf.pages[0].Resources.XObject.Im0
+        assert image.Filter == pikepdf.Name.DCTDecode
+        assert image.read_raw_bytes() == source.read_bytes()  # no second lossy pass
+    page = _rendered_page(out.output_path)
+    geometry = detect_geometry(page, 100, use_osd=False)
+    assert geometry.rotation == 0 and geometry.updown_ratio > 1.4
