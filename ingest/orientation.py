@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 MAX_SKEW = 8.0  # degrees searched either way
-_SKEW_DPI = 60.0
+_SKEW_DPI = 50.0
 _UPDOWN_DPI = 100.0
 # Above/below ink ratio beyond which up/down is taken as certain (else ask OSD).
 _UPDOWN_SURE = 1.4
@@ -93,13 +93,30 @@ def _median(values: list[int]) -> float:
 
 def _ink_image(img: Image.Image, dpi: float, target_dpi: float) -> Image.Image:
     """A small "L" image with ink 255 and paper 0."""
+    return _ink_images(img, dpi, target_dpi, target_dpi)[0]
+
+
+def _ink_images(
+    img: Image.Image, dpi: float, coarse_dpi: float, fine_dpi: float
+) -> tuple[Image.Image, Image.Image, float]:
+    """Ink images at about ``coarse_dpi`` and ``fine_dpi`` (and the latter's exact dpi).
+
+    One grey conversion and one reduction of the full page serve both.
+    """
     grey = img if img.mode == "L" else img.convert("L")
-    factor = _reduction(dpi, target_dpi)
+    factor = _reduction(dpi, fine_dpi)
     if factor > 1:
         grey = grey.reduce(factor)
     threshold = otsu_threshold(grey.histogram())
+    fine_exact = dpi / factor
+    coarse_factor = _reduction(fine_exact, coarse_dpi)
+    coarse = grey.reduce(coarse_factor) if coarse_factor > 1 else grey
+
     # 8-bit row means are precise enough (a row is a few hundred pixels) and twice as fast.
-    return grey.point(lambda v: 255 if v <= threshold else 0)
+    def ink(image: Image.Image) -> Image.Image:
+        return image.point(lambda v: 255 if v <= threshold else 0)
+
+    return ink(coarse), ink(grey), fine_exact
 
 
 def _row_profile(ink: Image.Image) -> list[float]:
@@ -244,7 +261,7 @@ def detect_geometry(
     Full pages give overwhelming evidence; sparse ones (a few words) may not, and then
     tesseract's OSD decides, or, when it cannot either, the page is not turned.
     """
-    ink = _ink_image(img, dpi, _SKEW_DPI)
+    ink, fine, fine_dpi = _ink_images(img, dpi, _SKEW_DPI, _UPDOWN_DPI)
     if max(_row_profile(ink), default=0.0) <= 0:
         return PageGeometry(rotation=0, skew=0.0, source="none")
     coarse = _coarse_angles()
@@ -253,12 +270,11 @@ def detect_geometry(
     quarter, quarter_sure = _text_direction(upright, side)
     skew = -(side.angle if quarter else upright.angle)
 
-    fine = _ink_image(img, dpi, _UPDOWN_DPI)
     if quarter:
         fine = fine.transpose(Image.Transpose.ROTATE_90)
     level = fine.rotate(-skew, resample=Image.Resampling.BILINEAR) if skew else fine
     ratio, heights = _line_evidence(level)
-    line_height = _median(heights) / (dpi / _reduction(dpi, _UPDOWN_DPI)) if len(heights) >= 5 else None
+    line_height = _median(heights) / fine_dpi if len(heights) >= 5 else None
     updown_sure = ratio >= _UPDOWN_SURE or ratio <= 1 / _UPDOWN_SURE
     # ROTATE_90 turns counter-clockwise: the clockwise turn that undoes a sideways page is 270.
     base = 270 if quarter else 0

@@ -38,7 +38,11 @@ def _worker_runtime() -> Any:
             from core.settings import get_settings
             from pipeline.runtime import open_runtime
 
-            _runtime = open_runtime(get_settings())
+            settings = get_settings()
+            # A Celery prefork child may not start processes of its own: OCR runs inline, one page
+            # after another, and a machine scales by worker concurrency instead.
+            settings.ocr_processes = 1
+            _runtime = open_runtime(settings)
         return _runtime
 
 

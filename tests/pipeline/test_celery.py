@@ -153,7 +153,6 @@ def make_cluster(tmp_path: Path, pg_url: str, s3_endpoint) -> Iterator[Callable[
             SOHOA_BROKER_URL=_broker(broker),
             SOHOA_OCR_ENGINE="tests.pipeline.engines:slow_fake",
             SOHOA_TEST_OCR_SECONDS="0",
-            SOHOA_OCR_PROCESSES="1",
             SOHOA_REVIEW_POLICY="never",
             SOHOA_VISIBILITY_TIMEOUT="5",
             SOHOA_LEASE_SECONDS="6",
