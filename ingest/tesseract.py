@@ -15,9 +15,10 @@ import csv
 import functools
 import os
 import re
+import resource
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,13 +105,34 @@ def check_tesseract(languages: str = "vie", *, binary: str | None = None) -> Tes
     return info
 
 
+def memory_limit_bytes() -> int:
+    """Address-space cap of one tesseract process (``SOHOA_OCR_MEMORY_MB``, default 2048; 0 = none)."""
+    raw = os.environ.get("SOHOA_OCR_MEMORY_MB", "").strip() or "2048"
+    return max(0, int(raw)) * 1024 * 1024
+
+
+def _limit_memory(limit: int) -> Callable[[], None] | None:
+    if limit <= 0:
+        return None
+
+    def apply() -> None:  # runs in the child between fork and exec: setrlimit only
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
 def run_tesseract(args: Sequence[str], *, timeout: float, binary: str | None = None) -> str:
-    """Run tesseract with ``args``; return its stdout (stderr joined on failure)."""
+    """Run tesseract with ``args``; return its stdout (stderr joined on failure).
+
+    One pathological page fails alone: the call is bounded in time and in memory, so it cannot
+    hang a worker or get the whole worker killed for memory.
+    """
     exe = _resolve(binary)
     try:
         proc = subprocess.run(
             [exe, *args],
             env=_env(),
+            preexec_fn=_limit_memory(memory_limit_bytes()),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,

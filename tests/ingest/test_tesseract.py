@@ -156,3 +156,14 @@ def test_osd_finds_an_upside_down_page(real_tesseract, tmp_path):
     result = detect_orientation_osd(flipped)
     assert result.rotate == 180
     assert result.confidence > 1
+
+
+def test_a_tesseract_call_is_bounded_in_memory(real_tesseract, tmp_path, monkeypatch):
+    # Far below what loading the vie model needs: the call must fail alone, as a clear OcrError.
+    monkeypatch.setenv("SOHOA_OCR_MEMORY_MB", "24")
+    with pytest.raises(OcrError) as info:
+        ocr_to_pdf_and_tsv(_page(tmp_path), tmp_path / "ocr", languages="vie", dpi=200, timeout=60)
+    assert info.value.code == "tesseract_failed"
+    monkeypatch.setenv("SOHOA_OCR_MEMORY_MB", "2048")
+    pdf, _tsv = ocr_to_pdf_and_tsv(_page(tmp_path), tmp_path / "ocr2", languages="vie", dpi=200, timeout=60)
+    assert pdf.exists()
