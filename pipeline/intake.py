@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from core.codes import validate_dossier_code
@@ -29,6 +31,7 @@ from ingest.splitting import StackPart, split_stack
 from pipeline.runtime import Runtime
 from registry.procedures import check_upload_code
 from storage.catalogue import claim_original, create_batch, get_document, record_event
+from storage.objectrules import copy_hashing
 from storage.objectstore import original_key, quarantine_key
 from storage.records import DocumentRecord
 
@@ -117,16 +120,7 @@ def _spool(stream: BinaryIO, dest: Path, max_bytes: int) -> tuple[str, int]:
 
 def _hash_file(path: Path) -> tuple[str, int]:
     with path.open("rb") as fh:
-        return _spool_digest(fh)
-
-
-def _spool_digest(fh: BinaryIO) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := fh.read(_CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
+        return copy_hashing(fh)
 
 
 def accept_files(
@@ -382,35 +376,14 @@ def _store_original(
             info = rt.store.put_file(
                 original_key(sha), spool, content_type=sniff.kind.media_type, metadata={"filename": name}
             )
-            session.add(
-                DocumentRecord(
-                    id=document_id,
-                    batch_id=batch.batch_id,
-                    filename=name,
-                    state=DocumentState.RECEIVED.value,
-                    procedure_code=filing.procedure_code,
-                    dossier_code=filing.dossier_code,
-                    original_sha256=sha,
-                    original_key=info.key,
-                    original_kind=sniff.kind.value,
-                    original_size=size,
-                    page_count=sniff.page_count,
-                    kept_signature=sniff.signed,
-                    container_sha256=container_sha256,
-                    review_reasons=list(filing.review) or None,
-                    received_at=utcnow(),
-                    updated_at=utcnow(),
-                    created_by=batch.actor,
-                )
-            )
-            session.flush()
-            record_event(
+            _add_document(
                 session,
-                actor=batch.actor,
-                action="document.state",
-                document_id=document_id,
-                batch_id=batch.batch_id,
-                to_state=DocumentState.RECEIVED.value,
+                batch,
+                document_id,
+                name,
+                sha,
+                size,
+                DocumentState.RECEIVED,
                 details={
                     "filename": name,
                     "sha256": sha,
@@ -420,6 +393,14 @@ def _store_original(
                     "kept_signature": sniff.signed,
                     "review": list(filing.review),
                 },
+                procedure_code=filing.procedure_code,
+                dossier_code=filing.dossier_code,
+                original_key=info.key,
+                original_kind=sniff.kind.value,
+                page_count=sniff.page_count,
+                kept_signature=sniff.signed,
+                container_sha256=container_sha256,
+                review_reasons=list(filing.review) or None,
             )
     except SohoaError as exc:
         log.warning("could not store %s: %s", name, exc)
@@ -427,6 +408,46 @@ def _store_original(
         _log_rejection(batch, name, exc)
         return
     batch.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
+
+
+def _add_document(
+    session: Session,
+    batch: _Batch,
+    document_id: str,
+    name: str,
+    sha: str,
+    size: int,
+    state: DocumentState,
+    *,
+    details: dict[str, Any],
+    **fields: Any,
+) -> None:
+    """Catalogue one incoming file in its first state, with the event that says so."""
+    now = utcnow()
+    session.add(
+        DocumentRecord(
+            id=document_id,
+            batch_id=batch.batch_id,
+            filename=name,
+            state=state.value,
+            original_sha256=sha,
+            original_size=size,
+            received_at=now,
+            updated_at=now,
+            created_by=batch.actor,
+            **fields,
+        )
+    )
+    session.flush()
+    record_event(
+        session,
+        actor=batch.actor,
+        action="document.state",
+        document_id=document_id,
+        batch_id=batch.batch_id,
+        to_state=state.value,
+        details=details,
+    )
 
 
 def _reject(batch: _Batch, spool: Path, name: str, sha: str, size: int, exc: InputRejected) -> None:
@@ -439,33 +460,20 @@ def _reject(batch: _Batch, spool: Path, name: str, sha: str, size: int, exc: Inp
     except SohoaError as store_exc:  # quarantine is best effort; the refusal itself stands
         log.warning("could not quarantine %s: %s", name, store_exc)
     with rt.db.session() as session:
-        session.add(
-            DocumentRecord(
-                id=document_id,
-                batch_id=batch.batch_id,
-                filename=name,
-                state=DocumentState.REJECTED.value,
-                reason_code=exc.code,
-                reason_message=exc.message,
-                procedure_code=batch.procedure_code,
-                dossier_code=batch.dossier_code,
-                original_sha256=sha,
-                original_key=key,
-                original_size=size,
-                received_at=utcnow(),
-                updated_at=utcnow(),
-                created_by=batch.actor,
-            )
-        )
-        session.flush()
-        record_event(
+        _add_document(
             session,
-            actor=batch.actor,
-            action="document.state",
-            document_id=document_id,
-            batch_id=batch.batch_id,
-            to_state=DocumentState.REJECTED.value,
+            batch,
+            document_id,
+            name,
+            sha,
+            size,
+            DocumentState.REJECTED,
             details={"filename": name, "reason_code": exc.code, "message": exc.message, "quarantine": key},
+            reason_code=exc.code,
+            reason_message=exc.message,
+            procedure_code=batch.procedure_code,
+            dossier_code=batch.dossier_code,
+            original_key=key,
         )
     batch.rejected.append(RejectedFile(name, exc.code, exc.message, document_id))
 
