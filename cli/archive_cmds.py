@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -89,17 +90,8 @@ def hold(
 ) -> None:
     """Put an archived document under legal hold: nothing may remove it until released."""
     from pipeline.retention import place_hold
-    from pipeline.runtime import open_runtime
 
-    rt = open_runtime(settings_or_exit(), with_queue=False)
-    try:
-        protection = place_hold(rt, document_id, reason=reason, actor=cli_actor())
-    finally:
-        rt.close()
-    if as_json:
-        emit_json(_protection_json(protection))
-    else:
-        _echo_protection(protection)
+    _change_protection(place_hold, document_id, reason, as_json)
 
 
 def release(
@@ -109,11 +101,16 @@ def release(
 ) -> None:
     """Lift a legal hold; the retention period still applies."""
     from pipeline.retention import release_hold
+
+    _change_protection(release_hold, document_id, reason, as_json)
+
+
+def _change_protection(change: Callable[..., Any], document_id: str, reason: str, as_json: bool) -> None:
     from pipeline.runtime import open_runtime
 
     rt = open_runtime(settings_or_exit(), with_queue=False)
     try:
-        protection = release_hold(rt, document_id, reason=reason, actor=cli_actor())
+        protection = change(rt, document_id, reason=reason, actor=cli_actor())
     finally:
         rt.close()
     if as_json:

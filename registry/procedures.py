@@ -19,8 +19,7 @@ from core.codes import validate_procedure_code
 from core.errors import Conflict, InputRejected, NotFound
 from core.text import fold, nfc, normalize_space
 from registry.records import ProcedureRecord
-from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows
-from storage.catalogue import record_event
+from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows, record_import
 
 __all__ = [
     "PROCEDURE_COLUMNS",
@@ -136,14 +135,7 @@ def import_procedures(session: Session, data: bytes, fmt: SourceFormat, *, actor
         # another import inserted the same rows meanwhile: this one is rolled back whole
         raise Conflict("another catalogue import ran at once; import again", code="concurrent_import") from None
     report = ImportReport(rows, inserted, updated, unchanged, tuple(errors))
-    record_event(
-        session,
-        actor=actor,
-        action="procedures.imported",
-        details={k: v for k, v in report.to_dict().items() if k != "errors"} | {"refused": len(errors)},
-    )
-    session.flush()
-    return report
+    return record_import(session, report, actor=actor, action="procedures.imported")
 
 
 def catalogue_loaded(session: Session) -> bool:

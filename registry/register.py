@@ -28,7 +28,7 @@ from core.errors import Conflict, InputRejected, NotFound
 from core.text import fold, nfc, normalize_space
 from registry.periods import Period
 from registry.records import DossierLinkRecord, RegisterEntryRecord
-from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows
+from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows, record_import
 from storage.catalogue import get_document, record_event
 from storage.records import DocumentRecord
 
@@ -210,14 +210,7 @@ def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: 
         # another import inserted the same rows meanwhile: this one is rolled back whole
         raise Conflict("another register import ran at the same time; import again", code="concurrent_import") from None
     report = ImportReport(rows, inserted, updated, unchanged, tuple(errors))
-    record_event(
-        session,
-        actor=actor,
-        action="register.imported",
-        details={k: v for k, v in report.to_dict().items() if k != "errors"} | {"refused": len(errors)},
-    )
-    session.flush()
-    return report
+    return record_import(session, report, actor=actor, action="register.imported")
 
 
 def get_entry(session: Session, dossier_code: str) -> RegisterEntry:

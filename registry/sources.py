@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, BinaryIO
 
+from sqlalchemy.orm import Session
+
 from core.errors import InputRejected
 from core.text import fold, nfc
+from storage.catalogue import record_event
 
 __all__ = [
     "MAX_IMPORT_BYTES",
@@ -27,6 +30,7 @@ __all__ = [
     "detect_format",
     "read_limited",
     "read_rows",
+    "record_import",
 ]
 
 # A year of a province's register is a few megabytes; far more is a mistake, not a register.
@@ -196,3 +200,15 @@ class ImportReport:
             "unchanged": self.unchanged,
             "errors": [{"line": e.line, "code": e.code, "message": e.message, "key": e.key} for e in self.errors],
         }
+
+
+def record_import(session: Session, report: ImportReport, *, actor: str, action: str) -> ImportReport:
+    """The audit event of one import: its counts (the refused rows are counted, not copied)."""
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        details={k: v for k, v in report.to_dict().items() if k != "errors"} | {"refused": len(report.errors)},
+    )
+    session.flush()
+    return report
