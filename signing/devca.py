@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-__all__ = ["DEV_ROOT_NAME", "DevCredentials", "ensure_dev_ca"]
+__all__ = ["DEV_ROOT_NAME", "SIGNING_KEY_USAGE", "DevCredentials", "ensure_dev_ca"]
 
 DEV_ROOT_NAME = "sohoa DEVELOPMENT CA - NOT FOR PRODUCTION"
 _DEV_LABEL = "DEVELOPMENT - NOT FOR PRODUCTION"
@@ -51,6 +51,19 @@ _SIGNER_LIFETIME = dt.timedelta(days=730)
 # a certificate that /readyz would warn about.
 _RENEW_BEFORE = dt.timedelta(days=30)
 _BACKDATE = dt.timedelta(hours=1)  # tolerate clock skew between machines
+
+# A document-signing certificate signs with non-repudiation (content commitment) and nothing else.
+SIGNING_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=True,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 @dataclass(frozen=True)
@@ -212,20 +225,7 @@ def _issue_signer(
         .not_valid_before(now - _BACKDATE)
         .not_valid_after(now + _SIGNER_LIFETIME)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(SIGNING_KEY_USAGE, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski), critical=False)
         .sign(root_key, hashes.SHA256())

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -13,7 +11,7 @@ import pdfplumber
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from core.domain import FileKind
 from core.errors import OcrError
@@ -21,9 +19,11 @@ from core.text import nfc
 from ingest.ocr import extract_text_layer, make_searchable_pdf
 from ingest.ocr_engines import FakeOcrEngine, TesseractEngine, load_engine
 from ingest.orientation import detect_geometry, estimate_skew
-from ingest.tesseract import check_tesseract
+from ingest.tesseract import TesseractInfo
+from tests.ingest.textpages import draw_page
+from tests.support.corpus import CORPUS
+from tests.support.services import need, need_program
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 LINES = [
     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "Độc lập - Tự do - Hạnh phúc",
@@ -36,37 +36,9 @@ LINES = [
 ]
 
 
-def _need(available: bool, what: str) -> None:
-    if available:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required under CI=true")
-    pytest.skip(f"{what} not available")
-
-
 @pytest.fixture(scope="module")
-def tesseract_engine() -> TesseractEngine:
-    _need(shutil.which("tesseract") is not None, "tesseract")
-    try:
-        check_tesseract("vie")
-    except OcrError as exc:
-        _need(False, f"tesseract with vie ({exc})")
+def tesseract_engine(real_tesseract: TesseractInfo) -> TesseractEngine:
     return TesseractEngine(timeout=120)
-
-
-def draw_page(lines: list[str] = LINES, *, rotate: int = 0, skew: float = 0.0, size: int = 33) -> Image.Image:
-    """A grey 200-dpi page of Vietnamese text, turned ``rotate`` degrees clockwise and skewed."""
-    _need(FONT.is_file(), f"font {FONT}")
-    font = ImageFont.truetype(str(FONT), size)
-    img = Image.new("L", (1200, 140 + 72 * len(lines)), 235)
-    draw = ImageDraw.Draw(img)
-    for number, line in enumerate(lines):
-        draw.text((70, 70 + number * 72), line, font=font, fill=20)
-    if skew:
-        img = img.rotate(skew, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=235)
-    if rotate:
-        img = img.rotate(-rotate, expand=True)
-    return img
 
 
 def _words(text: str) -> Counter[str]:
@@ -96,16 +68,15 @@ def _rendered_page(path: Path, index: int = 0, dpi: int = 100) -> Image.Image:
 
 
 def _qpdf_check(path: Path) -> None:
-    qpdf = shutil.which("qpdf")
-    _need(qpdf is not None, "qpdf")
-    result = subprocess.run([str(qpdf), "--check", str(path)], capture_output=True, text=True, check=False)
+    qpdf = need_program("qpdf")
+    result = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("rotate", [90, 180, 270])
 def test_rotated_page_comes_out_upright(tesseract_engine, tmp_path, rotate):
     source = tmp_path / "in.png"
-    draw_page(rotate=rotate).save(source, dpi=(200, 200))
+    draw_page(LINES, rotate=rotate).save(source, dpi=(200, 200))
     out = make_searchable_pdf(
         source, FileKind.PNG, tmp_path / "out.pdf", tmp_path / "work", engine=tesseract_engine, processes=1
     )
@@ -119,7 +90,7 @@ def test_rotated_page_comes_out_upright(tesseract_engine, tmp_path, rotate):
 
 def test_skewed_page_is_levelled(tesseract_engine, tmp_path):
     source = tmp_path / "skewed.png"
-    draw_page(skew=4.0).save(source, dpi=(200, 200))
+    draw_page(LINES, skew=4.0).save(source, dpi=(200, 200))
     assert abs(estimate_skew(Image.open(source), 200) - 4.0) < 0.3
     out = make_searchable_pdf(
         source, FileKind.PNG, tmp_path / "out.pdf", tmp_path / "work", engine=tesseract_engine, processes=1
@@ -133,7 +104,7 @@ def test_skewed_page_is_levelled(tesseract_engine, tmp_path):
 
 
 def test_mixed_upright_and_upside_down_pages_fixed_one_by_one(tesseract_engine, tmp_path):
-    frames = [draw_page(), draw_page(rotate=180), draw_page(LINES[::-1])]
+    frames = [draw_page(LINES), draw_page(LINES, rotate=180), draw_page(LINES[::-1])]
     source = tmp_path / "scan.tif"
     frames[0].save(source, save_all=True, append_images=frames[1:], dpi=(200, 200))
     seen: list[tuple[int, int]] = []
@@ -229,13 +200,9 @@ def test_load_engine_names():
     assert getattr(info.value, "code", "") == "unknown_ocr_engine"
 
 
-def _corpus() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
 def test_corpus_pages_turned_every_way_come_out_upright():
-    path = _corpus() / "scans" / "cardinal.pdf"  # 4 pages baked in at 0/90/180/270
-    _need(path.is_file(), f"corpus file {path}")
+    path = CORPUS / "scans" / "cardinal.pdf"  # 4 pages baked in at 0/90/180/270
+    need(path.is_file(), f"corpus file {path}")
     pdf = pdfium.PdfDocument(str(path))
     try:
         pages = [pdf[i].render(scale=100 / 72, grayscale=True).to_pil().convert("L") for i in range(len(pdf))]
@@ -257,8 +224,8 @@ def test_corpus_pages_turned_every_way_come_out_upright():
 def test_corpus_sideways_g4_scan_matches_gold_text(tesseract_engine, tmp_path):
     import json
 
-    source = _corpus() / "vn-docs" / "vn006_congbot_22.tif"  # bilevel G4, turned 270, skewed
-    _need(source.is_file(), f"corpus file {source}")
+    source = CORPUS / "vn-docs" / "vn006_congbot_22.tif"  # bilevel G4, turned 270, skewed
+    need(source.is_file(), f"corpus file {source}")
     gold = json.loads(source.with_suffix(".json").read_text(encoding="utf-8"))
     out = make_searchable_pdf(
         source, FileKind.TIFF, tmp_path / "out.pdf", tmp_path / "work", engine=tesseract_engine, processes=2
@@ -313,7 +280,7 @@ def test_ocr_resolution_follows_text_size():
 
 def test_upside_down_jpeg_is_kept_byte_for_byte_and_drawn_upright(tmp_path):
     source = tmp_path / "scan.jpg"
-    draw_page(rotate=180).save(source, dpi=(200, 200), quality=80)
+    draw_page(LINES, rotate=180).save(source, dpi=(200, 200), quality=80)
     out = make_searchable_pdf(
         source, FileKind.JPEG, tmp_path / "out.pdf", tmp_path / "work", engine=FakeOcrEngine(), processes=1
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import stat
 from pathlib import Path
 
 import pikepdf
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from core.errors import OcrError
 from core.text import nfc
@@ -20,8 +18,9 @@ from ingest.tesseract import (
     read_tsv_words,
     words_to_text,
 )
+from tests.ingest.textpages import draw_page
+from tests.support.services import need
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 LINES = [
     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
     "Độc lập - Tự do - Hạnh phúc",
@@ -30,32 +29,9 @@ LINES = [
 ]
 
 
-def _need(available: bool, what: str) -> None:
-    if available:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required under CI=true")
-    pytest.skip(f"{what} not available")
-
-
-@pytest.fixture(scope="module")
-def real_tesseract() -> None:
-    _need(shutil.which("tesseract") is not None, "tesseract")
-    try:
-        check_tesseract("vie")
-    except OcrError as exc:
-        _need(False, f"tesseract with vie ({exc})")
-
-
 def _page(tmp_path: Path, lines: list[str] = LINES) -> Path:
-    _need(FONT.is_file(), f"font {FONT}")
-    font = ImageFont.truetype(str(FONT), 33)
-    img = Image.new("L", (1400, 120 + 80 * len(lines)), 255)
-    draw = ImageDraw.Draw(img)
-    for number, line in enumerate(lines):
-        draw.text((60, 60 + number * 80), line, font=font, fill=0)
     path = tmp_path / "page.png"
-    img.save(path, dpi=(200, 200))
+    draw_page(lines).save(path, dpi=(200, 200))
     return path
 
 
@@ -129,7 +105,8 @@ def test_timeout_becomes_ocr_timeout(tmp_path):
 
 
 def test_one_pass_gives_text_pdf_and_nfc_words(real_tesseract, tmp_path):
-    pdf, tsv = ocr_to_pdf_and_tsv(_page(tmp_path), tmp_path / "ocr", languages="vie", dpi=200, timeout=60)
+    page = _page(tmp_path)
+    pdf, tsv = ocr_to_pdf_and_tsv(page, tmp_path / "ocr", languages="vie", dpi=200, timeout=60)
     words = read_tsv_words(tsv)
     text = words_to_text(words)
     assert "Hạnh phúc" in text and "CỘNG HÒA" in text
@@ -141,14 +118,13 @@ def test_one_pass_gives_text_pdf_and_nfc_words(real_tesseract, tmp_path):
     assert all(w.width > 0 and w.height > 0 and 0 <= w.confidence <= 100 for w in words)
     with pikepdf.open(pdf) as doc:
         assert len(doc.pages) == 1
-        # 1400 px at 200 dpi = 504 pt: the text page has the image's size.
-        assert float(doc.pages[0].mediabox[2]) == pytest.approx(504, abs=1)
+        # the text page has the image's size: its width in px at 200 dpi, in pt
+        assert float(doc.pages[0].mediabox[2]) == pytest.approx(Image.open(page).width * 72 / 200, abs=1)
         assert b"3 Tr" in doc.pages[0].Contents.read_bytes()  # invisible text
 
 
 def test_osd_finds_an_upside_down_page(real_tesseract, tmp_path):
-    if "osd" not in check_tesseract("vie").languages:
-        _need(False, "tesseract osd data")
+    need("osd" in real_tesseract.languages, "tesseract osd data")
     lines = LINES * 3
     upright = Image.open(_page(tmp_path, lines))
     flipped = tmp_path / "flipped.png"

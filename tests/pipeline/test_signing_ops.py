@@ -307,8 +307,8 @@ def test_checks_log_at_start_and_are_cached_between(agency_key, caplog, monkeypa
         assert any("expires_soon" in r.getMessage() for r in caplog.records), caplog.text
 
         calls: list[int] = []
-        real = ops.check_certificate
-        monkeypatch.setattr(ops, "check_certificate", lambda *a, **k: calls.append(1) or real(*a, **k))
+        real = ops.health.check_certificate
+        monkeypatch.setattr(ops.health, "check_certificate", lambda *a, **k: calls.append(1) or real(*a, **k))
         assert ops.signing_blocked(rt) is None and ops.signing_blocked(rt) is None
         assert calls == []  # answered from the check made at start
         assert ops.signing_blocked(rt, max_age=dt.timedelta(0)) is None

@@ -1,0 +1,167 @@
+"""The signer's health: the key and certificate checked now and then, the last answer cached per
+runtime, and whether signing must wait."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from core.clock import utcnow
+from core.errors import ConfigurationError, SohoaError
+from pipeline.runtime import Runtime
+from signing.certificates import CertificateWarning, certificate_days_left, check_certificate
+from signing.trust import trust_roots
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = dt.timedelta(minutes=10)  # how stale a signer check may be before signing re-checks
+
+
+@dataclass(frozen=True)
+class SignerHealth:
+    checked_at: dt.datetime
+    signer: str | None  # where the key lives (never a secret)
+    subject: str | None
+    not_after: dt.datetime | None
+    days_left: float | None
+    warnings: tuple[CertificateWarning, ...]
+
+    @property
+    def blocking(self) -> CertificateWarning | None:
+        """The first warning that stops signing."""
+        return next((w for w in self.warnings if w.fatal), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.blocking is None,
+            "signer": self.signer,
+            "subject": self.subject,
+            "not_after": self.not_after.isoformat() if self.not_after else None,
+            "days_left": None if self.days_left is None else round(self.days_left, 1),
+            "warnings": [{"code": w.code, "message": w.message, "fatal": w.fatal} for w in self.warnings],
+            "checked_at": self.checked_at.isoformat(),
+        }
+
+
+class _HealthCache:
+    """The last check per runtime (a Runtime is unhashable: keyed by id, the runtime kept alive)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # one check at a time: a check may reopen the key
+        self.entries: dict[int, tuple[Runtime, SignerHealth]] = {}
+
+    def get(self, rt: Runtime) -> SignerHealth | None:
+        entry = self.entries.get(id(rt))
+        return entry[1] if entry is not None and entry[0] is rt else None
+
+    def put(self, rt: Runtime, health: SignerHealth) -> None:
+        self.entries[id(rt)] = (rt, health)
+
+
+_cache = _HealthCache()
+
+
+def check_signer(rt: Runtime, *, now: dt.datetime | None = None) -> SignerHealth:
+    """Check the signing key and certificate now; log what is wrong; cache the answer.
+
+    When the key in use cannot sign (expired, revoked, mismatched), the configured key is opened
+    afresh: an administrator who replaced the PKCS#12 file or token needs no restart."""
+    with _cache.lock:
+        health = _check(rt, now or utcnow())
+        _cache.put(rt, health)
+    for w in health.warnings:
+        log.log(logging.ERROR if w.fatal else logging.WARNING, "signing certificate %s: %s", w.code, w.message)
+    return health
+
+
+def _check(rt: Runtime, now: dt.datetime) -> SignerHealth:
+    try:
+        roots = trust_roots(rt.settings)
+    except ConfigurationError as exc:
+        log.warning("signer check without the configured trust roots: %s", exc)
+        roots = []
+    try:
+        backend = rt.signer()
+    except SohoaError as exc:
+        return SignerHealth(now, None, None, None, None, (CertificateWarning("signer_unavailable", exc.message, True),))
+    warnings = check_certificate(backend, now, trust_roots=roots)
+    if any(w.fatal for w in warnings):
+        backend, warnings = _reopen(rt, backend, warnings, roots, now)
+    days = certificate_days_left(backend, now)
+    return SignerHealth(
+        checked_at=now,
+        signer=backend.describe(),
+        subject=backend.certificate.subject.human_friendly,
+        not_after=now + dt.timedelta(days=days),
+        days_left=days,
+        warnings=tuple(warnings),
+    )
+
+
+def _reopen(rt: Runtime, old: Any, warnings: list[CertificateWarning], roots: list[Any], now: dt.datetime) -> Any:
+    from signing.backends import load_signer
+
+    try:
+        fresh = load_signer(rt.settings)
+    except SohoaError as exc:
+        log.warning("the configured signing key could not be reopened: %s", exc)
+        return old, warnings
+    fresh_warnings = check_certificate(fresh, now, trust_roots=roots)
+    if any(w.fatal for w in fresh_warnings):
+        fresh.close()
+        return old, warnings
+    # Runtime keeps its signer private; it has no replace method yet, so swap under its own lock.
+    rt.replace_signer(fresh)
+    with old.in_use():  # a token session is closed only once no document is being signed with it
+        old.close()
+    log.warning("signing key reopened: %s now signs", fresh.describe())
+    return fresh, fresh_warnings
+
+
+def signing_blocked(rt: Runtime, *, max_age: dt.timedelta = CHECK_EVERY) -> str | None:
+    """Why signing must wait (``"<code>: <message>"``), or None; re-checks at most every ``max_age``."""
+    health = _cache.get(rt)
+    if health is None or utcnow() - health.checked_at >= max_age:
+        health = check_signer(rt)
+    blocking = health.blocking
+    return None if blocking is None else f"{blocking.code}: {blocking.message}"
+
+
+def signer_readiness(rt: Runtime) -> dict[str, Any]:
+    """The signer's part of ``/readyz`` (JSON-able), from a check at most ``CHECK_EVERY`` old."""
+    signing_blocked(rt)
+    health = _cache.get(rt)
+    assert health is not None
+    return health.to_dict()
+
+
+def signer_metrics(rt: Runtime) -> dict[str, Any]:
+    """For the metrics endpoint: days until the certificate expires and the current warning codes."""
+    signing_blocked(rt)
+    health = _cache.get(rt)
+    assert health is not None
+    return {
+        "days_left": health.days_left,
+        "warnings": [w.code for w in health.warnings],
+        "blocked": health.blocking is not None,
+    }
+
+
+def start_certificate_checks(rt: Runtime, *, interval: float = 86400.0) -> threading.Event:
+    """Check (and log) now, then every ``interval`` seconds, on a daemon thread; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                check_signer(rt)
+            except Exception:  # a failing check must not end the loop
+                log.warning("signer check failed", exc_info=True)
+            if stop.wait(interval):
+                return
+
+    threading.Thread(target=loop, name="sohoa-signer-check", daemon=True).start()
+    return stop

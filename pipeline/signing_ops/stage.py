@@ -1,0 +1,138 @@
+"""The sign stage's part: hold a document while the signer is unfit, sign it, and record the
+signatures its input already carried."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+
+from core.clock import utcnow
+from core.domain import SignRequest
+from core.errors import SigningError
+from pipeline.runtime import Runtime
+from pipeline.signing_ops.health import signing_blocked
+from signing.stamp import CopyStamp, copy_stamp_from_env
+from signing.trust import trust_roots
+from signing.verify import verify_pdf
+from storage.catalogue import get_document, record_event, release_document
+from storage.signing_records import ExistingSignatureRecord
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system"
+# certificate warnings as the reason codes signing errors use (signing.pades)
+_REASON_CODES = {
+    "expired": "certificate_expired",
+    "revoked": "certificate_revoked",
+    "not_yet_valid": "certificate_not_yet_valid",
+}
+
+
+def hold_for_signer(rt: Runtime, document_id: str) -> bool:
+    """Called by the sign stage first: when signing is blocked, leave the document in its state,
+    record why (event ``signing.held``), release its lease and return True. The sweeper enqueues it
+    again after ``stuck_after``; it is signed once the key is fit again."""
+    from pipeline.tasks import worker_identity  # pipeline.tasks imports this package: import late
+
+    reason = signing_blocked(rt)
+    if reason is None:
+        return False
+    code = reason.split(":", 1)[0]
+    code = _REASON_CODES.get(code, code)
+    log.warning("document %s waits for the signing key: %s", document_id, reason)
+    with rt.db.session() as session:
+        record_event(
+            session,
+            actor=SYSTEM,
+            action="signing.held",
+            document_id=document_id,
+            details={"reason_code": code, "message": reason},
+        )
+        release_document(session, document_id, owner=worker_identity())
+    return True
+
+
+def copy_stamp(rt: Runtime) -> CopyStamp | None:
+    """The visible stamp the runtime's settings ask for (``SOHOA_STAMP``, none by default)."""
+    return copy_stamp_from_env(rt.settings.agency_name)
+
+
+def sign_document(rt: Runtime, document_id: str, source: Path, signed: Path) -> dict[str, Any]:
+    """Sign ``source`` into ``signed``: the catalogue fields and event details as one dict.
+
+    Signatures the input already carries are verified and recorded first. A certification that
+    forbids changes leaves the bytes as they are (``unsigned_reason``)."""
+    from signing.pades import sign_pdf
+
+    with rt.db.session() as session:
+        kept = get_document(session, document_id).kept_signature
+    existing = record_existing_signatures(rt, document_id, source) if kept else []
+    request = SignRequest(
+        input_path=source,
+        output_path=signed,
+        level=rt.settings.signing_level,
+        reason=rt.settings.signing_reason,
+        location=rt.settings.signing_location,
+    )
+    extra: dict[str, Any] = {"existing_signatures": len(existing)} if kept else {}
+    try:
+        info = sign_pdf(request, rt.signer(), timestamper=rt.settings.tsa_url, stamp=copy_stamp(rt))
+    except SigningError as exc:
+        if exc.code != "changes_forbidden":
+            raise
+        shutil.copyfile(source, signed)
+        return {"signed_at": utcnow().isoformat(), "unsigned_reason": exc.code, **extra}
+    outcome = {
+        "signer_subject": info.signer_subject,
+        "signer_fingerprint": info.certificate_sha256,
+        "signature_level": info.level,
+        "signed_at": info.signed_at.isoformat(),
+        **extra,
+    }
+    if info.stamp_text is not None:
+        outcome["stamp"] = info.stamp_text
+    return outcome
+
+
+def record_existing_signatures(rt: Runtime, document_id: str, pdf_path: Path) -> list[dict[str, Any]]:
+    """Verify the signatures ``pdf_path`` carries (against the configured roots, offline) and store one
+    row each, replacing earlier rows of the document; returns the reports as dicts."""
+    report = verify_pdf(pdf_path, trust_roots=trust_roots(rt.settings))
+    rows = [
+        ExistingSignatureRecord(
+            document_id=document_id,
+            position=i,
+            field_name=s.field_name[:255],
+            signer_subject=s.signer_subject[:512] if s.signer_subject else None,
+            certificate_sha256=s.certificate_sha256,
+            signing_time=s.signing_time,
+            intact=s.intact,
+            trusted=s.trusted,
+            revocation=s.revocation,
+            modification=s.modification,
+            certification=s.certification,
+            valid=s.valid,
+            problems=list(s.problems),
+            recorded_at=utcnow(),
+        )
+        for i, s in enumerate(report.signatures)
+    ]
+    with rt.db.session() as session:
+        session.execute(delete(ExistingSignatureRecord).where(ExistingSignatureRecord.document_id == document_id))
+        session.add_all(rows)
+        record_event(
+            session,
+            actor=SYSTEM,
+            action="signatures.found",
+            document_id=document_id,
+            details={
+                "count": len(rows),
+                "intact": sum(r.intact for r in rows),
+                "trusted": sum(r.trusted for r in rows),
+            },
+        )
+    return [s.to_dict() for s in report.signatures]
