@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from api.config import ApiConfig, read_api_config
 from api.errors import install_error_handlers
 from api.routes import (
     archive,
@@ -36,7 +35,7 @@ from pipeline.runtime import Runtime, open_runtime
 __all__ = ["create_app"]
 
 
-def _start_background(rt: Runtime, settings: Settings, config: ApiConfig) -> list[threading.Event]:
+def _start_background(rt: Runtime, settings: Settings) -> list[threading.Event]:
     """Periodic work of the one API process: certificate checks, fixity audits, and (embedded) sweeping."""
     from pipeline.fixity import start_fixity_schedule
     from pipeline.signing_ops import start_certificate_checks
@@ -45,7 +44,7 @@ def _start_background(rt: Runtime, settings: Settings, config: ApiConfig) -> lis
     if settings.fixity_interval > 0:
         # In the API process only, so a cluster of workers does not audit the archive N times over.
         stops.append(start_fixity_schedule(rt, settings.fixity_interval))
-    if not settings.broker_url and settings.sweep_interval > 0 and not config.workers_paused:
+    if not settings.broker_url and settings.sweep_interval > 0 and not settings.workers_paused:
         # Embedded mode: pick up documents left mid-way by a previous run, then keep sweeping.
         from pipeline.sweeper import start_sweeping, sweep
 
@@ -56,20 +55,20 @@ def _start_background(rt: Runtime, settings: Settings, config: ApiConfig) -> lis
     return stops
 
 
-def create_app(
-    settings: Settings | None = None, *, runtime: Runtime | None = None, config: ApiConfig | None = None
-) -> FastAPI:
-    """The app; pass ``runtime`` to share one with the caller (tests), else it opens its own."""
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The app; pass ``runtime`` to share one with the caller (tests), else it opens its own.
+
+    ``settings`` default to the runtime's; the API's own (upload limits, sign-in, event streams) are
+    read from them, so a test may pass the runtime's settings with a few of those changed."""
     settings = settings or (runtime.settings if runtime else get_settings())
-    config = config or read_api_config(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
-        app.state.runtime = runtime or open_runtime(settings, with_queue=not config.workers_paused)
+        app.state.runtime = runtime or open_runtime(settings, with_queue=not settings.workers_paused)
         stops = []
         if owned:
-            stops = _start_background(app.state.runtime, settings, config)
+            stops = _start_background(app.state.runtime, settings)
         try:
             yield
         finally:
@@ -84,7 +83,7 @@ def create_app(
         summary="Số hóa: signed, searchable, archived results of administrative procedures",
         lifespan=lifespan,
     )
-    app.state.api_config = config
+    app.state.settings = settings
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)

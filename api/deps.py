@@ -17,10 +17,10 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.config import ApiConfig
 from api.rights import Right, has_right
 from core.domain import Role
 from core.errors import AuthenticationFailed, PermissionDenied
+from core.settings import Settings
 from pipeline.runtime import Runtime
 from storage.accounts import csrf_matches, user_for_token, user_for_web_session
 from storage.catalogue import record_event
@@ -75,13 +75,13 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def get_config(request: Request) -> ApiConfig:
-    config: ApiConfig = request.app.state.api_config
-    return config
+def get_config(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-ConfigDep = Annotated[ApiConfig, Depends(get_config)]
+ConfigDep = Annotated[Settings, Depends(get_config)]
 
 
 def _identify(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ __all__ = ["register", "signing_app"]
 signing_app = typer.Typer(help="The signing key and certificate.", no_args_is_help=True)
 
 _LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+_STAMPS = ("none", "copy")
 
 
 def _quiet_pyhanko() -> None:
@@ -45,7 +45,7 @@ def sign(
     """Sign a PDF (PAdES, incremental update) with the configured key."""
     from signing.backends import load_signer
     from signing.pades import sign_pdf
-    from signing.stamp import STAMP_ENV, copy_stamp_from_env
+    from signing.stamp import stamp_from_settings
 
     _quiet_pyhanko()
     settings = settings_or_exit()
@@ -62,10 +62,14 @@ def sign(
         reason=reason if reason is not None else settings.signing_reason,
         location=location if location is not None else settings.signing_location,
     )
-    environ = dict(os.environ) if stamp is None else {**os.environ, STAMP_ENV: stamp}
-    visible = copy_stamp_from_env(settings.agency_name, environ)
+    if stamp is not None:
+        mode = stamp.strip().lower()
+        if mode not in _STAMPS:
+            raise fail(f"invalid_stamp: {stamp!r} is not one of {', '.join(_STAMPS)}", 6)
+        settings = settings.model_copy(update={"stamp": mode})
+    visible = stamp_from_settings(settings)
     with load_signer(settings) as backend:
-        info = sign_pdf(request, backend, timestamper=tsa_url or os.environ.get("SOHOA_TSA_URL") or None, stamp=visible)
+        info = sign_pdf(request, backend, timestamper=tsa_url or settings.tsa_url, stamp=visible)
     if as_json:
         emit_json(
             {

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
+
+
+def _blank_is_unset(value: Any) -> Any:
+    # ``SOHOA_X=`` (as compose files write an optional value) means unset, not an empty name or path
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _path_list(value: Any) -> Any:
+    """``a.pem:b.pem`` or ``a.pem,b.pem`` (both separators, as operators write either) into paths."""
+    if isinstance(value, str):
+        parts = [p.strip() for chunk in value.split(os.pathsep) for p in chunk.split(",")]
+        return tuple(Path(p).expanduser() for p in parts if p)
+    return value
+
+
+def _stamp_mode(value: Any) -> Any:
+    if value is None:
+        return "none"
+    return (value.strip().lower() or "none") if isinstance(value, str) else value
+
+
+_Unset = BeforeValidator(_blank_is_unset)
 
 
 class Settings(BaseSettings):
@@ -30,9 +52,9 @@ class Settings(BaseSettings):
 
     # Archive: years to keep archived records (COMPLIANCE retention on S3), per-procedure overrides
     # as "1.001029=20,2.000123=5", and how often the fixity audit re-reads the archive (0 = never).
-    retention_years: int = 10
+    retention_years: int = Field(10, ge=1)
     retention_overrides: str = ""
-    fixity_interval: float = 0
+    fixity_interval: float = Field(0, ge=0)
 
     # Celery broker: set to use Celery workers, unset to run tasks in-process.
     broker_url: str | None = None
@@ -65,8 +87,41 @@ class Settings(BaseSettings):
     pkcs12_passphrase_file: Path | None = None
     signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-B"
     tsa_url: str | None = None  # RFC 3161 time-stamping authority, needed from B-T up
-    # A key on an HSM or USB token is configured with SOHOA_PKCS11_MODULE, _TOKEN_LABEL, _KEY_LABEL or
-    # _KEY_ID, _CERT_LABEL, _PIN_FILE (or _PIN); see signing.backends.Pkcs11Config.
+
+    # Signing: a key on an HSM or USB token instead (see signing.backends.Pkcs11Config).
+    pkcs11_module: Annotated[Path | None, _Unset] = Field(
+        default=None, description="PKCS#11 library of the token or HSM; set -> the key lives there"
+    )
+    pkcs11_token_label: Annotated[str | None, _Unset] = Field(default=None, description="label of the token")
+    pkcs11_key_label: Annotated[str | None, _Unset] = Field(
+        default=None, description="label of the private key (or give pkcs11_key_id)"
+    )
+    pkcs11_key_id: Annotated[str | None, _Unset] = Field(default=None, description="CKA_ID of the key, in hex")
+    pkcs11_cert_label: Annotated[str | None, _Unset] = Field(
+        default=None, description="label of the certificate; default: the key's label"
+    )
+    pkcs11_pin: Annotated[SecretStr | None, _Unset] = Field(default=None, description="user PIN (prefer the file)")
+    pkcs11_pin_file: Annotated[Path | None, _Unset] = Field(default=None, description="file holding the user PIN")
+    pkcs11_raw_mechanism: Annotated[bool | None, _Unset] = Field(
+        default=None,
+        description="sign with the token's raw mechanism, hashing here; unset: only for ECDSA keys",
+    )
+
+    # Verification
+    trust_roots: Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_path_list)] = Field(
+        default=(),
+        description="PEM/DER files (':' or ','-separated) whose certificates verification trusts; "
+        "a PEM file may hold several (a national root and its intermediates)",
+    )
+
+    # Visible stamp of electronic copies (signing.stamp)
+    stamp: Annotated[Literal["none", "copy"], BeforeValidator(_stamp_mode)] = Field(
+        default="none", description="'copy': draw the Nghị định 30 'SAO Y' stamp on page 1; 'none': invisible"
+    )
+    stamp_font: Annotated[Path | None, _Unset] = Field(
+        default=None, description="TrueType/OpenType font of the stamp; default: the first serif with Vietnamese"
+    )
+
     signing_reason: str = "Số hóa kết quả giải quyết thủ tục hành chính"
     signing_location: str | None = None
     agency_name: str = "Sở Văn hóa, Thể thao và Du lịch"
@@ -74,6 +129,33 @@ class Settings(BaseSettings):
     # API
     host: str = "127.0.0.1"
     port: int = 8000
+    max_request_bytes: int = Field(
+        default=4 * 1024**3, ge=1024, description="one upload request, all parts together (413 beyond)"
+    )
+    max_files_per_upload: int = Field(default=500, ge=1, description="file parts of one request (a zip counts once)")
+    login_max_failures: int = Field(default=5, ge=1, description="failed passwords in a row before the account locks")
+    login_lockout_minutes: float = Field(default=15.0, gt=0, description="how long a locked account stays locked")
+    session_hours: float = Field(default=8.0, gt=0, description="a browser session's lifetime, from sign-in")
+    batch_events_timeout: float = Field(
+        default=3600.0, gt=0, description="seconds a batch's event stream stays open at most"
+    )
+    batch_events_poll: float = Field(
+        default=1.0, gt=0, description="seconds between looks at the catalogue for a batch's new events"
+    )
+    workers_paused: bool = Field(
+        default=False,
+        description="the API process runs no pipeline jobs: uploads stay 'received' for workers started later",
+    )
+
+    @field_validator("pkcs11_key_id")
+    @classmethod
+    def _hex_key_id(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                bytes.fromhex(value)
+            except ValueError:
+                raise ValueError("SOHOA_PKCS11_KEY_ID is not hex") from None
+        return value
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
@@ -112,6 +194,14 @@ class Settings(BaseSettings):
             return self.pkcs12_passphrase_file.read_bytes().strip()
         if self.pkcs12_passphrase is not None:
             return self.pkcs12_passphrase.get_secret_value().encode()
+        return None
+
+    def pkcs11_secret(self) -> str | None:
+        """The token PIN: the named file's content, trimmed, else the PIN itself."""
+        if self.pkcs11_pin_file is not None:
+            return self.pkcs11_pin_file.read_text().strip()
+        if self.pkcs11_pin is not None:
+            return self.pkcs11_pin.get_secret_value()
         return None
 
 

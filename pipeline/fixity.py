@@ -9,7 +9,6 @@ the digest the store recorded for it. A run is one row in ``fixity_runs`` and on
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +30,6 @@ from storage.records import DocumentRecord
 __all__ = [
     "FixityProblem",
     "FixitySummary",
-    "fixity_interval_from_env",
     "last_fixity_summary",
     "run_fixity",
     "start_fixity_schedule",
@@ -266,18 +264,6 @@ def last_fixity_summary(session: Session) -> FixitySummary | None:
         .order_by(FixityRunRecord.started_at.desc(), FixityRunRecord.id.desc())
     ).first()
     return _summary(row) if row is not None else None
-
-
-def fixity_interval_from_env() -> float:
-    """``SOHOA_FIXITY_INTERVAL``: seconds between scheduled audits; 0 (the default) turns them off."""
-    raw = os.environ.get("SOHOA_FIXITY_INTERVAL", "").strip() or "0"
-    try:
-        interval = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"SOHOA_FIXITY_INTERVAL must be a number of seconds, not {raw!r}") from None
-    if interval < 0:
-        raise ConfigurationError("SOHOA_FIXITY_INTERVAL cannot be negative")
-    return interval
 
 
 def start_fixity_schedule(

@@ -13,10 +13,8 @@ What is signed (level, field, timestamps) is :mod:`signing.pades`'s business.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,43 +177,32 @@ class Pkcs11Config:
     raw_mechanism: bool | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Pkcs11Config | None:
-        """Read ``SOHOA_PKCS11_*``; None when no module is configured."""
-        env = os.environ if environ is None else environ
-        module = env.get("SOHOA_PKCS11_MODULE")
-        if not module:
+    def from_settings(cls, settings: Settings) -> Pkcs11Config | None:
+        """The ``pkcs11_*`` settings; None when no module is configured."""
+        if settings.pkcs11_module is None:
             return None
-        token = env.get("SOHOA_PKCS11_TOKEN_LABEL")
-        key_label = env.get("SOHOA_PKCS11_KEY_LABEL") or None
-        key_id_hex = env.get("SOHOA_PKCS11_KEY_ID") or None
-        if not token or not (key_label or key_id_hex):
+        token = settings.pkcs11_token_label
+        if not token or not (settings.pkcs11_key_label or settings.pkcs11_key_id):
             raise ConfigurationError(
                 "SOHOA_PKCS11_MODULE needs SOHOA_PKCS11_TOKEN_LABEL and SOHOA_PKCS11_KEY_LABEL "
                 "(or SOHOA_PKCS11_KEY_ID)",
                 code="pkcs11_incomplete",
             )
         try:
-            key_id = bytes.fromhex(key_id_hex) if key_id_hex else None
-        except ValueError:
-            raise ConfigurationError("SOHOA_PKCS11_KEY_ID is not hex", code="pkcs11_incomplete") from None
-        pin = env.get("SOHOA_PKCS11_PIN") or None
-        pin_file = env.get("SOHOA_PKCS11_PIN_FILE")
-        if pin_file:
-            try:
-                pin = Path(pin_file).read_text().strip()
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"cannot read SOHOA_PKCS11_PIN_FILE: {exc.strerror}", code="pkcs11_incomplete"
-                ) from None
-        raw = env.get("SOHOA_PKCS11_RAW_MECHANISM")
+            pin = settings.pkcs11_secret()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read SOHOA_PKCS11_PIN_FILE: {exc.strerror}", code="pkcs11_incomplete"
+            ) from None
         return cls(
-            module=Path(module),
+            module=settings.pkcs11_module,
             token_label=token,
-            key_label=key_label,
-            key_id=key_id,
-            cert_label=env.get("SOHOA_PKCS11_CERT_LABEL") or None,
+            key_label=settings.pkcs11_key_label,
+            # checked to be hex when the settings were read
+            key_id=bytes.fromhex(settings.pkcs11_key_id) if settings.pkcs11_key_id else None,
+            cert_label=settings.pkcs11_cert_label,
             pin=pin,
-            raw_mechanism=None if not raw else raw.lower() in ("1", "true", "yes"),
+            raw_mechanism=settings.pkcs11_raw_mechanism,
         )
 
 
@@ -320,7 +307,7 @@ def key_matches_certificate(backend: SignerBackend) -> bool:
 def load_signer(settings: Settings) -> SignerBackend:
     """Open the configured key: a PKCS#11 token (``SOHOA_PKCS11_*``), else a PKCS#12 file, else the
     development CA under the data dir."""
-    pkcs11_config = Pkcs11Config.from_env()
+    pkcs11_config = Pkcs11Config.from_settings(settings)
     if pkcs11_config is not None and settings.pkcs12_path is not None:
         raise ConfigurationError(
             "both SOHOA_PKCS11_MODULE and SOHOA_PKCS12_PATH are set: choose one signing key",

@@ -1,13 +1,16 @@
 """The visible stamp of an electronic copy (Nghị định 30/2020, Phụ lục I): top right of page 1, the copy
 type (``SAO Y``), the copying agency and the signing time in ISO 8601 with the Vietnam offset.
 
-Archived copies carry an invisible signature; the stamp is chosen with ``SOHOA_STAMP=none|copy``
-(default ``none``). It is the appearance of the signature's own widget, drawn in the revision the
-signature covers: black text, 10 pt, a serif font with full Vietnamese coverage embedded (pyHanko's
-default font is Courier without those glyphs), no image, no border.
+Archived copies carry an invisible signature; the stamp is chosen with ``Settings.stamp``
+(``SOHOA_STAMP=none|copy``, default ``none``). It is the appearance of the signature's own widget,
+drawn in the revision the signature covers: black text, 10 pt, a serif font with full Vietnamese
+coverage embedded (pyHanko's default font is Courier without those glyphs), no image, no border.
 
 The time shown is the signature's own signing time (the one in its /M entry and CMS attributes),
 converted to UTC+07:00: pyHanko formats that time into the stamp, we only change its time zone.
+
+"Top right" is as the reader sees the page: on a page with /Rotate the widget goes to the page
+corner that is displayed top right, and its appearance is turned so the text reads upright.
 """
 
 from __future__ import annotations
@@ -15,40 +18,37 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
+import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pyhanko.pdf_utils import layout
+from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.api import FontEngineFactory
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec
-from pyhanko.stamp import TextStampStyle
+from pyhanko.stamp import TextStamp, TextStampStyle
 
 from core.errors import ConfigurationError
+from core.settings import Settings
 
 __all__ = [
     "COPY_TYPE",
     "FONT_CANDIDATES",
-    "STAMP_ENV",
-    "STAMP_FONT_ENV",
     "VIETNAM",
     "CopyStamp",
-    "copy_stamp_from_env",
     "find_font",
     "stamp_field",
+    "stamp_from_settings",
     "stamp_lines",
     "vietnam_time",
 ]
 
-STAMP_ENV = "SOHOA_STAMP"
-STAMP_FONT_ENV = "SOHOA_STAMP_FONT"
 COPY_TYPE = "SAO Y"
 VIETNAM = dt.timezone(dt.timedelta(hours=7))  # no daylight saving time in Vietnam
 # Times-like fonts first (Liberation Serif has Times New Roman's metrics), DejaVu Serif last.
@@ -66,7 +66,7 @@ _VIETNAMESE = unicodedata.normalize(
     "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
     "0123456789:+-T",
 )
-_MARGIN = 28.0  # points from the top and right edges of the page (about 1 cm)
+_MARGIN = 28.0  # points from the top and right edges of the page as displayed (about 1 cm)
 _PADDING = 2  # an int: pyHanko computes box ratios as fractions
 _LEADING = 12
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # parsed back by _CopyStampStyle
@@ -98,17 +98,13 @@ def stamp_lines(stamp: CopyStamp, signed_at: dt.datetime) -> tuple[str, str, str
     )
 
 
-def copy_stamp_from_env(agency_name: str, environ: Mapping[str, str] | None = None) -> CopyStamp | None:
-    """``SOHOA_STAMP`` (``none`` or ``copy``) and ``SOHOA_STAMP_FONT`` (a .ttf/.otf path)."""
-    env = os.environ if environ is None else environ
-    mode = (env.get(STAMP_ENV) or "none").strip().lower()
-    if mode not in ("none", "copy"):
-        raise ConfigurationError(f"{STAMP_ENV} must be 'none' or 'copy', not {mode!r}", code="invalid_stamp")
-    if mode == "none":
+def stamp_from_settings(settings: Settings) -> CopyStamp | None:
+    """The stamp ``settings.stamp`` asks for (None: invisible signatures), in ``settings.stamp_font``
+    when set; the font is checked now, so a bad one fails on start rather than per document."""
+    if settings.stamp == "none":
         return None
-    font = env.get(STAMP_FONT_ENV) or None
-    stamp = CopyStamp(agency_name=agency_name, font_path=Path(font) if font else None)
-    find_font(stamp.font_path, stamp_lines(stamp, dt.datetime.now(dt.UTC)))  # fail on start, not per document
+    stamp = CopyStamp(agency_name=settings.agency_name, font_path=settings.stamp_font)
+    find_font(stamp.font_path, stamp_lines(stamp, dt.datetime.now(dt.UTC)))
     return stamp
 
 
@@ -123,7 +119,7 @@ def find_font(wanted: Path | None, lines: Iterable[str]) -> Path:
         raise ConfigurationError(f"stamp font {wanted} cannot be used: missing {missing}", code="stamp_font_unusable")
     raise ConfigurationError(
         "no font with Vietnamese letters for the stamp: install fonts-liberation2 (or fonts-dejavu-core) "
-        f"or set {STAMP_FONT_ENV}",
+        "or set SOHOA_STAMP_FONT",
         code="stamp_font_missing",
     )
 
@@ -197,35 +193,70 @@ def _text_width(path: str, text: str, size: float) -> float:
     return sum(advances.get(cmap.get(ord(c), ".notdef"), units // 2) for c in text) * size / units
 
 
+# The appearance's /Matrix per page rotation: turns the stamp drawn upright in its own (w, h) box by
+# the opposite of the page's clockwise /Rotate, so the viewer's rotation makes it upright again; the
+# translation keeps the turned box at the origin (a viewer fits it into the widget's /Rect either way).
+def _turn(rotation: int, width: float, height: float) -> tuple[float, ...]:
+    return {
+        0: (1, 0, 0, 1, 0, 0),
+        90: (0, 1, -1, 0, height, 0),
+        180: (-1, 0, 0, -1, width, height),
+        270: (0, -1, 1, 0, 0, width),
+    }[rotation]
+
+
+class _TurnedTextStamp(TextStamp):
+    """A text stamp whose form XObject carries the /Matrix that turns it for a rotated page."""
+
+    def __init__(self, *args: Any, rotation: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rotation = rotation
+
+    def as_form_xobject(self) -> generic.StreamObject:
+        xobject = super().as_form_xobject()
+        if self.rotation:
+            matrix = _turn(self.rotation, self.box.width, self.box.height)
+            xobject["/Matrix"] = generic.ArrayObject(generic.FloatObject(v) for v in matrix)
+        return xobject
+
+
 @dataclass(frozen=True)
 class _CopyStampStyle(TextStampStyle):
     """pyHanko formats the signing time in the machine's zone; the stamp shows it in Vietnam's.
 
-    ``drawn`` collects the times drawn, so the caller can report the stamp's exact text."""
+    ``drawn`` collects the times drawn, so the caller can report the stamp's exact text.
+    ``rotation`` is the page's /Rotate: the widget's box, given in page space, is the stamp's box
+    turned by it."""
 
     drawn: list[str] = field(default_factory=list)
+    rotation: int = 0
 
     def create_stamp(self, writer: Any, box: layout.BoxConstraints, text_params: dict[str, Any]) -> Any:
         shown = vietnam_time(dt.datetime.strptime(text_params["ts"], _TS_FORMAT))
         self.drawn.append(shown)
-        return super().create_stamp(writer, box, {**text_params, "vn_time": shown})
+        if self.rotation in (90, 270):
+            box = layout.BoxConstraints(width=box.height, height=box.width)
+        params = {**text_params, "vn_time": shown}
+        return _TurnedTextStamp(writer=writer, style=self, box=box, text_params=params, rotation=self.rotation)
 
 
 def stamp_field(
     stamp: CopyStamp, writer: IncrementalPdfFileWriter, field_name: str
 ) -> tuple[SigFieldSpec, _CopyStampStyle]:
-    """The visible field at the top right of page 1 and its appearance style (whose ``drawn`` lists
-    the time it showed, once signed)."""
+    """The visible field at the top right of page 1 as displayed, and its appearance style (whose
+    ``drawn`` lists the time it showed, once signed)."""
     sample = stamp_lines(stamp, dt.datetime(2000, 1, 1, tzinfo=VIETNAM))
     font = find_font(stamp.font_path, sample)
     width = max(_text_width(str(font), line, stamp.font_size) for line in sample) + 2 * _PADDING + 4
     height = len(sample) * _LEADING + 2 * _PADDING + 2
-    left, _, right, top = _visible_box(writer)
-    x2, y2 = right - _MARGIN, top - _MARGIN
-    # a name too long for the page starts at the left margin rather than off the page
-    box = (int(max(left + _MARGIN, x2 - width)), int(y2 - height), int(x2 + 1), int(y2))
+    view = _PageView.of_first_page(writer)
+    # Placed as the reader sees the page (origin at its displayed bottom left), then mapped back to
+    # page space. A name too long for the page starts at the left margin rather than off the page.
+    right, top = view.width - _MARGIN, view.height - _MARGIN
+    box = view.to_page(max(_MARGIN, right - width - 1), top - height - 1, right + 1, top)
     copy_type, agency, _ = (line.replace("%", "%%") for line in sample)
     style = _CopyStampStyle(
+        rotation=view.rotation,
         stamp_text=f"{copy_type}\n{agency}\n%(vn_time)s",
         timestamp_format=_TS_FORMAT,
         border_width=0,
@@ -252,15 +283,77 @@ def stamp_field(
     return SigFieldSpec(sig_field_name=field_name, on_page=0, box=box), style
 
 
-def _visible_box(writer: IncrementalPdfFileWriter) -> tuple[float, float, float, float]:
-    """Page 1's crop box (else media box), normalised to (left, bottom, right, top).
+@dataclass(frozen=True)
+class _PageView:
+    """A page as displayed: its visible area (crop box within the media box, in page space) and the
+    clockwise quarter turns of its /Rotate."""
 
-    Placed in the page's own coordinates: a page with /Rotate shows the stamp at another corner."""
-    page_ref, _ = writer.find_page_for_modification(0)
-    page = page_ref.get_object()
-    box: Literal["/CropBox", "/MediaBox"] = "/CropBox" if "/CropBox" in page else "/MediaBox"
-    node: Any = page
-    while box not in node and "/Parent" in node:  # the media box may be inherited
+    left: float
+    bottom: float
+    right: float
+    top: float
+    rotation: int  # 0, 90, 180 or 270
+
+    @classmethod
+    def of_first_page(cls, writer: IncrementalPdfFileWriter) -> _PageView:
+        page_ref, _ = writer.find_page_for_modification(0)
+        page = page_ref.get_object()
+        media = _rectangle(_inherited(page, "/MediaBox")) or (0.0, 0.0, 595.0, 842.0)
+        crop = _rectangle(_inherited(page, "/CropBox")) or media
+        # what lies outside the media box is never shown, whatever the crop box says
+        left, bottom = max(crop[0], media[0]), max(crop[1], media[1])
+        right, top = min(crop[2], media[2]), min(crop[3], media[3])
+        if right <= left or top <= bottom:
+            left, bottom, right, top = media
+        raw = _inherited(page, "/Rotate")
+        turns = int(raw) if isinstance(raw, int | float) else 0
+        if turns % 90:
+            raise ConfigurationError(f"page 1 has /Rotate {turns}, not a multiple of 90", code="invalid_rotation")
+        return cls(left, bottom, right, top, turns % 360)
+
+    @property
+    def width(self) -> float:
+        return self.top - self.bottom if self.rotation in (90, 270) else self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.right - self.left if self.rotation in (90, 270) else self.top - self.bottom
+
+    def point(self, u: float, v: float) -> tuple[float, float]:
+        """Page space of the displayed point ``u`` from the left and ``v`` up from the bottom."""
+        if self.rotation == 90:  # the page's right edge is shown at the bottom
+            return self.right - v, self.bottom + u
+        if self.rotation == 180:
+            return self.right - u, self.top - v
+        if self.rotation == 270:  # the page's left edge is shown at the bottom
+            return self.left + v, self.top - u
+        return self.left + u, self.bottom + v
+
+    def to_page(self, u1: float, v1: float, u2: float, v2: float) -> tuple[int, int, int, int]:
+        """The displayed rectangle in page space, widened to whole points."""
+        (x1, y1), (x2, y2) = self.point(u1, v1), self.point(u2, v2)
+        return (
+            math.floor(min(x1, x2)),
+            math.floor(min(y1, y2)),
+            math.ceil(max(x1, x2)),
+            math.ceil(max(y1, y2)),
+        )
+
+
+def _inherited(page: Any, key: str) -> Any:
+    """``key`` of the page or, for the inheritable ones, of its nearest ancestor that has it."""
+    node = page
+    while key not in node:
+        if "/Parent" not in node:
+            return None
         node = node["/Parent"]
-    x1, y1, x2, y2 = (float(v) for v in node[box]) if box in node else (0.0, 0.0, 595.0, 842.0)
+    return node[key]  # indexing, unlike get(), resolves an indirect reference
+
+
+def _rectangle(value: Any) -> tuple[float, float, float, float] | None:
+    """A PDF rectangle normalised to (left, bottom, right, top); None when absent or malformed."""
+    try:
+        x1, y1, x2, y2 = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from core.errors import ConfigurationError, InputRejected, IntegrityError, ObjectExists, PermissionDenied
+from core.settings import Settings
 from core.text import nfc
 from storage.metacodec import encode_value
 from storage.objectstore import ObjectInfo
@@ -34,13 +35,13 @@ __all__ = [
     "copy_hashing",
     "fsync_dir",
     "is_archived",
-    "load_retention_policy",
     "normalize_metadata",
     "open_source",
     "parse_retention_overrides",
     "receive_file",
     "refuse_archive_delete",
     "refuse_unarchived_hold",
+    "retention_policy",
     "temp_path",
     "validate_content_type",
     "validate_key",
@@ -294,13 +295,9 @@ def parse_retention_overrides(text: str) -> dict[str, int]:
     return overrides
 
 
-def load_retention_policy(environ: Mapping[str, str] | None = None) -> RetentionPolicy:
+def retention_policy(settings: Settings) -> RetentionPolicy:
     """The policy ``SOHOA_RETENTION_YEARS`` (default 10) and ``SOHOA_RETENTION_OVERRIDES`` describe."""
-    env = os.environ if environ is None else environ
-    raw_years = env.get("SOHOA_RETENTION_YEARS", "").strip() or str(DEFAULT_RETENTION_YEARS)
-    if not raw_years.isdigit():
-        raise ConfigurationError(f"SOHOA_RETENTION_YEARS must be a whole number, not {raw_years!r}")
-    return RetentionPolicy(int(raw_years), parse_retention_overrides(env.get("SOHOA_RETENTION_OVERRIDES", "")))
+    return RetentionPolicy(settings.retention_years, parse_retention_overrides(settings.retention_overrides))
 
 
 @dataclass(frozen=True)

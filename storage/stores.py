@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.settings import Settings
 from storage.localstore import LocalStore
-from storage.objectrules import RetentionPolicy, parse_retention_overrides
+from storage.objectrules import retention_policy
 from storage.objectstore import ObjectStore
 from storage.s3store import S3Store
 
@@ -16,7 +16,7 @@ def open_object_store(settings: Settings) -> ObjectStore:
 
     Nothing is contacted here: the S3 bucket is checked (and created) on first use.
     """
-    retention = RetentionPolicy(settings.retention_years, parse_retention_overrides(settings.retention_overrides))
+    retention = retention_policy(settings)
     if not settings.s3_endpoint:
         return LocalStore(settings.store_dir, retention=retention)
     secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key is not None else None

@@ -15,7 +15,7 @@ from core.domain import SignRequest
 from core.errors import SigningError
 from pipeline.runtime import Runtime
 from pipeline.signing_ops.health import signing_blocked
-from signing.stamp import CopyStamp, copy_stamp_from_env
+from signing.stamp import CopyStamp, stamp_from_settings
 from signing.trust import trust_roots
 from signing.verify import verify_pdf
 from storage.catalogue import get_document, record_event, release_document
@@ -58,7 +58,7 @@ def hold_for_signer(rt: Runtime, document_id: str) -> bool:
 
 def copy_stamp(rt: Runtime) -> CopyStamp | None:
     """The visible stamp the runtime's settings ask for (``SOHOA_STAMP``, none by default)."""
-    return copy_stamp_from_env(rt.settings.agency_name)
+    return stamp_from_settings(rt.settings)
 
 
 def sign_document(rt: Runtime, document_id: str, source: Path, signed: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from pipeline.supersede import read_lineage, supersede_document
 from storage.archive_records import is_superseded, superseded_by, superseded_ids
 from storage.catalogue import get_document, list_events
 from storage.localstore import LocalStore
-from storage.objectrules import load_retention_policy
+from storage.objectrules import RetentionPolicy
 from storage.records import DocumentRecord
 from tests.support.pdfs import make_text_image
 
@@ -38,7 +38,7 @@ def _scan(tmp_path: Path, name: str, number: str) -> Path:
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
     runtime = open_runtime(settings)
-    runtime.store = LocalStore(settings.store_dir, retention=load_retention_policy({}))
+    runtime.store = LocalStore(settings.store_dir, retention=RetentionPolicy(10))
     try:
         yield runtime
     finally:

@@ -97,19 +97,43 @@ def test_two_configured_keys_are_ambiguous(tmp_path: Path, pkcs12_path: Path, mo
     assert info.value.code == "ambiguous_signer"
 
 
-def test_pkcs11_config_from_env_reads_pin_file(tmp_path: Path) -> None:
+def test_pkcs11_config_from_settings_reads_pin_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pin = tmp_path / "pin"
     pin.write_text("123456\n")
-    env = {
+    for key, value in {
         "SOHOA_PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
         "SOHOA_PKCS11_TOKEN_LABEL": "sohoa",
         "SOHOA_PKCS11_KEY_ID": "0a0b",
         "SOHOA_PKCS11_PIN_FILE": str(pin),
-    }
-    config = Pkcs11Config.from_env(env)
+    }.items():
+        monkeypatch.setenv(key, value)
+    config = Pkcs11Config.from_settings(Settings(data_dir=tmp_path))
     assert config is not None
     assert (config.token_label, config.key_id, config.pin) == ("sohoa", b"\x0a\x0b", "123456")
     assert "123456" not in repr(config)
-    assert Pkcs11Config.from_env({}) is None
-    with pytest.raises(ConfigurationError):
-        Pkcs11Config.from_env({"SOHOA_PKCS11_MODULE": "/x.so"})
+    assert config.raw_mechanism is None  # unset: decided by the key type
+
+
+def test_pkcs11_config_needs_a_module_token_and_key(tmp_path: Path) -> None:
+    assert Pkcs11Config.from_settings(Settings(data_dir=tmp_path, pkcs11_module=None)) is None
+    with pytest.raises(ConfigurationError) as info:
+        Pkcs11Config.from_settings(
+            Settings(
+                data_dir=tmp_path,
+                pkcs11_module=Path("/x.so"),
+                pkcs11_token_label=None,
+                pkcs11_key_label=None,
+                pkcs11_key_id=None,
+            )
+        )
+    assert info.value.code == "pkcs11_incomplete"
+    missing_pin = Settings(
+        data_dir=tmp_path,
+        pkcs11_module=Path("/x.so"),
+        pkcs11_token_label="t",
+        pkcs11_key_label="k",
+        pkcs11_pin_file=tmp_path / "absent",
+    )
+    with pytest.raises(ConfigurationError) as info:
+        Pkcs11Config.from_settings(missing_pin)
+    assert info.value.code == "pkcs11_incomplete" and "SOHOA_PKCS11_PIN_FILE" in info.value.message

@@ -14,16 +14,18 @@ from pathlib import Path
 import pytest
 from minio import Minio
 from minio.error import S3Error
+from pydantic import ValidationError
 
 from core.errors import ConfigurationError, InputRejected, ObjectExists, ObjectNotFound, PermissionDenied, StorageError
+from core.settings import Settings
 from storage.localstore import LocalStore
 from storage.objectrules import (
     RETENTION_MODE,
     LockingStore,
     RetentionPolicy,
     archived_procedure,
-    load_retention_policy,
     parse_retention_overrides,
+    retention_policy,
 )
 from storage.objectstore import archive_key
 from storage.s3store import S3Store
@@ -79,12 +81,13 @@ def test_retention_never_ends_early() -> None:
     )
 
 
-def test_policy_from_environment() -> None:
-    assert load_retention_policy({}) == RetentionPolicy(10, {})
-    policy = load_retention_policy(
-        {"SOHOA_RETENTION_YEARS": "12", "SOHOA_RETENTION_OVERRIDES": " 1.001029=20 ,2.000123=5,"}
-    )
-    assert policy == RetentionPolicy(12, {"1.001029": 20, "2.000123": 5})
+def test_policy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SOHOA_RETENTION_YEARS", "SOHOA_RETENTION_OVERRIDES"):
+        monkeypatch.delenv(name, raising=False)
+    assert retention_policy(Settings()) == RetentionPolicy(10, {})
+    monkeypatch.setenv("SOHOA_RETENTION_YEARS", "12")
+    monkeypatch.setenv("SOHOA_RETENTION_OVERRIDES", " 1.001029=20 ,2.000123=5,")
+    assert retention_policy(Settings()) == RetentionPolicy(12, {"1.001029": 20, "2.000123": 5})
 
 
 @pytest.mark.parametrize("text", ["1.001029", "1.001029=", "=5", "1.001029=x", "1.001029=-1"])
@@ -93,10 +96,11 @@ def test_malformed_overrides_are_configuration_errors(text: str) -> None:
         parse_retention_overrides(text)
 
 
-@pytest.mark.parametrize("env", [{"SOHOA_RETENTION_YEARS": "ten"}, {"SOHOA_RETENTION_YEARS": "0"}])
-def test_bad_retention_years_are_configuration_errors(env: dict[str, str]) -> None:
-    with pytest.raises(ConfigurationError):
-        load_retention_policy(env)
+@pytest.mark.parametrize("years", ["ten", "0"])
+def test_bad_retention_years_are_refused_on_start(years: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOHOA_RETENTION_YEARS", years)
+    with pytest.raises(ValidationError):
+        Settings()
 
 
 # --- the folder store -----------------------------------------------------------------------

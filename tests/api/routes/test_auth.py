@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from api.config import ApiConfig
 from api.routes.auth import safe_next
 from pipeline.runtime import Runtime
 from storage.account_records import WebSessionRecord
@@ -19,8 +18,8 @@ JSON = {"Accept": "application/json"}
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    config = ApiConfig(login_max_failures=3, login_lockout_minutes=15)
-    with TestClient(create_app(runtime=runtime, config=config), follow_redirects=False) as test_client:
+    settings = runtime.settings.model_copy(update={"login_max_failures": 3, "login_lockout_minutes": 15})
+    with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as test_client:
         yield test_client
 
 

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.config import ApiConfig
 from core.domain import DocumentState
 from core.settings import Settings
 from pipeline.runtime import Runtime, open_runtime
@@ -21,7 +20,7 @@ from tests.api.conftest import auth
 from tests.support.pdfs import make_text_image
 
 PROCEDURE = "1.001029.000.00.00.H19"
-FAST = ApiConfig(batch_events_poll=0.05)
+FAST = {"batch_events_poll": 0.05}
 
 
 def _sse(text: str) -> list[dict[str, Any]]:
@@ -51,7 +50,7 @@ def _upload(client: TestClient, token: str, tmp_path: Path, names: tuple[str, ..
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=runtime, config=FAST)) as test_client:
+    with TestClient(create_app(runtime.settings.model_copy(update=FAST), runtime=runtime)) as test_client:
         yield test_client
 
 
@@ -85,7 +84,7 @@ def test_events_of_workers_in_other_processes_arrive_by_polling(settings: Settin
     try:
         with rt.db.session() as session:
             token = create_token(session, create_user(session, "chi", "uploader", actor="t"), actor="t")
-        with TestClient(create_app(runtime=rt, config=FAST)) as client:
+        with TestClient(create_app(rt.settings.model_copy(update=FAST), runtime=rt)) as client:
             body = _upload(client, token, tmp_path)
             doc_id = body["documents"][0]["id"]
 
@@ -121,7 +120,7 @@ def test_events_end_after_the_timeout(settings: Settings, tmp_path: Path) -> Non
     try:
         with rt.db.session() as session:
             token = create_token(session, create_user(session, "chi", "uploader", actor="t"), actor="t")
-        with TestClient(create_app(runtime=rt, config=FAST)) as client:
+        with TestClient(create_app(rt.settings.model_copy(update=FAST), runtime=rt)) as client:
             body = _upload(client, token, tmp_path)
             started = time.monotonic()
             answer = client.get(f"/api/v1/batches/{body['batch_id']}/events?timeout=0.5", headers=auth(token))

@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.config import ApiConfig
 from pipeline.runtime import Runtime
 from signing.verify import verify_pdf
 from storage.catalogue import DocumentFilter, get_document, list_documents
@@ -139,7 +138,7 @@ def test_roles_are_enforced_and_refusals_audited(client: TestClient, runtime: Ru
 
 
 def _limited_client(runtime: Runtime, **limits: int) -> TestClient:
-    return TestClient(create_app(runtime=runtime, config=ApiConfig(**limits)))
+    return TestClient(create_app(runtime.settings.model_copy(update=limits), runtime=runtime))
 
 
 def _pngs(tmp_path: Path, count: int) -> list[Path]:
