@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -18,10 +19,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from core.clock import utcnow
+from core.domain import Metadata
 
 __all__ = [
     "ApiTokenRecord",
@@ -29,6 +33,7 @@ __all__ = [
     "BatchRecord",
     "DocumentRecord",
     "EventRecord",
+    "MetadataJSON",
     "OriginalRecord",
     "PageRecord",
     "UserRecord",
@@ -47,6 +52,35 @@ class UTCDateTime(TypeDecorator[datetime]):
 
             value = value.replace(tzinfo=UTC)
         return value
+
+
+_FIELD_ORDER = {f.name: i for i, f in enumerate(fields(Metadata))}
+
+
+def _ordered(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    items = sorted(value.items(), key=lambda kv: (_FIELD_ORDER.get(kv[0], len(_FIELD_ORDER)), kv[0]))
+    return {key: _ordered(item) for key, item in items}
+
+
+class MetadataJSON(TypeDecorator[dict[str, Any]]):
+    """A document's metadata: JSONB on PostgreSQL, JSON elsewhere; keys in ``Metadata``'s field order.
+
+    JSONB because search filters read fields of every row a text query matches: ``->>`` on
+    ``json`` parses the whole document each time (about ten times slower). JSONB keeps keys in
+    its own order, so they are handed back in the order of the ``Metadata`` fields (others after,
+    by name) on both engines: the search text and the pages that show metadata stay the same.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return _ordered(value)
 
 
 class Base(DeclarativeBase):
@@ -108,7 +142,7 @@ class DocumentRecord(Base):
     page_count: Mapped[int | None] = mapped_column(Integer, default=None)
     kept_signature: Mapped[bool] = mapped_column(Boolean, default=False)
     mean_confidence: Mapped[float | None] = mapped_column(Float, default=None)
-    metadata_json: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    metadata_json: Mapped[dict[str, Any] | None] = mapped_column(MetadataJSON, default=None)
     review_reasons: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     search_text: Mapped[str | None] = mapped_column(Text, default=None)  # core.text.fold of text + metadata
     archive_key: Mapped[str | None] = mapped_column(String(256), unique=True, default=None)

@@ -25,6 +25,7 @@ __all__ = [
     "SEARCHABLE_CHARS",
     "SQLITE_DOWN",
     "SQLITE_UP",
+    "metadata_index_sql",
     "metadata_sql",
     "postgres_plain_sql",
     "rebuild_sqlite_index",
@@ -52,6 +53,13 @@ def _short(field: str) -> str:
     return field.replace("document_", "").replace("_", "")
 
 
+def metadata_index_sql(dialect: str, field: str) -> tuple[str, str]:
+    """The name of ``field``'s expression index and the statement that creates it."""
+    name = f"ix_documents_meta_{_short(field)}"
+    exists = "" if dialect == "postgresql" else "IF NOT EXISTS "
+    return name, f"CREATE INDEX {exists}{name} ON documents ({metadata_sql(dialect, field, table='')})"
+
+
 def postgres_plain_sql(column: str = "search_text") -> str:
     """The searchable text of ``column`` as its tokens separated by single spaces."""
     return f"regexp_replace(left(coalesce({column}, ''), {SEARCHABLE_CHARS}), '[^a-z0-9]+', ' ', 'g')"
@@ -68,10 +76,7 @@ POSTGRES_UP: tuple[str, ...] = (
     "ALTER TABLE documents ALTER COLUMN search_vector SET STATISTICS 1000",
     # LIKE 'prefix.%' on codes uses a btree only with pattern ops outside the C collation.
     "CREATE INDEX ix_documents_procedure_code_pattern ON documents (procedure_code text_pattern_ops)",
-    *(
-        f"CREATE INDEX ix_documents_meta_{_short(f)} ON documents ({metadata_sql('postgresql', f, table='')})"
-        for f in METADATA_FIELDS
-    ),
+    *(metadata_index_sql("postgresql", f)[1] for f in METADATA_FIELDS),
 )
 POSTGRES_DOWN: tuple[str, ...] = (
     *(f"DROP INDEX IF EXISTS ix_documents_meta_{_short(f)}" for f in METADATA_FIELDS),
@@ -100,10 +105,7 @@ SQLITE_UP: tuple[str, ...] = (
     f"INSERT INTO documents_fts(documents_fts, rowid, body) "
     f"SELECT 'delete', old.rowid, {_OLD} WHERE old.search_text IS NOT NULL; "
     f"INSERT INTO documents_fts(rowid, body) SELECT new.rowid, {_NEW} WHERE new.search_text IS NOT NULL; END",
-    *(
-        f"CREATE INDEX IF NOT EXISTS ix_documents_meta_{_short(f)} ON documents ({metadata_sql('sqlite', f, table='')})"
-        for f in METADATA_FIELDS
-    ),
+    *(metadata_index_sql("sqlite", f)[1] for f in METADATA_FIELDS),
 )
 SQLITE_DOWN: tuple[str, ...] = (
     *(f"DROP INDEX IF EXISTS ix_documents_meta_{_short(f)}" for f in METADATA_FIELDS),

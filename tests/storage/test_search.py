@@ -6,6 +6,7 @@ metadata and pages, as the pipeline fills it), so these tests do not depend on O
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, text, update
 
-from core.domain import DocumentState
+from core.domain import DocumentState, Metadata
 from core.errors import InputRejected
 from core.text import fold
 from storage.database import Database
@@ -498,3 +499,55 @@ def test_sqlite_repairs_an_index_whose_triggers_a_migration_dropped(tmp_path: Pa
         session.execute(text("DROP TABLE documents_fts"))
     assert matched(find(db, "karaoke")) == {"qd-12-2024.pdf", "tb-5.pdf", "gp-bieu-dien.pdf"}
     db.dispose()
+
+
+# --- how PostgreSQL stores what a search reads per matched row (migration 0008) --------------
+
+
+def test_postgres_keeps_metadata_as_jsonb_and_vectors_inline(pg_url: str) -> None:
+    from alembic import command
+
+    from storage.database import alembic_config
+
+    db = Database(pg_url)
+    try:
+        add_documents(db, SAMPLE[:2])
+
+        def layout() -> tuple[str, str, list[str] | None]:
+            with db.engine.connect() as conn:
+                return (
+                    conn.execute(
+                        text(
+                            "SELECT format_type(a.atttypid, a.atttypmod), "
+                            " (SELECT attstorage FROM pg_attribute WHERE attrelid = c.oid AND attname = 'search_vector'),"
+                            " c.reloptions FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+                            " WHERE c.relname = 'documents' AND a.attname = 'metadata_json'"
+                        )
+                    )
+                    .one()
+                    ._tuple()
+                )
+
+        assert layout() == ("jsonb", "e", ["toast_tuple_target=8160"])
+        with db.session() as session:
+            stored = session.get(DocumentRecord, SAMPLE[0].id)
+            assert stored is not None and stored.metadata_json == SAMPLE[0].metadata
+            # jsonb orders keys its own way; they come back in the Metadata field order
+            order = [f.name for f in dataclasses.fields(Metadata)]
+            assert list(stored.metadata_json) == sorted(SAMPLE[0].metadata, key=order.index)
+        before = search_documents_ids(db, "karaoke", DocumentFilters(issued_from=date(2024, 1, 1)))
+
+        db.dispose()
+        command.downgrade(alembic_config(pg_url), "0003")
+        assert layout()[:1] == ("json",)
+        command.upgrade(alembic_config(pg_url), "heads")
+        assert layout() == ("jsonb", "e", ["toast_tuple_target=8160"])
+        assert search_documents_ids(db, "karaoke", DocumentFilters(issued_from=date(2024, 1, 1))) == before
+        assert before  # the filter reads metadata_json and still finds the documents
+    finally:
+        db.dispose()
+
+
+def search_documents_ids(db: Database, words: str, filters: DocumentFilters) -> list[str]:
+    with db.session() as session:
+        return [hit.document.id for hit in search_documents(session, SearchQuery(text=words, filters=filters)).hits]
