@@ -6,7 +6,9 @@
 
 Values compare case-insensitively after NFC, single spacing, and with the tone mark's place
 ignored (``hoà`` equals ``hòa``). Lists compare item by item. A field both sides leave empty
-counts as right. Text-layer PDFs are read with pdfplumber, the rest go through OCR.
+counts as right. A leading ``V/v`` or ``Về việc`` of the subject is ignored on both sides: issue 5
+stores the subject without it, while the gold keeps the ``VỀ VIỆC`` some titles print.
+Text-layer PDFs are read with pdfplumber, the rest go through OCR.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import re
 import sys
 import tempfile
 import time
@@ -39,6 +42,7 @@ TARGETS = {
     "signer_name": 0.90, "subject": 0.90, "procedure_code": 0.90, "dossier_code": 0.90,
 }  # fmt: skip
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
+_SUBJECT_PREFIX = re.compile(r"^(?:v\s?/\s?v|về\s+việc)\b\s*[:.]?\s*", re.IGNORECASE)
 
 
 def comparable(value: Any) -> Any:
@@ -54,6 +58,13 @@ def comparable(value: Any) -> Any:
         tones = "".join(ch for ch in decomposed if ch in _TONES)
         words.append(unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES)) + tones)
     return " ".join(words).replace("\u2013", "-")
+
+
+def field_value(field: str, value: Any) -> Any:
+    """What ``score`` compares for ``field``: ``comparable``, and the subject without its ``V/v`` prefix."""
+    if field == "subject" and isinstance(value, str):
+        value = _SUBJECT_PREFIX.sub("", unicodedata.normalize("NFC", value).strip())
+    return comparable(value)
 
 
 def gold_pages(gold: dict[str, Any]) -> list[PageText]:
@@ -112,7 +123,9 @@ def score(results: Sequence[tuple[str, dict[str, Any], Metadata]]) -> dict[str, 
     for field in FIELDS:
         if not any(field in gold for _, gold, _ in results):
             continue
-        right = sum(comparable(gold.get(field)) == comparable(getattr(got, field)) for _, gold, got in results)
+        right = sum(
+            field_value(field, gold.get(field)) == field_value(field, getattr(got, field)) for _, gold, got in results
+        )
         accuracy[field] = right / len(results) if results else 0.0
     return accuracy
 
@@ -155,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, gold, got in results:
             for field in accuracy:
                 want, have = gold.get(field), getattr(got, field)
-                if comparable(want) != comparable(have):
+                if field_value(field, want) != field_value(field, have):
                     print(f"{name} {field}: want {want!r} got {have!r}")
     if args.json:
         args.json.write_text(json.dumps({"mode": mode, "accuracy": accuracy}, indent=2), encoding="utf-8")

@@ -16,6 +16,8 @@ from core.domain import Metadata, OcrWord, PageText
 from core.text import fold
 from ingest.doctypes import ADMINISTRATIVE_TYPES, find_type_by_code, find_type_by_name
 from ingest.metadata import extract_metadata
+from ingest.metadata.correct import correct_text
+from ingest.metadata.syllables import is_syllable, mark_distance, repairs
 from ingest.review_rules import REQUIRED_FIELDS, review_reasons
 from tests.ingest.labelled.generator import FREE_TEXT_FIELDS, LabelledDoc, compose, damage_text, generate
 from tests.support.corpus import CORPUS
@@ -305,3 +307,147 @@ def test_cli_extract_ocrs_a_scan(tmp_path: Any) -> None:
     printed = json.loads(result.output)
     assert printed["number_symbol"] == doc.labels["number_symbol"]
     assert printed["issued_date"] == doc.labels["issued_date"]
+
+
+# ---------------------------------------------------------------------------- OCR repair (synthetic text only)
+
+
+def _titled(subject: list[str], *, number: str = "Số: 14/KH-STC", signer: str = "Trần Minh An") -> str:
+    return "\n".join([
+        "UBND TỈNH ĐỒNG NAI", "SỞ TÀI CHÍNH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        number, "Đồng Nai, ngày 09 tháng 5 năm 2025", "KẾ HOẠCH", *subject,
+        "Căn cứ Luật Ngân sách nhà nước ngày 25 tháng 6 năm 2015;", "Nơi nhận:", "- Như trên;", "- Lưu: VT.",
+        "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", signer,
+    ])  # fmt: skip
+
+
+def test_syllable_model_tells_syllables_from_ocr_damage() -> None:
+    for word in ("thực", "nghiêng", "quyết", "giữa", "gìn", "khuya", "thuở", "xoong", "yêu", "Đức", "HƯỚNG"):
+        assert is_syllable(word), word
+    for word in ("phạậm", "nghiêpj", "thụcc", "àc", "ghan", "ngi", "huơng", "UBND"):
+        assert not is_syllable(word), word  # two tones; no such rhyme; a stop coda with huyền; gh before a
+    assert repairs("huơng")[0] == "hương"  # a mark put right before a letter is dropped
+    assert repairs("phạậm", frozenset({"phạm"}))[0] == "phạm"  # one glyph read twice
+    assert repairs("thực") == ()
+    assert mark_distance("THỤC", "thực") == 1 and mark_distance("thục", "thuc") == 1
+    assert mark_distance("thục", "thúng") is None
+    # a word no syllable at all is matched to a phrase with one letter off
+    assert correct_text("PHÁT TRIỂN CÔNG NGHIÊPJ") == "PHÁT TRIỂN CÔNG NGHIỆP"
+    assert correct_text("Ủy ban nhân dân tỉnh Đắk Lắk") == "Ủy ban nhân dân tỉnh Đắk Lắk"  # known loanwords kept
+
+
+def test_ocr_subject_words_get_their_marks_back() -> None:
+    damaged = ["Về việc hướng dân thục hiện chê độ hỗ trợ đối vói người", "lao động và công tác phòng chôngg thiên tai"]
+    got = extract_metadata([PageText(0, _titled(damaged), "ocr")])
+    assert got.subject == ("hướng dẫn thực hiện chế độ hỗ trợ đối với người lao động và công tác phòng chống thiên tai")
+    right = ["Về việc hướng dẫn thực hiện chế độ hỗ trợ đối với người", damaged[1].replace("chôngg", "chống")]
+    assert got.confidence["subject"] < extract_metadata([PageText(0, _titled(right), "ocr")]).confidence["subject"]
+    # a text layer says what was typed: nothing is corrected there
+    typed = extract_metadata([PageText(0, _titled(damaged), "text_layer")])
+    assert typed.subject == " ".join(damaged)[len("Về việc ") :]
+
+
+def test_ocr_subject_keeps_a_right_word_that_shares_letters_with_a_phrase() -> None:
+    got = extract_metadata([PageText(0, _titled(["TỔ CHỨC LỄ HỘI TRUYỀN THỐNG VÀ PHÂN BỐ KINH PHÍ"]), "ocr")])
+    assert got.subject == "TỔ CHỨC LỄ HỘI TRUYỀN THỐNG VÀ PHÂN BỐ KINH PHÍ"
+    # two phrases fit a word OCR stripped of its marks equally well: it is left as read
+    got = extract_metadata([PageText(0, _titled(["PHAN BO KINH PHÍ NĂM 2025"]), "ocr")])
+    assert got.subject is not None and got.subject.startswith("PHAN BO KINH PHÍ")
+
+
+def test_specks_in_an_ocr_title_subject_are_dropped() -> None:
+    got = extract_metadata(
+        [PageText(0, _titled(["QUY ĐỊNH CHẾ ĐỘ. LÀM VIỆC 'CỦA CƠ QUAN", "TRÊN ĐỊA BÀN TP. BIÊN HÒA"]), "ocr")]
+    )
+    assert got.subject == "QUY ĐỊNH CHẾ ĐỘ LÀM VIỆC CỦA CƠ QUAN TRÊN ĐỊA BÀN TP. BIÊN HÒA"
+
+
+def test_ocr_signer_name_gets_common_name_marks_back_only() -> None:
+    def name(printed: str) -> str | None:
+        return extract_metadata(
+            [PageText(0, _titled(["Triển khai công tác năm 2025"], signer=printed), "ocr")]
+        ).signer_name
+
+    assert name("Nguyên Văn Bình") == "Nguyễn Văn Bình"  # a common family name missing its tilde
+    assert name("Trân Thi Mai") == "Trần Thị Mai"
+    assert name("Phạậm Minh Tú") == "Phạm Minh Tú"  # one glyph read twice
+    assert name("Tà Văn Hùng") == "Tà Văn Hùng"  # a mark differs, none is missing: a real name, kept
+    assert name("Vân Thị Hoa") == "Vân Thị Hoa"
+    typed = extract_metadata([PageText(0, _titled(["Triển khai"], signer="Nguyên Văn Bình"), "text_layer")])
+    assert typed.signer_name == "Nguyên Văn Bình"
+
+
+def _letter(number_line: str, issuer: tuple[str, ...] = ("UBND TỈNH ĐỒNG NAI", "SỞ TÀI CHÍNH")) -> str:
+    return "\n".join([
+        *issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", number_line,
+        "Đồng Nai, ngày 09 tháng 5 năm 2025", "V/ đề nghị báo cáo tình hình thực hiện", "dự toán năm 2025",
+        "Kính gửi: Các phòng, đơn vị trực thuộc.", "Trả lời Công văn số 77/BC-KBNN ngày 02/5/2025 của Kho bạc,",
+        "Nơi nhận:", "- Như trên;", "- Lưu: VT.", "GIÁM ĐỐC", "Lê Thị Hương",
+    ])  # fmt: skip
+
+
+def test_lost_hyphen_of_the_symbol_comes_back() -> None:
+    got = extract_metadata([PageText(0, _letter("Số: 512/STCQLG"), "ocr")])
+    assert (got.number_symbol, got.symbol) == ("512/STC-QLG", "STC-QLG")  # the issuer's abbreviation, then the unit
+    assert got.document_type == "Công văn"
+    decision = _letter("Số: 45/QĐUBND", ("ỦY BAN NHÂN DÂN", "TỈNH BÌNH DƯƠNG"))
+    assert extract_metadata([PageText(0, decision, "ocr")]).number_symbol == "45/QĐ-UBND"  # type code, then agency
+    plain = extract_metadata([PageText(0, _letter("Số: 12/UBND", ("ỦY BAN NHÂN DÂN", "XÃ AN PHÚ")), "ocr")])
+    assert plain.number_symbol == "12/UBND"  # nothing is left after the abbreviation: no hyphen to restore
+
+
+def test_damaged_so_label_still_finds_the_number() -> None:
+    for label in ("D SỐ:", "5ố:", "Sế:"):
+        got = extract_metadata([PageText(0, _letter(f"{label}318/STC-NS"), "ocr")])
+        assert got.number_symbol == "318/STC-NS", label  # not the 77/BC-KBNN quoted in the body
+        assert got.document_type == "Công văn"
+
+
+def test_vv_with_its_second_v_lost() -> None:
+    got = extract_metadata([PageText(0, _letter("Số: 318/STC-NS"), "ocr")])
+    assert got.subject == "đề nghị báo cáo tình hình thực hiện dự toán năm 2025"
+
+
+def test_title_subject_is_stored_without_ve_viec() -> None:
+    got = extract_metadata([PageText(0, _titled(["VỀ VIỆC BAN HÀNH QUY CHẾ LÀM VIỆC"]), "text_layer")])
+    assert got.subject == "BAN HÀNH QUY CHẾ LÀM VIỆC"
+
+
+def test_signature_column_read_across_an_unlabelled_recipient_list() -> None:
+    # OCR lost "Nơi nhận:"; the long recipient rows (left) come between the signature lines (right)
+    rows = [
+        (100, [(100, "UBND TỈNH ĐỒNG NAI"), (1300, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")]),
+        (150, [(100, "SỞ Y TẾ"), (1300, "Độc lập - Tự do - Hạnh phúc")]),
+        (220, [(100, "Số: 35/TB-SYT"), (1300, "Đồng Nai, ngày 02 tháng 10 năm 2024")]),
+        (320, [(700, "THÔNG BÁO")]),
+        (370, [(500, "Kết quả kiểm tra công tác cải cách hành chính")]),
+        (450, [(200, "Căn cứ kế hoạch kiểm tra năm 2024 của Sở;")]),
+        (600, [(100, "Nai nhn"), (1300, "KT. GIÁM ĐỐC")]),
+        (650, [(100, "- Các phòng, ban, đơn vị trực thuộc Sở Y tế tỉnh;")]),
+        (700, [(100, "- Ủy ban nhân dân các huyện, thành phố trong tỉnh;"), (1300, "PHÓ GIÁM ĐỐC")]),
+        (750, [(100, "- Lưu: VT, KHTC.")]),
+        (800, [(1300, "Trần Minh An")]),
+    ]
+    got = extract_metadata([PageText(0, "", "ocr", words=_words(rows, block_of=lambda left: 1), confidence=90.0)])
+    assert got.signer_authority == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
+    assert got.signer_name == "Trần Minh An"
+    # a stamp over the deputy's title: ký thay says who signs, with less confidence
+    rows[8] = (700, [(100, "- Ủy ban nhân dân các huyện, thành phố trong tỉnh;"), (1300, "Ñ Á")])
+    stamped = extract_metadata([PageText(0, "", "ocr", words=_words(rows, block_of=lambda left: 1), confidence=90.0)])
+    assert stamped.signer_authority == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
+    assert stamped.confidence["signer_title"] < got.confidence["signer_title"]
+    rows[6] = (600, [(100, "Nai nhn"), (1300, "KT. BỘ TRƯỞNG")])
+    minister = extract_metadata([PageText(0, "", "ocr", words=_words(rows, block_of=lambda left: 1), confidence=90.0)])
+    assert minister.signer_title == "THỨ TRƯỞNG"
+    rows[8] = (700, [(100, "- Ủy ban nhân dân các huyện, thành phố trong tỉnh;")])
+    unstamped = extract_metadata([PageText(0, "", "ocr", words=_words(rows, block_of=lambda left: 1), confidence=90.0)])
+    assert unstamped.signer_authority == ("KT. BỘ TRƯỞNG",)  # nothing unread: nothing inferred
+
+
+def test_bench_ignores_a_leading_ve_viec_of_the_subject() -> None:
+    from bench.metadata import field_value
+
+    assert field_value("subject", "VỀ VIỆC BAN HÀNH QUY CHẾ") == field_value("subject", "Ban hành quy chế")
+    assert field_value("subject", "V/v góp ý dự thảo") == field_value("subject", "góp ý dự thảo")
+    assert field_value("subject", "VỀ KẾT QUẢ GIÁM SÁT") != field_value("subject", "KẾT QUẢ GIÁM SÁT")
+    assert field_value("issuer", "VỀ VIỆC X") != field_value("issuer", "X")  # only the subject drops it

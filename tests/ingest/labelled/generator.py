@@ -11,6 +11,7 @@ confuses ``Đ`` with ``Ð``.
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,6 +181,11 @@ def render(spec: _Spec) -> str:
     return "\n".join([*_header(spec), *_body(spec), *_signature(spec)])
 
 
+def _subject_label(subject: str) -> str:
+    """Issue 5 stores the subject without the ``Về việc`` a title may print before it."""
+    return re.sub(r"^Về việc\s+", "", subject)
+
+
 def _labels(spec: _Spec) -> dict[str, Any]:
     year, month, day = spec.date
     return {
@@ -194,7 +200,7 @@ def _labels(spec: _Spec) -> dict[str, Any]:
         "issued_date_text": _date_text(spec),
         "issuer": spec.agency.name,
         "parent_issuer": spec.agency.parent,
-        "subject": spec.subject,
+        "subject": _subject_label(spec.subject),
         "signer_authority": list(spec.authority),
         "signer_title": spec.authority[-1],
         "signer_name": spec.signer_name,

@@ -1,0 +1,144 @@
+"""Filing metadata of a Vietnamese administrative document (layout of Nghị định 30/2020/NĐ-CP).
+
+``extract_metadata`` reads page texts (OCR or text layer) and returns ``core.domain.Metadata``
+with a confidence per field. Everything is matched on folded text (no diacritics, lower case)
+with some slack for OCR damage, then validated (dates exist, codes fit their patterns) and
+given back in proper Vietnamese: canonical type names, lexicon spellings for agency words,
+normal capitalisation for agency names.
+
+The work is order-agnostic where OCR is: the two header columns and the ``Nơi nhận`` /
+signature columns may come in either order or interleaved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.domain import Metadata, PageText
+from ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
+from ingest.metadata.codes import _find_dossier, _find_procedure
+from ingest.metadata.correct import correct_name, correct_subject
+from ingest.metadata.issuer import _find_issuer
+from ingest.metadata.lines import _collect_lines, _Line, _starts_body
+from ingest.metadata.numbers import _find_date, _find_number, _Number, _restore_hyphen
+from ingest.metadata.signature import _find_signature
+from ingest.metadata.subject import _subject_after_title, _subject_vv
+from ingest.metadata.title import _find_title, _Title
+
+__all__ = ["extract_metadata"]
+
+
+def extract_metadata(pages: Sequence[PageText]) -> Metadata:
+    """Read the filing metadata printed on ``pages`` (all pages of one document, any order)."""
+    lines = _collect_lines(pages)
+    if not lines:
+        return Metadata()
+    conf: dict[str, float] = {}
+    # OCR damage is put right in OCR text only: a text layer says exactly what was typed
+    ocr = any(page.source == "ocr" or page.words for page in pages)
+    values: dict[str, object] = {}
+
+    title = _find_title(lines)
+    first_page = lines[0].page
+    page_one = [i for i, line in enumerate(lines) if line.page == first_page]
+    kinh_gui = next((i for i in page_one if lines[i].key.startswith("kinh gui")), None)
+    body = next((i for i in page_one if i > 0 and _starts_body(lines[i])), None)
+    ends = (title.index if title else None, kinh_gui, body, len(page_one), 30)
+    header_end = min(x for x in ends if x is not None)
+
+    number = _find_number(lines, max(header_end, min(len(page_one), (title.index + 8) if title else 30)))
+    date = _find_date(lines, [*range(min(len(lines), header_end + 8)), *range(header_end + 8, len(lines))])
+    vv_subject, vv_conf, vv_line = _subject_vv(lines, header_end if title else min(len(lines), 45), set())
+    skip = {i for i in (number.line if number else None, date.line if date else None) if i is not None}
+    issuer, parent, issuer_conf = _find_issuer(lines, header_end, skip)
+    if number is not None:
+        number = _restore_hyphen(number, (issuer, parent))
+
+    doc_type, type_conf = _decide_type(lines, title, number, vv_line is not None or kinh_gui is not None)
+    if doc_type is not None:
+        values["document_type"] = doc_type.name
+        conf["document_type"] = type_conf
+        code = _printed_code(doc_type, number)
+        if code:
+            values["type_code"], conf["type_code"] = code, type_conf
+    if number is not None:
+        if number.number:
+            values["number"], conf["number"] = number.number, number.conf
+        if number.year:
+            values["number_year"], conf["number_year"] = number.year, number.conf
+        values["symbol"], conf["symbol"] = number.symbol, number.conf
+        values["number_symbol"], conf["number_symbol"] = number.text, number.conf
+    if date is not None:
+        if date.place:
+            values["issued_place"], conf["issued_place"] = date.place, date.conf
+        if date.iso:
+            values["issued_date"], conf["issued_date"] = date.iso, date.conf
+        values["issued_date_text"], conf["issued_date_text"] = date.text, date.conf
+    if issuer:
+        values["issuer"], conf["issuer"] = issuer, issuer_conf
+    if parent:
+        values["parent_issuer"], conf["parent_issuer"] = parent, 0.85 * issuer_conf
+
+    subject, subject_conf = (None, 0.0)
+    if title is not None and title.doc_type.group in ("administrative", "legal"):
+        # licences, certificates and receipts have no trích yếu: what follows the title is the grant
+        subject, subject_conf = _subject_after_title(lines, title.end, title.rest)
+    if subject is None and vv_subject:
+        subject, subject_conf = vv_subject, vv_conf
+    if subject and ocr:
+        repaired = correct_subject(subject)
+        # a subject OCR damaged is less sure even when put right: review may want to see it
+        subject, subject_conf = repaired, subject_conf * (0.9 if repaired != subject else 1.0)
+    if subject:
+        values["subject"], conf["subject"] = subject, subject_conf
+
+    body_start = title.end if title else header_end
+    signature = _find_signature(lines, body_start)
+    if signature.authority:
+        values["signer_authority"] = signature.authority
+        values["signer_title"] = signature.authority[-1]
+        conf["signer_authority"] = conf["signer_title"] = signature.conf_authority
+    if signature.name:
+        name = correct_name(signature.name) if ocr else signature.name
+        values["signer_name"] = name
+        conf["signer_name"] = signature.conf_name * (0.85 if name != signature.name else 1.0)
+    if signature.recipients:
+        values["recipients"], conf["recipients"] = signature.recipients, signature.conf_recipients
+
+    procedure, procedure_conf = _find_procedure(lines)
+    if procedure:
+        values["procedure_code"], conf["procedure_code"] = procedure, procedure_conf
+    dossier, dossier_conf = _find_dossier(lines)
+    if dossier:
+        values["dossier_code"], conf["dossier_code"] = dossier, dossier_conf
+    rounded = {k: round(max(0.0, min(1.0, v)), 3) for k, v in conf.items()}
+    return Metadata(**values, confidence=rounded)  # type: ignore[arg-type]
+
+
+def _decide_type(
+    lines: list[_Line], title: _Title | None, number: _Number | None, letter_like: bool
+) -> tuple[DocType | None, float]:
+    head = number.symbol.partition("-")[0] if number and "-" in number.symbol else ""
+    by_code = find_type_by_code(head) if head else None
+    if title is not None:
+        line = lines[title.index]
+        conf = (0.9 if title.exact else 0.75) * line.conf
+        if by_code is title.doc_type:
+            conf = max(conf, 0.97 * line.conf)
+        elif by_code is not None:
+            conf *= 0.8
+        return title.doc_type, conf
+    if by_code is not None:
+        return by_code, 0.75 * (number.conf if number else 1.0)
+    if letter_like:
+        return CONG_VAN, 0.8 if number else 0.6
+    if any(line.key.startswith("ma ho so") for line in lines):
+        return RECEIPT, 0.5
+    return None, 0.0
+
+
+def _printed_code(doc_type: DocType, number: _Number | None) -> str | None:
+    if not doc_type.code:
+        return None
+    head = number.symbol.partition("-")[0] if number else ""
+    return head if head in doc_type.codes else doc_type.code

@@ -1,0 +1,171 @@
+"""Put right the words OCR damaged in free text: the subject and the signer's name.
+
+Tesseract's ``vie`` model reads the letters of a Vietnamese word far better than its marks
+(``KẾ HOẠCH`` comes out ``KÊ HOẠCH``, ``ĐỐI VỚI`` as ``ĐỒI VỚI``, ``Nguyễn`` as ``Nguyên``). Three general
+means give the marks back, each only where the evidence is clear:
+
+- a word that is no Vietnamese syllable but carries marks (``Phạậm``: two tones) becomes the nearest
+  syllable (``syllables.repairs``);
+- a run of two to four words whose letters spell a phrase of the vocabulary (agency words, places,
+  general administrative wording) takes the phrase's marks; when several phrases share the letters,
+  the one needing the fewest mark edits wins, and none on a tie. A word that is no syllable at all
+  (``CHÔNGG``) may differ from the phrase by one letter;
+- in a person's name, a family or middle name that is a common one with marks missing, and not
+  itself common, takes the common spelling.
+
+Only OCR text goes through here (``extract_metadata`` decides): a text layer is what was typed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+
+from core.text import fold
+from ingest.metadata.lexicon import _COMMON, _PROPER, _match_case, _syllable_key
+from ingest.metadata.lines import _distance
+from ingest.metadata.syllables import is_syllable, lost_marks, mark_distance, repairs
+from ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
+
+__all__ = ["correct_name", "correct_subject", "correct_text"]
+
+_PUNCT = ",.;:()\"'“”‘’"
+_QUOTES = "'\"‘’“”"
+_SIZES = (4, 3, 2)
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(w.strip(_PUNCT) for w in phrase.split() if w.strip(_PUNCT) and w.strip(_PUNCT) != "-")
+
+
+def _build() -> tuple[dict[tuple[str, ...], list[tuple[str, ...]]], dict[tuple[str, ...], list[tuple[str, ...]]]]:
+    by_key: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+    for phrase in (*_PROPER, *_COMMON, *PHRASES):
+        spelled = _words(phrase)
+        if not 2 <= len(spelled) <= max(_SIZES):
+            continue
+        key = tuple(fold(w) for w in spelled)
+        if all(_syllable_key(" ".join(s)) != _syllable_key(" ".join(spelled)) for s in by_key[key]):
+            by_key[key].append(spelled)
+    # one word left open: finds the phrase when OCR garbled a letter of one of its words
+    one_off: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
+    for key in by_key:
+        for j in range(len(key)):
+            one_off[(*key[:j], "*", *key[j + 1 :])].append(key)
+    return dict(by_key), dict(one_off)
+
+
+_BY_KEY, _ONE_OFF = _build()
+_KNOWN = {_syllable_key(w) for spellings in _BY_KEY.values() for s in spellings for w in s}
+_PREFER = frozenset(
+    unicodedata.normalize("NFC", w.lower())
+    for w in (*COMMON_WORDS, *SURNAMES, *MIDDLE_NAMES, *(w for ss in _BY_KEY.values() for s in ss for w in s))
+)
+
+
+def _has_marks(word: str) -> bool:
+    return any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", word))
+
+
+def _cost(printed: tuple[str, ...], spelled: tuple[str, ...]) -> int:
+    total = 0
+    for p, s in zip(printed, spelled, strict=True):
+        marks = mark_distance(p, s)
+        total += marks if marks is not None else 2 + _distance(fold(p), fold(s))
+    return total
+
+
+def _phrase_for(printed: tuple[str, ...], broken: tuple[bool, ...]) -> tuple[str, ...] | None:
+    """The vocabulary phrase ``printed`` (OCR words) most likely is, or None."""
+    keys = tuple(fold(w) for w in printed)
+    candidates = list(_BY_KEY.get(keys, ()))
+    if not candidates:
+        for j, is_broken in enumerate(broken):
+            if not is_broken:
+                continue
+            for key in _ONE_OFF.get((*keys[:j], "*", *keys[j + 1 :]), ()):
+                if _distance(keys[j], key[j]) <= 1:
+                    candidates.extend(_BY_KEY[key])
+    if not candidates:
+        return None
+    ranked = sorted((_cost(printed, c), i, c) for i, c in enumerate(candidates))
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        return None  # two phrases fit as well: OCR did not say which
+    return ranked[0][2]
+
+
+def correct_text(text: str) -> str:
+    """``KÊ HOẠCH VỐN`` -> ``KẾ HOẠCH VỐN``: OCR-damaged words of ``text`` put right, case kept."""
+    tokens = text.split()
+    cores = [t.strip(_PUNCT) for t in tokens]
+    broken = [bool(c) and c.isalpha() and not is_syllable(c) and _syllable_key(c) not in _KNOWN for c in cores]
+    words = list(cores)
+    for i, core in enumerate(cores):
+        if broken[i] and _has_marks(core) and (fixed := repairs(core, _PREFER)):
+            words[i] = _match_case(core, fixed[0])
+    i = 0
+    while i < len(words):
+        step = 1
+        for size in _SIZES:
+            span = words[i : i + size]
+            if len(span) < size or not all(w.isalpha() for w in span):
+                continue
+            # a phrase does not run over a comma or a full stop inside it
+            if any(tokens[k].endswith((",", ".", ";", ":")) for k in range(i, i + size - 1)):
+                continue
+            spelled = _phrase_for(tuple(cores[i : i + size]), tuple(broken[i : i + size]))
+            if spelled is None:
+                continue
+            for j, word in enumerate(spelled):
+                words[i + j] = _match_case(cores[i + j], word)
+            step = size
+            break
+        i += step
+    out = [t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True)]
+    return " ".join(out)
+
+
+def drop_specks(text: str) -> str:
+    """``CHẾ ĐỘ. LÀM VIỆC``, ``CỦA 'CƠ QUAN``: OCR specks read as punctuation in a title.
+
+    An upper-case subject is one noun phrase: a full stop after a word with more words following,
+    or a quote mark that never closes, was not printed. Abbreviations (``TP.``) keep their stop."""
+    tokens = text.split()
+    for i, token in enumerate(tokens):
+        core = token.strip(_QUOTES + ".")
+        inner = i + 1 < len(tokens) and token.endswith(".") and not token.endswith("..")
+        if inner and core.isalpha() and core.isupper() and len(core) > 1 and is_syllable(core):
+            token = token[:-1]
+        if token[:1] in _QUOTES and sum(text.count(q) for q in _QUOTES) == 1:
+            token = token[1:]
+        tokens[i] = token
+    return " ".join(t for t in tokens if t)
+
+
+def _common_name(word: str, common: tuple[str, ...]) -> str:
+    if _syllable_key(word) in {_syllable_key(c) for c in common}:
+        return word
+    # OCR drops stacked marks far more often than it invents one: a name is only given marks back,
+    # so a rarer name read right (``Tà``) is never turned into a common one (``Tạ``)
+    reach = 1 if _has_marks(word) else 2
+    near = [c for c in common if lost_marks(word, c) and (mark_distance(word, c) or 0) <= reach]
+    return _match_case(word, near[0].lower()) if len(near) == 1 else word
+
+
+def correct_name(name: str) -> str:
+    """``Nguyên Văn An`` -> ``Nguyễn Văn An``: a person's name with OCR-damaged marks put right."""
+    words = name.split()
+    fixed = [_match_case(w, r[0]) if _has_marks(w) and (r := repairs(w, _PREFER)) else w for w in words]
+    if len(fixed) >= 2:
+        fixed[0] = _common_name(fixed[0], SURNAMES) if fixed[0] == words[0] else fixed[0]
+        for k in range(1, len(fixed) - 1):
+            fixed[k] = _common_name(fixed[k], MIDDLE_NAMES) if fixed[k] == words[k] else fixed[k]
+    return " ".join(fixed)
+
+
+def correct_subject(subject: str) -> str:
+    """An OCR-read subject with its specks dropped (in a title) and its damaged words put right."""
+    letters = [ch for ch in subject if ch.isalpha()]
+    if letters and sum(ch.isupper() for ch in letters) > 0.8 * len(letters):
+        subject = drop_specks(subject)
+    return correct_text(subject)

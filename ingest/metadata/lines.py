@@ -1,0 +1,204 @@
+"""Page text as lines (with column and confidence), and what kind of line each is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from statistics import mean
+
+from core.domain import PageText
+from core.text import fold, nfc, normalize_space
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str  # NFC, single-spaced
+    key: str  # fold(text), same length as text
+    page: int
+    conf: float  # 0..1: OCR confidence of the line, 1.0 for text layers
+    column: str = ""  # "left" / "right" when word positions told us, else ""
+
+
+def _line(text: str, page: int, conf: float, column: str = "") -> _Line:
+    return _Line(text, _key(text), page, conf, column)
+
+
+def _key(text: str) -> str:
+    # one folded character per character, so positions found in the key index the text
+    return "".join((fold(ch) or " ")[0] for ch in text)
+
+
+_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+def _clean(text: str) -> str:
+    text = nfc(text).replace("\u00d0", "Đ").replace("\u00a0", " ")
+    text = _MARKS.sub("", text)  # stray combining marks left by OCR after NFC
+    text = re.sub(r"[\u2012-\u2015\u2212]", "-", text)
+    return normalize_space(text)
+
+
+def _lines_from_words(page: PageText) -> list[_Line]:
+    words = [w for w in page.words if w.text.strip()]
+    if not words:
+        return []
+    width = max(w.left + w.width for w in words)
+    rows: list[list] = []
+    for w in words:
+        prev = rows[-1][-1] if rows else None
+        new_row = (
+            prev is None
+            or (w.block, w.line) != (prev.block, prev.line)
+            or w.left < prev.left
+            or abs((w.top + w.height / 2) - (prev.top + prev.height / 2)) > max(w.height, prev.height)
+        )
+        if new_row:
+            rows.append([w])
+        else:
+            rows[-1].append(w)
+    out: list[_Line] = []
+    for row in rows:
+        # a big horizontal gap means two columns were read as one line
+        height = sorted(w.height for w in row)[len(row) // 2]
+        segment = [row[0]]
+        for w in row[1:]:
+            gap = w.left - (segment[-1].left + segment[-1].width)
+            if gap > 2.5 * height:
+                out.append(_segment_line(segment, page.index, width))
+                segment = []
+            segment.append(w)
+        out.append(_segment_line(segment, page.index, width))
+    split = [part for line in out if line.text for part in _split_motto(line)]
+    return split
+
+
+def _segment_line(words: list, page: int, width: int) -> _Line:
+    confs = [w.confidence for w in words if w.confidence >= 0]
+    conf = mean(confs) / 100 if confs else 0.5
+    left = min(w.left for w in words)
+    right = max(w.left + w.width for w in words)
+    column = "left" if right < width * 0.55 else "right" if left > width * 0.42 else ""
+    return _line(_clean(" ".join(w.text for w in words)), page, max(0.0, min(1.0, conf)), column)
+
+
+def _collect_lines(pages: Sequence[PageText]) -> list[_Line]:
+    lines: list[_Line] = []
+    for page in sorted(pages, key=lambda p: p.index):
+        if page.words:
+            lines.extend(_lines_from_words(page))
+            continue
+        ocr_conf = (page.confidence / 100) if page.confidence is not None else 0.85
+        conf = ocr_conf if page.source == "ocr" else 1.0
+        for raw in page.text.split("\n"):
+            text = _clean(raw)
+            if text:
+                lines.extend(_split_motto(_line(text, page.index, conf)))
+    return lines
+
+
+# Quốc hiệu and Tiêu ngữ: printed right of the issuer; text layers glue them onto its lines.
+# a wrapped or cut motto still counts, so its pieces never join the issuer's name
+_MOTTO = re.compile(
+    r"c\s?o\s?n\s?g\s+h\s?o\s?a\s+x\s?a\s+h\s?o\s?i(?:\s+c\s?h\s?u\s+n\s?g\s?h\s?i\s?a)?(?:\s+v\s?i\s?e\s?t\s+n\s?a\s?m)?"
+    r"|d\s?o\s?c\s+l\s?a\s?p(?:\s*-\s*t\s?u\s+d\s?o)?(?:\s*-\s*h\s?a\s?n\s?h\s+p\s?h\s?u\s?c)?"
+    r"|c\s?h\s?u\s+n\s?g\s?h\s?i\s?a\s+v\s?i\s?e\s?t\s+n\s?a\s?m|^[\s-]*h\s?a\s?n\s?h\s+p\s?h\s?u\s?c\s*$"
+)
+
+
+def _split_motto(line: _Line) -> list[_Line]:
+    m = _MOTTO.search(line.key)
+    if not m:
+        return [line]
+    parts = [line.text[: m.start()], line.text[m.start() : m.end()], line.text[m.end() :]]
+    if parts[0].strip() and not line.column:
+        line = replace(line, column="left")  # what precedes the motto on its line is the left column
+        return [replace(line, text=parts[0].strip(), key=_key(parts[0].strip()))] + [
+            replace(line, text=t.strip(), key=_key(t.strip()), column="") for t in parts[1:] if t.strip(" -_")
+        ]
+    return [replace(line, text=t.strip(), key=_key(t.strip())) for t in parts if t.strip(" -_")]
+
+
+def _is_motto(line: _Line) -> bool:
+    m = _MOTTO.search(line.key)
+    return m is not None and (m.end() - m.start()) >= 0.6 * len(line.key.strip())
+
+
+def _is_separator(line: _Line) -> bool:
+    return not re.search(r"[0-9a-z]", line.key)
+
+
+def _upper_ratio(text: str) -> float:
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(ch.isupper() for ch in letters) / len(letters) if letters else 0.0
+
+
+def _distance(a: str, b: str) -> int:
+    if abs(len(a) - len(b)) > 3:
+        return 99
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _fuzzy(word: str) -> str:
+    """Regex for ``word`` (folded) with one letter wrong or missing, or letters split by a space."""
+    variants = {r"\s?".join(word)}
+    for i in range(len(word)):
+        variants.add(re.escape(word[:i]) + "[a-z0-9]" + re.escape(word[i + 1 :]))
+        if len(word) > 3:
+            variants.add(re.escape(word[:i] + word[i + 1 :]))
+    return "(?:" + "|".join(sorted(variants, key=len, reverse=True)) + ")"
+
+
+def _words(key: str) -> list[str]:
+    return re.sub(r"[^a-z0-9 -]", " ", key).split()
+
+
+# fmt: off
+_BODY_STARTS = (
+    "can cu", "kinh gui", "thuc hien", "theo de nghi", "xet ", "trong ", "nham ", "de ", "hom nay",
+    "noi nhan", "tai ", "sau khi",
+)
+_ROLES = (
+    "chu tich", "giam doc", "tong giam doc", "bo truong", "thu truong", "thu tuong", "truong ban",
+    "truong phong", "truong doan", "truong khoa", "chanh ", "tong cuc truong", "cuc truong",
+    "chi cuc truong", "vu truong", "vien truong", "hieu truong", "bi thu", "uy vien", "tong thu ky",
+    "thu ky", "chu nhiem", "nguoi ", "kiem sat vien", "chanh an",
+)
+_COLLECTIVE = (
+    "uy ban", "hoi dong", "chinh phu", "quoc hoi", "ubnd", "hdnd", "ban thuong vu", "ban chi dao",
+    "ban chap hanh", "thuong truc",
+)
+# fmt: on
+
+
+_SIGN_PREFIX = re.compile(r"^(?:(?:tm|kt|tl|tuq|q)\s?\.\s*|quyen\s+|pho\s+)+")
+
+
+def _starts_body(line: _Line) -> bool:
+    key = line.key
+    if re.match(r"^(?:(?:dieu|chuong|phan|muc)\s+[0-9ivxl]+\b|(?:[ivx]+|\d+|[a-d])\s?[.)/]\s)", key):
+        return True
+    return line.text[:1].isupper() and key.startswith(_BODY_STARTS)
+
+
+def _is_authority(line: _Line) -> bool:
+    """A line of the signature block (or an authority heading): ``KT. GIÁM ĐỐC``, ``PHÓ CHỦ TỊCH``."""
+    text = line.text.strip()
+    if _upper_ratio(text) < 0.75 or len(text.split()) > 12 or text.endswith(":"):
+        return False
+    key = re.sub(r"^(?:[a-z]\s)+", "", line.key.strip())  # OCR specks before the first word
+    prefix = _SIGN_PREFIX.match(key)
+    rest = key[prefix.end() :] if prefix else key
+    return bool(prefix and re.match(r"^(?:tm|kt|tl|tuq|q)", key)) or rest.startswith(_ROLES)
+
+
+def _is_heading(line: _Line) -> bool:
+    words = _words(line.key)
+    collective = line.key.startswith(_COLLECTIVE) and not {"ve", "cua", "voi", "cho", "theo"} & set(words)
+    return _is_authority(line) or collective or _starts_body(line)
