@@ -551,3 +551,19 @@ def test_postgres_keeps_metadata_as_jsonb_and_vectors_inline(pg_url: str) -> Non
 def search_documents_ids(db: Database, words: str, filters: DocumentFilters) -> list[str]:
     with db.session() as session:
         return [hit.document.id for hit in search_documents(session, SearchQuery(text=words, filters=filters)).hits]
+
+
+def test_score_counts_every_repetition_up_to_the_cap(empty_db: Database) -> None:
+    """Scores are occurrence counts on both engines for every count a lexeme can hold (1..255)."""
+    counts = [*range(1, 260), 300]
+    docs = [
+        Doc(f"lap-{n:03d}.pdf", [" ".join(["karaoke"] * n + ["thủ tục"] * (n % 7 + 1))], procedure_code=None)
+        for n in counts
+    ]
+    add_documents(empty_db, docs)
+    with empty_db.session() as session:
+        found = search_documents(session, SearchQuery(text="karaoke thủ", limit=len(docs)))
+    assert found.total == len(docs)
+    scores = {hit.document.filename: hit.score for hit in found.hits}
+    assert scores == {doc.name: occurrences(doc, "karaoke") + occurrences(doc, "thu") for doc in docs}
+    assert scores["lap-300.pdf"] == 255 + 300 % 7 + 1
