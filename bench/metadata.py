@@ -79,7 +79,10 @@ def ocr_pages(folder: Path, gold: dict[str, Any], work: Path) -> list[PageText]:
 
     names = gold["file"] if isinstance(gold["file"], list) else [gold["file"]]
     kinds = {".pdf": FileKind.PDF, ".png": FileKind.PNG, ".jpg": FileKind.JPEG, ".tif": FileKind.TIFF}
-    engine = load_engine("tesseract")
+    from core.settings import get_settings
+
+    settings = get_settings()
+    engine = load_engine(settings)
     pages: list[PageText] = []
     for name in names:
         path = folder / name
@@ -89,7 +92,9 @@ def ocr_pages(folder: Path, gold: dict[str, Any], work: Path) -> list[PageText]:
                 pages.extend(text_pages)
                 continue
         for image in render_pages(path, kinds[path.suffix.lower()], work / path.stem):
-            upright, _ = straighten_page(image, work / path.stem)
+            upright, _ = straighten_page(
+                image, work / path.stem, binary=settings.tesseract, memory_mb=settings.ocr_memory_mb
+            )
             page = engine.ocr_page(upright, work / path.stem, languages="vie")
             pages.append(PageText(len(pages), page.text, "ocr", page.words, page.confidence))
     return pages

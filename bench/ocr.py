@@ -47,6 +47,7 @@ import pikepdf  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from core.domain import FileKind  # noqa: E402
+from core.settings import get_settings  # noqa: E402
 from core.text import nfc  # noqa: E402
 from ingest.compression import encode_page_image, passthrough_jpeg  # noqa: E402
 from ingest.ocr import extract_text_layer, make_searchable_pdf  # noqa: E402
@@ -235,10 +236,11 @@ def run_raw_tesseract(images: list[Path], out_dir: Path, processes: int) -> Run:
 
 def run_sohoa(gathered: Path, pages: int, out_dir: Path, processes: int) -> Run:
     output = out_dir / f"sohoa-{gathered.stem}.pdf"
+    engine = TesseractEngine.from_settings(get_settings())
 
     def body() -> None:
         make_searchable_pdf(
-            gathered, FileKind.PDF, output, out_dir / "work", engine=TesseractEngine(), processes=processes,
+            gathered, FileKind.PDF, output, out_dir / "work", engine=engine, processes=processes,
             xmp={"title": "bench"},
         )  # fmt: skip
 
@@ -344,13 +346,14 @@ def char_ratio(found: str, gold: str) -> float:
 
 
 def document_text(doc: Document, work: Path, processes: int) -> Iterator[str]:
+    engine = TesseractEngine.from_settings(get_settings())
     for path in doc.files:
         kind = KINDS[path.suffix.lower()]
         text_pages = frozenset()
         if kind is FileKind.PDF:
             text_pages = frozenset(p.index for p in extract_text_layer(path) if p.text.strip())
         result = make_searchable_pdf(
-            path, kind, work / f"{path.stem}.pdf", work / "scratch", engine=TesseractEngine(),
+            path, kind, work / f"{path.stem}.pdf", work / "scratch", engine=engine,
             processes=processes, text_layer_pages=text_pages,
         )  # fmt: skip
         yield from (page.text for page in result.pages)

@@ -28,11 +28,11 @@ def _ocr_pages(path: Path, kind: FileKind, settings: Settings) -> Iterator[PageT
     from ingest.orientation import straighten_page
     from ingest.pages import render_pages
 
-    engine = load_engine(settings.ocr_engine)
+    engine = load_engine(settings)
     with tempfile.TemporaryDirectory(prefix="sohoa-extract-") as tmp:
         work = Path(tmp)
         for image in render_pages(path, kind, work):
-            upright, _ = straighten_page(image, work)
+            upright, _ = straighten_page(image, work, binary=settings.tesseract, memory_mb=settings.ocr_memory_mb)
             yield engine.ocr_page(upright, work, languages=settings.ocr_languages)
             upright.path.unlink(missing_ok=True)
 

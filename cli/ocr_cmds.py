@@ -67,11 +67,7 @@ def ocr_command(
                 "the PDF is already signed; rewriting it would break the signature (use --force-ocr)",
                 code="already_signed",
             )
-        engine = (
-            TesseractEngine(timeout=settings.ocr_timeout_per_page)
-            if settings.ocr_engine == "tesseract"
-            else load_engine(settings.ocr_engine)
-        )
+        engine = load_engine(settings)
         if isinstance(engine, TesseractEngine):
             engine.check(lang)
         output_path.parent.mkdir(parents=True, exist_ok=True)

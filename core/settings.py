@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -15,6 +16,13 @@ __all__ = ["Settings", "get_settings"]
 def _blank_is_unset(value: Any) -> Any:
     # ``SOHOA_X=`` (as compose files write an optional value) means unset, not an empty name or path
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _blank_is_default(value: Any) -> Any:
+    # for settings whose unset meaning is their default value, not None
+    if isinstance(value, str) and not value.strip():
+        raise PydanticUseDefault()
+    return value
 
 
 def _path_list(value: Any) -> Any:
@@ -32,6 +40,7 @@ def _stamp_mode(value: Any) -> Any:
 
 
 _Unset = BeforeValidator(_blank_is_unset)
+_Default = BeforeValidator(_blank_is_default)
 
 
 class Settings(BaseSettings):
@@ -52,9 +61,9 @@ class Settings(BaseSettings):
 
     # Archive: years to keep archived records (COMPLIANCE retention on S3), per-procedure overrides
     # as "1.001029=20,2.000123=5", and how often the fixity audit re-reads the archive (0 = never).
-    retention_years: int = Field(10, ge=1)
+    retention_years: Annotated[int, _Default] = Field(default=10, ge=1)
     retention_overrides: str = ""
-    fixity_interval: float = Field(0, ge=0)
+    fixity_interval: Annotated[float, _Default] = Field(default=0, ge=0)
 
     # Celery broker: set to use Celery workers, unset to run tasks in-process.
     broker_url: str | None = None
@@ -75,6 +84,10 @@ class Settings(BaseSettings):
     ocr_processes: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     ocr_timeout_per_page: float = 180.0
     ocr_engine: str = "tesseract"  # "fake" or "module:attr" only for tests not about OCR
+    tesseract: Annotated[str | None, _Unset] = None  # the program, a name on PATH or a path; unset: "tesseract"
+    # MiB of address space one tesseract process may map (0: no cap): a pathological page fails
+    # alone instead of getting the worker killed for memory.
+    ocr_memory_mb: Annotated[int, _Default] = Field(default=2048, ge=0)
 
     # Intake limits
     max_pages: int = 2000

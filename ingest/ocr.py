@@ -26,9 +26,10 @@ from core.errors import InputRejected, OcrError
 from core.text import nfc
 from ingest.assemble import PdfAssembler, build_page_pdf
 from ingest.compression import DEFAULT_JPEG_QUALITY, EncodedImage, encode_page_image, passthrough_jpeg
-from ingest.ocr_engines import OcrEngine
+from ingest.ocr_engines import OcrEngine, TesseractEngine
 from ingest.orientation import MIN_DESKEW, PageGeometry, apply_geometry, detect_geometry
 from ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg
+from ingest.tesseract import DEFAULT_MEMORY_MB
 
 T = TypeVar("T")
 _OCR_LINE_PX = 28.0
@@ -127,6 +128,16 @@ def _scanned_jpeg(job: PageJob, stem: str) -> EncodedImage | None:
     return None
 
 
+def _osd_tesseract(engine: OcrEngine) -> tuple[str | None, int]:
+    """The program and memory cap orientation detection runs with: the OCR engine's own.
+
+    Engines that run no tesseract (fakes in tests) leave OSD the defaults.
+    """
+    if isinstance(engine, TesseractEngine):
+        return engine.binary, engine.memory_mb
+    return None, DEFAULT_MEMORY_MB
+
+
 def ocr_page_job(job: PageJob) -> PageOutcome:
     """One page from start to finish; runs in a worker process.
 
@@ -138,7 +149,10 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     _, original, dpi = next(iter_page_images(job.input_path, job.kind, pages=[job.index], min_dpi=job.min_dpi))
     geometry = PageGeometry(rotation=0, skew=0.0, source="none")
     if job.straighten:
-        geometry = detect_geometry(original, dpi, work_dir=job.scratch, stem=f"page-{stem}")
+        binary, memory_mb = _osd_tesseract(job.engine)
+        geometry = detect_geometry(
+            original, dpi, work_dir=job.scratch, stem=f"page-{stem}", binary=binary, memory_mb=memory_mb
+        )
     ocr_dpi = ocr_resolution(geometry.line_height, dpi)
     # Grey, smaller first, then turned: the costly resampling runs on the fewest pixels.
     # Tesseract's LSTM reads grey line images; binarizing here cost accuracy on vn-docs.

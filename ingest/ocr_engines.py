@@ -21,8 +21,15 @@ from pikepdf import Array, Dictionary, Name, Stream
 
 from core.domain import OcrWord, PageImage, PageText
 from core.errors import ConfigurationError
+from core.settings import Settings
 from core.text import nfc
-from ingest.tesseract import check_tesseract, ocr_to_pdf_and_tsv, read_tsv_words, words_to_text
+from ingest.tesseract import (
+    DEFAULT_MEMORY_MB,
+    check_tesseract,
+    ocr_to_pdf_and_tsv,
+    read_tsv_words,
+    words_to_text,
+)
 
 __all__ = [
     "DEFAULT_FAKE_TEXT",
@@ -54,11 +61,20 @@ def _mean_confidence(words: tuple[OcrWord, ...]) -> float | None:
 
 @dataclass(frozen=True)
 class TesseractEngine:
-    """Tesseract: one pass per page gives the text-only PDF page and the TSV word boxes."""
+    """Tesseract: one pass per page gives the text-only PDF page and the TSV word boxes.
+
+    ``binary`` (None: ``tesseract`` on PATH) and ``memory_mb`` (address-space cap of one
+    call, 0: none) are also what orientation detection runs with, for the same pages.
+    """
 
     timeout: float = 180.0
     binary: str | None = None
     psm: int | None = None
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TesseractEngine:
+        return cls(timeout=settings.ocr_timeout_per_page, binary=settings.tesseract, memory_mb=settings.ocr_memory_mb)
 
     def check(self, languages: str = "vie") -> None:
         check_tesseract(languages, binary=self.binary)
@@ -72,6 +88,7 @@ class TesseractEngine:
             timeout=self.timeout,
             psm=self.psm,
             binary=self.binary,
+            memory_mb=self.memory_mb,
         )
         words = read_tsv_words(tsv)
         tsv.unlink(missing_ok=True)
@@ -237,10 +254,16 @@ class FakeOcrEngine:
         )
 
 
-def load_engine(name: str) -> OcrEngine:
-    """``tesseract``, ``fake``, or ``package.module:attr`` (an engine, or a factory of one)."""
+def load_engine(config: Settings | str) -> OcrEngine:
+    """The engine ``settings.ocr_engine`` names, or the one named.
+
+    Names: ``tesseract``, ``fake``, or ``package.module:attr`` (an engine, or a factory of
+    one). Tesseract from settings runs their program, memory cap and page timeout; from a
+    bare name, the defaults.
+    """
+    name = config.ocr_engine if isinstance(config, Settings) else config
     if name == "tesseract":
-        return TesseractEngine()
+        return TesseractEngine.from_settings(config) if isinstance(config, Settings) else TesseractEngine()
     if name == "fake":
         return FakeOcrEngine()
     module_name, sep, attr = name.partition(":")

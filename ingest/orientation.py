@@ -22,7 +22,7 @@ from PIL import Image
 
 from core.domain import PageImage
 from core.errors import OcrError
-from ingest.tesseract import detect_orientation_osd
+from ingest.tesseract import DEFAULT_MEMORY_MB, detect_orientation_osd
 
 __all__ = [
     "PageGeometry",
@@ -215,7 +215,9 @@ def up_down_ratio(ink: Image.Image, strips: int = 4) -> float:
     return _line_evidence(ink, strips)[0]
 
 
-def _osd_rotation(img: Image.Image, dpi: float, work_dir: Path, stem: str) -> int | None:
+def _osd_rotation(
+    img: Image.Image, dpi: float, work_dir: Path, stem: str, *, binary: str | None, memory_mb: int
+) -> int | None:
     # OSD is reliable from about 100 dpi; a smaller copy keeps it cheap.
     factor = max(1, int(dpi / 150))
     # Pillow cannot reduce bilevel images: OSD reads grey anyway.
@@ -224,7 +226,7 @@ def _osd_rotation(img: Image.Image, dpi: float, work_dir: Path, stem: str) -> in
     path = work_dir / f"{stem}-osd.pgm"
     small.save(path, dpi=(dpi / factor, dpi / factor))
     try:
-        result = detect_orientation_osd(path)
+        result = detect_orientation_osd(path, binary=binary, memory_mb=memory_mb)
     except OcrError:
         return None
     finally:
@@ -254,12 +256,21 @@ def _text_direction(upright: _Fit, side: _Fit) -> tuple[int, bool]:
 
 
 def detect_geometry(
-    img: Image.Image, dpi: float, *, work_dir: Path | None = None, stem: str = "page", use_osd: bool = True
+    img: Image.Image,
+    dpi: float,
+    *,
+    work_dir: Path | None = None,
+    stem: str = "page",
+    use_osd: bool = True,
+    binary: str | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> PageGeometry:
     """Find the quarter turn and the skew that make ``img`` upright and level.
 
     Full pages give overwhelming evidence; sparse ones (a few words) may not, and then
-    tesseract's OSD decides, or, when it cannot either, the page is not turned.
+    tesseract's OSD decides, or, when it cannot either, the page is not turned. OSD runs
+    the tesseract ``binary`` under ``memory_mb`` (see :mod:`ingest.tesseract`): pass those
+    OCR runs with.
     """
     ink, fine, fine_dpi = _ink_images(img, dpi, _SKEW_DPI, _UPDOWN_DPI)
     if max(_row_profile(ink), default=0.0) <= 0:
@@ -283,7 +294,11 @@ def detect_geometry(
         return PageGeometry(
             rotation=base if ratio > 1 else flipped, skew=skew, updown_ratio=ratio, line_height=line_height
         )
-    osd = _osd_rotation(img, dpi, work_dir, stem) if use_osd and work_dir is not None else None
+    osd = (
+        _osd_rotation(img, dpi, work_dir, stem, binary=binary, memory_mb=memory_mb)
+        if use_osd and work_dir is not None
+        else None
+    )
     if osd is not None:
         same_axis = osd % 180 == base % 180
         skew = skew if same_axis else -upright.angle if osd % 180 == 0 else -side.angle
@@ -331,23 +346,45 @@ def apply_geometry(img: Image.Image, geometry: PageGeometry) -> Image.Image:
 
 
 def straighten_image(
-    img: Image.Image, dpi: float, *, work_dir: Path | None = None, stem: str = "page", use_osd: bool = True
+    img: Image.Image,
+    dpi: float,
+    *,
+    work_dir: Path | None = None,
+    stem: str = "page",
+    use_osd: bool = True,
+    binary: str | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> tuple[Image.Image, PageGeometry]:
     """``img`` upright and level (the same object when nothing had to change)."""
-    geometry = detect_geometry(img, dpi, work_dir=work_dir, stem=stem, use_osd=use_osd)
+    geometry = detect_geometry(
+        img, dpi, work_dir=work_dir, stem=stem, use_osd=use_osd, binary=binary, memory_mb=memory_mb
+    )
     if geometry.rotation == 0 and abs(geometry.skew) < MIN_DESKEW:
         return img, geometry
     return apply_geometry(img, geometry), geometry
 
 
-def straighten_page(page: PageImage, work_dir: Path, *, use_osd: bool = True) -> tuple[PageImage, PageGeometry]:
+def straighten_page(
+    page: PageImage,
+    work_dir: Path,
+    *,
+    use_osd: bool = True,
+    binary: str | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+) -> tuple[PageImage, PageGeometry]:
     """Write an upright, levelled copy of ``page`` next to it (or return it unchanged)."""
     from ingest.pages import save_page_image
 
     with Image.open(page.path) as img:
         img.load()
         out, geometry = straighten_image(
-            img, page.dpi, work_dir=work_dir, stem=f"page-{page.index:05d}", use_osd=use_osd
+            img,
+            page.dpi,
+            work_dir=work_dir,
+            stem=f"page-{page.index:05d}",
+            use_osd=use_osd,
+            binary=binary,
+            memory_mb=memory_mb,
         )
         if out is img:
             return page, geometry

@@ -2,7 +2,9 @@
 
 Every call goes through :func:`run_tesseract`: ``OMP_THREAD_LIMIT=1`` (tesseract's own
 threads are 3-4x slower than one process per page on small machines), a timeout, and
-errors translated into :class:`core.errors.OcrError` with stable codes:
+errors translated into :class:`core.errors.OcrError` with stable codes. Which program runs
+and its memory cap are arguments (``binary``, ``memory_mb``): the caller has them from
+``core.settings`` (``SOHOA_TESSERACT``, ``SOHOA_OCR_MEMORY_MB``), usually via the OCR engine.
 
 - ``tesseract_missing``: the program is not on PATH, or a requested language is absent
 - ``ocr_timeout``: one call ran past its timeout
@@ -27,6 +29,7 @@ from core.errors import OcrError
 from core.text import nfc
 
 __all__ = [
+    "DEFAULT_MEMORY_MB",
     "OsdResult",
     "TesseractInfo",
     "check_tesseract",
@@ -36,6 +39,8 @@ __all__ = [
     "run_tesseract",
     "words_to_text",
 ]
+
+DEFAULT_MEMORY_MB = 2048  # the address-space cap of one call, as core.settings defaults it
 
 _VERSION_RE = re.compile(r"tesseract\s+v?(\d+)\.(\d+)(?:\.(\d+))?", re.IGNORECASE)
 _ROTATE_RE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
@@ -56,7 +61,7 @@ class OsdResult:
 
 
 def _resolve(binary: str | None) -> str:
-    name = binary or os.environ.get("SOHOA_TESSERACT") or "tesseract"
+    name = binary or "tesseract"
     found = shutil.which(name)
     if found is None:
         raise OcrError(
@@ -75,19 +80,23 @@ def _env() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=8)
 def _probe(binary: str) -> TesseractInfo:
-    version_out = run_tesseract(["--version"], timeout=30, binary=binary)
+    # Uncapped: these calls load no model, and one cached probe serves calls under any cap.
+    version_out = run_tesseract(["--version"], timeout=30, binary=binary, memory_mb=0)
     match = _VERSION_RE.search(version_out)
     if match is None:
         raise OcrError(f"cannot read the tesseract version from {binary!r}", code="tesseract_missing")
     version = (int(match[1]), int(match[2]), int(match[3] or 0))
-    langs_out = run_tesseract(["--list-langs"], timeout=30, binary=binary)
+    langs_out = run_tesseract(["--list-langs"], timeout=30, binary=binary, memory_mb=0)
     # The first line is a header ("List of available languages in ...").
     languages = frozenset(line.strip() for line in langs_out.splitlines()[1:] if line.strip())
     return TesseractInfo(binary=binary, version=version, languages=languages)
 
 
 def check_tesseract(languages: str = "vie", *, binary: str | None = None) -> TesseractInfo:
-    """Check that tesseract >= 4 runs and knows every language of ``languages`` ("vie+eng")."""
+    """Check that tesseract >= 4 runs and knows every language of ``languages`` ("vie+eng").
+
+    ``binary``: a name on PATH or a path; ``None`` is ``tesseract`` (so for every function here).
+    """
     info = _probe(_resolve(binary))
     if info.version < (4, 0, 0):
         raise OcrError(
@@ -105,15 +114,10 @@ def check_tesseract(languages: str = "vie", *, binary: str | None = None) -> Tes
     return info
 
 
-def memory_limit_bytes() -> int:
-    """Address-space cap of one tesseract process (``SOHOA_OCR_MEMORY_MB``, default 2048; 0 = none)."""
-    raw = os.environ.get("SOHOA_OCR_MEMORY_MB", "").strip() or "2048"
-    return max(0, int(raw)) * 1024 * 1024
-
-
-def _limit_memory(limit: int) -> Callable[[], None] | None:
-    if limit <= 0:
+def _limit_memory(memory_mb: int) -> Callable[[], None] | None:
+    if memory_mb <= 0:
         return None
+    limit = memory_mb * 1024 * 1024
 
     def apply() -> None:  # runs in the child between fork and exec: setrlimit only
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -121,18 +125,21 @@ def _limit_memory(limit: int) -> Callable[[], None] | None:
     return apply
 
 
-def run_tesseract(args: Sequence[str], *, timeout: float, binary: str | None = None) -> str:
+def run_tesseract(
+    args: Sequence[str], *, timeout: float, binary: str | None = None, memory_mb: int = DEFAULT_MEMORY_MB
+) -> str:
     """Run tesseract with ``args``; return its stdout (stderr joined on failure).
 
-    One pathological page fails alone: the call is bounded in time and in memory, so it cannot
-    hang a worker or get the whole worker killed for memory.
+    One pathological page fails alone: the call is bounded in time and in memory (``memory_mb``
+    MiB of address space; 0: unbounded), so it cannot hang a worker or get the whole worker
+    killed for memory.
     """
     exe = _resolve(binary)
     try:
         proc = subprocess.run(
             [exe, *args],
             env=_env(),
-            preexec_fn=_limit_memory(memory_limit_bytes()),
+            preexec_fn=_limit_memory(memory_mb),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,
@@ -163,6 +170,7 @@ def ocr_to_pdf_and_tsv(
     timeout: float,
     psm: int | None = None,
     binary: str | None = None,
+    memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> tuple[Path, Path]:
     """One tesseract pass: a text-only PDF page (``out_base.pdf``) and word boxes (``.tsv``)."""
     check_tesseract(languages, binary=binary)
@@ -170,14 +178,16 @@ def ocr_to_pdf_and_tsv(
     if psm is not None:
         args += ["--psm", str(psm)]
     args += ["-c", "textonly_pdf=1", "pdf", "tsv"]
-    run_tesseract(args, timeout=timeout, binary=binary)
+    run_tesseract(args, timeout=timeout, binary=binary, memory_mb=memory_mb)
     pdf, tsv = out_base.with_suffix(".pdf"), out_base.with_suffix(".tsv")
     if not pdf.exists() or not tsv.exists():
         raise OcrError("tesseract wrote no output", code="tesseract_failed", details={"image": str(image)})
     return pdf, tsv
 
 
-def detect_orientation_osd(image: Path, *, timeout: float = 60.0, binary: str | None = None) -> OsdResult:
+def detect_orientation_osd(
+    image: Path, *, timeout: float = 60.0, binary: str | None = None, memory_mb: int = DEFAULT_MEMORY_MB
+) -> OsdResult:
     """Tesseract's orientation detection (``--psm 0``); rotate 0 with confidence 0 when unsure.
 
     Callers pass a reduced image: OSD needs only a few hundred characters, not 300 dpi.
@@ -186,7 +196,7 @@ def detect_orientation_osd(image: Path, *, timeout: float = 60.0, binary: str | 
     if "osd" not in info.languages:
         raise OcrError("tesseract osd data not installed", code="tesseract_missing")
     try:
-        out = run_tesseract([str(image), "-", "--psm", "0"], timeout=timeout, binary=binary)
+        out = run_tesseract([str(image), "-", "--psm", "0"], timeout=timeout, binary=binary, memory_mb=memory_mb)
     except OcrError as exc:
         # Pages with too few characters make OSD fail: that is "unknown", not an error.
         if exc.code == "tesseract_failed":

@@ -55,7 +55,7 @@ class Runtime:
             if self._engine is None:
                 from ingest.ocr_engines import load_engine
 
-                self._engine = load_engine(self.settings.ocr_engine)
+                self._engine = load_engine(self.settings)
             return self._engine
 
     def enqueue(self, task: str, document_id: str) -> None:

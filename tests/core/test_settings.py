@@ -32,6 +32,8 @@ MOVED = {
     "SOHOA_PKCS11_RAW_MECHANISM": ("pkcs11_raw_mechanism", "yes", True),
     "SOHOA_STAMP": ("stamp", "Copy", "copy"),
     "SOHOA_STAMP_FONT": ("stamp_font", "/fonts/serif.ttf", Path("/fonts/serif.ttf")),
+    "SOHOA_TESSERACT": ("tesseract", "/opt/tesseract5/bin/tesseract", "/opt/tesseract5/bin/tesseract"),
+    "SOHOA_OCR_MEMORY_MB": ("ocr_memory_mb", "0", 0),
 }
 
 
@@ -67,15 +69,25 @@ def test_defaults_are_those_the_modules_had(clean_env: pytest.MonkeyPatch, tmp_p
     assert settings.pkcs11_module is None and settings.pkcs11_raw_mechanism is None
     assert settings.pkcs11_secret() is None
     assert (settings.stamp, settings.stamp_font, settings.trust_roots) == ("none", None, ())
+    assert (settings.tesseract, settings.ocr_memory_mb) == (None, 2048)
 
 
 def test_blank_values_mean_unset(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # a compose file's "SOHOA_PKCS11_MODULE: ${MODULE:-}" must not configure a token at path ""
-    for name in ("SOHOA_PKCS11_MODULE", "SOHOA_PKCS11_KEY_ID", "SOHOA_PKCS11_RAW_MECHANISM", "SOHOA_STAMP"):
+    for name in (
+        "SOHOA_PKCS11_MODULE",
+        "SOHOA_PKCS11_KEY_ID",
+        "SOHOA_PKCS11_RAW_MECHANISM",
+        "SOHOA_STAMP",
+        "SOHOA_TESSERACT",
+        "SOHOA_OCR_MEMORY_MB",
+    ):
         clean_env.setenv(name, "")
     settings = Settings(data_dir=tmp_path)
     assert (settings.pkcs11_module, settings.pkcs11_key_id, settings.pkcs11_raw_mechanism) == (None, None, None)
     assert settings.stamp == "none"
+    # no program named "": tesseract on PATH; no cap of 0 (none): the default cap
+    assert (settings.tesseract, settings.ocr_memory_mb) == (None, 2048)
 
 
 def test_trust_roots_take_either_separator(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -93,6 +105,8 @@ def test_trust_roots_take_either_separator(clean_env: pytest.MonkeyPatch, tmp_pa
         ("SOHOA_MAX_FILES_PER_UPLOAD", "0"),
         ("SOHOA_BATCH_EVENTS_POLL", "0"),
         ("SOHOA_PKCS11_RAW_MECHANISM", "maybe"),
+        ("SOHOA_OCR_MEMORY_MB", "-1"),
+        ("SOHOA_OCR_MEMORY_MB", "2 GiB"),
     ],
 )
 def test_bad_values_fail_on_start(clean_env: pytest.MonkeyPatch, tmp_path: Path, name: str, raw: str) -> None:

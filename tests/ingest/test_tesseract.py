@@ -1,4 +1,7 @@
-"""The one module that runs tesseract: version and language checks, one pass to PDF + TSV, OSD."""
+"""The one module that runs tesseract: version and language checks, one pass to PDF + TSV, OSD.
+
+Which program and what memory cap come from the settings through the engine, to OCR and OSD alike.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,12 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from core.domain import FileKind
 from core.errors import OcrError
+from core.settings import Settings
 from core.text import nfc
+from ingest.ocr import PageJob, ocr_page_job
+from ingest.ocr_engines import load_engine, write_invisible_text_page
 from ingest.tesseract import (
     check_tesseract,
     detect_orientation_osd,
@@ -44,7 +51,6 @@ def _fake_tesseract(tmp_path: Path, body: str) -> Path:
 
 def test_missing_program_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no tesseract anywhere
-    monkeypatch.delenv("SOHOA_TESSERACT", raising=False)
     with pytest.raises(OcrError) as info:
         check_tesseract("vie")
     assert info.value.code == "tesseract_missing"
@@ -134,12 +140,43 @@ def test_osd_finds_an_upside_down_page(real_tesseract, tmp_path):
     assert result.confidence > 1
 
 
-def test_a_tesseract_call_is_bounded_in_memory(real_tesseract, tmp_path, monkeypatch):
+def test_a_tesseract_call_is_bounded_in_memory(real_tesseract, tmp_path):
     # Far below what loading the vie model needs: the call must fail alone, as a clear OcrError.
-    monkeypatch.setenv("SOHOA_OCR_MEMORY_MB", "24")
+    page = _page(tmp_path)
     with pytest.raises(OcrError) as info:
-        ocr_to_pdf_and_tsv(_page(tmp_path), tmp_path / "ocr", languages="vie", dpi=200, timeout=60)
+        ocr_to_pdf_and_tsv(page, tmp_path / "ocr", languages="vie", dpi=200, timeout=60, memory_mb=24)
     assert info.value.code == "tesseract_failed"
-    monkeypatch.setenv("SOHOA_OCR_MEMORY_MB", "2048")
-    pdf, _tsv = ocr_to_pdf_and_tsv(_page(tmp_path), tmp_path / "ocr2", languages="vie", dpi=200, timeout=60)
+    assert str(page) in info.value.details["args"]  # the OCR pass itself failed, not the version probe
+    pdf, _tsv = ocr_to_pdf_and_tsv(page, tmp_path / "ocr2", languages="vie", dpi=200, timeout=60, memory_mb=2048)
     assert pdf.exists()
+
+
+def test_the_configured_program_and_cap_run_both_osd_and_ocr(tmp_path):
+    # A page too sparse for the ink profile to settle its orientation: OSD is asked, then OCR runs.
+    page = tmp_path / "sparse.png"
+    draw_page(["QUYẾT ĐỊNH"]).save(page, dpi=(200, 200))
+    text_page = tmp_path / "text-page.pdf"
+    write_invisible_text_page(["QUYẾT ĐỊNH"], width_pt=432, height_pt=76, output_path=text_page)
+    record = tmp_path / "calls.txt"
+    fake = _fake_tesseract(
+        tmp_path,
+        f'echo "$(ulimit -v) $*" >> {record}\n'
+        'case "$1" in\n'
+        '  --version) echo "tesseract 5.3.0";;\n'
+        '  --list-langs) printf "List of available languages (2):\\nosd\\nvie\\n";;\n'
+        '  *) if [ "$2" = "-" ]; then printf "Rotate: 0\\nOrientation confidence: 9.5\\n"\n'
+        f'     else cp {text_page} "$2.pdf"; printf "level\\ttext\\n" > "$2.tsv"; fi;;\n'
+        "esac\n",
+    )
+    settings = Settings(data_dir=tmp_path, tesseract=str(fake), ocr_memory_mb=300)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    job = PageJob(
+        input_path=page, kind=FileKind.PNG, index=0, scratch=scratch, engine=load_engine(settings), languages="vie"
+    )
+    outcome = ocr_page_job(job)
+    assert outcome.geometry.source == "osd"
+    calls = [line.split(" ", 1) for line in record.read_text().splitlines()]
+    osd = [limit for limit, args in calls if "--psm 0" in args]
+    ocr = [limit for limit, args in calls if "textonly_pdf=1" in args]
+    assert osd == ["307200"] and ocr == ["307200"]  # 300 MiB in KiB, on the settings' program

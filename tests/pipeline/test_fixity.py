@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import typer
 from minio import Minio
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -21,7 +21,6 @@ from core.clock import utcnow
 from core.errors import ConfigurationError
 from core.settings import Settings
 from pipeline.fixity import (
-    fixity_interval_from_env,
     last_fixity_summary,
     run_fixity,
     start_fixity_schedule,
@@ -174,14 +173,14 @@ def test_interval_setting(monkeypatch: pytest.MonkeyPatch, value: str | None, se
         monkeypatch.delenv("SOHOA_FIXITY_INTERVAL", raising=False)
     else:
         monkeypatch.setenv("SOHOA_FIXITY_INTERVAL", value)
-    assert fixity_interval_from_env() == seconds
+    assert Settings().fixity_interval == seconds
 
 
 @pytest.mark.parametrize("value", ["daily", "-5"])
-def test_bad_interval_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+def test_bad_interval_is_refused_on_start(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("SOHOA_FIXITY_INTERVAL", value)
-    with pytest.raises(ConfigurationError):
-        fixity_interval_from_env()
+    with pytest.raises(ValidationError):
+        Settings()
 
 
 @pytest.mark.s3

@@ -504,6 +504,14 @@ def test_sqlite_repairs_an_index_whose_triggers_a_migration_dropped(tmp_path: Pa
 # --- how PostgreSQL stores what a search reads per matched row (migration 0008) --------------
 
 
+_LAYOUT_SQL = (
+    "SELECT format_type(a.atttypid, a.atttypmod),"
+    " (SELECT attstorage FROM pg_attribute WHERE attrelid = c.oid AND attname = 'search_vector'),"
+    " c.reloptions FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+    " WHERE c.relname = 'documents' AND a.attname = 'metadata_json'"
+)
+
+
 def test_postgres_keeps_metadata_as_jsonb_and_vectors_inline(pg_url: str) -> None:
     from alembic import command
 
@@ -515,18 +523,7 @@ def test_postgres_keeps_metadata_as_jsonb_and_vectors_inline(pg_url: str) -> Non
 
         def layout() -> tuple[str, str, list[str] | None]:
             with db.engine.connect() as conn:
-                return (
-                    conn.execute(
-                        text(
-                            "SELECT format_type(a.atttypid, a.atttypmod), "
-                            " (SELECT attstorage FROM pg_attribute WHERE attrelid = c.oid AND attname = 'search_vector'),"
-                            " c.reloptions FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
-                            " WHERE c.relname = 'documents' AND a.attname = 'metadata_json'"
-                        )
-                    )
-                    .one()
-                    ._tuple()
-                )
+                return conn.execute(text(_LAYOUT_SQL)).one()._tuple()
 
         assert layout() == ("jsonb", "e", ["toast_tuple_target=8160"])
         with db.session() as session:
