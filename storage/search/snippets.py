@@ -77,10 +77,13 @@ def _matches(text: str, query: TextQuery) -> list[_Match]:
     folded, origins = _folded_with_origins(text)
     spans = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
     tokens = [s[0] for s in spans]
+    starting: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+    for index, item in enumerate(query.items):
+        starting.setdefault(item[0], []).append((index, item))
     found: list[_Match] = []
-    for k in range(len(tokens)):
-        for index, item in enumerate(query.items):
-            if tuple(tokens[k : k + len(item)]) == item:
+    for k, token in enumerate(tokens):
+        for index, item in starting.get(token, ()):
+            if len(item) == 1 or tuple(tokens[k : k + len(item)]) == item:
                 start, end = spans[k][1], spans[k + len(item) - 1][2]
                 if origins is not None:
                     start, end = origins[start], origins[end - 1] + 1
