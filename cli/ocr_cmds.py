@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
+from cli.common import settings_or_exit
 from core.domain import FileKind, SniffResult
 from core.errors import InputRejected, SohoaError
-from core.settings import get_settings
 
 __all__ = ["ocr_command", "register"]
 
@@ -55,7 +55,7 @@ def ocr_command(
     from ingest.ocr import make_searchable_pdf
     from ingest.ocr_engines import TesseractEngine, load_engine
 
-    settings = get_settings()
+    settings = settings_or_exit()  # a bad SOHOA_* value: one line and exit 6, as every command
     try:
         if not input_path.is_file():
             raise InputRejected(f"no such file: {input_path}", code="not_found")

@@ -95,11 +95,11 @@ class Settings(BaseSettings):
     intake_threads: int = 4  # files of one upload stored at once (durable writes wait on the disk)
 
     # Signing: a PKCS#12 file; unset in embedded mode -> development CA under the data dir.
-    pkcs12_path: Path | None = None
+    pkcs12_path: Annotated[Path | None, _Unset] = None
     pkcs12_passphrase: SecretStr | None = None
-    pkcs12_passphrase_file: Path | None = None
+    pkcs12_passphrase_file: Annotated[Path | None, _Unset] = None
     signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-B"
-    tsa_url: str | None = None  # RFC 3161 time-stamping authority, needed from B-T up
+    tsa_url: Annotated[str | None, _Unset] = None  # RFC 3161 time-stamping authority, needed from B-T up
 
     # Signing: a key on an HSM or USB token instead (see signing.backends.Pkcs11Config).
     pkcs11_module: Annotated[Path | None, _Unset] = Field(

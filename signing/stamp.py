@@ -73,6 +73,7 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # parsed back by _CopyStampStyle
 
 # The subsetter warns on stderr, once per signature, that it drops a table PDF never reads (FFTM).
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -306,9 +307,15 @@ class _PageView:
         if right <= left or top <= bottom:
             left, bottom, right, top = media
         raw = _inherited(page, "/Rotate")
-        turns = int(raw) if isinstance(raw, int | float) else 0
+        try:
+            turns = int(float(raw)) if raw is not None else 0  # pyHanko reads 90.0 as a Decimal
+        except (TypeError, ValueError):
+            turns = 0
         if turns % 90:
-            raise ConfigurationError(f"page 1 has /Rotate {turns}, not a multiple of 90", code="invalid_rotation")
+            # The file breaks the PDF rule (a multiple of 90); viewers then differ (poppler shows it
+            # unturned): place the stamp on the unturned page rather than refuse to sign.
+            log.warning("page 1 has /Rotate %s, not a multiple of 90: stamped as if unturned", raw)
+            turns = 0
         return cls(left, bottom, right, top, turns % 360)
 
     @property

@@ -70,6 +70,9 @@ def test_defaults_are_those_the_modules_had(clean_env: pytest.MonkeyPatch, tmp_p
     assert settings.pkcs11_secret() is None
     assert (settings.stamp, settings.stamp_font, settings.trust_roots) == ("none", None, ())
     assert (settings.tesseract, settings.ocr_memory_mb) == (None, 2048)
+    # a blank time-stamping URL is no TSA (a B-B signature), not a request to the URL ""
+    assert (settings.tsa_url, settings.pkcs12_path, settings.pkcs12_passphrase_file) == (None, None, None)
+    assert (settings.fixity_interval, settings.retention_years) == (0, 10)
 
 
 def test_blank_values_mean_unset(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -81,6 +84,11 @@ def test_blank_values_mean_unset(clean_env: pytest.MonkeyPatch, tmp_path: Path) 
         "SOHOA_STAMP",
         "SOHOA_TESSERACT",
         "SOHOA_OCR_MEMORY_MB",
+        "SOHOA_TSA_URL",
+        "SOHOA_PKCS12_PATH",
+        "SOHOA_PKCS12_PASSPHRASE_FILE",
+        "SOHOA_FIXITY_INTERVAL",
+        "SOHOA_RETENTION_YEARS",
     ):
         clean_env.setenv(name, "")
     settings = Settings(data_dir=tmp_path)

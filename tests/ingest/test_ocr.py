@@ -267,6 +267,10 @@ def test_ocr_command_exit_codes(tmp_path, monkeypatch):
     assert refused.exit_code == 2
     assert refused.output.count("\n") == 1 and "empty_file" in refused.output
     assert not (tmp_path / "x.pdf").exists()
+    monkeypatch.setenv("SOHOA_STAMP", "yes")  # a bad setting, even one ocr does not use
+    misconfigured = runner.invoke(app, ["ocr", str(source), str(tmp_path / "y.pdf")])
+    assert misconfigured.exit_code == 6 and "configuration_error" in misconfigured.output
+    assert "Traceback" not in misconfigured.output and not (tmp_path / "y.pdf").exists()
 
 
 def test_ocr_resolution_follows_text_size():

@@ -160,6 +160,7 @@ ROTATED_PAGES = {
     "180-shifted": {"rotate": 180, **_SHIFTED},
     "270-shifted": {"rotate": 270, **_SHIFTED},
     "90-inherited": {"rotate": 90, "media": [0, 0, 612, 792], "inherited": True},
+    "90-real": {"rotate": 90.0, "media": _A4},  # written 90.0: a real number, which readers accept
 }
 _MARGIN = 28  # points from the displayed top and right edges, as signing.stamp draws it
 
@@ -250,6 +251,17 @@ def test_stamp_widget_is_at_the_displayed_top_right(rotated, dev_backend) -> Non
     assert abs(u1 - u2) > 3 * abs(v1 - v2)  # wide as displayed: the box turned with the page
     [sig] = verify_pdf(out, trust_roots=[dev_backend.development_root]).signatures
     assert sig.valid and sig.modification == "none"
+
+
+def test_a_rotation_off_the_quarter_turns_is_stamped_unturned_not_refused(dev_backend, tmp_path: Path) -> None:
+    # /Rotate must be a multiple of 90; a file that breaks the rule is still signed
+    case = {"rotate": 45, "media": _A4}
+    out = tmp_path / "stamped.pdf"
+    sign_pdf(SignRequest(_blank_page_pdf(tmp_path / "in.pdf", case), out), dev_backend, stamp=CopyStamp(AGENCY))
+    with pikepdf.open(out) as pdf:
+        x1, y1, x2, y2 = (float(v) for v in _widget(pdf).Rect)
+    (u1, v1), (u2, v2) = _displayed({**case, "rotate": 0}, x1, y1), _displayed({**case, "rotate": 0}, x2, y2)
+    assert abs(min(v1, v2) - _MARGIN) <= 1 and abs(595 - max(u1, u2) - _MARGIN) <= 1
 
 
 def test_stamp_renders_upright_at_the_top_right_in_pdfium(rotated) -> None:
