@@ -35,7 +35,7 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
         return Metadata()
     conf: dict[str, float] = {}
     # OCR damage is put right in OCR text only: a text layer says exactly what was typed
-    ocr = any(page.source == "ocr" or page.words for page in pages)
+    ocr = any(page.source == "ocr" for page in pages)
     values: dict[str, object] = {}
 
     title = _find_title(lines)

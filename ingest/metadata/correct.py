@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 
 from core.text import fold
 from ingest.metadata.lexicon import _COMMON, _PROPER, _match_case, _syllable_key
 from ingest.metadata.lines import _distance
-from ingest.metadata.syllables import is_syllable, lost_marks, mark_distance, repairs
+from ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
 from ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
 __all__ = ["correct_name", "correct_subject", "correct_text"]
@@ -67,9 +68,16 @@ def _has_marks(word: str) -> bool:
     return any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", word))
 
 
+def _same(printed: str, spelled: str) -> bool:
+    """The same syllable, whichever vowel carries the tone (``Khoá``, ``khóa``)."""
+    return _syllable_key(printed) == _syllable_key(spelled)
+
+
 def _cost(printed: tuple[str, ...], spelled: tuple[str, ...]) -> int:
     total = 0
     for p, s in zip(printed, spelled, strict=True):
+        if _same(p, s):
+            continue
         marks = mark_distance(p, s)
         total += marks if marks is not None else 2 + _distance(fold(p), fold(s))
     return total
@@ -94,15 +102,51 @@ def _phrase_for(printed: tuple[str, ...], broken: tuple[bool, ...]) -> tuple[str
     return ranked[0][2]
 
 
+def _spans(cores: list[str]) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """(start, size, folded letters) of every run of 2-4 alphabetic words."""
+    for size in _SIZES:
+        for i in range(len(cores) - size + 1):
+            span = cores[i : i + size]
+            if all(w.isalpha() for w in span):
+                yield i, size, tuple(fold(w) for w in span)
+
+
+def _vouched(cores: list[str]) -> set[int]:
+    """Words that a vocabulary phrase spells exactly as printed: right, whatever else they neighbour."""
+    vouched: set[int] = set()
+    for i, size, key in _spans(cores):
+        for spelled in _BY_KEY.get(key, ()):
+            if all(_same(c, w) for c, w in zip(cores[i : i + size], spelled, strict=True)):
+                vouched.update(range(i, i + size))
+    return vouched
+
+
 def correct_text(text: str) -> str:
-    """``KÊ HOẠCH VỐN`` -> ``KẾ HOẠCH VỐN``: OCR-damaged words of ``text`` put right, case kept."""
+    """``KÊ HOẠCH VỐN`` -> ``KẾ HOẠCH VỐN``: OCR-damaged words of ``text`` put right, case kept.
+
+    A phrase only changes words that no other phrase spells exactly as printed and, in running
+    text, that are not capitalised (names: ``ông Lê Văn Thu`` stays although ``văn thư`` is a
+    phrase); and not when the rest of it is a phrase printed right (``về việc mới`` stays although
+    ``về việc mời`` is a phrase)."""
     tokens = text.split()
     cores = [t.strip(_PUNCT) for t in tokens]
-    broken = [bool(c) and c.isalpha() and not is_syllable(c) and _syllable_key(c) not in _KNOWN for c in cores]
+    broken = [
+        bool(c) and c.isalpha() and len(c) <= LONGEST and not is_syllable(c) and _syllable_key(c) not in _KNOWN
+        for c in cores
+    ]
     words = list(cores)
     for i, core in enumerate(cores):
-        if broken[i] and _has_marks(core) and (fixed := repairs(core, _PREFER)):
+        if broken[i] and damaged(core) and (fixed := repairs(core, _PREFER)):
             words[i] = _match_case(core, fixed[0])
+    letters = [ch for ch in text if ch.isalpha()]
+    running = sum(ch.islower() for ch in letters) > len(letters) / 2  # not an upper-case title
+    vouched = _vouched(cores)
+
+    def may_change(k: int) -> bool:
+        if k in vouched:
+            return False
+        return not (running and k > 0 and cores[k][:1].isupper())
+
     i = 0
     while i < len(words):
         step = 1
@@ -116,8 +160,13 @@ def correct_text(text: str) -> str:
             spelled = _phrase_for(tuple(cores[i : i + size]), tuple(broken[i : i + size]))
             if spelled is None:
                 continue
-            for j, word in enumerate(spelled):
-                words[i + j] = _match_case(cores[i + j], word)
+            changes = {i + j: w for j, w in enumerate(spelled) if may_change(i + j) and not _same(cores[i + j], w)}
+            kept = [k for k in range(i, i + size) if k not in changes]
+            if changes and all(k in vouched for k in kept):
+                # a phrase printed right plus one neighbour (``về việc`` + ``mới``): no evidence
+                continue
+            for k, word in changes.items():
+                words[k] = _match_case(cores[k], word)
             step = size
             break
         i += step
@@ -155,7 +204,7 @@ def _common_name(word: str, common: tuple[str, ...]) -> str:
 def correct_name(name: str) -> str:
     """``Nguyên Văn An`` -> ``Nguyễn Văn An``: a person's name with OCR-damaged marks put right."""
     words = name.split()
-    fixed = [_match_case(w, r[0]) if _has_marks(w) and (r := repairs(w, _PREFER)) else w for w in words]
+    fixed = [_match_case(w, r[0]) if damaged(w) and (r := repairs(w, _PREFER)) else w for w in words]
     if len(fixed) >= 2:
         fixed[0] = _common_name(fixed[0], SURNAMES) if fixed[0] == words[0] else fixed[0]
         for k in range(1, len(fixed) - 1):

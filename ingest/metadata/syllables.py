@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["is_syllable", "lost_marks", "mark_distance", "repairs", "strip_tone"]
+__all__ = ["LONGEST", "damaged", "is_syllable", "lost_marks", "mark_distance", "repairs", "strip_tone"]
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
 _GRAVE, _ACUTE, _TILDE, _HOOK, _DOT = TONES
@@ -53,6 +53,7 @@ _CODAS_BY_NUCLEUS = {
     "uyê": ("n", "t"),
 }
 _STOPS = ("c", "ch", "p", "t")
+LONGEST = 7  # letters of the longest syllable (nghiêng): anything longer is no syllable to repair
 
 
 def _rhymes() -> frozenset[str]:
@@ -99,12 +100,26 @@ def is_syllable(word: str) -> bool:
         rhyme = bare[len(onset) :]
         if onset == "gi" and f"i{rhyme}" in _RHYMES and rhyme not in _RHYMES:
             rhyme = f"i{rhyme}"  # ``gìn``, ``giếng``: the i of ``gi`` is also the rhyme's
+        if onset == "qu" and rhyme not in _RHYMES and f"u{rhyme}" in _RHYMES:
+            rhyme, onset = f"u{rhyme}", "q"  # ``Quỳnh``, ``quýt``: the u of ``qu`` is the rhyme's glide
         if rhyme not in _RHYMES or not _onset_fits(onset, rhyme):
             continue
         if rhyme.endswith(_STOPS) and tones not in ("", _ACUTE, _DOT):
             continue
         return True
     return False
+
+
+def damaged(word: str) -> bool:
+    """``word`` shows marks no Vietnamese syllable can carry: two tones (``Phạậm``, a glyph read
+    twice), or a tone other than sắc or nặng on a syllable ending in c, ch, p or t.
+
+    A word outside the rhyme table but without such marks may be a name or a place in another
+    language of Vietnam (``Phớc``, ``Niê``, ``Krông Pắc``, ``Đăk``): it is left as printed."""
+    bare, tones = strip_tone(word.lower())
+    if len(tones) > 1:
+        return True
+    return bool(tones) and tones not in (_ACUTE, _DOT) and bare.endswith(_STOPS)
 
 
 def _marks(ch: str) -> tuple[str, str]:
@@ -149,7 +164,7 @@ def repairs(word: str, prefer: frozenset[str] = frozenset()) -> tuple[str, ...]:
     equally near ones, those in ``prefer`` (common words) come first. Empty when ``word`` is a
     syllable or nothing is near."""
     word = unicodedata.normalize("NFC", word.lower())
-    if is_syllable(word):
+    if len(word) > LONGEST or is_syllable(word):
         return ()
     found: dict[str, float] = {}
 

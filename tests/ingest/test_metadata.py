@@ -6,6 +6,7 @@ import json
 import os
 import random
 import shutil
+import time
 from collections.abc import Callable
 from statistics import mean
 from typing import Any
@@ -16,7 +17,7 @@ from core.domain import Metadata, OcrWord, PageText
 from core.text import fold
 from ingest.doctypes import ADMINISTRATIVE_TYPES, find_type_by_code, find_type_by_name
 from ingest.metadata import extract_metadata
-from ingest.metadata.correct import correct_text
+from ingest.metadata.correct import correct_name, correct_subject, correct_text
 from ingest.metadata.syllables import is_syllable, mark_distance, repairs
 from ingest.review_rules import REQUIRED_FIELDS, review_reasons
 from tests.ingest.labelled.generator import FREE_TEXT_FIELDS, LabelledDoc, compose, damage_text, generate
@@ -451,3 +452,43 @@ def test_bench_ignores_a_leading_ve_viec_of_the_subject() -> None:
     assert field_value("subject", "V/v góp ý dự thảo") == field_value("subject", "góp ý dự thảo")
     assert field_value("subject", "VỀ KẾT QUẢ GIÁM SÁT") != field_value("subject", "KẾT QUẢ GIÁM SÁT")
     assert field_value("issuer", "VỀ VIỆC X") != field_value("issuer", "X")  # only the subject drops it
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        "khen thưởng ông Lê Văn Thu, bà Nguyễn Thanh Hoa và ông Lê Hải Quân",  # names, not văn thư / hải quan
+        "Kế hoạch về việc giáo dục mầm non",  # giáo dục is right; về việc giao is no reason to change it
+        "về việc mới phát sinh trong kỳ",  # về việc mời fits the letters, nothing says OCR erred
+        "về việc phân bố dân cư",  # a phrase printed right, although its twin phân bổ is a phrase too
+        "Thông báo về khoá học bồi dưỡng",  # old tone placement: khoá is khóa, not khoa
+        "Ủy ban nhân dân xã Quỳnh Lưu, huyện Quỳnh Phụ",  # qu + ynh is a syllable
+        "Hồ Đức Phớc, H'Hen Niê, huyện Krông Pắc, Đăk Hà",  # names and places outside the rhyme table
+        "Uỷ ban nhân dân, Thuỷ lợi, hoà giải",  # old placement is kept as printed
+    ],
+)
+def test_corrections_leave_right_text_alone(right: str) -> None:
+    assert correct_subject(right) == right
+
+
+def test_names_keep_rare_and_minority_spellings() -> None:
+    assert correct_name("Nguyễn Thị Quỳnh") == "Nguyễn Thị Quỳnh"
+    assert correct_name("Hồ Đức Phớc") == "Hồ Đức Phớc"
+    assert correct_name("Chẩấu Văn Lâm") == "Chẩu Văn Lâm"  # two tones: a glyph read twice
+
+
+def test_one_long_token_is_not_searched_for_repairs() -> None:
+    began = time.perf_counter()
+    assert correct_text("ạ" * 2000) == "ạ" * 2000
+    assert time.perf_counter() - began < 5  # was quadratic: 41 s and 300 MB before the length check
+
+
+def test_text_layers_are_not_corrected_even_with_word_boxes() -> None:
+    text = _titled(["VỀ VIỆC KHEN THƯỞNG ÔNG NGUYỄN VĂN THU"])
+    words = tuple(
+        OcrWord(word, 100 + 60 * k, 100 + 40 * n, 50, 30, 100.0, 1, n)
+        for n, line in enumerate(text.splitlines())
+        for k, word in enumerate(line.split())
+    )
+    got = extract_metadata([PageText(0, text, "text_layer", words)])
+    assert got.subject == "KHEN THƯỞNG ÔNG NGUYỄN VĂN THU"
