@@ -15,8 +15,11 @@ word matches 10,000 of them, so the per-row cost is the search's cost:
   Storage EXTERNAL (never compressed) with ``toast_tuple_target`` at the page limit keeps the
   vector of an ordinary document inline; long documents' vectors still go out of line.
 
-The type change rewrites the table, after the storage settings, so existing rows take the new
-layout too. SQLite has neither: nothing to do there.
+The type change rewrites the table and its indexes, but PostgreSQL keeps values it had already
+compressed as they are: an existing row's vector takes the inline layout when the row's search
+text is next written. To give every row the new layout at once (then VACUUM):
+``UPDATE documents SET search_text = search_text WHERE search_text IS NOT NULL``.
+SQLite has neither: nothing to do there.
 """
 
 from __future__ import annotations
