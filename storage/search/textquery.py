@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from core.errors import InputRejected
 from core.text import fold, nfc
 
-__all__ = ["MAX_QUERY_TOKENS", "TextQuery", "parse_text_query", "tokenize"]
+__all__ = ["MAX_QUERY_TOKENS", "MAX_TOKEN_CHARS", "TextQuery", "parse_text_query", "tokenize"]
 
 MAX_QUERY_TOKENS = 32
+# No word of any language is longer; PostgreSQL refuses a query word past 2 KB with an error.
+MAX_TOKEN_CHARS = 100
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
@@ -57,6 +59,12 @@ def parse_text_query(text: str) -> TextQuery:
             details={"text": text},
         )
     query = TextQuery(tuple(items))
+    if any(len(token) > MAX_TOKEN_CHARS for token in query.tokens):
+        raise InputRejected(
+            f"Truy vấn có từ quá dài / a word of the query is longer than {MAX_TOKEN_CHARS} letters",
+            code="query_word_too_long",
+            details={"max_chars": MAX_TOKEN_CHARS},
+        )
     if len(query.tokens) > MAX_QUERY_TOKENS or sum(map(len, items)) > 2 * MAX_QUERY_TOKENS:
         raise InputRejected(
             f"Truy vấn quá dài / the query has more than {MAX_QUERY_TOKENS} words",

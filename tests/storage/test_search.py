@@ -344,6 +344,9 @@ def test_queries_without_words_are_refused(sample: Database) -> None:
         find(sample, " ".join(f"w{i}" for i in range(40)))
     assert caught.value.code == "query_too_long"
     with pytest.raises(InputRejected) as caught:
+        find(sample, "karaoke " + "a" * 3000)  # PostgreSQL would fail on it: "word is too long"
+    assert caught.value.code == "query_word_too_long"
+    with pytest.raises(InputRejected) as caught:
         find(sample, "karaoke", limit=0)
     assert caught.value.code == "invalid_paging"
 
