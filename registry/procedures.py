@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
 from core.codes import validate_procedure_code
-from core.errors import Conflict, InputRejected, NotFound
+from core.errors import InputRejected, NotFound
 from core.text import fold, nfc, normalize_space
 from registry.records import ProcedureRecord
-from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows, record_import
+from registry.sources import CHUNK, ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 
 __all__ = [
     "PROCEDURE_COLUMNS",
@@ -40,7 +39,6 @@ PROCEDURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "field": ("sector", "linh_vuc"),
     "agency": ("handling_agency", "co_quan_thuc_hien", "co_quan", "agency_name"),
 }
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -82,60 +80,38 @@ def _search_key(p: Procedure) -> str:
     return fold(" ".join(x for x in (p.code, p.name, p.field, p.agency) if x))
 
 
+def _updated(record: ProcedureRecord, new: Procedure, now: datetime) -> None:
+    record.name, record.field, record.agency = new.name, new.field, new.agency
+    record.search_key = _search_key(new)
+    record.updated_at = now
+
+
+_PROCEDURES: Upsert[Procedure, ProcedureRecord] = Upsert(
+    key=lambda p: p.code,
+    load=lambda session, codes: {
+        r.code: r for r in session.scalars(select(ProcedureRecord).where(ProcedureRecord.code.in_(codes)))
+    },
+    same=lambda record, new: Procedure.from_record(record) == new,
+    new=lambda p, now: ProcedureRecord(
+        code=p.code,
+        name=p.name,
+        field=p.field,
+        agency=p.agency,
+        search_key=_search_key(p),
+        imported_at=now,
+        updated_at=now,
+    ),
+    update=_updated,
+    duplicate_code="duplicate_code",
+    key_name="code",
+    concurrent="another catalogue import ran at once; import again",
+)
+
+
 def import_procedures(session: Session, data: bytes, fmt: SourceFormat, *, actor: str) -> ImportReport:
     """Insert new procedures and update changed ones; refused rows come back with their line numbers."""
-    errors: list[RowError] = []
-    wanted: dict[str, tuple[int, Procedure]] = {}
-    rows = 0
-    for row in read_rows(data, fmt, aliases=PROCEDURE_COLUMNS, required=("code", "name")):
-        rows += 1
-        parsed = _procedure_from_row(row)
-        if isinstance(parsed, RowError):
-            errors.append(parsed)
-        elif parsed.code in wanted:
-            first = wanted[parsed.code][0]
-            errors.append(
-                RowError(row.line, "duplicate_code", f"code {parsed.code} already given on line {first}", parsed.code)
-            )
-        else:
-            wanted[parsed.code] = (row.line, parsed)
-    inserted = updated = unchanged = 0
-    try:
-        now = utcnow()
-        codes = list(wanted)
-        for start in range(0, len(codes), _CHUNK):
-            chunk = codes[start : start + _CHUNK]
-            stmt = select(ProcedureRecord).where(ProcedureRecord.code.in_(chunk))
-            existing = {r.code: r for r in session.scalars(stmt)}
-            for code in chunk:
-                new = wanted[code][1]
-                record = existing.get(code)
-                if record is None:
-                    session.add(
-                        ProcedureRecord(
-                            code=code,
-                            name=new.name,
-                            field=new.field,
-                            agency=new.agency,
-                            search_key=_search_key(new),
-                            imported_at=now,
-                            updated_at=now,
-                        )
-                    )
-                    inserted += 1
-                elif Procedure.from_record(record) == new:
-                    unchanged += 1
-                else:
-                    record.name, record.field, record.agency = new.name, new.field, new.agency
-                    record.search_key = _search_key(new)
-                    record.updated_at = now
-                    updated += 1
-        session.flush()
-    except sa_exc.IntegrityError:
-        # another import inserted the same rows meanwhile: this one is rolled back whole
-        raise Conflict("another catalogue import ran at once; import again", code="concurrent_import") from None
-    report = ImportReport(rows, inserted, updated, unchanged, tuple(errors))
-    return record_import(session, report, actor=actor, action="procedures.imported")
+    rows = read_rows(data, fmt, aliases=PROCEDURE_COLUMNS, required=("code", "name"))
+    return import_rows(session, rows, _procedure_from_row, _PROCEDURES, actor=actor, action="procedures.imported")
 
 
 def catalogue_loaded(session: Session) -> bool:
@@ -200,8 +176,8 @@ def procedure_labels(session: Session, codes: Iterable[str]) -> dict[str, Proced
     wanted = sorted({c.strip() for c in codes if c and c.strip()})
     candidates = sorted({p for c in wanted for p in _prefixes(c)})
     found: dict[str, ProcedureRecord] = {}
-    for start in range(0, len(candidates), _CHUNK):
-        chunk = candidates[start : start + _CHUNK]
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
         stmt = select(ProcedureRecord).where(ProcedureRecord.code.in_(chunk))
         found.update({r.code: r for r in session.scalars(stmt)})
     out: dict[str, Procedure] = {}

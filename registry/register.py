@@ -19,16 +19,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from core.clock import VN_TZ, utcnow
 from core.codes import validate_dossier_code, validate_procedure_code
-from core.errors import Conflict, InputRejected, NotFound
+from core.errors import InputRejected, NotFound
 from core.text import fold, nfc, normalize_space
 from registry.periods import Period
 from registry.records import DossierLinkRecord, RegisterEntryRecord
-from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, read_rows, record_import
+from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from storage.catalogue import get_document, record_event
 from storage.records import DocumentRecord
 
@@ -57,7 +56,6 @@ REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "result_type": ("hinh_thuc_ket_qua", "loai_ket_qua"),
 }
 _REQUIRED = ("dossier_code", "procedure_code", "resolved_date", "result_type")
-_CHUNK = 500
 
 
 class ResultType:
@@ -162,55 +160,31 @@ def _entry_from_row(row: SourceRow) -> RegisterEntry | RowError:
     return RegisterEntry(dossier, procedure, _text(v["procedure_name"]), field, received, resolved, result_type)
 
 
+def _updated(record: RegisterEntryRecord, new: RegisterEntry, now: datetime) -> None:
+    for name, value in new.__dict__.items():
+        setattr(record, name, value)
+    record.updated_at = now
+
+
+_ENTRIES: Upsert[RegisterEntry, RegisterEntryRecord] = Upsert(
+    key=lambda e: e.dossier_code,
+    load=lambda session, codes: {
+        r.dossier_code: r
+        for r in session.scalars(select(RegisterEntryRecord).where(RegisterEntryRecord.dossier_code.in_(codes)))
+    },
+    same=lambda record, new: RegisterEntry.from_record(record) == new,
+    new=lambda e, now: RegisterEntryRecord(**e.__dict__, imported_at=now, updated_at=now),
+    update=_updated,
+    duplicate_code="duplicate_dossier_code",
+    key_name="dossier",
+    concurrent="another register import ran at the same time; import again",
+)
+
+
 def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: str) -> ImportReport:
     """Upsert the register's rows by dossier code; a file refused as a whole raises InputRejected."""
-    errors: list[RowError] = []
-    wanted: dict[str, tuple[int, RegisterEntry]] = {}
-    rows = 0
-    for row in read_rows(data, fmt, aliases=REGISTER_COLUMNS, required=_REQUIRED):
-        rows += 1
-        parsed = _entry_from_row(row)
-        if isinstance(parsed, RowError):
-            errors.append(parsed)
-        elif parsed.dossier_code in wanted:
-            first = wanted[parsed.dossier_code][0]
-            errors.append(
-                RowError(
-                    row.line,
-                    "duplicate_dossier_code",
-                    f"dossier {parsed.dossier_code} already given on line {first}",
-                    parsed.dossier_code,
-                )
-            )
-        else:
-            wanted[parsed.dossier_code] = (row.line, parsed)
-    inserted = updated = unchanged = 0
-    try:
-        now = utcnow()
-        codes = list(wanted)
-        for start in range(0, len(codes), _CHUNK):
-            chunk = codes[start : start + _CHUNK]
-            stmt = select(RegisterEntryRecord).where(RegisterEntryRecord.dossier_code.in_(chunk))
-            existing = {r.dossier_code: r for r in session.scalars(stmt)}
-            for code in chunk:
-                new = wanted[code][1]
-                record = existing.get(code)
-                if record is None:
-                    session.add(RegisterEntryRecord(**new.__dict__, imported_at=now, updated_at=now))
-                    inserted += 1
-                elif RegisterEntry.from_record(record) == new:
-                    unchanged += 1
-                else:
-                    for name, value in new.__dict__.items():
-                        setattr(record, name, value)
-                    record.updated_at = now
-                    updated += 1
-        session.flush()
-    except sa_exc.IntegrityError:
-        # another import inserted the same rows meanwhile: this one is rolled back whole
-        raise Conflict("another register import ran at the same time; import again", code="concurrent_import") from None
-    report = ImportReport(rows, inserted, updated, unchanged, tuple(errors))
-    return record_import(session, report, actor=actor, action="register.imported")
+    rows = read_rows(data, fmt, aliases=REGISTER_COLUMNS, required=_REQUIRED)
+    return import_rows(session, rows, _entry_from_row, _ENTRIES, actor=actor, action="register.imported")
 
 
 def get_entry(session: Session, dossier_code: str) -> RegisterEntry:

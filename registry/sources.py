@@ -10,14 +10,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Generic, TypeVar
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from core.errors import InputRejected
+from core.clock import utcnow
+from core.errors import Conflict, InputRejected
 from core.text import fold, nfc
 from storage.catalogue import record_event
 
@@ -27,7 +30,9 @@ __all__ = [
     "RowError",
     "SourceFormat",
     "SourceRow",
+    "Upsert",
     "detect_format",
+    "import_rows",
     "read_limited",
     "read_rows",
     "record_import",
@@ -35,6 +40,7 @@ __all__ = [
 
 # A year of a province's register is a few megabytes; far more is a mistake, not a register.
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
+CHUNK = 500  # keys per IN (...) query: well under every engine's bound-parameter limit
 
 
 class SourceFormat(StrEnum):
@@ -212,3 +218,76 @@ def record_import(session: Session, report: ImportReport, *, actor: str, action:
     )
     session.flush()
     return report
+
+
+Row = TypeVar("Row")  # a parsed, valid row
+Stored = TypeVar("Stored")  # its database record
+
+
+@dataclass(frozen=True)
+class Upsert(Generic[Row, Stored]):
+    """How an import files one kind of row by its key: what the catalogue and the register share."""
+
+    key: Callable[[Row], str]
+    load: Callable[[Session, list[str]], dict[str, Stored]]  # the stored records of some keys
+    same: Callable[[Stored, Row], bool]
+    new: Callable[[Row, datetime], Stored]
+    update: Callable[[Stored, Row, datetime], None]
+    duplicate_code: str  # the RowError code of a key given twice
+    key_name: str  # how messages name the key ("code", "dossier")
+    concurrent: str  # the message when another import wrote the same keys meanwhile
+
+
+def import_rows(
+    session: Session,
+    rows: Iterable[SourceRow],
+    parse: Callable[[SourceRow], Row | RowError],
+    upsert: Upsert[Row, Stored],
+    *,
+    actor: str,
+    action: str,
+) -> ImportReport:
+    """Insert new rows and update changed ones by key; refused rows come back with their line numbers.
+
+    A key given twice keeps its first row. Importing the same file again changes nothing.
+    """
+    errors: list[RowError] = []
+    wanted: dict[str, tuple[int, Row]] = {}
+    count = 0
+    for row in rows:
+        count += 1
+        parsed = parse(row)
+        if isinstance(parsed, RowError):
+            errors.append(parsed)
+            continue
+        key = upsert.key(parsed)
+        if key in wanted:
+            message = f"{upsert.key_name} {key} already given on line {wanted[key][0]}"
+            errors.append(RowError(row.line, upsert.duplicate_code, message, key))
+        else:
+            wanted[key] = (row.line, parsed)
+    inserted = updated = unchanged = 0
+    try:
+        now = utcnow()
+        keys = list(wanted)
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            existing = upsert.load(session, chunk)
+            for key in chunk:
+                new = wanted[key][1]
+                record = existing.get(key)
+                if record is None:
+                    session.add(upsert.new(new, now))
+                    inserted += 1
+                elif upsert.same(record, new):
+                    unchanged += 1
+                else:
+                    upsert.update(record, new, now)
+                    updated += 1
+        session.flush()
+    except sa_exc.IntegrityError:
+        # another import inserted the same rows meanwhile: this one is rolled back whole
+        raise Conflict(upsert.concurrent, code="concurrent_import") from None
+    return record_import(
+        session, ImportReport(count, inserted, updated, unchanged, tuple(errors)), actor=actor, action=action
+    )
