@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,13 +22,13 @@ def settings(tmp_path, monkeypatch) -> Settings:
     return Settings(data_dir=tmp_path / "var", review_policy="never", ocr_engine="fake", ocr_processes=1)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A throwaway PostgreSQL database, dropped afterwards."""
+@contextmanager
+def throwaway_database(prefix: str = "sohoa_test") -> Iterator[str]:
+    """The URL of a new PostgreSQL database, dropped afterwards (skipped when no server runs)."""
     need(port_open(PG_HOST, PG_PORT), f"PostgreSQL at {PG_HOST}:{PG_PORT}")
     import psycopg
 
-    name = f"sohoa_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -36,6 +37,13 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL database, dropped afterwards."""
+    with throwaway_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

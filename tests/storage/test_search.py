@@ -25,8 +25,7 @@ from core.text import fold
 from storage.database import Database
 from storage.records import DocumentRecord, PageRecord
 from storage.search import DocumentFilters, SearchQuery, SearchResults, search_documents
-from tests.conftest import PG_HOST, PG_PORT
-from tests.support.services import need, port_open
+from tests.conftest import throwaway_database
 
 ENGINES = ["sqlite", "postgresql"]
 
@@ -198,18 +197,8 @@ def _sqlite_db(path: Path) -> Database:
 @pytest.fixture(scope="module")
 def pg_module_url() -> Iterator[str]:
     """One throwaway PostgreSQL database for the read-only tests of this module."""
-    need(port_open(PG_HOST, PG_PORT), f"PostgreSQL at {PG_HOST}:{PG_PORT}")
-    import psycopg
-
-    name = f"sohoa_test_search_{uuid.uuid4().hex[:8]}"
-    admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("sohoa_test_search") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
