@@ -182,18 +182,23 @@ CurrentUser = Annotated[Principal, Depends(get_principal)]
 OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
+def audit_denied(rt: Runtime, user: Principal, right: Right, request: Request) -> None:
+    """The audit event of a refused request (API or page)."""
+    with rt.db.session() as session:
+        record_event(
+            session,
+            actor=user.name,
+            action="access.denied",
+            details={"right": right.value, "path": request.url.path, "method": request.method},
+        )
+
+
 def require(right: Right) -> Callable[..., Principal]:
     """A dependency that lets through only users whose role holds ``right``; refusals are audited."""
 
     def dependency(user: CurrentUser, rt: RuntimeDep, request: Request) -> Principal:
         if not has_right(user.role, right):
-            with rt.db.session() as session:
-                record_event(
-                    session,
-                    actor=user.name,
-                    action="access.denied",
-                    details={"right": right.value, "path": request.url.path, "method": request.method},
-                )
+            audit_denied(rt, user, right, request)
             raise PermissionDenied(f"role {user.role.value!r} lacks the right {right.value!r}", code="forbidden")
         return user
 

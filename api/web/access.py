@@ -13,10 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.deps import OptionalUser, Principal, RuntimeDep
+from api.deps import OptionalUser, Principal, RuntimeDep, audit_denied
 from api.rights import Right, has_right
 from core.domain import Role
-from storage.catalogue import record_event
 
 __all__ = [
     "PageRefused",
@@ -76,13 +75,7 @@ def allowed(right: Right) -> Callable[..., Principal]:
 
     def dependency(user: SignedIn, rt: RuntimeDep, request: Request) -> Principal:
         if not has_right(user.role, right):
-            with rt.db.session() as session:
-                record_event(
-                    session,
-                    actor=user.name,
-                    action="access.denied",
-                    details={"right": right.value, "path": request.url.path, "method": request.method},
-                )
+            audit_denied(rt, user, right, request)
             raise PageRefused(403, "error.forbidden")
         return user
 
