@@ -208,15 +208,21 @@ def _words(rows: list[tuple[int, list[tuple[int, str]]]], block_of: Callable[[in
     return tuple(words)
 
 
+# a two-column notice down to its body, as OCR words give it: (top, [(left, text), ...])
+_NOTICE_TOP = [
+    (100, [(100, "UBND TỈNH ĐỒNG NAI"), (1300, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")]),
+    (150, [(100, "SỞ Y TẾ"), (1300, "Độc lập - Tự do - Hạnh phúc")]),
+    (220, [(100, "Số: 35/TB-SYT"), (1300, "Đồng Nai, ngày 02 tháng 10 năm 2024")]),
+    (320, [(700, "THÔNG BÁO")]),
+    (370, [(500, "Kết quả kiểm tra công tác cải cách hành chính")]),
+    (450, [(200, "Căn cứ kế hoạch kiểm tra năm 2024 của Sở;")]),
+]
+
+
 def test_word_positions_split_glued_columns() -> None:
     # tesseract reads one row across both header columns; positions tell the columns apart
     rows = [
-        (100, [(100, "UBND TỈNH ĐỒNG NAI"), (1300, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")]),
-        (150, [(100, "SỞ Y TẾ"), (1300, "Độc lập - Tự do - Hạnh phúc")]),
-        (220, [(100, "Số: 35/TB-SYT"), (1300, "Đồng Nai, ngày 02 tháng 10 năm 2024")]),
-        (320, [(700, "THÔNG BÁO")]),
-        (370, [(500, "Kết quả kiểm tra công tác cải cách hành chính")]),
-        (450, [(200, "Căn cứ kế hoạch kiểm tra năm 2024 của Sở;")]),
+        *_NOTICE_TOP,
         (600, [(100, "Nơi nhận:"), (1300, "GIÁM ĐỐC")]),
         (650, [(100, "- Như trên;")]),
         (700, [(100, "- Lưu: VT.")]),
@@ -417,12 +423,7 @@ def test_title_subject_is_stored_without_ve_viec() -> None:
 def test_signature_column_read_across_an_unlabelled_recipient_list() -> None:
     # OCR lost "Nơi nhận:"; the long recipient rows (left) come between the signature lines (right)
     rows = [
-        (100, [(100, "UBND TỈNH ĐỒNG NAI"), (1300, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")]),
-        (150, [(100, "SỞ Y TẾ"), (1300, "Độc lập - Tự do - Hạnh phúc")]),
-        (220, [(100, "Số: 35/TB-SYT"), (1300, "Đồng Nai, ngày 02 tháng 10 năm 2024")]),
-        (320, [(700, "THÔNG BÁO")]),
-        (370, [(500, "Kết quả kiểm tra công tác cải cách hành chính")]),
-        (450, [(200, "Căn cứ kế hoạch kiểm tra năm 2024 của Sở;")]),
+        *_NOTICE_TOP,
         (600, [(100, "Nai nhn"), (1300, "KT. GIÁM ĐỐC")]),
         (650, [(100, "- Các phòng, ban, đơn vị trực thuộc Sở Y tế tỉnh;")]),
         (700, [(100, "- Ủy ban nhân dân các huyện, thành phố trong tỉnh;"), (1300, "PHÓ GIÁM ĐỐC")]),
