@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from api.errors import install_error_handlers
-from api.routes import (
+from sohoa.api.errors import install_error_handlers
+from sohoa.api.routes import (
     archive,
     audit,
     auth,
@@ -28,17 +28,17 @@ from api.routes import (
     users,
     verify,
 )
-from api.web import install_web
-from core.settings import Settings, get_settings
-from pipeline.runtime import Runtime, open_runtime
+from sohoa.api.web import install_web
+from sohoa.core.settings import Settings, get_settings
+from sohoa.pipeline.runtime import Runtime, open_runtime
 
 __all__ = ["create_app"]
 
 
 def _start_background(rt: Runtime, settings: Settings) -> list[threading.Event]:
     """Periodic work of the one API process: certificate checks, fixity audits, and (embedded) sweeping."""
-    from pipeline.fixity import start_fixity_schedule
-    from pipeline.signing_ops import start_certificate_checks
+    from sohoa.pipeline.fixity import start_fixity_schedule
+    from sohoa.pipeline.signing_ops import start_certificate_checks
 
     stops = [start_certificate_checks(rt)]
     if settings.fixity_interval > 0:
@@ -46,7 +46,7 @@ def _start_background(rt: Runtime, settings: Settings) -> list[threading.Event]:
         stops.append(start_fixity_schedule(rt, settings.fixity_interval))
     if not settings.broker_url and settings.sweep_interval > 0 and not settings.workers_paused:
         # Embedded mode: pick up documents left mid-way by a previous run, then keep sweeping.
-        from pipeline.sweeper import start_sweeping, sweep
+        from sohoa.pipeline.sweeper import start_sweeping, sweep
 
         sweep(rt, stuck_after=timedelta(0))
         stops.append(

@@ -17,13 +17,13 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.rights import Right, has_right
-from core.domain import Role
-from core.errors import AuthenticationFailed, PermissionDenied
-from core.settings import Settings
-from pipeline.runtime import Runtime
-from storage.accounts import csrf_matches, user_for_token, user_for_web_session
-from storage.catalogue import record_event
+from sohoa.api.rights import Right, has_right
+from sohoa.core.domain import Role
+from sohoa.core.errors import AuthenticationFailed, PermissionDenied
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.accounts import csrf_matches, user_for_token, user_for_web_session
+from sohoa.storage.catalogue import record_event
 
 __all__ = [
     "CSRF_COOKIE",

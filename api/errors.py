@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import SohoaError
+from sohoa.core.errors import SohoaError
 
 __all__ = ["install_error_handlers"]
 

@@ -18,7 +18,7 @@ from python_multipart.multipart import MultipartParser, MultipartState, parse_op
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from core.errors import InputRejected
+from sohoa.core.errors import InputRejected
 
 __all__ = ["FormLimits", "RequestTooLarge", "StreamedFile", "StreamedForm", "read_form"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from core.domain import Role
+from sohoa.core.domain import Role
 
 __all__ = ["READ_RIGHTS", "RIGHTS", "Right", "has_right"]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from core.clock import to_local
-from core.domain import Role
-from storage.accounts import MAX_PASSWORD, MIN_PASSWORD
-from storage.records import DocumentRecord, EventRecord, UserRecord
+from sohoa.core.clock import to_local
+from sohoa.core.domain import Role
+from sohoa.storage.accounts import MAX_PASSWORD, MIN_PASSWORD
+from sohoa.storage.records import DocumentRecord, EventRecord, UserRecord
 
 __all__ = [
     "AuditPage",

@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from core.domain import Metadata, PageText  # noqa: E402
-from core.text import normalize_space  # noqa: E402
-from ingest.metadata import extract_metadata  # noqa: E402
+from sohoa.core.domain import Metadata, PageText  # noqa: E402
+from sohoa.core.text import normalize_space  # noqa: E402
+from sohoa.ingest.metadata import extract_metadata  # noqa: E402
 
 FIELDS = (
     "document_type", "type_code", "number", "number_year", "symbol", "number_symbol", "issued_place",
@@ -72,14 +71,14 @@ def gold_pages(gold: dict[str, Any]) -> list[PageText]:
 
 
 def ocr_pages(folder: Path, gold: dict[str, Any], work: Path) -> list[PageText]:
-    from core.domain import FileKind
-    from ingest.ocr_engines import load_engine
-    from ingest.orientation import straighten_page
-    from ingest.pages import render_pages
+    from sohoa.core.domain import FileKind
+    from sohoa.ingest.ocr_engines import load_engine
+    from sohoa.ingest.orientation import straighten_page
+    from sohoa.ingest.pages import render_pages
 
     names = gold["file"] if isinstance(gold["file"], list) else [gold["file"]]
     kinds = {".pdf": FileKind.PDF, ".png": FileKind.PNG, ".jpg": FileKind.JPEG, ".tif": FileKind.TIFF}
-    from core.settings import get_settings
+    from sohoa.core.settings import get_settings
 
     settings = get_settings()
     engine = load_engine(settings)

@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -41,18 +40,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 import pikepdf  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from core.domain import FileKind  # noqa: E402
-from core.settings import get_settings  # noqa: E402
-from core.text import nfc  # noqa: E402
-from ingest.compression import encode_page_image, passthrough_jpeg  # noqa: E402
-from ingest.ocr import extract_text_layer, make_searchable_pdf  # noqa: E402
-from ingest.ocr_engines import TesseractEngine  # noqa: E402
-from ingest.pages import render_pages  # noqa: E402
+from sohoa.core.domain import FileKind  # noqa: E402
+from sohoa.core.settings import get_settings  # noqa: E402
+from sohoa.core.text import nfc  # noqa: E402
+from sohoa.ingest.compression import encode_page_image, passthrough_jpeg  # noqa: E402
+from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf  # noqa: E402
+from sohoa.ingest.ocr_engines import TesseractEngine  # noqa: E402
+from sohoa.ingest.pages import render_pages  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "vn-docs"
 KINDS = {
@@ -184,7 +182,7 @@ def gather_pages(docs: list[Document], out_dir: Path, limit: int | None) -> tupl
 
 
 def _add_image_page(pdf: pikepdf.Pdf, encoded: object, dpi: float) -> None:
-    from ingest.assemble import _image_stream
+    from sohoa.ingest.assemble import _image_stream
 
     width_pt, height_pt = encoded.width * 72 / dpi, encoded.height * 72 / dpi  # type: ignore[attr-defined]
     page = pdf.add_blank_page(page_size=(width_pt, height_pt))

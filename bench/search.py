@@ -36,12 +36,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from core.domain import DocumentState  # noqa: E402
-from core.text import fold  # noqa: E402
-from storage.database import Database  # noqa: E402
-from storage.search import DocumentFilters, SearchQuery, search_documents  # noqa: E402
+from sohoa.core.domain import DocumentState  # noqa: E402
+from sohoa.core.text import fold  # noqa: E402
+from sohoa.storage.database import Database  # noqa: E402
+from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BYTES_PER_DOCUMENT = 6_000  # table, pages, indexes and WAL headroom, measured at 200,000
@@ -219,7 +218,7 @@ def load_postgres(url: str, count: int) -> None:
 def load_sqlite(db: Database, count: int) -> None:
     from sqlalchemy import insert
 
-    from storage.records import DocumentRecord, PageRecord
+    from sohoa.storage.records import DocumentRecord, PageRecord
 
     batch: list[Synthetic] = []
 

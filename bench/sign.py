@@ -31,13 +31,13 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noq
 from pyhanko.sign import signers  # noqa: E402
 from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
 
-from core.domain import SignRequest  # noqa: E402
-from signing.backends import Pkcs11Config, SignerBackend, open_pkcs11, open_pkcs12  # noqa: E402
-from signing.pades import sign_pdf  # noqa: E402
-from signing.stamp import CopyStamp  # noqa: E402
-from tests.signing.localpki import local_pki  # noqa: E402
-from tests.signing.material import TestCa, make_pdf, new_key, write_pkcs12  # noqa: E402
-from tests.signing.softhsm import find_module, make_token  # noqa: E402
+from sohoa.core.domain import SignRequest  # noqa: E402
+from sohoa.signing.backends import Pkcs11Config, SignerBackend, open_pkcs11, open_pkcs12  # noqa: E402
+from sohoa.signing.pades import sign_pdf  # noqa: E402
+from sohoa.signing.stamp import CopyStamp  # noqa: E402
+from testkit.localpki import local_pki  # noqa: E402
+from testkit.material import TestCa, make_pdf, new_key, write_pkcs12  # noqa: E402
+from testkit.softhsm import find_module, make_token  # noqa: E402
 
 PASSPHRASE = b"bench passphrase"
 

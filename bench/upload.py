@@ -31,17 +31,16 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from core.settings import Settings  # noqa: E402
-from storage.accounts import create_token, create_user  # noqa: E402
-from storage.database import Database  # noqa: E402
-from storage.records import DocumentRecord  # noqa: E402
-from storage.stores import open_object_store  # noqa: E402
+from sohoa.core.settings import Settings  # noqa: E402
+from sohoa.storage.accounts import create_token, create_user  # noqa: E402
+from sohoa.storage.database import Database  # noqa: E402
+from sohoa.storage.records import DocumentRecord  # noqa: E402
+from sohoa.storage.stores import open_object_store  # noqa: E402
 
 PROCEDURE = "1.001029.000.00.00.H19"
 MiB = 1024 * 1024
@@ -111,7 +110,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "-m",
             "uvicorn",
             "--factory",
-            "api.app:create_app",
+            "sohoa.api.app:create_app",
             "--host",
             "127.0.0.1",
             "--port",

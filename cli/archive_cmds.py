@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
 
 if TYPE_CHECKING:
-    from pipeline.retention import ArchiveProtection
-    from pipeline.supersede import Lineage
+    from sohoa.pipeline.retention import ArchiveProtection
+    from sohoa.pipeline.supersede import Lineage
 
 __all__ = ["register"]
 
@@ -24,7 +24,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 def _moment(value: datetime | None) -> str:
     if value is None:
         return "-"
-    from core.clock import to_local
+    from sohoa.core.clock import to_local
 
     return to_local(value).isoformat(timespec="seconds")
 
@@ -89,7 +89,7 @@ def hold(
     as_json: AsJson = False,
 ) -> None:
     """Put an archived document under legal hold: nothing may remove it until released."""
-    from pipeline.retention import place_hold
+    from sohoa.pipeline.retention import place_hold
 
     _change_protection(place_hold, document_id, reason, as_json)
 
@@ -100,13 +100,13 @@ def release(
     as_json: AsJson = False,
 ) -> None:
     """Lift a legal hold; the retention period still applies."""
-    from pipeline.retention import release_hold
+    from sohoa.pipeline.retention import release_hold
 
     _change_protection(release_hold, document_id, reason, as_json)
 
 
 def _change_protection(change: Callable[..., Any], document_id: str, reason: str, as_json: bool) -> None:
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.runtime import open_runtime
 
     rt = open_runtime(settings_or_exit(), with_queue=False)
     try:
@@ -126,10 +126,10 @@ def supersede(
     as_json: AsJson = False,
 ) -> None:
     """Archive a corrected document that supersedes an archived one; both records are kept."""
-    from pipeline.intake import IncomingFile
-    from pipeline.runtime import open_runtime
-    from pipeline.supersede import read_lineage, supersede_document
-    from storage.catalogue import get_document
+    from sohoa.pipeline.intake import IncomingFile
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.supersede import read_lineage, supersede_document
+    from sohoa.storage.catalogue import get_document
 
     rt = open_runtime(settings_or_exit())
     try:
@@ -156,8 +156,8 @@ def supersede(
 
 def lineage(document_id: Annotated[str, typer.Argument(help="document id")], as_json: AsJson = False) -> None:
     """The records a document supersedes and those that supersede it."""
-    from pipeline.supersede import read_lineage
-    from storage.database import Database
+    from sohoa.pipeline.supersede import read_lineage
+    from sohoa.storage.database import Database
 
     db = Database(settings_or_exit().db_url)
     with db.session() as session:
@@ -170,9 +170,9 @@ def lineage(document_id: Annotated[str, typer.Argument(help="document id")], as_
 
 def show(document_id: Annotated[str, typer.Argument(help="document id")], as_json: AsJson = False) -> None:
     """Retention, legal hold and lineage of an archived document."""
-    from pipeline.retention import archive_protection
-    from pipeline.runtime import open_runtime
-    from pipeline.supersede import read_lineage
+    from sohoa.pipeline.retention import archive_protection
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.supersede import read_lineage
 
     rt = open_runtime(settings_or_exit(), with_queue=False)
     try:
@@ -191,7 +191,7 @@ def show(document_id: Annotated[str, typer.Argument(help="document id")], as_jso
 def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
-    from core.clock import VN_TZ
+    from sohoa.core.clock import VN_TZ
 
     try:
         moment = datetime.fromisoformat(value)
@@ -208,8 +208,8 @@ def fixity(
     as_json: AsJson = False,
 ) -> None:
     """Re-read archived objects and compare their SHA-256 with the catalogue; exit 1 on any problem."""
-    from pipeline.fixity import run_fixity
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.fixity import run_fixity
+    from sohoa.pipeline.runtime import open_runtime
 
     moment = _since(since)
     rt = open_runtime(settings_or_exit(), with_queue=False)
@@ -238,8 +238,8 @@ def rebuild(
     as_json: AsJson = False,
 ) -> None:
     """Restore the catalogue's archived documents from the object store; present ones are left alone."""
-    from pipeline.rebuild import rebuild_catalogue
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.rebuild import rebuild_catalogue
+    from sohoa.pipeline.runtime import open_runtime
 
     if not from_store:
         raise fail("usage: sohoa catalogue rebuild --from-store", 2)

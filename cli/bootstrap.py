@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.domain import Role
-from core.settings import Settings
-from storage.accounts import create_token, create_user
-from storage.database import Database
-from storage.records import UserRecord
+from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
+from sohoa.storage.accounts import create_token, create_user
+from sohoa.storage.database import Database
+from sohoa.storage.records import UserRecord
 
 __all__ = ["ensure_admin"]
 

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from core.errors import SohoaError
-from core.settings import Settings, get_settings
+from sohoa.core.errors import SohoaError
+from sohoa.core.settings import Settings, get_settings
 
 __all__ = ["cli_actor", "emit_json", "fail", "handle_errors", "settings_or_exit"]
 

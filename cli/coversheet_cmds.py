@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import fail, handle_errors
-from core.errors import InputRejected
+from sohoa.cli.common import fail, handle_errors
+from sohoa.core.errors import InputRejected
 
 if TYPE_CHECKING:
-    from ingest.coversheet import SheetEntry
+    from sohoa.ingest.coversheet import SheetEntry
 
 __all__ = ["register"]
 
@@ -23,7 +23,7 @@ _MAX_ROWS = 5000
 
 def _register_list(path: Path) -> list[SheetEntry]:
     """Entries of a CSV register list with a header row naming the columns (UTF-8, Excel's BOM allowed)."""
-    from ingest.coversheet import SheetEntry
+    from sohoa.ingest.coversheet import SheetEntry
 
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -60,7 +60,7 @@ def coversheet(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="PDF file to write")] = None,
 ) -> None:
     """Print a cover sheet (phiếu bìa) per dossier: scan a stack with one on top of each dossier."""
-    from ingest.coversheet import SheetEntry, make_cover_sheets
+    from sohoa.ingest.coversheet import SheetEntry, make_cover_sheets
 
     if register_list is not None:
         if procedure or dossier:

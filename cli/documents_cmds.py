@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
-from core.domain import DocumentState
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.core.domain import DocumentState
 
 __all__ = ["register"]
 
@@ -50,9 +50,9 @@ def ingest(
     ] = False,
 ) -> None:
     """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
-    from pipeline.intake import accept_paths
-    from pipeline.runtime import open_runtime
-    from storage.catalogue import DocumentFilter, list_documents
+    from sohoa.pipeline.intake import accept_paths
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.storage.catalogue import DocumentFilter, list_documents
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -73,7 +73,7 @@ def ingest(
             out = []
             for item in result.documents:
                 if item.duplicate_of:
-                    from storage.catalogue import get_document
+                    from sohoa.storage.catalogue import get_document
 
                     row = _document_json(get_document(session, item.duplicate_of))
                     row["duplicate_of"] = item.duplicate_of
@@ -114,7 +114,7 @@ def _wait(rt: Any, batch_id: str, wanted: set[str], pages: dict[str, tuple[int, 
     """Wait until every document of the batch has left the processing states, showing progress."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from storage.catalogue import DocumentFilter, list_documents
+    from sohoa.storage.catalogue import DocumentFilter, list_documents
 
     def busy_count() -> int:
         with rt.db.session() as session:
@@ -160,10 +160,10 @@ def get(
     original: Annotated[bool, typer.Option("--original", help="the original scan, not the signed PDF")] = False,
 ) -> None:
     """Write a document's signed PDF (or its original) to a file; the download is audited."""
-    from core.errors import NotFound
-    from storage.catalogue import get_document, record_event
-    from storage.database import Database
-    from storage.stores import open_object_store
+    from sohoa.core.errors import NotFound
+    from sohoa.storage.catalogue import get_document, record_event
+    from sohoa.storage.database import Database
+    from sohoa.storage.stores import open_object_store
 
     settings = settings_or_exit()
     db = Database(settings.db_url)
@@ -190,8 +190,8 @@ def get(
 
 def review_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents waiting for review."""
-    from storage.catalogue import DocumentFilter, list_documents
-    from storage.database import Database
+    from sohoa.storage.catalogue import DocumentFilter, list_documents
+    from sohoa.storage.database import Database
 
     db = Database(settings_or_exit().db_url)
     with db.session() as session:
@@ -206,8 +206,8 @@ def review_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 
 def review_show(document_id: str) -> None:
     """A document's metadata and why it waits for review."""
-    from storage.catalogue import get_document
-    from storage.database import Database
+    from sohoa.storage.catalogue import get_document
+    from sohoa.storage.database import Database
 
     db = Database(settings_or_exit().db_url)
     with db.session() as session:
@@ -222,8 +222,8 @@ def review_set(
     ],
 ) -> None:
     """Correct metadata fields; each change is audited with the old and new value."""
-    from pipeline.review import correct_metadata
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.review import correct_metadata
+    from sohoa.pipeline.runtime import open_runtime
 
     changes: dict[str, Any] = {}
     for item in assignments:
@@ -245,15 +245,15 @@ def review_set(
 
 def review_approve(document_id: str) -> None:
     """Approve a reviewed document: it is signed and archived."""
-    from pipeline.review import approve_document
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.review import approve_document
+    from sohoa.pipeline.runtime import open_runtime
 
     rt = open_runtime(settings_or_exit())
     try:
         approve_document(rt, document_id, actor=cli_actor())
         if rt.queue is not None and hasattr(rt.queue, "join"):
             rt.queue.join()
-        from storage.catalogue import get_document
+        from sohoa.storage.catalogue import get_document
 
         with rt.db.session() as session:
             doc = get_document(session, document_id)

@@ -13,10 +13,10 @@ from typing import Annotated
 
 import typer
 
-from cli.common import emit_json, fail, handle_errors, settings_or_exit
-from core.domain import FileKind, Metadata, PageText
-from core.settings import Settings
-from ingest.metadata import extract_metadata
+from sohoa.cli.common import emit_json, fail, handle_errors, settings_or_exit
+from sohoa.core.domain import FileKind, Metadata, PageText
+from sohoa.core.settings import Settings
+from sohoa.ingest.metadata import extract_metadata
 
 __all__ = ["extract", "read_page_texts", "register"]
 
@@ -24,9 +24,9 @@ _MIN_TEXT_CHARS = 40  # per page: less than this is a scan with a stray text lay
 
 
 def _ocr_pages(path: Path, kind: FileKind, settings: Settings) -> Iterator[PageText]:
-    from ingest.ocr_engines import load_engine
-    from ingest.orientation import straighten_page
-    from ingest.pages import render_pages
+    from sohoa.ingest.ocr_engines import load_engine
+    from sohoa.ingest.orientation import straighten_page
+    from sohoa.ingest.pages import render_pages
 
     engine = load_engine(settings)
     with tempfile.TemporaryDirectory(prefix="sohoa-extract-") as tmp:
@@ -39,8 +39,8 @@ def _ocr_pages(path: Path, kind: FileKind, settings: Settings) -> Iterator[PageT
 
 def read_page_texts(path: Path, settings: Settings) -> list[PageText]:
     """Page texts of ``path``: its own text layer when it has one worth reading, else OCR."""
-    from ingest.ocr import extract_text_layer
-    from ingest.sniff import sniff_file
+    from sohoa.ingest.ocr import extract_text_layer
+    from sohoa.ingest.sniff import sniff_file
 
     sniffed = sniff_file(path, max_pages=settings.max_pages)
     if sniffed.kind is FileKind.PDF and sniffed.has_text_layer:

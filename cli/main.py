@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import cli_actor, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, handle_errors, settings_or_exit
 
 __all__ = ["app", "main"]
 
@@ -29,7 +29,7 @@ app.add_typer(review_app, name="review")
 @handle_errors
 def db_upgrade() -> None:
     """Create or migrate the catalogue to the latest schema."""
-    from storage.database import upgrade_database
+    from sohoa.storage.database import upgrade_database
 
     settings = settings_or_exit()
     upgrade_database(settings.db_url)
@@ -45,8 +45,8 @@ def serve(
     """Run the API (and, in embedded mode, the workers) in this process."""
     import uvicorn
 
-    from api.app import create_app
-    from cli.bootstrap import ensure_admin
+    from sohoa.api.app import create_app
+    from sohoa.cli.bootstrap import ensure_admin
 
     settings = settings_or_exit()
     token = ensure_admin(settings, actor=cli_actor())
@@ -59,7 +59,7 @@ def serve(
 
 
 def _register_commands() -> None:
-    from cli import (
+    from sohoa.cli import (
         archive_cmds,
         coversheet_cmds,
         documents_cmds,

@@ -12,16 +12,16 @@ from typing import Annotated
 
 import typer
 
-from cli.common import settings_or_exit
-from core.domain import FileKind, SniffResult
-from core.errors import InputRejected, SohoaError
+from sohoa.cli.common import settings_or_exit
+from sohoa.core.domain import FileKind, SniffResult
+from sohoa.core.errors import InputRejected, SohoaError
 
 __all__ = ["ocr_command", "register"]
 
 
 def _sniff(path: Path, max_pages: int) -> SniffResult:
     # Imported here: intake (ingest.sniff) is written by another owner and loaded on use.
-    from ingest.sniff import sniff_file
+    from sohoa.ingest.sniff import sniff_file
 
     return sniff_file(path, max_pages=max_pages)
 
@@ -29,7 +29,7 @@ def _sniff(path: Path, max_pages: int) -> SniffResult:
 def _text_layer_pages(path: Path, sniffed: SniffResult) -> frozenset[int]:
     if sniffed.kind is not FileKind.PDF or not sniffed.has_text_layer:
         return frozenset()
-    from ingest.ocr import extract_text_layer
+    from sohoa.ingest.ocr import extract_text_layer
 
     return frozenset(page.index for page in extract_text_layer(path) if page.text.strip())
 
@@ -52,8 +52,8 @@ def ocr_command(
     ] = None,
 ) -> None:
     """OCR INPUT into a searchable OUTPUT.pdf (text layer over the page images)."""
-    from ingest.ocr import make_searchable_pdf
-    from ingest.ocr_engines import TesseractEngine, load_engine
+    from sohoa.ingest.ocr import make_searchable_pdf
+    from sohoa.ingest.ocr_engines import TesseractEngine, load_engine
 
     settings = settings_or_exit()  # a bad SOHOA_* value: one line and exit 6, as every command
     try:

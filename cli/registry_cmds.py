@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
-from registry.sources import ImportReport, SourceFormat, detect_format, read_limited
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.registry.sources import ImportReport, SourceFormat, detect_format, read_limited
 
 if TYPE_CHECKING:
-    from storage.database import Database
+    from sohoa.storage.database import Database
 
 __all__ = ["register"]
 
@@ -28,7 +28,7 @@ _JsonOption = Annotated[bool, typer.Option("--json", help="print the import repo
 
 
 def _database() -> Database:
-    from storage.database import Database  # late: --help stays fast
+    from sohoa.storage.database import Database  # late: --help stays fast
 
     return Database(settings_or_exit().db_url)
 
@@ -67,7 +67,7 @@ def procedures_import(
     as_json: _JsonOption = False,
 ) -> None:
     """Load or update the procedure catalogue; existing codes are updated, none is deleted."""
-    from registry.procedures import import_procedures
+    from sohoa.registry.procedures import import_procedures
 
     data, source_format = _read(file, fmt)
     with _database().session() as session:
@@ -82,7 +82,7 @@ def procedures_list(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """List the catalogue, ordered by code."""
-    from registry.procedures import list_procedures
+    from sohoa.registry.procedures import list_procedures
 
     with _database().session() as session:
         found, total = list_procedures(session, query=query, field=field, limit=limit)
@@ -101,7 +101,7 @@ def register_import(
     as_json: _JsonOption = False,
 ) -> None:
     """Import resolved dossiers; re-importing changes nothing, changed rows update their dossier."""
-    from registry.register import import_register
+    from sohoa.registry.register import import_register
 
     data, source_format = _read(file, fmt)
     with _database().session() as session:
@@ -114,7 +114,7 @@ def register_link(
     document_id: Annotated[str, typer.Argument(help="the document's id")],
 ) -> None:
     """Link a document to a dossier (overrides the dossier code it came with)."""
-    from registry.register import link_document
+    from sohoa.registry.register import link_document
 
     with _database().session() as session:
         link = link_document(session, document_id, dossier_code, actor=cli_actor())
@@ -124,7 +124,7 @@ def register_link(
 
 def register_unlink(document_id: Annotated[str, typer.Argument(help="the document's id")]) -> None:
     """Drop a document's link; it goes back to the dossier code it came with."""
-    from registry.register import unlink_document
+    from sohoa.registry.register import unlink_document
 
     with _database().session() as session:
         dropped = unlink_document(session, document_id, actor=cli_actor())
@@ -138,9 +138,9 @@ def report(
     missing: Annotated[bool, typer.Option("--missing", help="CSV: the missing dossiers instead of coverage")] = False,
 ) -> None:
     """Digitization coverage of dossiers resolved in a period, by procedure, field and overall."""
-    from registry.coverage import compute_coverage
-    from registry.export import ReportFormat, ReportTable, render_report, write_report_csv
-    from registry.periods import parse_period
+    from sohoa.registry.coverage import compute_coverage
+    from sohoa.registry.export import ReportFormat, ReportTable, render_report, write_report_csv
+    from sohoa.registry.periods import parse_period
 
     try:
         chosen_format = ReportFormat(fmt.lower())

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import emit_json, fail, handle_errors, settings_or_exit
-from core.domain import DocumentState
+from sohoa.cli.common import emit_json, fail, handle_errors, settings_or_exit
+from sohoa.core.domain import DocumentState
 
 __all__ = ["register"]
 
@@ -56,8 +56,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """Find documents by codes, metadata and text; best matches first, with snippets."""
-    from storage.database import Database
-    from storage.search import DocumentFilters, SearchQuery, search_documents
+    from sohoa.storage.database import Database
+    from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents
 
     try:
         state_value = DocumentState(state) if state else None

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
-from core.domain import SignRequest
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.core.domain import SignRequest
 
 __all__ = ["register", "signing_app"]
 
@@ -43,9 +43,9 @@ def sign(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Sign a PDF (PAdES, incremental update) with the configured key."""
-    from signing.backends import load_signer
-    from signing.pades import sign_pdf
-    from signing.stamp import stamp_from_settings
+    from sohoa.signing.backends import load_signer
+    from sohoa.signing.pades import sign_pdf
+    from sohoa.signing.stamp import stamp_from_settings
 
     _quiet_pyhanko()
     settings = settings_or_exit()
@@ -103,8 +103,8 @@ def verify(
 ) -> None:
     """Verify every signature: exit 0 when signed and all valid, 1 when unsigned or any invalid, 2 when
     the file cannot be read."""
-    from signing.trust import trust_roots
-    from signing.verify import verify_pdf
+    from sohoa.signing.trust import trust_roots
+    from sohoa.signing.verify import verify_pdf
 
     _quiet_pyhanko()
     settings = settings_or_exit()
@@ -138,9 +138,9 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the warnings as JSON.")] = False,
 ) -> None:
     """Check the configured signing key and certificate: exit 0 when fit to sign, 1 otherwise."""
-    from signing.backends import load_signer
-    from signing.certificates import certificate_days_left, check_certificate
-    from signing.trust import trust_roots
+    from sohoa.signing.backends import load_signer
+    from sohoa.signing.certificates import certificate_days_left, check_certificate
+    from sohoa.signing.trust import trust_roots
 
     settings = settings_or_exit()
     now = dt.datetime.now(dt.UTC)
@@ -184,8 +184,8 @@ def renew_lta(
 ) -> None:
     """Add a fresh document timestamp to archived B-LTA documents, as new archive copies
     ({document_id}.r{n}.pdf) beside the old ones: exit 0 when none failed, 1 otherwise."""
-    from pipeline.runtime import open_runtime
-    from pipeline.signing_ops import renew_archive_timestamps
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.signing_ops import renew_archive_timestamps
 
     _quiet_pyhanko()
     settings = settings_or_exit()

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
 
 if TYPE_CHECKING:
-    from storage.database import Database
+    from sohoa.storage.database import Database
 
 __all__ = ["read_password", "register"]
 
@@ -29,7 +29,7 @@ def read_password() -> str:
 
 
 def _database() -> Database:
-    from storage.database import Database
+    from sohoa.storage.database import Database
 
     settings = settings_or_exit()
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # a first command may come before any server start
@@ -49,7 +49,7 @@ def register(users_app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Add a user and print a new API token (the last word of the output)."""
-        from storage.accounts import create_token, create_user
+        from sohoa.storage.accounts import create_token, create_user
 
         secret = read_password() if password else None
         db = _database()
@@ -62,7 +62,7 @@ def register(users_app: typer.Typer) -> None:
     @handle_errors
     def users_set_password(name: str) -> None:
         """Set a user's web UI password (prompted twice, or one line of stdin); it unlocks the account."""
-        from storage.accounts import get_user, set_password
+        from sohoa.storage.accounts import get_user, set_password
 
         secret = read_password()
         db = _database()
@@ -74,7 +74,7 @@ def register(users_app: typer.Typer) -> None:
     @handle_errors
     def users_token(name: str) -> None:
         """Issue another API token for an existing user."""
-        from storage.accounts import create_token, get_user
+        from sohoa.storage.accounts import create_token, get_user
 
         db = _database()
         with db.session() as session:
@@ -85,7 +85,7 @@ def register(users_app: typer.Typer) -> None:
     @handle_errors
     def users_revoke(name: str) -> None:
         """Revoke every API token of a user."""
-        from storage.accounts import get_user, revoke_tokens
+        from sohoa.storage.accounts import get_user, revoke_tokens
 
         db = _database()
         with db.session() as session:
@@ -96,7 +96,7 @@ def register(users_app: typer.Typer) -> None:
     @handle_errors
     def users_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
         """Every user: role, whether disabled, whether a password is set."""
-        from storage.accounts import list_users
+        from sohoa.storage.accounts import list_users
 
         db = _database()
         with db.session() as session:
@@ -124,7 +124,7 @@ def register(users_app: typer.Typer) -> None:
         enable: Annotated[bool, typer.Option("--enable", help="enable the account again")] = False,
     ) -> None:
         """Disable an account: no sign-in, no token works, its browser sessions end."""
-        from storage.accounts import get_user, set_disabled
+        from sohoa.storage.accounts import get_user, set_disabled
 
         db = _database()
         with db.session() as session:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import fail, handle_errors, settings_or_exit
+from sohoa.cli.common import fail, handle_errors, settings_or_exit
 
 __all__ = ["register"]
 
@@ -29,9 +29,9 @@ def worker(
     unknown = set(wanted) - {"ocr", "sign"}
     if unknown or not wanted:
         raise fail(f"invalid_queues: unknown queue(s) {sorted(unknown)}; use ocr, sign", 2)
-    from pipeline.celery_queue import make_celery
-    from pipeline.runtime import open_runtime
-    from pipeline.sweeper import start_sweeping
+    from sohoa.pipeline.celery_queue import make_celery
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.sweeper import start_sweeping
 
     app = make_celery(settings)
     stop = None
@@ -64,8 +64,8 @@ def sweep(
     stuck_after: Annotated[int | None, typer.Option(help="seconds unchanged before a document is re-enqueued")] = None,
 ) -> None:
     """Re-enqueue documents stuck in a processing state once (safe on several machines at once)."""
-    from pipeline.runtime import open_runtime
-    from pipeline.sweeper import sweep as run_sweep
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.sweeper import sweep as run_sweep
 
     settings = settings_or_exit()
     rt = open_runtime(settings)

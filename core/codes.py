@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.errors import InputRejected
+from sohoa.core.errors import InputRejected
 
 __all__ = [
     "DOSSIER_CODE_RE",

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from core.errors import InputRejected, ProcessingError
-from core.text import nfc
+from sohoa.core.errors import InputRejected, ProcessingError
+from sohoa.core.text import nfc
 
 __all__ = ["ZipExpansion", "ZipMember", "ZipRejection", "expand_zip", "read_zip_directory"]
 

@@ -21,9 +21,9 @@ from xml.sax.saxutils import escape
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream
 
-from core.clock import utcnow
-from core.errors import ConfigurationError, ProcessingError
-from ingest.compression import EncodedImage
+from sohoa.core.clock import utcnow
+from sohoa.core.errors import ConfigurationError, ProcessingError
+from sohoa.ingest.compression import EncodedImage
 
 __all__ = [
     "SOHOA_XMP_NS",

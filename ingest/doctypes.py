@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from core.text import fold
+from sohoa.core.text import fold
 
 __all__ = [
     "ADMINISTRATIVE_TYPES",

@@ -21,15 +21,15 @@ from typing import Any, TypeVar
 import pdfplumber
 from PIL import Image
 
-from core.domain import FileKind, OcrWord, PageImage, PageText
-from core.errors import InputRejected, OcrError
-from core.text import nfc
-from ingest.assemble import PdfAssembler, build_page_pdf
-from ingest.compression import DEFAULT_JPEG_QUALITY, EncodedImage, encode_page_image, passthrough_jpeg
-from ingest.ocr_engines import OcrEngine, TesseractEngine
-from ingest.orientation import MIN_DESKEW, PageGeometry, apply_geometry, detect_geometry
-from ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg
-from ingest.tesseract import DEFAULT_MEMORY_MB
+from sohoa.core.domain import FileKind, OcrWord, PageImage, PageText
+from sohoa.core.errors import InputRejected, OcrError
+from sohoa.core.text import nfc
+from sohoa.ingest.assemble import PdfAssembler, build_page_pdf
+from sohoa.ingest.compression import DEFAULT_JPEG_QUALITY, EncodedImage, encode_page_image, passthrough_jpeg
+from sohoa.ingest.ocr_engines import OcrEngine, TesseractEngine
+from sohoa.ingest.orientation import MIN_DESKEW, PageGeometry, apply_geometry, detect_geometry
+from sohoa.ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg
+from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB
 
 T = TypeVar("T")
 _OCR_LINE_PX = 28.0

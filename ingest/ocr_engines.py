@@ -19,11 +19,11 @@ from typing import Protocol, runtime_checkable
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
-from core.domain import OcrWord, PageImage, PageText
-from core.errors import ConfigurationError
-from core.settings import Settings
-from core.text import nfc
-from ingest.tesseract import (
+from sohoa.core.domain import OcrWord, PageImage, PageText
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.settings import Settings
+from sohoa.core.text import nfc
+from sohoa.ingest.tesseract import (
     DEFAULT_MEMORY_MB,
     check_tesseract,
     ocr_to_pdf_and_tsv,

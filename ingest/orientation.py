@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.domain import PageImage
-from core.errors import OcrError
-from ingest.tesseract import DEFAULT_MEMORY_MB, detect_orientation_osd
+from sohoa.core.domain import PageImage
+from sohoa.core.errors import OcrError
+from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB, detect_orientation_osd
 
 __all__ = [
     "PageGeometry",
@@ -373,7 +373,7 @@ def straighten_page(
     memory_mb: int = DEFAULT_MEMORY_MB,
 ) -> tuple[PageImage, PageGeometry]:
     """Write an upright, levelled copy of ``page`` next to it (or return it unchanged)."""
-    from ingest.pages import save_page_image
+    from sohoa.ingest.pages import save_page_image
 
     with Image.open(page.path) as img:
         img.load()

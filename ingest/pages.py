@@ -15,8 +15,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 from PIL import Image, ImageOps
 
-from core.domain import FileKind, PageImage
-from core.errors import InputRejected
+from sohoa.core.domain import FileKind, PageImage
+from sohoa.core.errors import InputRejected
 
 __all__ = [
     "RENDER_DPI",

@@ -61,8 +61,8 @@ from pdfminer.layout import LTChar, LTContainer
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 
-from core.domain import FileKind, SniffResult
-from core.errors import InputRejected, ProcessingError
+from sohoa.core.domain import FileKind, SniffResult
+from sohoa.core.errors import InputRejected, ProcessingError
 
 __all__ = ["inspect_pdf"]
 
@@ -96,19 +96,15 @@ def inspect_pdf(
     command = [
         sys.executable,
         "-m",
-        "ingest.pdfcheck",
+        "sohoa.ingest.pdfcheck",
         os.fspath(path),
         str(header_offset),
         str(max_pages),
         str(max_pixels),
         str(memory_limit),
     ]
-    env = dict(os.environ)
-    # The child must import this package even when it is not installed (tests run from the tree).
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     try:
-        done = subprocess.run(command, capture_output=True, timeout=time_limit, env=env, check=False)
+        done = subprocess.run(command, capture_output=True, timeout=time_limit, check=False)
     except subprocess.TimeoutExpired as exc:
         raise InputRejected(
             f"PDF inspection took longer than {time_limit:g} s",

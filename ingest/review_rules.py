@@ -19,9 +19,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Literal
 
-from core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE, matches_procedure_prefix
-from core.domain import Metadata
-from ingest.doctypes import DOC_TYPES, DocType
+from sohoa.core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE, matches_procedure_prefix
+from sohoa.core.domain import Metadata
+from sohoa.ingest.doctypes import DOC_TYPES, DocType
 
 __all__ = ["REQUIRED_FIELDS", "Requirement", "required_fields", "review_reasons"]
 

@@ -41,10 +41,10 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from core.domain import FileKind, SniffResult
-from core.errors import InputRejected
-from ingest.archive_zip import read_zip_directory
-from ingest.pdfcheck import inspect_pdf
+from sohoa.core.domain import FileKind, SniffResult
+from sohoa.core.errors import InputRejected
+from sohoa.ingest.archive_zip import read_zip_directory
+from sohoa.ingest.pdfcheck import inspect_pdf
 
 __all__ = ["detect_kind", "sniff_file"]
 

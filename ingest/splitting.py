@@ -29,10 +29,10 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 from PIL import Image, ImageOps
 
-from core.domain import FileKind, PageImage
-from core.errors import InputRejected
-from ingest.coversheet import CoverSheet, SheetFinding, inspect_sheet, read_cover_sheet_text
-from ingest.pages import render_pages
+from sohoa.core.domain import FileKind, PageImage
+from sohoa.core.errors import InputRejected
+from sohoa.ingest.coversheet import CoverSheet, SheetFinding, inspect_sheet, read_cover_sheet_text
+from sohoa.ingest.pages import render_pages
 
 __all__ = ["OcrText", "StackPart", "split_stack"]
 

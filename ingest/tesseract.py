@@ -24,9 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.domain import OcrWord
-from core.errors import OcrError
-from core.text import nfc
+from sohoa.core.domain import OcrWord
+from sohoa.core.errors import OcrError
+from sohoa.core.text import nfc
 
 __all__ = [
     "DEFAULT_MEMORY_MB",

@@ -17,7 +17,7 @@ from celery import Celery
 from celery.signals import worker_process_shutdown
 from kombu import Queue
 
-from core.settings import Settings
+from sohoa.core.settings import Settings
 
 __all__ = ["QUEUE_OF_TASK", "CeleryQueue", "make_celery"]
 
@@ -35,8 +35,8 @@ def _worker_runtime() -> Any:
     global _runtime
     with _runtime_lock:
         if _runtime is None:
-            from core.settings import get_settings
-            from pipeline.runtime import open_runtime
+            from sohoa.core.settings import get_settings
+            from sohoa.pipeline.runtime import open_runtime
 
             settings = get_settings()
             # A Celery prefork child may not start processes of its own: OCR runs inline, one page
@@ -80,7 +80,7 @@ def make_celery(settings: Settings) -> Celery:
 
     @app.task(name=_TASK_NAME, bind=True, max_retries=settings.task_max_retries)
     def run_stage(self: Any, task: str, document_id: str) -> None:
-        from pipeline.tasks import TransientFailure, run_task
+        from sohoa.pipeline.tasks import TransientFailure, run_task
 
         try:
             run_task(_worker_runtime(), task, document_id, final_attempt=self.request.retries >= self.max_retries)
@@ -106,7 +106,7 @@ class CeleryQueue:
 
 def celery_app_from_env() -> Celery:
     """For ``celery -A pipeline.celery_queue:celery_app_from_env worker`` style launches."""
-    from core.settings import get_settings
+    from sohoa.core.settings import get_settings
 
     settings = get_settings()
     if not settings.broker_url:

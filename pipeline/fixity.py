@@ -17,15 +17,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from core.errors import ConfigurationError, ObjectNotFound, SohoaError
-from pipeline.retention import companion_key
-from pipeline.runtime import Runtime
-from storage.archive_records import FixityRunRecord
-from storage.catalogue import record_event
-from storage.objectrules import copy_hashing
-from storage.records import DocumentRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
+from sohoa.pipeline.retention import companion_key
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.archive_records import FixityRunRecord
+from sohoa.storage.catalogue import record_event
+from sohoa.storage.objectrules import copy_hashing
+from sohoa.storage.records import DocumentRecord
 
 __all__ = [
     "FixityProblem",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.text import fold
-from storage.records import DocumentRecord, PageRecord
+from sohoa.core.text import fold
+from sohoa.storage.records import DocumentRecord, PageRecord
 
 __all__ = ["build_search_text"]
 

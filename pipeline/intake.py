@@ -21,19 +21,19 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.codes import validate_dossier_code
-from core.domain import DocumentState, FileKind, SniffResult
-from core.errors import InputRejected, SohoaError
-from ingest.archive_zip import expand_zip
-from ingest.sniff import sniff_file
-from ingest.splitting import StackPart, split_stack
-from pipeline.runtime import Runtime
-from registry.procedures import check_upload_code
-from storage.catalogue import claim_original, create_batch, get_document, record_event
-from storage.objectrules import copy_hashing
-from storage.objectstore import original_key, quarantine_key
-from storage.records import DocumentRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.codes import validate_dossier_code
+from sohoa.core.domain import DocumentState, FileKind, SniffResult
+from sohoa.core.errors import InputRejected, SohoaError
+from sohoa.ingest.archive_zip import expand_zip
+from sohoa.ingest.sniff import sniff_file
+from sohoa.ingest.splitting import StackPart, split_stack
+from sohoa.pipeline.runtime import Runtime
+from sohoa.registry.procedures import check_upload_code
+from sohoa.storage.catalogue import claim_original, create_batch, get_document, record_event
+from sohoa.storage.objectrules import copy_hashing
+from sohoa.storage.objectstore import original_key, quarantine_key
+from sohoa.storage.records import DocumentRecord
 
 __all__ = [
     "AcceptedDocument",

@@ -22,18 +22,18 @@ from typing import Any
 import pikepdf
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState, FileKind, PageText
-from core.errors import IntegrityError, ObjectNotFound, SohoaError
-from ingest.assemble import SOHOA_XMP_NS
-from pipeline.indexing import build_search_text
-from pipeline.retention import companion_key, locking_store, record_retention
-from pipeline.runtime import Runtime
-from pipeline.supersede import LINEAGE_SUFFIX
-from storage.archive_records import LegalHoldRecord, SupersessionRecord, active_hold
-from storage.catalogue import claim_original, record_event, replace_pages
-from storage.objectstore import ObjectInfo, original_key
-from storage.records import DocumentRecord, PageRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState, FileKind, PageText
+from sohoa.core.errors import IntegrityError, ObjectNotFound, SohoaError
+from sohoa.ingest.assemble import SOHOA_XMP_NS
+from sohoa.pipeline.indexing import build_search_text
+from sohoa.pipeline.retention import companion_key, locking_store, record_retention
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.supersede import LINEAGE_SUFFIX
+from sohoa.storage.archive_records import LegalHoldRecord, SupersessionRecord, active_hold
+from sohoa.storage.catalogue import claim_original, record_event, replace_pages
+from sohoa.storage.objectstore import ObjectInfo, original_key
+from sohoa.storage.records import DocumentRecord, PageRecord
 
 __all__ = ["FILING_FIELDS", "RebuildIssue", "RebuildReport", "filing_fields", "rebuild_catalogue"]
 
@@ -206,7 +206,7 @@ def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Pa
         except pikepdf.PdfError as exc:
             issues.append(RebuildIssue(key, "xmp_mismatch", f"XMP unreadable: {exc}"))
         if text:
-            from ingest.ocr import extract_text_layer
+            from sohoa.ingest.ocr import extract_text_layer
 
             pages = extract_text_layer(pdf)
     lock = locking_store(rt.store).lock_status(key)

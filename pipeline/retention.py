@@ -12,15 +12,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from core.errors import ConfigurationError, Conflict, InputRejected, ObjectNotFound
-from pipeline.runtime import Runtime
-from storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
-from storage.catalogue import get_document, record_event
-from storage.objectrules import LockingStore, ObjectLock
-from storage.objectstore import ObjectStore
-from storage.records import DocumentRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import ConfigurationError, Conflict, InputRejected, ObjectNotFound
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
+from sohoa.storage.catalogue import get_document, record_event
+from sohoa.storage.objectrules import LockingStore, ObjectLock
+from sohoa.storage.objectstore import ObjectStore
+from sohoa.storage.records import DocumentRecord
 
 __all__ = [
     "ArchiveProtection",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.codes import validate_dossier_code, validate_procedure_code
-from core.domain import DocumentState, Metadata
-from core.errors import Conflict, InputRejected
-from core.text import nfc
-from pipeline.indexing import build_search_text
-from pipeline.runtime import Runtime
-from storage.catalogue import get_document, record_event, transition
-from storage.records import DocumentRecord
+from sohoa.core.codes import validate_dossier_code, validate_procedure_code
+from sohoa.core.domain import DocumentState, Metadata
+from sohoa.core.errors import Conflict, InputRejected
+from sohoa.core.text import nfc
+from sohoa.pipeline.indexing import build_search_text
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import get_document, record_event, transition
+from sohoa.storage.records import DocumentRecord
 
 __all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata"]
 

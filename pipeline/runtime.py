@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.settings import Settings
-from storage.database import Database
-from storage.objectstore import ObjectStore
-from storage.stores import open_object_store
+from sohoa.core.settings import Settings
+from sohoa.storage.database import Database
+from sohoa.storage.objectstore import ObjectStore
+from sohoa.storage.stores import open_object_store
 
 if TYPE_CHECKING:
-    from ingest.ocr_engines import OcrEngine
-    from pipeline.queue import JobQueue
+    from sohoa.ingest.ocr_engines import OcrEngine
+    from sohoa.pipeline.queue import JobQueue
 
 __all__ = ["ProgressHook", "Runtime", "open_runtime"]
 
@@ -37,7 +37,7 @@ class Runtime:
         """The signer backend, opened once per process and reused (key parsing is costly)."""
         with self._lock:
             if self._signer is None:
-                from signing.backends import load_signer
+                from sohoa.signing.backends import load_signer
 
                 self._signer = load_signer(self.settings)
             return self._signer
@@ -53,7 +53,7 @@ class Runtime:
     def ocr_engine(self) -> OcrEngine:
         with self._lock:
             if self._engine is None:
-                from ingest.ocr_engines import load_engine
+                from sohoa.ingest.ocr_engines import load_engine
 
                 self._engine = load_engine(self.settings)
             return self._engine
@@ -75,12 +75,12 @@ def open_runtime(settings: Settings, *, with_queue: bool = True) -> Runtime:
     runtime = Runtime(settings=settings, db=Database(settings.db_url), store=open_object_store(settings))
     if with_queue:
         if settings.broker_url:
-            from pipeline.celery_queue import CeleryQueue
+            from sohoa.pipeline.celery_queue import CeleryQueue
 
             runtime.queue = CeleryQueue(settings)
         else:
-            from pipeline.queue import InProcessQueue
-            from pipeline.tasks import run_task
+            from sohoa.pipeline.queue import InProcessQueue
+            from sohoa.pipeline.tasks import run_task
 
             runtime.queue = InProcessQueue(lambda task, doc_id: run_task(runtime, task, doc_id))
     return runtime

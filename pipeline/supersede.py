@@ -18,14 +18,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from core.errors import Conflict, InputRejected
-from pipeline.intake import IncomingFile, accept_files
-from pipeline.runtime import Runtime
-from storage.archive_records import SupersessionRecord, supersessions_of
-from storage.catalogue import get_document, record_event
-from storage.records import DocumentRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import Conflict, InputRejected
+from sohoa.pipeline.intake import IncomingFile, accept_files
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.archive_records import SupersessionRecord, supersessions_of
+from sohoa.storage.catalogue import get_document, record_event
+from sohoa.storage.records import DocumentRecord
 
 __all__ = [
     "LINEAGE_SUFFIX",

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from pipeline.runtime import Runtime
-from pipeline.tasks import STAGE_INPUTS
-from storage.catalogue import record_event
-from storage.records import DocumentRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.tasks import STAGE_INPUTS
+from sohoa.storage.catalogue import record_event
+from sohoa.storage.records import DocumentRecord
 
 __all__ = ["TASK_FOR_STATE", "start_sweeping", "sweep"]
 

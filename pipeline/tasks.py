@@ -18,17 +18,17 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from core.clock import utcnow
-from core.domain import DocumentState, FileKind, Metadata, PageText
-from core.errors import InputRejected, SigningError, SohoaError, StorageError
-from core.text import nfc
-from pipeline.indexing import build_search_text
-from pipeline.retention import record_retention
-from pipeline.runtime import Runtime
-from pipeline.signing_ops import hold_for_signer, sign_document
-from storage.catalogue import Claim, claim_document, get_document, release_document, replace_pages, transition
-from storage.objectstore import archive_key
-from storage.records import DocumentRecord, PageRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState, FileKind, Metadata, PageText
+from sohoa.core.errors import InputRejected, SigningError, SohoaError, StorageError
+from sohoa.core.text import nfc
+from sohoa.pipeline.indexing import build_search_text
+from sohoa.pipeline.retention import record_retention
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.signing_ops import hold_for_signer, sign_document
+from sohoa.storage.catalogue import Claim, claim_document, get_document, release_document, replace_pages, transition
+from sohoa.storage.objectstore import archive_key
+from sohoa.storage.records import DocumentRecord, PageRecord
 
 __all__ = ["STAGE_INPUTS", "TransientFailure", "run_task", "work_dir", "worker_identity"]
 
@@ -171,7 +171,7 @@ def _progress_for(rt: Runtime, document_id: str) -> Callable[[int, int], None] |
 
 
 def ocr_stage(rt: Runtime, document_id: str) -> str | None:
-    from ingest.ocr import extract_text_layer, make_searchable_pdf
+    from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
 
     with rt.db.session() as session:
         doc = get_document(session, document_id)
@@ -237,8 +237,8 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
 def extract_stage(rt: Runtime, document_id: str) -> str | None:
     from sqlalchemy import select
 
-    from ingest.metadata import extract_metadata
-    from ingest.review_rules import review_reasons
+    from sohoa.ingest.metadata import extract_metadata
+    from sohoa.ingest.review_rules import review_reasons
 
     with rt.db.session() as session:
         doc = get_document(session, document_id)

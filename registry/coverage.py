@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from registry.periods import Period
-from registry.procedures import Procedure, procedure_labels
-from registry.records import RegisterEntryRecord
-from registry.register import RegisterEntry, ResultType, document_dossiers
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.registry.periods import Period
+from sohoa.registry.procedures import Procedure, procedure_labels
+from sohoa.registry.register import RegisterEntry, ResultType, document_dossiers
+from sohoa.storage.registry_records import RegisterEntryRecord
 
 __all__ = [
     "DIGITIZED_STATES",

@@ -21,9 +21,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.clock import to_local
-from core.errors import InputRejected
-from registry.coverage import Coverage, CoverageReport
+from sohoa.core.clock import to_local
+from sohoa.core.errors import InputRejected
+from sohoa.registry.coverage import Coverage, CoverageReport
 
 __all__ = [
     "COVERAGE_CSV_COLUMNS",

@@ -20,13 +20,13 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from registry.coverage import count_coverage
-from registry.periods import PeriodKind, current_period
-from registry.records import ProcedureRecord, RegisterEntryRecord
-from storage.archive_records import FixityRunRecord
-from storage.records import DocumentRecord, EventRecord, PageRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.registry.coverage import count_coverage
+from sohoa.registry.periods import PeriodKind, current_period
+from sohoa.storage.archive_records import FixityRunRecord
+from sohoa.storage.records import DocumentRecord, EventRecord, PageRecord
+from sohoa.storage.registry_records import ProcedureRecord, RegisterEntryRecord
 
 __all__ = ["STAGE_BUCKETS", "build_metrics_registry", "render_metrics", "stage_of"]
 

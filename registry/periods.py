@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from core.clock import to_local, utcnow
-from core.errors import InputRejected
+from sohoa.core.clock import to_local, utcnow
+from sohoa.core.errors import InputRejected
 
 __all__ = ["Period", "PeriodKind", "current_period", "parse_period"]
 

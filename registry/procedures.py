@@ -14,11 +14,20 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.codes import validate_procedure_code
-from core.errors import InputRejected, NotFound
-from core.text import fold, nfc, normalize_space
-from registry.records import ProcedureRecord
-from registry.sources import CHUNK, ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
+from sohoa.core.codes import validate_procedure_code
+from sohoa.core.errors import InputRejected, NotFound
+from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.registry.sources import (
+    CHUNK,
+    ImportReport,
+    RowError,
+    SourceFormat,
+    SourceRow,
+    Upsert,
+    import_rows,
+    read_rows,
+)
+from sohoa.storage.registry_records import ProcedureRecord
 
 __all__ = [
     "PROCEDURE_COLUMNS",

@@ -21,15 +21,15 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from core.clock import VN_TZ, utcnow
-from core.codes import validate_dossier_code, validate_procedure_code
-from core.errors import InputRejected, NotFound
-from core.text import fold, nfc, normalize_space
-from registry.periods import Period
-from registry.records import DossierLinkRecord, RegisterEntryRecord
-from registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
-from storage.catalogue import get_document, record_event
-from storage.records import DocumentRecord
+from sohoa.core.clock import VN_TZ, utcnow
+from sohoa.core.codes import validate_dossier_code, validate_procedure_code
+from sohoa.core.errors import InputRejected, NotFound
+from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.registry.periods import Period
+from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
+from sohoa.storage.catalogue import get_document, record_event
+from sohoa.storage.records import DocumentRecord
+from sohoa.storage.registry_records import DossierLinkRecord, RegisterEntryRecord
 
 __all__ = [
     "REGISTER_COLUMNS",

@@ -19,10 +19,10 @@ from typing import Any, BinaryIO, Generic, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.errors import Conflict, InputRejected
-from core.text import fold, nfc
-from storage.catalogue import record_event
+from sohoa.core.clock import utcnow
+from sohoa.core.errors import Conflict, InputRejected
+from sohoa.core.text import fold, nfc
+from sohoa.storage.catalogue import record_event
 
 __all__ = [
     "MAX_IMPORT_BYTES",

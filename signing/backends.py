@@ -35,9 +35,9 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
-from core.errors import ConfigurationError, SigningError
-from core.settings import Settings
-from signing.devca import ensure_dev_ca
+from sohoa.core.errors import ConfigurationError, SigningError
+from sohoa.core.settings import Settings
+from sohoa.signing.devca import ensure_dev_ca
 
 __all__ = [
     "Pkcs11Backend",

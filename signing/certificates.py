@@ -13,8 +13,8 @@ from asn1crypto import x509
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
 
-from core.errors import SigningError
-from signing.backends import SignerBackend, key_matches_certificate
+from sohoa.core.errors import SigningError
+from sohoa.signing.backends import SignerBackend, key_matches_certificate
 
 __all__ = ["EXPIRY_WARNING", "CertificateWarning", "certificate_days_left", "check_certificate", "check_revocation"]
 

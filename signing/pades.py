@@ -50,10 +50,10 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 
-from core.domain import SignatureLevel, SignRequest
-from core.errors import InputRejected, SigningError
-from signing.backends import SignerBackend
-from signing.stamp import CopyStamp, stamp_field, stamp_lines
+from sohoa.core.domain import SignatureLevel, SignRequest
+from sohoa.core.errors import InputRejected, SigningError
+from sohoa.signing.backends import SignerBackend
+from sohoa.signing.stamp import CopyStamp, stamp_field, stamp_lines
 
 __all__ = ["LEVELS", "MetadataKeepingWriter", "SignatureInfo", "certificate_fingerprint", "reserved_bytes", "sign_pdf"]
 

@@ -27,8 +27,8 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore, EmbeddedPdfSignature, async_validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 
-from core.errors import InputRejected, SigningError
-from signing.pades import MetadataKeepingWriter
+from sohoa.core.errors import InputRejected, SigningError
+from sohoa.signing.pades import MetadataKeepingWriter
 
 __all__ = ["RenewalInfo", "renew_archive_timestamp", "timestamp_expiry"]
 

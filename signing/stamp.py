@@ -34,8 +34,8 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign.fields import SigFieldSpec
 from pyhanko.stamp import TextStamp, TextStampStyle
 
-from core.errors import ConfigurationError
-from core.settings import Settings
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.settings import Settings
 
 __all__ = [
     "COPY_TYPE",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from asn1crypto import x509
 
-from core.errors import ConfigurationError
-from core.settings import Settings
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.settings import Settings
 
 __all__ = ["embedded_signer", "load_certificates", "trust_roots"]
 

@@ -39,8 +39,8 @@ from pyhanko.sign.validation import (
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
 
-from core.domain import SignatureLevel
-from core.errors import InputRejected
+from sohoa.core.domain import SignatureLevel
+from sohoa.core.errors import InputRejected
 
 __all__ = ["SignatureReport", "VerificationReport", "verify_pdf"]
 

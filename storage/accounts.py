@@ -19,12 +19,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import Role
-from core.errors import Conflict, InputRejected, NotFound
-from storage.account_records import WebSessionRecord
-from storage.catalogue import record_event
-from storage.records import ApiTokenRecord, UserRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import Role
+from sohoa.core.errors import Conflict, InputRejected, NotFound
+from sohoa.storage.account_records import WebSessionRecord
+from sohoa.storage.catalogue import record_event
+from sohoa.storage.records import ApiTokenRecord, UserRecord
 
 __all__ = [
     "MAX_PASSWORD",

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, Select, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from storage.records import Base, DocumentRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.storage.records import Base, DocumentRecord
 
 __all__ = [
     "FixityRunRecord",

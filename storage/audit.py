@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from storage.records import EventRecord
+from sohoa.storage.records import EventRecord
 
 __all__ = ["AuditFilter", "find_events"]
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.records import BatchRecord, DocumentRecord
+from sohoa.storage.records import BatchRecord, DocumentRecord
 
 __all__ = ["list_batches"]
 

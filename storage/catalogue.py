@@ -17,10 +17,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from core.errors import NotFound
-from storage.records import BatchRecord, DocumentRecord, EventRecord, OriginalRecord, PageRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import NotFound
+from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord, OriginalRecord, PageRecord
 
 __all__ = [
     "Claim",

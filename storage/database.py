@@ -27,7 +27,15 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _ensure_sqlite_folder(url: str) -> None:
+    """A fresh data dir has no folder for the catalogue yet; SQLite would fail to open the file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def upgrade_database(url: str) -> None:
+    _ensure_sqlite_folder(url)
     with _upgrade_lock:
         # "heads": features add their own migration branches off the foundation.
         command.upgrade(alembic_config(url), "heads")
@@ -36,8 +44,7 @@ def upgrade_database(url: str) -> None:
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_folder(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.clock import utcnow
-from core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
-from storage.objectrules import (
+from sohoa.core.clock import utcnow
+from sohoa.core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
+from sohoa.storage.objectrules import (
     RETENTION_MODE,
     ObjectLock,
     RetentionPolicy,
@@ -42,7 +42,7 @@ from storage.objectrules import (
     validate_key,
     validate_prefix,
 )
-from storage.objectstore import ObjectInfo
+from sohoa.storage.objectstore import ObjectInfo
 
 __all__ = ["LocalStore"]
 

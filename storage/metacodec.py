@@ -13,7 +13,7 @@ import binascii
 import re
 from collections.abc import Iterable, Mapping
 
-from core.text import nfc
+from sohoa.core.text import nfc
 
 __all__ = ["HEADER_PREFIX", "decode_metadata", "decode_value", "encode_metadata", "encode_value"]
 

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from core.errors import ConfigurationError, InputRejected, IntegrityError, ObjectExists, PermissionDenied
-from core.settings import Settings
-from core.text import nfc
-from storage.metacodec import encode_value
-from storage.objectstore import ObjectInfo
+from sohoa.core.errors import ConfigurationError, InputRejected, IntegrityError, ObjectExists, PermissionDenied
+from sohoa.core.settings import Settings
+from sohoa.core.text import nfc
+from sohoa.storage.metacodec import encode_value
+from sohoa.storage.objectstore import ObjectInfo
 
 __all__ = [
     "ARCHIVE_PREFIX",

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeEngine
 
-from core.clock import utcnow
-from core.domain import Metadata
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import Metadata
 
 __all__ = [
     "ApiTokenRecord",

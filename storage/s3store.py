@@ -34,10 +34,10 @@ from minio.helpers import DictType, check_bucket_name
 from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
 
-from core.clock import utcnow
-from core.errors import ConfigurationError, IntegrityError, ObjectNotFound, StorageError
-from storage.metacodec import decode_metadata, encode_metadata
-from storage.objectrules import (
+from sohoa.core.clock import utcnow
+from sohoa.core.errors import ConfigurationError, IntegrityError, ObjectNotFound, StorageError
+from sohoa.storage.metacodec import decode_metadata, encode_metadata
+from sohoa.storage.objectrules import (
     RETENTION_MODE,
     HashingReader,
     ObjectLock,
@@ -54,7 +54,7 @@ from storage.objectrules import (
     validate_key,
     validate_prefix,
 )
-from storage.objectstore import ObjectInfo
+from sohoa.storage.objectstore import ObjectInfo
 
 __all__ = ["S3Store", "split_endpoint"]
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.clock import utcnow
-from storage.records import Base
+from sohoa.core.clock import utcnow
+from sohoa.storage.records import Base
 
 __all__ = ["ArchiveRenewalRecord", "ExistingSignatureRecord", "SignatureCheckRecord"]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.settings import Settings
-from storage.localstore import LocalStore
-from storage.objectrules import retention_policy
-from storage.objectstore import ObjectStore
-from storage.s3store import S3Store
+from sohoa.core.settings import Settings
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import retention_policy
+from sohoa.storage.objectstore import ObjectStore
+from sohoa.storage.s3store import S3Store
 
 __all__ = ["open_object_store"]
 

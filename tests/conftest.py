@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from core.settings import Settings
+from sohoa.core.settings import Settings
 from tests.support.services import need, port_open
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432

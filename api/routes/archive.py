@@ -8,15 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
 from pydantic import BaseModel
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import ErrorPublic, errors
-from core.clock import to_local
-from core.errors import NotFound
-from pipeline.fixity import FixitySummary, last_fixity_summary
-from pipeline.intake import IncomingFile
-from pipeline.retention import ArchiveProtection, archive_protection, place_hold, release_hold
-from pipeline.supersede import Lineage, LineageLink, read_lineage, supersede_document
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic, errors
+from sohoa.core.clock import to_local
+from sohoa.core.errors import NotFound
+from sohoa.pipeline.fixity import FixitySummary, last_fixity_summary
+from sohoa.pipeline.intake import IncomingFile
+from sohoa.pipeline.retention import ArchiveProtection, archive_protection, place_hold, release_hold
+from sohoa.pipeline.supersede import Lineage, LineageLink, read_lineage, supersede_document
 
 __all__ = ["router"]
 

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import AuditPage, EventPublic, errors
-from core.clock import VN_TZ
-from storage.audit import AuditFilter, find_events
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import AuditPage, EventPublic, errors
+from sohoa.core.clock import VN_TZ
+from sohoa.storage.audit import AuditFilter, find_events
 
 __all__ = ["router"]
 

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConfigDep, CurrentUser, RuntimeDep
-from api.schemas import ErrorPublic, LoginPublic, MePublic, errors
-from core.domain import Role
-from core.errors import AuthenticationFailed, PermissionDenied
-from storage.accounts import LoginPolicy, check_login, close_web_session, open_web_session
-from storage.catalogue import record_event
+from sohoa.api.deps import CSRF_COOKIE, SESSION_COOKIE, ConfigDep, CurrentUser, RuntimeDep
+from sohoa.api.schemas import ErrorPublic, LoginPublic, MePublic, errors
+from sohoa.core.domain import Role
+from sohoa.core.errors import AuthenticationFailed, PermissionDenied
+from sohoa.storage.accounts import LoginPolicy, check_login, close_web_session, open_web_session
+from sohoa.storage.catalogue import record_event
 
 __all__ = ["router", "safe_next"]
 

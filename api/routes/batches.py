@@ -15,16 +15,16 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ConfigDep, Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import BatchList, BatchPublic, BatchSummary, DocumentPublic, EventPublic, errors
-from core.clock import to_local
-from core.domain import DocumentState, Role
-from core.errors import NotFound
-from pipeline.runtime import Runtime
-from storage.batches import list_batches
-from storage.catalogue import DocumentFilter, get_batch, list_documents
-from storage.records import BatchRecord, DocumentRecord, EventRecord
+from sohoa.api.deps import ConfigDep, Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import BatchList, BatchPublic, BatchSummary, DocumentPublic, EventPublic, errors
+from sohoa.core.clock import to_local
+from sohoa.core.domain import DocumentState, Role
+from sohoa.core.errors import NotFound
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.batches import list_batches
+from sohoa.storage.catalogue import DocumentFilter, get_batch, list_documents
+from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord
 
 __all__ = ["RESTING", "router"]
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import Principal, require
-from api.rights import Right
-from api.schemas import ErrorPublic
-from ingest.coversheet import SheetEntry, make_cover_sheet, make_cover_sheets
+from sohoa.api.deps import Principal, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic
+from sohoa.ingest.coversheet import SheetEntry, make_cover_sheet, make_cover_sheets
 
 __all__ = ["CoverSheetEntry", "CoverSheetList", "router"]
 

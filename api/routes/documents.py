@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import DocumentList, DocumentPublic, EventPublic, errors
-from core.domain import DocumentState
-from core.errors import NotFound
-from pipeline.review import approve_document, correct_metadata
-from storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import DocumentList, DocumentPublic, EventPublic, errors
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import NotFound
+from sohoa.pipeline.review import approve_document, correct_metadata
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import RuntimeDep
-from api.routes.signing import signing_status
-from api.schemas import ReadinessPublic
-from core.clock import utcnow
-from pipeline.runtime import Runtime
+from sohoa.api.deps import RuntimeDep
+from sohoa.api.routes.signing import signing_status
+from sohoa.api.schemas import ReadinessPublic
+from sohoa.core.clock import utcnow
+from sohoa.pipeline.runtime import Runtime
 
 __all__ = ["router"]
 

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import ErrorPublic
-from pipeline.runtime import Runtime
-from registry.metrics import render_metrics
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic
+from sohoa.pipeline.runtime import Runtime
+from sohoa.registry.metrics import render_metrics
 
 __all__ = ["router"]
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import ErrorPublic
-from registry.procedures import Procedure, get_procedure, import_procedures, list_procedures
-from registry.sources import ImportReport, detect_format, read_limited
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic
+from sohoa.registry.procedures import Procedure, get_procedure, import_procedures, list_procedures
+from sohoa.registry.sources import ImportReport, detect_format, read_limited
 
 __all__ = ["ImportReportPublic", "ProcedureList", "ProcedurePublic", "router"]
 

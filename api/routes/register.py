@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.routes.procedures import ImportReportPublic
-from api.schemas import DocumentPublic, ErrorPublic
-from core.clock import to_local
-from registry.periods import parse_period
-from registry.register import (
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.routes.procedures import ImportReportPublic
+from sohoa.api.schemas import DocumentPublic, ErrorPublic
+from sohoa.core.clock import to_local
+from sohoa.registry.periods import parse_period
+from sohoa.registry.register import (
     RegisterEntry,
     documents_for_dossier,
     get_entry,
@@ -23,7 +23,7 @@ from registry.register import (
     list_entries,
     unlink_document,
 )
-from registry.sources import detect_format, read_limited
+from sohoa.registry.sources import detect_format, read_limited
 
 __all__ = ["router"]
 

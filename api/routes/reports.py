@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import ErrorPublic
-from registry.coverage import compute_coverage
-from registry.export import ReportFormat, ReportTable, render_report, report_to_dict
-from registry.periods import parse_period
-from storage.catalogue import record_event
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic
+from sohoa.registry.coverage import compute_coverage
+from sohoa.registry.export import ReportFormat, ReportTable, render_report, report_to_dict
+from sohoa.registry.periods import parse_period
+from sohoa.storage.catalogue import record_event
 
 __all__ = ["router"]
 

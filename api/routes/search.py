@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import ErrorPublic
-from core.domain import DocumentState
-from storage.search import MAX_LIMIT, DocumentFilters, SearchQuery, search_documents
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic
+from sohoa.core.domain import DocumentState
+from sohoa.storage.search import MAX_LIMIT, DocumentFilters, SearchQuery, search_documents
 
 __all__ = ["SearchResponse", "SearchResultPublic", "SnippetPublic", "router"]
 

@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import SigningStatusPublic, WarningPublic, errors
-from core.clock import to_local, utcnow
-from core.errors import SohoaError
-from pipeline.runtime import Runtime
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import SigningStatusPublic, WarningPublic, errors
+from sohoa.core.clock import to_local, utcnow
+from sohoa.core.errors import SohoaError
+from sohoa.pipeline.runtime import Runtime
 
 __all__ = ["router", "signing_status"]
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/api/v1/signing", tags=["signing"])
 
 def signing_status(rt: Runtime, now: datetime) -> SigningStatusPublic:
     """What ``/readyz`` and the signing administrators see; a key that cannot be opened is a warning."""
-    from signing.certificates import certificate_days_left, check_certificate
+    from sohoa.signing.certificates import certificate_days_left, check_certificate
 
     level, tsa = rt.settings.signing_level, rt.settings.tsa_url
     try:

@@ -14,13 +14,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CSRF_FIELD, ConfigDep, Principal, RuntimeDep, check_csrf, defer_csrf_to_body, require
-from api.formstream import FormLimits, StreamedForm, read_form
-from api.rights import Right
-from api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
-from core.errors import InputRejected
-from pipeline.intake import IncomingFile, UploadResult, accept_files
-from pipeline.runtime import Runtime
+from sohoa.api.deps import CSRF_FIELD, ConfigDep, Principal, RuntimeDep, check_csrf, defer_csrf_to_body, require
+from sohoa.api.formstream import FormLimits, StreamedForm, read_form
+from sohoa.api.rights import Right
+from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
+from sohoa.core.errors import InputRejected
+from sohoa.pipeline.intake import IncomingFile, UploadResult, accept_files
+from sohoa.pipeline.runtime import Runtime
 
 __all__ = ["router"]
 

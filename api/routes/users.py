@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import PasswordSet, TokenPublic, TokensRevokedPublic, UserCreate, UserPublic, UserUpdate, errors
-from core.errors import Conflict
-from storage.accounts import (
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import PasswordSet, TokenPublic, TokensRevokedPublic, UserCreate, UserPublic, UserUpdate, errors
+from sohoa.core.errors import Conflict
+from sohoa.storage.accounts import (
     create_token,
     create_user,
     get_user,

@@ -14,14 +14,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 
-from api.deps import Principal, RuntimeDep, require
-from api.rights import Right
-from api.schemas import ErrorPublic, errors
-from core.errors import InputRejected
-from pipeline.signing_ops import latest_verification, verify_archived
-from signing.trust import trust_roots
-from signing.verify import verify_pdf
-from storage.catalogue import record_event
+from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.rights import Right
+from sohoa.api.schemas import ErrorPublic, errors
+from sohoa.core.errors import InputRejected
+from sohoa.pipeline.signing_ops import latest_verification, verify_archived
+from sohoa.signing.trust import trust_roots
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import record_event
 
 __all__ = ["router"]
 

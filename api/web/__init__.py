@@ -3,6 +3,6 @@
 ``install_web(app)`` adds the pages, their static files and their error pages to the API's app.
 """
 
-from api.web.routes import install_web, router
+from sohoa.api.web.routes import install_web, router
 
 __all__ = ["install_web", "router"]

@@ -13,9 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.deps import OptionalUser, Principal, RuntimeDep, audit_denied
-from api.rights import Right, has_right
-from core.domain import Role
+from sohoa.api.deps import OptionalUser, Principal, RuntimeDep, audit_denied
+from sohoa.api.rights import Right, has_right
+from sohoa.core.domain import Role
 
 __all__ = [
     "PageRefused",

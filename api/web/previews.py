@@ -14,9 +14,9 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from core.errors import InputRejected, NotFound
-from pipeline.runtime import Runtime
-from storage.records import DocumentRecord
+from sohoa.core.errors import InputRejected, NotFound
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.records import DocumentRecord
 
 __all__ = ["PREVIEW_WIDTH", "render_preview"]
 

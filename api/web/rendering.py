@@ -12,10 +12,10 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import CSRF_COOKIE, CSRF_FIELD, Principal
-from api.rights import Right, has_right
-from api.web.i18n import LANGUAGES, Translator, request_language
-from core.clock import to_local
+from sohoa.api.deps import CSRF_COOKIE, CSRF_FIELD, Principal
+from sohoa.api.rights import Right, has_right
+from sohoa.api.web.i18n import LANGUAGES, Translator, request_language
+from sohoa.core.clock import to_local
 
 __all__ = ["PAGE_HEADERS", "STATIC_URL", "TEMPLATE_DIR", "MenuItem", "environment", "has_route", "menu", "render"]
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web.access import PageRefused, SignInNeeded
-from api.web.rendering import STATIC_URL, render
-from api.web.views import (
+from sohoa.api.web.access import PageRefused, SignInNeeded
+from sohoa.api.web.rendering import STATIC_URL, render
+from sohoa.api.web.views import (
     archive_views,
     dashboard_views,
     registry_views,

@@ -21,11 +21,18 @@ printed codes in OCR output).
 
 from __future__ import annotations
 
-from ingest.coversheet.detect import SheetFinding, find_sheet_marks, inspect_sheet, read_cover_sheet
-from ingest.coversheet.fonts import FONT_DIR
-from ingest.coversheet.ocr_text import read_cover_sheet_text
-from ingest.coversheet.render import make_cover_sheet, make_cover_sheets
-from ingest.coversheet.sheet import PAYLOAD_PREFIX, CoverSheet, SheetEntry, SheetSource, sheet_checksum, sheet_payload
+from sohoa.ingest.coversheet.detect import SheetFinding, find_sheet_marks, inspect_sheet, read_cover_sheet
+from sohoa.ingest.coversheet.fonts import FONT_DIR
+from sohoa.ingest.coversheet.ocr_text import read_cover_sheet_text
+from sohoa.ingest.coversheet.render import make_cover_sheet, make_cover_sheets
+from sohoa.ingest.coversheet.sheet import (
+    PAYLOAD_PREFIX,
+    CoverSheet,
+    SheetEntry,
+    SheetSource,
+    sheet_checksum,
+    sheet_payload,
+)
 
 __all__ = [
     "FONT_DIR",

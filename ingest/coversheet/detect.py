@@ -10,7 +10,7 @@ from typing import Literal
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from ingest.coversheet.sheet import MARK, MARK_DX, MARK_DY, CoverSheet, parse_payload
+from sohoa.ingest.coversheet.sheet import MARK, MARK_DX, MARK_DY, CoverSheet, parse_payload
 
 
 @dataclass(frozen=True)

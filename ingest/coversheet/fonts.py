@@ -16,8 +16,8 @@ from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, Stream
 
-from core.errors import ConfigurationError
-from core.text import nfc
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.text import nfc
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 

@@ -8,9 +8,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE
-from core.text import fold, nfc, normalize_space
-from ingest.coversheet.sheet import PAYLOAD_PREFIX, CoverSheet, sheet_checksum, valid_dossier
+from sohoa.core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE
+from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.ingest.coversheet.sheet import PAYLOAD_PREFIX, CoverSheet, sheet_checksum, valid_dossier
 
 _LABELS = {
     "procedure": "ma thu tuc",

@@ -13,11 +13,11 @@ import qrcode
 import qrcode.constants
 from pikepdf import Dictionary, Name, Stream
 
-from core.codes import validate_dossier_code, validate_procedure_code
-from core.errors import InputRejected
-from core.text import nfc, normalize_space
-from ingest.coversheet.fonts import FONT_DIR, Font, Fonts
-from ingest.coversheet.sheet import (
+from sohoa.core.codes import validate_dossier_code, validate_procedure_code
+from sohoa.core.errors import InputRejected
+from sohoa.core.text import nfc, normalize_space
+from sohoa.ingest.coversheet.fonts import FONT_DIR, Font, Fonts
+from sohoa.ingest.coversheet.sheet import (
     MARGIN,
     MARK,
     PAGE_H,

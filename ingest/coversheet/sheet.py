@@ -7,8 +7,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Literal
 
-from core.codes import PROCEDURE_CODE_RE, validate_dossier_code
-from core.errors import InputRejected
+from sohoa.core.codes import PROCEDURE_CODE_RE, validate_dossier_code
+from sohoa.core.errors import InputRejected
 
 PAYLOAD_PREFIX = "SOHOA1"
 SheetSource = Literal["qr", "text", "marks"]

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.domain import Metadata, PageText
-from ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
-from ingest.metadata.codes import _find_dossier, _find_procedure
-from ingest.metadata.correct import correct_name, correct_subject
-from ingest.metadata.issuer import _find_issuer
-from ingest.metadata.lines import _collect_lines, _Line, _starts_body
-from ingest.metadata.numbers import _find_date, _find_number, _Number, _restore_hyphen
-from ingest.metadata.signature import _find_signature
-from ingest.metadata.subject import _subject_after_title, _subject_vv
-from ingest.metadata.title import _find_title, _Title
+from sohoa.core.domain import Metadata, PageText
+from sohoa.ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
+from sohoa.ingest.metadata.codes import _find_dossier, _find_procedure
+from sohoa.ingest.metadata.correct import correct_name, correct_subject
+from sohoa.ingest.metadata.issuer import _find_issuer
+from sohoa.ingest.metadata.lines import _collect_lines, _Line, _starts_body
+from sohoa.ingest.metadata.numbers import _find_date, _find_number, _Number, _restore_hyphen
+from sohoa.ingest.metadata.signature import _find_signature
+from sohoa.ingest.metadata.subject import _subject_after_title, _subject_vv
+from sohoa.ingest.metadata.title import _find_title, _Title
 
 __all__ = ["extract_metadata"]
 

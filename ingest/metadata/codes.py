@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE
-from ingest.metadata.lines import _key, _Line
-from ingest.metadata.numbers import _DIGITISH, _iso
+from sohoa.core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE
+from sohoa.ingest.metadata.lines import _key, _Line
+from sohoa.ingest.metadata.numbers import _DIGITISH, _iso
 
 _CODE_CHARS = "[0-9OolI]"
 

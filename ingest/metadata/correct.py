@@ -22,11 +22,11 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 
-from core.text import fold
-from ingest.metadata.lexicon import _COMMON, _PROPER, _match_case, _syllable_key
-from ingest.metadata.lines import _distance
-from ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
-from ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
+from sohoa.core.text import fold
+from sohoa.ingest.metadata.lexicon import _COMMON, _PROPER, _match_case, _syllable_key
+from sohoa.ingest.metadata.lines import _distance
+from sohoa.ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
+from sohoa.ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
 __all__ = ["correct_name", "correct_subject", "correct_text"]
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from statistics import mean
 
-from core.text import fold
-from ingest.metadata.lexicon import _LEXICON, _PUNCT, _correct_words, _is_acronym, _match_case
-from ingest.metadata.lines import _is_motto, _is_separator, _key, _Line, _starts_body, _upper_ratio, _words
-from ingest.metadata.numbers import _DATE
-from ingest.metadata.title import _title_type
+from sohoa.core.text import fold
+from sohoa.ingest.metadata.lexicon import _LEXICON, _PUNCT, _correct_words, _is_acronym, _match_case
+from sohoa.ingest.metadata.lines import _is_motto, _is_separator, _key, _Line, _starts_body, _upper_ratio, _words
+from sohoa.ingest.metadata.numbers import _DATE
+from sohoa.ingest.metadata.title import _title_type
 
 _ORG_HEADS = (
     "uy ban nhan dan",

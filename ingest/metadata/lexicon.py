@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.text import fold
+from sohoa.core.text import fold
 
 # fmt: off
 _PROPER = (

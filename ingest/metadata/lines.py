@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import mean
 
-from core.domain import PageText
-from core.text import fold, nfc, normalize_space
+from sohoa.core.domain import PageText
+from sohoa.core.text import fold, nfc, normalize_space
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from core.text import fold, normalize_space
-from ingest.doctypes import DOC_TYPES, find_type_by_code
-from ingest.metadata.lexicon import _correct_words
-from ingest.metadata.lines import _fuzzy, _Line
+from sohoa.core.text import fold, normalize_space
+from sohoa.ingest.doctypes import DOC_TYPES, find_type_by_code
+from sohoa.ingest.metadata.lexicon import _correct_words
+from sohoa.ingest.metadata.lines import _fuzzy, _Line
 
 _DIGITISH = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "i": "1"})
 

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, replace
 from statistics import mean
 
-from core.text import fold, normalize_space
-from ingest.metadata.lexicon import _PUNCT, _SYLLABLE, _correct_words, _is_acronym
-from ingest.metadata.lines import _fuzzy, _is_authority, _key, _Line, _line, _starts_body, _upper_ratio
+from sohoa.core.text import fold, normalize_space
+from sohoa.ingest.metadata.lexicon import _PUNCT, _SYLLABLE, _correct_words, _is_acronym
+from sohoa.ingest.metadata.lines import _fuzzy, _is_authority, _key, _Line, _line, _starts_body, _upper_ratio
 
 _NOI_NHAN = re.compile(rf"^[^a-z0-9]*{_fuzzy('noi')}\s*{_fuzzy('nhan')}\s*[:.;]?")
 

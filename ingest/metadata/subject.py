@@ -6,10 +6,19 @@ import re
 from dataclasses import replace
 from statistics import mean
 
-from core.text import normalize_space
-from ingest.metadata.lines import _is_heading, _is_motto, _is_separator, _key, _Line, _line, _starts_body, _upper_ratio
-from ingest.metadata.numbers import _DATE, _NUM_LABEL, _place_before
-from ingest.metadata.title import _title_type
+from sohoa.core.text import normalize_space
+from sohoa.ingest.metadata.lines import (
+    _is_heading,
+    _is_motto,
+    _is_separator,
+    _key,
+    _Line,
+    _line,
+    _starts_body,
+    _upper_ratio,
+)
+from sohoa.ingest.metadata.numbers import _DATE, _NUM_LABEL, _place_before
+from sohoa.ingest.metadata.title import _title_type
 
 # fmt: off
 _JOINING_ENDS = (  # a subject line cannot end on these: the next line goes on with it

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.text import fold
-from ingest.doctypes import DocType, find_type_by_name
-from ingest.metadata.lines import _distance, _is_motto, _Line, _line, _upper_ratio
+from sohoa.core.text import fold
+from sohoa.ingest.doctypes import DocType, find_type_by_name
+from sohoa.ingest.metadata.lines import _distance, _is_motto, _Line, _line, _upper_ratio
 
 
 def _title_type(line: _Line) -> DocType | None:
@@ -42,7 +42,7 @@ def _title_match(line: _Line) -> tuple[DocType | None, str]:
 
 
 def _type_names() -> list[tuple[str, DocType]]:
-    from ingest.doctypes import DOC_TYPES
+    from sohoa.ingest.doctypes import DOC_TYPES
 
     return [(fold(n), t) for t in DOC_TYPES for n in (t.name, *t.titles)]
 

@@ -10,13 +10,13 @@ timestamps).
 
 from __future__ import annotations
 
-from pipeline.signing_ops.archive import (
+from sohoa.pipeline.signing_ops.archive import (
     current_archive_key,
     latest_verification,
     renew_archive_timestamps,
     verify_archived,
 )
-from pipeline.signing_ops.health import (
+from sohoa.pipeline.signing_ops.health import (
     CHECK_EVERY,
     SignerHealth,
     check_signer,
@@ -25,7 +25,7 @@ from pipeline.signing_ops.health import (
     signing_blocked,
     start_certificate_checks,
 )
-from pipeline.signing_ops.stage import copy_stamp, hold_for_signer, record_existing_signatures, sign_document
+from sohoa.pipeline.signing_ops.stage import copy_stamp, hold_for_signer, record_existing_signatures, sign_document
 
 __all__ = [
     "CHECK_EVERY",

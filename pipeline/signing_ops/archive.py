@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from core.errors import NotFound, SigningError, SohoaError
-from pipeline.runtime import Runtime
-from pipeline.signing_ops.stage import SYSTEM
-from signing.trust import trust_roots
-from signing.verify import verify_pdf
-from storage.catalogue import get_document, record_event
-from storage.records import DocumentRecord
-from storage.signing_records import ArchiveRenewalRecord, SignatureCheckRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import NotFound, SigningError, SohoaError
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.signing_ops.stage import SYSTEM
+from sohoa.signing.trust import trust_roots
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import get_document, record_event
+from sohoa.storage.records import DocumentRecord
+from sohoa.storage.signing_records import ArchiveRenewalRecord, SignatureCheckRecord
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
     overwritten. One answer per document looked at: ``renewed``, ``current`` or ``failed``."""
     from pyhanko_certvalidator import ValidationContext
 
-    from signing.renewal import renew_archive_timestamp, timestamp_expiry
+    from sohoa.signing.renewal import renew_archive_timestamp, timestamp_expiry
 
     if not rt.settings.tsa_url:
         raise SigningError(

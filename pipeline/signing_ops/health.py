@@ -9,11 +9,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from core.clock import utcnow
-from core.errors import ConfigurationError, SohoaError
-from pipeline.runtime import Runtime
-from signing.certificates import CertificateWarning, certificate_days_left, check_certificate
-from signing.trust import trust_roots
+from sohoa.core.clock import utcnow
+from sohoa.core.errors import ConfigurationError, SohoaError
+from sohoa.pipeline.runtime import Runtime
+from sohoa.signing.certificates import CertificateWarning, certificate_days_left, check_certificate
+from sohoa.signing.trust import trust_roots
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _check(rt: Runtime, now: dt.datetime) -> SignerHealth:
 
 
 def _reopen(rt: Runtime, old: Any, warnings: list[CertificateWarning], roots: list[Any], now: dt.datetime) -> Any:
-    from signing.backends import load_signer
+    from sohoa.signing.backends import load_signer
 
     try:
         fresh = load_signer(rt.settings)

@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from core.clock import utcnow
-from core.domain import SignRequest
-from core.errors import SigningError
-from pipeline.runtime import Runtime
-from pipeline.signing_ops.health import signing_blocked
-from signing.stamp import CopyStamp, stamp_from_settings
-from signing.trust import trust_roots
-from signing.verify import verify_pdf
-from storage.catalogue import get_document, record_event, release_document
-from storage.signing_records import ExistingSignatureRecord
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import SigningError
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.signing_ops.health import signing_blocked
+from sohoa.signing.stamp import CopyStamp, stamp_from_settings
+from sohoa.signing.trust import trust_roots
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import get_document, record_event, release_document
+from sohoa.storage.signing_records import ExistingSignatureRecord
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def hold_for_signer(rt: Runtime, document_id: str) -> bool:
     """Called by the sign stage first: when signing is blocked, leave the document in its state,
     record why (event ``signing.held``), release its lease and return True. The sweeper enqueues it
     again after ``stuck_after``; it is signed once the key is fit again."""
-    from pipeline.tasks import worker_identity  # pipeline.tasks imports this package: import late
+    from sohoa.pipeline.tasks import worker_identity  # pipeline.tasks imports this package: import late
 
     reason = signing_blocked(rt)
     if reason is None:
@@ -66,7 +66,7 @@ def sign_document(rt: Runtime, document_id: str, source: Path, signed: Path) -> 
 
     Signatures the input already carries are verified and recorded first. A certification that
     forbids changes leaves the bytes as they are (``unsigned_reason``)."""
-    from signing.pades import sign_pdf
+    from sohoa.signing.pades import sign_pdf
 
     with rt.db.session() as session:
         kept = get_document(session, document_id).kept_signature

@@ -6,10 +6,10 @@ alike, so both answer the same. See ``engines`` for matching and scoring, ``sche
 indexes (created by migration 0003), ``snippets`` for highlighting in the original Vietnamese.
 """
 
-from storage.search.filters import DocumentFilters
-from storage.search.query import MAX_LIMIT, SearchHit, SearchQuery, SearchResults, search_documents
-from storage.search.snippets import Snippet
-from storage.search.textquery import TextQuery, parse_text_query
+from sohoa.storage.search.filters import DocumentFilters
+from sohoa.storage.search.query import MAX_LIMIT, SearchHit, SearchQuery, SearchResults, search_documents
+from sohoa.storage.search.snippets import Snippet
+from sohoa.storage.search.textquery import TextQuery, parse_text_query
 
 __all__ = [
     "MAX_LIMIT",

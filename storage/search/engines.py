@@ -33,9 +33,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
-from core.errors import ConfigurationError
-from storage.search.schema import postgres_plain_sql, repair_sqlite_index
-from storage.search.textquery import TextQuery
+from sohoa.core.errors import ConfigurationError
+from sohoa.storage.search.schema import postgres_plain_sql, repair_sqlite_index
+from sohoa.storage.search.textquery import TextQuery
 
 __all__ = ["PostgresEngine", "SearchEngine", "SqliteEngine", "TextMatch", "engine_for"]
 

@@ -24,12 +24,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, false, func, literal_column, or_, text
 from sqlalchemy.orm import Session
 
-from core.clock import VN_TZ
-from core.domain import DocumentState
-from core.errors import InputRejected
-from storage.records import DocumentRecord, UTCDateTime
-from storage.search.schema import metadata_sql
-from storage.search.textquery import tokenize
+from sohoa.core.clock import VN_TZ
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import InputRejected
+from sohoa.storage.records import DocumentRecord, UTCDateTime
+from sohoa.storage.search.schema import metadata_sql
+from sohoa.storage.search.textquery import tokenize
 
 __all__ = ["DocumentFilters", "filter_conditions"]
 
@@ -162,7 +162,7 @@ def _day_start(day: date) -> datetime:
 
 def _superseded(wanted: bool) -> ColumnElement[bool]:
     # A document counts as superseded once its replacement is archived (storage.archive_records).
-    from storage.archive_records import superseded_ids
+    from sohoa.storage.archive_records import superseded_ids
 
     return DocumentRecord.id.in_(superseded_ids()) if wanted else DocumentRecord.id.not_in(superseded_ids())
 

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from core.clock import to_local
-from core.errors import InputRejected
-from storage.records import DocumentRecord, PageRecord
-from storage.search.engines import engine_for
-from storage.search.filters import DocumentFilters, filter_conditions
-from storage.search.snippets import Snippet, SnippetSource, best_snippet
-from storage.search.textquery import TextQuery, parse_text_query
+from sohoa.core.clock import to_local
+from sohoa.core.errors import InputRejected
+from sohoa.storage.records import DocumentRecord, PageRecord
+from sohoa.storage.search.engines import engine_for
+from sohoa.storage.search.filters import DocumentFilters, filter_conditions
+from sohoa.storage.search.snippets import Snippet, SnippetSource, best_snippet
+from sohoa.storage.search.textquery import TextQuery, parse_text_query
 
 __all__ = ["MAX_LIMIT", "SearchHit", "SearchQuery", "SearchResults", "search_documents"]
 

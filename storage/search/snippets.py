@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from core.text import fold
-from storage.search.textquery import TextQuery
+from sohoa.core.text import fold
+from sohoa.storage.search.textquery import TextQuery
 
 __all__ = ["Snippet", "SnippetSource", "best_snippet"]
 

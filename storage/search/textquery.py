@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.errors import InputRejected
-from core.text import fold, nfc
+from sohoa.core.errors import InputRejected
+from sohoa.core.text import fold, nfc
 
 __all__ = ["MAX_QUERY_TOKENS", "MAX_TOKEN_CHARS", "TextQuery", "parse_text_query", "tokenize"]
 

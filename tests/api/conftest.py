@@ -5,11 +5,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from core.domain import Role
-from core.settings import Settings
-from pipeline.runtime import Runtime, open_runtime
-from storage.accounts import create_token, create_user, get_user, set_password
+from sohoa.api.app import create_app
+from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.storage.accounts import create_token, create_user, get_user, set_password
 
 PASSWORD = "mật khẩu đủ dài 2025"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from api.formstream import FormLimits, RequestTooLarge, read_form
+from sohoa.api.formstream import FormLimits, RequestTooLarge, read_form
 
 BOUNDARY = "sohoa-test-boundary"
 CHUNK = 64 * 1024

@@ -13,10 +13,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.rights import RIGHTS as APP_RIGHTS
-from core.domain import Role
-from pipeline.runtime import Runtime
-from storage.records import EventRecord
+from sohoa.api.rights import RIGHTS as APP_RIGHTS
+from sohoa.core.domain import Role
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.records import EventRecord
 from tests.api.conftest import auth
 
 PUBLIC = "public"  # no credentials needed

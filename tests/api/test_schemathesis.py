@@ -21,11 +21,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from core.domain import Role
-from core.settings import Settings
-from pipeline.runtime import open_runtime
-from storage.accounts import create_token, create_user
+from sohoa.api.app import create_app
+from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import open_runtime
+from sohoa.storage.accounts import create_token, create_user
 from tests.api.conftest import auth
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from core.text import fold
+from sohoa.core.text import fold
 from tests.support.corpus import corpus_file
 from tests.support.services import need_program
 
@@ -62,7 +62,7 @@ def test_ingest_search_get_a_vietnamese_scan_with_real_tesseract(env: dict[str, 
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    from signing.devca import ensure_dev_ca
+    from sohoa.signing.devca import ensure_dev_ca
 
     root = ensure_dev_ca(tmp_path / "var" / "dev-ca").root_certificate
     with out.open("rb") as fh:

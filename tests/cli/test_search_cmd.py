@@ -11,14 +11,14 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.routes import search as search_routes
-from cli.search_cmds import register
-from core.domain import Role
-from core.settings import Settings
-from pipeline.runtime import open_runtime
-from storage.accounts import create_token, create_user
-from storage.database import Database
+from sohoa.api.app import create_app
+from sohoa.api.routes import search as search_routes
+from sohoa.cli.search_cmds import register
+from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import open_runtime
+from sohoa.storage.accounts import create_token, create_user
+from sohoa.storage.database import Database
 from tests.storage.test_search import BY_NAME, SAMPLE, add_documents, occurrences
 
 REQUIRED = {"id", "state", "procedure_code", "dossier_code", "archive_key", "snippet", "score", "metadata"}

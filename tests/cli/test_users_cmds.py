@@ -7,9 +7,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.users_cmds import register
-from storage.accounts import LoginPolicy, check_login, user_for_token
-from storage.database import Database
+from sohoa.cli.users_cmds import register
+from sohoa.storage.accounts import LoginPolicy, check_login, user_for_token
+from sohoa.storage.database import Database
 
 PASSWORD = "một mật khẩu dài"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.settings import Settings
+from sohoa.core.settings import Settings
 
 # The environment names deployments set, and the value each must arrive as.
 MOVED = {

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from core.errors import OcrError
-from ingest.tesseract import TesseractInfo, check_tesseract
+from sohoa.core.errors import OcrError
+from sohoa.ingest.tesseract import TesseractInfo, check_tesseract
 from tests.support.services import need
 
 

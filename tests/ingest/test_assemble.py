@@ -14,13 +14,13 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from core.domain import FileKind
-from core.errors import OcrError
-from ingest.assemble import SOHOA_XMP_NS, PdfAssembler, build_page_pdf, build_xmp
-from ingest.compression import classify_content, encode_page_image
-from ingest.ocr import make_searchable_pdf
-from ingest.ocr_engines import FakeOcrEngine, TesseractEngine
-from ingest.tesseract import check_tesseract
+from sohoa.core.domain import FileKind
+from sohoa.core.errors import OcrError
+from sohoa.ingest.assemble import SOHOA_XMP_NS, PdfAssembler, build_page_pdf, build_xmp
+from sohoa.ingest.compression import classify_content, encode_page_image
+from sohoa.ingest.ocr import make_searchable_pdf
+from sohoa.ingest.ocr_engines import FakeOcrEngine, TesseractEngine
+from sohoa.ingest.tesseract import check_tesseract
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 XMP = {

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.domain import FileKind
-from core.errors import InputRejected
-from ingest.sniff import sniff_file
+from sohoa.core.domain import FileKind
+from sohoa.core.errors import InputRejected
+from sohoa.ingest.sniff import sniff_file
 from tests.support.corpus import CORPUS
 from tests.support.services import need, need_program
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from ingest.ocr import make_searchable_pdf
-from ingest.ocr_engines import FakeOcrEngine
-from ingest.sniff import sniff_file
+from sohoa.ingest.ocr import make_searchable_pdf
+from sohoa.ingest.ocr_engines import FakeOcrEngine
+from sohoa.ingest.sniff import sniff_file
 from tests.support.corpus import CORPUS
 from tests.support.services import need
 

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
-from core.errors import InputRejected
-from core.text import fold
-from ingest.coversheet import (
+from sohoa.core.errors import InputRejected
+from sohoa.core.text import fold
+from sohoa.ingest.coversheet import (
     CoverSheet,
     SheetEntry,
     find_sheet_marks,
@@ -217,7 +217,7 @@ def test_payload_names_the_codes_and_checksum() -> None:
 def test_cli_writes_a_sheet_and_a_register_list(tmp_path: Path) -> None:
     import typer
 
-    from cli.coversheet_cmds import register
+    from sohoa.cli.coversheet_cmds import register
 
     app = typer.Typer()
     register(app)
@@ -248,10 +248,10 @@ def test_cli_writes_a_sheet_and_a_register_list(tmp_path: Path) -> None:
 
 @pytest.fixture
 def api(settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    from api.app import create_app
-    from core.domain import Role
-    from pipeline.runtime import open_runtime
-    from storage.accounts import create_token, create_user
+    from sohoa.api.app import create_app
+    from sohoa.core.domain import Role
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.storage.accounts import create_token, create_user
 
     rt = open_runtime(settings, with_queue=False)
     try:

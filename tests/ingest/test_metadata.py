@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from core.domain import Metadata, OcrWord, PageText
-from core.text import fold
-from ingest.doctypes import ADMINISTRATIVE_TYPES, find_type_by_code, find_type_by_name
-from ingest.metadata import extract_metadata
-from ingest.metadata.correct import correct_name, correct_subject, correct_text
-from ingest.metadata.syllables import is_syllable, mark_distance, repairs
-from ingest.review_rules import REQUIRED_FIELDS, review_reasons
+from sohoa.core.domain import Metadata, OcrWord, PageText
+from sohoa.core.text import fold
+from sohoa.ingest.doctypes import ADMINISTRATIVE_TYPES, find_type_by_code, find_type_by_name
+from sohoa.ingest.metadata import extract_metadata
+from sohoa.ingest.metadata.correct import correct_name, correct_subject, correct_text
+from sohoa.ingest.metadata.syllables import is_syllable, mark_distance, repairs
+from sohoa.ingest.review_rules import REQUIRED_FIELDS, review_reasons
 from tests.ingest.labelled.generator import FREE_TEXT_FIELDS, LabelledDoc, compose, damage_text, generate
 from tests.support.corpus import CORPUS
 
@@ -274,7 +274,7 @@ def _need(program: str) -> None:
 def test_cli_extract_reads_a_born_digital_pdf() -> None:
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from sohoa.cli.main import app
 
     gold_files = sorted(p for p in (CORPUS / "vn-docs").glob("*.json") if "pdf-vector" in p.read_text(encoding="utf-8"))
     if not gold_files:
@@ -296,7 +296,7 @@ def test_cli_extract_ocrs_a_scan(tmp_path: Any) -> None:
     from PIL import Image, ImageDraw, ImageFont
     from typer.testing import CliRunner
 
-    from cli.main import app
+    from sohoa.cli.main import app
 
     fonts = [p for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",) if os.path.exists(p)]
     if not fonts:

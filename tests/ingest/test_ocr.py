@@ -13,13 +13,13 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from core.domain import FileKind
-from core.errors import OcrError
-from core.text import nfc
-from ingest.ocr import extract_text_layer, make_searchable_pdf
-from ingest.ocr_engines import FakeOcrEngine, TesseractEngine, load_engine
-from ingest.orientation import detect_geometry, estimate_skew
-from ingest.tesseract import TesseractInfo
+from sohoa.core.domain import FileKind
+from sohoa.core.errors import OcrError
+from sohoa.core.text import nfc
+from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
+from sohoa.ingest.ocr_engines import FakeOcrEngine, TesseractEngine, load_engine
+from sohoa.ingest.orientation import detect_geometry, estimate_skew
+from sohoa.ingest.tesseract import TesseractInfo
 from tests.ingest.textpages import draw_page
 from tests.support.corpus import CORPUS
 from tests.support.services import need, need_program
@@ -194,7 +194,7 @@ def test_engine_errors_surface_as_ocr_errors(tmp_path):
 def test_load_engine_names():
     assert isinstance(load_engine("tesseract"), TesseractEngine)
     assert isinstance(load_engine("fake"), FakeOcrEngine)
-    assert isinstance(load_engine("ingest.ocr_engines:FakeOcrEngine"), FakeOcrEngine)
+    assert isinstance(load_engine("sohoa.ingest.ocr_engines:FakeOcrEngine"), FakeOcrEngine)
     with pytest.raises(Exception) as info:
         load_engine("no.such.module:thing")
     assert getattr(info.value, "code", "") == "unknown_ocr_engine"
@@ -208,7 +208,7 @@ def test_corpus_pages_turned_every_way_come_out_upright():
         pages = [pdf[i].render(scale=100 / 72, grayscale=True).to_pil().convert("L") for i in range(len(pdf))]
     finally:
         pdf.close()
-    from ingest.orientation import apply_geometry
+    from sohoa.ingest.orientation import apply_geometry
 
     rotations = set()
     for page in pages:
@@ -247,7 +247,7 @@ def test_ocr_command_exit_codes(tmp_path, monkeypatch):
     import typer
     from typer.testing import CliRunner
 
-    from cli.ocr_cmds import register
+    from sohoa.cli.ocr_cmds import register
 
     monkeypatch.setenv("SOHOA_OCR_ENGINE", "fake")
     monkeypatch.setenv("SOHOA_OCR_PROCESSES", "1")
@@ -274,7 +274,7 @@ def test_ocr_command_exit_codes(tmp_path, monkeypatch):
 
 
 def test_ocr_resolution_follows_text_size():
-    from ingest.ocr import ocr_resolution
+    from sohoa.ingest.ocr import ocr_resolution
 
     assert ocr_resolution(None, 300) == 300  # no lines measured: the scan's own
     assert ocr_resolution(0.16, 300) == pytest.approx(175, abs=1)  # 13 pt body text

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from core.domain import FileKind
-from ingest.pages import infer_dpi, page_count, render_pages
+from sohoa.core.domain import FileKind
+from sohoa.ingest.pages import infer_dpi, page_count, render_pages
 
 
 def _scan(width: int, height: int, mode: str = "L", mark: int = 0) -> Image.Image:

@@ -12,10 +12,10 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from core.domain import FileKind
-from core.errors import InputRejected
-from ingest.pdfcheck import inspect_pdf
-from ingest.sniff import detect_kind, sniff_file
+from sohoa.core.domain import FileKind
+from sohoa.core.errors import InputRejected
+from sohoa.ingest.pdfcheck import inspect_pdf
+from sohoa.ingest.sniff import detect_kind, sniff_file
 
 pytestmark = pytest.mark.timeout(30)
 

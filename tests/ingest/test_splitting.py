@@ -16,9 +16,9 @@ import zxingcpp
 from pikepdf import PdfImage
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 
-from core.domain import FileKind
-from ingest.coversheet import make_cover_sheet
-from ingest.splitting import StackPart, split_stack
+from sohoa.core.domain import FileKind
+from sohoa.ingest.coversheet import make_cover_sheet
+from sohoa.ingest.splitting import StackPart, split_stack
 from tests.support.corpus import CORPUS
 from tests.support.services import need
 

@@ -12,13 +12,13 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from core.domain import FileKind
-from core.errors import OcrError
-from core.settings import Settings
-from core.text import nfc
-from ingest.ocr import PageJob, ocr_page_job
-from ingest.ocr_engines import load_engine, write_invisible_text_page
-from ingest.tesseract import (
+from sohoa.core.domain import FileKind
+from sohoa.core.errors import OcrError
+from sohoa.core.settings import Settings
+from sohoa.core.text import nfc
+from sohoa.ingest.ocr import PageJob, ocr_page_job
+from sohoa.ingest.ocr_engines import load_engine, write_invisible_text_page
+from sohoa.ingest.tesseract import (
     check_tesseract,
     detect_orientation_osd,
     ocr_to_pdf_and_tsv,

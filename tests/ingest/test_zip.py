@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import InputRejected
-from ingest.archive_zip import expand_zip, read_zip_directory
+from sohoa.core.errors import InputRejected
+from sohoa.ingest.archive_zip import expand_zip, read_zip_directory
 
 _LOCAL = b"PK\x03\x04"
 _CENTRAL = b"PK\x01\x02"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
-from pipeline.runtime import Runtime, open_runtime
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime, open_runtime
 from tests.support.pdfs import make_text_image
 
 LINES = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.domain import PageImage, PageText
-from core.errors import OcrError
-from ingest.ocr_engines import FakeOcrEngine
+from sohoa.core.domain import PageImage, PageText
+from sohoa.core.errors import OcrError
+from sohoa.ingest.ocr_engines import FakeOcrEngine
 
 
 class CrashOnSecondPage(FakeOcrEngine):

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.settings import Settings
-from pipeline.intake import IncomingFile, accept_files
-from pipeline.runtime import Runtime, open_runtime
-from storage.records import DocumentRecord, EventRecord
+from sohoa.core.settings import Settings
+from sohoa.pipeline.intake import IncomingFile, accept_files
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.storage.records import DocumentRecord, EventRecord
 from tests.support.corpus import REPO
 from tests.support.services import need, port_open
 
@@ -62,7 +62,7 @@ class Cluster:
         self.env = env
         self.workers: list[subprocess.Popen[bytes]] = []
         settings = Settings(**{k.removeprefix("SOHOA_").lower(): v for k, v in env.items() if k.startswith("SOHOA_")})
-        from pipeline.celery_queue import make_celery
+        from sohoa.pipeline.celery_queue import make_celery
 
         make_celery(settings).control.purge()
         self.rt: Runtime = open_runtime(settings)

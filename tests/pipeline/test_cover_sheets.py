@@ -8,12 +8,12 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from core.domain import DocumentState
-from ingest.coversheet import make_cover_sheet
-from pipeline.intake import accept_paths
-from pipeline.review import approve_document, correct_metadata
-from pipeline.runtime import Runtime
-from storage.catalogue import DocumentFilter, get_document, list_documents
+from sohoa.core.domain import DocumentState
+from sohoa.ingest.coversheet import make_cover_sheet
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.review import approve_document, correct_metadata
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
 from tests.support.pdfs import make_text_image
 
 DOSSIERS = [

@@ -16,22 +16,22 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from cli.archive_cmds import register
-from core.clock import utcnow
-from core.errors import ConfigurationError
-from core.settings import Settings
-from pipeline.fixity import (
+from sohoa.cli.archive_cmds import register
+from sohoa.core.clock import utcnow
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.settings import Settings
+from sohoa.pipeline.fixity import (
     last_fixity_summary,
     run_fixity,
     start_fixity_schedule,
 )
-from pipeline.intake import accept_paths
-from pipeline.runtime import Runtime, open_runtime
-from storage.archive_records import FixityRunRecord
-from storage.catalogue import get_document, list_events
-from storage.objectrules import RetentionPolicy
-from storage.records import EventRecord
-from storage.s3store import S3Store
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.storage.archive_records import FixityRunRecord
+from sohoa.storage.catalogue import get_document, list_events
+from sohoa.storage.objectrules import RetentionPolicy
+from sohoa.storage.records import EventRecord
+from sohoa.storage.s3store import S3Store
 from tests.support.pdfs import make_text_image
 from tests.support.s3server import S3Endpoint
 

@@ -9,14 +9,14 @@ import pdfplumber
 import pytest
 from sqlalchemy import func, select
 
-from core.domain import DocumentState
-from core.errors import InputRejected
-from pipeline.intake import IncomingFile, accept_files, accept_paths
-from pipeline.runtime import Runtime
-from pipeline.tasks import run_task
-from signing.verify import verify_pdf
-from storage.catalogue import DocumentFilter, get_document, list_documents
-from storage.records import DocumentRecord, EventRecord
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import InputRejected
+from sohoa.pipeline.intake import IncomingFile, accept_files, accept_paths
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.tasks import run_task
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
+from sohoa.storage.records import DocumentRecord, EventRecord
 
 PROCEDURE = "1.001234.000.00.00.H19"
 
@@ -117,7 +117,7 @@ def test_stage_run_twice_is_harmless(runtime: Runtime, scan: Path) -> None:
 
 
 def test_processing_failure_is_recorded_and_others_finish(settings, scan: Path, tmp_path: Path) -> None:
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.runtime import open_runtime
 
     settings.ocr_engine = "tests.pipeline.engines:crash_on_second_page"
     rt = open_runtime(settings)
@@ -139,8 +139,8 @@ def test_processing_failure_is_recorded_and_others_finish(settings, scan: Path, 
 
 
 def test_review_policy_always_holds_until_approved(settings, scan: Path, tmp_path: Path) -> None:
-    from pipeline.review import approve_document, correct_metadata
-    from pipeline.runtime import open_runtime
+    from sohoa.pipeline.review import approve_document, correct_metadata
+    from sohoa.pipeline.runtime import open_runtime
 
     settings.review_policy = "always"
     rt = open_runtime(settings)
@@ -167,8 +167,8 @@ def test_review_policy_always_holds_until_approved(settings, scan: Path, tmp_pat
 @pytest.mark.postgres
 @pytest.mark.s3
 def test_flow_on_postgresql_and_s3(settings, pg_url: str, s3_endpoint, scan: Path, tmp_path: Path) -> None:
-    from pipeline.runtime import open_runtime
-    from storage.s3store import S3Store
+    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.storage.s3store import S3Store
 
     settings.database_url = pg_url
     settings.s3_endpoint = s3_endpoint.endpoint

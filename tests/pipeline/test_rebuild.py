@@ -12,19 +12,19 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
-from cli.archive_cmds import register
-from core.settings import Settings
-from pipeline.intake import IncomingFile, accept_paths
-from pipeline.rebuild import filing_fields, rebuild_catalogue
-from pipeline.retention import place_hold
-from pipeline.runtime import Runtime, open_runtime
-from pipeline.supersede import read_lineage, supersede_document
-from storage.archive_records import RetentionRecord, active_hold, is_superseded
-from storage.catalogue import DocumentFilter, get_document, list_documents, list_events
-from storage.localstore import LocalStore
-from storage.objectrules import RetentionPolicy
-from storage.records import DocumentRecord, PageRecord
-from storage.s3store import S3Store
+from sohoa.cli.archive_cmds import register
+from sohoa.core.settings import Settings
+from sohoa.pipeline.intake import IncomingFile, accept_paths
+from sohoa.pipeline.rebuild import filing_fields, rebuild_catalogue
+from sohoa.pipeline.retention import place_hold
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.supersede import read_lineage, supersede_document
+from sohoa.storage.archive_records import RetentionRecord, active_hold, is_superseded
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import RetentionPolicy
+from sohoa.storage.records import DocumentRecord, PageRecord
+from sohoa.storage.s3store import S3Store
 from tests.support.pdfs import make_text_image
 from tests.support.s3server import S3Endpoint
 

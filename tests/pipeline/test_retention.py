@@ -10,16 +10,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli.archive_cmds import register
-from core.errors import Conflict, InputRejected
-from core.settings import Settings
-from pipeline.intake import accept_paths
-from pipeline.retention import archive_protection, place_hold, record_retention, release_hold
-from pipeline.runtime import Runtime, open_runtime
-from storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
-from storage.catalogue import list_events
-from storage.localstore import LocalStore
-from storage.objectrules import RetentionPolicy
+from sohoa.cli.archive_cmds import register
+from sohoa.core.errors import Conflict, InputRejected
+from sohoa.core.settings import Settings
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.retention import archive_protection, place_hold, record_retention, release_hold
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
+from sohoa.storage.catalogue import list_events
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import RetentionPolicy
 from tests.support.pdfs import make_text_image
 
 PROCEDURE = "1.001029.000.00.00.H19"

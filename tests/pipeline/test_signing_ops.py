@@ -4,7 +4,6 @@ archived copies are verified and their timestamps renewed (fake OCR engine throu
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,51 +13,32 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from core.clock import utcnow
-from core.domain import DocumentState
-from core.errors import NotFound
-from core.settings import Settings
-from pipeline.intake import accept_paths
-from pipeline.runtime import Runtime, open_runtime
-from pipeline.signing_ops import (
+from sohoa.core.clock import utcnow
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import NotFound
+from sohoa.core.settings import Settings
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.signing_ops import (
     check_signer,
     hold_for_signer,
     latest_verification,
-    sign_document,
     signer_metrics,
     signer_readiness,
     verify_archived,
 )
-from pipeline.sweeper import sweep
-from signing.pades import certificate_fingerprint
-from signing.verify import verify_pdf
-from storage.catalogue import get_document, list_events
-from storage.signing_records import ArchiveRenewalRecord, ExistingSignatureRecord
-from tests.signing.localpki import LocalPki, local_pki
-from tests.signing.material import TestCa, new_key, write_pkcs12
+from sohoa.pipeline.sweeper import sweep
+from sohoa.signing.pades import certificate_fingerprint
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import get_document, list_events
+from sohoa.storage.signing_records import ArchiveRenewalRecord, ExistingSignatureRecord
+from testkit.localpki import LocalPki, local_pki
+from testkit.material import TestCa, new_key, write_pkcs12
 from tests.support.corpus import corpus_file
 
 PROCEDURE = "1.001234.000.00.00.H19"
 SECRET = b"pipeline signing secret"
 DAY = dt.timedelta(days=1)
-
-
-@pytest.fixture
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sign stage as pipeline/tasks.py is to call it: ``hold_for_signer`` first, then
-    ``sign_document``. Patched in only while tasks.py does not call them itself."""
-    import pipeline.tasks as tasks
-
-    source = inspect.getsource(tasks)
-    if "sign_document" not in source:
-        monkeypatch.setattr(tasks, "_signature_fields", sign_document)
-    if "hold_for_signer" not in source:
-        stage = tasks._STAGES["sign"]
-
-        def held_or_signed(rt: Runtime, document_id: str) -> str | None:
-            return None if hold_for_signer(rt, document_id) else stage(rt, document_id)
-
-        monkeypatch.setitem(tasks._STAGES, "sign", held_or_signed)
 
 
 def _ingest(rt: Runtime, path: Path) -> str:
@@ -91,7 +71,7 @@ def agency_key(settings: Settings, tmp_path: Path) -> Iterator[tuple[Settings, T
     yield settings, ca, settings.pkcs12_path
 
 
-def test_expired_key_holds_documents_until_it_is_replaced(agency_key, scan: Path, wired) -> None:
+def test_expired_key_holds_documents_until_it_is_replaced(agency_key, scan: Path) -> None:
     settings, ca, p12 = agency_key
     now = utcnow()
     _pkcs12(p12, ca, "Sở Văn hóa (chứng thư cũ)", not_before=now - 400 * DAY, not_after=now - DAY)
@@ -145,7 +125,7 @@ def test_readiness_and_metrics_warn_of_a_certificate_near_expiry(agency_key) -> 
 
 
 @pytest.mark.parametrize("name", ["digitally-signed.pdf", "minimal-two-fields-signed-twice.pdf"])
-def test_signed_input_keeps_its_signatures_and_gets_ours(runtime: Runtime, tmp_path: Path, name: str, wired) -> None:
+def test_signed_input_keeps_its_signatures_and_gets_ours(runtime: Runtime, tmp_path: Path, name: str) -> None:
     original = corpus_file(f"pdfs-special/{name}")
     before = verify_pdf(original, trust_roots=[])
     doc_id = _ingest(runtime, original)
@@ -172,7 +152,7 @@ def test_signed_input_keeps_its_signatures_and_gets_ours(runtime: Runtime, tmp_p
     assert ours.valid and doc.signature_level == "B-B"
 
 
-def test_certified_input_forbidding_changes_is_archived_unchanged(runtime: Runtime, tmp_path: Path, wired) -> None:
+def test_certified_input_forbidding_changes_is_archived_unchanged(runtime: Runtime, tmp_path: Path) -> None:
     original = corpus_file("pdfs-special/certified-with-indirect-refs-in-dir.pdf")
     doc_id = _ingest(runtime, original)
     with runtime.db.session() as session:
@@ -187,7 +167,7 @@ def test_certified_input_forbidding_changes_is_archived_unchanged(runtime: Runti
     assert archived.read_bytes() == original.read_bytes()
 
 
-def test_archived_copy_is_verified_and_the_result_kept(runtime: Runtime, scan: Path, wired) -> None:
+def test_archived_copy_is_verified_and_the_result_kept(runtime: Runtime, scan: Path) -> None:
     doc_id = _ingest(runtime, scan)
     assert latest_verification(runtime, doc_id) is None
     result = verify_archived(runtime, doc_id, actor="auditor")
@@ -219,7 +199,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
 
 
 def test_renew_lta_stores_new_copies_beside_the_first(
-    pki: LocalPki, scan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wired
+    pki: LocalPki, scan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     roots = tmp_path / "roots.pem"
     roots.write_bytes(_pem(pki))
@@ -248,7 +228,7 @@ def test_renew_lta_stores_new_copies_beside_the_first(
         assert doc.state == DocumentState.ARCHIVED and doc.signature_level == "B-LTA", doc.reason_message
         first = rt.store.stat(doc.archive_key)
 
-        from cli.main import app
+        from sohoa.cli.main import app
 
         def renew(before: str) -> list[dict]:
             done = CliRunner().invoke(app, ["signing", "renew-lta", "--before", before, "--json"])
@@ -290,14 +270,13 @@ def _pem(pki: LocalPki) -> bytes:
 
 
 def test_checks_log_at_start_and_are_cached_between(agency_key, caplog, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.signing_ops as ops
-
+    import sohoa.pipeline.signing_ops as ops
     settings, ca, p12 = agency_key
     now = utcnow()
     _pkcs12(p12, ca, "Sở Văn hóa", not_before=now - 300 * DAY, not_after=now + 10 * DAY)
     rt = open_runtime(settings, with_queue=False)
     try:
-        with caplog.at_level("WARNING", logger="pipeline.signing_ops"):
+        with caplog.at_level("WARNING", logger="sohoa.pipeline.signing_ops"):
             stop = ops.start_certificate_checks(rt, interval=3600)
             for _ in range(100):  # the first check runs at once on its thread
                 if any("expires_soon" in r.getMessage() for r in caplog.records):
@@ -317,11 +296,11 @@ def test_checks_log_at_start_and_are_cached_between(agency_key, caplog, monkeypa
         rt.close()
 
 
-def test_expired_development_signer_is_reissued_at_the_next_check(runtime: Runtime, scan: Path, wired) -> None:
+def test_expired_development_signer_is_reissued_at_the_next_check(runtime: Runtime, scan: Path) -> None:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    from signing.backends import open_pkcs12
+    from sohoa.signing.backends import open_pkcs12
 
     dev = runtime.settings.dev_ca_dir
     runtime.signer()  # creates the development CA

@@ -12,18 +12,18 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cli.archive_cmds import register
-from core.domain import DocumentState
-from core.errors import Conflict, InputRejected
-from core.settings import Settings
-from pipeline.intake import IncomingFile, accept_paths
-from pipeline.runtime import Runtime, open_runtime
-from pipeline.supersede import read_lineage, supersede_document
-from storage.archive_records import is_superseded, superseded_by, superseded_ids
-from storage.catalogue import get_document, list_events
-from storage.localstore import LocalStore
-from storage.objectrules import RetentionPolicy
-from storage.records import DocumentRecord
+from sohoa.cli.archive_cmds import register
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import Conflict, InputRejected
+from sohoa.core.settings import Settings
+from sohoa.pipeline.intake import IncomingFile, accept_paths
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.supersede import read_lineage, supersede_document
+from sohoa.storage.archive_records import is_superseded, superseded_by, superseded_ids
+from sohoa.storage.catalogue import get_document, list_events
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import RetentionPolicy
+from sohoa.storage.records import DocumentRecord
 from tests.support.pdfs import make_text_image
 
 PROCEDURE = "1.001234.000.00.00.H19"

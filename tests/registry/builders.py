@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from core.domain import DocumentState
-from storage.records import DocumentRecord
+from sohoa.core.domain import DocumentState
+from sohoa.storage.records import DocumentRecord
 
 __all__ = ["CANONICAL_HEADER", "add_document", "dossier_code", "register_csv"]
 

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.settings import Settings
-from storage.database import Database
+from sohoa.core.settings import Settings
+from sohoa.storage.database import Database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -4,12 +4,12 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from core.domain import DocumentState
-from registry.coverage import compute_coverage, count_coverage, dossier_statuses, summarize
-from registry.periods import parse_period
-from registry.register import import_register, link_document
-from registry.sources import SourceFormat
-from storage.database import Database
+from sohoa.core.domain import DocumentState
+from sohoa.registry.coverage import compute_coverage, count_coverage, dossier_statuses, summarize
+from sohoa.registry.periods import parse_period
+from sohoa.registry.register import import_register, link_document
+from sohoa.registry.sources import SourceFormat
+from sohoa.storage.database import Database
 from tests.registry.builders import add_document, dossier_code, register_csv
 
 S = DocumentState

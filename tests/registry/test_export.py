@@ -8,20 +8,20 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from core.domain import DocumentState
-from registry.coverage import CoverageReport, compute_coverage
-from registry.export import (
+from sohoa.core.domain import DocumentState
+from sohoa.registry.coverage import CoverageReport, compute_coverage
+from sohoa.registry.export import (
     COVERAGE_CSV_COLUMNS,
     MISSING_CSV_COLUMNS,
     SHEETS,
     render_report,
     report_to_dict,
 )
-from registry.periods import parse_period
-from registry.procedures import import_procedures
-from registry.register import import_register
-from registry.sources import SourceFormat
-from storage.database import Database
+from sohoa.registry.periods import parse_period
+from sohoa.registry.procedures import import_procedures
+from sohoa.registry.register import import_register
+from sohoa.registry.sources import SourceFormat
+from sohoa.storage.database import Database
 from tests.registry.builders import add_document, dossier_code, register_csv
 
 S = DocumentState
@@ -115,7 +115,7 @@ def test_workbook_opens_with_its_sheets_and_charts(report: CoverageReport, tmp_p
 
 
 def test_an_unknown_format_is_refused(report: CoverageReport) -> None:
-    from core.errors import InputRejected
+    from sohoa.core.errors import InputRejected
 
     with pytest.raises(InputRejected):
         render_report(report, "pdf")

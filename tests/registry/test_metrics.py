@@ -5,12 +5,12 @@ from datetime import UTC, date, datetime, timedelta
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
-from core.domain import DocumentState
-from registry.metrics import STAGE_BUCKETS, render_metrics
-from registry.register import import_register
-from registry.sources import SourceFormat
-from storage.database import Database
-from storage.records import EventRecord, PageRecord
+from sohoa.core.domain import DocumentState
+from sohoa.registry.metrics import STAGE_BUCKETS, render_metrics
+from sohoa.registry.register import import_register
+from sohoa.registry.sources import SourceFormat
+from sohoa.storage.database import Database
+from sohoa.storage.records import EventRecord, PageRecord
 from tests.registry.builders import add_document, dossier_code, register_csv
 
 S = DocumentState
@@ -118,7 +118,7 @@ def test_an_empty_catalogue_still_answers_and_invents_no_rate(sqlite_database: D
 
 
 def test_the_last_fixity_audit_is_exposed(sqlite_database: Database) -> None:
-    from storage.archive_records import FixityRunRecord
+    from sohoa.storage.archive_records import FixityRunRecord
 
     with sqlite_database.session() as session:
         assert "sohoa_fixity_last_run_objects" not in _samples(render_metrics(session, now=NOW).decode())

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core.errors import InputRejected
-from registry.periods import PeriodKind, current_period, parse_period
+from sohoa.core.errors import InputRejected
+from sohoa.registry.periods import PeriodKind, current_period, parse_period
 
 
 @pytest.mark.parametrize(

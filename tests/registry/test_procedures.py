@@ -4,16 +4,16 @@ import json
 
 import pytest
 
-from core.errors import InputRejected
-from registry.procedures import (
+from sohoa.core.errors import InputRejected
+from sohoa.registry.procedures import (
     check_upload_code,
     find_procedure,
     import_procedures,
     list_procedures,
     procedure_labels,
 )
-from registry.sources import SourceFormat
-from storage.database import Database
+from sohoa.registry.sources import SourceFormat
+from sohoa.storage.database import Database
 
 CATALOGUE = (
     "Mã thủ tục,Tên thủ tục,Lĩnh vực,Cơ quan thực hiện\n"

@@ -6,11 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from core.domain import DocumentState
-from core.errors import InputRejected, NotFound
-from registry.periods import parse_period
-from registry.records import RegisterEntryRecord
-from registry.register import (
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import InputRejected, NotFound
+from sohoa.registry.periods import parse_period
+from sohoa.registry.register import (
     documents_for_dossier,
     get_entry,
     import_register,
@@ -18,9 +17,10 @@ from registry.register import (
     list_entries,
     unlink_document,
 )
-from registry.sources import SourceFormat
-from storage.database import Database
-from storage.records import EventRecord
+from sohoa.registry.sources import SourceFormat
+from sohoa.storage.database import Database
+from sohoa.storage.records import EventRecord
+from sohoa.storage.registry_records import RegisterEntryRecord
 from tests.registry.builders import CANONICAL_HEADER, add_document, dossier_code, register_csv
 
 PROCEDURE = "1.001029.000.00.00.H19"

@@ -11,11 +11,11 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli.registry_cmds import register
-from core.domain import DocumentState
-from core.settings import get_settings
-from registry.export import SHEETS
-from storage.database import Database
+from sohoa.cli.registry_cmds import register
+from sohoa.core.domain import DocumentState
+from sohoa.core.settings import get_settings
+from sohoa.registry.export import SHEETS
+from sohoa.storage.database import Database
 from tests.registry.builders import add_document, dossier_code, register_csv
 
 DAY = date(2025, 3, 14)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from signing.backends import Pkcs12Backend, open_dev_ca, open_pkcs12
-from tests.signing.localpki import LocalPki, local_pki
-from tests.signing.material import TestCa, make_pdf, new_key, write_pkcs12
+from sohoa.signing.backends import Pkcs12Backend, open_dev_ca, open_pkcs12
+from testkit.localpki import LocalPki, local_pki
+from testkit.material import TestCa, make_pdf, new_key, write_pkcs12
 
 PASSPHRASE = b"correct horse battery staple"
 
@@ -43,6 +43,6 @@ def pdf(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
-    """The local PKI on loopback: root, intermediate, OCSP, CRLs, TSA (see tests.signing.localpki)."""
+    """The local PKI on loopback: root, intermediate, OCSP, CRLs, TSA (see testkit.localpki)."""
     with local_pki(tmp_path_factory.mktemp("pki")) as running:
         yield running

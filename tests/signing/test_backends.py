@@ -10,9 +10,9 @@ from pydantic import SecretStr
 from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from core.errors import ConfigurationError, SigningError
-from core.settings import Settings
-from signing.backends import (
+from sohoa.core.errors import ConfigurationError, SigningError
+from sohoa.core.settings import Settings
+from sohoa.signing.backends import (
     Pkcs11Config,
     Pkcs12Backend,
     _ParsedKeySigner,
@@ -20,9 +20,9 @@ from signing.backends import (
     load_signer,
     open_pkcs12,
 )
-from signing.certificates import check_certificate
+from sohoa.signing.certificates import check_certificate
+from testkit.material import TestCa, new_key
 from tests.signing.conftest import PASSPHRASE
-from tests.signing.material import TestCa, new_key
 
 
 def test_pkcs12_opens_with_chain_and_matching_key(pkcs12_backend) -> None:

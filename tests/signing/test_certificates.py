@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from signing.backends import open_pkcs12
-from signing.certificates import check_certificate, check_revocation
-from tests.signing.localpki import LocalPki
+from sohoa.signing.backends import open_pkcs12
+from sohoa.signing.certificates import check_certificate, check_revocation
+from testkit.localpki import LocalPki
 
 SECRET = b"certificate test secret"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from signing.devca import DEV_ROOT_NAME, ensure_dev_ca
+from sohoa.signing.devca import DEV_ROOT_NAME, ensure_dev_ca
 
 
 def test_creates_labelled_root_and_signing_certificate(tmp_path: Path) -> None:

@@ -10,13 +10,13 @@ import pikepdf
 import pytest
 from pyhanko_certvalidator import ValidationContext
 
-from core.domain import SignRequest
-from core.errors import SigningError
-from signing.backends import Pkcs12Backend, open_pkcs12
-from signing.certificates import check_certificate
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
-from tests.signing.localpki import LocalPki
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import SigningError
+from sohoa.signing.backends import Pkcs12Backend, open_pkcs12
+from sohoa.signing.certificates import check_certificate
+from sohoa.signing.pades import sign_pdf
+from sohoa.signing.verify import verify_pdf
+from testkit.localpki import LocalPki
 from tests.support.services import need_program
 
 SECRET = b"local pki secret"

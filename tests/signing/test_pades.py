@@ -8,12 +8,12 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from core.domain import SignRequest
-from core.errors import InputRejected, SigningError
-from signing.pades import certificate_fingerprint, sign_pdf
-from signing.verify import verify_pdf
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import InputRejected, SigningError
+from sohoa.signing.pades import certificate_fingerprint, sign_pdf
+from sohoa.signing.verify import verify_pdf
+from testkit.material import make_pdf, new_key, write_pkcs12
 from tests.signing.conftest import PASSPHRASE
-from tests.signing.material import make_pdf, new_key, write_pkcs12
 from tests.support.corpus import corpus_file
 from tests.support.services import need_program
 
@@ -95,7 +95,7 @@ def test_output_replaces_atomically_and_leaves_no_temp_files(dev_backend, pdf: P
 
 
 def test_expired_certificate_is_refused(test_ca, pdf: Path, tmp_path: Path) -> None:
-    from signing.backends import open_pkcs12
+    from sohoa.signing.backends import open_pkcs12
 
     key = new_key("ec")
     now = dt.datetime.now(dt.UTC)
@@ -159,8 +159,7 @@ def test_second_signature_keeps_the_first_valid(dev_backend, pdf: Path, tmp_path
 
 
 def test_too_small_reservation_falls_back_to_measuring(dev_backend, pdf: Path, tmp_path: Path, monkeypatch) -> None:
-    import signing.pades as pades
-
+    import sohoa.signing.pades as pades
     monkeypatch.setattr(pades, "reserved_bytes", lambda backend, level: 512)
     out = tmp_path / "signed.pdf"
     sign_pdf(SignRequest(pdf, out), dev_backend)

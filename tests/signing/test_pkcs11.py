@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from core.domain import SignRequest
-from core.errors import SigningError
-from core.settings import Settings
-from signing.backends import Pkcs11Config, load_signer, open_pkcs11
-from signing.certificates import check_certificate
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
-from tests.signing.softhsm import SoftHsmToken, find_module, make_token
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import SigningError
+from sohoa.core.settings import Settings
+from sohoa.signing.backends import Pkcs11Config, load_signer, open_pkcs11
+from sohoa.signing.certificates import check_certificate
+from sohoa.signing.pades import sign_pdf
+from sohoa.signing.verify import verify_pdf
+from testkit.softhsm import SoftHsmToken, find_module, make_token
 from tests.support.services import need, need_program
 
 

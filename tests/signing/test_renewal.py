@@ -8,20 +8,20 @@ import pikepdf
 import pytest
 from pyhanko_certvalidator import ValidationContext
 
-from core.domain import SignRequest
-from core.errors import SigningError
-from signing.backends import open_pkcs12
-from signing.pades import sign_pdf
-from signing.renewal import renew_archive_timestamp, timestamp_expiry
-from signing.verify import verify_pdf
-from tests.signing.localpki import LocalPki
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import SigningError
+from sohoa.signing.backends import open_pkcs12
+from sohoa.signing.pades import sign_pdf
+from sohoa.signing.renewal import renew_archive_timestamp, timestamp_expiry
+from sohoa.signing.verify import verify_pdf
+from testkit.localpki import LocalPki
 
 SECRET = b"renewal test secret"
 
 
 @pytest.fixture(scope="module")
 def lta(pki: LocalPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.signing.material import make_pdf
+    from testkit.material import make_pdf
 
     work = tmp_path_factory.mktemp("lta")
     backend = open_pkcs12(pki.pkcs12("signer", SECRET), SECRET)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.signing.material import make_pdf
+from testkit.material import make_pdf
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "var"))
-    from cli.main import app
+    from sohoa.cli.main import app
 
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args])
@@ -51,8 +51,8 @@ def test_verify_exit_codes(cli, tmp_path: Path) -> None:
 
 
 def test_signature_from_another_data_dir_is_not_trusted(cli, tmp_path: Path, dev_backend) -> None:
-    from core.domain import SignRequest
-    from signing.pades import sign_pdf
+    from sohoa.core.domain import SignRequest
+    from sohoa.signing.pades import sign_pdf
 
     signed = tmp_path / "elsewhere.pdf"
     sign_pdf(SignRequest(make_pdf(tmp_path / "in.pdf"), signed), dev_backend)
@@ -80,8 +80,8 @@ def test_verify_trusts_the_roots_named_by_sohoa_trust_roots(
 ) -> None:
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from core.domain import SignRequest
-    from signing.pades import sign_pdf
+    from sohoa.core.domain import SignRequest
+    from sohoa.signing.pades import sign_pdf
 
     signed = tmp_path / "agency.pdf"
     sign_pdf(SignRequest(make_pdf(tmp_path / "in.pdf"), signed), pkcs12_backend)

@@ -12,13 +12,13 @@ import pytest
 from PIL import Image, ImageChops
 from pydantic import ValidationError
 
-from core.domain import SignRequest
-from core.errors import ConfigurationError
-from core.settings import Settings
-from signing.pades import sign_pdf
-from signing.stamp import VIETNAM, CopyStamp, find_font, stamp_from_settings, vietnam_time
-from signing.verify import verify_pdf
-from tests.signing.material import make_pdf
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.settings import Settings
+from sohoa.signing.pades import sign_pdf
+from sohoa.signing.stamp import VIETNAM, CopyStamp, find_font, stamp_from_settings, vietnam_time
+from sohoa.signing.verify import verify_pdf
+from testkit.material import make_pdf
 from tests.support.services import need_program
 
 AGENCY = "Sở Văn hóa, Thể thao và Du lịch tỉnh Đồng Nai"

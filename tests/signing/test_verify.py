@@ -8,11 +8,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 
-from core.domain import SignRequest
-from core.errors import InputRejected
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
-from tests.signing.localpki import LocalPki
+from sohoa.core.domain import SignRequest
+from sohoa.core.errors import InputRejected
+from sohoa.signing.pades import sign_pdf
+from sohoa.signing.verify import verify_pdf
+from testkit.localpki import LocalPki
 from tests.support.corpus import corpus_file
 
 SECRET = b"verify test secret"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
-from storage.localstore import LocalStore
-from storage.objectstore import archive_key
+from sohoa.core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectstore import archive_key
 
 
 def test_layout_sidecar_and_read_only_archive(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from storage.metacodec import decode_metadata, decode_value, encode_metadata, encode_value
+from sohoa.storage.metacodec import decode_metadata, decode_value, encode_metadata, encode_value
 
 VALUES = [
     "Sở Văn hóa, Thể thao và Du lịch",

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import InputRejected, IntegrityError, ObjectExists, ObjectNotFound, PermissionDenied
-from storage.localstore import LocalStore
-from storage.objectstore import ObjectStore, archive_key, original_key
-from storage.s3store import S3Store
+from sohoa.core.errors import InputRejected, IntegrityError, ObjectExists, ObjectNotFound, PermissionDenied
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectstore import ObjectStore, archive_key, original_key
+from sohoa.storage.s3store import S3Store
 from tests.storage.conftest import S3Bucket
 
 MiB = 1024 * 1024

@@ -16,10 +16,17 @@ from minio import Minio
 from minio.error import S3Error
 from pydantic import ValidationError
 
-from core.errors import ConfigurationError, InputRejected, ObjectExists, ObjectNotFound, PermissionDenied, StorageError
-from core.settings import Settings
-from storage.localstore import LocalStore
-from storage.objectrules import (
+from sohoa.core.errors import (
+    ConfigurationError,
+    InputRejected,
+    ObjectExists,
+    ObjectNotFound,
+    PermissionDenied,
+    StorageError,
+)
+from sohoa.core.settings import Settings
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import (
     RETENTION_MODE,
     LockingStore,
     RetentionPolicy,
@@ -27,8 +34,8 @@ from storage.objectrules import (
     parse_retention_overrides,
     retention_policy,
 )
-from storage.objectstore import archive_key
-from storage.s3store import S3Store
+from sohoa.storage.objectstore import archive_key
+from sohoa.storage.s3store import S3Store
 from tests.support.s3server import S3Endpoint
 
 POLICY = RetentionPolicy(years=10, overrides={"1.001029": 20, "1.001029.000.00.00.H19": 25, "2.000123": 5})

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from minio.error import S3Error
 
-from core.errors import ConfigurationError, IntegrityError, StorageError
-from storage.s3store import S3Store, split_endpoint
+from sohoa.core.errors import ConfigurationError, IntegrityError, StorageError
+from sohoa.storage.s3store import S3Store, split_endpoint
 from tests.storage.conftest import S3Bucket
 from tests.support.s3server import MotoServer, S3Unavailable
 from tests.support.services import need

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, text, update
 
-from core.domain import DocumentState, Metadata
-from core.errors import InputRejected
-from core.text import fold
-from storage.database import Database
-from storage.records import DocumentRecord, PageRecord
-from storage.search import DocumentFilters, SearchQuery, SearchResults, search_documents
+from sohoa.core.domain import DocumentState, Metadata
+from sohoa.core.errors import InputRejected
+from sohoa.core.text import fold
+from sohoa.storage.database import Database
+from sohoa.storage.records import DocumentRecord, PageRecord
+from sohoa.storage.search import DocumentFilters, SearchQuery, SearchResults, search_documents
 from tests.conftest import throwaway_database
 
 ENGINES = ["sqlite", "postgresql"]
@@ -393,7 +393,7 @@ def test_without_text_newest_first(sample: Database) -> None:
 
 
 def test_superseded_documents_once_their_replacement_is_archived(empty_db: Database) -> None:
-    from storage.archive_records import SupersessionRecord
+    from sohoa.storage.archive_records import SupersessionRecord
 
     docs = [BY_NAME[n] for n in ("qd-12-2024.pdf", "tb-5.pdf", "gp-bieu-dien.pdf", "dang-ky.pdf")]
     add_documents(empty_db, docs)
@@ -507,7 +507,7 @@ _LAYOUT_SQL = (
 def test_postgres_keeps_metadata_as_jsonb_and_vectors_inline(pg_url: str) -> None:
     from alembic import command
 
-    from storage.database import alembic_config
+    from sohoa.storage.database import alembic_config
 
     db = Database(pg_url)
     try:

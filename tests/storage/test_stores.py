@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from core.errors import ConfigurationError
-from core.settings import Settings
-from storage.localstore import LocalStore
-from storage.s3store import S3Store
-from storage.stores import open_object_store
+from sohoa.core.errors import ConfigurationError
+from sohoa.core.settings import Settings
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.s3store import S3Store
+from sohoa.storage.stores import open_object_store
 
 
 def test_folder_store_without_s3_endpoint(tmp_path: Path) -> None:

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.domain import Role
-from core.settings import Settings
-from pipeline.runtime import open_runtime
-from storage.accounts import create_user
+from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import open_runtime
+from sohoa.storage.accounts import create_user
 from tests.support.services import need
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "Server", "need_browser", "running_server"]

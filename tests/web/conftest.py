@@ -15,20 +15,18 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.web import install_web
-from core.domain import Role
-from core.settings import Settings
-from pipeline.intake import accept_paths
-from pipeline.queue import InProcessQueue
-from pipeline.runtime import Runtime, open_runtime
-from registry.procedures import import_procedures
-from registry.register import import_register
-from registry.sources import SourceFormat
-from storage.accounts import create_user
-from storage.catalogue import get_document
+from sohoa.api.app import create_app
+from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.queue import InProcessQueue
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.registry.procedures import import_procedures
+from sohoa.registry.register import import_register
+from sohoa.registry.sources import SourceFormat
+from sohoa.storage.accounts import create_user
+from sohoa.storage.catalogue import get_document
 from tests.web.scans import decision_lines, make_scan
-from tests.web.serverapp import add_pending_routers
 
 PASSWORD = "mật khẩu đủ dài 2025"
 PROCEDURE = "1.001029"
@@ -104,10 +102,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
 
 
 def _app(rt: Runtime) -> FastAPI:
-    app = create_app(runtime=rt)
-    add_pending_routers(app)
-    install_web(app)
-    return app
+    return create_app(runtime=rt)
 
 
 @pytest.fixture(scope="session")

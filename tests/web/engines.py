@@ -12,8 +12,8 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from core.domain import PageImage, PageText
-from ingest.ocr_engines import FakeOcrEngine
+from sohoa.core.domain import PageImage, PageText
+from sohoa.ingest.ocr_engines import FakeOcrEngine
 
 __all__ = ["QrTextEngine", "qr_text_engine"]
 

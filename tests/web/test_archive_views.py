@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.web.views.archive_views import marked_parts
-from storage.records import EventRecord
+from sohoa.api.web.views.archive_views import marked_parts
+from sohoa.storage.records import EventRecord
 from tests.web.conftest import DOSSIERS, PROCEDURE, Office, sign_in
 from tests.web.html import read_page
 

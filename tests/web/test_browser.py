@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from core.domain import Role
+from sohoa.core.domain import Role
 from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
 from tests.web.scans import decision_lines, make_scan
 

@@ -8,10 +8,10 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from api.web.i18n import Translator
-from api.web.views.dashboard_views import chart_data, month_coverage
-from registry.coverage import compute_coverage, dossier_statuses
-from registry.periods import parse_period
+from sohoa.api.web.i18n import Translator
+from sohoa.api.web.views.dashboard_views import chart_data, month_coverage
+from sohoa.registry.coverage import compute_coverage, dossier_statuses
+from sohoa.registry.periods import parse_period
 from tests.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
 
 

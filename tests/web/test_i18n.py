@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-import core.errors
-from api.rights import Right
-from api.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, load_catalogue
-from api.web.rendering import menu
-from api.web.views.review_views import REVIEW_FIELDS
-from core.domain import DocumentState, Metadata, Role
+import sohoa.core.errors
+from sohoa.api.rights import Right
+from sohoa.api.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, load_catalogue
+from sohoa.api.web.rendering import menu
+from sohoa.api.web.views.review_views import REVIEW_FIELDS
+from sohoa.core.domain import DocumentState, Metadata, Role
 
 WEB = Path(__file__).resolve().parents[2] / "api" / "web"
 # t("key"), t('key', ...) in templates and scripts
@@ -81,14 +81,14 @@ def test_codes_of_the_domain_have_words() -> None:
 
 
 def menu_items() -> list[str]:
-    from api.deps import Principal
+    from sohoa.api.deps import Principal
 
     return [item.label_key for item in menu(Principal(1, "admin", Role.ADMIN))]
 
 
 def test_every_refusal_code_of_the_error_tree_is_a_sentence() -> None:
     """The codes listed in ``core.errors``' tree reach people as sentences, in both languages."""
-    listed = re.search(r"\(codes: ([^)]*)\)", core.errors.__doc__ or "", re.S)
+    listed = re.search(r"\(codes: ([^)]*)\)", sohoa.core.errors.__doc__ or "", re.S)
     assert listed is not None
     words = re.findall(r"[a-z_]+", listed.group(1))
     codes = [w for w in words if w != "_"]

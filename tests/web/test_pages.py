@@ -7,8 +7,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from api.web.i18n import LANGUAGES
-from api.web.rendering import PAGE_HEADERS
+from sohoa.api.web.i18n import LANGUAGES
+from sohoa.api.web.rendering import PAGE_HEADERS
 from tests.web.conftest import PROCEDURE, Office, sign_in
 from tests.web.html import read_page
 
@@ -41,7 +41,7 @@ def test_every_page_renders_labelled_and_translated(
     browser_client: TestClient, office: Office, lang: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sign_in(browser_client, "admin", lang=lang)
-    caplog.set_level(logging.WARNING, logger="api.web.i18n")
+    caplog.set_level(logging.WARNING, logger="sohoa.api.web.i18n")
     for path in _pages(office):
         answer = browser_client.get(path)
         assert answer.status_code == (404 if "no-such" in path else 200), (path, answer.text[:500])
@@ -87,7 +87,7 @@ def test_start_pages(browser_client: TestClient, role: str, home: str) -> None:
 def test_a_page_outside_the_role_is_refused_in_words_and_audited(browser_client: TestClient, office: Office) -> None:
     from sqlalchemy import select
 
-    from storage.records import EventRecord
+    from sohoa.storage.records import EventRecord
 
     sign_in(browser_client, "uploader")
     answer = browser_client.get("/dashboard")

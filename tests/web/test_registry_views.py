@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 from fastapi.testclient import TestClient
 
-from registry.register import list_entries
+from sohoa.registry.register import list_entries
 from tests.web.conftest import CATALOGUE, REGISTER, Office, sign_in
 
 

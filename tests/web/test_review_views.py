@@ -7,10 +7,10 @@ import io
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from api.web.previews import PREVIEW_WIDTH
-from api.web.views.review_views import review_fields
-from storage.catalogue import get_document
-from storage.records import DocumentRecord
+from sohoa.api.web.previews import PREVIEW_WIDTH
+from sohoa.api.web.views.review_views import review_fields
+from sohoa.storage.catalogue import get_document
+from sohoa.storage.records import DocumentRecord
 from tests.web.conftest import Office, sign_in
 from tests.web.html import read_page
 

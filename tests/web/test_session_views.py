@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.web.access import home_path, local_path
-from core.domain import Role
+from sohoa.api.web.access import home_path, local_path
+from sohoa.core.domain import Role
 from tests.web.conftest import PASSWORD, sign_in
 from tests.web.html import read_page
 

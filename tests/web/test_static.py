@@ -9,8 +9,8 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.web import install_web
-from api.web.routes import STATIC_DIR
+from sohoa.api.web import install_web
+from sohoa.api.web.routes import STATIC_DIR
 from tests.web.conftest import PROCEDURE, sign_in
 
 TEMPLATES = STATIC_DIR.parent / "templates"
@@ -54,8 +54,8 @@ def test_install_web_is_idempotent(client: TestClient) -> None:
 
 
 def test_the_upload_page_offers_the_catalogue_and_live_progress(client: TestClient, runtime) -> None:
-    from registry.procedures import import_procedures
-    from registry.sources import SourceFormat
+    from sohoa.registry.procedures import import_procedures
+    from sohoa.registry.sources import SourceFormat
 
     sign_in(client, "uploader")
     bare = client.get("/upload").text

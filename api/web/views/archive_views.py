@@ -11,15 +11,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from api.deps import Principal, RuntimeDep
-from api.rights import Right, has_right
-from api.web.access import PageRefused, allowed
-from api.web.i18n import Translator, request_language
-from api.web.rendering import has_route, render
-from core.errors import NotFound, SohoaError
-from pipeline.runtime import Runtime
-from storage.catalogue import get_document, list_events, record_event
-from storage.search import DocumentFilters, SearchQuery, search_documents
+from sohoa.api.deps import Principal, RuntimeDep
+from sohoa.api.rights import Right, has_right
+from sohoa.api.web.access import PageRefused, allowed
+from sohoa.api.web.i18n import Translator, request_language
+from sohoa.api.web.rendering import has_route, render
+from sohoa.core.errors import NotFound, SohoaError
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import get_document, list_events, record_event
+from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents
 
 __all__ = ["PAGE_SIZE", "SearchForm", "marked_parts", "router"]
 

@@ -13,14 +13,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import Principal, RuntimeDep
-from api.rights import Right, has_right
-from api.web.access import allowed
-from api.web.i18n import Translator, request_language
-from api.web.rendering import render
-from core.errors import InputRejected
-from registry.coverage import Coverage, CoverageReport, compute_coverage, dossier_statuses, summarize
-from registry.periods import Period, PeriodKind, current_period, parse_period
+from sohoa.api.deps import Principal, RuntimeDep
+from sohoa.api.rights import Right, has_right
+from sohoa.api.web.access import allowed
+from sohoa.api.web.i18n import Translator, request_language
+from sohoa.api.web.rendering import render
+from sohoa.core.errors import InputRejected
+from sohoa.registry.coverage import Coverage, CoverageReport, compute_coverage, dossier_statuses, summarize
+from sohoa.registry.periods import Period, PeriodKind, current_period, parse_period
 
 __all__ = ["MISSING_SHOWN", "chart_data", "month_coverage", "router"]
 

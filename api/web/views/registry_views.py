@@ -9,18 +9,18 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
-from api.deps import Principal, RuntimeDep
-from api.rights import Right
-from api.web.access import PageRefused, allowed
-from api.web.rendering import render
-from core.errors import InputRejected, SohoaError
-from ingest.coversheet import SheetEntry, make_cover_sheets
-from registry.coverage import dossier_statuses
-from registry.periods import PeriodKind, current_period, parse_period
-from registry.procedures import import_procedures
-from registry.records import ProcedureRecord, RegisterEntryRecord
-from registry.register import import_register
-from registry.sources import ImportReport, detect_format, read_limited
+from sohoa.api.deps import Principal, RuntimeDep
+from sohoa.api.rights import Right
+from sohoa.api.web.access import PageRefused, allowed
+from sohoa.api.web.rendering import render
+from sohoa.core.errors import InputRejected, SohoaError
+from sohoa.ingest.coversheet import SheetEntry, make_cover_sheets
+from sohoa.registry.coverage import dossier_statuses
+from sohoa.registry.periods import PeriodKind, current_period, parse_period
+from sohoa.registry.procedures import import_procedures
+from sohoa.registry.register import import_register
+from sohoa.registry.sources import ImportReport, detect_format, read_limited
+from sohoa.storage.registry_records import ProcedureRecord, RegisterEntryRecord
 
 __all__ = ["MAX_SHEETS", "router"]
 

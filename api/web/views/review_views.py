@@ -12,16 +12,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import Principal, RuntimeDep
-from api.rights import Right
-from api.web.access import PageRefused, allowed
-from api.web.i18n import Translator, request_language
-from api.web.previews import render_preview
-from api.web.rendering import render
-from core.domain import DocumentState
-from core.errors import NotFound, SohoaError
-from storage.catalogue import DocumentFilter, get_document, list_documents
-from storage.records import DocumentRecord
+from sohoa.api.deps import Principal, RuntimeDep
+from sohoa.api.rights import Right
+from sohoa.api.web.access import PageRefused, allowed
+from sohoa.api.web.i18n import Translator, request_language
+from sohoa.api.web.previews import render_preview
+from sohoa.api.web.rendering import render
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import NotFound, SohoaError
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
+from sohoa.storage.records import DocumentRecord
 
 __all__ = ["CONFIDENCE_THRESHOLD", "REVIEW_FIELDS", "ReviewField", "review_fields", "router"]
 

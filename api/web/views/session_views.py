@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import OptionalUser
-from api.rights import Right, has_right
-from api.web.access import SignedIn, home_path, local_path
-from api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
-from api.web.rendering import render
+from sohoa.api.deps import OptionalUser
+from sohoa.api.rights import Right, has_right
+from sohoa.api.web.access import SignedIn, home_path, local_path
+from sohoa.api.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from sohoa.api.web.rendering import render
 
 __all__ = ["router"]
 

@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import Principal, RuntimeDep
-from api.rights import Right, has_right
-from api.web.access import allowed
-from api.web.i18n import Translator, request_language
-from api.web.rendering import has_route, render
-from registry.procedures import Procedure, catalogue_loaded, list_procedures
+from sohoa.api.deps import Principal, RuntimeDep
+from sohoa.api.rights import Right, has_right
+from sohoa.api.web.access import allowed
+from sohoa.api.web.i18n import Translator, request_language
+from sohoa.api.web.rendering import has_route, render
+from sohoa.registry.procedures import Procedure, catalogue_loaded, list_procedures
 
 __all__ = ["PROCEDURE_CHOICES", "router"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from storage.search.schema import POSTGRES_DOWN, POSTGRES_UP, SQLITE_DOWN, SQLITE_UP, rebuild_sqlite_index
+from sohoa.storage.search.schema import POSTGRES_DOWN, POSTGRES_UP, SQLITE_DOWN, SQLITE_UP, rebuild_sqlite_index
 
 revision = "0003"
 down_revision = "0002"

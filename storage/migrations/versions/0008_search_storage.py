@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from storage.search.schema import METADATA_FIELDS, metadata_index_sql
+from sohoa.storage.search.schema import METADATA_FIELDS, metadata_index_sql
 
 revision = "0008"
 down_revision = "0003"

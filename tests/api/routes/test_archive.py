@@ -9,14 +9,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.errors import install_error_handlers
-from api.routes import archive
-from pipeline.fixity import run_fixity
-from pipeline.intake import accept_paths
-from pipeline.runtime import Runtime
-from storage.catalogue import get_document, list_events
-from storage.localstore import LocalStore
-from storage.objectrules import RetentionPolicy
+from sohoa.api.errors import install_error_handlers
+from sohoa.api.routes import archive
+from sohoa.pipeline.fixity import run_fixity
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import get_document, list_events
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import RetentionPolicy
 from tests.api.conftest import auth
 from tests.support.pdfs import make_text_image
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from core.clock import utcnow
-from pipeline.runtime import Runtime
-from storage.catalogue import record_event
+from sohoa.core.clock import utcnow
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import record_event
 from tests.api.conftest import PASSWORD, auth, give_password
 from tests.support.pdfs import make_text_image
 

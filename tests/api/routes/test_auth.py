@@ -6,11 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.app import create_app
-from api.routes.auth import safe_next
-from pipeline.runtime import Runtime
-from storage.account_records import WebSessionRecord
-from storage.records import EventRecord
+from sohoa.api.app import create_app
+from sohoa.api.routes.auth import safe_next
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.account_records import WebSessionRecord
+from sohoa.storage.records import EventRecord
 from tests.api.conftest import PASSWORD, auth, give_password, sign_in
 
 JSON = {"Accept": "application/json"}

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from core.domain import DocumentState
-from core.settings import Settings
-from pipeline.runtime import Runtime, open_runtime
-from storage.accounts import create_token, create_user
-from storage.catalogue import transition
+from sohoa.api.app import create_app
+from sohoa.core.domain import DocumentState
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.storage.accounts import create_token, create_user
+from sohoa.storage.catalogue import transition
 from tests.api.conftest import auth
 from tests.support.pdfs import make_text_image
 

@@ -4,8 +4,8 @@ import socket
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from pipeline.runtime import Runtime
+from sohoa.api.app import create_app
+from sohoa.pipeline.runtime import Runtime
 
 
 def test_health_is_open(client: TestClient) -> None:

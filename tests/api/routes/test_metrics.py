@@ -6,10 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.app import create_app
-from api.routes import metrics
-from core.domain import DocumentState
-from pipeline.runtime import Runtime
+from sohoa.api.app import create_app
+from sohoa.api.routes import metrics
+from sohoa.core.domain import DocumentState
+from sohoa.pipeline.runtime import Runtime
 from tests.api.conftest import auth
 from tests.registry.builders import add_document
 

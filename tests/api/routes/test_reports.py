@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from api.app import create_app
-from api.routes import procedures, register, reports
-from core.domain import DocumentState
-from pipeline.runtime import Runtime
-from registry.export import SHEETS
+from sohoa.api.app import create_app
+from sohoa.api.routes import procedures, register, reports
+from sohoa.core.domain import DocumentState
+from sohoa.pipeline.runtime import Runtime
+from sohoa.registry.export import SHEETS
 from tests.api.conftest import auth
 from tests.registry.builders import add_document, dossier_code, register_csv
 

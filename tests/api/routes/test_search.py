@@ -7,10 +7,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.routes import search as search_routes
-from pipeline.runtime import Runtime
-from storage.search import DocumentFilters, SearchQuery, search_documents
+from sohoa.api.app import create_app
+from sohoa.api.routes import search as search_routes
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents
 from tests.api.conftest import auth
 from tests.storage.test_search import SAMPLE, add_documents
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from pipeline.runtime import Runtime
+from sohoa.pipeline.runtime import Runtime
 from tests.api.conftest import auth
 
 

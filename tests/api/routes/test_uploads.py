@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from pipeline.runtime import Runtime
-from signing.verify import verify_pdf
-from storage.catalogue import DocumentFilter, get_document, list_documents
+from sohoa.api.app import create_app
+from sohoa.pipeline.runtime import Runtime
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
 from tests.api.conftest import auth, give_password, sign_in
 from tests.support.pdfs import make_text_image
 
@@ -130,7 +130,7 @@ def test_roles_are_enforced_and_refusals_audited(client: TestClient, runtime: Ru
     assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
     from sqlalchemy import select
 
-    from storage.records import EventRecord
+    from sohoa.storage.records import EventRecord
 
     with runtime.db.session() as session:
         denied = list(session.scalars(select(EventRecord).where(EventRecord.action == "access.denied")))

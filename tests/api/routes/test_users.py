@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from pipeline.runtime import Runtime
+from sohoa.pipeline.runtime import Runtime
 from tests.api.conftest import PASSWORD, auth, give_password
 
 JSON = {"Accept": "application/json"}

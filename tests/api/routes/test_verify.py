@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,16 +12,15 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.routes import verify
-from core.domain import DocumentState, SignRequest
-from pipeline.intake import accept_paths
-from pipeline.runtime import Runtime
-from signing.pades import sign_pdf
-from signing.verify import verify_pdf
-from storage.catalogue import get_document
+from sohoa.api.app import create_app
+from sohoa.core.domain import DocumentState, SignRequest
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.runtime import Runtime
+from sohoa.signing.pades import sign_pdf
+from sohoa.signing.verify import verify_pdf
+from sohoa.storage.catalogue import get_document
+from testkit.material import make_pdf
 from tests.api.conftest import auth
-from tests.signing.material import make_pdf
 from tests.support.pdfs import make_text_image
 
 PROCEDURE = "1.001234.000.00.00.H19"
@@ -30,11 +28,7 @@ PROCEDURE = "1.001234.000.00.00.H19"
 
 @pytest.fixture
 def client(runtime: Runtime) -> Iterator[TestClient]:
-    """The app with the verification router, whether or not create_app includes it yet."""
-    app = create_app(runtime=runtime)
-    if "verify" not in inspect.getsource(create_app):
-        app.include_router(verify.router)
-    with TestClient(app) as test_client:
+    with TestClient(create_app(runtime=runtime)) as test_client:
         yield test_client
 
 
@@ -64,7 +58,7 @@ def test_upload_answers_the_same_report_as_the_cli(
     for key in ("SOHOA_PKCS12_PATH", "SOHOA_PKCS11_MODULE", "SOHOA_TRUST_ROOTS", "SOHOA_DATABASE_URL"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("SOHOA_DATA_DIR", str(runtime.settings.data_dir))
-    from cli.main import app
+    from sohoa.cli.main import app
 
     done = CliRunner().invoke(app, ["verify", str(signed), "--json"])
     assert done.exit_code == 0, done.output

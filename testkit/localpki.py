@@ -21,7 +21,7 @@ from typing import Any
 from asn1crypto import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.signing.material import new_key
+from testkit.material import new_key
 
 __all__ = ["LocalPki", "local_pki"]
 

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.clock import utcnow
-from storage.records import Base
+from sohoa.core.clock import utcnow
+from sohoa.storage.records import Base
 
 __all__ = ["DossierLinkRecord", "ProcedureRecord", "RegisterEntryRecord"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from tests.signing.material import TestCa
+from testkit.material import TestCa
 
 __all__ = ["MODULE_CANDIDATES", "SoftHsmToken", "find_module", "make_token"]
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from signing.devca import SIGNING_KEY_USAGE
+from sohoa.signing.devca import SIGNING_KEY_USAGE
 
 __all__ = ["TestCa", "make_pdf", "new_key", "write_pkcs12"]
 
