@@ -23,7 +23,14 @@ log = logging.getLogger(__name__)
 EXPIRY_WARNING = dt.timedelta(days=30)
 
 WarningCode = Literal[
-    "expired", "not_yet_valid", "expires_soon", "missing_chain", "key_mismatch", "signer_unavailable", "revoked"
+    "expired",
+    "not_yet_valid",
+    "expires_soon",
+    "missing_chain",
+    "key_mismatch",
+    "signer_unavailable",
+    "revoked",
+    "test_signature_failed",
 ]
 
 
