@@ -1,13 +1,13 @@
 """``sohoa extract INPUT [--json]``: print the filing metadata read from one document.
 
-Born-digital PDFs are read from their text layer; scans (and PDFs without usable text) go
-through the configured OCR engine page by page. Nothing is stored: this is a look, not an ingest.
+The pages are read exactly as the pipeline's OCR stage reads them (the same OCR of every page,
+or the text layer of a PDF whose signature must be kept) and go through the extract stage's own
+function, so what this shows is what ``sohoa ingest`` files. Nothing is stored: a look, not an ingest.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -16,63 +16,71 @@ import typer
 from sohoa.cli.common import emit_json, fail, handle_errors, settings_or_exit
 from sohoa.core.domain import FileKind, Metadata, PageText
 from sohoa.core.settings import Settings
-from sohoa.ingest.metadata import extract_metadata
+from sohoa.ingest.metadata.filing import Filing, file_document
 
-__all__ = ["extract", "read_page_texts", "register"]
-
-_MIN_TEXT_CHARS = 40  # per page: less than this is a scan with a stray text layer
-
-
-def _ocr_pages(path: Path, kind: FileKind, settings: Settings) -> Iterator[PageText]:
-    from sohoa.ingest.ocr_engines import load_engine
-    from sohoa.ingest.orientation import straighten_page
-    from sohoa.ingest.pages import render_pages
-
-    engine = load_engine(settings)
-    with tempfile.TemporaryDirectory(prefix="sohoa-extract-") as tmp:
-        work = Path(tmp)
-        for image in render_pages(path, kind, work):
-            upright, _ = straighten_page(image, work, binary=settings.tesseract, memory_mb=settings.ocr_memory_mb)
-            yield engine.ocr_page(upright, work, languages=settings.ocr_languages)
-            upright.path.unlink(missing_ok=True)
+__all__ = ["extract", "read_filing", "read_page_texts", "register"]
 
 
 def read_page_texts(path: Path, settings: Settings) -> list[PageText]:
-    """Page texts of ``path``: its own text layer when it has one worth reading, else OCR."""
-    from sohoa.ingest.ocr import extract_text_layer
+    """Page texts of ``path`` with their word boxes, as the pipeline's OCR stage reads them."""
+    from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
+    from sohoa.ingest.ocr_engines import load_engine
     from sohoa.ingest.sniff import sniff_file
 
     sniffed = sniff_file(path, max_pages=settings.max_pages)
-    if sniffed.kind is FileKind.PDF and sniffed.has_text_layer:
-        pages = list(extract_text_layer(path))
-        if pages and sum(len(p.text.strip()) for p in pages) >= _MIN_TEXT_CHARS * len(pages):
-            return pages
     if sniffed.kind is FileKind.ZIP:
         raise fail("unsupported_type: extract reads one document; unpack the zip first", 2)
-    return list(_ocr_pages(path, sniffed.kind, settings))
+    if sniffed.signed:
+        return list(extract_text_layer(path))  # the pipeline keeps a signed PDF's bytes and reads its layer
+    with tempfile.TemporaryDirectory(prefix="sohoa-extract-") as tmp:
+        work = Path(tmp)
+        # PDF/A conversion changes the output file only, never the page texts: skipped for a look
+        result = make_searchable_pdf(
+            path,
+            sniffed.kind,
+            work / "ocr.pdf",
+            work / "scratch",
+            engine=load_engine(settings),
+            languages=settings.ocr_languages,
+            processes=settings.ocr_processes,
+            pdfa=False,
+        )
+    return list(result.pages)
 
 
-def _print_table(metadata: Metadata) -> None:
+def read_filing(path: Path, settings: Settings, *, procedure_code: str | None = None) -> Filing:
+    """What the pipeline's extract stage would decide for ``path`` uploaded with ``procedure_code``."""
+    return file_document(
+        read_page_texts(path, settings), policy=settings.review_policy, upload_procedure_code=procedure_code
+    )
+
+
+def _print_table(metadata: Metadata, reasons: tuple[str, ...]) -> None:
     for key, value in metadata.to_dict().items():
         if key == "confidence" or value in (None, [], ""):
             continue
         shown = "; ".join(value) if isinstance(value, list) else str(value)
         conf = metadata.confidence.get(key)
         typer.echo(f"{key:<17} {shown}" + (f"  ({conf:.2f})" if conf is not None else ""))
+    if reasons:
+        typer.echo(f"{'review':<17} {'; '.join(reasons)}")
 
 
 def extract(
     input: Annotated[Path, typer.Argument(help="a PDF, TIFF, JPEG or PNG of one document")],
     json: Annotated[bool, typer.Option("--json", help="print the metadata as JSON")] = False,
+    procedure: Annotated[
+        str | None, typer.Option("--procedure", help="the procedure code an upload would give (for review)")
+    ] = None,
 ) -> None:
     """Read the metadata (type, number, date, issuer, subject, signer, codes) of one document."""
     if not input.is_file():
         raise fail(f"not_found: no such file: {input}", 3)
-    metadata = extract_metadata(read_page_texts(input, settings_or_exit()))
+    filing = read_filing(input, settings_or_exit(), procedure_code=procedure)
     if json:
-        emit_json(metadata.to_dict())
+        emit_json(filing.printed.to_dict())
     else:
-        _print_table(metadata)
+        _print_table(filing.printed, filing.reasons)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sohoa.core.clock import utcnow
-from sohoa.core.domain import DocumentState, FileKind, Metadata, PageText
+from sohoa.core.domain import DocumentState, FileKind, PageText
 from sohoa.core.errors import InputRejected, SigningError, SohoaError, StorageError
 from sohoa.core.text import nfc
 from sohoa.pipeline.indexing import build_search_text
@@ -204,6 +204,7 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
         )
         pages, confidence = result.pages, result.mean_confidence
     _save_work(rt, document_id, "ocr.pdf", output)
+    _save_pages(rt, document_id, pages, work)
     with rt.db.session() as session:
         replace_pages(
             session,
@@ -234,20 +235,26 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
     return "extract" if moved else None
 
 
-def extract_stage(rt: Runtime, document_id: str) -> str | None:
-    from sqlalchemy import select
+def _save_pages(rt: Runtime, document_id: str, pages: tuple[PageText, ...], work: Path) -> None:
+    """The pages with their word boxes, for the extract stage's layout reading (the catalogue keeps text only)."""
+    from sohoa.ingest.metadata.pagejson import PAGES_NAME, dump_pages
 
-    from sohoa.ingest.metadata import extract_metadata
-    from sohoa.ingest.review_rules import review_reasons
+    path = work / PAGES_NAME
+    path.write_bytes(dump_pages(pages))
+    rt.store.put_file(_work_key(document_id, PAGES_NAME), path, content_type="application/json")
 
-    with rt.db.session() as session:
-        doc = get_document(session, document_id)
-        page_rows = list(
-            session.scalars(
-                select(PageRecord).where(PageRecord.document_id == document_id).order_by(PageRecord.page_index)
-            )
-        )
-    pages = [
+
+def _stage_pages(rt: Runtime, document_id: str, page_rows: list[PageRecord]) -> list[PageText]:
+    """The OCR stage's pages with word boxes; the catalogue's page texts for documents OCRed before it kept them."""
+    from sohoa.ingest.metadata.pagejson import PAGES_NAME, load_pages
+
+    dest = work_dir(rt, document_id) / PAGES_NAME
+    if _load_work(rt, document_id, PAGES_NAME, dest):
+        try:
+            return list(load_pages(dest.read_bytes()))
+        except ValueError:
+            log.warning("unreadable %s for %s: reading the page texts", PAGES_NAME, document_id)
+    return [
         PageText(
             index=p.page_index,
             text=p.text,
@@ -256,31 +263,29 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
         )
         for p in page_rows
     ]
-    printed = extract_metadata(pages)
-    # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
-    # a document without trustworthy filing must not be signed and archived under a guess.
-    intake_reasons = tuple(doc.review_reasons or ())
-    reasons = intake_reasons + tuple(
-        r
-        for r in review_reasons(
-            printed,
-            policy=rt.settings.review_policy,
-            upload_procedure_code=doc.procedure_code,
-            upload_dossier_code=doc.dossier_code,
+
+
+def extract_stage(rt: Runtime, document_id: str) -> str | None:
+    from sqlalchemy import select
+
+    from sohoa.ingest.metadata.filing import file_document
+
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        page_rows = list(
+            session.scalars(
+                select(PageRecord).where(PageRecord.document_id == document_id).order_by(PageRecord.page_index)
+            )
         )
-        if r not in intake_reasons
+    # the same function as ``sohoa extract`` and bench/metadata.py, on the OCR stage's own reading
+    filing = file_document(
+        _stage_pages(rt, document_id, page_rows),
+        policy=rt.settings.review_policy,
+        upload_procedure_code=doc.procedure_code,
+        upload_dossier_code=doc.dossier_code,
+        intake_reasons=tuple(doc.review_reasons or ()),
     )
-    # Filing codes come from the upload; the printed ones stay visible in the reasons when they differ.
-    filed = Metadata.from_dict(
-        {
-            **printed.to_dict(),
-            "procedure_code": doc.procedure_code or printed.procedure_code,
-            "dossier_code": doc.dossier_code or printed.dossier_code,
-        }
-    )
-    metadata_json = filed.to_dict()
-    metadata_json["printed_procedure_code"] = printed.procedure_code
-    metadata_json["printed_dossier_code"] = printed.dossier_code
+    reasons = filing.reasons
     to = S.NEEDS_REVIEW if reasons else S.EXTRACTED
     with rt.db.session() as session:
         moved = transition(
@@ -290,9 +295,9 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
             to=to,
             actor=SYSTEM,
             details={"review_reasons": list(reasons)} if reasons else {},
-            metadata_json=metadata_json,
+            metadata_json=filing.record(),
             review_reasons=list(reasons) or None,
-            dossier_code=doc.dossier_code or printed.dossier_code,
+            dossier_code=doc.dossier_code or filing.printed.dossier_code,
         )
         if moved:
             fresh = get_document(session, document_id)
@@ -386,7 +391,7 @@ def archive_stage(rt: Runtime, document_id: str) -> str | None:
         if moved:
             record_retention(session, rt.store, document_id, key)
     if moved:
-        for name in ("ocr.pdf", "signed.pdf", "signature.json"):
+        for name in ("ocr.pdf", "pages.json", "signed.pdf", "signature.json"):
             if rt.store.exists(_work_key(document_id, name)):
                 rt.store.delete(_work_key(document_id, name))
         shutil.rmtree(rt.settings.work_dir / document_id, ignore_errors=True)

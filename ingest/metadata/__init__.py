@@ -19,6 +19,7 @@ from sohoa.ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
 from sohoa.ingest.metadata.codes import _find_dossier, _find_procedure
 from sohoa.ingest.metadata.correct import correct_name, correct_subject
 from sohoa.ingest.metadata.issuer import _find_issuer
+from sohoa.ingest.metadata.layout import _header_first
 from sohoa.ingest.metadata.lines import _collect_lines, _Line, _starts_body
 from sohoa.ingest.metadata.numbers import _find_date, _find_number, _Number, _restore_hyphen
 from sohoa.ingest.metadata.signature import _find_signature
@@ -30,7 +31,7 @@ __all__ = ["extract_metadata"]
 
 def extract_metadata(pages: Sequence[PageText]) -> Metadata:
     """Read the filing metadata printed on ``pages`` (all pages of one document, any order)."""
-    lines = _collect_lines(pages)
+    lines, zone_end = _header_first(_collect_lines(pages))
     if not lines:
         return Metadata()
     conf: dict[str, float] = {}
@@ -45,9 +46,17 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
     body = next((i for i in page_one if i > 0 and _starts_body(lines[i])), None)
     ends = (title.index if title else None, kinh_gui, body, len(page_one), 30)
     header_end = min(x for x in ends if x is not None)
-
-    number = _find_number(lines, max(header_end, min(len(page_one), (title.index + 8) if title else 30)))
-    date = _find_date(lines, [*range(min(len(lines), header_end + 8)), *range(header_end + 8, len(lines))])
+    if zone_end is not None:
+        # the word boxes drew the header: number and date are in it, never in the body below
+        header_end = zone_end
+        number = _find_number(lines, zone_end, zone_end)
+        date = _find_date(lines, range(zone_end))
+    else:
+        # text only: the number may come after a title OCR read first, but a number or a date
+        # cited in the body is never the document's own
+        stop = max(header_end, min(len(page_one), (title.index + 8) if title else 30))
+        number = _find_number(lines, stop, header_end)
+        date = _find_date(lines, range(min(len(page_one), header_end + (3 if title else 0))))
     vv_subject, vv_conf, vv_line = _subject_vv(lines, header_end if title else min(len(lines), 45), set())
     skip = {i for i in (number.line if number else None, date.line if date else None) if i is not None}
     issuer, parent, issuer_conf = _find_issuer(lines, header_end, skip)

@@ -12,16 +12,37 @@ from sohoa.core.text import fold, nfc, normalize_space
 
 
 @dataclass(frozen=True)
+class _Geo:
+    """Where a line sits: across the page's text width (0 left edge, 1 right edge) and down it in pixels."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    height: float  # median word height, pixels: the unit of vertical gaps
+
+    @property
+    def centre(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+
+@dataclass(frozen=True)
 class _Line:
     text: str  # NFC, single-spaced
     key: str  # fold(text), same length as text
     page: int
     conf: float  # 0..1: OCR confidence of the line, 1.0 for text layers
     column: str = ""  # "left" / "right" when word positions told us, else ""
+    geo: _Geo | None = None  # None: the page came as text only
+    weak: tuple[str, ...] = ()  # words OCR read with low confidence (evidence for corrections)
 
 
-def _line(text: str, page: int, conf: float, column: str = "") -> _Line:
-    return _Line(text, _key(text), page, conf, column)
+def _line(text: str, page: int, conf: float, column: str = "", geo: _Geo | None = None) -> _Line:
+    return _Line(text, _key(text), page, conf, column, geo)
 
 
 def _key(text: str) -> str:
@@ -39,11 +60,14 @@ def _clean(text: str) -> str:
     return normalize_space(text)
 
 
+_WEAK_WORD = 75.0  # tesseract word confidence below which a word's marks are in doubt
+
+
 def _lines_from_words(page: PageText) -> list[_Line]:
     words = [w for w in page.words if w.text.strip()]
     if not words:
         return []
-    width = max(w.left + w.width for w in words)
+    span = (min(w.left for w in words), max(w.left + w.width for w in words))
     rows: list[list] = []
     for w in words:
         prev = rows[-1][-1] if rows else None
@@ -57,29 +81,43 @@ def _lines_from_words(page: PageText) -> list[_Line]:
             rows.append([w])
         else:
             rows[-1].append(w)
+    full = max(1, span[1] - span[0])
     out: list[_Line] = []
     for row in rows:
-        # a big horizontal gap means two columns were read as one line
+        # a big horizontal gap across the middle of the page is two columns read as one line;
+        # one inside a column is a blank left for a hand-written number (``Số:      /KH-SCT``)
         height = sorted(w.height for w in row)[len(row) // 2]
         segment = [row[0]]
         for w in row[1:]:
-            gap = w.left - (segment[-1].left + segment[-1].width)
-            if gap > 2.5 * height:
-                out.append(_segment_line(segment, page.index, width))
+            end = segment[-1].left + segment[-1].width
+            gap = w.left - end
+            middle = ((end + w.left) / 2 - span[0]) / full
+            if (gap > 1.8 * height and 0.3 < middle < 0.7) or gap > 0.3 * full:
+                out.append(_segment_line(segment, page.index, span))
                 segment = []
             segment.append(w)
-        out.append(_segment_line(segment, page.index, width))
+        out.append(_segment_line(segment, page.index, span))
     split = [part for line in out if line.text for part in _split_motto(line)]
     return split
 
 
-def _segment_line(words: list, page: int, width: int) -> _Line:
+def _segment_line(words: list, page: int, span: tuple[int, int]) -> _Line:
     confs = [w.confidence for w in words if w.confidence >= 0]
     conf = mean(confs) / 100 if confs else 0.5
+    full = max(1, span[1] - span[0])
     left = min(w.left for w in words)
     right = max(w.left + w.width for w in words)
-    column = "left" if right < width * 0.55 else "right" if left > width * 0.42 else ""
-    return _line(_clean(" ".join(w.text for w in words)), page, max(0.0, min(1.0, conf)), column)
+    geo = _Geo(
+        x0=(left - span[0]) / full,
+        x1=(right - span[0]) / full,
+        top=min(w.top for w in words),
+        bottom=max(w.top + w.height for w in words),
+        height=float(sorted(w.height for w in words)[len(words) // 2]),
+    )
+    column = "left" if geo.x1 < 0.55 else "right" if geo.x0 > 0.42 else ""
+    weak = tuple(_clean(w.text) for w in words if 0 <= w.confidence < _WEAK_WORD)
+    line = _line(_clean(" ".join(w.text for w in words)), page, max(0.0, min(1.0, conf)), column, geo)
+    return replace(line, weak=weak)
 
 
 def _collect_lines(pages: Sequence[PageText]) -> list[_Line]:

@@ -59,7 +59,8 @@ def _parse_number(text: str, labelled: bool) -> tuple[str | None, int | None, st
     return number, int(m["year"]) if m["year"] else None, symbol
 
 
-def _find_number(lines: list[_Line], stop: int) -> _Number | None:
+def _find_number(lines: list[_Line], stop: int, unlabelled_stop: int) -> _Number | None:
+    """The labelled number in ``lines[:stop]``, else an unlabelled one of the right shape before ``unlabelled_stop``."""
     unlabelled: _Number | None = None
     for i, line in enumerate(lines[:stop]):
         label = _NUM_LABEL.match(line.key)
@@ -72,7 +73,7 @@ def _find_number(lines: list[_Line], stop: int) -> _Number | None:
             parsed = _parse_number(line.text[loose.end() :], labelled=True)
             if parsed:
                 return _Number(*parsed, conf=0.8 * line.conf, line=i)
-        if unlabelled is None and not line.key.startswith(("can cu", "theo", "thuc hien")):
+        if unlabelled is None and i < unlabelled_stop and not line.key.startswith(("can cu", "theo", "thuc hien")):
             parsed = _parse_number(line.text, labelled=False)
             if parsed and parsed[0]:
                 unlabelled = _Number(*parsed, conf=0.7 * line.conf, line=i)
@@ -117,7 +118,7 @@ def _restore_hyphen(number: _Number, agencies: Sequence[str | None]) -> _Number:
 
 
 _DATE = re.compile(
-    rf"{_fuzzy('ngay')}\s*(?P<d>[0-9olI]{{1,2}}\b|[\s._…·]*)\s*{_fuzzy('thang')}\s*(?P<m>[0-9olI]{{1,2}})"
+    rf"{_fuzzy('ngay')}\s*(?P<d>[0-9olI]{{1,2}}\b|[\s._…·]*)\s*{_fuzzy('thang')}\s*(?P<m>[0-9olI]{{1,2}}\b|[\s._…·]*)"
     rf"\s*{_fuzzy('nam')}\s*(?P<y>[0-9olI]{{4}})"
 )
 
@@ -168,16 +169,17 @@ def _find_date(lines: list[_Line], order: Sequence[int]) -> _Date | None:
         m = _DATE.search(line.key)
         if m:
             exact = line.key[m.start() :].startswith("ngay") and "thang" in line.key and "nam" in line.key
-            day, month, year = _digits(m["d"]).strip(), _digits(m["m"]), _digits(m["y"])
+            day, month, year = _digits(m["d"]).strip(), _digits(m["m"]).strip(), _digits(m["y"])
             place = _place_before(line.text[: m.start()])
-            blank = line.text[m.start("d") : m.end("d")].strip()
-            printed_day = day if day.isdigit() else blank
-            date_text = normalize_space(f"ngày {printed_day} tháng {month} năm {year}")
+            # a blank day or month stays blank: the date is signed in by hand, never guessed
+            printed_day = day if day.isdigit() else line.text[m.start("d") : m.end("d")].strip()
+            printed_month = month if month.isdigit() else line.text[m.start("m") : m.end("m")].strip()
+            date_text = normalize_space(f"ngày {printed_day} tháng {printed_month} năm {year}")
             text = f"{place}, {date_text}" if place else date_text[0].upper() + date_text[1:]
-            iso = _iso(day, month, year) if day.isdigit() else None
-            if day.isdigit() and iso is None:
+            iso = _iso(day, month, year) if day.isdigit() and month.isdigit() else None
+            if day.isdigit() and month.isdigit() and iso is None:
                 continue  # not a real date: OCR garbage
-            if not day.isdigit() and not (1 <= int(month) <= 12):
+            if month.isdigit() and not (1 <= int(month) <= 12):
                 continue
             conf = (0.95 if exact else 0.75) * line.conf * (1.0 if place else 0.9)
             return _Date(iso, text, place, conf, i)

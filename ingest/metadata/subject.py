@@ -7,6 +7,7 @@ from dataclasses import replace
 from statistics import mean
 
 from sohoa.core.text import normalize_space
+from sohoa.ingest.metadata.layout import _centred_block
 from sohoa.ingest.metadata.lines import (
     _is_heading,
     _is_motto,
@@ -63,6 +64,13 @@ def _clean_subject(parts: list[str]) -> str | None:
 def _subject_after_title(lines: list[_Line], start: int, rest: str = "") -> tuple[str | None, float]:
     parts: list[_Line] = []
     upper = bool(rest) and _upper_ratio(rest) > 0.8
+    block = _centred_block(lines, start)
+    if block:
+        # positions known: the subject is the whole centred block under the type line
+        if rest:
+            parts.append(_line(rest, lines[start - 1].page, lines[start - 1].conf))
+        parts += block
+        return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts)
     if rest:
         parts.append(_line(rest, lines[start - 1].page, lines[start - 1].conf))
     for line in lines[start : start + 10]:
@@ -101,6 +109,17 @@ def _subject_vv(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | Non
         if not _VV.match(line.key) or line.column == "right":
             continue
         parts = [_cut_date(line)]
+        if line.geo is not None:
+            # positions known: the lines under it in the left column, as long as no gap parts them
+            for nxt in lines[i + 1 : min(end, i + 9)]:
+                last, geo = parts[-1].geo, nxt.geo
+                if geo is None or last is None or geo.centre >= 0.5 or nxt.page != line.page:
+                    continue
+                unit = max(8.0, min(geo.height, last.height))
+                if not -0.5 * unit <= geo.top - last.bottom < 1.1 * unit:
+                    break
+                parts.append(nxt)
+            return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts), i
         for nxt in lines[i + 1 : min(end, i + 9)]:
             if nxt.column == "right" or _is_motto(nxt) or _DATE.search(nxt.key) or _NUM_LABEL.match(nxt.key):
                 continue  # the other column, read in between

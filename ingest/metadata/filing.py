@@ -1,0 +1,56 @@
+"""What the extract stage decides for one document: the printed metadata, the filing record, the reasons.
+
+One function for the pipeline's extract stage, ``sohoa extract`` and the metadata bench, so the
+figures the bench gives and what ``sohoa extract`` shows are what the pipeline files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sohoa.core.domain import Metadata, PageText
+from sohoa.ingest.metadata import extract_metadata
+from sohoa.ingest.review_rules import review_reasons
+
+__all__ = ["Filing", "file_document"]
+
+
+@dataclass(frozen=True)
+class Filing:
+    printed: Metadata  # what the pages say
+    filed: Metadata  # what the catalogue keeps: the upload's filing codes win over printed ones
+    reasons: tuple[str, ...]  # empty: the document may be signed and archived without a human
+
+    def record(self) -> dict[str, Any]:
+        """The catalogue's ``metadata_json``: the filed fields and the printed codes beside them."""
+        out = self.filed.to_dict()
+        out["printed_procedure_code"] = self.printed.procedure_code
+        out["printed_dossier_code"] = self.printed.dossier_code
+        return out
+
+
+def file_document(
+    pages: Sequence[PageText],
+    *,
+    policy: Literal["auto", "always", "never"],
+    upload_procedure_code: str | None = None,
+    upload_dossier_code: str | None = None,
+    intake_reasons: Sequence[str] = (),
+) -> Filing:
+    printed = extract_metadata(pages)
+    # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
+    # a document without trustworthy filing must not be signed and archived under a guess.
+    held = tuple(intake_reasons)
+    found = review_reasons(
+        printed, policy=policy, upload_procedure_code=upload_procedure_code, upload_dossier_code=upload_dossier_code
+    )
+    filed = Metadata.from_dict(
+        {
+            **printed.to_dict(),
+            "procedure_code": upload_procedure_code or printed.procedure_code,
+            "dossier_code": upload_dossier_code or printed.dossier_code,
+        }
+    )
+    return Filing(printed, filed, held + tuple(r for r in found if r not in held))
