@@ -8,6 +8,9 @@ per-field confidences and the codes given at upload into stable reason codes:
     missing:<field>            a required field was not found
     low_confidence:<field>     found, but below the threshold
     invalid:<field>            present but not of the field's form (codes, ISO date)
+    implausible:<field>        of the right form but not what such a field looks like (a number
+                               and symbol of another shape, a name with role words or capitals,
+                               a date outside 1945..today, a subject that stops mid-phrase)
     procedure_code_mismatch    the printed procedure code is not the one given at upload
     dossier_code_mismatch      the printed dossier code is not the one given at upload
     policy:always              the review policy sends every document to review
@@ -16,14 +19,18 @@ per-field confidences and the codes given at upload into stable reason codes:
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Literal
 
 from sohoa.core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE, matches_procedure_prefix
 from sohoa.core.domain import Metadata
+from sohoa.core.text import fold
 from sohoa.ingest.doctypes import DOC_TYPES, DocType
+from sohoa.ingest.metadata.syllables import damaged
 
-__all__ = ["REQUIRED_FIELDS", "Requirement", "required_fields", "review_reasons"]
+__all__ = ["REQUIRED_FIELDS", "Requirement", "implausible_fields", "required_fields", "review_reasons"]
 
 Requirement = tuple[str, ...]  # alternatives: one of them must be present
 
@@ -75,6 +82,64 @@ def _valid(name: str, value: str) -> bool:
     return True
 
 
+# Nghị định 30, Phụ lục I: number (blank when written by hand), an optional year, then the symbol:
+# upper-case parts joined by hyphens (``QĐ-UBND``, ``BXD-QLN``, ``KH-SVHTTDL``)
+_NUMBER_SYMBOL = re.compile(r"^(?:\d{1,6})?/(?:(?:19|20)\d\d/)?[A-ZĐ][A-ZĐ0-9&.]*(?:-[A-ZĐ0-9][A-Za-zĐđ0-9&.]*)*$")
+_ROLE_WORDS = {"giam", "doc", "chu", "tich", "truong", "pho", "thu", "ky", "kt", "tm", "tl", "ubnd", "so", "bo"}
+# a subject cannot stop on these: the line that went on with it was lost
+_OPEN_ENDS = ("va", "cua", "ve", "cho", "tai", "tren", "theo", "voi", "so", "doi voi", "trong", "den", "tu",
+              "cac", "nhung", "ngay", "nham", "de", "la", "thuoc", "giua", "ve viec", "tai quyet dinh")  # fmt: skip
+_EARLIEST = dt.date(1945, 9, 2)
+
+
+def _plausible_name(name: str) -> bool:
+    words = name.split()
+    if not 2 <= len(words) <= 6 or sum(len(w) > 1 for w in words) < 2:
+        return False
+    for word in words:
+        rest = word[1:]
+        if not word.isalpha() or not word[0].isupper() or (rest and not rest.islower()) or damaged(word):
+            return False
+    return fold(words[0]) not in _ROLE_WORDS
+
+
+def _plausible_date(value: str, today: dt.date) -> bool:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return True  # reported as invalid already
+    return _EARLIEST <= day <= today + dt.timedelta(days=1)
+
+
+def _plausible_subject(subject: str) -> bool:
+    key = " " + " ".join(re.sub(r"[^a-z0-9 ]", " ", fold(subject)).split())
+    if key.endswith(" tiep theo"):  # ``những năm tiếp theo``: a whole phrase
+        return True
+    return not (subject.rstrip().endswith((",", "-", "(")) or key.endswith(tuple(f" {w}" for w in _OPEN_ENDS)))
+
+
+def _plausible_issuer(issuer: str) -> bool:
+    # a number line or a date read into the agency's name
+    return not re.search(r"\d|/|:", issuer)
+
+
+def implausible_fields(metadata: Metadata, *, today: dt.date | None = None) -> tuple[str, ...]:
+    """The fields whose value has the right form but not the shape such a field has on a real document."""
+    today = today or dt.date.today()
+    out: list[str] = []
+    if metadata.number_symbol and not _NUMBER_SYMBOL.match(unicodedata.normalize("NFC", metadata.number_symbol)):
+        out.append("number_symbol")
+    if metadata.issued_date and not _plausible_date(metadata.issued_date, today):
+        out.append("issued_date")
+    if metadata.issuer and not _plausible_issuer(metadata.issuer):
+        out.append("issuer")
+    if metadata.signer_name and not _plausible_name(metadata.signer_name):
+        out.append("signer_name")
+    if metadata.subject and not _plausible_subject(metadata.subject):
+        out.append("subject")
+    return tuple(out)
+
+
 def review_reasons(
     metadata: Metadata,
     *,
@@ -82,6 +147,7 @@ def review_reasons(
     threshold: float = 0.6,
     upload_procedure_code: str | None = None,
     upload_dossier_code: str | None = None,
+    today: dt.date | None = None,
 ) -> tuple[str, ...]:
     """Why ``metadata`` needs review (empty when it does not) under ``policy``."""
     if policy == "never":
@@ -101,6 +167,7 @@ def review_reasons(
         value = getattr(metadata, name)
         if value and not _valid(name, value):
             reasons.append(f"invalid:{name}")
+    reasons += [f"implausible:{name}" for name in implausible_fields(metadata, today=today)]
     printed_procedure = metadata.procedure_code
     if printed_procedure and upload_procedure_code:
         given = upload_procedure_code.strip()

@@ -13,6 +13,7 @@ signature columns may come in either order or interleaved.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sohoa.core.domain import Metadata, PageText
 from sohoa.ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
@@ -62,6 +63,12 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
     issuer, parent, issuer_conf = _find_issuer(lines, header_end, skip)
     if number is not None:
         number = _restore_hyphen(number, (issuer, parent))
+    if zone_end is None and any(page.words for page in pages):
+        # the words had positions, yet no header was found where Nghị định 30 puts it: what was
+        # read for the header fields came from somewhere else, and a human should look
+        number = replace(number, conf=0.6 * number.conf) if number else None
+        date = replace(date, conf=0.6 * date.conf) if date else None
+        issuer_conf *= 0.6
 
     doc_type, type_conf = _decide_type(lines, title, number, vv_line is not None or kinh_gui is not None)
     if doc_type is not None:
