@@ -1,66 +1,54 @@
-"""Verify the signatures in a PDF: integrity, trust, revocation, later changes and PAdES level.
+"""Verify a signed PDF: is this file exactly what was signed, by someone we trust?
 
-A merely invalid signature is reported, never raised; only a file that cannot be parsed raises
-``InputRejected(code="unreadable_pdf")``.
+``VerificationReport.valid`` (``sohoa verify``'s exit 0) holds only when the file has a signature and
+every signature and document timestamp is intact and trusted, and nothing follows the last covered
+revision but long-term-validation updates (document security store, document timestamps). Form
+filling, annotations, bytes appended after ``%%EOF`` or any other change after a signature make the
+file invalid, with the reason on each signature concerned; each report still says whether the
+signature *itself* checks out (``intact``, ``trusted``, ``signature_valid``).
 
-Level reached per signature:
+Nothing in one signature's analysis raises: an exception becomes that signature's problem (codes in
+:mod:`signing.problems`) and the others are still checked. Only a file that is not a PDF at all
+raises ``InputRejected(code="unreadable_pdf")`` (or ``password_protected``).
 
-- B-B: a CMS signature.
-- B-T: plus a signature timestamp that validates.
-- B-LT: plus validation data in the document security store from which the signer's chain and
-  revocation status validate offline (at the timestamp time).
-- B-LTA: plus a valid document timestamp added after the signature.
+Levels are those the file holds (:mod:`signing.levels`), for sohoa's files and third-party ones alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.fields import MDPPerm
-from pyhanko.sign.validation import (
-    DocumentSecurityStore,
-    EmbeddedPdfSignature,
-    KeyUsageConstraints,
-    async_validate_pdf_signature,
-    async_validate_pdf_timestamp,
-)
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+from pyhanko.sign.validation import DocumentSecurityStore
+from pyhanko_certvalidator import ValidationContext
 
 from sohoa.core.domain import SignatureLevel
 from sohoa.core.errors import InputRejected
+from sohoa.signing.inspection import (
+    LaterFields,
+    Modification,
+    Outcome,
+    Revocation,
+    certificate_sha256,
+    inspect_signature,
+    inspect_timestamp,
+)
+from sohoa.signing.levels import holds_revocation_data, structural_level
+from sohoa.signing.problems import Problem, problem
+from sohoa.signing.signed_pdf import Entry, list_entries, open_reader, salvage_fields, trailing_bytes
 
-__all__ = ["SignatureReport", "VerificationReport", "verify_pdf"]
+__all__ = ["SignatureReport", "TimestampReport", "VerificationReport", "verify_pdf"]
 
-Revocation = Literal["good", "revoked", "unknown"]
-Modification = Literal["none", "form_filling", "annotations", "other", "unknown"]
 TrustRoot: TypeAlias = asn1_x509.Certificate | pyca_x509.Certificate
-
-_KEY_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False)
-_MODIFICATION: dict[ModificationLevel, Modification] = {
-    ModificationLevel.NONE: "none",
-    ModificationLevel.LTA_UPDATES: "none",  # DSS and document timestamps only
-    ModificationLevel.FORM_FILLING: "form_filling",
-    ModificationLevel.ANNOTATIONS: "annotations",
-    ModificationLevel.OTHER: "other",
-}
-_DOCMDP = {
-    MDPPerm.NO_CHANGES: "no_changes",
-    MDPPerm.FILL_FORMS: "fill_forms",
-    MDPPerm.ANNOTATE: "annotate",
-}
 
 
 @dataclass(frozen=True)
@@ -70,14 +58,17 @@ class SignatureReport:
     certificate_sha256: str | None
     signing_time: dt.datetime | None  # as claimed by the signer
     timestamp_time: dt.datetime | None  # from a valid signature timestamp
-    level: SignatureLevel | None
-    intact: bool  # the signed bytes are unchanged and the signature checks out
+    level: SignatureLevel | None  # what the file holds; None when the signature cannot be read
+    intact: bool  # the signed bytes are unchanged and the signature value checks out
     trusted: bool  # chains to a trust root, with acceptable key usage
     revocation: Revocation
     modification: Modification  # changes made to the document after this signature
-    valid: bool
-    certification: str | None = None  # DocMDP permission of a certification signature
+    valid: bool  # signature_valid, and nothing but LTV updates after it
+    certification: str | None = None  # DocMDP permission (certification or field lock)
     problems: tuple[str, ...] = ()
+    problem_codes: tuple[str, ...] = ()  # stable codes of signing.problems, one per problem
+    signature_valid: bool = False  # the signature on its own: intact, trusted, not revoked
+    subfilter: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -85,6 +76,29 @@ class SignatureReport:
             if data[key] is not None:
                 data[key] = data[key].isoformat()
         data["problems"] = list(self.problems)
+        data["problem_codes"] = list(self.problem_codes)
+        return data
+
+
+@dataclass(frozen=True)
+class TimestampReport:
+    """A document timestamp: its imprint over the covered bytes, its token and its TSA."""
+
+    field_name: str
+    time: dt.datetime | None
+    authority_subject: str | None
+    intact: bool
+    trusted: bool
+    modification: Modification
+    valid: bool
+    problems: tuple[str, ...] = ()
+    problem_codes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["time"] = self.time.isoformat() if self.time is not None else None
+        data["problems"] = list(self.problems)
+        data["problem_codes"] = list(self.problem_codes)
         return data
 
 
@@ -92,7 +106,12 @@ class SignatureReport:
 class VerificationReport:
     path: Path
     signatures: tuple[SignatureReport, ...]
-    document_timestamps: int = 0
+    timestamps: tuple[TimestampReport, ...] = ()
+    trailing_bytes: int = 0  # bytes after the last revision, covered by nothing
+
+    @property
+    def document_timestamps(self) -> int:
+        return len(self.timestamps)
 
     @property
     def signed(self) -> bool:
@@ -100,15 +119,23 @@ class VerificationReport:
 
     @property
     def valid(self) -> bool:
-        """At least one signature, and every one valid."""
-        return self.signed and all(s.valid for s in self.signatures)
+        """At least one signature; every signature and document timestamp valid; nothing appended."""
+        return (
+            self.signed
+            and all(s.valid for s in self.signatures)
+            and all(t.valid for t in self.timestamps)
+            and self.trailing_bytes == 0
+        )
 
     @property
     def summary(self) -> str:
         if not self.signatures:
             return "no signature"
         good = sum(s.valid for s in self.signatures)
-        return f"{good} of {len(self.signatures)} signature(s) valid"
+        text = f"{good} of {len(self.signatures)} signature(s) valid"
+        if self.timestamps:
+            text += f", {sum(t.valid for t in self.timestamps)} of {len(self.timestamps)} document timestamp(s) valid"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,7 +144,9 @@ class VerificationReport:
             "valid": self.valid,
             "summary": self.summary,
             "document_timestamps": self.document_timestamps,
+            "trailing_bytes": self.trailing_bytes,
             "signatures": [s.to_dict() for s in self.signatures],
+            "timestamps": [t.to_dict() for t in self.timestamps],
         }
 
 
@@ -128,20 +157,64 @@ def verify_pdf(
     allow_fetching: bool = False,
     validation_time: dt.datetime | None = None,
 ) -> VerificationReport:
-    """Check every signature in ``path`` against ``trust_roots`` (and nothing else)."""
+    """Check every signature and document timestamp in ``path`` against ``trust_roots`` only."""
     roots = [_to_asn1(c) for c in trust_roots]
-    with open(path, "rb") as fh:
+    data = Path(path).read_bytes()
+    tail = trailing_bytes(data)
+    reader = _open(data, Path(path).name)
+    if reader is None:
+        return _salvaged(Path(path), data, tail)
+    entries = list_entries(reader)
+    dss = _read_dss(reader)
+    signatures, timestamps = asyncio.run(_verify_all(entries, dss, roots, allow_fetching, validation_time, tail))
+    return VerificationReport(Path(path), tuple(signatures), tuple(timestamps), tail)
+
+
+def _open(data: bytes, name: str) -> PdfFileReader | None:
+    """A reader over ``data``; when it fails, over ``data`` up to its last ``%%EOF`` (pyHanko looks for
+    the marker in the last kilobyte only: bytes appended after it must not hide the signatures)."""
+    if not data.lstrip().startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
+        raise InputRejected(f"{name} is not a PDF", code="unreadable_pdf")
+    try:
+        return open_reader(io.BytesIO(data))
+    except Exception as exc:
+        first = exc
+    end = data.rfind(b"%%EOF")
+    if end > 0:
+        end += 5
+        while end < len(data) and data[end : end + 1] in (b"\r", b"\n"):
+            end += 1
         try:
-            reader = PdfFileReader(fh, strict=False)
-            if reader.encrypted:
-                raise InputRejected("the PDF is encrypted", code="password_protected")
-            signatures = list(reader.embedded_regular_signatures)
-            timestamps = list(reader.embedded_timestamp_signatures)
-            dss = DocumentSecurityStore.read_dss(reader) if "/DSS" in reader.root else None
-        except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise InputRejected(f"cannot parse {Path(path).name}: {exc}", code="unreadable_pdf") from None
-        reports = asyncio.run(_verify_all(signatures, timestamps, dss, roots, allow_fetching, validation_time))
-    return VerificationReport(path=Path(path), signatures=tuple(reports), document_timestamps=len(timestamps))
+            return open_reader(io.BytesIO(data[:end]))
+        except Exception:
+            pass
+    if "password" in str(first).lower() or "decrypt" in str(first).lower():
+        raise InputRejected("the PDF is encrypted with a password", code="password_protected") from None
+    if salvage_fields(data) is not None:
+        return None  # a PDF after all, whose revisions pyHanko cannot follow
+    raise InputRejected(f"cannot parse {name}: {first}", code="unreadable_pdf") from None
+
+
+def _salvaged(path: Path, data: bytes, tail: int) -> VerificationReport:
+    """The report on a PDF only a repairing reader opens: every signature listed, none verifiable."""
+    why = problem("unreadable_revision", "the file's cross-reference data cannot be followed")
+    appended = [problem("bytes_after_last_revision", f"{tail} bytes")] if tail else []
+    signatures, timestamps = [], []
+    for name, kind, subfilter in salvage_fields(data) or []:
+        entry = Entry(name, kind, subfilter, None)
+        outcome = Outcome(problems=[why])
+        if kind == "document_timestamp":
+            timestamps.append(_timestamp_report(entry, outcome, appended))
+        else:
+            signatures.append(_signature_report(entry, outcome, None, [], appended))
+    return VerificationReport(path, tuple(signatures), tuple(timestamps), tail)
+
+
+def _read_dss(reader: PdfFileReader) -> DocumentSecurityStore | None:
+    try:
+        return DocumentSecurityStore.read_dss(reader) if "/DSS" in reader.root else None
+    except Exception:
+        return None
 
 
 def _to_asn1(cert: TrustRoot) -> asn1_x509.Certificate:
@@ -151,177 +224,123 @@ def _to_asn1(cert: TrustRoot) -> asn1_x509.Certificate:
 
 
 async def _verify_all(
-    signatures: list[EmbeddedPdfSignature],
-    timestamps: list[EmbeddedPdfSignature],
+    entries: list[Entry],
     dss: DocumentSecurityStore | None,
     roots: list[asn1_x509.Certificate],
     allow_fetching: bool,
     validation_time: dt.datetime | None,
-) -> list[SignatureReport]:
+    tail: int,
+) -> tuple[list[SignatureReport], list[TimestampReport]]:
     contexts: list[ValidationContext] = []
 
     def context(**kwargs: Any) -> ValidationContext:
         kwargs = {"trust_roots": roots, "moment": validation_time, **kwargs}
         # explicit empty lists: certvalidator refuses "require" without any revocation source
-        vc = dss.as_validation_context(kwargs) if dss is not None else ValidationContext(crls=[], ocsps=[], **kwargs)
+        try:
+            vc = dss.as_validation_context(kwargs) if dss is not None else None
+        except Exception:
+            vc = None
+        vc = vc or ValidationContext(crls=[], ocsps=[], **kwargs)
         contexts.append(vc)
         return vc
 
+    appended = [problem("bytes_after_last_revision", f"{tail} bytes")] if tail else []
     try:
-        reports = []
-        for sig in signatures:
-            try:
-                reports.append(await _verify_one(sig, timestamps, context, allow_fetching))
-            except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-                reports.append(_broken(sig, exc))
-        return reports
+        fields = LaterFields(
+            timestamps=frozenset(e.field_name for e in entries if e.kind == "document_timestamp"),
+            signatures=frozenset(e.field_name for e in entries if e.kind != "document_timestamp"),
+        )
+        stamps: list[tuple[Entry, Outcome]] = []
+        for entry in entries:
+            if entry.kind == "document_timestamp":
+                stamps.append((entry, await _inspect(entry, context, allow_fetching, fields)))
+        intact_stamps = [o.signed_revision for _, o in stamps if o.intact]
+        signatures = []
+        for entry in entries:
+            if entry.kind != "document_timestamp":
+                outcome = await _inspect(entry, context, allow_fetching, fields)
+                signatures.append(_signature_report(entry, outcome, dss, intact_stamps, appended))
+        timestamps = [_timestamp_report(entry, outcome, appended) for entry, outcome in stamps]
+        return signatures, timestamps
     finally:
         for vc in contexts:
             await vc.aclose()
 
 
-def _broken(sig: EmbeddedPdfSignature, exc: Exception) -> SignatureReport:
-    return SignatureReport(
-        field_name=_field_name(sig),
-        signer_subject=None,
-        certificate_sha256=None,
-        signing_time=None,
-        timestamp_time=None,
-        level=None,
-        intact=False,
-        trusted=False,
-        revocation="unknown",
-        modification="unknown",
-        valid=False,
-        problems=(f"unreadable signature: {type(exc).__name__}: {exc}",),
-    )
-
-
-def _field_name(sig: EmbeddedPdfSignature) -> str:
+async def _inspect(entry: Entry, context: Any, allow_fetching: bool, fields: LaterFields) -> Outcome:
+    if entry.signature is None:
+        code = "unreadable_signature" if entry.error is not None else "malformed_cms"
+        return Outcome(problems=[problem(code, _describe(entry.error))])
     try:
-        return str(sig.field_name)
-    except (KeyError, ValueError, TypeError):
-        return "?"
+        if entry.kind == "document_timestamp":
+            return await inspect_timestamp(entry.signature, context, fields)
+        legacy = entry.kind == "legacy_sha1"
+        return await inspect_signature(entry.signature, context, allow_fetching, fields, legacy=legacy)
+    except Exception as exc:
+        return Outcome(problems=[problem("malformed_cms", _describe(exc))])
 
 
-async def _verify_one(
-    sig: EmbeddedPdfSignature,
-    timestamps: list[EmbeddedPdfSignature],
-    context: Any,
-    allow_fetching: bool,
+def _describe(exc: BaseException | None) -> str | None:
+    if exc is None:
+        return None
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _changes(outcome: Outcome, appended: list[Problem]) -> list[Problem]:
+    """What happened to the file after this signature that an archive cannot accept."""
+    found = list(appended)
+    if outcome.modification not in ("none", "unknown"):
+        found.append(problem("changed_after_signing", outcome.modification))
+    return found
+
+
+def _signature_report(
+    entry: Entry, outcome: Outcome, dss: DocumentSecurityStore | None, stamps: list[int], appended: list[Problem]
 ) -> SignatureReport:
-    vc = context(allow_fetching=allow_fetching, revocation_mode="soft-fail")
-    status = await async_validate_pdf_signature(
-        sig, signer_validation_context=vc, ts_validation_context=vc, key_usage_settings=_KEY_USAGE
-    )
-    problems: list[str] = []
-    ts = status.timestamp_validity
-    ts_ok = ts is not None and ts.intact and ts.valid and ts.trusted
-    if ts is not None and not ts_ok:
-        problems.append("the signature timestamp does not validate")
-    if ts_ok and ts is not None and not status.trusted and not status.revoked:
-        # The timestamp proves the signature existed at ts.timestamp: a signer certificate that has
-        # expired since is judged at that time, with the revocation data of that time.
-        past = await async_validate_pdf_signature(
-            sig,
-            signer_validation_context=context(
-                allow_fetching=allow_fetching,
-                revocation_mode="soft-fail",
-                moment=ts.timestamp,
-                retroactive_revinfo=True,
-            ),
-            ts_validation_context=vc,
-            key_usage_settings=_KEY_USAGE,
-        )
-        if past.trusted:
-            status = past
-    intact = bool(status.intact and status.valid)
-    if not intact:
-        problems.append("the signed bytes were altered or the signature does not match them")
-    if status.trust_problem_indic is not None:
-        problems.append(f"trust: {status.trust_problem_indic.standard_name}")
-
-    revocation: Revocation = "revoked" if status.revoked else "unknown"
-    long_term = False
-    if status.trusted:
-        revocation, long_term = await _check_revocation(
-            sig, context, allow_fetching, ts.timestamp if ts_ok and ts is not None else None
-        )
-
-    level: SignatureLevel = "B-B"
-    if ts_ok:
-        level = "B-T"
-        if long_term:
-            level = "B-LT"
-            if await _covered_by_document_timestamp(sig, timestamps, context):
-                level = "B-LTA"
-
-    mod_level = status.modification_level
-    modification: Modification = "unknown" if mod_level is None else _MODIFICATION[mod_level]
-    allowed = status.docmdp_ok is True or modification == "none"
-    if not allowed:
-        problems.append(f"the document was changed after signing ({modification})")
-    certification = _DOCMDP.get(sig.docmdp_level) if sig.docmdp_level is not None else None
-    cert = status.signing_cert
+    readable = outcome.signer is not None
+    level: SignatureLevel | None = None
+    if readable and entry.signature is not None:
+        revocation_data = holds_revocation_data(outcome.signer, entry.signature.signer_info, dss)
+        # PAdES B-T may come from a document timestamp as well; B-LTA needs one more after it
+        later = sum(rev > outcome.signed_revision for rev in stamps)
+        own = outcome.timestamp_time is not None
+        level = structural_level(own or later > 0, revocation_data, later > (0 if own else 1))
+    problems = outcome.problems + _changes(outcome, appended)
+    # no proof that nothing changed is no proof that the file is what was signed
+    unchanged = outcome.modification == "none" and not appended
+    cert = outcome.signer
     return SignatureReport(
-        field_name=_field_name(sig),
-        signer_subject=cert.subject.human_friendly,
-        certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
-        signing_time=status.signer_reported_dt,
-        timestamp_time=ts.timestamp if ts_ok and ts is not None else None,
+        field_name=entry.field_name,
+        signer_subject=cert.subject.human_friendly if cert is not None else None,
+        certificate_sha256=certificate_sha256(cert),
+        signing_time=outcome.signing_time,
+        timestamp_time=outcome.timestamp_time if outcome.timestamp_ok else None,
         level=level,
-        intact=intact,
-        trusted=bool(status.trusted),
-        revocation=revocation,
-        modification=modification,
-        valid=intact and bool(status.trusted) and allowed and revocation != "revoked",
-        certification=certification,
-        problems=tuple(problems),
+        intact=outcome.intact,
+        trusted=outcome.trusted,
+        revocation=outcome.revocation,
+        modification=outcome.modification,
+        valid=outcome.own_valid and unchanged,
+        certification=outcome.certification,
+        problems=tuple(p.message for p in problems),
+        problem_codes=tuple(p.code for p in problems),
+        signature_valid=outcome.own_valid,
+        subfilter=entry.subfilter.lstrip("/") if entry.subfilter else None,
     )
 
 
-async def _check_revocation(
-    sig: EmbeddedPdfSignature,
-    context: Any,
-    allow_fetching: bool,
-    timestamp: dt.datetime | None,
-) -> tuple[Revocation, bool]:
-    """Revocation status of the signer, and whether the embedded data alone proves it (long-term)."""
-    offline = context(
-        allow_fetching=False,
-        revocation_mode="require",
-        retroactive_revinfo=True,
-        moment=timestamp,
+def _timestamp_report(entry: Entry, outcome: Outcome, appended: list[Problem]) -> TimestampReport:
+    problems = outcome.problems + _changes(outcome, appended)
+    unchanged = outcome.modification == "none" and not appended
+    return TimestampReport(
+        field_name=entry.field_name,
+        time=outcome.timestamp_time,
+        authority_subject=outcome.signer.subject.human_friendly if outcome.signer is not None else None,
+        intact=outcome.intact,
+        trusted=outcome.trusted,
+        modification=outcome.modification,
+        valid=outcome.intact and outcome.trusted and unchanged,
+        problems=tuple(p.message for p in problems),
+        problem_codes=tuple(p.code for p in problems),
     )
-    result = await _validate_path(sig, offline)
-    if result == "good":
-        return "good", timestamp is not None
-    if result == "revoked" or not allow_fetching:
-        return result, False
-    online = context(allow_fetching=True, revocation_mode="require")
-    return await _validate_path(sig, online), False
-
-
-async def _validate_path(sig: EmbeddedPdfSignature, vc: ValidationContext) -> Revocation:
-    validator = CertificateValidator(
-        sig.signer_cert, intermediate_certs=sig.other_embedded_certs, validation_context=vc
-    )
-    try:
-        await validator.async_validate_usage(set())
-    except RevokedError:
-        return "revoked"
-    except (PathValidationError, PathBuildingError):
-        return "unknown"
-    return "good"
-
-
-async def _covered_by_document_timestamp(
-    sig: EmbeddedPdfSignature, timestamps: Iterable[EmbeddedPdfSignature], context: Any
-) -> bool:
-    for doc_ts in timestamps:
-        if doc_ts.signed_revision <= sig.signed_revision:
-            continue
-        status = await async_validate_pdf_timestamp(doc_ts, validation_context=context(allow_fetching=False))
-        if status.intact and status.valid and status.trusted:
-            return True
-    return False
