@@ -248,7 +248,7 @@ def open_pkcs11(config: Pkcs11Config) -> Pkcs11Backend:
             code="signer_unavailable",
         ) from None
     try:
-        signer = _open_pkcs11_signer(PKCS11Signer, session, config)
+        signer = _open_pkcs11_signer(_own_cert_once(PKCS11Signer), session, config)
     except (PKCS11Error, NativePkcs11Error, PyhankoSigningError) as exc:
         session.close()
         raise SigningError(
@@ -283,6 +283,25 @@ def _open_pkcs11_signer(signer_cls: Any, session: Any, config: Pkcs11Config) -> 
         signer = signer_cls(session, signing_cert=cert, use_raw_mechanism=True, **kwargs)
         signer.signing_cert  # noqa: B018 - load the key handle now
     return signer
+
+
+def _own_cert_once(signer_cls: Any) -> Any:
+    """pyHanko's PKCS#11 signer keeps its own certificate in the registry of certificates it embeds
+    beside it, so the CMS carried the signer's certificate twice (endesive refuses such signatures):
+    the registry it embeds leaves that certificate out, and holds each other certificate once."""
+
+    class Pkcs11SignerOwnCertOnce(signer_cls):  # type: ignore[misc,valid-type]
+        @property
+        def cert_registry(self) -> SimpleCertificateStore:
+            seen = {self.signing_cert.dump()}
+            store = SimpleCertificateStore()
+            for cert in super().cert_registry:
+                if cert.dump() not in seen:
+                    seen.add(cert.dump())
+                    store.register(cert)
+            return store
+
+    return Pkcs11SignerOwnCertOnce
 
 
 def key_matches_certificate(backend: SignerBackend) -> bool:

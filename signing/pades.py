@@ -8,6 +8,18 @@ earlier signatures survive. Levels:
 - B-LT: plus the chain and revocation data (OCSP/CRL) of signer and TSA in the document security store.
 - B-LTA: plus a document timestamp over all of that.
 
+Every signature forbids later changes: on a document without signatures it is a certification
+signature (DocMDP, no changes permitted); on one that already carries signatures (which forbids a
+certification) its new field is locked with ``/Lock << /Action /All /P 1 >>`` (PDF 2.0). Either way
+only long-term-validation updates (DSS, document timestamps) may follow, so renewal keeps working and
+any other change invalidates the signature in every conforming reader, as in ``sohoa verify``.
+
+A timestamp authority given with level B-B is not used: the level asked for is the level produced
+and recorded (an unasked timestamp would make a B-T signature recorded as B-B).
+
+The development CA has no revocation service: it signs B-B and B-T only; B-LT and B-LTA are refused
+with ``ConfigurationError(code="level_unavailable")`` (:func:`level_refusal`).
+
 Speed: pyHanko sizes the signature container with a dry-run signature when ``bytes_reserved`` is not
 given; we reserve a fixed size computed from the backend's certificates and the level instead.
 """
@@ -19,7 +31,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +40,7 @@ from pyhanko.pdf_utils.crypt import PdfKeyNotAvailableError
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields
-from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyhankoSigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, PdfTimeStamper
 from pyhanko.sign.signers.pdf_signer import (
@@ -51,11 +63,19 @@ from pyhanko_certvalidator.errors import (
 )
 
 from sohoa.core.domain import SignatureLevel, SignRequest
-from sohoa.core.errors import InputRejected, SigningError
+from sohoa.core.errors import ConfigurationError, InputRejected, SigningError
 from sohoa.signing.backends import SignerBackend
 from sohoa.signing.stamp import CopyStamp, stamp_field, stamp_lines
 
-__all__ = ["LEVELS", "MetadataKeepingWriter", "SignatureInfo", "certificate_fingerprint", "reserved_bytes", "sign_pdf"]
+__all__ = [
+    "LEVELS",
+    "MetadataKeepingWriter",
+    "SignatureInfo",
+    "certificate_fingerprint",
+    "level_refusal",
+    "reserved_bytes",
+    "sign_pdf",
+]
 
 LEVELS: tuple[SignatureLevel, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
 
@@ -93,6 +113,16 @@ def reserved_bytes(backend: SignerBackend, level: SignatureLevel) -> int:
     return -(-2 * der // 1024) * 1024  # hex doubles it; round up to whole KiB
 
 
+def level_refusal(backend: SignerBackend, level: str) -> str | None:
+    """Why ``backend`` cannot sign at ``level`` (None: it can)."""
+    if backend.kind == "dev-ca" and level in ("B-LT", "B-LTA"):
+        return (
+            f"the development CA cannot sign at {level}: it publishes no revocation data (OCSP/CRL) "
+            "to embed; configure a real key (SOHOA_PKCS12_PATH or SOHOA_PKCS11_*) or sign at B-B or B-T"
+        )
+    return None
+
+
 def sign_pdf(
     request: SignRequest,
     backend: SignerBackend,
@@ -106,7 +136,7 @@ def sign_pdf(
     ``stamp``: draw the electronic copy's visible stamp (top right of page 1) as the signature's
     appearance; without it the signature is invisible.
 
-    ``timestamper`` (a pyHanko ``TimeStamper`` or a TSA URL) is required from B-T up.
+    ``timestamper`` (a pyHanko ``TimeStamper`` or a TSA URL) is required from B-T up and ignored at B-B.
     ``validation_context`` is used to check the signer's certificate (chain, revocation) before
     signing and, from B-LT up, to collect the validation data to embed; without one, B-LT/B-LTA
     build one that trusts the root in the backend's chain and fetches revocation data online.
@@ -116,8 +146,13 @@ def sign_pdf(
     level = request.level
     if level not in LEVELS:
         raise SigningError(f"unknown signature level {level!r}", code="invalid_level")
+    refusal = level_refusal(backend, level)
+    if refusal is not None and validation_context is None:
+        raise ConfigurationError(refusal, code="level_unavailable")
     cert = backend.certificate
     _refuse_outside_validity(cert, dt.datetime.now(dt.UTC))
+    if level == "B-B":
+        timestamper = None
     if isinstance(timestamper, str):
         timestamper = RequestsHTTPTimeStamper(timestamper, timeout=_TSA_TIMEOUT_S)
     if level != "B-B" and timestamper is None:
@@ -129,13 +164,23 @@ def sign_pdf(
     output = Path(request.output_path)
     with open(request.input_path, "rb") as source:
         writer = _open_writer(source, request.input_path)
-        # a visible stamp needs a new widget: an existing empty field has its own place and size
-        field_name = _choose_field(writer, request.field_name, reuse_empty=stamp is None)
+        # a certification must be the document's first signature; after others, a field lock says the same
+        certify = not fields_signed(writer)
+        # a visible stamp or a lock needs a new field: an existing empty one has its own place and lock
+        field_name = _choose_field(writer, request.field_name, reuse_empty=stamp is None and certify)
         field_spec, stamp_style = stamp_field(stamp, writer, field_name) if stamp is not None else (None, None)
+        if not certify:
+            field_spec = replace(
+                field_spec or SigFieldSpec(sig_field_name=field_name),
+                field_mdp_spec=FieldMDPSpec(FieldMDPAction.ALL),
+                doc_mdp_update_value=MDPPerm.NO_CHANGES,
+            )
         meta = PdfSignatureMetadata(
             field_name=field_name,
             md_algorithm="sha256",
             subfilter=SigSeedSubFilter.PADES,
+            certify=certify,
+            docmdp_permissions=MDPPerm.NO_CHANGES,
             reason=request.reason,
             location=request.location,
             contact_info=request.contact_info,
@@ -293,6 +338,11 @@ def _open_writer(source: IO[bytes], path: Path) -> IncrementalPdfFileWriter:
             code="changes_forbidden",
         )
     return writer
+
+
+def fields_signed(writer: IncrementalPdfFileWriter) -> bool:
+    """Whether the document already carries a signature or document timestamp."""
+    return next(fields.enumerate_sig_fields(writer.prev, filled_status=True), None) is not None
 
 
 def _choose_field(writer: IncrementalPdfFileWriter, wanted: str, *, reuse_empty: bool = True) -> str:

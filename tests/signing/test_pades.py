@@ -148,18 +148,43 @@ def test_timestamp_levels_need_a_timestamper(dev_backend, pdf: Path, tmp_path: P
     assert info.value.code == "timestamper_required"
 
 
-def test_second_signature_keeps_the_first_valid(dev_backend, pdf: Path, tmp_path: Path) -> None:
-    once, twice = tmp_path / "once.pdf", tmp_path / "twice.pdf"
-    first = sign_pdf(SignRequest(pdf, once), dev_backend)
-    second = sign_pdf(SignRequest(once, twice), dev_backend)
-    assert (first.field_name, second.field_name) == ("Signature1", "Signature1_2")
-    report = verify_pdf(twice, trust_roots=[dev_backend.development_root])
-    assert [(s.field_name, s.valid) for s in report.signatures] == [("Signature1", True), ("Signature1_2", True)]
-    assert report.signatures[0].modification == "form_filling"  # a later signature is an allowed change
+def _approval_signature(backend, source: Path, out: Path, field: str = "Approval") -> None:
+    """An approval signature as another tool makes it: no certification, no lock."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    meta = signers.PdfSignatureMetadata(field_name=field, md_algorithm="sha256")
+    with open(source, "rb") as fh, open(out, "wb") as sink:
+        signers.sign_pdf(IncrementalPdfFileWriter(fh), meta, signer=backend.signer, output=sink)
+
+
+def test_sohoa_signature_certifies_and_forbids_a_second_signature(dev_backend, pdf: Path, tmp_path: Path) -> None:
+    once = tmp_path / "once.pdf"
+    sign_pdf(SignRequest(pdf, once), dev_backend)
+    [sig] = verify_pdf(once, trust_roots=[dev_backend.development_root]).signatures
+    assert sig.certification == "no_changes" and sig.valid
+    with pytest.raises(SigningError) as info:
+        sign_pdf(SignRequest(once, tmp_path / "twice.pdf"), dev_backend)
+    assert info.value.code == "changes_forbidden"
+
+
+def test_signature_after_others_locks_its_field(dev_backend, pdf: Path, tmp_path: Path) -> None:
+    approved, ours, later = tmp_path / "approved.pdf", tmp_path / "ours.pdf", tmp_path / "later.pdf"
+    _approval_signature(dev_backend, pdf, approved)
+    info = sign_pdf(SignRequest(approved, ours), dev_backend)
+    report = verify_pdf(ours, trust_roots=[dev_backend.development_root])
+    assert [(s.field_name, s.valid) for s in report.signatures] == [("Approval", True), (info.field_name, True)]
+    assert report.signatures[0].certification is None  # a later signature is no change to an approval
+    assert report.signatures[1].certification == "no_changes"  # from the field's /Lock /P 1
+    _approval_signature(dev_backend, ours, later, field="Later")
+    checked = verify_pdf(later, trust_roots=[dev_backend.development_root]).signatures
+    assert [s.valid for s in checked] == [True, False, True]
+    assert checked[1].intact and "changed_after_signing" in checked[1].problem_codes
 
 
 def test_too_small_reservation_falls_back_to_measuring(dev_backend, pdf: Path, tmp_path: Path, monkeypatch) -> None:
     import sohoa.signing.pades as pades
+
     monkeypatch.setattr(pades, "reserved_bytes", lambda backend, level: 512)
     out = tmp_path / "signed.pdf"
     sign_pdf(SignRequest(pdf, out), dev_backend)
