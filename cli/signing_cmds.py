@@ -32,7 +32,8 @@ def sign(
     output: Annotated[Path, typer.Argument(help="Where to write the signed PDF.")],
     level: Annotated[str | None, typer.Option(help="B-B, B-T, B-LT or B-LTA (default: SOHOA_SIGNING_LEVEL).")] = None,
     tsa_url: Annotated[
-        str | None, typer.Option(help="RFC 3161 timestamp authority, needed from B-T up (or SOHOA_TSA_URL).")
+        str | None,
+        typer.Option(help="RFC 3161 timestamp authority, needed from B-T up (or SOHOA_TSA_URL); not used at B-B."),
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Reason (default: SOHOA_SIGNING_REASON).")] = None,
     location: Annotated[str | None, typer.Option(help="Location of signing.")] = None,
@@ -42,9 +43,10 @@ def sign(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Sign a PDF (PAdES, incremental update) with the configured key."""
+    """Sign a PDF (PAdES, incremental update) with the configured key: a certification that forbids
+    later changes, or a locked field when the PDF already carries signatures."""
     from sohoa.signing.backends import load_signer
-    from sohoa.signing.pades import sign_pdf
+    from sohoa.signing.pades import level_refusal, sign_pdf
     from sohoa.signing.stamp import stamp_from_settings
 
     _quiet_pyhanko()
@@ -69,6 +71,9 @@ def sign(
         settings = settings.model_copy(update={"stamp": mode})
     visible = stamp_from_settings(settings)
     with load_signer(settings) as backend:
+        refusal = level_refusal(backend, chosen)
+        if refusal is not None:  # a level this key cannot reach is a bad argument, like an unknown one
+            raise fail(f"level_unavailable: {refusal}", 2)
         info = sign_pdf(request, backend, timestamper=tsa_url or settings.tsa_url, stamp=visible)
     if as_json:
         emit_json(
@@ -101,8 +106,10 @@ def verify(
     allow_fetching: Annotated[bool, typer.Option(help="Fetch OCSP/CRL and certificates online.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Verify every signature: exit 0 when signed and all valid, 1 when unsigned or any invalid, 2 when
-    the file cannot be read."""
+    """Verify that the file is exactly what was signed: exit 0 when every signature and document
+    timestamp is intact and trusted and nothing but long-term-validation data follows them; 1 when
+    unsigned, any is invalid, or the file was changed after signing (form filling, annotations, bytes
+    after %%EOF...); 2 when the file is not a readable PDF."""
     from sohoa.signing.trust import trust_roots
     from sohoa.signing.verify import verify_pdf
 
@@ -127,8 +134,19 @@ def verify(
             if when is not None:
                 source = "timestamp" if sig.timestamp_time else "claimed"
                 typer.echo(f"    signed at: {when.isoformat()} ({source})")
-            for problem in sig.problems:
-                typer.echo(f"    problem: {problem}")
+            for code, problem in zip(sig.problem_codes, sig.problems, strict=True):
+                typer.echo(f"    problem {code}: {problem}")
+        for ts in report.timestamps:
+            verdict = "VALID" if ts.valid else "INVALID"
+            when = ts.time.isoformat() if ts.time is not None else "?"
+            typer.echo(
+                f"  {ts.field_name}: document timestamp {verdict} at {when} intact={_yn(ts.intact)} "
+                f"trusted={_yn(ts.trusted)} changes={ts.modification}"
+            )
+            for code, problem in zip(ts.problem_codes, ts.problems, strict=True):
+                typer.echo(f"    problem {code}: {problem}")
+        if report.trailing_bytes:
+            typer.echo(f"  {report.trailing_bytes} bytes after the last revision, covered by no signature")
     raise typer.Exit(0 if report.valid else 1)
 
 
