@@ -27,7 +27,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.generic_cms import async_validate_cms_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, SignatureStatus
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+from pyhanko_certvalidator.errors import AlgorithmNotSupported, PathBuildingError, PathValidationError, RevokedError
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidationContext
 
 from sohoa.signing.problems import Problem, problem
@@ -205,11 +205,10 @@ def _judge_integrity(sig: EmbeddedPdfSignature, status: Any, out: Outcome, allow
     out.intact = bool(status.intact and status.valid and covered)
     if not covered:
         out.problems.append(problem("byte_range_invalid", coverage.name if coverage is not None else None))
-    elif status.intact and not status.valid:
+    elif not (status.intact and status.valid):
+        # pyHanko reports an algorithm it does not implement as a failed check: tell them apart
         unsupported = _algorithm_unsupported(sig)
         out.problems.append(problem("unsupported_algorithm", unsupported) if unsupported else problem("altered"))
-    elif not status.intact:
-        out.problems.append(problem("altered"))
     diff = getattr(status, "diff_result", None)
     level = diff.modification_level if isinstance(diff, DiffResult) else None
     if diff is not None and not isinstance(diff, DiffResult):
@@ -264,6 +263,8 @@ def _algorithm_unsupported(sig: EmbeddedPdfSignature) -> str | None:
             mechanism,
             SignatureValidationContext(contextual_md_algorithm=sig.md_algorithm),
         )
+    except AlgorithmNotSupported:  # a subclass of InvalidSignature: test it first
+        return str(name)
     except InvalidSignature:
         return None
     except Exception:

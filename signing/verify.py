@@ -173,8 +173,6 @@ def verify_pdf(
 def _open(data: bytes, name: str) -> PdfFileReader | None:
     """A reader over ``data``; when it fails, over ``data`` up to its last ``%%EOF`` (pyHanko looks for
     the marker in the last kilobyte only: bytes appended after it must not hide the signatures)."""
-    if not data.lstrip().startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
-        raise InputRejected(f"{name} is not a PDF", code="unreadable_pdf")
     try:
         return open_reader(io.BytesIO(data))
     except Exception as exc:
