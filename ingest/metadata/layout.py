@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sohoa.ingest.metadata.lines import _is_heading, _is_separator, _Line, _starts_body
+from sohoa.ingest.metadata.lines import _COLLECTIVE, _is_authority, _is_separator, _Line, _starts_body
 from sohoa.ingest.metadata.title import _title_type
 
 __all__: list[str] = []
@@ -98,7 +98,8 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
                 break
         centred = abs(geo.centre - 0.5) < 0.12 and geo.x0 > 0.03 and geo.x1 < 0.97
         # the issuing authority of a decision (``CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH``) is centred below it too
-        if not centred or (out and _is_heading(line) and not _open_end(out[-1])):
+        heading = _is_authority(line) or line.key.startswith(_COLLECTIVE)
+        if not centred or (out and heading and not _open_end(out[-1])):
             break
         out.append(line)
     return out
