@@ -126,6 +126,10 @@ def trailing_bytes(data: bytes) -> int:
     if end < 0:
         return 0
     rest = data[end + 5 :]
+    for eol in (b"\r\n", b"\n", b"\r"):  # the marker's own line end
+        if rest.startswith(eol):
+            rest = rest[len(eol) :]
+            break
     return len(rest) if rest.strip(_FILLER) else 0
 
 

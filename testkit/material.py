@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from sohoa.signing.devca import SIGNING_KEY_USAGE
 
-__all__ = ["TestCa", "make_pdf", "new_key", "write_pkcs12"]
+__all__ = ["TestCa", "make_form_pdf", "make_pdf", "new_key", "write_pkcs12"]
 
 PDFA_XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -120,4 +120,28 @@ def make_pdf(path: Path, *, pages: int = 1, text: str = "Giay phep so 12") -> Pa
         pdf.pages.append(page)
     pdf.Root.Metadata = pdf.make_stream(PDFA_XMP.encode(), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
     pdf.save(path, compress_streams=False)  # page text stays findable in the file's bytes
+    return path
+
+
+def make_form_pdf(path: Path, *, field: str = "ghi_chu") -> Path:
+    """:func:`make_pdf` with an empty text field over the page header (where a forger would write)."""
+    make_pdf(path)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        widget = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget,
+                FT=pikepdf.Name.Tx,
+                T=pikepdf.String(field),
+                Rect=[0, 700, 595, 842],
+                F=4,
+                P=page.obj,
+            )
+        )
+        page.obj.Annots = pdf.make_indirect(pikepdf.Array([widget]))
+        pdf.Root.AcroForm = pdf.make_indirect(
+            pikepdf.Dictionary(Fields=pikepdf.Array([widget]), DA=pikepdf.String("/Helv 12 Tf 0 g"))
+        )
+        pdf.save(path, compress_streams=False)
     return path
