@@ -10,9 +10,18 @@ type line, however many lines it takes. Text without word boxes keeps the line-o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sohoa.ingest.metadata.lines import _COLLECTIVE, _is_authority, _is_separator, _Line, _starts_body
+from sohoa.ingest.metadata.lines import (
+    _COLLECTIVE,
+    _Geo,
+    _is_authority,
+    _is_separator,
+    _key,
+    _Line,
+    _starts_body,
+    _upper_ratio,
+)
 from sohoa.ingest.metadata.title import _title_type
 
 __all__: list[str] = []
@@ -52,7 +61,7 @@ def _header_zone(lines: Sequence[_Line]) -> _Header | None:
         ):
             end_top = geo.top
             break
-        seen_column = seen_column or not centred
+        seen_column = seen_column or not (centred or _is_full_width(line))
     if end_top is None:
         return None
     head = [i for i in by_top if lines[i].geo.bottom <= end_top + 0.3 * lines[i].geo.height]  # type: ignore[union-attr]
@@ -82,7 +91,7 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
         return None
     anchor = lines[start - 1] if start > 0 else None
     out: list[_Line] = []
-    for line in lines[start : start + limit]:
+    for line in _rows(lines[start : start + limit + 4])[:limit]:
         geo = line.geo
         if geo is None or (anchor is not None and line.page != anchor.page):
             break
@@ -92,14 +101,17 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
             continue
         prev = out[-1].geo if out else (anchor.geo if anchor is not None else None)
         if prev is not None:
-            gap = geo.top - prev.bottom
-            unit = max(8.0, min(prev.height, geo.height))
-            if gap > 1.1 * unit or gap < -0.5 * unit:
+            # line pitch in line heights: marks make boxes tall, so tops are steadier than gaps;
+            # the rule under a subject (or a blank line) takes the pitch past 1.7
+            pitch = geo.top - prev.top
+            unit = max(8.0, prev.height, geo.height)
+            if not 0.5 * unit < pitch <= 1.7 * unit:
                 break
         centred = abs(geo.centre - 0.5) < 0.12 and geo.x0 > 0.03 and geo.x1 < 0.97
         # the issuing authority of a decision (``CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH``) is centred below it too
         heading = _is_authority(line) or line.key.startswith(_COLLECTIVE)
-        if not centred or (out and heading and not _open_end(out[-1])):
+        body = _starts_body(line) and _upper_ratio(line.text) < 0.5  # ``Căn cứ ...``, ``Trong suốt ...``
+        if not centred or (out and (heading or body) and not _open_end(out[-1])):
             break
         out.append(line)
     return out
@@ -112,3 +124,26 @@ def _open_end(line: _Line) -> bool:
     """The line cannot end a subject: it stops on a comma, a hyphen or a word that needs what follows."""
     key = " " + line.key.strip()
     return key.endswith((",", "-")) or key.endswith(tuple(f" {w}" for w in _JOINING))
+
+
+def _rows(lines: Sequence[_Line]) -> list[_Line]:
+    """Pieces of one printed line that OCR read apart (a word lost in the middle) joined again."""
+    out: list[_Line] = []
+    for line in lines:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.geo is not None
+            and line.geo is not None
+            and line.page == last.page
+            and abs(line.geo.top - last.geo.top) < 0.5 * max(line.geo.height, last.geo.height)
+        ):
+            a, b = (last, line) if last.geo.x0 <= line.geo.x0 else (line, last)
+            assert a.geo is not None and b.geo is not None
+            text = f"{a.text} {b.text}"
+            geo = _Geo(a.geo.x0, max(a.geo.x1, b.geo.x1), min(a.geo.top, b.geo.top),
+                       max(a.geo.bottom, b.geo.bottom), max(a.geo.height, b.geo.height))  # fmt: skip
+            out[-1] = replace(a, text=text, key=_key(text), geo=geo, column="", conf=min(a.conf, b.conf))
+            continue
+        out.append(line)
+    return out

@@ -148,13 +148,24 @@ def _split_motto(line: _Line) -> list[_Line]:
     m = _MOTTO.search(line.key)
     if not m:
         return [line]
-    parts = [line.text[: m.start()], line.text[m.start() : m.end()], line.text[m.end() :]]
-    if parts[0].strip() and not line.column:
+    cuts = [(0, m.start()), (m.start(), m.end()), (m.end(), len(line.text))]
+    parts = [(line.text[a:b], _slice_geo(line, a, b)) for a, b in cuts]
+    if parts[0][0].strip() and not line.column:
         line = replace(line, column="left")  # what precedes the motto on its line is the left column
-        return [replace(line, text=parts[0].strip(), key=_key(parts[0].strip()))] + [
-            replace(line, text=t.strip(), key=_key(t.strip()), column="") for t in parts[1:] if t.strip(" -_")
+        return [replace(line, text=parts[0][0].strip(), key=_key(parts[0][0].strip()), geo=parts[0][1])] + [
+            replace(line, text=t.strip(), key=_key(t.strip()), column="", geo=g) for t, g in parts[1:] if t.strip(" -_")
         ]
-    return [replace(line, text=t.strip(), key=_key(t.strip())) for t in parts if t.strip(" -_")]
+    return [replace(line, text=t.strip(), key=_key(t.strip()), geo=g) for t, g in parts if t.strip(" -_")]
+
+
+def _slice_geo(line: _Line, start: int, end: int) -> _Geo | None:
+    """Where characters ``start:end`` of a line sit: the issuer and the motto OCR read as one line
+    (their columns nearly touch) each get their share of its width."""
+    geo = line.geo
+    if geo is None or not line.text:
+        return geo
+    share = geo.width / len(line.text)
+    return replace(geo, x0=geo.x0 + start * share, x1=geo.x0 + end * share)
 
 
 def _is_motto(line: _Line) -> bool:

@@ -31,7 +31,7 @@ _WEAK_ENDS = ("tinh", "huyen", "xa", "phuong", "thanh pho", "quan", "thi xa", "n
 
 
 # ``V/v``, also as OCR leaves it: ``V.v``, ``V|v``, or ``V/`` with the second v lost
-_VV = re.compile(r"^(?:v\s?[/.|]\s?v\b|v\s?/(?=\s))\s*[:.]?\s*")
+_VV = re.compile(r"^(?:v\s?[/.|]\s?[vw]\b|v\s?/(?=\s))\s*[:.]?\s*")
 # the issue stores the subject without a leading ``Về việc`` (titles often print one)
 _ABOUT = re.compile(r"^ve\s+viec\b\s*[:.]?\s*")
 
@@ -53,7 +53,9 @@ def _continues_subject(prev: _Line, line: _Line, upper: bool) -> bool:
 
 
 def _clean_subject(parts: list[str]) -> str | None:
-    text = normalize_space(" ".join(parts)).strip(" ;-_")
+    # specks OCR reads off a rule or a seal (``_``, ``=``, a stray quote) are no words of the subject
+    words = [w.strip("\"'“”`") for w in " ".join(parts).split() if re.search(r"[\w]", w.strip("_"))]
+    text = normalize_space(" ".join(w for w in words if w)).strip(" ;-_")
     for prefix in (_VV, _ABOUT):
         m = prefix.match(_key(text))
         if m:
