@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from sohoa.api.errors import install_error_handlers
 from sohoa.api.routes import (
@@ -77,7 +78,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             if owned:
                 app.state.runtime.close()
 
-    app = FastAPI(
+    # Swagger UI's scripts and styles come from a pinned package, never a CDN: departments run sohoa
+    # on networks that cannot reach the internet.
+    app = FastAPIOffline(
         title="sohoa",
         version="0.1.0",
         summary="Số hóa: signed, searchable, archived results of administrative procedures",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,7 +34,11 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def handle_errors(func: F) -> F:
-    """Print a SohoaError as one line on stderr and exit with its code; never a traceback."""
+    """Print an error as one line on stderr and exit with its code; never a traceback.
+
+    A ``SohoaError`` says what it is; anything else is a fault of ours or of the machine (a full
+    disk, an unreachable database), told in one line with what failed. ``SOHOA_DEBUG=1`` adds the
+    traceback for a bug report."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,8 +46,27 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except SohoaError as exc:
             raise fail(str(exc), exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            _debug_traceback()
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise fail(f"io_error: {exc.strerror or exc}{where}", 1) from None
+        except Exception as exc:
+            _debug_traceback()
+            raise fail(f"internal_error: {type(exc).__name__}: {_first_line(exc)}", 1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "no message"
+
+
+def _debug_traceback() -> None:
+    if os.environ.get("SOHOA_DEBUG") == "1":
+        logging.getLogger("sohoa.cli").exception("traceback")
 
 
 def emit_json(value: Any) -> None:

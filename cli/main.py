@@ -84,7 +84,18 @@ def _register_commands() -> None:
     signing_cmds.register(app)
 
 
+def _guard_every_command(group: typer.Typer) -> None:
+    """Every command, in every group, turns errors into one line and an exit code."""
+    for command in group.registered_commands:
+        if command.callback is not None and not getattr(command.callback, "__wrapped__", None):
+            command.callback = handle_errors(command.callback)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _guard_every_command(sub.typer_instance)
+
+
 _register_commands()
+_guard_every_command(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -6,14 +6,33 @@ so Alembic's autogenerate compares the migrations with the whole schema, never a
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData
 
 from sohoa.storage import account_records, archive_records, registry_records, signing_records
 from sohoa.storage.records import Base
+from sohoa.storage.search.schema import SEARCH_COLUMNS, SEARCH_INDEXES, SEARCH_TABLE_PREFIX
 
-__all__ = ["metadata"]
+__all__ = ["include_object", "metadata"]
 
 # Named so a linter sees them used: importing them is what puts their tables in Base.metadata.
 _RECORD_MODULES = (account_records, archive_records, registry_records, signing_records)
 
 metadata: MetaData = Base.metadata
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's filter: leave out the search schema, which migrations build in raw SQL.
+
+    Full-text tables, generated vectors and expression indexes have no model; without this,
+    autogenerate would propose dropping them."""
+    if not reflected or compare_to is not None or name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_TABLE_PREFIX)
+    if type_ == "index":
+        return name not in SEARCH_INDEXES
+    if type_ == "column":
+        return (obj.table.name, name) not in SEARCH_COLUMNS
+    return True

@@ -10,10 +10,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from sohoa.api.deps import RuntimeDep
-from sohoa.api.routes.signing import signing_status
 from sohoa.api.schemas import ReadinessPublic
-from sohoa.core.clock import utcnow
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.signing_ops import signer_readiness
 
 __all__ = ["router"]
 
@@ -62,9 +61,10 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
         "object_store": _probe(rt.store.check),
         "queue": _probe_queue(rt),
     }
-    status = signing_status(rt, utcnow())
-    fatal = [w for w in status.warnings if w.fatal]
-    checks["signer"] = "ok" if not fatal else "error: " + "; ".join(f"{w.code}: {w.message}" for w in fatal)
+    # A real test signature with the configured key, level and TSA, cached for a few minutes.
+    signer = signer_readiness(rt)
+    fatal = [w for w in signer["warnings"] if w["fatal"]]
+    checks["signer"] = "ok" if not fatal else "error: " + "; ".join(f"{w['code']}: {w['message']}" for w in fatal)
     ready = all(v == "ok" for v in checks.values())
-    body = ReadinessPublic(ready=ready, checks=checks, certificate_days_left=status.days_left)
+    body = ReadinessPublic(ready=ready, checks=checks, certificate_days_left=signer["days_left"])
     return JSONResponse(status_code=200 if ready else 503, content=body.model_dump(mode="json"))

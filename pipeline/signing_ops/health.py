@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pikepdf
+
 from sohoa.core.clock import utcnow
+from sohoa.core.domain import SignRequest
 from sohoa.core.errors import ConfigurationError, SohoaError
 from sohoa.pipeline.runtime import Runtime
 from sohoa.signing.certificates import CertificateWarning, certificate_days_left, check_certificate
@@ -90,6 +95,10 @@ def _check(rt: Runtime, now: dt.datetime) -> SignerHealth:
     warnings = check_certificate(backend, now, trust_roots=roots)
     if any(w.fatal for w in warnings):
         backend, warnings = _reopen(rt, backend, warnings, roots, now)
+    if not any(w.fatal for w in warnings):
+        failed = _test_signature(rt, backend)
+        if failed is not None:
+            warnings = [*warnings, failed]
     days = certificate_days_left(backend, now)
     return SignerHealth(
         checked_at=now,
@@ -99,6 +108,29 @@ def _check(rt: Runtime, now: dt.datetime) -> SignerHealth:
         days_left=days,
         warnings=tuple(warnings),
     )
+
+
+def _test_signature(rt: Runtime, backend: Any) -> CertificateWarning | None:
+    """Sign a one-page PDF as a document would be signed: configured key, level and TSA.
+
+    A certificate that looks fit says nothing of a token that refuses to sign, a TSA that does not
+    answer, or a library the install lacks (pyHanko's timestamp client once needed a package only
+    the test extras brought in): readiness means a signature was actually made."""
+    with tempfile.TemporaryDirectory(prefix="sohoa-signer-check-") as tmp:
+        source, signed = Path(tmp, "check.pdf"), Path(tmp, "check-signed.pdf")
+        with pikepdf.new() as pdf:
+            pdf.add_blank_page(page_size=(595, 842))
+            pdf.save(source)
+        request = SignRequest(input_path=source, output_path=signed, level=rt.settings.signing_level)
+        try:
+            from sohoa.signing.pades import sign_pdf  # here: a library missing from the install is an answer too
+
+            sign_pdf(request, backend, timestamper=rt.settings.tsa_url)
+        except Exception as exc:  # any failure is the answer: readiness reports it, it must not raise
+            log.warning("test signature failed", exc_info=True)
+            reason = exc.message if isinstance(exc, SohoaError) else f"{type(exc).__name__}: {exc}"
+            return CertificateWarning("test_signature_failed", f"a test signature could not be made: {reason}", True)
+    return None
 
 
 def _reopen(rt: Runtime, old: Any, warnings: list[CertificateWarning], roots: list[Any], now: dt.datetime) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from sohoa.storage.tables import metadata
+from sohoa.storage.tables import include_object, metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
@@ -16,6 +16,8 @@ def run() -> None:
         context.configure(
             connection=connection,
             target_metadata=metadata,
+            include_object=include_object,
+            compare_type=True,
             # SQLite cannot ALTER most things: batch mode copies the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
         )

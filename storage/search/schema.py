@@ -115,6 +115,19 @@ SQLITE_DOWN: tuple[str, ...] = (
 )
 
 
+# What the statements above create outside the models, so schema comparisons can leave it out.
+# SQLite's FTS5 also makes shadow tables of its own (documents_fts_data, _idx, _config, ...).
+SEARCH_INDEXES: frozenset[str] = frozenset(
+    {
+        *(metadata_index_sql("postgresql", f)[0] for f in METADATA_FIELDS),
+        "ix_documents_procedure_code_pattern",
+        "ix_documents_search_vector",
+    }
+)
+SEARCH_TABLE_PREFIX = "documents_fts"
+SEARCH_COLUMNS: frozenset[tuple[str, str]] = frozenset({("documents", "search_vector")})
+
+
 def rebuild_sqlite_index(conn: Connection) -> None:
     """Index every document's current text again (after the triggers were lost)."""
     conn.exec_driver_sql("INSERT INTO documents_fts(documents_fts) VALUES ('delete-all')")

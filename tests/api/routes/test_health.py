@@ -36,3 +36,36 @@ def test_unavailable_signer_makes_the_service_not_ready(runtime: Runtime, tmp_pa
     with TestClient(create_app(runtime=runtime)) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["signer"].startswith("error: signer_unavailable")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_signer_that_cannot_make_a_signature_is_not_ready(runtime: Runtime) -> None:
+    """The certificate is fine, but the TSA that B-T needs does not answer: no document could be signed."""
+    runtime.settings.signing_level = "B-T"
+    runtime.settings.tsa_url = f"http://127.0.0.1:{_closed_port()}/tsa"
+    with TestClient(create_app(runtime=runtime)) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["signer"].startswith("error: test_signature_failed"), ready.json()
+
+
+def test_a_missing_runtime_library_makes_the_signer_not_ready(runtime: Runtime, monkeypatch) -> None:
+    """pyHanko imports requests only when it timestamps; an install without it must show at readiness."""
+    import sys
+
+    for name in [m for m in sys.modules if m == "requests" or m.startswith("requests.")]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in [m for m in sys.modules if m.startswith("pyhanko.sign.timestamps") or m == "sohoa.signing.pades"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "requests", None)  # what `import requests` meets when it is not installed
+    runtime.settings.signing_level = "B-T"
+    runtime.settings.tsa_url = f"http://127.0.0.1:{_closed_port()}/tsa"
+    with TestClient(create_app(runtime=runtime)) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "requests" in ready.json()["checks"]["signer"], ready.json()
