@@ -40,6 +40,24 @@ def test_token_key_signs_verifiable_pdfs(token: SoftHsmToken, key_label: str, te
         assert not [w for w in check_certificate(backend, dt.datetime.now(dt.UTC)) if w.fatal]
 
 
+@pytest.mark.parametrize("key_label", ["rsa", "ec"])
+def test_token_signature_embeds_each_certificate_once(token: SoftHsmToken, key_label: str, tmp_path: Path, pdf) -> None:
+    """pyHanko's token signer registered its own certificate among those it embeds: endesive refused
+    the CMS with the signer's certificate twice."""
+    from asn1crypto import cms
+
+    config = Pkcs11Config(module=token.module, token_label=token.label, key_label=key_label, pin=token.pin)
+    out = tmp_path / "signed.pdf"
+    with open_pkcs11(config) as backend:
+        sign_pdf(SignRequest(pdf, out), backend)
+        own = backend.certificate.dump()
+    data = out.read_bytes()
+    start = data.index(b"/Contents <") + len(b"/Contents <")
+    der = bytes.fromhex(data[start : data.index(b">", start)].decode())
+    certs = [c.chosen.dump() for c in cms.ContentInfo.load(der)["content"]["certificates"]]
+    assert certs.count(own) == 1 and len(certs) == len(set(certs)), len(certs)
+
+
 def test_poppler_accepts_a_token_ecdsa_signature(token: SoftHsmToken, tmp_path: Path, pdf) -> None:
     pdfsig = need_program("pdfsig")
     config = Pkcs11Config(module=token.module, token_label=token.label, key_label="ec", pin=token.pin)

@@ -106,3 +106,39 @@ def test_sign_with_the_copy_stamp(cli, tmp_path: Path) -> None:
     assert cli("verify", signed).exit_code == 0
     refused = cli("sign", make_pdf(tmp_path / "in2.pdf"), tmp_path / "x.pdf", "--stamp", "loud")
     assert refused.exit_code == 6 and "invalid_stamp" in refused.output
+
+
+def test_development_ca_refuses_long_term_levels_with_exit_2(cli, tmp_path: Path) -> None:
+    for level in ("B-LT", "B-LTA"):
+        out = tmp_path / f"{level}.pdf"
+        done = cli("sign", make_pdf(tmp_path / "in.pdf"), out, "--level", level, "--tsa-url", "http://127.0.0.1:9/")
+        assert done.exit_code == 2, done.output
+        assert "level_unavailable" in done.output and "development CA" in done.output
+        assert not out.exists()
+
+
+def test_a_timestamp_authority_is_not_used_at_b_b(cli, tmp_path: Path) -> None:
+    """Nothing listens on port 9: signing succeeds only because B-B does not ask the TSA."""
+    signed = tmp_path / "bb.pdf"
+    done = cli(
+        "sign", make_pdf(tmp_path / "in.pdf"), signed, "--level", "B-B", "--tsa-url", "http://127.0.0.1:9/", "--json"
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["level"] == "B-B"
+    checked = json.loads(cli("verify", signed, "--json").output)
+    [sig] = checked["signatures"]
+    assert sig["level"] == "B-B" and sig["timestamp_time"] is None and sig["certification"] == "no_changes"
+
+
+def test_verify_exit_1_names_bytes_appended_after_signing(cli, tmp_path: Path) -> None:
+    signed = tmp_path / "signed.pdf"
+    assert cli("sign", make_pdf(tmp_path / "in.pdf"), signed).exit_code == 0
+    signed.write_bytes(signed.read_bytes() + b"\nappended after signing\n")
+    done = cli("verify", signed, "--json")
+    assert done.exit_code == 1, done.output
+    report = json.loads(done.output)
+    [sig] = report["signatures"]
+    assert report["trailing_bytes"] > 0 and sig["intact"] and sig["signature_valid"] and not sig["valid"]
+    assert "bytes_after_last_revision" in sig["problem_codes"]
+    text = cli("verify", signed)
+    assert text.exit_code == 1 and "problem bytes_after_last_revision" in text.output
