@@ -84,7 +84,7 @@ def _valid(name: str, value: str) -> bool:
 
 # Nghị định 30, Phụ lục I: number (blank when written by hand), an optional year, then the symbol:
 # upper-case parts joined by hyphens (``QĐ-UBND``, ``BXD-QLN``, ``KH-SVHTTDL``)
-_NUMBER_SYMBOL = re.compile(r"^(?:\d{1,6})?/(?:(?:19|20)\d\d/)?[A-ZĐ][A-ZĐ0-9&.]*(?:-[A-ZĐ0-9][A-Za-zĐđ0-9&.]*)*$")
+_NUMBER_SYMBOL = re.compile(r"^(?:\d{1,6})?/(?:(?:19|20)\d\d/)?[A-ZĐ][A-Za-zĐđ0-9&.]*(?:-[A-ZĐ0-9][A-Za-zĐđ0-9&.]*)*$")
 _ROLE_WORDS = {"giam", "doc", "chu", "tich", "truong", "pho", "thu", "ky", "kt", "tm", "tl", "ubnd", "so", "bo"}
 # a subject cannot stop on these: the line that went on with it was lost
 _OPEN_ENDS = ("va", "cua", "ve", "cho", "tai", "tren", "theo", "voi", "so", "doi voi", "trong", "den", "tu",
@@ -127,7 +127,10 @@ def implausible_fields(metadata: Metadata, *, today: dt.date | None = None) -> t
     """The fields whose value has the right form but not the shape such a field has on a real document."""
     today = today or dt.date.today()
     out: list[str] = []
-    if metadata.number_symbol and not _NUMBER_SYMBOL.match(unicodedata.normalize("NFC", metadata.number_symbol)):
+    symbol = unicodedata.normalize("NFC", metadata.number_symbol or "")
+    # ``TTr-UBND``, ``QĐ-TTg``: lower case has its place, but a symbol is mostly capitals
+    capitals = sum(ch.isupper() for ch in symbol) >= 2 * sum(ch.islower() for ch in symbol)
+    if metadata.number_symbol and not (_NUMBER_SYMBOL.match(symbol) and capitals):
         out.append("number_symbol")
     if metadata.issued_date and not _plausible_date(metadata.issued_date, today):
         out.append("issued_date")

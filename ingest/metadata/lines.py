@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from statistics import mean
 
 from sohoa.core.domain import PageText
@@ -87,18 +88,39 @@ def _lines_from_words(page: PageText) -> list[_Line]:
         # a big horizontal gap across the middle of the page is two columns read as one line;
         # one inside a column is a blank left for a hand-written number (``Số:      /KH-SCT``)
         height = sorted(w.height for w in row)[len(row) // 2]
+        cut = _column_cut(row, span)
         segment = [row[0]]
         for w in row[1:]:
             end = segment[-1].left + segment[-1].width
             gap = w.left - end
-            middle = ((end + w.left) / 2 - span[0]) / full
-            if (gap > 1.8 * height and 0.3 < middle < 0.7) or gap > 0.3 * full:
+            # pieces on both sides of the columns' boundary; a blank inside one column (a date's
+            # missing day, a number left for the hand) keeps its line whole
+            across = (end - span[0]) / full < 0.6 and (w.left - span[0]) / full > 0.38
+            if (gap > 1.8 * height and across) or gap > 0.3 * full or w is cut:
                 out.append(_segment_line(segment, page.index, span))
                 segment = []
             segment.append(w)
         out.append(_segment_line(segment, page.index, span))
     split = [part for line in out if line.text for part in _split_motto(line)]
     return split
+
+
+def _column_cut(row: list, span: tuple[int, int]) -> object | None:
+    """The word that starts the right column of a header row OCR read across both columns.
+
+    The issuer and the motto can nearly touch; the gap between them is still the row's widest by
+    far, where a justified body line spaces its words evenly."""
+    full = max(1, span[1] - span[0])
+    if len(row) < 4 or (row[0].left - span[0]) / full > 0.2 or (row[-1].left + row[-1].width - span[0]) / full < 0.8:
+        return None
+    gaps = [(b.left - (a.left + a.width), b) for a, b in pairwise(row)]
+    at = max(range(len(gaps)), key=lambda k: gaps[k][0])
+    widest, word = gaps[at]
+    others = sorted(g for k, (g, _) in enumerate(gaps) if k != at)
+    typical = others[len(others) // 2]
+    middle = (word.left - widest / 2 - span[0]) / full
+    height = sorted(w.height for w in row)[len(row) // 2]
+    return word if 0.35 < middle < 0.6 and widest > 0.5 * height and widest > 1.8 * max(1, typical) else None
 
 
 def _segment_line(words: list, page: int, span: tuple[int, int]) -> _Line:

@@ -142,11 +142,30 @@ def _find_signature(lines: list[_Line], body_start: int) -> _Signature:
     items = tuple(r.strip(" ;,.") for r in recipients if r.strip(" ;,."))
     lines_read = tuple(_correct_words(a.text.strip(" .,;:_'\"")) for a in authority)
     deputy = _deputy(lines_read) if name is not None and unread else None
+    name_conf = (0.9 if authority else 0.6) * name.conf if name else 0.0
+    if name is None:
+        name = _name_by_position(expanded)
+        # a seal can hide the whole authority block: the name alone, where Phụ lục I puts it
+        name_conf = 0.8 * name.conf if name else 0.0
     return _Signature(
         (*lines_read, deputy) if deputy else lines_read,
         normalize_space(name.text.strip(" .,;")) if name else None,
         items,
         (0.6 if deputy else 0.85) * mean(a.conf for a in authority) if authority else 0.0,
-        (0.9 if authority else 0.6) * name.conf if name else 0.0,
+        name_conf,
         0.8 * mean(recipient_confs) if recipient_confs else 0.0,
     )
+
+
+def _name_by_position(lines: list[_Line]) -> _Line | None:
+    """The lowest name-shaped line in the right half of the last page that has a signature block."""
+    placed = [line for line in lines if line.geo is not None]
+    if not placed:
+        return None
+    last_page = max(line.page for line in placed)
+    names = [
+        line
+        for line in placed
+        if line.page == last_page and line.geo is not None and line.geo.centre > 0.55 and _is_name(line)
+    ]
+    return max(names, key=lambda line: line.geo.top if line.geo else 0.0) if names else None
