@@ -145,11 +145,32 @@ def test_signed_input_keeps_its_signatures_and_gets_ours(runtime: Runtime, tmp_p
     after = verify_pdf(archived, trust_roots=[runtime.signer().development_root])
     earlier = {s.field_name for s in before.signatures}
     for sig in after.signatures:
-        if sig.field_name in earlier:  # still intact, and our signature is a change they allow
-            assert sig.intact and sig.modification in ("none", "form_filling"), sig
-            assert not any("changed after signing" in p for p in sig.problems), sig
+        if sig.field_name in earlier:  # still intact, and our later signature is no change to them
+            assert sig.intact and sig.modification == "none", sig
+            assert "changed_after_signing" not in sig.problem_codes, sig
     [ours] = [s for s in after.signatures if s.field_name not in earlier]
-    assert ours.valid and doc.signature_level == "B-B"
+    # a certification must come first: after other signatures ours locks its field (/Lock /P 1)
+    assert ours.valid and ours.certification == "no_changes" and doc.signature_level == "B-B"
+
+
+def test_level_recorded_is_the_level_produced(settings: Settings, scan: Path, tmp_path: Path) -> None:
+    """A TSA configured with SOHOA_SIGNING_LEVEL=B-B is not asked (nothing listens on port 9): the
+    catalogue's B-B is what the archived copy holds."""
+    settings.signing_level = "B-B"
+    settings.tsa_url = "http://127.0.0.1:9/tsa"
+    rt = open_runtime(settings)
+    try:
+        doc_id = _ingest(rt, scan)
+        with rt.db.session() as session:
+            doc = get_document(session, doc_id)
+        assert doc.state == DocumentState.ARCHIVED and doc.signature_level == "B-B", (doc.state, doc.reason_code)
+        archived = tmp_path / "archived.pdf"
+        rt.store.get_file(doc.archive_key, archived)
+        [sig] = verify_pdf(archived, trust_roots=[rt.signer().development_root]).signatures
+        assert sig.level == "B-B" and sig.timestamp_time is None and sig.valid
+        assert sig.certification == "no_changes"
+    finally:
+        rt.close()
 
 
 def test_certified_input_forbidding_changes_is_archived_unchanged(runtime: Runtime, tmp_path: Path) -> None:

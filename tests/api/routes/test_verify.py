@@ -93,6 +93,20 @@ def test_page_content_added_after_signing_is_modified(
     assert sig["intact"] is True and sig["modification"] == "other" and sig["valid"] is False
 
 
+def test_bytes_appended_after_signing_make_the_upload_invalid(
+    client: TestClient, tokens: dict[str, str], signed: Path, tmp_path: Path
+) -> None:
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(signed.read_bytes() + b"\n% not signed by anyone\n")
+    answer = _post(client, tokens["auditor"], appended)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    [sig] = report["signatures"]
+    assert report["valid"] is False and report["trailing_bytes"] > 0
+    assert sig["intact"] is True and sig["signature_valid"] is True and sig["valid"] is False
+    assert "bytes_after_last_revision" in sig["problem_codes"]
+
+
 def test_unsigned_and_unreadable_uploads(client: TestClient, tokens: dict[str, str], tmp_path: Path) -> None:
     report = _post(client, tokens["reviewer"], make_pdf(tmp_path / "plain.pdf")).json()
     assert report["summary"] == "no signature" and report["signed"] is False and report["valid"] is False
