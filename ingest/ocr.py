@@ -14,28 +14,32 @@ import shutil
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pdfplumber
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from sohoa.core.domain import FileKind, OcrWord, PageImage, PageText
 from sohoa.core.errors import InputRejected, OcrError
 from sohoa.core.text import nfc
 from sohoa.ingest.assemble import PdfAssembler, build_page_pdf
 from sohoa.ingest.compression import DEFAULT_JPEG_QUALITY, EncodedImage, encode_page_image, passthrough_jpeg
+from sohoa.ingest.illumination import even_light, has_uneven_light, ocr_grey
 from sohoa.ingest.ocr_engines import OcrEngine, TesseractEngine
 from sohoa.ingest.orientation import MIN_DESKEW, PageGeometry, apply_geometry, detect_geometry
-from sohoa.ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg
+from sohoa.ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg, source_hints
+from sohoa.ingest.photo import PHOTO_DPI, PhotoCorrection, correct_photo
 from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB
 
 T = TypeVar("T")
 _OCR_LINE_PX = 28.0
 _MIN_OCR_DPI = 150.0
+_PHOTO_SHARPEN = ImageFilter.UnsharpMask(radius=1, percent=200, threshold=2)
 
 __all__ = [
+    "PHOTO_NOT_FOUND_REASON",
     "OcrOutput",
     "PageJob",
     "PageOutcome",
@@ -46,12 +50,31 @@ __all__ = [
 ]
 
 
+PHOTO_NOT_FOUND_REASON = "photo_page_not_found"
+
+
 @dataclass(frozen=True)
 class OcrOutput:
     pages: tuple[PageText, ...]  # in page order; text_pdf is None (the scratch dir is gone)
     page_count: int
     mean_confidence: float | None  # mean over OCRed pages with words
     output_path: Path
+    photo_pages: tuple[int, ...] = ()  # 0-based pages found to be photos and flattened
+    photo_pages_not_found: tuple[int, ...] = ()  # photos whose page could not be found: OCRed as scans
+
+    @property
+    def review_reasons(self) -> tuple[str, ...]:
+        """Why a person should look at the result: a photo was read as it was shot."""
+        return (PHOTO_NOT_FOUND_REASON,) if self.photo_pages_not_found else ()
+
+    def event_details(self) -> dict[str, list[int]]:
+        """What photo correction did, for the document's OCR event (page numbers from 1)."""
+        details = {}
+        if self.photo_pages:
+            details["photo_pages"] = [i + 1 for i in self.photo_pages]
+        if self.photo_pages_not_found:
+            details["photo_pages_not_found"] = [i + 1 for i in self.photo_pages_not_found]
+        return details
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,7 @@ class PageJob:
     min_dpi: int = 200
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
     straighten: bool = True
+    photos: bool = True  # look for photographed pages and flatten them
 
 
 @dataclass(frozen=True)
@@ -74,6 +98,7 @@ class PageOutcome:
     text: PageText
     page_pdf: Path
     geometry: PageGeometry
+    photo: PhotoCorrection = field(default_factory=lambda: PhotoCorrection(status="scan"))
 
 
 def _discard(path: Path | None, keep: Path, scratch: Path) -> None:
@@ -138,35 +163,57 @@ def _osd_tesseract(engine: OcrEngine) -> tuple[str | None, int]:
     return None, DEFAULT_MEMORY_MB
 
 
+def _photo_correction(job: PageJob, page: Image.Image) -> tuple[Image.Image, PhotoCorrection]:
+    if not job.photos or page.mode == "1":  # nobody photographs a page into bilevel pixels
+        return page, PhotoCorrection(status="scan")
+    tagged, camera = source_hints(job.input_path, job.kind, job.index)
+    return correct_photo(page, resolution_tagged=tagged, camera=camera)
+
+
 def ocr_page_job(job: PageJob) -> PageOutcome:
     """One page from start to finish; runs in a worker process.
 
-    The scan is kept as it is (and drawn turned and levelled); tesseract reads a grey,
+    A scan is kept as it is (and drawn turned and levelled); a photo of a page is replaced
+    by the page found in it, flattened and evenly lit. Tesseract reads a grey, evenly lit,
     upright, levelled copy at the resolution its text size wants. Files: tesseract's input
     (uncompressed, fast to read), its outputs, the encoded scan and the page PDF.
     """
     stem = f"{job.index:05d}"
     _, original, dpi = next(iter_page_images(job.input_path, job.kind, pages=[job.index], min_dpi=job.min_dpi))
+    original, photo = _photo_correction(job, original)
+    flattened = photo.status == "photo"
+    if flattened:
+        dpi = PHOTO_DPI
+    # Shadows and fall-off make tesseract's global threshold drop strokes in the dark parts.
+    lit = even_light(original, dpi) if flattened or has_uneven_light(original, dpi) else original
+    if flattened:
+        original = lit  # the archive shows the page, flat and evenly lit; the photo stays the original
     geometry = PageGeometry(rotation=0, skew=0.0, source="none")
     if job.straighten:
         binary, memory_mb = _osd_tesseract(job.engine)
         geometry = detect_geometry(
-            original, dpi, work_dir=job.scratch, stem=f"page-{stem}", binary=binary, memory_mb=memory_mb
+            lit, dpi, work_dir=job.scratch, stem=f"page-{stem}", binary=binary, memory_mb=memory_mb
         )
     ocr_dpi = ocr_resolution(geometry.line_height, dpi)
     # Grey, smaller first, then turned: the costly resampling runs on the fewest pixels.
     # Tesseract's LSTM reads grey line images; binarizing here cost accuracy on vn-docs.
-    ocr_img = original.convert("L") if original.mode == "1" else original
+    ocr_img = ocr_grey(lit)
+    del lit
     if ocr_dpi < dpi:
         scale = ocr_dpi / dpi
         size = (max(1, round(original.width * scale)), max(1, round(original.height * scale)))
         ocr_img = ocr_img.resize(size, Image.Resampling.BILINEAR)
+    if flattened:
+        # A phone's optics and JPEG soften strokes: the hook above (ổ) blurs into an acute (ố).
+        # Sharpening at the resolution tesseract reads gave back most of what was lost on
+        # generated photos, and it costs a few milliseconds.
+        ocr_img = ocr_img.filter(_PHOTO_SHARPEN)
     ocr_img = apply_geometry(ocr_img, geometry)
     ocr_input = save_page_image(ocr_img, job.scratch / f"ocr-in-{stem}", ocr_dpi)
     page = PageImage(index=job.index, path=ocr_input, dpi=ocr_dpi, width_px=ocr_img.width, height_px=ocr_img.height)
     del ocr_img
     text = _in_page_pixels(job.engine.ocr_page(page, job.scratch, languages=job.languages), dpi / ocr_dpi)
-    encoded = _scanned_jpeg(job, stem)
+    encoded = None if flattened else _scanned_jpeg(job, stem)
     if encoded is not None and (encoded.width, encoded.height) != original.size:
         encoded = None  # upsampled or turned by its EXIF tag: the file's bytes are not the page
     if encoded is None:
@@ -178,7 +225,7 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     )
     for path in (ocr_input, encoded.path, text.text_pdf):
         _discard(path, page_pdf, job.scratch)
-    return PageOutcome(text=replace(text, text_pdf=None), page_pdf=page_pdf, geometry=geometry)
+    return PageOutcome(text=replace(text, text_pdf=None), page_pdf=page_pdf, geometry=geometry, photo=photo)
 
 
 class _InlineExecutor(Executor):
@@ -273,6 +320,7 @@ def make_searchable_pdf(
     scratch = Path(tempfile.mkdtemp(prefix="ocr-", dir=work_dir))
     keep = frozenset() if force_ocr or kind is not FileKind.PDF else frozenset(text_layer_pages) & set(range(total))
     texts: dict[int, PageText] = {}
+    photos: dict[int, PhotoCorrection] = {}
     try:
         for page_text in extract_text_layer(input_path, pages=keep) if keep else ():
             texts[page_text.index] = page_text
@@ -285,6 +333,7 @@ def make_searchable_pdf(
                 keep,
                 texts,
                 assembler,
+                photos=photos,
                 engine=engine,
                 languages=languages,
                 processes=processes,
@@ -300,7 +349,12 @@ def make_searchable_pdf(
         shutil.rmtree(scratch, ignore_errors=True)
     pages = [texts[i] for i in range(total)]
     return OcrOutput(
-        pages=tuple(pages), page_count=total, mean_confidence=_mean_confidence(pages), output_path=output_path
+        pages=tuple(pages),
+        page_count=total,
+        mean_confidence=_mean_confidence(pages),
+        output_path=output_path,
+        photo_pages=tuple(i for i in sorted(photos) if photos[i].status == "photo"),
+        photo_pages_not_found=tuple(i for i in sorted(photos) if photos[i].status == PHOTO_NOT_FOUND_REASON),
     )
 
 
@@ -313,6 +367,7 @@ def _run_pages(
     texts: dict[int, PageText],
     assembler: PdfAssembler,
     *,
+    photos: dict[int, PhotoCorrection],
     engine: OcrEngine,
     languages: str,
     processes: int,
@@ -353,6 +408,7 @@ def _run_pages(
                     except Exception as exc:
                         raise OcrError(f"page {index + 1} failed: {exc}", code="ocr_failed") from exc
                     texts[index] = outcome.text
+                    photos[index] = outcome.photo
                     ready[index] = outcome.page_pdf
                     done += 1
                     if progress is not None:

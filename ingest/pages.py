@@ -26,6 +26,7 @@ __all__ = [
     "render_pages",
     "save_page_image",
     "scanned_jpeg",
+    "source_hints",
 ]
 
 RENDER_DPI = 300
@@ -243,6 +244,24 @@ def render_pages(
         page_path = save_page_image(img, work_dir / f"page-{index:05d}", dpi)
         yield PageImage(index=index, path=page_path, dpi=dpi, width_px=img.width, height_px=img.height)
         del img
+
+
+_EXIF_MAKE, _EXIF_MODEL = 271, 272
+
+
+def source_hints(path: Path, kind: FileKind, index: int) -> tuple[bool, bool]:
+    """(whether the file states the page's resolution, whether a camera made it) of one page.
+
+    Scanners write a resolution; phones write 72 dpi or none, and their make and model.
+    A PDF page's size fixes its resolution.
+    """
+    if kind not in (FileKind.PNG, FileKind.JPEG, FileKind.TIFF):
+        return True, False
+    with Image.open(path) as source:
+        if index:
+            source.seek(index)
+        exif = source.getexif()
+        return _image_dpi(source) is not None, bool(exif.get(_EXIF_MAKE) or exif.get(_EXIF_MODEL))
 
 
 def page_count(path: Path, kind: FileKind) -> int:

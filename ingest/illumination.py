@@ -1,0 +1,88 @@
+"""Even light and colour before OCR, and a grey copy in which a red seal does not hide text.
+
+The paper's own brightness is estimated on a small copy (a grey dilation wipes out strokes,
+which are thinner than its window; a median then smooths what is left) and each channel is
+divided by it: light fall-off, shadow bands and colour cast all go at once, and the paper
+becomes white while strokes keep their contrast to it (diacritics are strokes too: they are
+darkened and lightened in proportion, never thresholded away).
+
+Red stamp ink is a filter over black text: where the two overlap the pixel is dark in
+every channel; where the seal is alone it is bright in red. Grey = luminance plus the
+amount by which red exceeds the other channels keeps the text and drops the seal.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image
+
+__all__ = ["even_light", "has_uneven_light", "ocr_grey", "paper_background"]
+
+_BACKGROUND_DPI = 50.0
+_DILATE_IN = 0.1  # inches: wider than any stroke, narrower than the gaps between lines
+_MEDIAN_IN = 0.3
+# Paper brightness varying by more than this share across a scan means uneven light.
+_UNEVEN = 0.12
+# A paper colour whose channels differ by more than this many levels has a cast.
+_CAST = 14.0
+
+
+def _odd(value: float) -> int:
+    return max(3, int(value) | 1)
+
+
+def paper_background(img: Image.Image, dpi: float) -> np.ndarray:
+    """The paper's brightness per pixel of a small copy (about 50 dpi), channels last, float32."""
+    pixels = np.asarray(img if img.mode in ("L", "RGB") else img.convert("RGB"))
+    factor = max(1.0, dpi / _BACKGROUND_DPI)
+    small = cv2.resize(
+        pixels,
+        (max(1, round(pixels.shape[1] / factor)), max(1, round(pixels.shape[0] / factor))),
+        interpolation=cv2.INTER_AREA,
+    )
+    small_dpi = dpi / factor
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(_DILATE_IN * small_dpi),) * 2)
+    paper = cv2.medianBlur(cv2.dilate(small, kernel), _odd(_MEDIAN_IN * small_dpi))
+    paper = paper.astype(np.float32)
+    return paper if paper.ndim == 3 else paper[:, :, None]
+
+
+def has_uneven_light(img: Image.Image, dpi: float) -> bool:
+    """Whether the paper's brightness varies or is tinted enough to be worth evening out."""
+    if img.mode == "1":
+        return False
+    paper = paper_background(img, dpi)
+    level = paper.mean(axis=2)
+    low, high = np.percentile(level, (2, 98))
+    if high <= 0 or (high - low) / high > _UNEVEN:
+        return True
+    if paper.shape[2] == 3:
+        colour = np.median(paper.reshape(-1, 3), axis=0)
+        return float(colour.max() - colour.min()) > _CAST
+    return False
+
+
+def even_light(img: Image.Image, dpi: float) -> Image.Image:
+    """``img`` with its paper made evenly white (each channel divided by the paper's own level)."""
+    source = img if img.mode in ("L", "RGB") else img.convert("RGB")
+    pixels = np.asarray(source).astype(np.float32)
+    paper = paper_background(source, dpi)
+    paper = cv2.resize(paper, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
+    if paper.ndim == 2:
+        paper = paper[:, :, None]
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    out = np.clip(pixels * (255.0 / np.maximum(paper, 8.0)), 0, 255).astype(np.uint8)
+    return Image.fromarray(out[:, :, 0] if out.shape[2] == 1 else out, source.mode)
+
+
+def ocr_grey(img: Image.Image) -> Image.Image:
+    """A grey copy for OCR: luminance, with red ink (a seal) lifted toward the paper."""
+    if img.mode in ("1", "L"):
+        return img.convert("L")
+    rgb = np.asarray(img.convert("RGB")).astype(np.int32)
+    red, green, blue = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
+    luminance = (299 * red + 587 * green + 114 * blue) // 1000
+    redness = np.maximum(red - np.maximum(green, blue), 0)
+    return Image.fromarray(np.clip(luminance + redness, 0, 255).astype(np.uint8), "L")

@@ -1,0 +1,256 @@
+"""Photos of pages: find the paper in the frame, and warp it to a flat page.
+
+A scan is the page; a phone photo is a page on a desk, shot at an angle. The page is the
+large bright four-sided region whose edges the whole way round are strong steps of
+brightness (paper against desk). It is looked for on a small copy (OpenCV contours of an
+Otsu mask and of Canny edges, each reduced to a quadrilateral), then each side is refined
+on the full image: the strongest step along short normals to the side, a robust line
+through those points, and the corners where the lines meet. The page is then warped to a
+rectangle of its own aspect (snapped to a paper size when close) at 300 dpi.
+
+A page already flat (a scan: no background round it, or paper to the frame's edges) is
+left alone. An image that looks like a photo (a camera's EXIF tags, or a camera-shaped
+frame without a resolution) but whose page cannot be found goes on as a scan, flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "PHOTO_DPI",
+    "PageQuad",
+    "PhotoCorrection",
+    "correct_photo",
+    "find_page",
+    "flatten_page",
+]
+
+PHOTO_DPI = 300.0
+_WORK_SIDE = 1000  # long side of the copy the page is looked for on
+# Paper sizes (long, short) in inches a found page is snapped to: A4, Letter, Legal. A5 and A3
+# have A4's shape, and a photo does not tell their sizes apart: A4 is by far the commonest.
+_PAPERS = ((11.69, 8.27), (11.0, 8.5), (14.0, 8.5))
+_SNAP = 0.06  # relative aspect difference within which a page is taken to be of a paper size
+_MIN_AREA = 0.15  # of the frame: smaller regions are not the page
+_MAX_AREA = 0.97  # larger: the paper fills the frame, there is no page to find
+_MIN_SUPPORT = 0.7  # share of a side's samples that must sit on a clear step
+_MIN_CONTRAST = 12.0  # grey levels between the paper and what lies round it
+# Frames of camera sensors (long/short): 4:3, 3:2, 16:9.
+_CAMERA_SHAPES = (4 / 3, 3 / 2, 16 / 9)
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class PageQuad:
+    """The page's corners in the image, clockwise from top-left, and how clear its edges are."""
+
+    corners: tuple[Point, Point, Point, Point]
+    support: float  # share of edge samples on a clear step, 0..1
+
+
+@dataclass(frozen=True)
+class PhotoCorrection:
+    """What photo detection decided for one page (carried to the pipeline's events)."""
+
+    status: Literal["scan", "photo", "photo_page_not_found"]
+    corners: tuple[Point, Point, Point, Point] | None = None
+    size: tuple[int, int] | None = None  # of the flattened page, pixels
+
+
+def _order(points: np.ndarray) -> np.ndarray:
+    """Four points clockwise from the top-left one (image coordinates, y down)."""
+    centre = points.mean(axis=0)
+    angles = np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0])
+    ordered = points[np.argsort(angles)]  # clockwise on screen, starting anywhere
+    start = int(np.argmin(ordered.sum(axis=1)))
+    return np.roll(ordered, -start, axis=0)
+
+
+def _quad_of(contour: np.ndarray) -> np.ndarray | None:
+    hull = cv2.convexHull(contour)
+    perimeter = cv2.arcLength(hull, True)
+    for share in (0.01, 0.02, 0.03, 0.05, 0.08):
+        approx = cv2.approxPolyDP(hull, share * perimeter, True)
+        if len(approx) == 4:
+            return _order(approx.reshape(4, 2).astype(np.float64))
+        if len(approx) < 4:
+            return None
+    return None
+
+
+def _candidates(grey: np.ndarray) -> list[np.ndarray]:
+    """Quadrilaterals round the largest bright region and the largest closed edge outline."""
+    blurred = cv2.GaussianBlur(grey, (7, 7), 0)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(cv2.morphologyEx(bright, cv2.MORPH_CLOSE, kernel), cv2.MORPH_OPEN, kernel)
+    # Edges at falling thresholds: a page in shadow on a light desk is a faint step.
+    edge_maps = [
+        cv2.dilate(cv2.Canny(blurred, low, 3 * low), cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+        for low in (40, 20, 10)
+    ]
+    out = []
+    for mask in (bright, *edge_maps):
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:2]:
+            quad = _quad_of(contour)
+            if quad is not None:
+                out.append(quad)
+    return out
+
+
+def _side_profiles(grey: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float, samples: int) -> tuple:
+    """Brightness along ``samples`` normals to the side a->b, ``reach`` pixels either way."""
+    direction = (b - a) / max(1e-9, float(np.linalg.norm(b - a)))
+    normal = np.array([-direction[1], direction[0]])
+    ts = np.linspace(0.08, 0.92, samples)
+    offsets = np.arange(-reach, reach + 1, 1.0)
+    centres = a[None, :] + ts[:, None] * (b - a)[None, :]
+    xs = centres[:, 0:1] + offsets[None, :] * normal[0]
+    ys = centres[:, 1:2] + offsets[None, :] * normal[1]
+    profiles = cv2.remap(grey, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR)
+    return centres, normal, offsets, profiles.astype(np.float64)
+
+
+def _refine_side(grey: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float) -> tuple[np.ndarray, float] | None:
+    """A line (point, direction) through the strongest steps near the side a->b, and their share."""
+    centres, normal, offsets, profiles = _side_profiles(grey, a, b, reach, 64)
+    steps = np.abs(np.diff(profiles, axis=1))
+    best = np.argmax(steps, axis=1)
+    strength = steps[np.arange(len(best)), best]
+    clear = strength >= _MIN_CONTRAST / 2
+    if clear.sum() < 8:
+        return None
+    # Sub-pixel: the vertex of the parabola through the peak and its neighbours.
+    inner = np.clip(best, 1, steps.shape[1] - 2)
+    left, mid, right = (steps[np.arange(len(inner)), inner + k] for k in (-1, 0, 1))
+    denom = left - 2 * mid + right
+    shift = np.where(np.abs(denom) > 1e-9, 0.5 * (left - right) / np.where(denom == 0, 1, denom), 0.0)
+    position = offsets[inner] + 0.5 + np.clip(shift, -0.5, 0.5)
+    points = centres[clear] + position[clear, None] * normal[None, :]
+    vx, vy, x0, y0 = cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    return np.array([x0, y0, vx, vy], np.float64), float(clear.mean())
+
+
+def _intersect(p: np.ndarray, q: np.ndarray) -> np.ndarray | None:
+    (x1, y1, dx1, dy1), (x2, y2, dx2, dy2) = p, q
+    det = dx1 * dy2 - dy1 * dx2
+    if abs(det) < 1e-6:
+        return None
+    t = ((x2 - x1) * dy2 - (y2 - y1) * dx2) / det
+    return np.array([x1 + t * dx1, y1 + t * dy1])
+
+
+def _contrast(grey: np.ndarray, quad: np.ndarray) -> float:
+    """Median grey just inside the quad minus just outside it: paper is lighter than a desk.
+
+    Signed: a dark picture or box on a page is not a page on a desk.
+    """
+    inside = np.zeros(grey.shape, np.uint8)
+    cv2.fillConvexPoly(inside, quad.astype(np.int32), 255)
+    width = max(3, round(0.02 * max(grey.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (width, width))
+    ring_in = cv2.subtract(inside, cv2.erode(inside, kernel))
+    ring_out = cv2.subtract(cv2.dilate(inside, kernel), inside)
+    if not ring_in.any() or not ring_out.any():
+        return 0.0
+    return float(np.median(grey[ring_in > 0])) - float(np.median(grey[ring_out > 0]))
+
+
+def find_page(img: Image.Image) -> PageQuad | None:
+    """The page's four corners when ``img`` shows a page with background round it, else None."""
+    rgb = np.asarray(img.convert("L") if img.mode != "L" else img)
+    height, width = rgb.shape[:2]
+    scale = _WORK_SIDE / max(width, height)
+    small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    frame_area = float(small.shape[0] * small.shape[1])
+    best: PageQuad | None = None
+    grey = rgb.astype(np.float32)
+    for quad in _candidates(small):
+        area = cv2.contourArea(quad.astype(np.float32)) / frame_area
+        if not _MIN_AREA <= area <= _MAX_AREA or not cv2.isContourConvex(quad.astype(np.float32)):
+            continue
+        if _contrast(small, quad) < _MIN_CONTRAST:
+            continue
+        full = quad / scale
+        reach = max(8.0, 3.0 / scale)
+        sides = [_refine_side(grey, full[i], full[(i + 1) % 4], reach) for i in range(4)]
+        if any(side is None for side in sides):
+            continue
+        lines = [side[0] for side in sides if side is not None]
+        support = min(side[1] for side in sides if side is not None)
+        corners = [_intersect(lines[i - 1], lines[i]) for i in range(4)]
+        if support < _MIN_SUPPORT or any(c is None for c in corners):
+            continue
+        refined = np.array(corners)
+        if np.abs(refined - full).max() > 2 * reach:  # the lines wandered off to something else
+            continue
+        if best is None or support > best.support:
+            ordered = _order(refined)
+            best = PageQuad(corners=tuple((float(x), float(y)) for x, y in ordered), support=support)  # type: ignore[arg-type]
+    return best
+
+
+def _touches_frame(quad: PageQuad, size: tuple[int, int]) -> bool:
+    margin = 0.005 * max(size)
+    return any(x < margin or y < margin or x > size[0] - margin or y > size[1] - margin for x, y in quad.corners)
+
+
+def _page_size(corners: np.ndarray) -> tuple[int, int]:
+    """Pixel size of the flattened page: its measured aspect, snapped to a paper size, at 300 dpi."""
+    tl, tr, br, bl = corners
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    long_px, short_px = max(width, height), min(width, height)
+    ratio = long_px / max(1.0, short_px)
+    paper = min(_PAPERS, key=lambda p: abs(p[0] / p[1] - ratio))
+    if abs(paper[0] / paper[1] - ratio) <= _SNAP * ratio:
+        long_in, short_in = paper
+    else:  # an odd size: keep its shape, as if its long side were A4's
+        long_in, short_in = _PAPERS[0][0], _PAPERS[0][0] / ratio
+    long_out, short_out = round(long_in * PHOTO_DPI), round(short_in * PHOTO_DPI)
+    return (short_out, long_out) if height >= width else (long_out, short_out)
+
+
+def flatten_page(img: Image.Image, quad: PageQuad) -> Image.Image:
+    """The page inside ``quad`` warped to a flat rectangle at ``PHOTO_DPI``."""
+    corners = np.array(quad.corners, np.float64)
+    width, height = _page_size(corners)
+    target = np.array([(0, 0), (width, 0), (width, height), (0, height)], np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    source = np.asarray(img if img.mode in ("L", "RGB") else img.convert("RGB"))
+    flat = cv2.warpPerspective(source, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(flat, "L" if flat.ndim == 2 else "RGB")
+
+
+def _camera_shaped(size: tuple[int, int]) -> bool:
+    ratio = max(size) / max(1, min(size))
+    return any(abs(ratio - shape) <= 0.01 * shape for shape in _CAMERA_SHAPES)
+
+
+def correct_photo(img: Image.Image, *, resolution_tagged: bool, camera: bool) -> tuple[Image.Image, PhotoCorrection]:
+    """``img`` flattened when it is a photo of a page, else as it is, with what was decided.
+
+    ``resolution_tagged``: the file says its resolution (scanners do, cameras rarely);
+    ``camera``: the file carries a camera's EXIF tags.
+    """
+    quad = find_page(img)
+    if quad is not None and not _touches_frame(quad, img.size):
+        flat = flatten_page(img, quad)
+        return flat, PhotoCorrection(status="photo", corners=quad.corners, size=flat.size)
+    if camera or (not resolution_tagged and _camera_shaped(img.size)):
+        return img, PhotoCorrection(status="photo_page_not_found")
+    return img, PhotoCorrection(status="scan")
+
+
+def quad_error(found: tuple[Point, ...], true: np.ndarray) -> float:
+    """Largest distance in pixels between found and true corners (for tests and benchmarks)."""
+    return float(max(math.dist(f, (float(t[0]), float(t[1]))) for f, t in zip(found, true, strict=True)))
