@@ -106,3 +106,40 @@ def test_signature_by_a_revoked_certificate_is_revoked(pki: LocalPki, pdf: Path,
     _sign_without_checks(pki, "signer", pdf, good)
     [ok] = verify_pdf(good, trust_roots=[pki.root], allow_fetching=True).signatures
     assert ok.valid and ok.revocation == "good", ok
+
+
+DSS_FILES = Path(__file__).parent / "dss" / "files"
+
+
+def test_legacy_sha1_signature_is_listed_and_named() -> None:
+    report = verify_pdf(DSS_FILES / "pkcs7_sha1.pdf", trust_roots=[])
+    legacy = [s for s in report.signatures if s.subfilter == "adbe.pkcs7.sha1"]
+    assert len(report.signatures) == 2 and len(legacy) == 1
+    assert legacy[0].intact and "legacy_sha1" in legacy[0].problem_codes
+
+
+@pytest.mark.parametrize("name", ["pades-tst-with-sig-type.pdf", "pades-tst-with-null-type.pdf"])
+def test_document_timestamp_is_known_by_its_subfilter_whatever_its_type(name: str) -> None:
+    report = verify_pdf(DSS_FILES / name, trust_roots=[])
+    [sig] = report.signatures
+    [stamp] = report.timestamps
+    assert stamp.intact and stamp.time is not None
+    assert sig.intact and sig.level == "B-LTA" and sig.subfilter == "ETSI.CAdES.detached"
+
+
+def test_unimplemented_algorithm_is_not_called_an_alteration() -> None:
+    [sig] = verify_pdf(DSS_FILES / "dss-1420/PAdES-BpB-att-SHA256-SHA3_256withRSA.pdf", trust_roots=[]).signatures
+    assert not sig.intact and sig.problem_codes == ("unsupported_algorithm",)
+
+
+def test_malformed_signature_is_that_signature_s_problem() -> None:
+    report = verify_pdf(DSS_FILES / "BadEncodedCMS.pdf", trust_roots=[])
+    [sig] = report.signatures
+    assert not sig.intact and sig.level is None and sig.problem_codes == ("malformed_cms",)
+
+
+def test_dangling_reference_does_not_break_the_revision_analysis() -> None:
+    """pades-ltv.pdf refers to an object no revision defines; it was 'unreadable signature' (KeyError)."""
+    [sig] = verify_pdf(DSS_FILES / "pades-ltv.pdf", trust_roots=[]).signatures
+    assert sig.intact and sig.modification == "none" and sig.level == "B-LTA"
+    assert "unreadable_revision" not in sig.problem_codes
