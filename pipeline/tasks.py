@@ -184,6 +184,8 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
         pages: tuple[PageText, ...] = extract_text_layer(original)
         shutil.copyfile(original, output)
         confidence = None
+        photo_details: dict[str, list[int]] = {}
+        photo_reasons: tuple[str, ...] = ()
     else:
         result = make_searchable_pdf(
             original,
@@ -203,6 +205,9 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
             progress=_progress_for(rt, document_id),
         )
         pages, confidence = result.pages, result.mean_confidence
+        # Which pages were photos (flattened, or read as shot): the event says; a photo read as
+        # shot waits for a person, through the reasons the extract stage keeps under every policy.
+        photo_details, photo_reasons = result.event_details(), result.review_reasons
     _save_work(rt, document_id, "ocr.pdf", output)
     _save_pages(rt, document_id, pages, work)
     with rt.db.session() as session:
@@ -226,11 +231,16 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
             expected=STAGE_INPUTS["ocr"],
             to=S.OCR_DONE,
             actor=SYSTEM,
-            details={"pages": len(pages), "mean_confidence": confidence},
+            details={"pages": len(pages), "mean_confidence": confidence, **photo_details},
             page_count=len(pages),
             mean_confidence=confidence,
             reason_code=None,
             reason_message=None,
+            **(
+                {"review_reasons": list(dict.fromkeys([*(doc.review_reasons or ()), *photo_reasons]))}
+                if photo_reasons
+                else {}
+            ),
         )
     return "extract" if moved else None
 
