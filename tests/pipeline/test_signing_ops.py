@@ -292,6 +292,7 @@ def _pem(pki: LocalPki) -> bytes:
 
 def test_checks_log_at_start_and_are_cached_between(agency_key, caplog, monkeypatch: pytest.MonkeyPatch) -> None:
     import sohoa.pipeline.signing_ops as ops
+
     settings, ca, p12 = agency_key
     now = utcnow()
     _pkcs12(p12, ca, "Sở Văn hóa", not_before=now - 300 * DAY, not_after=now + 10 * DAY)
