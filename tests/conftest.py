@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime, open_runtime
 from tests.support.services import need, port_open
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -20,6 +21,16 @@ def settings(tmp_path, monkeypatch) -> Settings:
     for key in ("SOHOA_DATABASE_URL", "SOHOA_S3_ENDPOINT", "SOHOA_BROKER_URL", "SOHOA_PKCS12_PATH"):
         monkeypatch.delenv(key, raising=False)
     return Settings(data_dir=tmp_path / "var", review_policy="never", ocr_engine="fake", ocr_processes=1)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """A runtime on ``settings``: catalogue, store, in-process queue; closed afterwards."""
+    rt = open_runtime(settings)
+    try:
+        yield rt
+    finally:
+        rt.close()
 
 
 @contextmanager

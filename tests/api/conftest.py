@@ -7,20 +7,10 @@ from fastapi.testclient import TestClient
 
 from sohoa.api.app import create_app
 from sohoa.core.domain import Role
-from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.accounts import create_token, create_user, get_user, set_password
 
 PASSWORD = "mật khẩu đủ dài 2025"
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = open_runtime(settings)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ from typer.testing import CliRunner
 
 from sohoa.cli.main import app
 from testkit.material import make_pdf
+from tests.support.codes import DOSSIER, PROCEDURE
 
-PROCEDURE = "1.001234.000.00.00.H19"
-DOSSIER = "000.00.32.H19-250312-0017"
 MISSING_ID = "00000000-0000-0000-0000-000000000000"
 
 

@@ -31,9 +31,9 @@ from sohoa.ingest.coversheet import (
     sheet_checksum,
     sheet_payload,
 )
+from tests.support.codes import PROCEDURE
 from tests.support.corpus import CORPUS, corpus_file
 
-PROCEDURE = "1.001234.000.00.00.H19"
 DOSSIER = "000.00.32.H19-240101-0001"
 TITLE = "Cấp giấy phép xây dựng nhà ở riêng lẻ"
 APPLICANT = "Nguyễn Thị Hường"

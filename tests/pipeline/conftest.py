@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import Runtime, open_runtime
 from tests.support.pdfs import make_text_image
 
 LINES = [
@@ -16,15 +13,6 @@ LINES = [
     "QUYẾT ĐỊNH",
     "Về việc cấp giấy phép kinh doanh dịch vụ karaoke",
 ]
-
-
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = open_runtime(settings)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 @pytest.fixture

@@ -23,13 +23,15 @@ from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile, accept_files
 from sohoa.pipeline.runtime import Runtime, open_runtime
 from sohoa.storage.records import DocumentRecord, EventRecord
+from tests.support.codes import PROCEDURE as FULL_PROCEDURE
+from tests.support.codes import short_code
 from tests.support.corpus import REPO
 from tests.support.services import need, port_open
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3, pytest.mark.slow]
 
 SOHOA = str(Path(sys.executable).with_name("sohoa"))
-PROCEDURE = "1.001234"
+PROCEDURE = short_code(FULL_PROCEDURE)
 
 
 def _png(seed: int) -> bytes:

@@ -25,28 +25,25 @@ from sohoa.pipeline.fixity import (
     run_fixity,
     start_fixity_schedule,
 )
-from sohoa.pipeline.intake import accept_paths
 from sohoa.pipeline.runtime import Runtime, open_runtime
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import EventRecord
 from sohoa.storage.s3store import S3Store
+from tests.support.flows import ingest
 from tests.support.pdfs import make_text_image
 from tests.support.s3server import S3Endpoint
-
-PROCEDURE = "1.001234.000.00.00.H19"
 
 
 def _archive(rt: Runtime, tmp_path: Path, count: int) -> list[tuple[str, str]]:
     """``count`` archived documents: (id, archive key) each."""
     scans = [make_text_image(tmp_path / f"scan-{i}.png", ["QUYẾT ĐỊNH", f"Số: {i + 1}/QĐ"]) for i in range(count)]
-    result = accept_paths(rt, scans, procedure_code=PROCEDURE, actor="tester")
-    rt.queue.join()  # type: ignore[union-attr]
     out = []
+    ids = ingest(rt, scans)
     with rt.db.session() as session:
-        for item in result.documents:
-            doc = get_document(session, item.id)
+        for doc_id in ids:
+            doc = get_document(session, doc_id)
             assert doc.state == "archived", (doc.state, doc.reason_code)
             out.append((doc.id, doc.archive_key or ""))
     return out

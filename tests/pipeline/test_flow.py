@@ -17,16 +17,10 @@ from sohoa.pipeline.tasks import run_task
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
 from sohoa.storage.records import DocumentRecord, EventRecord
+from tests.support.codes import PROCEDURE
+from tests.support.flows import ingest_one
 
-PROCEDURE = "1.001234.000.00.00.H19"
-
-
-def _ingest(rt: Runtime, *paths: Path, **kwargs) -> str:
-    result = accept_paths(rt, list(paths), procedure_code=PROCEDURE, actor="tester", **kwargs)
-    assert rt.queue is not None
-    rt.queue.join()  # type: ignore[attr-defined]
-    assert len(result.documents) == 1, result
-    return result.documents[0].id
+_ingest = ingest_one
 
 
 def _assert_signed_archive(rt: Runtime, doc_id: str, tmp_path: Path) -> DocumentRecord:

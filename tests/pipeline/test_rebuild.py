@@ -25,12 +25,11 @@ from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import DocumentRecord, PageRecord
 from sohoa.storage.s3store import S3Store
+from tests.support.codes import DOSSIER, PROCEDURE
 from tests.support.pdfs import make_text_image
 from tests.support.s3server import S3Endpoint
 
-PROCEDURE = "1.001234.000.00.00.H19"
 OTHER = "2.000123"
-DOSSIER = "000.00.32.H19-250312-0017"
 POLICY = RetentionPolicy(years=10, overrides={OTHER: 5})
 
 

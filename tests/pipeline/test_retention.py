@@ -13,24 +13,22 @@ from typer.testing import CliRunner
 from sohoa.cli.archive_cmds import register
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.core.settings import Settings
-from sohoa.pipeline.intake import accept_paths
 from sohoa.pipeline.retention import archive_protection, place_hold, record_retention, release_hold
 from sohoa.pipeline.runtime import Runtime, open_runtime
 from sohoa.storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
 from sohoa.storage.catalogue import list_events
 from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
+from tests.support.codes import SECOND_PROCEDURE as PROCEDURE
+from tests.support.flows import ingest_one
 from tests.support.pdfs import make_text_image
 
-PROCEDURE = "1.001029.000.00.00.H19"
 POLICY = RetentionPolicy(years=10, overrides={"1.001029": 20})
 
 
 def _archived(rt: Runtime, tmp_path: Path) -> str:
     scan = make_text_image(tmp_path / "scan.png", ["QUYẾT ĐỊNH", "Số: 7/QĐ"])
-    result = accept_paths(rt, [scan], procedure_code=PROCEDURE, actor="tester")
-    rt.queue.join()  # type: ignore[union-attr]
-    return result.documents[0].id
+    return ingest_one(rt, scan, procedure_code=PROCEDURE)
 
 
 @pytest.fixture

@@ -24,10 +24,9 @@ from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import DocumentRecord
+from tests.support.codes import DOSSIER, PROCEDURE
+from tests.support.flows import archive_one
 from tests.support.pdfs import make_text_image
-
-PROCEDURE = "1.001234.000.00.00.H19"
-DOSSIER = "000.00.32.H19-250312-0017"
 
 
 def _scan(tmp_path: Path, name: str, number: str) -> Path:
@@ -46,12 +45,7 @@ def rt(settings: Settings) -> Iterator[Runtime]:
 
 
 def _archived(rt: Runtime, scan: Path) -> DocumentRecord:
-    result = accept_paths(rt, [scan], procedure_code=PROCEDURE, dossier_code=DOSSIER, actor="tester")
-    rt.queue.join()  # type: ignore[union-attr]
-    with rt.db.session() as session:
-        doc = get_document(session, result.documents[0].id)
-    assert doc.state == DocumentState.ARCHIVED, (doc.state, doc.reason_code)
-    return doc
+    return archive_one(rt, scan, dossier_code=DOSSIER)
 
 
 def _supersede(rt: Runtime, old_id: str, scan: Path, reason: str = "sai số quyết định") -> str:

@@ -22,8 +22,8 @@ from sohoa.storage.database import Database
 from sohoa.storage.records import EventRecord
 from sohoa.storage.registry_records import RegisterEntryRecord
 from tests.registry.builders import CANONICAL_HEADER, add_document, dossier_code, register_csv
+from tests.support.codes import SECOND_PROCEDURE as PROCEDURE
 
-PROCEDURE = "1.001029.000.00.00.H19"
 NAME = "Cấp giấy phép kinh doanh dịch vụ karaoke"
 FIELD = "Văn hóa"
 

@@ -12,15 +12,14 @@ from fastapi.testclient import TestClient
 from sohoa.api.errors import install_error_handlers
 from sohoa.api.routes import archive
 from sohoa.pipeline.fixity import run_fixity
-from sohoa.pipeline.intake import accept_paths
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
 from tests.api.conftest import auth
+from tests.support.codes import PROCEDURE
+from tests.support.flows import archive_one
 from tests.support.pdfs import make_text_image
-
-PROCEDURE = "1.001234.000.00.00.H19"
 
 
 @pytest.fixture
@@ -41,11 +40,7 @@ def _scan(tmp_path: Path, number: int) -> Path:
 
 @pytest.fixture
 def archived(runtime: Runtime, app_client: TestClient, tmp_path: Path) -> str:
-    result = accept_paths(runtime, [_scan(tmp_path, 1)], procedure_code=PROCEDURE, actor="tester")
-    runtime.queue.join()  # type: ignore[union-attr]
-    with runtime.db.session() as session:
-        assert get_document(session, result.documents[0].id).state == "archived"
-    return result.documents[0].id
+    return archive_one(runtime, _scan(tmp_path, 1)).id
 
 
 def test_archivist_supersedes_and_both_directions_are_visible(

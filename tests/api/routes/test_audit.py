@@ -9,9 +9,8 @@ from sohoa.core.clock import utcnow
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.catalogue import record_event
 from tests.api.conftest import PASSWORD, auth, give_password
+from tests.support.codes import SECOND_PROCEDURE as PROCEDURE
 from tests.support.pdfs import make_text_image
-
-PROCEDURE = "1.001029.000.00.00.H19"
 
 
 def test_downloads_logins_and_refusals_are_in_the_audit_log(

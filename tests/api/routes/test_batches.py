@@ -17,9 +17,9 @@ from sohoa.pipeline.runtime import Runtime, open_runtime
 from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.catalogue import transition
 from tests.api.conftest import auth
+from tests.support.codes import SECOND_PROCEDURE as PROCEDURE
 from tests.support.pdfs import make_text_image
 
-PROCEDURE = "1.001029.000.00.00.H19"
 FAST = {"batch_events_poll": 0.05}
 
 

@@ -16,8 +16,8 @@ from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.export import SHEETS
 from tests.api.conftest import auth
 from tests.registry.builders import add_document, dossier_code, register_csv
+from tests.support.codes import SECOND_PROCEDURE as PROCEDURE
 
-PROCEDURE = "1.001029.000.00.00.H19"
 DAY = date(2025, 2, 10)
 
 

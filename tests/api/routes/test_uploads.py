@@ -12,9 +12,8 @@ from sohoa.pipeline.runtime import Runtime
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
 from tests.api.conftest import auth, give_password, sign_in
+from tests.support.codes import SECOND_PROCEDURE as PROCEDURE
 from tests.support.pdfs import make_text_image
-
-PROCEDURE = "1.001029.000.00.00.H19"
 
 
 def _scan(tmp_path: Path, name: str = "kq.png", text: str = "Giấy phép kinh doanh karaoke") -> Path:

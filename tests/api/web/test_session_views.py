@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from sohoa.api.web.access import home_path, local_path
 from sohoa.core.domain import Role
-from tests.web.conftest import PASSWORD, sign_in
-from tests.web.html import read_page
+from tests.api.web.conftest import PASSWORD, sign_in
+from tests.api.web.html import read_page
 
 
 def test_root_sends_a_signed_out_visitor_to_the_vietnamese_sign_in_page(browser_client: TestClient) -> None:

@@ -15,7 +15,7 @@ from sohoa.api.web.rendering import menu
 from sohoa.api.web.views.review_views import REVIEW_FIELDS
 from sohoa.core.domain import DocumentState, Metadata, Role
 
-WEB = Path(__file__).resolve().parents[2] / "api" / "web"
+WEB = Path(__file__).resolve().parents[3] / "api" / "web"
 # t("key"), t('key', ...) in templates and scripts
 _CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']""")
 # "area.name" string literals in the Python of the package: message keys handed to pages

@@ -12,7 +12,7 @@ from sohoa.api.web.i18n import Translator
 from sohoa.api.web.views.dashboard_views import chart_data, month_coverage
 from sohoa.registry.coverage import compute_coverage, dossier_statuses
 from sohoa.registry.periods import parse_period
-from tests.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
+from tests.api.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
 
 
 def _count(page: str, name: str) -> int:

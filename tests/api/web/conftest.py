@@ -26,10 +26,11 @@ from sohoa.registry.register import import_register
 from sohoa.registry.sources import SourceFormat
 from sohoa.storage.accounts import create_user
 from sohoa.storage.catalogue import get_document
-from tests.web.scans import decision_lines, make_scan
+from tests.api.web.scans import decision_lines, make_scan
+from tests.support.codes import SECOND_PROCEDURE, short_code
 
 PASSWORD = "mật khẩu đủ dài 2025"
-PROCEDURE = "1.001029"
+PROCEDURE = short_code(SECOND_PROCEDURE)
 DOSSIERS = ("000.00.32.H19-250305-0011", "000.00.32.H19-250306-0012", "000.00.32.H19-250307-0013")
 MISSING_DOSSIER = "000.00.32.H19-250310-0021"
 CATALOGUE = (
@@ -67,7 +68,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         settings = Settings(
             data_dir=root / "var",
             review_policy="auto",
-            ocr_engine="tests.web.engines:qr_text_engine",
+            ocr_engine="tests.api.web.engines:qr_text_engine",
             ocr_processes=1,
         )
         rt = open_runtime(settings)
@@ -118,13 +119,10 @@ def browser_client(office_app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = open_runtime(settings)
-    try:
-        _users(rt, (Role.ARCHIVIST, Role.UPLOADER, Role.REVIEWER))  # password hashing is slow on purpose
-        yield rt
-    finally:
-        rt.close()
+def runtime(runtime: Runtime) -> Runtime:
+    """The suite's runtime with the web's users (password hashing is slow on purpose: three only)."""
+    _users(runtime, (Role.ARCHIVIST, Role.UPLOADER, Role.REVIEWER))
+    return runtime
 
 
 @pytest.fixture

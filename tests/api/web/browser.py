@@ -1,7 +1,7 @@
 """A real server and a real browser for the end-to-end tests: uvicorn on a free loopback port, Chromium.
 
-The server runs ``tests.web.serverapp:build`` in embedded mode on a temporary data dir, with the
-QR-reading OCR engine (``tests.web.engines``). The browser is Debian's ``chromium`` driven by
+The server runs ``tests.api.web.serverapp:build`` in embedded mode on a temporary data dir, with the
+QR-reading OCR engine (``tests.api.web.engines``). The browser is Debian's ``chromium`` driven by
 Playwright (never a downloaded browser build).
 """
 
@@ -26,7 +26,7 @@ from tests.support.services import need
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "Server", "need_browser", "running_server"]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "web"
 CHROMIUM = Path(os.environ.get("SOHOA_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -83,7 +83,7 @@ def running_server(data_dir: Path, users: dict[str, tuple[Role, str]], **env: st
     environment.update(
         {
             "SOHOA_DATA_DIR": str(data_dir),
-            "SOHOA_OCR_ENGINE": "tests.web.engines:qr_text_engine",
+            "SOHOA_OCR_ENGINE": "tests.api.web.engines:qr_text_engine",
             "SOHOA_OCR_PROCESSES": "1",
             "SOHOA_REVIEW_POLICY": "auto",
             "SOHOA_BATCH_EVENTS_POLL": "0.3",
@@ -103,7 +103,7 @@ def running_server(data_dir: Path, users: dict[str, tuple[Role, str]], **env: st
     log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.web.serverapp:build", *_listen(port)],
+            [sys.executable, "-m", "uvicorn", "--factory", "tests.api.web.serverapp:build", *_listen(port)],
             cwd=REPO,
             env=environment,
             stdout=out,

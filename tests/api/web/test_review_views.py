@@ -11,8 +11,8 @@ from sohoa.api.web.previews import PREVIEW_WIDTH
 from sohoa.api.web.views.review_views import review_fields
 from sohoa.storage.catalogue import get_document
 from sohoa.storage.records import DocumentRecord
-from tests.web.conftest import Office, sign_in
-from tests.web.html import read_page
+from tests.api.web.conftest import Office, sign_in
+from tests.api.web.html import read_page
 
 
 def test_the_queue_lists_waiting_documents_with_their_reasons(browser_client: TestClient, office: Office) -> None:

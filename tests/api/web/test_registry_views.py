@@ -9,7 +9,7 @@ import pikepdf
 from fastapi.testclient import TestClient
 
 from sohoa.registry.register import list_entries
-from tests.web.conftest import CATALOGUE, REGISTER, Office, sign_in
+from tests.api.web.conftest import CATALOGUE, REGISTER, Office, sign_in
 
 
 def _post(client: TestClient, path: str, name: str, data: bytes, *, token: str | None) -> str:

@@ -18,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sohoa.core.domain import Role
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
-from tests.web.scans import decision_lines, make_scan
+from tests.api.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
+from tests.api.web.scans import decision_lines, make_scan
+from tests.support.codes import SECOND_PROCEDURE, short_code
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ USERS = {
     "lan": (Role.UPLOADER, PASSWORD),
     "hoa": (Role.REVIEWER, PASSWORD),
 }
-PROCEDURE = "1.001029"
+PROCEDURE = short_code(SECOND_PROCEDURE)
 DOSSIERS = ("000.00.32.H19-250305-0011", "000.00.32.H19-250306-0012", "000.00.32.H19-250307-0013")
 OTHER_DOSSIER = "000.00.32.H19-250310-0021"
 CATALOGUE = (

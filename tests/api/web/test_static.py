@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from sohoa.api.web import install_web
 from sohoa.api.web.routes import STATIC_DIR
-from tests.web.conftest import PROCEDURE, sign_in
+from tests.api.web.conftest import PROCEDURE, sign_in
 
 TEMPLATES = STATIC_DIR.parent / "templates"
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from sohoa.api.web.i18n import LANGUAGES
 from sohoa.api.web.rendering import PAGE_HEADERS
-from tests.web.conftest import PROCEDURE, Office, sign_in
-from tests.web.html import read_page
+from tests.api.web.conftest import PROCEDURE, Office, sign_in
+from tests.api.web.html import read_page
 
 
 def _pages(office: Office) -> list[str]:

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from sohoa.api.web.views.archive_views import marked_parts
 from sohoa.storage.records import EventRecord
-from tests.web.conftest import DOSSIERS, PROCEDURE, Office, sign_in
-from tests.web.html import read_page
+from tests.api.web.conftest import DOSSIERS, PROCEDURE, Office, sign_in
+from tests.api.web.html import read_page
 
 
 def _hits(page: str) -> list[str]:

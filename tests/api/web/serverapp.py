@@ -1,4 +1,4 @@
-"""The app the browser tests serve with uvicorn: ``uvicorn --factory tests.web.serverapp:build``.
+"""The app the browser tests serve with uvicorn: ``uvicorn --factory tests.api.web.serverapp:build``.
 
 Exactly what ``sohoa serve`` runs; only the settings come from the test's environment.
 """
