@@ -50,9 +50,11 @@ class Row:
 
 
 _PYHANKO_DSS_REWRITE = (
-    "pyHanko's revision analysis does not explain a DSS object that DSS's own writer replaced in a "
-    "later revision ('unexplained xrefs ... AdditionalStreams'); it reports 'other', and the archive "
-    "verdict refuses what it cannot explain"
+    "the source document is a LibreOffice hybrid PDF: its trailer's /AdditionalStreams points to the "
+    "embedded ODF document, and every later revision (DSS, timestamp) points it to a new stream. "
+    "pyHanko's revision analysis cannot attribute that replacement to an LTV update ('unexplained "
+    "xrefs ... AdditionalStreams') and reports 'other'; DSS does not look at the trailer. For an "
+    "archive an unattributed replacement of an embedded editable source is a change"
 )
 
 ROWS: tuple[Row, ...] = (
