@@ -250,6 +250,12 @@ def photograph(
         dx, dy = corners[index][0] - corners[other][0], corners[index][1] - corners[other][1]
         corners[index] = (corners[index][0] + dx * lean * 0.5, corners[index][1] + dy * lean * 0.5)
     true = np.array([(x + rng.uniform(-15, 15), y + rng.uniform(-15, 15)) for x, y in corners], np.float32)
+    # The whole page in the frame, with some desk round it (a page cut by the frame is another case).
+    margin = 0.02 * max(fw, fh)
+    centre = np.array([fw / 2, fh / 2], np.float32)
+    reach = np.abs(true - centre).max(axis=0)
+    shrink = min(1.0, *((np.array([fw, fh]) / 2 - margin) / reach))
+    true = (centre + (true - centre) * shrink).astype(np.float32)
     source = np.array([(0, 0), (pw, 0), (pw, ph), (0, ph)], np.float32)
     matrix = cv2.getPerspectiveTransform(source, true)
     blurred = cv2.GaussianBlur(page_rgb, (0, 0), 0.5 / scale)  # against aliasing when shrinking
