@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import IO, Literal
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import EmbeddedPdfSignature
+
+from sohoa.core.errors import InputRejected
 
 __all__ = [
     "Entry",
@@ -62,7 +65,12 @@ def open_reader(fh: IO[bytes]) -> PdfFileReader:
     (signed PDFs restricted against editing are still readable by anyone)."""
     reader = PdfFileReader(fh, strict=False)
     if reader.encrypted:
-        reader.decrypt("")  # raises when a real password is needed
+        try:
+            result = reader.decrypt("")
+        except Exception:  # public-key encryption, unknown security handler
+            result = None
+        if result is None or result.status == AuthStatus.FAILED:
+            raise InputRejected("the PDF is encrypted with a password", code="password_protected")
     _tolerate_dangling_references(reader)
     return reader
 

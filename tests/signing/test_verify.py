@@ -143,3 +143,17 @@ def test_dangling_reference_does_not_break_the_revision_analysis() -> None:
     [sig] = verify_pdf(DSS_FILES / "pades-ltv.pdf", trust_roots=[]).signatures
     assert sig.intact and sig.modification == "none" and sig.level == "B-LTA"
     assert "unreadable_revision" not in sig.problem_codes
+
+
+def test_password_protected_file_is_refused_but_a_merely_restricted_one_is_read(pdf: Path, tmp_path: Path) -> None:
+    import pikepdf
+
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(pdf) as doc:
+        doc.save(locked, encryption=pikepdf.Encryption(user="mat khau", owner="chu so huu"))
+    with pytest.raises(InputRejected) as info:
+        verify_pdf(locked, trust_roots=[])
+    assert info.value.code == "password_protected"
+    # encrypted with an empty user password (editing restricted): DSS1538Test's file, signature intact
+    [sig] = verify_pdf(DSS_FILES / "encrypted.pdf", trust_roots=[]).signatures
+    assert sig.intact
