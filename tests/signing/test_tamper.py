@@ -270,3 +270,26 @@ def test_revision_cut_off_leaves_the_earlier_level(pki: LocalPki, lta: Path, tmp
     report = _verify(pki, earlier)
     assert report.timestamps == () and report.valid, report
     assert report.signatures[0].level == "B-LT"
+
+
+def test_no_damaged_copy_crashes_the_verifier(pki: LocalPki, lta: Path, tmp_path: Path) -> None:
+    """Bytes changed or the file cut at positions spread over the whole file: always a report (or,
+    for a file that is no PDF any more, InputRejected), never another exception, never valid."""
+    from sohoa.core.errors import InputRejected
+
+    data = lta.read_bytes()
+    # inside a /Contents hex string a flipped case is the same byte, and the padding is not signed
+    unsigned = [range(start, end) for start, end in _contents_spans(data)]
+    damaged = tmp_path / "damaged.pdf"
+    for i in range(1, 60):
+        at = i * len(data) // 60
+        for copy in (data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :], data[:at]):
+            damaged.write_bytes(copy)
+            try:
+                report = _verify(pki, damaged)
+            except InputRejected as exc:
+                assert exc.code in ("unreadable_pdf", "password_protected"), exc
+                continue
+            cut_at_a_revision_end = len(copy) < len(data) and copy.rstrip().endswith(b"%%EOF")
+            if not cut_at_a_revision_end and not any(at in span for span in unsigned):
+                assert not report.valid, at
