@@ -190,3 +190,14 @@ def test_too_small_reservation_falls_back_to_measuring(dev_backend, pdf: Path, t
     sign_pdf(SignRequest(pdf, out), dev_backend)
     [sig] = verify_pdf(out, trust_roots=[dev_backend.development_root]).signatures
     assert sig.valid
+
+
+def test_stamped_signature_after_others_is_locked_too(dev_backend, pdf: Path, tmp_path: Path) -> None:
+    from sohoa.signing.stamp import CopyStamp
+
+    approved, ours = tmp_path / "approved.pdf", tmp_path / "ours.pdf"
+    _approval_signature(dev_backend, pdf, approved)
+    info = sign_pdf(SignRequest(approved, ours), dev_backend, stamp=CopyStamp(agency_name="Sở Tư pháp"))
+    assert info.stamp_text is not None
+    first, stamped = verify_pdf(ours, trust_roots=[dev_backend.development_root]).signatures
+    assert first.valid and stamped.valid and stamped.certification == "no_changes"
