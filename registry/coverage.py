@@ -27,15 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
-from sohoa.core.domain import DocumentState
 from sohoa.registry.periods import Period
 from sohoa.registry.procedures import Procedure, procedure_labels
-from sohoa.registry.register import RegisterEntry, ResultType, document_dossiers
-from sohoa.storage.registry_records import RegisterEntryRecord
+from sohoa.registry.register import RegisterEntry, ResultType
+from sohoa.storage.coverage_queries import DIGITIZED_STATES, coverage_totals, dossier_flags
 
 __all__ = [
     "DIGITIZED_STATES",
@@ -49,21 +47,6 @@ __all__ = [
     "dossier_statuses",
     "summarize",
 ]
-
-S = DocumentState
-DIGITIZED_STATES = frozenset({S.OCR_DONE, S.EXTRACTED, S.NEEDS_REVIEW, S.APPROVED, S.SIGNED, S.ARCHIVED})
-# How far a document got, to show the most advanced one of a dossier still missing its result.
-_PROGRESS = (
-    S.REJECTED,
-    S.FAILED,
-    S.RECEIVED,
-    S.OCR_DONE,
-    S.EXTRACTED,
-    S.NEEDS_REVIEW,
-    S.APPROVED,
-    S.SIGNED,
-    S.ARCHIVED,
-)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -165,66 +148,25 @@ class CoverageReport:
     missing: tuple[DossierStatus, ...]  # ordered by resolved date, then dossier code
 
 
-def _flag(condition: Any) -> Any:
-    return func.max(case((condition, 1), else_=0))
-
-
-def _in_period(period: Period) -> Any:
-    E = RegisterEntryRecord
-    return and_(E.resolved_date >= period.start, E.resolved_date < period.end)
-
-
-def _document_flags(period: Period) -> Any:
-    """Per dossier resolved in ``period``: its document count and what its documents reached."""
-    docs = document_dossiers().subquery()
-    digitized = docs.c.state.in_([s.value for s in DIGITIZED_STATES])
-    signed = and_(digitized, docs.c.signed_at.is_not(None))
-    archived = and_(docs.c.state == S.ARCHIVED.value, docs.c.signed_at.is_not(None))
-    pending = docs.c.state.not_in([S.ARCHIVED.value, S.REJECTED.value])
-    progress = case(*((docs.c.state == s.value, rank) for rank, s in enumerate(_PROGRESS)), else_=-1)
-    return (
-        select(
-            docs.c.dossier_code.label("dossier_code"),
-            func.count(docs.c.document_id).label("documents"),
-            _flag(digitized).label("digitized"),
-            _flag(signed).label("signed"),
-            _flag(archived).label("archived"),
-            func.sum(case((pending, 1), else_=0)).label("pending"),
-            func.max(progress).label("progress"),
-        )
-        .where(docs.c.dossier_code.in_(select(RegisterEntryRecord.dossier_code).where(_in_period(period))))
-        .group_by(docs.c.dossier_code)
-        .subquery()
-    )
-
-
 def dossier_statuses(session: Session, period: Period) -> list[DossierStatus]:
     """One status per dossier resolved in ``period``, from one query over the register and documents."""
-    E = RegisterEntryRecord
-    agg = _document_flags(period)
-    stmt = (
-        select(E, agg.c.documents, agg.c.digitized, agg.c.signed, agg.c.archived, agg.c.pending, agg.c.progress)
-        .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
-        .where(_in_period(period))
-        .order_by(E.resolved_date, E.dossier_code)
-    )
-    rows = session.execute(stmt).all()
-    labels = procedure_labels(session, {row[0].procedure_code for row in rows})
+    rows = dossier_flags(session, period.start, period.end)
+    labels = procedure_labels(session, {row.entry.procedure_code for row in rows})
     out: list[DossierStatus] = []
-    for record, documents, is_digitized, is_signed, is_archived, pending_count, rank in rows:
-        entry = RegisterEntry.from_record(record)
+    for row in rows:
+        entry = RegisterEntry.from_record(row.entry)
         label: Procedure | None = labels.get(entry.procedure_code)
         out.append(
             DossierStatus(
                 entry=entry,
                 procedure_name=entry.procedure_name or (label.name if label else None),
                 field=entry.field or (label.field if label else None),
-                documents=int(documents or 0),
-                digitized=bool(is_digitized),
-                signed=bool(is_signed),
-                archived=bool(is_archived),
-                fully_digitized=bool(is_archived) and not pending_count,
-                best_state=_PROGRESS[rank].value if rank is not None and rank >= 0 else None,
+                documents=row.documents,
+                digitized=row.digitized,
+                signed=row.signed,
+                archived=row.archived,
+                fully_digitized=row.archived and not row.pending,
+                best_state=row.best_state.value if row.best_state is not None else None,
             )
         )
     return out
@@ -273,27 +215,5 @@ def compute_coverage(session: Session, period: Period, *, now: datetime | None =
 
 def count_coverage(session: Session, period: Period) -> Coverage:
     """The overall counts alone, added up in the database: cheap enough for every metrics scrape."""
-    E = RegisterEntryRecord
-    agg = _document_flags(period)
-    paper = E.result_type == ResultType.PAPER
-
-    def paper_and(flag: Any) -> Any:
-        return func.sum(case((and_(paper, func.coalesce(flag, 0) == 1), 1), else_=0))
-
-    fully = and_(func.coalesce(agg.c.archived, 0) == 1, func.coalesce(agg.c.pending, 0) == 0)
-    stmt = (
-        select(
-            func.count(),
-            func.sum(case((paper, 1), else_=0)),
-            paper_and(agg.c.digitized),
-            paper_and(agg.c.signed),
-            paper_and(agg.c.archived),
-            func.sum(case((and_(paper, fully), 1), else_=0)),
-        )
-        .select_from(E)
-        .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
-        .where(_in_period(period))
-    )
-    row = session.execute(stmt).one()
-    resolved, paper_count, digitized, signed, archived, fully_digitized = (int(v or 0) for v in row)
-    return Coverage(resolved, paper_count, digitized, signed, archived, fully_digitized)
+    t = coverage_totals(session, period.start, period.end, paper_result=ResultType.PAPER)
+    return Coverage(t.resolved, t.paper, t.digitized, t.signed, t.archived, t.fully_digitized)

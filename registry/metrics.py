@@ -17,16 +17,23 @@ from itertools import accumulate
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.registry.coverage import count_coverage
 from sohoa.registry.periods import PeriodKind, current_period
-from sohoa.storage.archive_records import FixityRunRecord
-from sohoa.storage.records import DocumentRecord, EventRecord, PageRecord
-from sohoa.storage.registry_records import ProcedureRecord, RegisterEntryRecord
+from sohoa.storage.archive_queries import last_fixity_run
+from sohoa.storage.metric_queries import (
+    count_documents_by_state,
+    count_failing_documents,
+    count_failures,
+    count_ocr_pages,
+    count_refusals,
+    count_signed_documents,
+    state_changes,
+)
+from sohoa.storage.registry_queries import count_procedures, count_register_entries
 
 __all__ = ["STAGE_BUCKETS", "build_metrics_registry", "render_metrics", "stage_of"]
 
@@ -63,7 +70,7 @@ class _Snapshot(Collector):
 
 
 def _documents_by_state(session: Session) -> Iterator[Metric]:
-    counts = dict(session.execute(select(DocumentRecord.state, func.count()).group_by(DocumentRecord.state)).all())
+    counts = count_documents_by_state(session)
     states = GaugeMetricFamily("sohoa_documents", "Documents in the catalogue by state.", labels=["state"])
     for state in S:
         states.add_metric([state.value], counts.get(state.value, 0))
@@ -83,17 +90,11 @@ def _documents_by_state(session: Session) -> Iterator[Metric]:
 
 def _stage_durations(session: Session) -> Iterator[Metric]:
     """Time between a document's consecutive state events, by the stage it was in and how it ended."""
-    stmt = (
-        select(EventRecord.document_id, EventRecord.from_state, EventRecord.to_state, EventRecord.at)
-        .where(EventRecord.action == "document.state", EventRecord.document_id.is_not(None))
-        .order_by(EventRecord.document_id, EventRecord.id)
-        .execution_options(yield_per=5000)
-    )
     # per (stage, outcome): observations per bucket (the last one is +Inf) and their sum
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * (len(STAGE_BUCKETS) + 1))
     sums: dict[tuple[str, str], float] = defaultdict(float)
     last: tuple[str | None, datetime] | None = None
-    for document_id, from_state, to_state, at in session.execute(stmt):
+    for document_id, from_state, to_state, at in state_changes(session):
         previous = last if last is not None and last[0] == document_id else None
         last = (document_id, at)
         stage = stage_of(from_state) if from_state else None
@@ -116,45 +117,29 @@ def _stage_durations(session: Session) -> Iterator[Metric]:
 
 
 def _work_done(session: Session) -> Iterator[Metric]:
-    pages = session.scalar(select(func.count()).select_from(PageRecord).where(PageRecord.source == "ocr")) or 0
+    pages = count_ocr_pages(session)
     yield CounterMetricFamily("sohoa_ocr_pages", "Pages read by OCR (text layers not counted).", value=pages)
-    signatures = session.scalar(
-        select(func.count()).select_from(DocumentRecord).where(DocumentRecord.signer_fingerprint.is_not(None))
-    )
-    yield CounterMetricFamily("sohoa_signatures", "Documents signed with the agency's key.", value=signatures or 0)
+    signatures = count_signed_documents(session)
+    yield CounterMetricFamily("sohoa_signatures", "Documents signed with the agency's key.", value=signatures)
 
 
 def _failures(session: Session) -> Iterator[Metric]:
-    reason = EventRecord.details["reason_code"].as_string()
-    stmt = (
-        select(EventRecord.to_state, reason, func.count())
-        .where(
-            EventRecord.action == "document.state",
-            EventRecord.to_state.in_([S.FAILED.value, S.REJECTED.value]),
-        )
-        .group_by(EventRecord.to_state, reason)
-    )
+    ended = [S.FAILED.value, S.REJECTED.value]
     total = CounterMetricFamily(
         "sohoa_failures",
         "Documents that failed (retryable) or were rejected (bad input), by reason; refused files too.",
         labels=["state", "reason"],
     )
-    for state, code, count in session.execute(stmt):
+    for state, code, count in count_failures(session, ended):
         total.add_metric([state, code or "unknown"], count)
-    refused = select(reason, func.count()).where(EventRecord.action == "upload.rejected").group_by(reason)
-    for code, count in session.execute(refused):
+    for code, count in count_refusals(session):
         # files refused before they became documents (zip members, store errors)
         total.add_metric(["refused", code or "unknown"], count)
     yield total
     current = GaugeMetricFamily(
         "sohoa_documents_failing", "Documents now failed or rejected, by reason.", labels=["state", "reason"]
     )
-    stmt_now = (
-        select(DocumentRecord.state, DocumentRecord.reason_code, func.count())
-        .where(DocumentRecord.state.in_([S.FAILED.value, S.REJECTED.value]))
-        .group_by(DocumentRecord.state, DocumentRecord.reason_code)
-    )
-    for state, code, count in session.execute(stmt_now):
+    for state, code, count in count_failing_documents(session, ended):
         current.add_metric([state, code or "unknown"], count)
     yield current
 
@@ -181,20 +166,15 @@ def _coverage(session: Session, now: datetime) -> Iterator[Metric]:
                 rates.add_metric([window, period.label, indicator], rate)
     yield rates
     yield dossiers
-    entries = session.scalar(select(func.count()).select_from(RegisterEntryRecord)) or 0
+    entries = count_register_entries(session)
     yield GaugeMetricFamily("sohoa_register_entries", "Resolved dossiers in the register.", value=entries)
-    procedures = session.scalar(select(func.count()).select_from(ProcedureRecord)) or 0
+    procedures = count_procedures(session)
     yield GaugeMetricFamily("sohoa_catalogue_procedures", "Procedures in the catalogue.", value=procedures)
 
 
 def _fixity(session: Session, now: datetime) -> Iterator[Metric]:
     """The last finished fixity audit: what it found and how long ago it ran."""
-    last = session.scalars(
-        select(FixityRunRecord)
-        .where(FixityRunRecord.finished_at.is_not(None))
-        .order_by(FixityRunRecord.started_at.desc(), FixityRunRecord.id.desc())
-        .limit(1)
-    ).first()
+    last = last_fixity_run(session)
     if last is None or last.finished_at is None:
         return
     objects = GaugeMetricFamily(

@@ -11,23 +11,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.codes import validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
 from sohoa.core.text import fold, nfc, normalize_space
-from sohoa.registry.sources import (
-    CHUNK,
-    ImportReport,
-    RowError,
-    SourceFormat,
-    SourceRow,
-    Upsert,
-    import_rows,
-    read_rows,
-)
+from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
+from sohoa.storage.registry_queries import any_procedure, find_procedures, first_procedure_under, procedures_by_code
 from sohoa.storage.registry_records import ProcedureRecord
+from sohoa.storage.upserts import CHUNK
 
 __all__ = [
     "PROCEDURE_COLUMNS",
@@ -97,9 +89,7 @@ def _updated(record: ProcedureRecord, new: Procedure, now: datetime) -> None:
 
 _PROCEDURES: Upsert[Procedure, ProcedureRecord] = Upsert(
     key=lambda p: p.code,
-    load=lambda session, codes: {
-        r.code: r for r in session.scalars(select(ProcedureRecord).where(ProcedureRecord.code.in_(codes)))
-    },
+    load=procedures_by_code,
     same=lambda record, new: Procedure.from_record(record) == new,
     new=lambda p, now: ProcedureRecord(
         code=p.code,
@@ -124,7 +114,7 @@ def import_procedures(session: Session, data: bytes, fmt: SourceFormat, *, actor
 
 
 def catalogue_loaded(session: Session) -> bool:
-    return session.scalar(select(ProcedureRecord.code).limit(1)) is not None
+    return any_procedure(session)
 
 
 def _prefixes(code: str) -> list[str]:
@@ -133,24 +123,15 @@ def _prefixes(code: str) -> list[str]:
     return [".".join(parts[:n]) for n in range(len(parts), 1, -1)]
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def find_procedure(session: Session, code: str) -> Procedure | None:
     """The catalogue's procedure for ``code``: exact, else the longest catalogue prefix, else a longer form."""
     value = code.strip()
     candidates = _prefixes(value)
-    found = {r.code: r for r in session.scalars(select(ProcedureRecord).where(ProcedureRecord.code.in_(candidates)))}
+    found = procedures_by_code(session, candidates)
     for candidate in candidates:
         if candidate in found:
             return Procedure.from_record(found[candidate])
-    longer = session.scalars(
-        select(ProcedureRecord)
-        .where(ProcedureRecord.code.like(_escape_like(value) + ".%", escape="\\"))
-        .order_by(ProcedureRecord.code)
-        .limit(1)
-    ).first()
+    longer = first_procedure_under(session, value)
     return Procedure.from_record(longer) if longer is not None else None
 
 
@@ -186,9 +167,7 @@ def procedure_labels(session: Session, codes: Iterable[str]) -> dict[str, Proced
     candidates = sorted({p for c in wanted for p in _prefixes(c)})
     found: dict[str, ProcedureRecord] = {}
     for start in range(0, len(candidates), CHUNK):
-        chunk = candidates[start : start + CHUNK]
-        stmt = select(ProcedureRecord).where(ProcedureRecord.code.in_(chunk))
-        found.update({r.code: r for r in session.scalars(stmt)})
+        found.update(procedures_by_code(session, candidates[start : start + CHUNK]))
     out: dict[str, Procedure] = {}
     for code in wanted:
         match = next((found[p] for p in _prefixes(code) if p in found), None)
@@ -205,12 +184,7 @@ def list_procedures(
     session: Session, *, query: str | None = None, field: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[Sequence[Procedure], int]:
     """Catalogue page ordered by code; ``query`` matches code, name, field or agency without accents."""
-    stmt = select(ProcedureRecord)
-    if query and query.strip():
-        words = fold(normalize_space(query)).split(" ")
-        stmt = stmt.where(*(ProcedureRecord.search_key.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
-    if field and field.strip():
-        stmt = stmt.where(ProcedureRecord.field == normalize_space(nfc(field)))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(ProcedureRecord.code).limit(limit).offset(offset)).all()
-    return [Procedure.from_record(r) for r in rows], int(total)
+    words = fold(normalize_space(query)).split(" ") if query and query.strip() else []
+    wanted_field = normalize_space(nfc(field)) if field and field.strip() else None
+    rows, total = find_procedures(session, words=words, field=wanted_field, limit=limit, offset=offset)
+    return [Procedure.from_record(r) for r in rows], total

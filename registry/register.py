@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import VN_TZ, utcnow
@@ -29,7 +28,17 @@ from sohoa.registry.periods import Period
 from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
-from sohoa.storage.registry_records import DossierLinkRecord, RegisterEntryRecord
+from sohoa.storage.registry_queries import (
+    delete_dossier_link,
+    document_dossiers,
+    documents_in_dossier,
+    find_register_entries,
+    get_dossier_link,
+    get_register_entry,
+    register_entries_by_code,
+    save_dossier_link,
+)
+from sohoa.storage.registry_records import RegisterEntryRecord
 
 __all__ = [
     "REGISTER_COLUMNS",
@@ -168,10 +177,7 @@ def _updated(record: RegisterEntryRecord, new: RegisterEntry, now: datetime) -> 
 
 _ENTRIES: Upsert[RegisterEntry, RegisterEntryRecord] = Upsert(
     key=lambda e: e.dossier_code,
-    load=lambda session, codes: {
-        r.dossier_code: r
-        for r in session.scalars(select(RegisterEntryRecord).where(RegisterEntryRecord.dossier_code.in_(codes)))
-    },
+    load=register_entries_by_code,
     same=lambda record, new: RegisterEntry.from_record(record) == new,
     new=lambda e, now: RegisterEntryRecord(**e.__dict__, imported_at=now, updated_at=now),
     update=_updated,
@@ -188,7 +194,7 @@ def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: 
 
 
 def get_entry(session: Session, dossier_code: str) -> RegisterEntry:
-    record = session.get(RegisterEntryRecord, dossier_code.strip())
+    record = get_register_entry(session, dossier_code.strip())
     if record is None:
         raise NotFound(f"dossier {dossier_code} is not in the register", code="dossier_not_registered")
     return RegisterEntry.from_record(record)
@@ -203,41 +209,20 @@ def list_entries(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[RegisterEntry], int]:
-    stmt = select(RegisterEntryRecord)
-    if period is not None:
-        resolved = RegisterEntryRecord.resolved_date
-        stmt = stmt.where(resolved >= period.start, resolved < period.end)
-    if procedure_code:
-        stmt = stmt.where(RegisterEntryRecord.procedure_code == procedure_code.strip())
-    if result_type:
-        stmt = stmt.where(RegisterEntryRecord.result_type == result_type)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(
-        stmt.order_by(RegisterEntryRecord.resolved_date, RegisterEntryRecord.dossier_code).limit(limit).offset(offset)
+    rows, total = find_register_entries(
+        session,
+        resolved_from=period.start if period is not None else None,
+        resolved_before=period.end if period is not None else None,
+        procedure_code=procedure_code.strip() if procedure_code else None,
+        result_type=result_type or None,
+        limit=limit,
+        offset=offset,
     )
-    return [RegisterEntry.from_record(r) for r in rows], int(total)
-
-
-def document_dossiers() -> Select[str, str, str, datetime | None]:
-    """Every document with the dossier it belongs to: the staff link if any, else its own dossier code."""
-    dossier = func.coalesce(DossierLinkRecord.dossier_code, DocumentRecord.dossier_code)
-    return select(
-        DocumentRecord.id.label("document_id"),
-        dossier.label("dossier_code"),
-        DocumentRecord.state.label("state"),
-        DocumentRecord.signed_at.label("signed_at"),
-    ).outerjoin(DossierLinkRecord, DossierLinkRecord.document_id == DocumentRecord.id)
+    return [RegisterEntry.from_record(r) for r in rows], total
 
 
 def documents_for_dossier(session: Session, dossier_code: str) -> list[DocumentRecord]:
-    ids = document_dossiers().subquery()
-    stmt = (
-        select(DocumentRecord)
-        .join(ids, ids.c.document_id == DocumentRecord.id)
-        .where(ids.c.dossier_code == dossier_code.strip())
-        .order_by(DocumentRecord.received_at, DocumentRecord.id)
-    )
-    return list(session.scalars(stmt))
+    return documents_in_dossier(session, dossier_code.strip())
 
 
 @dataclass(frozen=True)
@@ -253,18 +238,11 @@ def link_document(session: Session, document_id: str, dossier_code: str, *, acto
     """Record that ``document_id`` belongs to ``dossier_code``; relinking moves it, audited either way."""
     code = validate_dossier_code(dossier_code)
     doc = get_document(session, document_id)
-    link = session.get(DossierLinkRecord, document_id)
+    link = get_dossier_link(session, document_id)
     previous = link.dossier_code if link is not None else doc.dossier_code
-    now = utcnow()
-    changed = True
-    if link is None:
-        link = DossierLinkRecord(document_id=document_id, dossier_code=code, linked_by=actor, linked_at=now)
-        session.add(link)
-    elif link.dossier_code != code:
-        link.dossier_code, link.linked_by, link.linked_at = code, actor, now
-    else:
-        changed = False  # linking twice is harmless and not worth a second event
-    if changed:
+    # Linking twice is harmless and not worth a second event.
+    if link is None or link.dossier_code != code:
+        link = save_dossier_link(session, document_id, code, linked_by=actor, linked_at=utcnow())
         record_event(
             session,
             actor=actor,
@@ -272,14 +250,13 @@ def link_document(session: Session, document_id: str, dossier_code: str, *, acto
             document_id=document_id,
             details={"dossier_code": code, "previous": previous},
         )
-    session.flush()
-    registered = session.get(RegisterEntryRecord, code) is not None
+    registered = get_register_entry(session, code) is not None
     return DossierLink(link.document_id, link.dossier_code, link.linked_by, link.linked_at, registered)
 
 
 def unlink_document(session: Session, document_id: str, *, actor: str) -> bool:
     """Drop a staff link; the document falls back to its own dossier code. False when there was none."""
-    link = session.get(DossierLinkRecord, document_id)
+    link = get_dossier_link(session, document_id)
     if link is None:
         get_document(session, document_id)  # NotFound for an unknown document, not a silent False
         return False
@@ -290,6 +267,5 @@ def unlink_document(session: Session, document_id: str, *, actor: str) -> bool:
         document_id=document_id,
         details={"dossier_code": link.dossier_code},
     )
-    session.delete(link)
-    session.flush()
+    delete_dossier_link(session, link)
     return True

@@ -12,17 +12,15 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Any, BinaryIO, Generic, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from sohoa.core.clock import utcnow
-from sohoa.core.errors import Conflict, InputRejected
+from sohoa.core.errors import InputRejected
 from sohoa.core.text import fold, nfc
 from sohoa.storage.catalogue import record_event
+from sohoa.storage.upserts import Upsert, upsert_by_key
 
 __all__ = [
     "MAX_IMPORT_BYTES",
@@ -40,7 +38,6 @@ __all__ = [
 
 # A year of a province's register is a few megabytes; far more is a mistake, not a register.
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
-CHUNK = 500  # keys per IN (...) query: well under every engine's bound-parameter limit
 
 
 class SourceFormat(StrEnum):
@@ -224,20 +221,6 @@ Row = TypeVar("Row")  # a parsed, valid row
 Stored = TypeVar("Stored")  # its database record
 
 
-@dataclass(frozen=True)
-class Upsert(Generic[Row, Stored]):
-    """How an import files one kind of row by its key: what the catalogue and the register share."""
-
-    key: Callable[[Row], str]
-    load: Callable[[Session, list[str]], dict[str, Stored]]  # the stored records of some keys
-    same: Callable[[Stored, Row], bool]
-    new: Callable[[Row, datetime], Stored]
-    update: Callable[[Stored, Row, datetime], None]
-    duplicate_code: str  # the RowError code of a key given twice
-    key_name: str  # how messages name the key ("code", "dossier")
-    concurrent: str  # the message when another import wrote the same keys meanwhile
-
-
 def import_rows(
     session: Session,
     rows: Iterable[SourceRow],
@@ -266,28 +249,6 @@ def import_rows(
             errors.append(RowError(row.line, upsert.duplicate_code, message, key))
         else:
             wanted[key] = (row.line, parsed)
-    inserted = updated = unchanged = 0
-    try:
-        now = utcnow()
-        keys = list(wanted)
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
-            existing = upsert.load(session, chunk)
-            for key in chunk:
-                new = wanted[key][1]
-                record = existing.get(key)
-                if record is None:
-                    session.add(upsert.new(new, now))
-                    inserted += 1
-                elif upsert.same(record, new):
-                    unchanged += 1
-                else:
-                    upsert.update(record, new, now)
-                    updated += 1
-        session.flush()
-    except sa_exc.IntegrityError:
-        # another import inserted the same rows meanwhile: this one is rolled back whole
-        raise Conflict(upsert.concurrent, code="concurrent_import") from None
-    return record_import(
-        session, ImportReport(count, inserted, updated, unchanged, tuple(errors)), actor=actor, action=action
-    )
+    counts = upsert_by_key(session, {key: parsed for key, (_, parsed) in wanted.items()}, upsert)
+    report = ImportReport(count, counts.inserted, counts.updated, counts.unchanged, tuple(errors))
+    return record_import(session, report, actor=actor, action=action)

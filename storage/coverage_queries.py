@@ -1,0 +1,144 @@
+"""The queries behind the digitization coverage report (``registry.coverage`` says what each flag means).
+
+Dossiers are the register's entries resolved in a half-open range of dates; their documents
+are found through ``registry_queries.document_dossiers`` (a staff link, else the document's
+own dossier code). Both engines run the same SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from sohoa.core.domain import DocumentState
+from sohoa.storage.registry_queries import document_dossiers
+from sohoa.storage.registry_records import RegisterEntryRecord
+
+__all__ = ["DIGITIZED_STATES", "PROGRESS", "CoverageTotals", "DossierFlags", "coverage_totals", "dossier_flags"]
+
+S = DocumentState
+# Read by the pipeline: past "received", neither rejected nor failed.
+DIGITIZED_STATES = frozenset({S.OCR_DONE, S.EXTRACTED, S.NEEDS_REVIEW, S.APPROVED, S.SIGNED, S.ARCHIVED})
+# How far a document got, to show the most advanced one of a dossier still missing its result.
+PROGRESS = (
+    S.REJECTED,
+    S.FAILED,
+    S.RECEIVED,
+    S.OCR_DONE,
+    S.EXTRACTED,
+    S.NEEDS_REVIEW,
+    S.APPROVED,
+    S.SIGNED,
+    S.ARCHIVED,
+)
+
+
+@dataclass(frozen=True)
+class DossierFlags:
+    """One dossier of the register and what its documents reached."""
+
+    entry: RegisterEntryRecord
+    documents: int
+    digitized: bool
+    signed: bool
+    archived: bool
+    pending: int  # documents neither archived nor rejected
+    best_state: DocumentState | None  # the most advanced state among its documents
+
+
+@dataclass(frozen=True)
+class CoverageTotals:
+    resolved: int
+    paper: int
+    digitized: int
+    signed: int
+    archived: int
+    fully_digitized: int
+
+
+def _flag(condition: Any) -> Any:
+    return func.max(case((condition, 1), else_=0))
+
+
+def _in_range(start: date, end: date) -> Any:
+    E = RegisterEntryRecord
+    return and_(E.resolved_date >= start, E.resolved_date < end)
+
+
+def _document_flags(start: date, end: date) -> Any:
+    """Per dossier resolved in ``[start, end)``: its document count and what its documents reached."""
+    docs = document_dossiers().subquery()
+    digitized = docs.c.state.in_([s.value for s in DIGITIZED_STATES])
+    signed = and_(digitized, docs.c.signed_at.is_not(None))
+    archived = and_(docs.c.state == S.ARCHIVED.value, docs.c.signed_at.is_not(None))
+    pending = docs.c.state.not_in([S.ARCHIVED.value, S.REJECTED.value])
+    progress = case(*((docs.c.state == s.value, rank) for rank, s in enumerate(PROGRESS)), else_=-1)
+    return (
+        select(
+            docs.c.dossier_code.label("dossier_code"),
+            func.count(docs.c.document_id).label("documents"),
+            _flag(digitized).label("digitized"),
+            _flag(signed).label("signed"),
+            _flag(archived).label("archived"),
+            func.sum(case((pending, 1), else_=0)).label("pending"),
+            func.max(progress).label("progress"),
+        )
+        .where(docs.c.dossier_code.in_(select(RegisterEntryRecord.dossier_code).where(_in_range(start, end))))
+        .group_by(docs.c.dossier_code)
+        .subquery()
+    )
+
+
+def dossier_flags(session: Session, start: date, end: date) -> list[DossierFlags]:
+    """Every dossier resolved in ``[start, end)`` by resolved date then code, from one query."""
+    E = RegisterEntryRecord
+    agg = _document_flags(start, end)
+    stmt = (
+        select(E, agg.c.documents, agg.c.digitized, agg.c.signed, agg.c.archived, agg.c.pending, agg.c.progress)
+        .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
+        .where(_in_range(start, end))
+        .order_by(E.resolved_date, E.dossier_code)
+    )
+    return [
+        DossierFlags(
+            entry=record,
+            documents=int(documents or 0),
+            digitized=bool(digitized),
+            signed=bool(signed),
+            archived=bool(archived),
+            pending=int(pending or 0),
+            best_state=PROGRESS[rank] if rank is not None and rank >= 0 else None,
+        )
+        for record, documents, digitized, signed, archived, pending, rank in session.execute(stmt).all()
+    ]
+
+
+def coverage_totals(session: Session, start: date, end: date, *, paper_result: str) -> CoverageTotals:
+    """The overall counts alone, added up in the database; ``paper_result`` is the paper result type."""
+    E = RegisterEntryRecord
+    agg = _document_flags(start, end)
+    paper = E.result_type == paper_result
+
+    def paper_and(flag: Any) -> Any:
+        return func.sum(case((and_(paper, func.coalesce(flag, 0) == 1), 1), else_=0))
+
+    fully = and_(func.coalesce(agg.c.archived, 0) == 1, func.coalesce(agg.c.pending, 0) == 0)
+    stmt = (
+        select(
+            func.count(),
+            func.sum(case((paper, 1), else_=0)),
+            paper_and(agg.c.digitized),
+            paper_and(agg.c.signed),
+            paper_and(agg.c.archived),
+            func.sum(case((and_(paper, fully), 1), else_=0)),
+        )
+        .select_from(E)
+        .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
+        .where(_in_range(start, end))
+    )
+    row = session.execute(stmt).one()
+    return CoverageTotals(*(int(v or 0) for v in row))
