@@ -21,9 +21,9 @@ from sohoa.api.rights import Right, has_right
 from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
 from sohoa.core.settings import Settings
+from sohoa.pipeline.actions.accounts import csrf_matches, identify_session, identify_token
+from sohoa.pipeline.actions.audit import audit_event
 from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.accounts import csrf_matches, user_for_token, user_for_web_session
-from sohoa.storage.catalogue import record_event
 
 __all__ = [
     "CSRF_COOKIE",
@@ -91,18 +91,16 @@ def _identify(
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
     if credentials is not None:
-        with rt.db.session() as session:
-            user = user_for_token(session, credentials.credentials)
-            if user is None:
-                raise AuthenticationFailed("invalid or revoked token", code="invalid_token")
-            return Principal(id=user.id, name=user.name, role=Role(user.role))
+        user = identify_token(rt, credentials.credentials)
+        if user is None:
+            raise AuthenticationFailed("invalid or revoked token", code="invalid_token")
+        return Principal(id=user.id, name=user.name, role=Role(user.role))
     if cookie:
-        with rt.db.session() as session:
-            found = user_for_web_session(session, cookie)
-            if found is None:
-                raise AuthenticationFailed("the session has ended; sign in again", code="session_expired")
-            user, csrf_hash = found
-            return Principal(id=user.id, name=user.name, role=Role(user.role), via="session", csrf_hash=csrf_hash)
+        found = identify_session(rt, cookie)
+        if found is None:
+            raise AuthenticationFailed("the session has ended; sign in again", code="session_expired")
+        user, csrf_hash = found
+        return Principal(id=user.id, name=user.name, role=Role(user.role), via="session", csrf_hash=csrf_hash)
     if "authorization" in request.headers:
         raise AuthenticationFailed("only bearer tokens are accepted", code="invalid_token")
     raise AuthenticationFailed("sign in, or send a bearer token", code="unauthenticated")
@@ -114,13 +112,12 @@ def defer_csrf_to_body(request: Request) -> None:
 
 
 def _audit_csrf(rt: Runtime, user: Principal, request: Request) -> None:
-    with rt.db.session() as session:
-        record_event(
-            session,
-            actor=user.name,
-            action="access.denied",
-            details={"reason": "csrf_failed", "path": request.url.path, "method": request.method},
-        )
+    audit_event(
+        rt,
+        actor=user.name,
+        action="access.denied",
+        details={"reason": "csrf_failed", "path": request.url.path, "method": request.method},
+    )
 
 
 async def check_csrf(request: Request, rt: Runtime, user: Principal, submitted: str | None) -> None:
@@ -184,13 +181,12 @@ OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
 
 def audit_denied(rt: Runtime, user: Principal, right: Right, request: Request) -> None:
     """The audit event of a refused request (API or page)."""
-    with rt.db.session() as session:
-        record_event(
-            session,
-            actor=user.name,
-            action="access.denied",
-            details={"right": right.value, "path": request.url.path, "method": request.method},
-        )
+    audit_event(
+        rt,
+        actor=user.name,
+        action="access.denied",
+        details={"right": right.value, "path": request.url.path, "method": request.method},
+    )
 
 
 def require(right: Right) -> Callable[..., Principal]:

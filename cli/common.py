@@ -8,15 +8,19 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from sohoa.core.errors import SohoaError
 from sohoa.core.settings import Settings, get_settings
 
-__all__ = ["cli_actor", "emit_json", "fail", "handle_errors", "settings_or_exit"]
+if TYPE_CHECKING:
+    from sohoa.pipeline.runtime import Runtime
+
+__all__ = ["cli_actor", "emit_json", "fail", "handle_errors", "opened_runtime", "settings_or_exit"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,3 +82,17 @@ def settings_or_exit() -> Settings:
         return get_settings()
     except Exception as exc:  # pydantic validation: a bad SOHOA_* value
         raise fail(f"configuration_error: {exc}", 6) from None
+
+
+@contextmanager
+def opened_runtime(*, with_queue: bool = False) -> Iterator[Runtime]:
+    """The runtime a command works in (catalogue migrated on first use), closed when it ends.
+
+    Without a queue unless asked: most commands read or change the catalogue and need no workers."""
+    from sohoa.pipeline.runtime import open_runtime
+
+    rt = open_runtime(settings_or_exit(), with_queue=with_queue)
+    try:
+        yield rt
+    finally:
+        rt.close()

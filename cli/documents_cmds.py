@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime, settings_or_exit
 from sohoa.core.domain import DocumentState
 
 __all__ = ["register"]
@@ -50,9 +50,9 @@ def ingest(
     ] = False,
 ) -> None:
     """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
+    from sohoa.pipeline.actions.documents import batch_documents, document
     from sohoa.pipeline.intake import accept_paths
     from sohoa.pipeline.runtime import open_runtime
-    from sohoa.storage.catalogue import DocumentFilter, list_documents
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -67,33 +67,29 @@ def ingest(
         )
         wanted = {d.id for d in result.documents} | {r.document_id for r in result.rejected if r.document_id}
         _wait(rt, result.batch_id, wanted, pages, quiet=as_json or not sys.stderr.isatty())
-        with rt.db.session() as session:
-            docs, _ = list_documents(session, DocumentFilter(batch_id=result.batch_id), limit=1_000_000)
-            by_id = {d.id: d for d in docs}
-            out = []
-            for item in result.documents:
-                if item.duplicate_of:
-                    from sohoa.storage.catalogue import get_document
-
-                    row = _document_json(get_document(session, item.duplicate_of))
-                    row["duplicate_of"] = item.duplicate_of
-                else:
-                    row = _document_json(by_id[item.id])
-                    row["duplicate_of"] = None
-                out.append(row)
-            for rejected in result.rejected:
-                if rejected.document_id and rejected.document_id in by_id:
-                    row = _document_json(by_id[rejected.document_id])
-                else:
-                    row = {
-                        "id": None,
-                        "filename": rejected.filename,
-                        "state": "rejected",
-                        "reason_code": rejected.code,
-                    }
+        by_id = {d.id: d for d in batch_documents(rt, result.batch_id)}
+        out = []
+        for item in result.documents:
+            if item.duplicate_of:
+                row = _document_json(document(rt, item.duplicate_of))
+                row["duplicate_of"] = item.duplicate_of
+            else:
+                row = _document_json(by_id[item.id])
                 row["duplicate_of"] = None
-                row["message"] = rejected.message
-                out.append(row)
+            out.append(row)
+        for rejected in result.rejected:
+            if rejected.document_id and rejected.document_id in by_id:
+                row = _document_json(by_id[rejected.document_id])
+            else:
+                row = {
+                    "id": None,
+                    "filename": rejected.filename,
+                    "state": "rejected",
+                    "reason_code": rejected.code,
+                }
+            row["duplicate_of"] = None
+            row["message"] = rejected.message
+            out.append(row)
     finally:
         rt.close()
     if as_json:
@@ -114,12 +110,10 @@ def _wait(rt: Any, batch_id: str, wanted: set[str], pages: dict[str, tuple[int, 
     """Wait until every document of the batch has left the processing states, showing progress."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from sohoa.storage.catalogue import DocumentFilter, list_documents
+    from sohoa.pipeline.actions.documents import batch_documents
 
     def busy_count() -> int:
-        with rt.db.session() as session:
-            docs, _ = list_documents(session, DocumentFilter(batch_id=batch_id), limit=1_000_000)
-        return sum(1 for d in docs if d.id in wanted and d.state in _BUSY)
+        return sum(1 for d in batch_documents(rt, batch_id) if d.id in wanted and d.state in _BUSY)
 
     total = len(wanted)
     with Progress(
@@ -160,43 +154,19 @@ def get(
     original: Annotated[bool, typer.Option("--original", help="the original scan, not the signed PDF")] = False,
 ) -> None:
     """Write a document's signed PDF (or its original) to a file; the download is audited."""
-    from sohoa.core.errors import NotFound
-    from sohoa.storage.catalogue import get_document, record_event
-    from sohoa.storage.database import Database
-    from sohoa.storage.stores import open_object_store
+    from sohoa.pipeline.actions.documents import save_download
 
-    settings = settings_or_exit()
-    db = Database(settings.db_url)
-    store = open_object_store(settings)
-    with db.session() as session:
-        doc = get_document(session, document_id)
-        key = doc.original_key if original else doc.archive_key
-        if key is None:
-            raise NotFound(
-                f"document {document_id} has no {'original' if original else 'signed archived copy'}"
-                f" (state {doc.state})",
-                code="file_not_available",
-            )
-        info = store.get_file(key, output, verify=True)
-        record_event(
-            session,
-            actor=cli_actor(),
-            action="download.original" if original else "download.signed",
-            document_id=document_id,
-            details={"key": key, "output": str(output)},
-        )
+    with opened_runtime() as rt:
+        info = save_download(rt, document_id, "original" if original else "signed", output, actor=cli_actor())
     typer.echo(f"wrote {output} ({info.size} bytes, sha256 {info.sha256})")
 
 
 def review_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Documents waiting for review."""
-    from sohoa.storage.catalogue import DocumentFilter, list_documents
-    from sohoa.storage.database import Database
+    from sohoa.pipeline.actions.documents import review_queue
 
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        docs, _ = list_documents(session, DocumentFilter(state=DocumentState.NEEDS_REVIEW), limit=10_000)
-        rows = [{**_document_json(d), "review_reasons": d.review_reasons} for d in docs]
+    with opened_runtime() as rt:
+        rows = [{**_document_json(d), "review_reasons": d.review_reasons} for d in review_queue(rt)]
     if as_json:
         emit_json(rows)
         return
@@ -206,13 +176,11 @@ def review_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 
 def review_show(document_id: str) -> None:
     """A document's metadata and why it waits for review."""
-    from sohoa.storage.catalogue import get_document
-    from sohoa.storage.database import Database
+    from sohoa.pipeline.actions.documents import document
 
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        doc = get_document(session, document_id)
-        emit_json({**_document_json(doc), "review_reasons": doc.review_reasons})
+    with opened_runtime() as rt:
+        doc = document(rt, document_id)
+    emit_json({**_document_json(doc), "review_reasons": doc.review_reasons})
 
 
 def review_set(
@@ -223,7 +191,6 @@ def review_set(
 ) -> None:
     """Correct metadata fields; each change is audited with the old and new value."""
     from sohoa.pipeline.review import correct_metadata
-    from sohoa.pipeline.runtime import open_runtime
 
     changes: dict[str, Any] = {}
     for item in assignments:
@@ -235,31 +202,22 @@ def review_set(
         except json.JSONDecodeError:
             value = raw
         changes[field.strip()] = value
-    rt = open_runtime(settings_or_exit(), with_queue=False)
-    try:
+    with opened_runtime() as rt:
         doc = correct_metadata(rt, document_id, changes, actor=cli_actor())
-        emit_json(_document_json(doc))
-    finally:
-        rt.close()
+    emit_json(_document_json(doc))
 
 
 def review_approve(document_id: str) -> None:
     """Approve a reviewed document: it is signed and archived."""
+    from sohoa.pipeline.actions.documents import document
     from sohoa.pipeline.review import approve_document
-    from sohoa.pipeline.runtime import open_runtime
 
-    rt = open_runtime(settings_or_exit())
-    try:
+    with opened_runtime(with_queue=True) as rt:
         approve_document(rt, document_id, actor=cli_actor())
         if rt.queue is not None and hasattr(rt.queue, "join"):
             rt.queue.join()
-        from sohoa.storage.catalogue import get_document
-
-        with rt.db.session() as session:
-            doc = get_document(session, document_id)
-            typer.echo(f"{doc.id}  {doc.state}  {doc.archive_key or doc.reason_code or ''}")
-    finally:
-        rt.close()
+        doc = document(rt, document_id)
+    typer.echo(f"{doc.id}  {doc.state}  {doc.archive_key or doc.reason_code or ''}")
 
 
 def register(app: typer.Typer, review_app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, handle_errors, opened_runtime, settings_or_exit
 
 __all__ = ["app", "main"]
 
@@ -29,10 +29,10 @@ app.add_typer(review_app, name="review")
 @handle_errors
 def db_upgrade() -> None:
     """Create or migrate the catalogue to the latest schema."""
-    from sohoa.storage.database import upgrade_database
+    from sohoa.pipeline.runtime import migrate_catalogue
 
     settings = settings_or_exit()
-    upgrade_database(settings.db_url)
+    migrate_catalogue(settings)
     typer.echo(f"catalogue up to date: {settings.db_url.split('@')[-1]}")
 
 
@@ -46,10 +46,11 @@ def serve(
     import uvicorn
 
     from sohoa.api.app import create_app
-    from sohoa.cli.bootstrap import ensure_admin
+    from sohoa.pipeline.actions.accounts import ensure_admin
 
     settings = settings_or_exit()
-    token = ensure_admin(settings, actor=cli_actor())
+    with opened_runtime() as rt:
+        token = ensure_admin(rt, actor=cli_actor())
     host = host or settings.host
     port = port or settings.port
     typer.echo(f"sohoa listening on http://{host}:{port}  (data: {settings.data_dir})")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sohoa.cli.common import emit_json, fail, handle_errors, settings_or_exit
+from sohoa.cli.common import emit_json, fail, handle_errors, opened_runtime
 from sohoa.core.domain import DocumentState
 
 __all__ = ["register"]
@@ -56,8 +56,8 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """Find documents by codes, metadata and text; best matches first, with snippets."""
-    from sohoa.storage.database import Database
-    from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents
+    from sohoa.pipeline.actions.search import search as run_search
+    from sohoa.storage.search import DocumentFilters, SearchQuery
 
     try:
         state_value = DocumentState(state) if state else None
@@ -82,13 +82,9 @@ def search(
         limit=limit,
         offset=offset,
     )
-    db = Database(settings_or_exit().db_url)
-    try:
-        with db.session() as session:
-            found = search_documents(session, query)
-            rows = [hit.to_dict() for hit in found.hits]
-    finally:
-        db.dispose()
+    with opened_runtime() as rt:
+        found = run_search(rt, query)
+    rows = [hit.to_dict() for hit in found.hits]
     if as_json:
         emit_json(rows)
         return

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
-
-if TYPE_CHECKING:
-    from sohoa.storage.database import Database
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime
 
 __all__ = ["read_password", "register"]
 
@@ -28,14 +25,6 @@ def read_password() -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
-def _database() -> Database:
-    from sohoa.storage.database import Database
-
-    settings = settings_or_exit()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # a first command may come before any server start
-    return Database(settings.db_url)
-
-
 def register(users_app: typer.Typer) -> None:
     """Add the ``users`` commands to ``users_app`` (mounted as ``sohoa users``)."""
 
@@ -49,57 +38,51 @@ def register(users_app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Add a user and print a new API token (the last word of the output)."""
-        from sohoa.storage.accounts import create_token, create_user
+        from sohoa.pipeline.actions.accounts import add_user
 
         secret = read_password() if password else None
-        db = _database()
-        with db.session() as session:
-            user = create_user(session, name, role, actor=cli_actor(), password=secret)
-            token = create_token(session, user, actor=cli_actor())
+        with opened_runtime() as rt:
+            user, token = add_user(rt, name, role, actor=cli_actor(), password=secret)
         typer.echo(f"user {user.name} ({user.role}) created; token: {token}")
 
     @users_app.command("set-password")
     @handle_errors
     def users_set_password(name: str) -> None:
         """Set a user's web UI password (prompted twice, or one line of stdin); it unlocks the account."""
-        from sohoa.storage.accounts import get_user, set_password
+        from sohoa.pipeline.actions.accounts import change_password
 
         secret = read_password()
-        db = _database()
-        with db.session() as session:
-            set_password(session, get_user(session, name), secret, actor=cli_actor())
+        with opened_runtime() as rt:
+            change_password(rt, name, secret, actor=cli_actor())
         typer.echo(f"password of {name} set; its browser sessions have ended")
 
     @users_app.command("token")
     @handle_errors
     def users_token(name: str) -> None:
         """Issue another API token for an existing user."""
-        from sohoa.storage.accounts import create_token, get_user
+        from sohoa.pipeline.actions.accounts import issue_token
 
-        db = _database()
-        with db.session() as session:
-            token = create_token(session, get_user(session, name), actor=cli_actor())
+        with opened_runtime() as rt:
+            _user, token = issue_token(rt, name, actor=cli_actor())
         typer.echo(f"token for {name}: {token}")
 
     @users_app.command("revoke-token")
     @handle_errors
     def users_revoke(name: str) -> None:
         """Revoke every API token of a user."""
-        from sohoa.storage.accounts import get_user, revoke_tokens
+        from sohoa.pipeline.actions.accounts import revoke_user_tokens
 
-        db = _database()
-        with db.session() as session:
-            count = revoke_tokens(session, get_user(session, name), actor=cli_actor())
+        with opened_runtime() as rt:
+            count = revoke_user_tokens(rt, name, actor=cli_actor())
         typer.echo(f"{count} token(s) of {name} revoked")
 
     @users_app.command("list")
     @handle_errors
     def users_list(as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False) -> None:
         """Every user: role, whether disabled, whether a password is set."""
-        from sohoa.storage.accounts import list_users
+        from sohoa.pipeline.actions.accounts import users
 
-        db = _database()
-        with db.session() as session:
+        with opened_runtime() as rt:
             rows = [
                 {
                     "name": u.name,
@@ -108,7 +91,7 @@ def register(users_app: typer.Typer) -> None:
                     "password": u.password_hash is not None,
                     "locked_until": u.locked_until.isoformat() if u.locked_until else None,
                 }
-                for u in list_users(session)
+                for u in users(rt)
             ]
         if as_json:
             emit_json(rows)
@@ -124,9 +107,8 @@ def register(users_app: typer.Typer) -> None:
         enable: Annotated[bool, typer.Option("--enable", help="enable the account again")] = False,
     ) -> None:
         """Disable an account: no sign-in, no token works, its browser sessions end."""
-        from sohoa.storage.accounts import get_user, set_disabled
+        from sohoa.pipeline.actions.accounts import update_user
 
-        db = _database()
-        with db.session() as session:
-            set_disabled(session, get_user(session, name), not enable, actor=cli_actor())
+        with opened_runtime() as rt:
+            update_user(rt, name, disabled=not enable, actor=cli_actor())
         typer.echo(f"user {name} {'enabled' if enable else 'disabled'}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sohoa.core.settings import Settings
-from sohoa.storage.database import Database
+from sohoa.storage.database import Database, upgrade_database
 from sohoa.storage.objectstore import ObjectStore
 from sohoa.storage.stores import open_object_store
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sohoa.ingest.ocr_engines import OcrEngine
     from sohoa.pipeline.queue import JobQueue
 
-__all__ = ["ProgressHook", "Runtime", "open_runtime"]
+__all__ = ["ProgressHook", "Runtime", "migrate_catalogue", "open_runtime"]
 
 # (document_id, pages_done, pages_total)
 ProgressHook = Callable[[str, int, int], None]
@@ -67,6 +67,11 @@ class Runtime:
         if close is not None:
             close()
         self.db.dispose()
+
+
+def migrate_catalogue(settings: Settings) -> None:
+    """Create or migrate the catalogue to the latest schema (every runtime also does so when it opens)."""
+    upgrade_database(settings.db_url)
 
 
 def open_runtime(settings: Settings, *, with_queue: bool = True) -> Runtime:

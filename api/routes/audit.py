@@ -11,7 +11,8 @@ from sohoa.api.deps import Principal, RuntimeDep, require
 from sohoa.api.rights import Right
 from sohoa.api.schemas import AuditPage, EventPublic, errors
 from sohoa.core.clock import VN_TZ
-from sohoa.storage.audit import AuditFilter, find_events
+from sohoa.pipeline.actions.audit import audit_page
+from sohoa.storage.audit import AuditFilter
 
 __all__ = ["router"]
 
@@ -50,7 +51,6 @@ def list_events(
         since=_aware(since),
         until=_aware(until),
     )
-    with rt.db.session() as session:
-        found, total = find_events(session, flt, limit=limit, offset=offset)
-        events = [EventPublic.from_record(e) for e in found]
+    found, total = audit_page(rt, flt, limit=limit, offset=offset)
+    events = [EventPublic.from_record(e) for e in found]
     return AuditPage(total=total, limit=limit, offset=offset, events=events)

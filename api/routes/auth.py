@@ -17,8 +17,8 @@ from sohoa.api.deps import CSRF_COOKIE, SESSION_COOKIE, ConfigDep, CurrentUser, 
 from sohoa.api.schemas import ErrorPublic, LoginPublic, MePublic, errors
 from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
-from sohoa.storage.accounts import LoginPolicy, check_login, close_web_session, open_web_session
-from sohoa.storage.catalogue import record_event
+from sohoa.pipeline.actions.accounts import sign_in, sign_out
+from sohoa.storage.accounts import LoginPolicy
 
 __all__ = ["router", "safe_next"]
 
@@ -70,21 +70,16 @@ def login(
         max_failures=config.login_max_failures, lockout=timedelta(minutes=config.login_lockout_minutes)
     )
     lifetime = timedelta(hours=config.session_hours)
-    with rt.db.session() as session:
-        result = check_login(session, username, password, policy=policy)
-        opened = None
-        if result.user is not None:
-            previous = request.cookies.get(SESSION_COOKIE)
-            if previous:
-                close_web_session(session, previous)  # a sign-in always starts a new session id
-            opened = open_web_session(session, result.user, lifetime=lifetime)
-        role = Role(result.user.role) if result.user is not None else None
-        name = result.user.name if result.user is not None else None
-    if opened is None or role is None or name is None:
+    result = sign_in(
+        rt, username, password, policy=policy, lifetime=lifetime, previous=request.cookies.get(SESSION_COOKIE)
+    )
+    opened, user = result.session, result.user
+    if opened is None or user is None:
         code = result.code or "invalid_credentials"
         if _wants_json(request):
             raise AuthenticationFailed(_MESSAGES.get(code, "sign-in refused"), code=code)
         return RedirectResponse("/login?error=1", status_code=303)
+    name, role = user.name, Role(user.role)
     answer: Response = (
         JSONResponse(LoginPublic(user=name, role=role).model_dump(mode="json"))
         if _wants_json(request)
@@ -111,10 +106,7 @@ def login(
 def logout(request: Request, rt: RuntimeDep) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        with rt.db.session() as session:
-            name = close_web_session(session, cookie)
-            if name is not None:
-                record_event(session, actor=name, action="auth.logout")
+        sign_out(rt, cookie)
     answer: Response = Response(status_code=204) if _wants_json(request) else RedirectResponse("/login", 303)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     answer.delete_cookie(CSRF_COOKIE, path="/", samesite="lax")

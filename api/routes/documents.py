@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -12,9 +11,8 @@ from sohoa.api.deps import Principal, RuntimeDep, require
 from sohoa.api.rights import Right
 from sohoa.api.schemas import DocumentList, DocumentPublic, EventPublic, errors
 from sohoa.core.domain import DocumentState
-from sohoa.core.errors import NotFound
+from sohoa.pipeline.actions.documents import FileKind, document, document_events, documents, open_download
 from sohoa.pipeline.review import approve_document, correct_metadata
-from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -34,61 +32,34 @@ def list_all(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DocumentList:
-    flt = DocumentFilter(procedure_code=procedure_code, dossier_code=dossier_code, state=state)
-    with rt.db.session() as session:
-        docs, total = list_documents(session, flt, limit=limit, offset=offset)
-        return DocumentList(
-            total=total, limit=limit, offset=offset, documents=[DocumentPublic.from_record(d) for d in docs]
-        )
+    docs, total = documents(
+        rt, procedure_code=procedure_code, dossier_code=dossier_code, state=state, limit=limit, offset=offset
+    )
+    return DocumentList(
+        total=total, limit=limit, offset=offset, documents=[DocumentPublic.from_record(d) for d in docs]
+    )
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, responses=ERRORS)
 def read(document_id: str, rt: RuntimeDep, _user: Reader) -> DocumentPublic:
-    with rt.db.session() as session:
-        return DocumentPublic.from_record(get_document(session, document_id))
+    return DocumentPublic.from_record(document(rt, document_id))
 
 
 @router.get("/{document_id}/events", response_model=list[EventPublic], responses=ERRORS)
 def events(document_id: str, rt: RuntimeDep, _user: Reader) -> list[EventPublic]:
-    with rt.db.session() as session:
-        get_document(session, document_id)
-        return [EventPublic.from_record(e) for e in list_events(session, document_id=document_id, limit=10_000)]
+    _doc, history = document_events(rt, document_id)
+    return [EventPublic.from_record(e) for e in history]
 
 
-def _stream(rt: RuntimeDep, key: str) -> Iterator[bytes]:
-    with rt.store.open(key) as fh:
-        while chunk := fh.read(256 * 1024):
-            yield chunk
-
-
-def _download(rt: RuntimeDep, user: Principal, document_id: str, which: str) -> StreamingResponse:
-    with rt.db.session() as session:
-        doc = get_document(session, document_id)
-        key = doc.archive_key if which == "signed" else doc.original_key
-        if key is None:
-            raise NotFound(
-                "this document has no signed archived copy yet"
-                if which == "signed"
-                else "this document has no stored original",
-                code="file_not_available",
-                details={"state": doc.state},
-            )
-        info = rt.store.stat(key)
-        record_event(
-            session,
-            actor=user.name,
-            action=f"download.{which}",
-            document_id=document_id,
-            details={"key": key},
-        )
-        name = doc.id + (".pdf" if which == "signed" else f".{doc.original_kind or 'bin'}")
+def _download(rt: RuntimeDep, user: Principal, document_id: str, kind: FileKind) -> StreamingResponse:
+    taken = open_download(rt, document_id, kind, actor=user.name)
     return StreamingResponse(
-        _stream(rt, key),
-        media_type=info.content_type,
+        taken.chunks(rt),
+        media_type=taken.info.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Content-Length": str(info.size),
-            "X-Content-SHA256": info.sha256,
+            "Content-Disposition": f'attachment; filename="{taken.filename}"',
+            "Content-Length": str(taken.info.size),
+            "X-Content-SHA256": taken.info.sha256,
         },
     )
 

@@ -12,7 +12,8 @@ from sohoa.api.deps import Principal, RuntimeDep, require
 from sohoa.api.rights import Right
 from sohoa.api.schemas import ErrorPublic
 from sohoa.core.domain import DocumentState
-from sohoa.storage.search import MAX_LIMIT, DocumentFilters, SearchQuery, search_documents
+from sohoa.pipeline.actions.search import search as run_search
+from sohoa.storage.search import MAX_LIMIT, DocumentFilters, SearchQuery
 
 __all__ = ["SearchResponse", "SearchResultPublic", "SnippetPublic", "router"]
 
@@ -101,7 +102,6 @@ def search(
         limit=limit,
         offset=offset,
     )
-    with rt.db.session() as session:
-        found = search_documents(session, query)
-        results = [SearchResultPublic.model_validate(hit.to_dict()) for hit in found.hits]
+    found = run_search(rt, query)
+    results = [SearchResultPublic.model_validate(hit.to_dict()) for hit in found.hits]
     return SearchResponse(total=found.total, limit=found.limit, offset=found.offset, results=results)

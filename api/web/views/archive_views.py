@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -17,9 +16,9 @@ from sohoa.api.web.access import PageRefused, allowed
 from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import has_route, render
 from sohoa.core.errors import NotFound, SohoaError
-from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.catalogue import get_document, list_events, record_event
-from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents
+from sohoa.pipeline.actions.documents import document_events, open_download
+from sohoa.pipeline.actions.search import search
+from sohoa.storage.search import DocumentFilters, SearchQuery
 
 __all__ = ["PAGE_SIZE", "SearchForm", "marked_parts", "router"]
 
@@ -124,10 +123,9 @@ def search_page(
     if not form.empty:
         try:
             query = form.query(page)
-            with rt.db.session() as session:
-                found = search_documents(session, query)
-                total = found.total
-                results = [hit.to_dict() for hit in found.hits]
+            found = search(rt, query)
+            total = found.total
+            results = [hit.to_dict() for hit in found.hits]
         except _BadDate as exc:
             error = ("error.bad_date", {"value": str(exc)})
         except SohoaError as exc:
@@ -157,12 +155,10 @@ def search_page(
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Reader) -> HTMLResponse:
-    with rt.db.session() as session:
-        try:
-            doc = get_document(session, document_id)
-        except NotFound:
-            raise PageRefused(404, "error.document_not_found") from None
-        events = list_events(session, document_id=document_id, limit=1000)
+    try:
+        doc, events = document_events(rt, document_id, limit=1000)
+    except NotFound:
+        raise PageRefused(404, "error.document_not_found") from None
     # Superseding files a corrected record: the archivist's act, as in the archive API.
     may_supersede = has_right(user.role, Right.MANAGE_REGISTRY) and has_route(request, SUPERSEDE_ROUTE, "post")
     return render(
@@ -184,37 +180,20 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
     )
 
 
-def _chunks(rt: Runtime, key: str) -> Iterator[bytes]:
-    with rt.store.open(key) as fh:
-        while chunk := fh.read(256 * 1024):
-            yield chunk
-
-
 @router.get("/ui/documents/{document_id}/view.pdf")
 def view_signed(document_id: str, rt: RuntimeDep, user: Downloader) -> Response:
     """The signed copy shown inline in the page's viewer; viewing is a download, and audited as one."""
-    with rt.db.session() as session:
-        try:
-            doc = get_document(session, document_id)
-        except NotFound:
-            raise PageRefused(404, "error.document_not_found") from None
-        if doc.archive_key is None:
-            raise PageRefused(404, "error.not_signed_yet")
-        key = doc.archive_key
-        info = rt.store.stat(key)
-        record_event(
-            session,
-            actor=user.name,
-            action="download.signed",
-            document_id=document_id,
-            details={"key": key, "inline": True},
-        )
+    try:
+        taken = open_download(rt, document_id, "signed", actor=user.name, inline=True)
+    except NotFound as exc:
+        key = "error.not_signed_yet" if exc.code == "file_not_available" else "error.document_not_found"
+        raise PageRefused(404, key) from None
     return StreamingResponse(
-        _chunks(rt, key),
+        taken.chunks(rt),
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{document_id}.pdf"',
-            "Content-Length": str(info.size),
+            "Content-Length": str(taken.info.size),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },

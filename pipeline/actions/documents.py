@@ -1,0 +1,128 @@
+"""Documents as people see them: one, a page of them, their history, and audited downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import NotFound
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
+from sohoa.storage.objectstore import ObjectInfo
+from sohoa.storage.records import DocumentRecord, EventRecord
+
+__all__ = [
+    "Download",
+    "FileKind",
+    "batch_documents",
+    "document",
+    "document_events",
+    "documents",
+    "open_download",
+    "review_queue",
+    "save_download",
+]
+
+FileKind = Literal["signed", "original"]
+_CHUNK = 256 * 1024
+
+
+def document(rt: Runtime, document_id: str) -> DocumentRecord:
+    with rt.db.session() as session:
+        return get_document(session, document_id)
+
+
+def documents(
+    rt: Runtime,
+    *,
+    procedure_code: str | None = None,
+    dossier_code: str | None = None,
+    state: DocumentState | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[DocumentRecord], int]:
+    """A page of documents, newest first, and how many match in all."""
+    flt = DocumentFilter(procedure_code=procedure_code, dossier_code=dossier_code, state=state)
+    with rt.db.session() as session:
+        return list_documents(session, flt, limit=limit, offset=offset)
+
+
+def batch_documents(rt: Runtime, batch_id: str) -> list[DocumentRecord]:
+    """Every document of one upload (batch)."""
+    with rt.db.session() as session:
+        docs, _ = list_documents(session, DocumentFilter(batch_id=batch_id), limit=1_000_000)
+    return docs
+
+
+def review_queue(rt: Runtime, *, limit: int = 10_000) -> list[DocumentRecord]:
+    """Documents waiting for a reviewer."""
+    docs, _ = documents(rt, state=DocumentState.NEEDS_REVIEW, limit=limit)
+    return docs
+
+
+def document_events(rt: Runtime, document_id: str, *, limit: int = 10_000) -> tuple[DocumentRecord, list[EventRecord]]:
+    """The document and its history, oldest event first (NotFound for an unknown id)."""
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        return doc, list_events(session, document_id=document_id, limit=limit)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A stored file someone is allowed to take, already recorded in the audit log."""
+
+    document_id: str
+    kind: FileKind
+    key: str
+    filename: str  # what to call it on the taker's disk
+    info: ObjectInfo
+
+    def chunks(self, rt: Runtime) -> Iterator[bytes]:
+        with rt.store.open(self.key) as fh:
+            while chunk := fh.read(_CHUNK):
+                yield chunk
+
+
+def _key_of(doc: DocumentRecord, kind: FileKind) -> str:
+    key = doc.archive_key if kind == "signed" else doc.original_key
+    if key is None:
+        raise NotFound(
+            "this document has no signed archived copy yet"
+            if kind == "signed"
+            else "this document has no stored original",
+            code="file_not_available",
+            details={"state": doc.state},
+        )
+    return key
+
+
+def open_download(
+    rt: Runtime, document_id: str, kind: FileKind, *, actor: str, inline: bool = False, output: str | None = None
+) -> Download:
+    """Check that the file exists and record the download (one ``download.<kind>`` event).
+
+    Viewing a signed copy in the browser is a download too (``inline``)."""
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+        key = _key_of(doc, kind)
+        info = rt.store.stat(key)
+        details: dict[str, object] = {"key": key}
+        if inline:
+            details["inline"] = True
+        if output is not None:
+            details["output"] = output
+        record_event(session, actor=actor, action=f"download.{kind}", document_id=document_id, details=details)
+        name = doc.id + (".pdf" if kind == "signed" else f".{doc.original_kind or 'bin'}")
+    return Download(document_id=document_id, kind=kind, key=key, filename=name, info=info)
+
+
+def save_download(rt: Runtime, document_id: str, kind: FileKind, output: Path, *, actor: str) -> ObjectInfo:
+    """Write the file to ``output`` (its checksum verified), then record the download."""
+    with rt.db.session() as session:
+        key = _key_of(get_document(session, document_id), kind)
+    info = rt.store.get_file(key, output, verify=True)
+    open_download(rt, document_id, kind, actor=actor, output=str(output))
+    return info
