@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
-from sohoa.registry.periods import Period
+from sohoa.core.periods import Period
 from sohoa.registry.procedures import Procedure, procedure_labels
 from sohoa.registry.register import RegisterEntry, ResultType
 from sohoa.storage.coverage_queries import DIGITIZED_STATES, coverage_totals, dossier_flags

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
+from sohoa.core.periods import PeriodKind, current_period
 from sohoa.registry.coverage import count_coverage
-from sohoa.registry.periods import PeriodKind, current_period
 from sohoa.storage.archive_queries import last_fixity_run
 from sohoa.storage.metric_queries import (
     count_documents_by_state,

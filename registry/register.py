@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import VN_TZ, utcnow
 from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
+from sohoa.core.periods import Period
 from sohoa.core.text import fold, nfc, normalize_space
-from sohoa.registry.periods import Period
 from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord

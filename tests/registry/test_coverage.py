@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from sohoa.core.domain import DocumentState
+from sohoa.core.periods import parse_period
 from sohoa.registry.coverage import compute_coverage, count_coverage, dossier_statuses, summarize
-from sohoa.registry.periods import parse_period
 from sohoa.registry.register import import_register, link_document
 from sohoa.registry.sources import SourceFormat
 from sohoa.storage.database import Database

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sohoa.core.domain import DocumentState
+from sohoa.core.periods import parse_period
 from sohoa.registry.coverage import CoverageReport, compute_coverage
 from sohoa.registry.export import (
     COVERAGE_CSV_COLUMNS,
@@ -17,7 +18,6 @@ from sohoa.registry.export import (
     render_report,
     report_to_dict,
 )
-from sohoa.registry.periods import parse_period
 from sohoa.registry.procedures import import_procedures
 from sohoa.registry.register import import_register
 from sohoa.registry.sources import SourceFormat

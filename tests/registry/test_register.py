@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InputRejected, NotFound
-from sohoa.registry.periods import parse_period
+from sohoa.core.periods import parse_period
 from sohoa.registry.register import (
     documents_for_dossier,
     get_entry,

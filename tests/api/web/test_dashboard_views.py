@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from sohoa.api.web.i18n import Translator
 from sohoa.api.web.views.dashboard_views import chart_data, month_coverage
+from sohoa.core.periods import parse_period
 from sohoa.registry.coverage import compute_coverage, dossier_statuses
-from sohoa.registry.periods import parse_period
 from tests.api.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from sohoa.core.errors import InputRejected
-from sohoa.registry.periods import PeriodKind, current_period, parse_period
+from sohoa.core.periods import PeriodKind, current_period, parse_period
 
 
 @pytest.mark.parametrize(
