@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-__all__ = ["even_light", "has_uneven_light", "ocr_grey", "paper_background"]
+__all__ = ["even_light", "even_pixels", "grey_pixels", "has_uneven_light", "ocr_grey", "paper_background"]
 
 _BACKGROUND_DPI = 50.0
 _DILATE_IN = 0.1  # inches: wider than any stroke, narrower than the gaps between lines
@@ -32,9 +32,15 @@ def _odd(value: float) -> int:
     return max(3, int(value) | 1)
 
 
-def paper_background(img: Image.Image, dpi: float) -> np.ndarray:
-    """The paper's brightness per pixel of a small copy (about 50 dpi), channels last, float32."""
-    pixels = np.asarray(img if img.mode in ("L", "RGB") else img.convert("RGB"))
+def _pixels(img: Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(img, np.ndarray):
+        return img
+    return np.asarray(img if img.mode in ("L", "RGB") else img.convert("RGB"))
+
+
+def paper_background(img: Image.Image | np.ndarray, dpi: float) -> np.ndarray:
+    """The paper's brightness on a small copy (about 50 dpi): uint8, channels last."""
+    pixels = _pixels(img)
     factor = max(1.0, dpi / _BACKGROUND_DPI)
     small = cv2.resize(
         pixels,
@@ -44,45 +50,50 @@ def paper_background(img: Image.Image, dpi: float) -> np.ndarray:
     small_dpi = dpi / factor
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_odd(_DILATE_IN * small_dpi),) * 2)
     paper = cv2.medianBlur(cv2.dilate(small, kernel), _odd(_MEDIAN_IN * small_dpi))
-    paper = paper.astype(np.float32)
     return paper if paper.ndim == 3 else paper[:, :, None]
 
 
-def has_uneven_light(img: Image.Image, dpi: float) -> bool:
+def has_uneven_light(img: Image.Image | np.ndarray, dpi: float) -> bool:
     """Whether the paper's brightness varies or is tinted enough to be worth evening out."""
-    if img.mode == "1":
+    if isinstance(img, Image.Image) and img.mode == "1":
         return False
     paper = paper_background(img, dpi)
-    level = paper.mean(axis=2)
+    level = paper.mean(axis=2) if paper.shape[2] > 1 else paper[:, :, 0]
     low, high = np.percentile(level, (2, 98))
     if high <= 0 or (high - low) / high > _UNEVEN:
         return True
     if paper.shape[2] == 3:
-        colour = np.median(paper.reshape(-1, 3), axis=0)
+        colour = np.median(paper[::4, ::4].reshape(-1, 3), axis=0)
         return float(colour.max() - colour.min()) > _CAST
     return False
+
+
+def even_pixels(pixels: np.ndarray, dpi: float) -> np.ndarray:
+    """``pixels`` (grey, or RGB channels last) with the paper made evenly white."""
+    paper = paper_background(pixels, dpi)
+    paper = cv2.resize(paper, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
+    # uint8 throughout (OpenCV saturates): a float copy of a 300-dpi colour page costs more
+    # than the rest of the correction together.
+    return cv2.divide(pixels, np.maximum(paper.reshape(pixels.shape), 8), scale=255.0)
 
 
 def even_light(img: Image.Image, dpi: float) -> Image.Image:
     """``img`` with its paper made evenly white (each channel divided by the paper's own level)."""
     source = img if img.mode in ("L", "RGB") else img.convert("RGB")
-    pixels = np.asarray(source).astype(np.float32)
-    paper = paper_background(source, dpi)
-    paper = cv2.resize(paper, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
-    if paper.ndim == 2:
-        paper = paper[:, :, None]
+    return Image.fromarray(even_pixels(np.asarray(source), dpi), source.mode)
+
+
+def grey_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Grey for OCR of grey or RGB pixels: luminance, with red ink (a seal) lifted toward the paper."""
     if pixels.ndim == 2:
-        pixels = pixels[:, :, None]
-    out = np.clip(pixels * (255.0 / np.maximum(paper, 8.0)), 0, 255).astype(np.uint8)
-    return Image.fromarray(out[:, :, 0] if out.shape[2] == 1 else out, source.mode)
+        return pixels
+    red, green, blue = cv2.split(pixels)
+    redness = cv2.subtract(red, cv2.max(green, blue))
+    return cv2.add(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), redness)
 
 
 def ocr_grey(img: Image.Image) -> Image.Image:
     """A grey copy for OCR: luminance, with red ink (a seal) lifted toward the paper."""
     if img.mode in ("1", "L"):
         return img.convert("L")
-    rgb = np.asarray(img.convert("RGB")).astype(np.int32)
-    red, green, blue = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
-    luminance = (299 * red + 587 * green + 114 * blue) // 1000
-    redness = np.maximum(red - np.maximum(green, blue), 0)
-    return Image.fromarray(np.clip(luminance + redness, 0, 255).astype(np.uint8), "L")
+    return Image.fromarray(grey_pixels(np.asarray(img.convert("RGB"))), "L")

@@ -26,11 +26,11 @@ from sohoa.core.errors import InputRejected, OcrError
 from sohoa.core.text import nfc
 from sohoa.ingest.assemble import PdfAssembler, build_page_pdf
 from sohoa.ingest.compression import DEFAULT_JPEG_QUALITY, EncodedImage, encode_page_image, passthrough_jpeg
-from sohoa.ingest.illumination import even_light, has_uneven_light, ocr_grey
 from sohoa.ingest.ocr_engines import OcrEngine, TesseractEngine
 from sohoa.ingest.orientation import MIN_DESKEW, PageGeometry, apply_geometry, detect_geometry
 from sohoa.ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg, source_hints
-from sohoa.ingest.photo import PHOTO_DPI, PhotoCorrection, correct_photo
+from sohoa.ingest.photo import PhotoCorrection
+from sohoa.ingest.preparation import PreparedPage, prepare_page
 from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB
 
 T = TypeVar("T")
@@ -163,11 +163,9 @@ def _osd_tesseract(engine: OcrEngine) -> tuple[str | None, int]:
     return None, DEFAULT_MEMORY_MB
 
 
-def _photo_correction(job: PageJob, page: Image.Image) -> tuple[Image.Image, PhotoCorrection]:
-    if not job.photos or page.mode == "1":  # nobody photographs a page into bilevel pixels
-        return page, PhotoCorrection(status="scan")
-    tagged, camera = source_hints(job.input_path, job.kind, job.index)
-    return correct_photo(page, resolution_tagged=tagged, camera=camera)
+def _prepared(job: PageJob, page: Image.Image, dpi: float) -> PreparedPage:
+    tagged, camera = source_hints(job.input_path, job.kind, job.index) if job.photos else (True, False)
+    return prepare_page(page, dpi, look_for_photos=job.photos, resolution_tagged=tagged, camera=camera)
 
 
 def ocr_page_job(job: PageJob) -> PageOutcome:
@@ -180,25 +178,21 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     """
     stem = f"{job.index:05d}"
     _, original, dpi = next(iter_page_images(job.input_path, job.kind, pages=[job.index], min_dpi=job.min_dpi))
-    original, photo = _photo_correction(job, original)
+    prepared = _prepared(job, original, dpi)
+    original, grey, dpi, photo = prepared.image, prepared.grey, prepared.dpi, prepared.photo
+    del prepared
     flattened = photo.status == "photo"
-    if flattened:
-        dpi = PHOTO_DPI
-    # Shadows and fall-off make tesseract's global threshold drop strokes in the dark parts.
-    lit = even_light(original, dpi) if flattened or has_uneven_light(original, dpi) else original
-    if flattened:
-        original = lit  # the archive shows the page, flat and evenly lit; the photo stays the original
     geometry = PageGeometry(rotation=0, skew=0.0, source="none")
     if job.straighten:
         binary, memory_mb = _osd_tesseract(job.engine)
         geometry = detect_geometry(
-            lit, dpi, work_dir=job.scratch, stem=f"page-{stem}", binary=binary, memory_mb=memory_mb
+            grey, dpi, work_dir=job.scratch, stem=f"page-{stem}", binary=binary, memory_mb=memory_mb
         )
     ocr_dpi = ocr_resolution(geometry.line_height, dpi)
     # Grey, smaller first, then turned: the costly resampling runs on the fewest pixels.
     # Tesseract's LSTM reads grey line images; binarizing here cost accuracy on vn-docs.
-    ocr_img = ocr_grey(lit)
-    del lit
+    ocr_img = grey
+    del grey
     if ocr_dpi < dpi:
         scale = ocr_dpi / dpi
         size = (max(1, round(original.width * scale)), max(1, round(original.height * scale)))
@@ -313,14 +307,18 @@ def make_searchable_pdf(
     xmp: Mapping[str, str] | None = None,
     pdfa: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    photos: bool = True,
 ) -> OcrOutput:
-    """OCR ``input_path`` into a searchable (PDF/A-2b unless ``pdfa=False``) ``output_path``."""
+    """OCR ``input_path`` into a searchable (PDF/A-2b unless ``pdfa=False``) ``output_path``.
+
+    ``photos=False`` reads photographed pages as they were shot (for comparisons).
+    """
     total = page_count(input_path, kind)
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="ocr-", dir=work_dir))
     keep = frozenset() if force_ocr or kind is not FileKind.PDF else frozenset(text_layer_pages) & set(range(total))
     texts: dict[int, PageText] = {}
-    photos: dict[int, PhotoCorrection] = {}
+    photos_found: dict[int, PhotoCorrection] = {}
     try:
         for page_text in extract_text_layer(input_path, pages=keep) if keep else ():
             texts[page_text.index] = page_text
@@ -333,7 +331,8 @@ def make_searchable_pdf(
                 keep,
                 texts,
                 assembler,
-                photos=photos,
+                photo_outcomes=photos_found,
+                look_for_photos=photos,
                 engine=engine,
                 languages=languages,
                 processes=processes,
@@ -353,8 +352,10 @@ def make_searchable_pdf(
         page_count=total,
         mean_confidence=_mean_confidence(pages),
         output_path=output_path,
-        photo_pages=tuple(i for i in sorted(photos) if photos[i].status == "photo"),
-        photo_pages_not_found=tuple(i for i in sorted(photos) if photos[i].status == PHOTO_NOT_FOUND_REASON),
+        photo_pages=tuple(i for i in sorted(photos_found) if photos_found[i].status == "photo"),
+        photo_pages_not_found=tuple(
+            i for i in sorted(photos_found) if photos_found[i].status == PHOTO_NOT_FOUND_REASON
+        ),
     )
 
 
@@ -367,7 +368,8 @@ def _run_pages(
     texts: dict[int, PageText],
     assembler: PdfAssembler,
     *,
-    photos: dict[int, PhotoCorrection],
+    photo_outcomes: dict[int, PhotoCorrection],
+    look_for_photos: bool,
     engine: OcrEngine,
     languages: str,
     processes: int,
@@ -391,7 +393,13 @@ def _run_pages(
                 if index is None:
                     return
                 job = PageJob(
-                    input_path=input_path, kind=kind, index=index, scratch=scratch, engine=engine, languages=languages
+                    input_path=input_path,
+                    kind=kind,
+                    index=index,
+                    scratch=scratch,
+                    engine=engine,
+                    languages=languages,
+                    photos=look_for_photos,
                 )
                 in_flight[pool.submit(ocr_page_job, job)] = index
 
@@ -408,7 +416,7 @@ def _run_pages(
                     except Exception as exc:
                         raise OcrError(f"page {index + 1} failed: {exc}", code="ocr_failed") from exc
                     texts[index] = outcome.text
-                    photos[index] = outcome.photo
+                    photo_outcomes[index] = outcome.photo
                     ready[index] = outcome.page_pdf
                     done += 1
                     if progress is not None:

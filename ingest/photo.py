@@ -30,6 +30,8 @@ __all__ = [
     "correct_photo",
     "find_page",
     "flatten_page",
+    "photo_status",
+    "quad_error",
 ]
 
 PHOTO_DPI = 300.0
@@ -165,9 +167,18 @@ def _contrast(grey: np.ndarray, quad: np.ndarray) -> float:
     return float(np.median(grey[ring_in > 0])) - float(np.median(grey[ring_out > 0]))
 
 
-def find_page(img: Image.Image) -> PageQuad | None:
-    """The page's four corners when ``img`` shows a page with background round it, else None."""
-    rgb = np.asarray(img.convert("L") if img.mode != "L" else img)
+def _grey_pixels(img: Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(img, np.ndarray):
+        return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    return np.asarray(img if img.mode == "L" else img.convert("L"))
+
+
+def find_page(img: Image.Image | np.ndarray) -> PageQuad | None:
+    """The page's four corners when ``img`` shows a page with background round it, else None.
+
+    ``img``: a PIL image, or its pixels (grey, or RGB channels last).
+    """
+    rgb = _grey_pixels(img)
     height, width = rgb.shape[:2]
     scale = _WORK_SIDE / max(width, height)
     small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
@@ -220,15 +231,15 @@ def _page_size(corners: np.ndarray) -> tuple[int, int]:
     return (short_out, long_out) if height >= width else (long_out, short_out)
 
 
-def flatten_page(img: Image.Image, quad: PageQuad) -> Image.Image:
-    """The page inside ``quad`` warped to a flat rectangle at ``PHOTO_DPI``."""
+def flatten_page(img: Image.Image | np.ndarray, quad: PageQuad) -> np.ndarray:
+    """The pixels of the page inside ``quad`` warped to a flat rectangle at ``PHOTO_DPI``."""
     corners = np.array(quad.corners, np.float64)
     width, height = _page_size(corners)
     target = np.array([(0, 0), (width, 0), (width, height), (0, height)], np.float32)
     matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    source = np.asarray(img if img.mode in ("L", "RGB") else img.convert("RGB"))
-    flat = cv2.warpPerspective(source, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return Image.fromarray(flat, "L" if flat.ndim == 2 else "RGB")
+    if isinstance(img, Image.Image):
+        img = np.asarray(img if img.mode in ("L", "RGB") else img.convert("RGB"))
+    return cv2.warpPerspective(img, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _camera_shaped(size: tuple[int, int]) -> bool:
@@ -236,19 +247,30 @@ def _camera_shaped(size: tuple[int, int]) -> bool:
     return any(abs(ratio - shape) <= 0.01 * shape for shape in _CAMERA_SHAPES)
 
 
-def correct_photo(img: Image.Image, *, resolution_tagged: bool, camera: bool) -> tuple[Image.Image, PhotoCorrection]:
-    """``img`` flattened when it is a photo of a page, else as it is, with what was decided.
+def photo_status(
+    quad: PageQuad | None, size: tuple[int, int], *, resolution_tagged: bool, camera: bool
+) -> Literal["scan", "photo", "photo_page_not_found"]:
+    """What an image is, given the page found in it (or none) and what its file says.
 
-    ``resolution_tagged``: the file says its resolution (scanners do, cameras rarely);
+    ``resolution_tagged``: the file states its resolution (scanners do, cameras rarely);
     ``camera``: the file carries a camera's EXIF tags.
     """
+    if quad is not None and not _touches_frame(quad, size):
+        return "photo"
+    if camera or (not resolution_tagged and _camera_shaped(size)):
+        return "photo_page_not_found"
+    return "scan"
+
+
+def correct_photo(img: Image.Image, *, resolution_tagged: bool, camera: bool) -> tuple[Image.Image, PhotoCorrection]:
+    """``img`` flattened when it is a photo of a page, else as it is, with what was decided."""
     quad = find_page(img)
-    if quad is not None and not _touches_frame(quad, img.size):
+    status = photo_status(quad, img.size, resolution_tagged=resolution_tagged, camera=camera)
+    if status == "photo" and quad is not None:
         flat = flatten_page(img, quad)
-        return flat, PhotoCorrection(status="photo", corners=quad.corners, size=flat.size)
-    if camera or (not resolution_tagged and _camera_shaped(img.size)):
-        return img, PhotoCorrection(status="photo_page_not_found")
-    return img, PhotoCorrection(status="scan")
+        size = (flat.shape[1], flat.shape[0])
+        return Image.fromarray(flat), PhotoCorrection(status="photo", corners=quad.corners, size=size)
+    return img, PhotoCorrection(status=status)
 
 
 def quad_error(found: tuple[Point, ...], true: np.ndarray) -> float:
