@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import IO, Literal
+from pathlib import Path
+from typing import IO, Any, Literal
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.crypt import AuthStatus
@@ -25,7 +26,9 @@ from sohoa.core.errors import InputRejected
 __all__ = [
     "Entry",
     "EntryKind",
+    "Prefix",
     "TimestampSignature",
+    "last_eof_end",
     "list_entries",
     "open_reader",
     "salvage_fields",
@@ -124,30 +127,86 @@ def _entry(reader: PdfFileReader, name: str, value: object, field_ref: object, p
     return sig.signed_revision, Entry(name, kind, subfilter, sig)
 
 
-def trailing_bytes(data: bytes) -> int:
-    """How many bytes follow the last ``%%EOF`` marker and its line end.
+def last_eof_end(fh: IO[bytes], size: int) -> int | None:
+    """The offset just past the last ``%%EOF`` marker and its line end; None without one. Read
+    backwards in chunks: the file itself may be large."""
+    chunk = 1 << 16
+    pos = size
+    carry = b""
+    while pos > 0:
+        start = max(0, pos - chunk)
+        fh.seek(start)
+        block = fh.read(pos - start) + carry
+        found = block.rfind(b"%%EOF")
+        if found >= 0:
+            end = start + found + 5
+            fh.seek(end)
+            after = fh.read(2)
+            for eol in (b"\r\n", b"\n", b"\r"):  # the marker's own line end
+                if after.startswith(eol):
+                    return end + len(eol)
+            return end
+        carry = block[:4]  # a marker split across two chunks
+        pos = start
+    return None
+
+
+def trailing_bytes(fh: IO[bytes], size: int) -> int:
+    """How many bytes follow the last ``%%EOF`` marker and its line end (line ends, spaces and NULs
+    alone do not count).
 
     An incremental update is a revision ending in its own ``%%EOF``; anything after the last one is
     invisible to a viewer's revision list but still part of the file an archive keeps, and no
     signature covers it."""
-    end = data.rfind(b"%%EOF")
-    if end < 0:
+    end = last_eof_end(fh, size)
+    if end is None:
         return 0
-    rest = data[end + 5 :]
-    for eol in (b"\r\n", b"\n", b"\r"):  # the marker's own line end
-        if rest.startswith(eol):
-            rest = rest[len(eol) :]
-            break
-    return len(rest) if rest.strip(_FILLER) else 0
+    fh.seek(end)
+    while block := fh.read(1 << 16):
+        if block.strip(_FILLER):
+            return size - end
+    return 0
 
 
-def salvage_fields(data: bytes) -> list[tuple[str, EntryKind, str | None]] | None:
+class Prefix(io.RawIOBase):
+    """The first ``size`` bytes of a seekable file, as a file of its own (to open a PDF without what
+    was appended after its last revision, without copying it)."""
+
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        self._fh, self._size, self._pos = fh, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise OSError(22, "Invalid argument")  # as a real file says
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = max(0, min(len(buffer), self._size - self._pos))
+        self._fh.seek(self._pos)
+        data = self._fh.read(wanted)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def salvage_fields(path: Path) -> list[tuple[str, EntryKind, str | None]] | None:
     """The filled signature fields of a file pyHanko cannot read, found by qpdf's repairing reader
     (pikepdf): each can only be reported as unreadable. None when even qpdf sees no PDF."""
     import pikepdf
 
     try:
-        pdf = pikepdf.open(io.BytesIO(data))
+        pdf = pikepdf.open(path)
     except Exception:
         return None
     found: list[tuple[str, EntryKind, str | None]] = []

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import IO, Any, TypeAlias
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
@@ -44,7 +45,15 @@ from sohoa.signing.inspection import (
 )
 from sohoa.signing.levels import holds_revocation_data, structural_level
 from sohoa.signing.problems import Problem, problem
-from sohoa.signing.signed_pdf import Entry, list_entries, open_reader, salvage_fields, trailing_bytes
+from sohoa.signing.signed_pdf import (
+    Entry,
+    Prefix,
+    last_eof_end,
+    list_entries,
+    open_reader,
+    salvage_fields,
+    trailing_bytes,
+)
 
 __all__ = ["SignatureReport", "TimestampReport", "VerificationReport", "verify_pdf"]
 
@@ -159,46 +168,47 @@ def verify_pdf(
 ) -> VerificationReport:
     """Check every signature and document timestamp in ``path`` against ``trust_roots`` only."""
     roots = [_to_asn1(c) for c in trust_roots]
-    data = Path(path).read_bytes()
-    tail = trailing_bytes(data)
-    reader = _open(data, Path(path).name)
-    if reader is None:
-        return _salvaged(Path(path), data, tail)
-    entries = list_entries(reader)
-    dss = _read_dss(reader)
-    signatures, timestamps = asyncio.run(_verify_all(entries, dss, roots, allow_fetching, validation_time, tail))
-    return VerificationReport(Path(path), tuple(signatures), tuple(timestamps), tail)
+    path = Path(path)
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        tail = trailing_bytes(fh, size)
+        reader = _open(fh, size, path)
+        if reader is None:
+            return _salvaged(path, tail)
+        entries = list_entries(reader)
+        dss = _read_dss(reader)
+        signatures, timestamps = asyncio.run(_verify_all(entries, dss, roots, allow_fetching, validation_time, tail))
+    return VerificationReport(path, tuple(signatures), tuple(timestamps), tail)
 
 
-def _open(data: bytes, name: str) -> PdfFileReader | None:
-    """A reader over ``data``; when it fails, over ``data`` up to its last ``%%EOF`` (pyHanko looks for
-    the marker in the last kilobyte only: bytes appended after it must not hide the signatures)."""
+def _open(fh: IO[bytes], size: int, path: Path) -> PdfFileReader | None:
+    """A reader over the file; when that fails, over the file up to its last ``%%EOF`` (pyHanko looks
+    for the marker in the last kilobyte only: bytes appended after it must not hide the signatures).
+    None for a PDF only a repairing reader opens."""
     try:
-        return open_reader(io.BytesIO(data))
+        fh.seek(0)
+        return open_reader(fh)
     except InputRejected:
         raise
     except Exception as exc:
         first = exc
-    end = data.rfind(b"%%EOF")
-    if end > 0:
-        end += 5
-        while end < len(data) and data[end : end + 1] in (b"\r", b"\n"):
-            end += 1
+    end = last_eof_end(fh, size)
+    if end is not None and end < size:
         try:
-            return open_reader(io.BytesIO(data[:end]))
+            return open_reader(io.BufferedReader(Prefix(fh, end)))
         except Exception:
             pass
-    if salvage_fields(data) is not None:
+    if salvage_fields(path) is not None:
         return None  # a PDF after all, whose revisions pyHanko cannot follow
-    raise InputRejected(f"cannot parse {name}: {first}", code="unreadable_pdf") from None
+    raise InputRejected(f"cannot parse {path.name}: {first}", code="unreadable_pdf") from None
 
 
-def _salvaged(path: Path, data: bytes, tail: int) -> VerificationReport:
+def _salvaged(path: Path, tail: int) -> VerificationReport:
     """The report on a PDF only a repairing reader opens: every signature listed, none verifiable."""
     why = problem("unreadable_revision", "the file's cross-reference data cannot be followed")
     appended = [problem("bytes_after_last_revision", f"{tail} bytes")] if tail else []
     signatures, timestamps = [], []
-    for name, kind, subfilter in salvage_fields(data) or []:
+    for name, kind, subfilter in salvage_fields(path) or []:
         entry = Entry(name, kind, subfilter, None)
         outcome = Outcome(problems=[why])
         if kind == "document_timestamp":
