@@ -14,18 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
-from sohoa.core.domain import DocumentState
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
 from sohoa.pipeline.retention import companion_key
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last_fixity_run
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import record_event
 from sohoa.storage.objectrules import copy_hashing
-from sohoa.storage.records import DocumentRecord
 
 __all__ = [
     "FixityProblem",
@@ -100,19 +98,6 @@ class FixitySummary:
         }
 
 
-def _targets(session: Session, *, sample: int | None, since: datetime | None) -> list[tuple[str, str, str | None]]:
-    stmt = select(DocumentRecord.id, DocumentRecord.archive_key, DocumentRecord.archive_sha256).where(
-        DocumentRecord.state == DocumentState.ARCHIVED.value, DocumentRecord.archive_key.is_not(None)
-    )
-    if since is not None:
-        stmt = stmt.where(DocumentRecord.archived_at >= since)
-    if sample is not None:
-        stmt = stmt.order_by(func.random()).limit(sample)
-    else:
-        stmt = stmt.order_by(DocumentRecord.archived_at, DocumentRecord.id)
-    return [(doc_id, str(key), sha) for doc_id, key, sha in session.execute(stmt)]
-
-
 def _digest(rt: Runtime, key: str) -> tuple[str, int]:
     with rt.store.open(key) as stream:
         return copy_hashing(stream)
@@ -148,7 +133,7 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
         raise ConfigurationError(f"a fixity sample must hold at least one document, not {sample}")
     started = utcnow()
     with rt.db.session() as session:
-        targets = _targets(session, sample=sample, since=since)
+        targets = archived_objects(session, since=since, sample=sample)
     counts = {"mismatch": 0, "missing": 0, "unreadable": 0}
     problems: list[FixityProblem] = []
     intact = bytes_read = 0
@@ -204,22 +189,23 @@ def _record_run(
 ) -> FixitySummary:
     kept = problems[:MAX_RECORDED_PROBLEMS]
     with rt.db.session() as session:
-        row = FixityRunRecord(
-            started_at=started,
-            finished_at=utcnow(),
-            actor=actor,
-            sample=sample,
-            since=since,
-            checked=checked,
-            intact=intact,
-            mismatched=counts["mismatch"],
-            missing=counts["missing"],
-            unreadable=counts["unreadable"],
-            bytes_read=bytes_read,
-            problems=[p.to_dict() for p in kept] or None,
+        row = add_fixity_run(
+            session,
+            FixityRunRecord(
+                started_at=started,
+                finished_at=utcnow(),
+                actor=actor,
+                sample=sample,
+                since=since,
+                checked=checked,
+                intact=intact,
+                mismatched=counts["mismatch"],
+                missing=counts["missing"],
+                unreadable=counts["unreadable"],
+                bytes_read=bytes_read,
+                problems=[p.to_dict() for p in kept] or None,
+            ),
         )
-        session.add(row)
-        session.flush()
         for problem in kept:
             record_event(
                 session,
@@ -258,11 +244,7 @@ def _summary(row: FixityRunRecord) -> FixitySummary:
 
 def last_fixity_summary(session: Session) -> FixitySummary | None:
     """The latest finished fixity run, or None when none has run (for metrics and the API)."""
-    row = session.scalars(
-        select(FixityRunRecord)
-        .where(FixityRunRecord.finished_at.is_not(None))
-        .order_by(FixityRunRecord.started_at.desc(), FixityRunRecord.id.desc())
-    ).first()
+    row = last_fixity_run(session)
     return _summary(row) if row is not None else None
 
 

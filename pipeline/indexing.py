@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sohoa.core.text import fold
-from sohoa.storage.records import DocumentRecord, PageRecord
+from sohoa.storage.catalogue import page_texts
+from sohoa.storage.records import DocumentRecord
 
 __all__ = ["build_search_text"]
 
@@ -20,8 +20,5 @@ def build_search_text(session: Session, doc: DocumentRecord) -> str:
             parts.append(value)
         elif isinstance(value, list):
             parts.extend(str(v) for v in value)
-    pages = session.scalars(
-        select(PageRecord.text).where(PageRecord.document_id == doc.id).order_by(PageRecord.page_index)
-    )
-    parts.extend(pages)
+    parts.extend(page_texts(session, doc.id))
     return fold(" ".join(p for p in parts if p))

@@ -30,7 +30,7 @@ from sohoa.ingest.sniff import sniff_file
 from sohoa.ingest.splitting import StackPart, split_stack
 from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.procedures import check_upload_code
-from sohoa.storage.catalogue import claim_original, create_batch, get_document, record_event
+from sohoa.storage.catalogue import add_document, claim_original, create_batch, get_document, record_event
 from sohoa.storage.objectrules import copy_hashing
 from sohoa.storage.objectstore import original_key, quarantine_key
 from sohoa.storage.records import DocumentRecord
@@ -424,7 +424,8 @@ def _add_document(
 ) -> None:
     """Catalogue one incoming file in its first state, with the event that says so."""
     now = utcnow()
-    session.add(
+    add_document(
+        session,
         DocumentRecord(
             id=document_id,
             batch_id=batch.batch_id,
@@ -436,9 +437,8 @@ def _add_document(
             updated_at=now,
             created_by=batch.actor,
             **fields,
-        )
+        ),
     )
-    session.flush()
     record_event(
         session,
         actor=batch.actor,

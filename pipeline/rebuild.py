@@ -30,8 +30,9 @@ from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.retention import companion_key, locking_store, record_retention
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
-from sohoa.storage.archive_records import LegalHoldRecord, SupersessionRecord, active_hold
-from sohoa.storage.catalogue import claim_original, record_event, replace_pages
+from sohoa.storage.archive_queries import add_legal_hold, add_supersession, get_supersession
+from sohoa.storage.archive_records import active_hold
+from sohoa.storage.catalogue import add_document, claim_original, document_exists, record_event, replace_pages
 from sohoa.storage.objectstore import ObjectInfo, original_key
 from sohoa.storage.records import DocumentRecord, PageRecord
 
@@ -192,7 +193,7 @@ def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Pa
     restore = _Restore(key, info, record, issues)
     filing = restore.filing()
     with rt.db.session() as session:
-        if session.get(DocumentRecord, filing["id"]) is not None:
+        if document_exists(session, filing["id"]):
             return False, []
     pdf = work / "archived.pdf"
     pages = None
@@ -214,14 +215,13 @@ def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Pa
         _insert(session, rt, filing, info, lock.stored_at, pages=pages, actor=actor, key=key)
         record_retention(session, rt.store, filing["id"], key)
         if lock.legal_hold and active_hold(session, filing["id"]) is None:
-            session.add(
-                LegalHoldRecord(
-                    document_id=filing["id"],
-                    archive_key=key,
-                    reason="held in the store when the catalogue was rebuilt",
-                    placed_by=actor,
-                    placed_at=utcnow(),
-                )
+            add_legal_hold(
+                session,
+                filing["id"],
+                key,
+                reason="held in the store when the catalogue was rebuilt",
+                placed_by=actor,
+                placed_at=utcnow(),
             )
     pdf.unlink(missing_ok=True)
     return True, issues
@@ -264,8 +264,7 @@ def _insert(
     )
     if doc.received_at is None:
         doc.received_at = stored_at or now
-    session.add(doc)
-    session.flush()
+    add_document(session, doc)
     if doc.original_sha256:
         claim_original(session, doc.original_sha256, doc.id)
     if pages is not None:
@@ -296,21 +295,20 @@ def _restore_links(rt: Runtime, keys: list[str], *, issues: list[RebuildIssue]) 
             issues.append(RebuildIssue(key, "record_unreadable", str(exc)))
             continue
         with rt.db.session() as session:
-            if session.get(SupersessionRecord, new_id) is not None:
+            if get_supersession(session, new_id) is not None:
                 continue
-            if session.get(DocumentRecord, new_id) is None or session.get(DocumentRecord, old_id) is None:
+            if not document_exists(session, new_id) or not document_exists(session, old_id):
                 # The replacement was never archived (refused or failed): nothing to link.
                 issues.append(RebuildIssue(key, "orphan_lineage", f"{new_id} or {old_id} is not in the archive"))
                 continue
-            session.add(
-                SupersessionRecord(
-                    new_document_id=new_id,
-                    old_document_id=old_id,
-                    reason=str(record.get("reason") or ""),
-                    actor=str(record.get("actor") or "unknown"),
-                    created_at=_moment(record.get("at")) or utcnow(),
-                    lineage_key=key,
-                )
+            add_supersession(
+                session,
+                new_document_id=new_id,
+                old_document_id=old_id,
+                reason=str(record.get("reason") or ""),
+                actor=str(record.get("actor") or "unknown"),
+                created_at=_moment(record.get("at")) or utcnow(),
+                lineage_key=key,
             )
             links += 1
     return links

@@ -16,7 +16,8 @@ from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import ConfigurationError, Conflict, InputRejected, ObjectNotFound
 from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
+from sohoa.storage.archive_queries import add_legal_hold, end_legal_hold, save_retention
+from sohoa.storage.archive_records import RetentionRecord, active_hold
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.objectrules import LockingStore, ObjectLock
 from sohoa.storage.objectstore import ObjectStore
@@ -93,16 +94,9 @@ def archive_protection(rt: Runtime, document_id: str) -> ArchiveProtection:
 def record_retention(session: Session, store: ObjectStore, document_id: str, key: str) -> RetentionRecord:
     """Record the retention the store holds for ``key`` (call after archiving; safe to repeat)."""
     lock = locking_store(store).lock_status(key)
-    row = session.get(RetentionRecord, document_id)
-    if row is None:
-        row = RetentionRecord(document_id=document_id, archive_key=key)
-        session.add(row)
-    row.archive_key = key
-    row.mode = lock.mode
-    row.retain_until = lock.retain_until
-    row.recorded_at = utcnow()
-    session.flush()
-    return row
+    return save_retention(
+        session, document_id, key, mode=lock.mode, retain_until=lock.retain_until, recorded_at=utcnow()
+    )
 
 
 def _set_hold(store: LockingStore, key: str, on: bool) -> ObjectLock:
@@ -127,11 +121,7 @@ def place_hold(rt: Runtime, document_id: str, *, reason: str, actor: str) -> Arc
         if active_hold(session, document_id) is not None:
             raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
         lock = _set_hold(store, key, True)
-        session.add(
-            LegalHoldRecord(
-                document_id=document_id, archive_key=key, reason=reason, placed_by=actor, placed_at=utcnow()
-            )
-        )
+        add_legal_hold(session, document_id, key, reason=reason, placed_by=actor, placed_at=utcnow())
         record_event(
             session,
             actor=actor,
@@ -154,9 +144,7 @@ def release_hold(rt: Runtime, document_id: str, *, reason: str, actor: str) -> A
             raise Conflict(f"document {document_id} is not under legal hold", code="not_held")
         lock = _set_hold(store, key, False)
         if hold is not None:
-            hold.released_by = actor
-            hold.released_at = utcnow()
-            hold.release_reason = reason
+            end_legal_hold(session, hold, released_by=actor, released_at=utcnow(), reason=reason)
         record_event(
             session,
             actor=actor,

@@ -23,6 +23,7 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.pipeline.intake import IncomingFile, accept_files
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.archive_queries import add_supersession
 from sohoa.storage.archive_records import SupersessionRecord, supersessions_of
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
@@ -138,15 +139,14 @@ def supersede_document(
         at = utcnow()
         key = lineage_key(new)
         _archive_lineage(rt, key, new, old_id=document_id, reason=reason, actor=actor, at=at)
-        session.add(
-            SupersessionRecord(
-                new_document_id=new.id,
-                old_document_id=document_id,
-                reason=reason,
-                actor=actor,
-                created_at=at,
-                lineage_key=key,
-            )
+        add_supersession(
+            session,
+            new_document_id=new.id,
+            old_document_id=document_id,
+            reason=reason,
+            actor=actor,
+            created_at=at,
+            lineage_key=key,
         )
         record_event(
             session,

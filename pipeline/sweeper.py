@@ -10,14 +10,10 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import or_, select
-
-from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.tasks import STAGE_INPUTS
-from sohoa.storage.catalogue import record_event
-from sohoa.storage.records import DocumentRecord
+from sohoa.storage.catalogue import record_event, stuck_documents
 
 __all__ = ["TASK_FOR_STATE", "start_sweeping", "sweep"]
 
@@ -28,16 +24,8 @@ TASK_FOR_STATE: dict[DocumentState, str] = {state: task for task, states in STAG
 
 def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> list[tuple[str, str]]:
     """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased."""
-    now = utcnow()
     with rt.db.session() as session:
-        rows = session.execute(
-            select(DocumentRecord.id, DocumentRecord.state)
-            .where(DocumentRecord.state.in_([s.value for s in TASK_FOR_STATE]))
-            .where(DocumentRecord.updated_at < now - stuck_after)
-            .where(or_(DocumentRecord.lease_expires.is_(None), DocumentRecord.lease_expires < now))
-            .order_by(DocumentRecord.updated_at)
-            .limit(10_000)
-        ).all()
+        rows = stuck_documents(session, TASK_FOR_STATE, unchanged_for=stuck_after, limit=10_000)
         jobs = [(TASK_FOR_STATE[DocumentState(state)], doc_id) for doc_id, state in rows]
         if jobs:
             record_event(session, actor=actor, action="sweeper.requeued", details={"count": len(jobs)})

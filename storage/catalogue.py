@@ -25,16 +25,21 @@ from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord, Orig
 __all__ = [
     "Claim",
     "DocumentFilter",
+    "add_document",
     "claim_document",
     "claim_original",
     "create_batch",
+    "document_exists",
     "get_batch",
     "get_document",
     "list_documents",
     "list_events",
+    "list_pages",
+    "page_texts",
     "record_event",
     "release_document",
     "replace_pages",
+    "stuck_documents",
     "transition",
 ]
 
@@ -117,6 +122,17 @@ def claim_original(session: Session, sha256: str, document_id: str) -> str | Non
         assert winner is not None
         return winner.document_id
     return None
+
+
+def add_document(session: Session, doc: DocumentRecord) -> DocumentRecord:
+    """Catalogue a new document; flushed, so its row exists before the events and pages that name it."""
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def document_exists(session: Session, document_id: str) -> bool:
+    return session.get(DocumentRecord, document_id) is not None
 
 
 def get_document(session: Session, document_id: str, *, for_update: bool = False) -> DocumentRecord:
@@ -221,6 +237,34 @@ def release_document(session: Session, document_id: str, *, owner: str) -> None:
     )
 
 
+def stuck_documents(
+    session: Session, states: Collection[DocumentState], *, unchanged_for: timedelta, limit: int
+) -> list[tuple[str, str]]:
+    """``(id, state)`` of documents in ``states``, unchanged that long and held by no live lease; oldest first."""
+    now = utcnow()
+    rows = session.execute(
+        select(DocumentRecord.id, DocumentRecord.state)
+        .where(DocumentRecord.state.in_([s.value for s in states]))
+        .where(DocumentRecord.updated_at < now - unchanged_for)
+        .where(or_(DocumentRecord.lease_expires.is_(None), DocumentRecord.lease_expires < now))
+        .order_by(DocumentRecord.updated_at)
+        .limit(limit)
+    )
+    return [(doc_id, state) for doc_id, state in rows]
+
+
+def list_pages(session: Session, document_id: str) -> list[PageRecord]:
+    """A document's pages in order."""
+    stmt = select(PageRecord).where(PageRecord.document_id == document_id).order_by(PageRecord.page_index)
+    return list(session.scalars(stmt))
+
+
+def page_texts(session: Session, document_id: str) -> list[str]:
+    """The text of a document's pages in order, without loading the pages."""
+    stmt = select(PageRecord.text).where(PageRecord.document_id == document_id).order_by(PageRecord.page_index)
+    return list(session.scalars(stmt))
+
+
 def replace_pages(session: Session, document_id: str, pages: Sequence[PageRecord]) -> None:
     for old in session.scalars(select(PageRecord).where(PageRecord.document_id == document_id)):
         session.delete(old)
@@ -236,10 +280,6 @@ class DocumentFilter:
     batch_id: str | None = None
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_documents(
     session: Session, flt: DocumentFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[DocumentRecord], int]:
@@ -249,7 +289,7 @@ def list_documents(
         stmt = stmt.where(
             or_(
                 DocumentRecord.procedure_code == code,
-                DocumentRecord.procedure_code.like(_escape_like(code) + ".%", escape="\\"),
+                DocumentRecord.procedure_code.startswith(code + ".", autoescape=True),
             )
         )
     if flt.dossier_code:
