@@ -57,6 +57,10 @@ def _build() -> tuple[dict[tuple[str, ...], list[tuple[str, ...]]], dict[tuple[s
 
 
 _BY_KEY, _ONE_OFF = _build()
+# phrases written with a comma inside (``phòng, chống``): a match may run over that comma
+_COMMA_KEYS = frozenset(
+    tuple(fold(w) for w in _words(phrase)) for phrase in PHRASES if "," in phrase.strip(",")
+)
 _KNOWN = {_syllable_key(w) for spellings in _BY_KEY.values() for s in spellings for w in s}
 _PREFER = frozenset(
     unicodedata.normalize("NFC", w.lower())
@@ -121,6 +125,33 @@ def _vouched(cores: list[str]) -> set[int]:
     return vouched
 
 
+def _extra_letter(word: str) -> str | None:
+    """``ĐƯUỢC`` -> ``được``: a word that is no syllable, but one letter fewer makes exactly one
+    common word (marks as printed, or some lost). OCR reads a stroke of a mark as a letter."""
+    lower = unicodedata.normalize("NFC", word.lower())
+    if len(lower) < 3:
+        return None
+    found = set()
+    vowels = "aeiouy"
+    for k in range(len(lower)):
+        # only a vowel beside another vowel: a mark's stroke read as a letter (``ưu`` for ``ư``);
+        # a consonant more or less is a name in another language of Vietnam (``Krông``), left alone
+        beside = lower[max(0, k - 1) : k] + lower[k + 1 : k + 2]
+        if fold(lower[k]) not in vowels or not any(fold(ch) in vowels for ch in beside):
+            continue
+        shorter = lower[:k] + lower[k + 1 :]
+        if shorter in _PREFER:
+            found.add(shorter)
+        elif is_syllable(shorter):
+            found.update(p for p in _BY_FOLD.get(fold(shorter), ()) if lost_marks(shorter, p))
+    return found.pop() if len(found) == 1 else None
+
+
+_BY_FOLD: dict[str, list[str]] = defaultdict(list)
+for _word in _PREFER:
+    _BY_FOLD[fold(_word)].append(_word)
+
+
 def correct_text(text: str) -> str:
     """``KÊ HOẠCH VỐN`` -> ``KẾ HOẠCH VỐN``: OCR-damaged words of ``text`` put right, case kept.
 
@@ -138,6 +169,8 @@ def correct_text(text: str) -> str:
     for i, core in enumerate(cores):
         if broken[i] and damaged(core) and (fixed := repairs(core, _PREFER)):
             words[i] = _match_case(core, fixed[0])
+        elif broken[i] and (extra := _extra_letter(core)):
+            words[i] = _match_case(core, extra)
     letters = [ch for ch in text if ch.isalpha()]
     running = sum(ch.islower() for ch in letters) > len(letters) / 2  # not an upper-case title
     vouched = _vouched(cores)
@@ -154,8 +187,9 @@ def correct_text(text: str) -> str:
             span = words[i : i + size]
             if len(span) < size or not all(w.isalpha() for w in span):
                 continue
-            # a phrase does not run over a comma or a full stop inside it
-            if any(tokens[k].endswith((",", ".", ";", ":")) for k in range(i, i + size - 1)):
+            # a phrase does not run over a comma or a full stop inside it, unless it is written so
+            inner = [tokens[k][-1:] for k in range(i, i + size - 1) if tokens[k].endswith((",", ".", ";", ":"))]
+            if inner and (inner != [","] or tuple(fold(w) for w in cores[i : i + size]) not in _COMMA_KEYS):
                 continue
             spelled = _phrase_for(tuple(cores[i : i + size]), tuple(broken[i : i + size]))
             if spelled is None:

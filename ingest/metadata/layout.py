@@ -9,6 +9,7 @@ type line, however many lines it takes. Text without word boxes keeps the line-o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -22,6 +23,7 @@ from sohoa.ingest.metadata.lines import (
     _starts_body,
     _upper_ratio,
 )
+from sohoa.ingest.metadata.numbers import _DATE
 from sohoa.ingest.metadata.title import _title_type
 
 __all__: list[str] = []
@@ -53,9 +55,11 @@ def _header_zone(lines: Sequence[_Line]) -> _Header | None:
         line, geo = lines[i], lines[i].geo
         assert geo is not None
         centred = 0.3 < geo.centre < 0.7 and not (geo.x0 < 0.12 or geo.x1 > 0.88)
+        # the number and the date glued on one row still belong to the header
+        header_row = re.match(r"^s\s?[o0]\s*[:;]", line.key) is not None or _DATE.search(line.key) is not None
         if seen_column and (
             (centred and _title_type(line) is not None)
-            or _is_full_width(line)
+            or (_is_full_width(line) and not header_row)
             or line.key.startswith("kinh gui")
             or (_starts_body(line) and not line.key.startswith("noi nhan"))
         ):

@@ -30,7 +30,10 @@ _COMMON = (
     "bộ trưởng", "thứ trưởng", "tỉnh", "thành phố", "huyện", "phường", "thị xã", "thị trấn", "công an",
     "quốc gia", "cục thuế", "tổng cục thuế", "bộ tài chính", "sở công thương", "bộ xây dựng", "trưởng ban",
     "chánh văn phòng", "phó chủ tịch", "chủ nhiệm", "phó chủ nhiệm", "phó giám đốc", "tổng cục trưởng",
-    "cục trưởng", "ký thay", "thay mặt",
+    "cục trưởng", "ký thay", "thay mặt", "vụ trưởng", "phó vụ trưởng", "phó cục trưởng", "phó tổng cục trưởng",
+    "phó trưởng ban", "trưởng phòng", "phó trưởng phòng", "viện trưởng", "phó viện trưởng", "hiệu trưởng",
+    "phó hiệu trưởng", "chi cục trưởng", "phó chi cục trưởng", "chánh thanh tra", "phó chánh văn phòng",
+    "phó chánh thanh tra", "tổng giám đốc", "phó tổng giám đốc",
 )
 # fmt: on
 

@@ -120,7 +120,7 @@ def _column_cut(row: list, span: tuple[int, int]) -> object | None:
     typical = others[len(others) // 2]
     middle = (word.left - widest / 2 - span[0]) / full
     height = sorted(w.height for w in row)[len(row) // 2]
-    return word if 0.35 < middle < 0.6 and widest > 0.5 * height and widest > 1.8 * max(1, typical) else None
+    return word if 0.25 < middle < 0.65 and widest > 0.5 * height and widest > 1.8 * max(1, typical) else None
 
 
 def _segment_line(words: list, page: int, span: tuple[int, int]) -> _Line:

@@ -22,7 +22,8 @@ _VERSION = 1
 
 
 def _word(w: OcrWord) -> list[Any]:
-    return [w.text, w.left, w.top, w.width, w.height, round(w.confidence, 2), w.block, w.line]
+    # confidences kept whole: the stage must read exactly what the OCR gave (sohoa extract does)
+    return [w.text, w.left, w.top, w.width, w.height, w.confidence, w.block, w.line]
 
 
 def dump_pages(pages: Sequence[PageText]) -> bytes:
