@@ -23,10 +23,6 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _where(stmt: Select[EventRecord], flt: AuditFilter) -> Select[EventRecord]:
     if flt.actor:
         stmt = stmt.where(EventRecord.actor == flt.actor)
@@ -36,7 +32,7 @@ def _where(stmt: Select[EventRecord], flt: AuditFilter) -> Select[EventRecord]:
         stmt = stmt.where(EventRecord.batch_id == flt.batch_id)
     if flt.action:
         if flt.action.endswith("*"):
-            stmt = stmt.where(EventRecord.action.like(_escape_like(flt.action[:-1]) + "%", escape="\\"))
+            stmt = stmt.where(EventRecord.action.startswith(flt.action[:-1], autoescape=True))
         else:
             stmt = stmt.where(EventRecord.action == flt.action)
     if flt.since is not None:

@@ -53,15 +53,11 @@ class DocumentFilters:
     superseded: bool | None = None  # replaced by an archived newer document (storage.archive_records)
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _procedure(dialect: str, code: str) -> ColumnElement[bool]:
     column = DocumentRecord.procedure_code
     prefix: ColumnElement[bool]
     if dialect == "postgresql":
-        prefix = column.like(_escape_like(code) + ".%", escape="\\")  # ix_documents_procedure_code_pattern
+        prefix = column.startswith(code + ".", autoescape=True)  # ix_documents_procedure_code_pattern
         return or_(column == code, prefix)
     # SQLite's LIKE ignores case and so its indexes: one binary range (that the planner uses,
     # unlike an OR) holds the code and every code beginning with it and a character below "/".
