@@ -228,13 +228,15 @@ def claim_document(
     return Claim.BUSY if DocumentState(state) in expected else Claim.STALE
 
 
-def release_document(session: Session, document_id: str, *, owner: str) -> None:
-    session.execute(
+def release_document(session: Session, document_id: str, *, owner: str) -> bool:
+    """End ``owner``'s lease early; False (and nothing changed) when ``owner`` does not hold it."""
+    result = session.execute(
         update(DocumentRecord)
         .where(DocumentRecord.id == document_id, DocumentRecord.lease_owner == owner)
         .values(lease_owner=None, lease_expires=None)
         .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def stuck_documents(
