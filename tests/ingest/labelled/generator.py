@@ -3,7 +3,8 @@
 ``generate(count, seed=..., damaged=...)`` gives ``LabelledDoc`` values: page texts and the
 ``Metadata`` fields they must yield. Layout varies the way real readers vary it: the two header
 columns in either order, interleaved or glued on one line (text layers), the number and date on
-one line or two, the signature before or after ``Nơi nhận`` or glued to its items. Damage, from
+one line or two, the signature before or after ``Nơi nhận`` or glued to its items; bodies cite other
+documents' numbers and dates. Drawn and scanned pages of the same documents: ``scans.py``. Damage, from
 a seeded RNG, drops or swaps diacritics, breaks spacing (``S ố:``), splits long lines and
 confuses ``Đ`` with ``Ð``.
 """
@@ -153,12 +154,15 @@ def _body(spec: _Spec) -> list[str]:
     if spec.kind == "letter":
         return [
             f"Kính gửi: {spec.recipients[0]}",
+            # another document's number and date, cited in the body: never the letter's own
+            "Trả lời Công văn số 4643/VPCP-CN ngày 05 tháng 6 năm 2024 của Văn phòng Chính phủ,",
             "Thực hiện chỉ đạo của cấp trên, cơ quan đề nghị các đơn vị phối hợp thực hiện",
             "các nội dung nêu trên và báo cáo kết quả trước ngày 30 tháng 6 năm 2025.",
         ]
     lines = [spec.title or "", *_wrap(spec.subject, 60)]
     if spec.type_name == "Quyết định":
         lines += [f"{spec.agency.head} {spec.agency.printed[0]}", "Căn cứ Luật Tổ chức chính quyền địa phương;"]
+        lines += ["Căn cứ Quyết định số 22/2013/QĐ-TTg ngày 26 tháng 4 năm 2013 của Thủ tướng Chính phủ;"]
         lines += ["QUYẾT ĐỊNH:", "Điều 1. Ban hành kèm theo Quyết định này nội dung nêu trên."]
     else:
         lines += ["I. MỤC ĐÍCH, YÊU CẦU", "1. Tổ chức thực hiện nghiêm túc, hiệu quả, đúng quy định."]

@@ -1,0 +1,91 @@
+"""Corrections only where the evidence is clear, and doubt sent to review under ``auto``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sohoa.core.domain import Metadata, PageText
+from sohoa.ingest.metadata import extract_metadata
+from sohoa.ingest.metadata.correct import correct_subject
+from sohoa.ingest.review_rules import implausible_fields, review_reasons
+from tests.ingest.labelled.generator import compose
+
+TODAY = dt.date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(
+    ("read", "right"),
+    [
+        ("CÁC TRƯỜNG HỢP ĐƯUỢC HỖ TRỢ", "CÁC TRƯỜNG HỢP ĐƯỢC HỖ TRỢ"),  # a mark's stroke read as a letter
+        ("TĂNG CƯỜNG CÔNG TÁC PHÒNG, CHÔNG THIÊN TAI", "TĂNG CƯỜNG CÔNG TÁC PHÒNG, CHỐNG THIÊN TAI"),
+        ("VẼ VIỆC BAN HÀNH QUY CHẾ", "VỀ VIỆC BAN HÀNH QUY CHẾ"),
+    ],
+)
+def test_ocr_confusions_are_put_right_where_the_evidence_is_clear(read: str, right: str) -> None:
+    assert correct_subject(read) == right
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hướng dẫn vẽ bản đồ địa chính",  # vẽ is right here
+        "hỗ trợ đồng bào huyện Krông Pắc",  # a name in another language of Vietnam
+        "phòng, chống tham nhũng",
+        "CHÔNG GAI TRÊN ĐƯỜNG",  # a valid word no phrase vouches against
+    ],
+)
+def test_valid_readings_are_left_alone(text: str) -> None:
+    assert correct_subject(text) == text
+
+
+def test_a_signer_title_with_its_marks_lost_is_spelled_again() -> None:
+    doc = compose(seed=21, authority=("TL. TỔNG CỤC TRƯỞNG", "KT. VỤ TRƯỞNG", "PHÓ VỤ TRƯỞNG"))
+    text = doc.pages[0].replace("PHÓ VỤ TRƯỞNG", "PHO VỤ TRƯƠNG")
+    got = extract_metadata([PageText(0, text, "ocr", confidence=80.0)])
+    assert got.signer_title == "PHÓ VỤ TRƯỞNG"
+
+
+RIGHT = Metadata(
+    document_type="Quyết định",
+    number_symbol="15/QĐ-UBND",
+    issued_date="2025-03-12",
+    issuer="Ủy ban nhân dân tỉnh Lào Cai",
+    subject="Ban hành Quy chế làm việc",
+    signer_name="Nguyễn Văn Hòa",
+    confidence=dict.fromkeys(
+        ("document_type", "number_symbol", "issued_date", "issuer", "subject", "signer_name"), 0.9
+    ),
+)
+
+
+def test_a_plausible_document_is_archived_without_review() -> None:
+    assert implausible_fields(RIGHT, today=TODAY) == ()
+    assert review_reasons(RIGHT, policy="auto", today=TODAY, upload_procedure_code="1.001234") == ()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("issuer", "Sở Công Thương /KH - SCT"),  # the number line run into the agency
+        ("issuer", "Số: 9973/UBNDKT"),
+        ("signer_name", "Ó GIÁM Ố"),
+        ("signer_name", "Bộ CA"),
+        ("subject", "Hỗ trợ người có công với cách mạng về nhà ở theo QĐ số"),  # its last line lost
+        ("subject", "Tăng cường công tác phòng, chống thiên tai và"),
+        ("number_symbol", "4643/VPCP CN ngày"),
+        ("issued_date", "2031-05-02"),
+        ("issued_date", "1930-01-01"),
+    ],
+)
+def test_an_implausible_value_sends_the_document_to_review(field: str, value: str) -> None:
+    doubtful = Metadata.from_dict({**RIGHT.to_dict(), field: value})
+    assert implausible_fields(doubtful, today=TODAY) == (field,)
+    assert f"implausible:{field}" in review_reasons(doubtful, policy="auto", today=TODAY)
+    assert review_reasons(doubtful, policy="never", today=TODAY) == ()
+
+
+@pytest.mark.parametrize("symbol", ["12/TTr-UBND", "31/CT-TTg", "/KH-SCT", "22/2013/QĐ-TTg", "1414/TCT-CS"])
+def test_real_number_shapes_are_plausible(symbol: str) -> None:
+    assert implausible_fields(Metadata.from_dict({**RIGHT.to_dict(), "number_symbol": symbol}), today=TODAY) == ()
