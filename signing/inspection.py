@@ -32,7 +32,16 @@ from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, Signat
 
 from sohoa.signing.problems import Problem, problem
 
-__all__ = ["Modification", "Outcome", "Revocation", "inspect_signature", "inspect_timestamp"]
+__all__ = [
+    "LaterFields",
+    "Modification",
+    "Outcome",
+    "Revocation",
+    "certificate_sha256",
+    "describe_error",
+    "inspect_signature",
+    "inspect_timestamp",
+]
 
 Revocation = Literal["good", "revoked", "unknown"]
 Modification = Literal["none", "form_filling", "annotations", "other", "unknown"]
@@ -80,7 +89,6 @@ class Outcome:
     signing_time: dt.datetime | None = None
     timestamp_time: dt.datetime | None = None  # signature timestamp, or the document timestamp's time
     timestamp_ok: bool | None = None  # None: no signature timestamp
-    long_term_data: bool = False  # revocation data for the signer travel in the file
     certification: str | None = None
     signed_revision: int = -1
     problems: list[Problem] = field(default_factory=list)
@@ -111,7 +119,7 @@ async def inspect_signature(
         except Exception as inner:
             out.problems.append(_classify(sig, inner))
             return out
-        out.problems.append(problem("unreadable_revision", _describe(exc)))
+        out.problems.append(problem("unreadable_revision", describe_error(exc)))
     out.signer = status.signing_cert
     out.signing_time = getattr(status, "signer_reported_dt", None) or _claimed_time(sig)
     _judge_integrity(sig, status, out, allowed)
@@ -126,8 +134,11 @@ async def inspect_signature(
                 moment=out.timestamp_time,
                 retroactive_revinfo=True,
             )
-            past = await _validate(sig, past_vc, legacy=False, skip_diff=True)
-            if past.trusted:
+            try:
+                past = await _validate(sig, past_vc, legacy=False, skip_diff=True)
+            except Exception:  # no judgement at that time: the one of today stands
+                past = None
+            if past is not None and past.trusted:
                 status = past
     out.trusted = bool(status.trusted)
     if status.trust_problem_indic is not None:
@@ -156,7 +167,7 @@ async def inspect_timestamp(
         except Exception as inner:
             out.problems.append(_classify(sig, inner))
             return out
-        out.problems.append(problem("unreadable_revision", _describe(exc)))
+        out.problems.append(problem("unreadable_revision", describe_error(exc)))
     out.signer = status.signing_cert
     out.timestamp_time = status.timestamp
     _judge_integrity(sig, status, out, fields.allowed_after(str(sig.field_name), None))
@@ -274,11 +285,11 @@ def _algorithm_unsupported(sig: EmbeddedPdfSignature) -> str | None:
 
 def _classify(sig: EmbeddedPdfSignature, exc: Exception) -> Problem:
     if isinstance(exc, _UNSUPPORTED) or "algorithm" in type(exc).__name__.lower():
-        return problem("unsupported_algorithm", _describe(exc))
-    return problem("malformed_cms", _describe(exc))
+        return problem("unsupported_algorithm", describe_error(exc))
+    return problem("malformed_cms", describe_error(exc))
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
@@ -318,6 +329,8 @@ async def _validate_path(sig: EmbeddedPdfSignature, vc: ValidationContext) -> Re
     except RevokedError:
         return "revoked"
     except (PathValidationError, PathBuildingError):
+        return "unknown"
+    except Exception:  # damaged revocation data in a third-party file: the status stays unknown
         return "unknown"
     return "good"
 

@@ -40,6 +40,7 @@ from sohoa.signing.inspection import (
     Outcome,
     Revocation,
     certificate_sha256,
+    describe_error,
     inspect_signature,
     inspect_timestamp,
 )
@@ -278,21 +279,14 @@ async def _verify_all(
 async def _inspect(entry: Entry, context: Any, allow_fetching: bool, fields: LaterFields) -> Outcome:
     if entry.signature is None:
         code = "unreadable_signature" if entry.error is not None else "malformed_cms"
-        return Outcome(problems=[problem(code, _describe(entry.error))])
+        return Outcome(problems=[problem(code, describe_error(entry.error) if entry.error else None)])
     try:
         if entry.kind == "document_timestamp":
             return await inspect_timestamp(entry.signature, context, fields)
         legacy = entry.kind == "legacy_sha1"
         return await inspect_signature(entry.signature, context, allow_fetching, fields, legacy=legacy)
     except Exception as exc:
-        return Outcome(problems=[problem("malformed_cms", _describe(exc))])
-
-
-def _describe(exc: BaseException | None) -> str | None:
-    if exc is None:
-        return None
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+        return Outcome(problems=[problem("malformed_cms", describe_error(exc))])
 
 
 def _changes(outcome: Outcome, appended: list[Problem]) -> list[Problem]:
