@@ -237,3 +237,17 @@ def test_page_texts_without_word_boxes_still_read_by_line_order() -> None:
     text_only = [PageText(p.index, p.text, "text_layer") for p in pages]
     got: Metadata = extract_metadata(text_only)
     assert got.number_symbol == "15/QĐ-UBND" and got.document_type == "Quyết định"
+
+
+def test_the_header_is_found_by_position_whatever_order_ocr_read_the_blocks_in() -> None:
+    (page,) = _letter("Số: 9973/UBND-KT", "Lào Cai, ngày 20 tháng 7 năm 2025", CITING)
+    by_block: dict[int, list[OcrWord]] = {}
+    for w in page.words:
+        by_block.setdefault(w.block, []).append(w)
+    # the body's blocks first, the header's last: a reading order tesseract does produce
+    blocks = sorted(by_block, key=lambda b: -by_block[b][0].top)
+    words = tuple(w for b in blocks for w in by_block[b])
+    got = extract_metadata([PageText(0, page.text, "ocr", words=words, confidence=95.0)])
+    assert got.number_symbol == "9973/UBND-KT"
+    assert got.issued_date == "2025-07-20"
+    assert got.issuer == "Ủy ban nhân dân tỉnh Lào Cai"
