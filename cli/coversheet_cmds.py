@@ -60,7 +60,8 @@ def coversheet(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="PDF file to write")] = None,
 ) -> None:
     """Print a cover sheet (phiếu bìa) per dossier: scan a stack with one on top of each dossier."""
-    from sohoa.ingest.coversheet import SheetEntry, make_cover_sheets
+    from sohoa.ingest.coversheet import SheetEntry
+    from sohoa.pipeline.actions.coversheets import cover_sheets
 
     if register_list is not None:
         if procedure or dossier:
@@ -72,7 +73,7 @@ def coversheet(
             raise fail("usage: --procedure and --dossier are required (or --list FILE)", 2)
         entries = [SheetEntry(procedure, dossier, title, applicant)]
         default_name = f"phieu-bia-{re.sub(r'[^0-9A-Za-z.-]+', '_', dossier)}.pdf"
-    pdf = make_cover_sheets(entries)
+    pdf = cover_sheets(entries)
     target = output or Path(default_name)
     target.write_bytes(pdf)
     typer.echo(f"wrote {target} ({len(entries)} cover sheet{'s' if len(entries) != 1 else ''})")

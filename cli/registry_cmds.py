@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
-from sohoa.registry.sources import ImportReport, SourceFormat, detect_format, read_limited
-
-if TYPE_CHECKING:
-    from sohoa.storage.database import Database
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime
+from sohoa.registry.sources import ImportReport, SourceFormat
 
 __all__ = ["register"]
 
@@ -27,23 +24,19 @@ _FormatOption = Annotated[
 _JsonOption = Annotated[bool, typer.Option("--json", help="print the import report as JSON")]
 
 
-def _database() -> Database:
-    from sohoa.storage.database import Database  # late: --help stays fast
+def _import(which: str, path: Path, fmt: str | None) -> ImportReport:
+    from sohoa.pipeline.actions.registry import import_file
 
-    return Database(settings_or_exit().db_url)
-
-
-def _read(path: Path, fmt: str | None) -> tuple[bytes, SourceFormat]:
     if not path.is_file():
         raise fail(f"not_found: no such file: {path}", 3)
-    with path.open("rb") as fh:
-        data = read_limited(fh)
-    if fmt is None:
-        return data, detect_format(data, path.name)
-    try:
-        return data, SourceFormat(fmt.lower())
-    except ValueError:
-        raise fail(f"invalid_format: {fmt!r} is not csv or json", 2) from None
+    chosen = None
+    if fmt is not None:
+        try:
+            chosen = SourceFormat(fmt.lower())
+        except ValueError:
+            raise fail(f"invalid_format: {fmt!r} is not csv or json", 2) from None
+    with opened_runtime() as rt, path.open("rb") as fh:
+        return import_file(rt, which, fh, filename=path.name, actor=cli_actor(), fmt=chosen)
 
 
 def _finish_import(what: str, report: ImportReport, as_json: bool) -> None:
@@ -67,12 +60,7 @@ def procedures_import(
     as_json: _JsonOption = False,
 ) -> None:
     """Load or update the procedure catalogue; existing codes are updated, none is deleted."""
-    from sohoa.registry.procedures import import_procedures
-
-    data, source_format = _read(file, fmt)
-    with _database().session() as session:
-        report = import_procedures(session, data, source_format, actor=cli_actor())
-    _finish_import("procedures", report, as_json)
+    _finish_import("procedures", _import("procedures", file, fmt), as_json)
 
 
 def procedures_list(
@@ -82,10 +70,10 @@ def procedures_list(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
 ) -> None:
     """List the catalogue, ordered by code."""
-    from sohoa.registry.procedures import list_procedures
+    from sohoa.pipeline.actions.registry import procedures
 
-    with _database().session() as session:
-        found, total = list_procedures(session, query=query, field=field, limit=limit)
+    with opened_runtime() as rt:
+        found, total = procedures(rt, query=query, field=field, limit=limit)
     if as_json:
         emit_json([p.__dict__ for p in found])
         return
@@ -101,12 +89,7 @@ def register_import(
     as_json: _JsonOption = False,
 ) -> None:
     """Import resolved dossiers; re-importing changes nothing, changed rows update their dossier."""
-    from sohoa.registry.register import import_register
-
-    data, source_format = _read(file, fmt)
-    with _database().session() as session:
-        report = import_register(session, data, source_format, actor=cli_actor())
-    _finish_import("register", report, as_json)
+    _finish_import("register", _import("register", file, fmt), as_json)
 
 
 def register_link(
@@ -114,20 +97,20 @@ def register_link(
     document_id: Annotated[str, typer.Argument(help="the document's id")],
 ) -> None:
     """Link a document to a dossier (overrides the dossier code it came with)."""
-    from sohoa.registry.register import link_document
+    from sohoa.pipeline.actions.registry import link
 
-    with _database().session() as session:
-        link = link_document(session, document_id, dossier_code, actor=cli_actor())
-    note = "" if link.registered else " (not in the register yet)"
-    typer.echo(f"document {link.document_id} linked to dossier {link.dossier_code}{note}")
+    with opened_runtime() as rt:
+        made = link(rt, document_id, dossier_code, actor=cli_actor())
+    note = "" if made.registered else " (not in the register yet)"
+    typer.echo(f"document {made.document_id} linked to dossier {made.dossier_code}{note}")
 
 
 def register_unlink(document_id: Annotated[str, typer.Argument(help="the document's id")]) -> None:
     """Drop a document's link; it goes back to the dossier code it came with."""
-    from sohoa.registry.register import unlink_document
+    from sohoa.pipeline.actions.registry import unlink
 
-    with _database().session() as session:
-        dropped = unlink_document(session, document_id, actor=cli_actor())
+    with opened_runtime() as rt:
+        dropped = unlink(rt, document_id, actor=cli_actor())
     typer.echo(f"link of {document_id} removed" if dropped else f"document {document_id} had no link")
 
 
@@ -138,9 +121,9 @@ def report(
     missing: Annotated[bool, typer.Option("--missing", help="CSV: the missing dossiers instead of coverage")] = False,
 ) -> None:
     """Digitization coverage of dossiers resolved in a period, by procedure, field and overall."""
-    from sohoa.registry.coverage import compute_coverage
-    from sohoa.registry.export import ReportFormat, ReportTable, render_report, write_report_csv
-    from sohoa.registry.periods import parse_period
+    from sohoa.core.periods import parse_period
+    from sohoa.pipeline.actions.reports import coverage_file
+    from sohoa.registry.export import ReportFormat, ReportTable
 
     try:
         chosen_format = ReportFormat(fmt.lower())
@@ -150,18 +133,19 @@ def report(
     table = ReportTable.MISSING if missing else ReportTable.COVERAGE
     if output is None and chosen_format is ReportFormat.XLSX and sys.stdout.isatty():
         raise fail("a workbook is not for a terminal: use -o FILE.xlsx", 2)
-    with _database().session() as session:
-        result = compute_coverage(session, chosen)
+    with opened_runtime() as rt:
+        made = coverage_file(rt, chosen, chosen_format, table=table, actor=cli_actor())
     if output is not None:
-        output.write_bytes(render_report(result, chosen_format, table=table))
+        output.write_bytes(made.content)
         typer.echo(f"report {chosen.label} written to {output}", err=True)
-    elif chosen_format is ReportFormat.CSV:
-        write_report_csv(result, sys.stdout, table)  # no BOM on a pipe
-    else:
-        sys.stdout.buffer.write(render_report(result, chosen_format, table=table))
-        if chosen_format is ReportFormat.JSON:
-            sys.stdout.buffer.write(b"\n")
-        sys.stdout.flush()
+        return
+    content = made.content
+    if chosen_format is ReportFormat.CSV:
+        content = content.removeprefix("\ufeff".encode())  # Excel wants the BOM in a file; a pipe does not
+    sys.stdout.buffer.write(content)
+    if chosen_format is ReportFormat.JSON:
+        sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from sohoa.api.deps import Principal, require
 from sohoa.api.rights import Right
 from sohoa.api.schemas import ErrorPublic
-from sohoa.ingest.coversheet import SheetEntry, make_cover_sheet, make_cover_sheets
+from sohoa.ingest.coversheet import SheetEntry
+from sohoa.pipeline.actions import coversheets
 
 __all__ = ["CoverSheetEntry", "CoverSheetList", "router"]
 
@@ -56,7 +57,7 @@ def cover_sheet(
     applicant: Annotated[str | None, Query(max_length=300)] = None,
 ) -> Response:
     """One cover sheet: QR code and printed codes for the dossier."""
-    pdf = make_cover_sheet(procedure_code, dossier_code, title=title, applicant=applicant)
+    pdf = coversheets.cover_sheets([SheetEntry(procedure_code, dossier_code, title, applicant)])
     return _pdf(pdf, dossier_code)
 
 
@@ -64,4 +65,4 @@ def cover_sheet(
 def cover_sheets(_user: Reader, body: CoverSheetList) -> Response:
     """Cover sheets for a register list, one page per dossier, in the order given."""
     entries = [SheetEntry(e.procedure_code, e.dossier_code, e.title, e.applicant) for e in body.entries]
-    return _pdf(make_cover_sheets(entries), f"{len(entries)}")
+    return _pdf(coversheets.cover_sheets(entries), f"{len(entries)}")

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from sohoa.api.deps import Principal, RuntimeDep, require
 from sohoa.api.rights import Right
 from sohoa.api.schemas import ErrorPublic
-from sohoa.registry.procedures import Procedure, get_procedure, import_procedures, list_procedures
-from sohoa.registry.sources import ImportReport, detect_format, read_limited
+from sohoa.pipeline.actions import registry
+from sohoa.registry.procedures import Procedure
+from sohoa.registry.sources import ImportReport
 
 __all__ = ["ImportReportPublic", "ProcedureList", "ProcedurePublic", "router"]
 
@@ -73,8 +74,7 @@ def list_all(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ProcedureList:
-    with rt.db.session() as session:
-        found, total = list_procedures(session, query=q, field=field, limit=limit, offset=offset)
+    found, total = registry.procedures(rt, query=q, field=field, limit=limit, offset=offset)
     return ProcedureList(
         total=total, limit=limit, offset=offset, procedures=[ProcedurePublic.from_value(p) for p in found]
     )
@@ -82,8 +82,7 @@ def list_all(
 
 @router.get("/{code}", response_model=ProcedurePublic, responses={**ERRORS, 404: {"model": ErrorPublic}})
 def read(code: str, rt: RuntimeDep, _user: Reader) -> ProcedurePublic:
-    with rt.db.session() as session:
-        return ProcedurePublic.from_value(get_procedure(session, code))
+    return ProcedurePublic.from_value(registry.procedure(rt, code))
 
 
 @router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
@@ -92,7 +91,5 @@ def import_file(
     user: Importer,
     file: Annotated[UploadFile, File(description="CSV (code,name,field,agency) or JSON array")],
 ) -> ImportReportPublic:
-    data = read_limited(file.file)
-    with rt.db.session() as session:
-        report = import_procedures(session, data, detect_format(data, file.filename), actor=user.name)
+    report = registry.import_file(rt, "procedures", file.file, filename=file.filename, actor=user.name)
     return ImportReportPublic.from_value(report)

@@ -13,17 +13,9 @@ from sohoa.api.rights import Right
 from sohoa.api.routes.procedures import ImportReportPublic
 from sohoa.api.schemas import DocumentPublic, ErrorPublic
 from sohoa.core.clock import to_local
-from sohoa.registry.periods import parse_period
-from sohoa.registry.register import (
-    RegisterEntry,
-    documents_for_dossier,
-    get_entry,
-    import_register,
-    link_document,
-    list_entries,
-    unlink_document,
-)
-from sohoa.registry.sources import detect_format, read_limited
+from sohoa.core.periods import parse_period
+from sohoa.pipeline.actions import registry
+from sohoa.registry.register import RegisterEntry
 
 __all__ = ["router"]
 
@@ -85,9 +77,7 @@ def import_file(
     user: Importer,
     file: Annotated[UploadFile, File(description="the one-stop system's export: CSV or JSON")],
 ) -> ImportReportPublic:
-    data = read_limited(file.file)
-    with rt.db.session() as session:
-        report = import_register(session, data, detect_format(data, file.filename), actor=user.name)
+    report = registry.import_file(rt, "register", file.file, filename=file.filename, actor=user.name)
     return ImportReportPublic.from_value(report)
 
 
@@ -102,10 +92,9 @@ def list_all(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RegisterList:
     chosen = parse_period(period) if period else None
-    with rt.db.session() as session:
-        entries, total = list_entries(
-            session, period=chosen, procedure_code=procedure_code, result_type=result_type, limit=limit, offset=offset
-        )
+    entries, total = registry.register_entries(
+        rt, period=chosen, procedure_code=procedure_code, result_type=result_type, limit=limit, offset=offset
+    )
     return RegisterList(
         total=total, limit=limit, offset=offset, entries=[RegisterEntryPublic.from_value(e) for e in entries]
     )
@@ -113,17 +102,15 @@ def list_all(
 
 @router.get("/{dossier_code}", response_model=DossierPublic, responses=ERRORS)
 def read(dossier_code: str, rt: RuntimeDep, _user: Reader) -> DossierPublic:
-    with rt.db.session() as session:
-        entry = get_entry(session, dossier_code)
-        documents = [DocumentPublic.from_record(d) for d in documents_for_dossier(session, dossier_code)]
+    entry, filed = registry.dossier(rt, dossier_code)
+    documents = [DocumentPublic.from_record(d) for d in filed]
     return DossierPublic(entry=RegisterEntryPublic.from_value(entry), documents=documents)
 
 
 @router.post("/{dossier_code}/documents", response_model=LinkPublic, responses=ERRORS)
 def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Linker) -> LinkPublic:
     """Say which dossier a document belongs to; it overrides the dossier code it came with."""
-    with rt.db.session() as session:
-        made = link_document(session, body.document_id, dossier_code, actor=user.name)
+    made = registry.link(rt, body.document_id, dossier_code, actor=user.name)
     return LinkPublic(
         document_id=made.document_id,
         dossier_code=made.dossier_code,
@@ -136,6 +123,5 @@ def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Linker) -> 
 @router.delete("/links/{document_id}", status_code=204, responses=ERRORS)
 def unlink(document_id: str, rt: RuntimeDep, user: Linker) -> Response:
     """Drop a staff link: the document goes back to its own dossier code."""
-    with rt.db.session() as session:
-        unlink_document(session, document_id, actor=user.name)
+    registry.unlink(rt, document_id, actor=user.name)
     return Response(status_code=204)

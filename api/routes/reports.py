@@ -10,10 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from sohoa.api.deps import Principal, RuntimeDep, require
 from sohoa.api.rights import Right
 from sohoa.api.schemas import ErrorPublic
-from sohoa.registry.coverage import compute_coverage
-from sohoa.registry.export import ReportFormat, ReportTable, render_report, report_to_dict
-from sohoa.registry.periods import parse_period
-from sohoa.storage.catalogue import record_event
+from sohoa.core.periods import parse_period
+from sohoa.pipeline.actions.reports import coverage_file, report_dict
+from sohoa.registry.export import ReportFormat, ReportTable
 
 __all__ = ["router"]
 
@@ -40,21 +39,11 @@ def coverage_report(
         ReportTable.COVERAGE
     ),
 ) -> Response:
-    chosen = parse_period(period)
-    with rt.db.session() as session:
-        report = compute_coverage(session, chosen)
-        record_event(
-            session,
-            actor=user.name,
-            action="report.generated",
-            details={"period": chosen.label, "format": report_format.value, "table": table.value},
-        )
+    made = coverage_file(rt, parse_period(period), report_format, table=table, actor=user.name)
     if report_format is ReportFormat.JSON:
-        return JSONResponse(report_to_dict(report))
-    suffix = "-missing" if report_format is ReportFormat.CSV and table is ReportTable.MISSING else ""
-    name = f"sohoa-coverage-{chosen.label}{suffix}.{report_format.value}"
+        return JSONResponse(report_dict(made.report))
     return Response(
-        render_report(report, report_format, table=table),
-        media_type=report_format.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        made.content,
+        media_type=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
     )

@@ -22,6 +22,7 @@ from sohoa.pipeline.signing_ops.health import (
     check_signer,
     signer_metrics,
     signer_readiness,
+    signer_status,
     signing_blocked,
     start_certificate_checks,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "sign_document",
     "signer_metrics",
     "signer_readiness",
+    "signer_status",
     "signing_blocked",
     "start_certificate_checks",
     "verify_archived",

@@ -30,6 +30,7 @@ class SignerHealth:
     checked_at: dt.datetime
     signer: str | None  # where the key lives (never a secret)
     subject: str | None
+    issuer: str | None
     not_after: dt.datetime | None
     days_left: float | None
     warnings: tuple[CertificateWarning, ...]
@@ -44,6 +45,7 @@ class SignerHealth:
             "ok": self.blocking is None,
             "signer": self.signer,
             "subject": self.subject,
+            "issuer": self.issuer,
             "not_after": self.not_after.isoformat() if self.not_after else None,
             "days_left": None if self.days_left is None else round(self.days_left, 1),
             "warnings": [{"code": w.code, "message": w.message, "fatal": w.fatal} for w in self.warnings],
@@ -91,7 +93,8 @@ def _check(rt: Runtime, now: dt.datetime) -> SignerHealth:
     try:
         backend = rt.signer()
     except SohoaError as exc:
-        return SignerHealth(now, None, None, None, None, (CertificateWarning("signer_unavailable", exc.message, True),))
+        unavailable = CertificateWarning("signer_unavailable", exc.message, True)
+        return SignerHealth(now, None, None, None, None, None, (unavailable,))
     warnings = check_certificate(backend, now, trust_roots=roots)
     if any(w.fatal for w in warnings):
         backend, warnings = _reopen(rt, backend, warnings, roots, now)
@@ -104,6 +107,7 @@ def _check(rt: Runtime, now: dt.datetime) -> SignerHealth:
         checked_at=now,
         signer=backend.describe(),
         subject=backend.certificate.subject.human_friendly,
+        issuer=backend.certificate.issuer.human_friendly,
         not_after=now + dt.timedelta(days=days),
         days_left=days,
         warnings=tuple(warnings),
@@ -160,6 +164,16 @@ def signing_blocked(rt: Runtime, *, max_age: dt.timedelta = CHECK_EVERY) -> str 
         health = check_signer(rt)
     blocking = health.blocking
     return None if blocking is None else f"{blocking.code}: {blocking.message}"
+
+
+def signer_status(rt: Runtime, *, fresh: bool = False) -> SignerHealth:
+    """The signer's health for people and probes: from a check at most ``CHECK_EVERY`` old, or now."""
+    if fresh:
+        return check_signer(rt)
+    signing_blocked(rt)
+    health = _cache.get(rt)
+    assert health is not None
+    return health
 
 
 def signer_readiness(rt: Runtime) -> dict[str, Any]:

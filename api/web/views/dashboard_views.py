@@ -19,8 +19,9 @@ from sohoa.api.web.access import allowed
 from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import render
 from sohoa.core.errors import InputRejected
-from sohoa.registry.coverage import Coverage, CoverageReport, compute_coverage, dossier_statuses, summarize
-from sohoa.registry.periods import Period, PeriodKind, current_period, parse_period
+from sohoa.core.periods import Period, PeriodKind, current_period, parse_period
+from sohoa.pipeline.actions.reports import coverage_report, dossiers_of_period
+from sohoa.registry.coverage import Coverage, CoverageReport, summarize
 
 __all__ = ["MISSING_SHOWN", "chart_data", "month_coverage", "router"]
 
@@ -77,9 +78,8 @@ def dashboard(
     except InputRejected:
         error = ("error.bad_period", {"value": period or ""})
         chosen = current_period(PeriodKind.YEAR)
-    with rt.db.session() as session:
-        report = compute_coverage(session, chosen)
-        months = month_coverage(dossier_statuses(session, chosen), chosen)
+    report = coverage_report(rt, chosen)
+    months = month_coverage(list(dossiers_of_period(rt, chosen)), chosen)
     quick = [current_period(kind) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
     return render(
         request,

@@ -7,28 +7,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from sohoa.api.deps import Principal, RuntimeDep
 from sohoa.api.rights import Right
 from sohoa.api.web.access import PageRefused, allowed
 from sohoa.api.web.rendering import render
 from sohoa.core.errors import InputRejected, SohoaError
-from sohoa.ingest.coversheet import SheetEntry, make_cover_sheets
-from sohoa.registry.coverage import dossier_statuses
-from sohoa.registry.periods import PeriodKind, current_period, parse_period
-from sohoa.registry.procedures import import_procedures
-from sohoa.registry.register import import_register
-from sohoa.registry.sources import ImportReport, detect_format, read_limited
-from sohoa.storage.registry_records import ProcedureRecord, RegisterEntryRecord
+from sohoa.core.periods import PeriodKind, current_period, parse_period
+from sohoa.pipeline.actions import coversheets, registry
+from sohoa.registry.sources import ImportReport
 
-__all__ = ["MAX_SHEETS", "router"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
 Importer = Annotated[Principal, Depends(allowed(Right.MANAGE_REGISTRY))]
 Printer = Annotated[Principal, Depends(allowed(Right.PRINT_COVER_SHEETS))]
-MAX_SHEETS = 1000  # as the API's cover-sheet list: a print run, not the whole register
 
 
 def _registry_page(
@@ -41,9 +35,7 @@ def _registry_page(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    with rt.db.session() as session:
-        entries = session.scalar(select(func.count()).select_from(RegisterEntryRecord)) or 0
-        procedures = session.scalar(select(func.count()).select_from(ProcedureRecord)) or 0
+    entries, procedures = registry.registry_counts(rt)
     return render(
         request,
         "registry.html",
@@ -65,11 +57,7 @@ def registry_page(request: Request, rt: RuntimeDep, user: Importer) -> HTMLRespo
 def _import(request: Request, rt: RuntimeDep, user: Principal, which: str, file: UploadFile) -> HTMLResponse:
     # The form's csrf_token field was checked by the user dependency (api.deps) before we got here.
     try:
-        data = read_limited(file.file)
-        fmt = detect_format(data, file.filename)
-        with rt.db.session() as session:
-            run = import_register if which == "register" else import_procedures
-            report = run(session, data, fmt, actor=user.name)
+        report = registry.import_file(rt, which, file.file, filename=file.filename, actor=user.name)
     except SohoaError as exc:
         return _registry_page(request, rt, user, which=which, error=exc.code, status=exc.http_status)
     return _registry_page(request, rt, user, which=which, report=report)
@@ -108,14 +96,9 @@ def missing_cover_sheets(rt: RuntimeDep, _user: Printer, period: Annotated[str, 
         chosen = parse_period(period) if period else current_period(PeriodKind.YEAR)
     except InputRejected:
         raise PageRefused(422, "error.bad_period", value=period) from None
-    with rt.db.session() as session:
-        missing = [s for s in dossier_statuses(session, chosen) if s.missing]
-    if not missing:
+    pdf, _missing = coversheets.missing_cover_sheets(rt, chosen)
+    if pdf is None:
         raise PageRefused(404, "error.nothing_missing", period=chosen.label)
-    entries = [
-        SheetEntry(s.entry.procedure_code, s.entry.dossier_code, title=s.procedure_name) for s in missing[:MAX_SHEETS]
-    ]
-    pdf = make_cover_sheets(entries)
     name = re.sub(r"[^0-9A-Za-z-]+", "_", chosen.label)
     return Response(
         pdf,

@@ -17,7 +17,8 @@ from sohoa.api.rights import Right, has_right
 from sohoa.api.web.access import allowed
 from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import has_route, render
-from sohoa.registry.procedures import Procedure, catalogue_loaded, list_procedures
+from sohoa.pipeline.actions import registry
+from sohoa.registry.procedures import Procedure
 
 __all__ = ["PROCEDURE_CHOICES", "router"]
 
@@ -30,9 +31,8 @@ PROCEDURE_CHOICES = 50  # options shown at once; typing narrows the list
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(request: Request, rt: RuntimeDep, user: Uploader) -> HTMLResponse:
-    with rt.db.session() as session:
-        loaded = catalogue_loaded(session)
-        procedures, total = list_procedures(session, limit=PROCEDURE_CHOICES) if loaded else ([], 0)
+    loaded = registry.catalogue_ready(rt)
+    procedures, total = registry.procedures(rt, limit=PROCEDURE_CHOICES) if loaded else ([], 0)
     return render(
         request,
         "upload.html",
@@ -55,7 +55,6 @@ def procedure_options(
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     """``<option>`` elements for the procedure list, narrowed by ``q`` (code or words, accents optional)."""
-    with rt.db.session() as session:
-        found, total = list_procedures(session, query=q, limit=PROCEDURE_CHOICES)
+    found, total = registry.procedures(rt, query=q, limit=PROCEDURE_CHOICES)
     chosen: list[Procedure] = list(found)
     return render(request, "_procedure_options.html", user=user, procedures=chosen, total=total)

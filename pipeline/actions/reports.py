@@ -1,0 +1,73 @@
+"""Progress toward the 100 % target: the coverage report in every format, the dashboard's figures,
+the operator metrics. One computation whichever door asks; asking for a report is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sohoa.core.periods import Period
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.signing_ops import signer_status
+from sohoa.registry.coverage import CoverageReport, DossierStatus, compute_coverage, dossier_statuses
+from sohoa.registry.export import ReportFormat, ReportTable, render_report, report_to_dict
+from sohoa.registry.metrics import render_metrics
+from sohoa.storage.catalogue import record_event
+
+__all__ = ["CoverageFile", "coverage_file", "coverage_report", "dossiers_of_period", "metrics_text", "report_dict"]
+
+
+def coverage_report(
+    rt: Runtime, period: Period, *, actor: str | None = None, purpose: dict[str, str] | None = None
+) -> CoverageReport:
+    """Coverage of the dossiers resolved in ``period``.
+
+    A report taken away (``actor``: the API's, the CLI's) is one ``report.generated`` event; the
+    dashboard's figures, looked at on a page, are not."""
+    with rt.db.session() as session:
+        report = compute_coverage(session, period)
+        if actor is not None:
+            details = {"period": period.label, **(purpose or {})}
+            record_event(session, actor=actor, action="report.generated", details=details)
+    return report
+
+
+@dataclass(frozen=True)
+class CoverageFile:
+    content: bytes
+    media_type: str
+    filename: str
+    report: CoverageReport
+
+
+def coverage_file(
+    rt: Runtime, period: Period, fmt: ReportFormat, *, table: ReportTable = ReportTable.COVERAGE, actor: str
+) -> CoverageFile:
+    """The report as a file a department hands in (JSON, CSV with a BOM for Excel, or XLSX)."""
+    report = coverage_report(rt, period, actor=actor, purpose={"format": fmt.value, "table": table.value})
+    suffix = "-missing" if fmt is ReportFormat.CSV and table is ReportTable.MISSING else ""
+    return CoverageFile(
+        content=render_report(report, fmt, table=table),
+        media_type=fmt.media_type,
+        filename=f"sohoa-coverage-{period.label}{suffix}.{fmt.value}",
+        report=report,
+    )
+
+
+def report_dict(report: CoverageReport) -> dict[str, object]:
+    """The report as JSON-able values (the API's and ``sohoa report --format json``'s shape)."""
+    return report_to_dict(report)
+
+
+def dossiers_of_period(rt: Runtime, period: Period) -> Sequence[DossierStatus]:
+    """Each dossier resolved in ``period`` with what it still lacks (the dashboard's months, the
+    missing list's cover sheets)."""
+    with rt.db.session() as session:
+        return dossier_statuses(session, period)
+
+
+def metrics_text(rt: Runtime) -> bytes:
+    """Prometheus' text format; the certificate's end comes from the signer's cached check."""
+    health = signer_status(rt)
+    with rt.db.session() as session:
+        return render_metrics(session, certificate_not_after=health.not_after)
