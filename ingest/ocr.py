@@ -28,7 +28,7 @@ from sohoa.ingest.assemble import PdfAssembler, build_page_pdf
 from sohoa.ingest.compression import DEFAULT_JPEG_QUALITY, EncodedImage, encode_page_image, passthrough_jpeg
 from sohoa.ingest.ocr_engines import OcrEngine, TesseractEngine
 from sohoa.ingest.orientation import MIN_DESKEW, PageGeometry, apply_geometry, detect_geometry
-from sohoa.ingest.pages import iter_page_images, page_count, save_page_image, scanned_jpeg, source_hints
+from sohoa.ingest.pages import SourceHints, iter_page_images, page_count, save_page_image, scanned_jpeg, source_hints
 from sohoa.ingest.photo import PhotoCorrection
 from sohoa.ingest.preparation import PreparedPage, prepare_page
 from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB
@@ -163,9 +163,10 @@ def _osd_tesseract(engine: OcrEngine) -> tuple[str | None, int]:
     return None, DEFAULT_MEMORY_MB
 
 
-def _prepared(job: PageJob, page: Image.Image, dpi: float) -> PreparedPage:
-    tagged, camera = source_hints(job.input_path, job.kind, job.index) if job.photos else (True, False)
-    return prepare_page(page, dpi, look_for_photos=job.photos, resolution_tagged=tagged, camera=camera)
+def _prepared(job: PageJob, page: Image.Image, dpi: float, hints: SourceHints) -> PreparedPage:
+    return prepare_page(
+        page, dpi, look_for_photos=job.photos, resolution_tagged=hints.resolution_tagged, camera=hints.camera
+    )
 
 
 def ocr_page_job(job: PageJob) -> PageOutcome:
@@ -178,7 +179,12 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     """
     stem = f"{job.index:05d}"
     _, original, dpi = next(iter_page_images(job.input_path, job.kind, pages=[job.index], min_dpi=job.min_dpi))
-    prepared = _prepared(job, original, dpi)
+    hints = source_hints(job.input_path, job.kind, job.index)
+    # Pixels made up from a coarser scan: reading them smaller again throws away what the
+    # upsampling gave tesseract (150-dpi grey pages: mean word F1 0.985 -> 0.987 on generated
+    # pages, the worst 0.965 -> 0.978).
+    upsampled = hints.native_dpi is not None and hints.native_dpi < 0.95 * dpi
+    prepared = _prepared(job, original, dpi, hints)
     original, grey, dpi, photo = prepared.image, prepared.grey, prepared.dpi, prepared.photo
     del prepared
     flattened = photo.status == "photo"
@@ -188,7 +194,7 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
         geometry = detect_geometry(
             grey, dpi, work_dir=job.scratch, stem=f"page-{stem}", binary=binary, memory_mb=memory_mb
         )
-    ocr_dpi = ocr_resolution(geometry.line_height, dpi)
+    ocr_dpi = dpi if upsampled and not flattened else ocr_resolution(geometry.line_height, dpi)
     # Grey, smaller first, then turned: the costly resampling runs on the fewest pixels.
     # Tesseract's LSTM reads grey line images; binarizing here cost accuracy on vn-docs.
     ocr_img = grey

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -20,6 +21,7 @@ from sohoa.core.errors import InputRejected
 
 __all__ = [
     "RENDER_DPI",
+    "SourceHints",
     "infer_dpi",
     "iter_page_images",
     "page_count",
@@ -249,19 +251,40 @@ def render_pages(
 _EXIF_MAKE, _EXIF_MODEL = 271, 272
 
 
-def source_hints(path: Path, kind: FileKind, index: int) -> tuple[bool, bool]:
-    """(whether the file states the page's resolution, whether a camera made it) of one page.
+@dataclass(frozen=True)
+class SourceHints:
+    """What a page's file says about how it was made."""
 
-    Scanners write a resolution; phones write 72 dpi or none, and their make and model.
-    A PDF page's size fixes its resolution.
-    """
-    if kind not in (FileKind.PNG, FileKind.JPEG, FileKind.TIFF):
-        return True, False
+    resolution_tagged: bool  # the file states the page's resolution (scanners do; phones write 72 or none)
+    camera: bool  # the file carries a camera's make or model
+    native_dpi: float | None  # the resolution of the pixels themselves (None: a vector page)
+
+
+def source_hints(path: Path, kind: FileKind, index: int) -> SourceHints:
+    """How one page of a file was made, read from the file (no pixels are decoded)."""
+    if kind is FileKind.PDF:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            page = pdf[index]
+            try:
+                scanned = _scanned_image(page, decode=False)
+                found = _single_image_dpi(page) if scanned is None else (scanned[1], False)
+            finally:
+                page.close()
+        finally:
+            pdf.close()
+        # A PDF page's size fixes its resolution.
+        return SourceHints(resolution_tagged=True, camera=False, native_dpi=None if found is None else found[0])
     with Image.open(path) as source:
         if index:
             source.seek(index)
         exif = source.getexif()
-        return _image_dpi(source) is not None, bool(exif.get(_EXIF_MAKE) or exif.get(_EXIF_MODEL))
+        tagged = _image_dpi(source) is not None
+        return SourceHints(
+            resolution_tagged=tagged,
+            camera=bool(exif.get(_EXIF_MAKE) or exif.get(_EXIF_MODEL)),
+            native_dpi=_raster_dpi(source),
+        )
 
 
 def page_count(path: Path, kind: FileKind) -> int:

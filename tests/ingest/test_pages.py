@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from sohoa.core.domain import FileKind
-from sohoa.ingest.pages import infer_dpi, page_count, render_pages
+from sohoa.core.domain import FileKind, PageImage, PageText
+from sohoa.ingest.ocr import make_searchable_pdf
+from sohoa.ingest.ocr_engines import FakeOcrEngine
+from sohoa.ingest.pages import infer_dpi, page_count, render_pages, source_hints
+from tests.ingest.textpages import draw_page
 
 
 def _scan(width: int, height: int, mode: str = "L", mark: int = 0) -> Image.Image:
@@ -106,3 +110,51 @@ def test_vector_pdf_rendered_at_300_dpi(tmp_path):
     (rendered,) = render_pages(path, FileKind.PDF, tmp_path / "w")
     assert rendered.dpi == 300
     assert rendered.width_px == pytest.approx(595 * 300 / 72, abs=2)
+
+
+def test_source_hints_say_how_a_page_was_made(tmp_path):
+    scan = tmp_path / "scan.png"
+    _scan(1240, 1754).save(scan, dpi=(150, 150))
+    hints = source_hints(scan, FileKind.PNG, 0)
+    assert hints.resolution_tagged and not hints.camera and hints.native_dpi == pytest.approx(150, abs=0.5)
+
+    photo = tmp_path / "photo.jpg"
+    exif = Image.Exif()
+    exif[271], exif[272] = "Samsung", "SM-A525F"
+    _scan(1224, 1632, "RGB").save(photo, exif=exif, dpi=(72, 72))  # phones write 72 dpi
+    hints = source_hints(photo, FileKind.JPEG, 0)
+    assert hints.camera and not hints.resolution_tagged
+
+    pdf = _image_pdf(tmp_path, 250)
+    hints = source_hints(pdf, FileKind.PDF, 0)
+    assert hints.resolution_tagged and not hints.camera and hints.native_dpi == pytest.approx(250, abs=0.5)
+
+
+@dataclass(frozen=True)
+class _RecordingEngine:
+    """Writes the resolution each page was read at, then answers like the fake engine."""
+
+    log: Path
+
+    def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
+        with self.log.open("a") as fh:
+            fh.write(f"{image.dpi}\n")
+        return FakeOcrEngine().ocr_page(image, work_dir, languages=languages)
+
+
+def test_upsampled_low_resolution_page_is_read_at_the_upsampled_resolution(tmp_path):
+    log = tmp_path / "dpi.txt"
+    for name, dpi in (("low.png", 150), ("normal.png", 300)):
+        page = draw_page(["Căn cứ Luật Tổ chức chính quyền địa phương"] * 20, size=round(33 * dpi / 200))
+        page.save(tmp_path / name, dpi=(dpi, dpi))
+        make_searchable_pdf(
+            tmp_path / name,
+            FileKind.PNG,
+            tmp_path / "out.pdf",
+            tmp_path / "w",
+            engine=_RecordingEngine(log),
+            processes=1,
+        )
+    low, normal = (float(v) for v in log.read_text().split())
+    assert low == 200  # upsampled from 150 to 200 dpi, and not reduced again
+    assert normal < 300  # a 300-dpi page of ordinary text is read smaller, as before
