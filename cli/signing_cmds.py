@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime, settings_or_exit
 from sohoa.core.domain import SignRequest
 
 __all__ = ["register", "signing_app"]
@@ -45,9 +45,7 @@ def sign(
 ) -> None:
     """Sign a PDF (PAdES, incremental update) with the configured key: a certification that forbids
     later changes, or a locked field when the PDF already carries signatures."""
-    from sohoa.signing.backends import load_signer
-    from sohoa.signing.pades import level_refusal, sign_pdf
-    from sohoa.signing.stamp import stamp_from_settings
+    from sohoa.pipeline.actions.signatures import sign_file
 
     _quiet_pyhanko()
     settings = settings_or_exit()
@@ -69,12 +67,7 @@ def sign(
         if mode not in _STAMPS:
             raise fail(f"invalid_stamp: {stamp!r} is not one of {', '.join(_STAMPS)}", 6)
         settings = settings.model_copy(update={"stamp": mode})
-    visible = stamp_from_settings(settings)
-    with load_signer(settings) as backend:
-        refusal = level_refusal(backend, chosen)
-        if refusal is not None:  # a level this key cannot reach is a bad argument, like an unknown one
-            raise fail(f"level_unavailable: {refusal}", 2)
-        info = sign_pdf(request, backend, timestamper=tsa_url or settings.tsa_url, stamp=visible)
+    info, signer = sign_file(settings, request, tsa_url=tsa_url)
     if as_json:
         emit_json(
             {
@@ -85,7 +78,7 @@ def sign(
                 "certificate_sha256": info.certificate_sha256,
                 "signed_at": info.signed_at.isoformat(),
                 "sha256": info.output_sha256,
-                "signer": backend.describe(),
+                "signer": signer,
                 "stamp": info.stamp_text,
             }
         )
@@ -110,15 +103,13 @@ def verify(
     timestamp is intact and trusted and nothing but long-term-validation data follows them; 1 when
     unsigned, any is invalid, or the file was changed after signing (form filling, annotations, bytes
     after %%EOF...); 2 when the file is not a readable PDF."""
-    from sohoa.signing.trust import trust_roots
-    from sohoa.signing.verify import verify_pdf
+    from sohoa.pipeline.actions.signatures import verify_file
 
     _quiet_pyhanko()
     settings = settings_or_exit()
     if not file.is_file():
         raise fail(f"not_found: {file}", 3)
-    roots = trust_roots(settings, trust_root or [])
-    report = verify_pdf(file, trust_roots=roots, allow_fetching=allow_fetching)
+    report = verify_file(settings, file, extra_roots=trust_root, allow_fetching=allow_fetching)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -155,32 +146,27 @@ def verify(
 def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the warnings as JSON.")] = False,
 ) -> None:
-    """Check the configured signing key and certificate: exit 0 when fit to sign, 1 otherwise."""
-    from sohoa.signing.backends import load_signer
-    from sohoa.signing.certificates import certificate_days_left, check_certificate
-    from sohoa.signing.trust import trust_roots
+    """Check the configured signing key and certificate and make a test signature with the configured
+    level and TSA: exit 0 when fit to sign, 1 otherwise."""
+    from sohoa.pipeline.actions.signatures import check_signer_now
 
-    settings = settings_or_exit()
-    now = dt.datetime.now(dt.UTC)
-    with load_signer(settings) as backend:
-        warnings = check_certificate(backend, now, trust_roots=trust_roots(settings))
-        days = certificate_days_left(backend, now)
-        subject = backend.certificate.subject.human_friendly
-        where = backend.describe()
+    with opened_runtime() as rt:
+        health = check_signer_now(rt)
     if as_json:
         emit_json(
             {
-                "signer": where,
-                "subject": subject,
-                "days_left": round(days, 1),
-                "warnings": [{"code": w.code, "message": w.message, "fatal": w.fatal} for w in warnings],
+                "signer": health.signer,
+                "subject": health.subject,
+                "days_left": None if health.days_left is None else round(health.days_left, 1),
+                "warnings": [{"code": w.code, "message": w.message, "fatal": w.fatal} for w in health.warnings],
             }
         )
     else:
-        typer.echo(f"{where}: {subject} ({days:.0f} days left)")
-        for w in warnings:
+        if health.signer is not None:
+            typer.echo(f"{health.signer}: {health.subject} ({health.days_left:.0f} days left)")
+        for w in health.warnings:
             typer.echo(f"  {'ERROR' if w.fatal else 'warning'} {w.code}: {w.message}")
-    raise typer.Exit(1 if any(w.fatal for w in warnings) else 0)
+    raise typer.Exit(1 if health.blocking is not None else 0)
 
 
 def _yn(value: bool) -> str:
@@ -202,19 +188,14 @@ def renew_lta(
 ) -> None:
     """Add a fresh document timestamp to archived B-LTA documents, as new archive copies
     ({document_id}.r{n}.pdf) beside the old ones: exit 0 when none failed, 1 otherwise."""
-    from sohoa.pipeline.runtime import open_runtime
     from sohoa.pipeline.signing_ops import renew_archive_timestamps
 
     _quiet_pyhanko()
-    settings = settings_or_exit()
     limit = before or dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
     if limit.tzinfo is None:
         limit = limit.replace(tzinfo=dt.UTC)
-    rt = open_runtime(settings, with_queue=False)
-    try:
+    with opened_runtime() as rt:
         results = renew_archive_timestamps(rt, limit, actor=cli_actor())
-    finally:
-        rt.close()
     if as_json:
         emit_json(results)
     else:
