@@ -178,19 +178,23 @@ def find_page(img: Image.Image | np.ndarray) -> PageQuad | None:
 
     ``img``: a PIL image, or its pixels (grey, or RGB channels last).
     """
-    rgb = _grey_pixels(img)
-    height, width = rgb.shape[:2]
+    pixels = _grey_pixels(img)
+    height, width = pixels.shape[:2]
     scale = _WORK_SIDE / max(width, height)
-    small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
     frame_area = float(small.shape[0] * small.shape[1])
     best: PageQuad | None = None
-    grey = rgb.astype(np.float32)
+    grey: np.ndarray | None = None  # full-resolution float copy, made only for a likely page
     for quad in _candidates(small):
         area = cv2.contourArea(quad.astype(np.float32)) / frame_area
         if not _MIN_AREA <= area <= _MAX_AREA or not cv2.isContourConvex(quad.astype(np.float32)):
             continue
         if _contrast(small, quad) < _MIN_CONTRAST:
             continue
+        if grey is None:
+            grey = pixels.astype(np.float32)
         full = quad / scale
         reach = max(8.0, 3.0 / scale)
         sides = [_refine_side(grey, full[i], full[(i + 1) % 4], reach) for i in range(4)]

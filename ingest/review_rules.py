@@ -86,9 +86,10 @@ def _valid(name: str, value: str) -> bool:
 # upper-case parts joined by hyphens (``QĐ-UBND``, ``BXD-QLN``, ``KH-SVHTTDL``)
 _NUMBER_SYMBOL = re.compile(r"^(?:\d{1,6})?/(?:(?:19|20)\d\d/)?[A-ZĐ][A-Za-zĐđ0-9&.]*(?:-[A-ZĐ0-9][A-Za-zĐđ0-9&.]*)*$")
 _ROLE_WORDS = {"giam", "doc", "chu", "tich", "truong", "pho", "thu", "ky", "kt", "tm", "tl", "ubnd", "so", "bo"}
-# a subject cannot stop on these: the line that went on with it was lost
-_OPEN_ENDS = ("va", "cua", "ve", "cho", "tai", "tren", "theo", "voi", "so", "doi voi", "trong", "den", "tu",
-              "cac", "nhung", "ngay", "nham", "de", "la", "thuoc", "giua", "ve viec", "tai quyet dinh")  # fmt: skip
+# a subject cannot stop on these: the line that went on with it was lost (compared with their
+# marks: ``điện tử`` may end a subject where ``từ`` cannot)
+_OPEN_ENDS = ("và", "của", "về", "cho", "tại", "trên", "theo", "với", "số", "đối với", "trong", "đến", "từ",
+              "các", "những", "ngày", "nhằm", "để", "là", "thuộc", "giữa", "về việc")  # fmt: skip
 _EARLIEST = dt.date(1945, 9, 2)
 
 
@@ -112,15 +113,15 @@ def _plausible_date(value: str, today: dt.date) -> bool:
 
 
 def _plausible_subject(subject: str) -> bool:
-    key = " " + " ".join(re.sub(r"[^a-z0-9 ]", " ", fold(subject)).split())
-    if key.endswith(" tiep theo"):  # ``những năm tiếp theo``: a whole phrase
+    key = " " + " ".join(re.sub(r"[^\w ]", " ", unicodedata.normalize("NFC", subject).lower()).split())
+    if key.endswith(" tiếp theo"):  # ``những năm tiếp theo``: a whole phrase
         return True
     return not (subject.rstrip().endswith((",", "-", "(")) or key.endswith(tuple(f" {w}" for w in _OPEN_ENDS)))
 
 
 def _plausible_issuer(issuer: str) -> bool:
-    # a number line or a date read into the agency's name
-    return not re.search(r"\d|/|:", issuer)
+    # a number line or a date read into the agency's name, or a speck OCR made of a mark
+    return not re.search(r"[^\w\s,.()&-]|\d|_", issuer)
 
 
 def implausible_fields(metadata: Metadata, *, today: dt.date | None = None) -> tuple[str, ...]:

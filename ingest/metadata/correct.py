@@ -58,9 +58,7 @@ def _build() -> tuple[dict[tuple[str, ...], list[tuple[str, ...]]], dict[tuple[s
 
 _BY_KEY, _ONE_OFF = _build()
 # phrases written with a comma inside (``phòng, chống``): a match may run over that comma
-_COMMA_KEYS = frozenset(
-    tuple(fold(w) for w in _words(phrase)) for phrase in PHRASES if "," in phrase.strip(",")
-)
+_COMMA_KEYS = frozenset(tuple(fold(w) for w in _words(phrase)) for phrase in PHRASES if "," in phrase.strip(","))
 _KNOWN = {_syllable_key(w) for spellings in _BY_KEY.values() for s in spellings for w in s}
 _PREFER = frozenset(
     unicodedata.normalize("NFC", w.lower())

@@ -11,6 +11,7 @@ from sohoa.core.text import fold
 from sohoa.ingest.metadata.lexicon import _LEXICON, _PUNCT, _correct_words, _is_acronym, _match_case
 from sohoa.ingest.metadata.lines import _is_motto, _is_separator, _key, _Line, _starts_body, _upper_ratio, _words
 from sohoa.ingest.metadata.numbers import _DATE
+from sohoa.ingest.metadata.syllables import is_syllable
 from sohoa.ingest.metadata.title import _title_type
 
 _ORG_HEADS = (
@@ -58,6 +59,7 @@ _ORG_HEADS = (
     "quoc hoi",
     "chinh phu",
     "ubnd",
+    "bao hiem xa hoi",
     "hdnd",
 )
 
@@ -207,4 +209,8 @@ def _find_issuer(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | No
     parent = _agency_case(names[-2]) if len(names) > 1 else None
     known = _match_phrase(_words(orgs[-1][0].key), 0, _ORG_HEADS) is not None
     conf = (0.9 if known else 0.6) * mean(line.conf for line in orgs[-1]) * (0.8 if len(orgs) > 3 else 1.0)
+    if any(
+        not is_syllable(w.strip(_PUNCT)) and not _is_acronym(w.strip(_PUNCT)) for line in orgs[-1] for w in line.weak
+    ):
+        conf *= 0.7  # a word OCR was unsure of and no syllable: the name may hold a neighbour's letters
     return issuer, parent, conf

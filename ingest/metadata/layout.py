@@ -113,7 +113,9 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
                 break
         centred = abs(geo.centre - 0.5) < 0.12 and geo.x0 > 0.03 and geo.x1 < 0.97
         # the issuing authority of a decision (``CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH``) is centred below it too
-        heading = _is_authority(line) or line.key.startswith(_COLLECTIVE)
+        # an issuing authority's heading is printed in capitals; ``Chính phủ`` going on a
+        # sentence-case subject (``của Thủ tướng / Chính phủ``) is no heading
+        heading = _upper_ratio(line.text) > 0.8 and (_is_authority(line) or line.key.startswith(_COLLECTIVE))
         body = _starts_body(line) and _upper_ratio(line.text) < 0.5  # ``Căn cứ ...``, ``Trong suốt ...``
         if not centred or (out and (heading or body) and not _open_end(out[-1])):
             break
