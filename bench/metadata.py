@@ -151,23 +151,23 @@ def scan_cases(count: int, seed: int, work: Path) -> list[Case]:
 
 
 def run_stage(cases: Sequence[Case], cache: Path | None) -> list[Outcome]:
-    from sohoa.cli.extract_cmds import read_page_texts
+    from sohoa.cli.extract_cmds import read_pages
     from sohoa.core.settings import Settings
     from sohoa.ingest.metadata.filing import file_document
 
     settings = Settings(review_policy="auto")
     out = []
     for case in cases:
-        pages = _cached(case.path, cache, lambda p=case.path: read_page_texts(p, settings))
-        filing = file_document(pages, policy="auto", upload_procedure_code=UPLOAD_PROCEDURE)
+        pages, ocr_reasons = _cached(case.path, cache, lambda p=case.path: read_pages(p, settings))
+        filing = file_document(pages, policy="auto", upload_procedure_code=UPLOAD_PROCEDURE, intake_reasons=ocr_reasons)
         out.append(Outcome(case, filing.printed, filing.reasons))
     return out
 
 
-def _cached(path: Path, cache: Path | None, read: Any) -> list[PageText]:
+def _cached(path: Path, cache: Path | None, read: Any) -> tuple[list[PageText], tuple[str, ...]]:
     if cache is None:
         return read()
-    stored = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:24]}.pickle"
+    stored = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:24]}.reading.pickle"
     if stored.exists():
         return pickle.loads(stored.read_bytes())
     pages = read()

@@ -18,11 +18,12 @@ from sohoa.core.domain import FileKind, Metadata, PageText
 from sohoa.core.settings import Settings
 from sohoa.ingest.metadata.filing import Filing, file_document
 
-__all__ = ["extract", "read_filing", "read_page_texts", "register"]
+__all__ = ["extract", "read_filing", "read_page_texts", "read_pages", "register"]
 
 
-def read_page_texts(path: Path, settings: Settings) -> list[PageText]:
-    """Page texts of ``path`` with their word boxes, as the pipeline's OCR stage reads them."""
+def read_pages(path: Path, settings: Settings) -> tuple[list[PageText], tuple[str, ...]]:
+    """Page texts of ``path`` with their word boxes, as the pipeline's OCR stage reads them, and the
+    reasons that stage gives for a person to look (a photo read as shot)."""
     from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
     from sohoa.ingest.ocr_engines import load_engine
     from sohoa.ingest.sniff import sniff_file
@@ -31,7 +32,7 @@ def read_page_texts(path: Path, settings: Settings) -> list[PageText]:
     if sniffed.kind is FileKind.ZIP:
         raise fail("unsupported_type: extract reads one document; unpack the zip first", 2)
     if sniffed.signed:
-        return list(extract_text_layer(path))  # the pipeline keeps a signed PDF's bytes and reads its layer
+        return list(extract_text_layer(path)), ()  # the pipeline keeps a signed PDF's bytes and reads its layer
     with tempfile.TemporaryDirectory(prefix="sohoa-extract-") as tmp:
         work = Path(tmp)
         # PDF/A conversion changes the output file only, never the page texts: skipped for a look
@@ -45,13 +46,19 @@ def read_page_texts(path: Path, settings: Settings) -> list[PageText]:
             processes=settings.ocr_processes,
             pdfa=False,
         )
-    return list(result.pages)
+    return list(result.pages), result.review_reasons
+
+
+def read_page_texts(path: Path, settings: Settings) -> list[PageText]:
+    """Page texts of ``path`` with their word boxes, as the pipeline's OCR stage reads them."""
+    return read_pages(path, settings)[0]
 
 
 def read_filing(path: Path, settings: Settings, *, procedure_code: str | None = None) -> Filing:
     """What the pipeline's extract stage would decide for ``path`` uploaded with ``procedure_code``."""
+    pages, ocr_reasons = read_pages(path, settings)
     return file_document(
-        read_page_texts(path, settings), policy=settings.review_policy, upload_procedure_code=procedure_code
+        pages, policy=settings.review_policy, upload_procedure_code=procedure_code, intake_reasons=ocr_reasons
     )
 
 
@@ -78,7 +85,8 @@ def extract(
         raise fail(f"not_found: no such file: {input}", 3)
     filing = read_filing(input, settings_or_exit(), procedure_code=procedure)
     if json:
-        emit_json(filing.printed.to_dict())
+        # the printed metadata, and why the pipeline would hold the document for review (policy as set)
+        emit_json({**filing.printed.to_dict(), "review_reasons": list(filing.reasons)})
     else:
         _print_table(filing.printed, filing.reasons)
 

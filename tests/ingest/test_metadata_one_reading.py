@@ -75,7 +75,7 @@ def test_extract_reads_what_the_pipeline_files(
 
     monkeypatch.setenv("SOHOA_DATA_DIR", str(tmp_path / "cli-var"))
     monkeypatch.setenv("SOHOA_REVIEW_POLICY", "auto")
-    cli = CliRunner().invoke(app, ["extract", str(upload), "--json"])
+    cli = CliRunner().invoke(app, ["extract", str(upload), "--json", "--procedure", PROCEDURE])
     assert cli.exit_code == 0, cli.output
     printed = json.loads(cli.output)
 
@@ -84,5 +84,6 @@ def test_extract_reads_what_the_pipeline_files(
         assert printed[name] == filed[name], name
     assert printed["procedure_code"] == filed["printed_procedure_code"]
     assert printed["dossier_code"] == filed["printed_dossier_code"]
-    # the review decision follows from the same reading
+    # the same reasons, so the same decision: review or archive
+    assert tuple(printed["review_reasons"]) == reasons
     assert (doc.state == "needs_review") == bool(reasons)
