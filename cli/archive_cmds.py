@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, settings_or_exit
+from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime
 
 if TYPE_CHECKING:
     from sohoa.pipeline.retention import ArchiveProtection
@@ -106,13 +106,8 @@ def release(
 
 
 def _change_protection(change: Callable[..., Any], document_id: str, reason: str, as_json: bool) -> None:
-    from sohoa.pipeline.runtime import open_runtime
-
-    rt = open_runtime(settings_or_exit(), with_queue=False)
-    try:
+    with opened_runtime() as rt:
         protection = change(rt, document_id, reason=reason, actor=cli_actor())
-    finally:
-        rt.close()
     if as_json:
         emit_json(_protection_json(protection))
     else:
@@ -126,13 +121,12 @@ def supersede(
     as_json: AsJson = False,
 ) -> None:
     """Archive a corrected document that supersedes an archived one; both records are kept."""
+    from sohoa.pipeline.actions.documents import document
+    from sohoa.pipeline.actions.documents import lineage as read_lineage
     from sohoa.pipeline.intake import IncomingFile
-    from sohoa.pipeline.runtime import open_runtime
-    from sohoa.pipeline.supersede import read_lineage, supersede_document
-    from sohoa.storage.catalogue import get_document
+    from sohoa.pipeline.supersede import supersede_document
 
-    rt = open_runtime(settings_or_exit())
-    try:
+    with opened_runtime(with_queue=True) as rt:
         with new_input.open("rb") as fh:
             result = supersede_document(
                 rt, document_id, IncomingFile(new_input.name, fh), reason=reason, actor=cli_actor()
@@ -140,11 +134,8 @@ def supersede(
         join = getattr(rt.queue, "join", None)
         if join is not None:
             join()  # embedded mode: the new document is processed in this process
-        with rt.db.session() as session:
-            state = get_document(session, result.new_document_id).state
-            lineage = read_lineage(session, result.new_document_id)
-    finally:
-        rt.close()
+        state = document(rt, result.new_document_id).state
+        lineage = read_lineage(rt, result.new_document_id)
     if as_json:
         emit_json({"new_document_id": result.new_document_id, "state": state, "lineage": _lineage_json(lineage)})
     else:
@@ -156,12 +147,10 @@ def supersede(
 
 def lineage(document_id: Annotated[str, typer.Argument(help="document id")], as_json: AsJson = False) -> None:
     """The records a document supersedes and those that supersede it."""
-    from sohoa.pipeline.supersede import read_lineage
-    from sohoa.storage.database import Database
+    from sohoa.pipeline.actions.documents import lineage as read_lineage
 
-    db = Database(settings_or_exit().db_url)
-    with db.session() as session:
-        found = read_lineage(session, document_id)
+    with opened_runtime() as rt:
+        found = read_lineage(rt, document_id)
     if as_json:
         emit_json(_lineage_json(found))
     else:
@@ -170,17 +159,12 @@ def lineage(document_id: Annotated[str, typer.Argument(help="document id")], as_
 
 def show(document_id: Annotated[str, typer.Argument(help="document id")], as_json: AsJson = False) -> None:
     """Retention, legal hold and lineage of an archived document."""
+    from sohoa.pipeline.actions.documents import lineage as read_lineage
     from sohoa.pipeline.retention import archive_protection
-    from sohoa.pipeline.runtime import open_runtime
-    from sohoa.pipeline.supersede import read_lineage
 
-    rt = open_runtime(settings_or_exit(), with_queue=False)
-    try:
+    with opened_runtime() as rt:
         protection = archive_protection(rt, document_id)
-        with rt.db.session() as session:
-            found = read_lineage(session, document_id)
-    finally:
-        rt.close()
+        found = read_lineage(rt, document_id)
     if as_json:
         emit_json({**_protection_json(protection), "lineage": _lineage_json(found)})
         return
@@ -209,14 +193,10 @@ def fixity(
 ) -> None:
     """Re-read archived objects and compare their SHA-256 with the catalogue; exit 1 on any problem."""
     from sohoa.pipeline.fixity import run_fixity
-    from sohoa.pipeline.runtime import open_runtime
 
     moment = _since(since)
-    rt = open_runtime(settings_or_exit(), with_queue=False)
-    try:
+    with opened_runtime() as rt:
         summary = run_fixity(rt, actor=cli_actor(), sample=sample, since=moment)
-    finally:
-        rt.close()
     if as_json:
         emit_json(summary.to_dict())
     else:
@@ -239,15 +219,11 @@ def rebuild(
 ) -> None:
     """Restore the catalogue's archived documents from the object store; present ones are left alone."""
     from sohoa.pipeline.rebuild import rebuild_catalogue
-    from sohoa.pipeline.runtime import open_runtime
 
     if not from_store:
         raise fail("usage: sohoa catalogue rebuild --from-store", 2)
-    rt = open_runtime(settings_or_exit(), with_queue=False)
-    try:
+    with opened_runtime() as rt:
         report = rebuild_catalogue(rt, actor=cli_actor(), text=text)
-    finally:
-        rt.close()
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -29,6 +29,7 @@ __all__ = [
     "FixityProblem",
     "FixitySummary",
     "last_fixity_summary",
+    "latest_fixity",
     "run_fixity",
     "start_fixity_schedule",
 ]
@@ -240,6 +241,12 @@ def _summary(row: FixityRunRecord) -> FixitySummary:
         since=row.since,
         problems=tuple(FixityProblem(**p) for p in row.problems or ()),
     )
+
+
+def latest_fixity(rt: Runtime) -> FixitySummary | None:
+    """The latest finished fixity run, or None when none has run."""
+    with rt.db.session() as session:
+        return last_fixity_summary(session)
 
 
 def last_fixity_summary(session: Session) -> FixitySummary | None:

@@ -13,10 +13,11 @@ from sohoa.api.rights import Right
 from sohoa.api.schemas import ErrorPublic, errors
 from sohoa.core.clock import to_local
 from sohoa.core.errors import NotFound
-from sohoa.pipeline.fixity import FixitySummary, last_fixity_summary
+from sohoa.pipeline.actions.documents import lineage as read_lineage
+from sohoa.pipeline.fixity import FixitySummary, latest_fixity
 from sohoa.pipeline.intake import IncomingFile
 from sohoa.pipeline.retention import ArchiveProtection, archive_protection, place_hold, release_hold
-from sohoa.pipeline.supersede import Lineage, LineageLink, read_lineage, supersede_document
+from sohoa.pipeline.supersede import Lineage, LineageLink, supersede_document
 
 __all__ = ["router"]
 
@@ -166,8 +167,7 @@ def supersede(
 @router.get("/api/v1/documents/{document_id}/lineage", response_model=LineagePublic, responses=ERRORS)
 def lineage(document_id: str, rt: RuntimeDep, _user: Reader) -> LineagePublic:
     """The records this document supersedes and those that supersede it."""
-    with rt.db.session() as session:
-        return LineagePublic.from_lineage(read_lineage(session, document_id))
+    return LineagePublic.from_lineage(read_lineage(rt, document_id))
 
 
 @router.get(
@@ -193,8 +193,7 @@ def release(document_id: str, rt: RuntimeDep, user: Admin, body: Annotated[HoldR
 @router.get("/api/v1/archive/fixity", response_model=FixityPublic, responses=ERRORS)
 def fixity(rt: RuntimeDep, _user: Auditor) -> FixityPublic:
     """The latest fixity audit (``sohoa audit fixity`` or the schedule runs them)."""
-    with rt.db.session() as session:
-        summary = last_fixity_summary(session)
+    summary = latest_fixity(rt)
     if summary is None:
         raise NotFound("no fixity audit has run yet", code="no_fixity_run")
     return FixityPublic.from_summary(summary)

@@ -10,6 +10,7 @@ from typing import Literal
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.supersede import Lineage, read_lineage
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
 from sohoa.storage.objectstore import ObjectInfo
 from sohoa.storage.records import DocumentRecord, EventRecord
@@ -21,6 +22,7 @@ __all__ = [
     "document",
     "document_events",
     "documents",
+    "lineage",
     "open_download",
     "review_queue",
     "save_download",
@@ -58,9 +60,19 @@ def batch_documents(rt: Runtime, batch_id: str) -> list[DocumentRecord]:
 
 
 def review_queue(rt: Runtime, *, limit: int = 10_000) -> list[DocumentRecord]:
-    """Documents waiting for a reviewer."""
-    docs, _ = documents(rt, state=DocumentState.NEEDS_REVIEW, limit=limit)
-    return docs
+    """Documents waiting for a reviewer, oldest first (the first to arrive is the first to be signed);
+    at most ``limit``, the oldest ones."""
+    flt = DocumentFilter(state=DocumentState.NEEDS_REVIEW)
+    with rt.db.session() as session:
+        _, total = list_documents(session, flt, limit=1)
+        newest_first, _ = list_documents(session, flt, limit=limit, offset=max(0, total - limit))
+    return list(reversed(newest_first))
+
+
+def lineage(rt: Runtime, document_id: str) -> Lineage:
+    """The corrections of a record, back to the first one and forward to the current one."""
+    with rt.db.session() as session:
+        return read_lineage(session, document_id)
 
 
 def document_events(rt: Runtime, document_id: str, *, limit: int = 10_000) -> tuple[DocumentRecord, list[EventRecord]]:

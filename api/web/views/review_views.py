@@ -20,7 +20,8 @@ from sohoa.api.web.previews import render_preview
 from sohoa.api.web.rendering import render
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound, SohoaError
-from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
+from sohoa.pipeline.actions import documents as doc_actions
+from sohoa.pipeline.actions.documents import document
 from sohoa.storage.records import DocumentRecord
 
 __all__ = ["CONFIDENCE_THRESHOLD", "REVIEW_FIELDS", "ReviewField", "review_fields", "router"]
@@ -104,11 +105,7 @@ def review_fields(doc: DocumentRecord) -> list[ReviewField]:
 
 def _queue(rt: RuntimeDep) -> list[DocumentRecord]:
     """Documents waiting for review, oldest first (the first to arrive is the first to be signed)."""
-    flt = DocumentFilter(state=DocumentState.NEEDS_REVIEW)
-    with rt.db.session() as session:
-        _, total = list_documents(session, flt, limit=1)
-        newest_first, _ = list_documents(session, flt, limit=QUEUE_LIMIT, offset=max(0, total - QUEUE_LIMIT))
-    return list(reversed(newest_first))
+    return doc_actions.review_queue(rt, limit=QUEUE_LIMIT)
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -118,11 +115,10 @@ def review_queue(request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLRespon
 
 @router.get("/review/{document_id}", response_class=HTMLResponse)
 def review_document(document_id: str, request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLResponse:
-    with rt.db.session() as session:
-        try:
-            doc = get_document(session, document_id)
-        except NotFound:
-            raise PageRefused(404, "error.document_not_found") from None
+    try:
+        doc = document(rt, document_id)
+    except NotFound:
+        raise PageRefused(404, "error.document_not_found") from None
     queue = [d.id for d in _queue(rt)]
     position = queue.index(doc.id) if doc.id in queue else None
     following = [d for d in queue if d != doc.id]
@@ -146,11 +142,10 @@ def review_document(document_id: str, request: Request, rt: RuntimeDep, user: Re
 
 @router.get("/ui/documents/{document_id}/pages/{number}.png")
 def page_image(document_id: str, number: int, rt: RuntimeDep, _user: Reader) -> Response:
-    with rt.db.session() as session:
-        try:
-            doc = get_document(session, document_id)
-        except NotFound:
-            raise PageRefused(404, "error.document_not_found") from None
+    try:
+        doc = document(rt, document_id)
+    except NotFound:
+        raise PageRefused(404, "error.document_not_found") from None
     try:
         png = render_preview(rt, doc, number - 1)
     except SohoaError as exc:
