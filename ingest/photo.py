@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 PHOTO_DPI = 300.0
-_WORK_SIDE = 1000  # long side of the copy the page is looked for on
+_WORK_SIDE = 700  # long side of the copy the page is looked for on
 # Paper sizes (long, short) in inches a found page is snapped to: A4, Letter, Legal. A5 and A3
 # have A4's shape, and a photo does not tell their sizes apart: A4 is by far the commonest.
 _PAPERS = ((11.69, 8.27), (11.0, 8.5), (14.0, 8.5))
