@@ -115,7 +115,10 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
         # the issuing authority of a decision (``CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH``) is centred below it too
         # an issuing authority's heading is printed in capitals; ``Chính phủ`` going on a
         # sentence-case subject (``của Thủ tướng / Chính phủ``) is no heading
-        heading = _upper_ratio(line.text) > 0.8 and (_is_authority(line) or line.key.startswith(_COLLECTIVE))
+        collective = line.key.startswith(_COLLECTIVE) and not {"ve", "cua", "voi", "cho", "theo"} & set(
+            line.key.split()
+        )  # ``CHÍNH PHỦ VỀ HỖ TRỢ ...`` goes on with the subject
+        heading = _upper_ratio(line.text) > 0.8 and (_is_authority(line) or collective)
         body = _starts_body(line) and _upper_ratio(line.text) < 0.5  # ``Căn cứ ...``, ``Trong suốt ...``
         if not centred or (out and (heading or body) and not _open_end(out[-1])):
             break

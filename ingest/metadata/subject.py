@@ -8,6 +8,7 @@ from statistics import mean
 
 from sohoa.core.text import normalize_space
 from sohoa.ingest.metadata.layout import _centred_block
+from sohoa.ingest.metadata.lexicon import _is_acronym
 from sohoa.ingest.metadata.lines import (
     _is_heading,
     _is_motto,
@@ -19,6 +20,7 @@ from sohoa.ingest.metadata.lines import (
     _upper_ratio,
 )
 from sohoa.ingest.metadata.numbers import _DATE, _NUM_LABEL, _place_before
+from sohoa.ingest.metadata.syllables import is_syllable
 from sohoa.ingest.metadata.title import _title_type
 
 # fmt: off
@@ -72,7 +74,7 @@ def _subject_after_title(lines: list[_Line], start: int, rest: str = "") -> tupl
         if rest:
             parts.append(_line(rest, lines[start - 1].page, lines[start - 1].conf))
         parts += block
-        return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts)
+        return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts) * _doubt(parts)
     if rest:
         parts.append(_line(rest, lines[start - 1].page, lines[start - 1].conf))
     for line in lines[start : start + 10]:
@@ -121,7 +123,7 @@ def _subject_vv(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | Non
                 if not -0.5 * unit <= geo.top - last.bottom < 1.1 * unit:
                     break
                 parts.append(nxt)
-            return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts), i
+            return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts) * _doubt(parts), i
         for nxt in lines[i + 1 : min(end, i + 9)]:
             if nxt.column == "right" or _is_motto(nxt) or _DATE.search(nxt.key) or _NUM_LABEL.match(nxt.key):
                 continue  # the other column, read in between
@@ -130,3 +132,22 @@ def _subject_vv(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | Non
             parts.append(nxt)
         return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts), i
     return None, 0.0, None
+
+
+def _doubt(parts: list[_Line]) -> float:
+    """Less confidence where OCR shows it lost or gained letters no correction can vouch for: an unsure
+    word that is no syllable (``PHƯ“ỘNG``), an unsure word in lower case inside a title in capitals
+    (``CÔNG Me CÁCH MẠNG``), a lone consonant (``TỈNH N QUANG``, a word half lost)."""
+    upper = _upper_ratio(" ".join(p.text for p in parts)) > 0.8
+    for line in parts:
+        for word in line.weak:
+            core = word.strip(".,;:()\"'“”-_")
+            if not core or core.isdigit():
+                continue
+            if (not is_syllable(core) and not _is_acronym(core)) or (upper and not core.isupper()):
+                return 0.6
+        for word in line.text.split():
+            core = word.strip(".,;:()\"'“”-_")
+            if len(core) == 1 and core.isalpha() and not is_syllable(core):
+                return 0.6
+    return 1.0
