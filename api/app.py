@@ -31,7 +31,8 @@ from sohoa.api.routes import (
 )
 from sohoa.api.web import install_web
 from sohoa.core.settings import Settings, get_settings
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 
 __all__ = ["create_app"]
 

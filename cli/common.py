@@ -89,7 +89,7 @@ def opened_runtime(*, with_queue: bool = False) -> Iterator[Runtime]:
     """The runtime a command works in (catalogue migrated on first use), closed when it ends.
 
     Without a queue unless asked: most commands read or change the catalogue and need no workers."""
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
 
     rt = open_runtime(settings_or_exit(), with_queue=with_queue)
     try:

@@ -52,7 +52,7 @@ def ingest(
     """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
     from sohoa.pipeline.actions.documents import batch_documents, document
     from sohoa.pipeline.intake import accept_paths
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

@@ -29,11 +29,10 @@ def worker(
     unknown = set(wanted) - {"ocr", "sign"}
     if unknown or not wanted:
         raise fail(f"invalid_queues: unknown queue(s) {sorted(unknown)}; use ocr, sign", 2)
-    from sohoa.pipeline.celery_queue import make_celery
-    from sohoa.pipeline.runtime import open_runtime
     from sohoa.pipeline.sweeper import start_sweeping
+    from sohoa.pipeline.wiring import open_runtime, worker_app
 
-    app = make_celery(settings)
+    app = worker_app(settings)
     stop = None
     if settings.sweep_interval > 0:
         stop = start_sweeping(
@@ -64,8 +63,8 @@ def sweep(
     stuck_after: Annotated[int | None, typer.Option(help="seconds unchanged before a document is re-enqueued")] = None,
 ) -> None:
     """Re-enqueue documents stuck in a processing state once (safe on several machines at once)."""
-    from sohoa.pipeline.runtime import open_runtime
     from sohoa.pipeline.sweeper import sweep as run_sweep
+    from sohoa.pipeline.wiring import open_runtime
 
     settings = settings_or_exit()
     rt = open_runtime(settings)

@@ -9,8 +9,8 @@ SIGKILLed worker, and the sweeper covers whatever a broker loses.
 from __future__ import annotations
 
 import logging
-import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
@@ -18,6 +18,8 @@ from celery.signals import worker_process_shutdown
 from kombu import Queue
 
 from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.tasks import TransientFailure, run_task
 
 __all__ = ["QUEUE_OF_TASK", "CeleryQueue", "make_celery"]
 
@@ -26,33 +28,27 @@ log = logging.getLogger(__name__)
 QUEUE_OF_TASK = {"ocr": "ocr", "extract": "sign", "sign": "sign", "archive": "sign"}
 _TASK_NAME = "sohoa.run_stage"
 
-_runtime_lock = threading.Lock()
-_runtime: Any = None
+class _ProcessRuntime:
+    """One runtime per worker process, opened on its first job (after the fork), closed at exit."""
+
+    def __init__(self, factory: Callable[[], Runtime]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._runtime: Runtime | None = None
+
+    def get(self) -> Runtime:
+        with self._lock:
+            if self._runtime is None:
+                self._runtime = self._factory()
+            return self._runtime
+
+    def close(self, **_kwargs: Any) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
 
 
-def _worker_runtime() -> Any:
-    """One runtime per worker process: the signer key is opened once, not per document."""
-    global _runtime
-    with _runtime_lock:
-        if _runtime is None:
-            from sohoa.core.settings import get_settings
-            from sohoa.pipeline.runtime import open_runtime
-
-            settings = get_settings()
-            # A Celery prefork child may not start processes of its own: OCR runs inline, one page
-            # after another, and a machine scales by worker concurrency instead.
-            settings.ocr_processes = 1
-            _runtime = open_runtime(settings)
-        return _runtime
-
-
-@worker_process_shutdown.connect
-def _close_runtime(**_kwargs: Any) -> None:
-    if _runtime is not None:
-        _runtime.close()
-
-
-def make_celery(settings: Settings) -> Celery:
+def make_celery(settings: Settings, *, runtime_factory: Callable[[], Runtime] | None = None) -> Celery:
+    """The Celery app; a worker's needs ``runtime_factory`` (a producer only sends jobs)."""
     app = Celery("sohoa", broker=settings.broker_url)
     app.conf.update(
         task_serializer="json",
@@ -78,12 +74,15 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
     )
 
+    if runtime_factory is None:
+        return app
+    process = _ProcessRuntime(runtime_factory)
+    worker_process_shutdown.connect(process.close, weak=False)
+
     @app.task(name=_TASK_NAME, bind=True, max_retries=settings.task_max_retries)
     def run_stage(self: Any, task: str, document_id: str) -> None:
-        from sohoa.pipeline.tasks import TransientFailure, run_task
-
         try:
-            run_task(_worker_runtime(), task, document_id, final_attempt=self.request.retries >= self.max_retries)
+            run_task(process.get(), task, document_id, final_attempt=self.request.retries >= self.max_retries)
         except TransientFailure as exc:
             # Store or database unreachable: wait and retry with backoff; bad input is never retried.
             countdown = min(settings.retry_backoff_max, settings.retry_backoff * 2**self.request.retries)
@@ -102,14 +101,3 @@ class CeleryQueue:
 
     def close(self) -> None:
         self.app.close()
-
-
-def celery_app_from_env() -> Celery:
-    """For ``celery -A pipeline.celery_queue:celery_app_from_env worker`` style launches."""
-    from sohoa.core.settings import get_settings
-
-    settings = get_settings()
-    if not settings.broker_url:
-        raise RuntimeError("SOHOA_BROKER_URL is not set")
-    os.environ.setdefault("FORKED_BY_MULTIPROCESSING", "1")
-    return make_celery(settings)

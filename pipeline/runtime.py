@@ -1,25 +1,34 @@
-"""What a process needs to run sohoa: settings, catalogue, object store, queue, signer."""
+"""What a process needs to run sohoa: settings, catalogue, object store, queue, signer, OCR engine,
+and the signer's last check. ``sohoa.pipeline.wiring`` builds it; everything else only uses it."""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sohoa.core.settings import Settings
 from sohoa.storage.database import Database, upgrade_database
 from sohoa.storage.objectstore import ObjectStore
-from sohoa.storage.stores import open_object_store
 
 if TYPE_CHECKING:
     from sohoa.ingest.ocr_engines import OcrEngine
     from sohoa.pipeline.queue import JobQueue
+    from sohoa.pipeline.signing_ops.health import SignerHealth
+    from sohoa.signing.backends import SignerBackend
 
-__all__ = ["ProgressHook", "Runtime", "migrate_catalogue", "open_runtime"]
+__all__ = ["ProgressHook", "Runtime", "migrate_catalogue", "worker_identity"]
 
 # (document_id, pages_done, pages_total)
 ProgressHook = Callable[[str, int, int], None]
+
+
+def worker_identity() -> str:
+    """Who holds a lease: this machine, process and thread (a lease outlives none of them)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 @dataclass
@@ -29,31 +38,33 @@ class Runtime:
     store: ObjectStore
     queue: JobQueue | None = None
     progress: ProgressHook | None = None
-    _signer: Any = field(default=None, repr=False)
-    _engine: Any = field(default=None, repr=False)
+    # The signer's last check (a real test signature), kept for a few minutes; one check at a time.
+    signer_health: SignerHealth | None = field(default=None, repr=False)
+    signer_check_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _signer: SignerBackend | None = field(default=None, repr=False)
+    _engine: OcrEngine | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def signer(self) -> Any:
+    def signer(self) -> SignerBackend:
         """The signer backend, opened once per process and reused (key parsing is costly)."""
         with self._lock:
             if self._signer is None:
-                from sohoa.signing.backends import load_signer
+                from sohoa.signing.backends import load_signer  # opened on first use: most commands never sign
 
                 self._signer = load_signer(self.settings)
             return self._signer
 
-    def replace_signer(self, backend: Any) -> None:
+    def replace_signer(self, backend: SignerBackend) -> None:
         """Swap in a freshly opened signer (a replaced key file or renewed certificate), closing the old one."""
         with self._lock:
             old, self._signer = self._signer, backend
-        close = getattr(old, "close", None)
-        if close is not None and old is not backend:
-            close()
+        if old is not None and old is not backend:
+            old.close()
 
     def ocr_engine(self) -> OcrEngine:
         with self._lock:
             if self._engine is None:
-                from sohoa.ingest.ocr_engines import load_engine
+                from sohoa.ingest.ocr_engines import load_engine  # tesseract is found on first use
 
                 self._engine = load_engine(self.settings)
             return self._engine
@@ -72,20 +83,3 @@ class Runtime:
 def migrate_catalogue(settings: Settings) -> None:
     """Create or migrate the catalogue to the latest schema (every runtime also does so when it opens)."""
     upgrade_database(settings.db_url)
-
-
-def open_runtime(settings: Settings, *, with_queue: bool = True) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
-    runtime = Runtime(settings=settings, db=Database(settings.db_url), store=open_object_store(settings))
-    if with_queue:
-        if settings.broker_url:
-            from sohoa.pipeline.celery_queue import CeleryQueue
-
-            runtime.queue = CeleryQueue(settings)
-        else:
-            from sohoa.pipeline.queue import InProcessQueue
-            from sohoa.pipeline.tasks import run_task
-
-            runtime.queue = InProcessQueue(lambda task, doc_id: run_task(runtime, task, doc_id))
-    return runtime

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import socket
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +21,7 @@ from sohoa.core.errors import InputRejected, SigningError, SohoaError, StorageEr
 from sohoa.core.text import nfc
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.retention import record_retention
-from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.runtime import Runtime, worker_identity
 from sohoa.pipeline.signing_ops import hold_for_signer, sign_document
 from sohoa.storage.catalogue import Claim, claim_document, get_document, release_document, replace_pages, transition
 from sohoa.storage.objectstore import archive_key
@@ -63,10 +60,6 @@ def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
-
-
-def worker_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = True) -> None:
@@ -275,6 +268,22 @@ def _stage_pages(rt: Runtime, document_id: str, page_rows: list[PageRecord]) -> 
     ]
 
 
+def _look_again(rt: Runtime, document_id: str) -> Callable[[int], PageText | None]:
+    """A second reading of one page of the OCR stage's PDF (darkest ink only: under a seal), on demand."""
+
+    def look(index: int) -> PageText | None:
+        from sohoa.ingest.metadata.second_look import dark_ink_page
+
+        work = work_dir(rt, document_id)
+        if not _load_work(rt, document_id, "ocr.pdf", work / "ocr.pdf"):
+            return None
+        return dark_ink_page(
+            work / "ocr.pdf", index, work / "again", engine=rt.ocr_engine(), languages=rt.settings.ocr_languages
+        )
+
+    return look
+
+
 def extract_stage(rt: Runtime, document_id: str) -> str | None:
     from sqlalchemy import select
 
@@ -294,6 +303,7 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
         upload_procedure_code=doc.procedure_code,
         upload_dossier_code=doc.dossier_code,
         intake_reasons=tuple(doc.review_reasons or ()),
+        look_again=None if doc.kept_signature else _look_again(rt, document_id),
     )
     reasons = filing.reasons
     to = S.NEEDS_REVIEW if reasons else S.EXTRACTED

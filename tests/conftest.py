@@ -9,7 +9,8 @@ from contextlib import contextmanager
 import pytest
 
 from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from tests.support.services import need, port_open
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432

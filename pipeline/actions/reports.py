@@ -3,13 +3,21 @@ the operator metrics. One computation whichever door asks; asking for a report i
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sohoa.core.periods import Period
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import signer_status
-from sohoa.registry.coverage import CoverageReport, DossierStatus, compute_coverage, dossier_statuses
+from sohoa.registry.coverage import (
+    Coverage,
+    CoverageReport,
+    DossierStatus,
+    compute_coverage,
+    dossier_statuses,
+    summarize,
+)
 from sohoa.registry.export import ReportFormat, ReportTable, render_report, report_to_dict
 from sohoa.registry.metrics import render_metrics
 from sohoa.storage.catalogue import record_event
@@ -64,6 +72,19 @@ def dossiers_of_period(rt: Runtime, period: Period) -> Sequence[DossierStatus]:
     missing list's cover sheets)."""
     with rt.db.session() as session:
         return dossier_statuses(session, period)
+
+
+def monthly_coverage(rt: Runtime, period: Period) -> list[tuple[str, Coverage]]:
+    """Coverage of each calendar month of ``period`` (by resolved date), months without dossiers included."""
+    by_month: dict[str, list[DossierStatus]] = defaultdict(list)
+    for status in dossiers_of_period(rt, period):
+        by_month[status.entry.resolved_date.strftime("%Y-%m")].append(status)
+    months = []
+    year, month = period.start.year, period.start.month
+    while (year, month) < (period.end.year, period.end.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [(label, summarize(by_month.get(label, []))) for label in months]
 
 
 def metrics_text(rt: Runtime) -> bytes:

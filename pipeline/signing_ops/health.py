@@ -53,32 +53,14 @@ class SignerHealth:
         }
 
 
-class _HealthCache:
-    """The last check per runtime (a Runtime is unhashable: keyed by id, the runtime kept alive)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()  # one check at a time: a check may reopen the key
-        self.entries: dict[int, tuple[Runtime, SignerHealth]] = {}
-
-    def get(self, rt: Runtime) -> SignerHealth | None:
-        entry = self.entries.get(id(rt))
-        return entry[1] if entry is not None and entry[0] is rt else None
-
-    def put(self, rt: Runtime, health: SignerHealth) -> None:
-        self.entries[id(rt)] = (rt, health)
-
-
-_cache = _HealthCache()
-
-
 def check_signer(rt: Runtime, *, now: dt.datetime | None = None) -> SignerHealth:
     """Check the signing key and certificate now; log what is wrong; cache the answer.
 
     When the key in use cannot sign (expired, revoked, mismatched), the configured key is opened
     afresh: an administrator who replaced the PKCS#12 file or token needs no restart."""
-    with _cache.lock:
+    with rt.signer_check_lock:
         health = _check(rt, now or utcnow())
-        _cache.put(rt, health)
+        rt.signer_health = health
     for w in health.warnings:
         log.log(logging.ERROR if w.fatal else logging.WARNING, "signing certificate %s: %s", w.code, w.message)
     return health
@@ -157,38 +139,31 @@ def _reopen(rt: Runtime, old: Any, warnings: list[CertificateWarning], roots: li
     return fresh, fresh_warnings
 
 
-def signing_blocked(rt: Runtime, *, max_age: dt.timedelta = CHECK_EVERY) -> str | None:
-    """Why signing must wait (``"<code>: <message>"``), or None; re-checks at most every ``max_age``."""
-    health = _cache.get(rt)
+def _recent(rt: Runtime, max_age: dt.timedelta = CHECK_EVERY) -> SignerHealth:
+    health = rt.signer_health
     if health is None or utcnow() - health.checked_at >= max_age:
         health = check_signer(rt)
-    blocking = health.blocking
-    return None if blocking is None else f"{blocking.code}: {blocking.message}"
+    return health
+
+
+def signing_blocked(rt: Runtime, *, max_age: dt.timedelta = CHECK_EVERY) -> CertificateWarning | None:
+    """What makes signing wait now, or None; re-checks at most every ``max_age``."""
+    return _recent(rt, max_age).blocking
 
 
 def signer_status(rt: Runtime, *, fresh: bool = False) -> SignerHealth:
     """The signer's health for people and probes: from a check at most ``CHECK_EVERY`` old, or now."""
-    if fresh:
-        return check_signer(rt)
-    signing_blocked(rt)
-    health = _cache.get(rt)
-    assert health is not None
-    return health
+    return check_signer(rt) if fresh else _recent(rt)
 
 
 def signer_readiness(rt: Runtime) -> dict[str, Any]:
     """The signer's part of ``/readyz`` (JSON-able), from a check at most ``CHECK_EVERY`` old."""
-    signing_blocked(rt)
-    health = _cache.get(rt)
-    assert health is not None
-    return health.to_dict()
+    return _recent(rt).to_dict()
 
 
 def signer_metrics(rt: Runtime) -> dict[str, Any]:
     """For the metrics endpoint: days until the certificate expires and the current warning codes."""
-    signing_blocked(rt)
-    health = _cache.get(rt)
-    assert health is not None
+    health = _recent(rt)
     return {
         "days_left": health.days_left,
         "warnings": [w.code for w in health.warnings],

@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import SigningError
-from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.runtime import Runtime, worker_identity
 from sohoa.pipeline.signing_ops.health import signing_blocked
 from sohoa.signing.stamp import CopyStamp, stamp_from_settings
 from sohoa.signing.trust import trust_roots
@@ -36,13 +36,12 @@ def hold_for_signer(rt: Runtime, document_id: str) -> bool:
     """Called by the sign stage first: when signing is blocked, leave the document in its state,
     record why (event ``signing.held``), release its lease and return True. The sweeper enqueues it
     again after ``stuck_after``; it is signed once the key is fit again."""
-    from sohoa.pipeline.tasks import worker_identity  # pipeline.tasks imports this package: import late
 
-    reason = signing_blocked(rt)
-    if reason is None:
+    blocking = signing_blocked(rt)
+    if blocking is None:
         return False
-    code = reason.split(":", 1)[0]
-    code = _REASON_CODES.get(code, code)
+    code = _REASON_CODES.get(blocking.code, blocking.code)
+    reason = f"{blocking.code}: {blocking.message}"
     log.warning("document %s waits for the signing key: %s", document_id, reason)
     with rt.db.session() as session:
         record_event(

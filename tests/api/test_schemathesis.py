@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from sohoa.api.app import create_app
 from sohoa.core.domain import Role
 from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import open_runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.accounts import create_token, create_user
 from tests.api.conftest import auth
 

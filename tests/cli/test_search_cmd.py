@@ -16,7 +16,7 @@ from sohoa.api.routes import search as search_routes
 from sohoa.cli.search_cmds import register
 from sohoa.core.domain import Role
 from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import open_runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.database import Database
 from tests.storage.test_search import BY_NAME, SAMPLE, add_documents, occurrences

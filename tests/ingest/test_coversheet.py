@@ -250,7 +250,7 @@ def test_cli_writes_a_sheet_and_a_register_list(tmp_path: Path) -> None:
 def api(settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     from sohoa.api.app import create_app
     from sohoa.core.domain import Role
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
     from sohoa.storage.accounts import create_token, create_user
 
     rt = open_runtime(settings, with_queue=False)

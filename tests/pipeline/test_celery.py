@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile, accept_files
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.records import DocumentRecord, EventRecord
 from tests.support.codes import PROCEDURE as FULL_PROCEDURE
 from tests.support.codes import short_code

@@ -25,7 +25,8 @@ from sohoa.pipeline.fixity import (
     run_fixity,
     start_fixity_schedule,
 )
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.objectrules import RetentionPolicy

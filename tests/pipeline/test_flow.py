@@ -111,7 +111,7 @@ def test_stage_run_twice_is_harmless(runtime: Runtime, scan: Path) -> None:
 
 
 def test_processing_failure_is_recorded_and_others_finish(settings, scan: Path, tmp_path: Path) -> None:
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
 
     settings.ocr_engine = "tests.pipeline.engines:crash_on_second_page"
     rt = open_runtime(settings)
@@ -134,7 +134,7 @@ def test_processing_failure_is_recorded_and_others_finish(settings, scan: Path, 
 
 def test_review_policy_always_holds_until_approved(settings, scan: Path, tmp_path: Path) -> None:
     from sohoa.pipeline.review import approve_document, correct_metadata
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
 
     settings.review_policy = "always"
     rt = open_runtime(settings)
@@ -161,7 +161,7 @@ def test_review_policy_always_holds_until_approved(settings, scan: Path, tmp_pat
 @pytest.mark.postgres
 @pytest.mark.s3
 def test_flow_on_postgresql_and_s3(settings, pg_url: str, s3_endpoint, scan: Path, tmp_path: Path) -> None:
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
     from sohoa.storage.s3store import S3Store
 
     settings.database_url = pg_url

@@ -17,8 +17,9 @@ from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile, accept_paths
 from sohoa.pipeline.rebuild import filing_fields, rebuild_catalogue
 from sohoa.pipeline.retention import place_hold
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import read_lineage, supersede_document
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.archive_records import RetentionRecord, active_hold, is_superseded
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events
 from sohoa.storage.localstore import LocalStore

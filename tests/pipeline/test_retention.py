@@ -14,7 +14,8 @@ from sohoa.cli.archive_cmds import register
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.core.settings import Settings
 from sohoa.pipeline.retention import archive_protection, place_hold, record_retention, release_hold
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.archive_records import LegalHoldRecord, RetentionRecord, active_hold
 from sohoa.storage.catalogue import list_events
 from sohoa.storage.localstore import LocalStore

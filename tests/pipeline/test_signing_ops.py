@@ -18,7 +18,7 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import accept_paths
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import (
     check_signer,
     hold_for_signer,
@@ -28,6 +28,7 @@ from sohoa.pipeline.signing_ops import (
     verify_archived,
 )
 from sohoa.pipeline.sweeper import sweep
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.signing.pades import certificate_fingerprint
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import get_document, list_events

@@ -17,8 +17,9 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile, accept_paths
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import read_lineage, supersede_document
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.archive_records import is_superseded, superseded_by, superseded_ids
 from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.localstore import LocalStore

@@ -7,7 +7,6 @@ and as tables, with the dossiers still missing their result and the report downl
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,29 +18,16 @@ from sohoa.api.web.access import allowed
 from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import render
 from sohoa.core.errors import InputRejected
-from sohoa.core.periods import Period, PeriodKind, current_period, parse_period
-from sohoa.pipeline.actions.reports import coverage_report, dossiers_of_period
-from sohoa.registry.coverage import Coverage, CoverageReport, summarize
+from sohoa.core.periods import PeriodKind, current_period, parse_period
+from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage
+from sohoa.registry.coverage import Coverage, CoverageReport
 
-__all__ = ["MISSING_SHOWN", "chart_data", "month_coverage", "router"]
+__all__ = ["MISSING_SHOWN", "chart_data", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(allowed(Right.READ_REPORTS))]
 MISSING_SHOWN = 200  # rows of the missing list on the page; the CSV export has them all
-
-
-def month_coverage(statuses: list[Any], period: Period) -> list[tuple[str, Coverage]]:
-    """Coverage of each calendar month of ``period`` (by resolved date), months without dossiers included."""
-    by_month: dict[str, list[Any]] = defaultdict(list)
-    for status in statuses:
-        by_month[status.entry.resolved_date.strftime("%Y-%m")].append(status)
-    months = []
-    year, month = period.start.year, period.start.month
-    while (year, month) < (period.end.year, period.end.month):
-        months.append(f"{year}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return [(label, summarize(by_month.get(label, []))) for label in months]
 
 
 def _series(t: Translator, rows: list[tuple[str, Coverage]]) -> dict[str, Any]:
@@ -79,7 +65,7 @@ def dashboard(
         error = ("error.bad_period", {"value": period or ""})
         chosen = current_period(PeriodKind.YEAR)
     report = coverage_report(rt, chosen)
-    months = month_coverage(list(dossiers_of_period(rt, chosen)), chosen)
+    months = monthly_coverage(rt, chosen)
     quick = [current_period(kind) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
     return render(
         request,

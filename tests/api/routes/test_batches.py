@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from sohoa.api.app import create_app
 from sohoa.core.domain import DocumentState
 from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.catalogue import transition
 from tests.api.conftest import auth

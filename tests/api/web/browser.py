@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sohoa.core.domain import Role
 from sohoa.core.settings import Settings
-from sohoa.pipeline.runtime import open_runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.accounts import create_user
 from tests.support.services import need
 

@@ -20,7 +20,8 @@ from sohoa.core.domain import Role
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import accept_paths
 from sohoa.pipeline.queue import InProcessQueue
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.registry.procedures import import_procedures
 from sohoa.registry.register import import_register
 from sohoa.registry.sources import SourceFormat

@@ -9,9 +9,10 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from sohoa.api.web.i18n import Translator
-from sohoa.api.web.views.dashboard_views import chart_data, month_coverage
+from sohoa.api.web.views.dashboard_views import chart_data
 from sohoa.core.periods import parse_period
-from sohoa.registry.coverage import compute_coverage, dossier_statuses
+from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage
+from sohoa.registry.coverage import compute_coverage
 from tests.api.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
 
 
@@ -56,21 +57,18 @@ def test_a_bad_period_is_explained_and_the_year_shown(browser_client: TestClient
 
 
 def test_months_of_a_period_include_empty_ones(office: Office) -> None:
-    period = parse_period("2025-Q1")
-    with office.runtime.db.session() as session:
-        months = month_coverage(dossier_statuses(session, period), period)
+    months = monthly_coverage(office.runtime, parse_period("2025-Q1"))
     assert [label for label, _ in months] == ["2025-01", "2025-02", "2025-03"]
     assert [c.paper for _, c in months] == [0, 0, 4]
     assert [c.archived for _, c in months] == [0, 0, 2]
-    year = parse_period("2025")
-    assert len(month_coverage([], year)) == 12
+    year = monthly_coverage(office.runtime, parse_period("2024"))  # a year without dossiers
+    assert len(year) == 12 and all(c.paper == 0 for _, c in year)
 
 
 def test_chart_labels_are_translated(office: Office) -> None:
     period = parse_period("2025-03")
-    with office.runtime.db.session() as session:
-        report = compute_coverage(session, period)
-        months = month_coverage(dossier_statuses(session, period), period)
+    report = coverage_report(office.runtime, period)
+    months = monthly_coverage(office.runtime, period)
     data = chart_data(Translator("en"), report, months)
     assert [d["label"] for d in data["field"]["datasets"]] == ["Paper results", "Digitized", "Signed", "Archived"]
     assert data["axis"] == "Dossiers"
