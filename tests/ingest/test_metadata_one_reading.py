@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from sohoa.core.domain import Metadata
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import accept_paths
-from sohoa.pipeline.runtime import Runtime, open_runtime
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.catalogue import get_document
 from tests.support.corpus import CORPUS
 from tests.support.services import need_program
