@@ -151,35 +151,45 @@ def scan_cases(count: int, seed: int, work: Path) -> list[Case]:
 
 
 def run_stage(cases: Sequence[Case], cache: Path | None) -> list[Outcome]:
-    from sohoa.cli.extract_cmds import read_pages
+    """``sohoa extract``'s reading (the OCR stage's) and the extract stage's function; with ``cache``,
+    page texts and second looks are kept by file content and reused."""
+    from sohoa.cli.extract_cmds import reading
     from sohoa.core.settings import Settings
     from sohoa.ingest.metadata.filing import file_document
 
     settings = Settings(review_policy="auto")
     out = []
     for case in cases:
-        pages, ocr_reasons = _cached(case.path, cache, lambda p=case.path: read_pages(p, settings))
-        filing = file_document(pages, policy="auto", upload_procedure_code=UPLOAD_PROCEDURE, intake_reasons=ocr_reasons)
+        stored = cache / f"{hashlib.sha256(case.path.read_bytes()).hexdigest()[:24]}.look.pickle" if cache else None
+        if stored is not None and stored.exists():
+            pages, ocr_reasons, looks = pickle.loads(stored.read_bytes())
+            filing = file_document(
+                pages, policy="auto", upload_procedure_code=UPLOAD_PROCEDURE, intake_reasons=ocr_reasons,
+                look_again=looks.get,
+            )  # fmt: skip
+        else:
+            with reading(case.path, settings) as read:
+                looks: dict[int, PageText | None] = {}
+
+                def look(index: int, read: Any = read, looks: dict[int, Any] = looks) -> PageText | None:
+                    looks[index] = read.look_again(index) if read.look_again else None
+                    return looks[index]
+
+                filing = file_document(
+                    read.pages, policy="auto", upload_procedure_code=UPLOAD_PROCEDURE,
+                    intake_reasons=read.ocr_reasons, look_again=look,
+                )  # fmt: skip
+                if stored is not None:
+                    stored.parent.mkdir(parents=True, exist_ok=True)
+                    stored.write_bytes(pickle.dumps((read.pages, read.ocr_reasons, looks)))
         out.append(Outcome(case, filing.printed, filing.reasons))
     return out
-
-
-def _cached(path: Path, cache: Path | None, read: Any) -> tuple[list[PageText], tuple[str, ...]]:
-    if cache is None:
-        return read()
-    stored = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:24]}.reading.pickle"
-    if stored.exists():
-        return pickle.loads(stored.read_bytes())
-    pages = read()
-    cache.mkdir(parents=True, exist_ok=True)
-    stored.write_bytes(pickle.dumps(pages))
-    return pages
 
 
 def run_pipeline(cases: Sequence[Case], work: Path) -> list[Outcome]:
     from sohoa.core.settings import Settings
     from sohoa.pipeline.intake import accept_paths
-    from sohoa.pipeline.runtime import open_runtime
+    from sohoa.pipeline.wiring import open_runtime
     from sohoa.storage.catalogue import get_document
 
     settings = Settings(data_dir=work / "var", review_policy="auto", ocr_engine="tesseract")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState, FileKind, PageText
-from sohoa.core.errors import InputRejected, SigningError, SohoaError, StorageError
+from sohoa.core.errors import InputRejected, ProcessingError, SohoaError, StorageError
 from sohoa.core.text import nfc
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.retention import record_retention
@@ -339,7 +339,7 @@ def sign_stage(rt: Runtime, document_id: str) -> str | None:
             # the sweeper brings it back once the key is fit again. Nothing is lost.
             return None
         if not _load_work(rt, document_id, "ocr.pdf", source):
-            raise SigningError("the OCR output is missing from the work area", code="work_missing")
+            raise ProcessingError("the OCR output is missing from the work area", code="work_missing")
         outcome = sign_document(rt, document_id, source, signed)
         receipt.write_text(json.dumps(outcome))
         _save_work(rt, document_id, "signed.pdf", signed)
@@ -364,7 +364,7 @@ def archive_stage(rt: Runtime, document_id: str) -> str | None:
         doc = get_document(session, document_id)
     signed = work_dir(rt, document_id) / "signed.pdf"
     if not _load_work(rt, document_id, "signed.pdf", signed):
-        raise SigningError("the signed PDF is missing from the work area", code="work_missing")
+        raise ProcessingError("the signed PDF is missing from the work area", code="work_missing")
     assert doc.procedure_code is not None
     key = archive_key(doc.procedure_code, doc.received_at.year, doc.id)
     filing = {

@@ -6,8 +6,8 @@ figures the bench gives and what ``sohoa extract`` shows are what the pipeline f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sohoa.core.domain import Metadata, PageText
@@ -38,8 +38,16 @@ def file_document(
     upload_procedure_code: str | None = None,
     upload_dossier_code: str | None = None,
     intake_reasons: Sequence[str] = (),
+    look_again: Callable[[int], PageText | None] | None = None,
 ) -> Filing:
+    """The extract stage's decision for ``pages``.
+
+    ``look_again(page_index)`` gives a second reading of a page (``second_look.dark_ink_page``): asked
+    for the last page only when the first reading found no signer's name, as a seal can hide it.
+    """
     printed = extract_metadata(pages)
+    if look_again is not None and pages and not printed.signer_name:
+        printed = _second_look(printed, look_again(max(p.index for p in pages)), any(p.source == "ocr" for p in pages))
     # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
     # a document without trustworthy filing must not be signed and archived under a guess.
     held = tuple(intake_reasons)
@@ -54,3 +62,19 @@ def file_document(
         }
     )
     return Filing(printed, filed, held + tuple(r for r in found if r not in held))
+
+
+def _second_look(printed: Metadata, page: PageText | None, ocr: bool) -> Metadata:
+    from sohoa.ingest.metadata.second_look import signer_from_page
+
+    if page is None:
+        return printed
+    name, authority, conf = signer_from_page(page, ocr=ocr)
+    if not name:
+        return printed
+    values: dict[str, Any] = {"signer_name": name}
+    confidence = {**printed.confidence, "signer_name": round(conf, 3)}
+    if authority and not printed.signer_authority:
+        values |= {"signer_authority": authority, "signer_title": authority[-1]}
+        confidence |= {"signer_authority": round(conf, 3), "signer_title": round(conf, 3)}
+    return replace(printed, **values, confidence=confidence)

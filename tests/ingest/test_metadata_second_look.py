@@ -1,0 +1,65 @@
+"""A second look at the last page when a seal hid the signer's name from the first reading."""
+
+from __future__ import annotations
+
+from PIL import Image, ImageDraw
+
+from sohoa.core.domain import PageText
+from sohoa.ingest.metadata.filing import file_document
+from sohoa.ingest.metadata.second_look import dark_ink_image
+from tests.ingest.test_metadata_layout import MIDDLE, Row, _header, _page, _signature
+
+PROCEDURE = "1.001234"
+
+
+def _pages(name: str | None) -> list[PageText]:
+    left, right = _header()
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán", MIDDLE, 500, True)]
+    recipients, signer = _signature(700, seal=True)
+    if name is None:
+        signer = [row for row in signer if row.text != "Nguyễn Văn Hòa"]  # under the seal: not read
+    return [_page(0, left, right, title, signer, recipients)]
+
+
+def _signer_page() -> PageText:
+    recipients, signer = _signature(300)
+    return _page(0, signer, recipients)
+
+
+def test_a_name_the_seal_hid_is_read_on_the_second_look() -> None:
+    asked: list[int] = []
+
+    def look(index: int) -> PageText | None:
+        asked.append(index)
+        return _signer_page()
+
+    first = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE)
+    assert first.printed.signer_name is None and "missing:signer_name" in first.reasons
+    again = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=look)
+    assert asked == [0]
+    assert again.printed.signer_name == "Nguyễn Văn Hòa"
+    assert "missing:signer_name" not in again.reasons
+
+
+def test_no_second_look_when_the_first_reading_found_the_name() -> None:
+    asked: list[int] = []
+    filing = file_document(
+        _pages("Nguyễn Văn Hòa"), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: asked.append(i)
+    )
+    assert asked == [] and filing.printed.signer_name == "Nguyễn Văn Hòa"
+
+
+def test_a_second_look_that_finds_nothing_leaves_the_document_for_review() -> None:
+    filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: None)
+    assert filing.printed.signer_name is None and "missing:signer_name" in filing.reasons
+
+
+def test_dark_ink_keeps_the_print_and_drops_a_grey_seal() -> None:
+    page = Image.new("L", (400, 200), 235)
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((100, 20, 300, 180), outline=105, width=12)  # a red seal scanned in grey
+    draw.rectangle((150, 120, 250, 140), fill=15)  # printed text
+    dark = dark_ink_image(page)
+    assert dark.getpixel((200, 130)) == 0  # the print stays
+    assert dark.getpixel((105, 100)) == 255  # the seal's ring goes
+    assert dark.getpixel((20, 20)) == 255
