@@ -44,6 +44,8 @@ _MIN_AREA = 0.15  # of the frame: smaller regions are not the page
 _MAX_AREA = 0.97  # larger: the paper fills the frame, there is no page to find
 _MIN_SUPPORT = 0.7  # share of a side's samples that must sit on a clear step
 _MIN_CONTRAST = 12.0  # grey levels between the paper and what lies round it
+# Opposite sides further from parallel than this: the page was shot at an angle.
+_PARALLEL_DEGREES = 0.4
 # Frames of camera sensors (long/short): 4:3, 3:2, 16:9.
 _CAMERA_SHAPES = (4 / 3, 3 / 2, 16 / 9)
 
@@ -251,16 +253,32 @@ def _camera_shaped(size: tuple[int, int]) -> bool:
     return any(abs(ratio - shape) <= 0.01 * shape for shape in _CAMERA_SHAPES)
 
 
+def _has_perspective(quad: PageQuad) -> bool:
+    """Whether opposite sides converge: a camera at an angle, not a scanner's flat rectangle."""
+    c = np.array(quad.corners)
+
+    def angle(a: np.ndarray, b: np.ndarray) -> float:
+        cos = abs(float(np.dot(a, b))) / max(1e-9, float(np.linalg.norm(a) * np.linalg.norm(b)))
+        return math.degrees(math.acos(min(1.0, cos)))
+
+    top, bottom = c[1] - c[0], c[2] - c[3]
+    left, right = c[3] - c[0], c[2] - c[1]
+    return max(angle(top, bottom), angle(left, right)) > _PARALLEL_DEGREES
+
+
 def photo_status(
     quad: PageQuad | None, size: tuple[int, int], *, resolution_tagged: bool, camera: bool
 ) -> Literal["scan", "photo", "photo_page_not_found"]:
     """What an image is, given the page found in it (or none) and what its file says.
 
     ``resolution_tagged``: the file states its resolution (scanners do, cameras rarely);
-    ``camera``: the file carries a camera's EXIF tags.
+    ``camera``: the file carries a camera's EXIF tags. A scanner's file showing its lid round
+    a square-on page is a scan: warping it would change the page's size for nothing.
     """
     if quad is not None and not _touches_frame(quad, size):
-        return "photo"
+        if camera or not resolution_tagged or _has_perspective(quad):
+            return "photo"
+        return "scan"
     if camera or (not resolution_tagged and _camera_shaped(size)):
         return "photo_page_not_found"
     return "scan"

@@ -147,3 +147,14 @@ def test_photo_reads_within_two_points_of_the_flat_page(tmp_path, real_tesseract
     ]
     assert sum(flat) / len(flat) > 0.97  # the page itself reads well: the comparison means something
     assert sum(shot) / len(shot) >= sum(flat) / len(flat) - 0.02, (flat, shot)
+
+
+def test_scanner_lid_round_a_square_on_page_is_a_scan(pages):
+    page = pages[0].image.resize((1240, 1754))
+    lid = Image.new("RGB", (1400, 1900), (40, 60, 45))
+    lid.paste(page.rotate(1.0, expand=True, fillcolor=(40, 60, 45)), (60, 50))
+    # A scanner states its resolution: the lid is cropped by no one, the page keeps its size.
+    out, decided = correct_photo(lid, resolution_tagged=True, camera=False)
+    assert decided.status == "scan" and out is lid
+    # The same frame from a phone held square over the page is a photo: flattened to A4.
+    assert correct_photo(lid, resolution_tagged=False, camera=True)[1].status == "photo"
