@@ -15,13 +15,13 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_shutdown
-from kombu import Queue
+from kombu import Connection, Queue
 
 from sohoa.core.settings import Settings
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.tasks import TransientFailure, run_task
 
-__all__ = ["QUEUE_OF_TASK", "CeleryQueue", "make_celery"]
+__all__ = ["QUEUE_OF_TASK", "CeleryQueue", "make_celery", "probe_queue"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,22 @@ def make_celery(settings: Settings, *, runtime_factory: Callable[[], Runtime] | 
             raise self.retry(exc=exc, countdown=countdown) from exc
 
     return app
+
+
+def probe_queue(rt: Runtime) -> str:
+    """``ok``, or why jobs cannot reach the broker now (kombu's own connection check, bounded)."""
+    url = rt.settings.broker_url
+    if not url:
+        return "ok"  # in-process queue: it lives and dies with this process
+    connection = Connection(url, connect_timeout=2)
+    try:
+        connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # kombu raises the transport's own errors: report, never raise
+        # host:port only: the URL may carry the broker's password
+        return f"error: broker {connection.host} unreachable ({type(exc).__name__})"
+    finally:
+        connection.release()
+    return "ok"
 
 
 class CeleryQueue:

@@ -20,6 +20,7 @@ from sohoa.core.clock import utcnow
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
 from sohoa.pipeline.retention import companion_key
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.schedule import repeat
 from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last_fixity_run
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import record_event
@@ -261,14 +262,4 @@ def start_fixity_schedule(
     """Audit every ``interval`` seconds on a daemon thread; set the returned event to stop."""
     if interval <= 0:
         raise ConfigurationError("the fixity interval must be positive; 0 means no schedule")
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                run_fixity(rt, actor=actor, sample=sample)
-            except Exception:  # a store or database blip must not end the schedule
-                log.warning("scheduled fixity audit failed", exc_info=True)
-
-    threading.Thread(target=loop, name="sohoa-fixity", daemon=True).start()
-    return stop
+    return repeat("fixity", interval, lambda: run_fixity(rt, actor=actor, sample=sample))

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sohoa.core.domain import DocumentState
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.schedule import repeat
 from sohoa.pipeline.tasks import STAGE_INPUTS
 from sohoa.storage.catalogue import record_event, stuck_documents
 
@@ -38,14 +39,4 @@ def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> lis
 
 def start_sweeping(rt: Runtime, *, interval: float, stuck_after: timedelta) -> threading.Event:
     """Sweep every ``interval`` seconds on a daemon thread; set the returned event to stop."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                sweep(rt, stuck_after=stuck_after)
-            except Exception:  # a database blip must not end the loop
-                log.warning("sweep failed", exc_info=True)
-
-    threading.Thread(target=loop, name="sohoa-sweeper", daemon=True).start()
-    return stop
+    return repeat("sweeper", interval, lambda: sweep(rt, stuck_after=stuck_after))

@@ -218,14 +218,13 @@ def sign_pdf(
                                     lta_timestamper=timestamper if level == "B-LTA" else None,
                                 )
                             )
-                    except PyhankoSigningError as exc:
-                        if reserve is not None and "larger than expected" in str(exc):
-                            # an unusually large chain or TSA token: let pyHanko measure it
-                            reserve = None
-                            source.seek(0)
-                            writer = _open_writer(source, request.input_path)
-                            continue
-                        raise
+                    except _GuessedReserveFailed:
+                        # An unusually large chain or TSA token overflows the space we guessed: let
+                        # pyHanko measure it (a failure for another reason fails again, and is told).
+                        reserve = None
+                        source.seek(0)
+                        writer = _open_writer(source, request.input_path)
+                        continue
                     signed_at = dt.datetime.now(dt.UTC)
                     # No fsync: the rename makes the output appear whole or not at all; durability is
                     # the archive's job (it stores and checks the bytes by their sha256).
@@ -251,6 +250,10 @@ def _drawn_stamp(stamp: CopyStamp | None, style: Any) -> str | None:
         return None
     copy_type, agency, _ = stamp_lines(stamp, dt.datetime.now(dt.UTC))
     return "\n".join((copy_type, agency, style.drawn[-1]))
+
+
+class _GuessedReserveFailed(Exception):
+    """pyHanko refused a signature made with our guess of its size; measured, it may succeed."""
 
 
 async def _sign(
@@ -279,8 +282,8 @@ async def _sign(
             raise SigningError(f"timestamp authority failed: {cause}", code="timestamp_unavailable") from None
         if isinstance(cause, PathValidationError | PathBuildingError):
             raise _path_error(cause) from None
-        if "larger than expected" in str(exc):
-            raise
+        if reserve is not None:
+            raise _GuessedReserveFailed from exc
         raise SigningError(f"pyHanko refused to sign: {exc}", code="signing_failed") from None
     except RuntimeError as exc:
         # python-pkcs11 errors (token removed, session closed, PIN locked) derive from RuntimeError;

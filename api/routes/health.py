@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from sohoa.api.deps import RuntimeDep
 from sohoa.api.schemas import ReadinessPublic
-from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.celery_queue import probe_queue
 from sohoa.pipeline.signing_ops import signer_readiness
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["health"])
 
-_BROKER_PORTS = {"redis": 6379, "rediss": 6380, "amqp": 5672, "amqps": 5671, "pyamqp": 5672}
-
-
 @router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
-
-
-def _probe_queue(rt: Runtime) -> str:
-    url = rt.settings.broker_url
-    if not url:
-        return "ok"  # in-process queue: it lives and dies with this process
-    parts = urlsplit(url)
-    port = parts.port or _BROKER_PORTS.get(parts.scheme.split("+")[0])
-    if not parts.hostname or port is None:
-        return f"error: cannot tell the broker's address from a {parts.scheme or 'schemeless'} URL"
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=2.0):
-            return "ok"
-    except OSError as exc:
-        return f"error: broker {parts.hostname}:{port} unreachable ({exc.strerror or exc})"
 
 
 def _probe(probe: Any) -> str:
@@ -59,7 +39,7 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
     checks = {
         "database": _probe(rt.db.check),
         "object_store": _probe(rt.store.check),
-        "queue": _probe_queue(rt),
+        "queue": probe_queue(rt),
     }
     # A real test signature with the configured key, level and TSA, cached for a few minutes.
     signer = signer_readiness(rt)

@@ -17,6 +17,7 @@ from sohoa.core.clock import utcnow
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import ConfigurationError, SohoaError
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.schedule import repeat
 from sohoa.signing.certificates import CertificateWarning, certificate_days_left, check_certificate
 from sohoa.signing.trust import trust_roots
 
@@ -173,16 +174,4 @@ def signer_metrics(rt: Runtime) -> dict[str, Any]:
 
 def start_certificate_checks(rt: Runtime, *, interval: float = 86400.0) -> threading.Event:
     """Check (and log) now, then every ``interval`` seconds, on a daemon thread; set the event to stop."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while True:
-            try:
-                check_signer(rt)
-            except Exception:  # a failing check must not end the loop
-                log.warning("signer check failed", exc_info=True)
-            if stop.wait(interval):
-                return
-
-    threading.Thread(target=loop, name="sohoa-signer-check", daemon=True).start()
-    return stop
+    return repeat("signer-check", interval, lambda: check_signer(rt), now=True)
