@@ -8,9 +8,11 @@ on the full image: the strongest step along short normals to the side, a robust 
 through those points, and the corners where the lines meet. The page is then warped to a
 rectangle of its own aspect (snapped to a paper size when close) at 300 dpi.
 
-A page already flat (a scan: no background round it, or paper to the frame's edges) is
-left alone. An image that looks like a photo (a camera's EXIF tags, or a camera-shaped
-frame without a resolution) but whose page cannot be found goes on as a scan, flagged.
+A page already flat is left alone: a scan with no background round it, paper to the
+frame's edges, or a scanner's file (it states its resolution, no camera tags) showing the lid
+round a page laid square (opposite sides parallel). An image that looks like a photo (a
+camera's EXIF tags, or a camera-shaped frame without a resolution) but whose page cannot be
+found goes on as a scan, flagged.
 """
 
 from __future__ import annotations
