@@ -1,0 +1,139 @@
+"""Each action offered by more than one door gives the same answer through each: the API's route, the
+web page and the CLI command, on the same catalogue. They share one function (pipeline.actions);
+these tests hold them to it from the outside."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from sohoa.api.app import create_app
+from sohoa.cli.main import app as cli
+from sohoa.core.domain import DocumentState, Role
+from sohoa.core.settings import Settings
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.accounts import create_token, create_user
+from sohoa.storage.catalogue import list_events
+from tests.support.codes import DOSSIER, PROCEDURE
+from tests.support.flows import archive_one, ingest_one
+from tests.support.pdfs import make_text_image
+
+PASSWORD = "mat-khau-dai-du-10"
+LINES = ["SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Số: 15/QĐ-SVHTTDL", "QUYẾT ĐỊNH", "Về việc cấp giấy phép karaoke"]
+
+
+@pytest.fixture
+def office(runtime: Runtime, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """Two archived documents, an admin with a token and a password, and the CLI on the same data dir."""
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SOHOA_OCR_ENGINE", "fake")
+    monkeypatch.setenv("SOHOA_REVIEW_POLICY", "never")
+    ids = [
+        archive_one(runtime, make_text_image(tmp_path / f"scan-{i}.png", [*LINES, f"lần {i}"]), dossier_code=DOSSIER).id
+        for i in range(2)
+    ]
+    with runtime.db.session() as session:
+        admin = create_user(session, "chi", Role.ADMIN, actor="test", password=PASSWORD)
+        token = create_token(session, admin, actor="test")
+    with TestClient(create_app(runtime=runtime)) as client:
+        yield {"client": client, "token": token, "ids": ids, "runtime": runtime}
+
+
+def _api(office: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {office['token']}"}
+
+
+def _web(office: dict) -> TestClient:
+    client: TestClient = office["client"]
+    signed = client.post("/auth/login", data={"username": "chi", "password": PASSWORD}, follow_redirects=False)
+    assert signed.status_code == 303
+    return client
+
+
+def _cli(*args: str) -> str:
+    done = CliRunner().invoke(cli, list(args))
+    assert done.exit_code == 0, done.output
+    return done.stdout
+
+
+def _downloads(rt: Runtime, doc_id: str) -> list[str]:
+    with rt.db.session() as session:
+        return [
+            e.action for e in list_events(session, document_id=doc_id, limit=1000) if e.action.startswith("download")
+        ]
+
+
+def test_download_is_the_same_file_and_audited_once_per_door(office: dict, tmp_path: Path) -> None:
+    doc_id = office["ids"][0]
+    api = office["client"].get(f"/api/v1/documents/{doc_id}/file", headers=_api(office))
+    assert api.status_code == 200
+    web = _web(office).get(f"/ui/documents/{doc_id}/view.pdf")
+    assert web.status_code == 200
+    out = tmp_path / "out.pdf"
+    _cli("get", doc_id, "--output", str(out))
+    assert api.content == web.content == out.read_bytes()
+    assert _downloads(office["runtime"], doc_id) == ["download.signed"] * 3
+
+
+def test_search_by_procedure_code_finds_the_same_documents(office: dict) -> None:
+    short = ".".join(PROCEDURE.split(".")[:2])
+    api = office["client"].get("/api/v1/search", params={"procedure_code": short}, headers=_api(office)).json()
+    api_ids = {hit["id"] for hit in api["results"]}
+    cli_ids = {row["id"] for row in json.loads(_cli("search", "--procedure", short, "--json"))}
+    page = _web(office).get("/search", params={"procedure_code": short}).text
+    web_ids = set(re.findall(r"/documents/([0-9a-f-]{36})", page))
+    assert api_ids == cli_ids == web_ids == set(office["ids"])
+
+
+def test_the_review_queue_is_the_same(office: dict, tmp_path: Path) -> None:
+    rt: Runtime = office["runtime"]
+    rt.settings.review_policy = "always"
+    held = ingest_one(rt, make_text_image(tmp_path / "held.png", [*LINES, "chờ duyệt"]))
+    api = (
+        office["client"]
+        .get("/api/v1/documents", params={"state": DocumentState.NEEDS_REVIEW.value}, headers=_api(office))
+        .json()
+    )
+    cli_rows = json.loads(_cli("review", "list", "--json"))
+    page = _web(office).get("/review").text
+    assert {d["id"] for d in api["documents"]} == {r["id"] for r in cli_rows} == {held}
+    assert held in page
+
+
+def test_the_coverage_report_is_the_same(office: dict) -> None:
+    period = f"{date.today().year}"
+    api = office["client"].get("/api/v1/reports", params={"period": period}, headers=_api(office)).json()
+    cli_report = json.loads(_cli("report", "--period", period, "--format", "json"))
+    for report in (api, cli_report):
+        report.pop("generated_at", None)
+    assert api == cli_report
+
+
+def test_the_signer_status_is_the_same(office: dict) -> None:
+    api = office["client"].get("/api/v1/signing/status", headers=_api(office)).json()
+    cli_status = json.loads(_cli("signing", "check", "--json"))
+    assert api["subject"] == cli_status["subject"] and api["backend"] == cli_status["signer"]
+    assert [w["code"] for w in api["warnings"]] == [w["code"] for w in cli_status["warnings"]]
+
+
+def test_verification_of_the_same_file_is_the_same(office: dict, tmp_path: Path) -> None:
+    out = tmp_path / "signed.pdf"
+    _cli("get", office["ids"][1], "--output", str(out))
+    api = (
+        office["client"]
+        .post(
+            "/api/v1/verify", headers=_api(office), files={"file": ("signed.pdf", out.read_bytes(), "application/pdf")}
+        )
+        .json()
+    )
+    cli_report = json.loads(_cli("verify", str(out), "--json"))
+    api.pop("path"), cli_report.pop("path")
+    assert api["valid"] is True
+    assert api == cli_report
