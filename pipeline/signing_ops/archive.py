@@ -11,11 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from sohoa.core.clock import utcnow
-from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound, SigningError, SohoaError
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.stage import SYSTEM
@@ -23,6 +19,13 @@ from sohoa.signing.trust import trust_roots
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
+from sohoa.storage.signing_queries import (
+    add_renewal,
+    add_signature_check,
+    archived_at_level,
+    latest_renewal,
+    latest_signature_check,
+)
 from sohoa.storage.signing_records import ArchiveRenewalRecord, SignatureCheckRecord
 
 log = logging.getLogger(__name__)
@@ -35,17 +38,8 @@ def current_archive_key(rt: Runtime, doc: DocumentRecord) -> str:
             "this document has no archived copy yet", code="file_not_available", details={"state": doc.state}
         )
     with rt.db.session() as session:
-        renewed = _latest_renewal(session, doc.id)
+        renewed = latest_renewal(session, doc.id)
         return renewed.archive_key if renewed is not None else doc.archive_key
-
-
-def _latest_renewal(session: Session, document_id: str) -> ArchiveRenewalRecord | None:
-    return session.scalars(
-        select(ArchiveRenewalRecord)
-        .where(ArchiveRenewalRecord.document_id == document_id)
-        .order_by(ArchiveRenewalRecord.generation.desc())
-        .limit(1)
-    ).first()
 
 
 @contextmanager
@@ -70,7 +64,8 @@ def verify_archived(rt: Runtime, document_id: str, *, actor: str = SYSTEM) -> di
     data["path"] = key
     now = utcnow()
     with rt.db.session() as session:
-        session.add(
+        add_signature_check(
+            session,
             SignatureCheckRecord(
                 document_id=document_id,
                 archive_key=key,
@@ -80,7 +75,7 @@ def verify_archived(rt: Runtime, document_id: str, *, actor: str = SYSTEM) -> di
                 valid=report.valid,
                 summary=report.summary[:128],
                 report=data,
-            )
+            ),
         )
     return _check_answer(document_id, key, sha256, now, actor, data)
 
@@ -90,12 +85,7 @@ def latest_verification(rt: Runtime, document_id: str) -> dict[str, Any] | None:
     with rt.db.session() as session:
         doc = get_document(session, document_id)
         key = current_archive_key(rt, doc)
-        row = session.scalars(
-            select(SignatureCheckRecord)
-            .where(SignatureCheckRecord.document_id == document_id, SignatureCheckRecord.archive_key == key)
-            .order_by(SignatureCheckRecord.checked_at.desc(), SignatureCheckRecord.id.desc())
-            .limit(1)
-        ).first()
+        row = latest_signature_check(session, document_id, key)
         if row is None:
             return None
         return _check_answer(document_id, key, row.archive_sha256, row.checked_at, row.checked_by, row.report)
@@ -129,14 +119,7 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
         )
     roots = trust_roots(rt.settings)
     with rt.db.session() as session:
-        docs = list(
-            session.scalars(
-                select(DocumentRecord)
-                .where(DocumentRecord.state == DocumentState.ARCHIVED.value)
-                .where(DocumentRecord.signature_level == "B-LTA")
-                .order_by(DocumentRecord.archived_at)
-            )
-        )
+        docs = archived_at_level(session, "B-LTA")
     results = []
     for doc in docs:
         key = current_archive_key(rt, doc)
@@ -165,7 +148,7 @@ def _store_renewal(
 ) -> dict[str, Any]:
     assert doc.archive_key is not None
     with rt.db.session() as session:
-        last = _latest_renewal(session, doc.id)
+        last = latest_renewal(session, doc.id)
         generation = (last.generation if last is not None else 0) + 1
     key = f"{doc.archive_key.removesuffix('.pdf')}.r{generation}.pdf"
     metadata = {"document_id": doc.id, "renewal_of": previous, "generation": str(generation)}
@@ -173,7 +156,8 @@ def _store_renewal(
     stored = rt.store.put_file(key, renewed, content_type="application/pdf", metadata=metadata)
     rt.store.stat(key)
     with rt.db.session() as session:
-        session.add(
+        add_renewal(
+            session,
             ArchiveRenewalRecord(
                 document_id=doc.id,
                 generation=generation,
@@ -184,7 +168,7 @@ def _store_renewal(
                 expires_at=info.expires_at,
                 renewed_at=utcnow(),
                 renewed_by=actor,
-            )
+            ),
         )
         record_event(
             session,

@@ -8,8 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete
-
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import SigningError
@@ -19,6 +17,7 @@ from sohoa.signing.stamp import CopyStamp, stamp_from_settings
 from sohoa.signing.trust import trust_roots
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import get_document, record_event, release_document
+from sohoa.storage.signing_queries import replace_existing_signatures
 from sohoa.storage.signing_records import ExistingSignatureRecord
 
 log = logging.getLogger(__name__)
@@ -121,8 +120,7 @@ def record_existing_signatures(rt: Runtime, document_id: str, pdf_path: Path) ->
         for i, s in enumerate(report.signatures)
     ]
     with rt.db.session() as session:
-        session.execute(delete(ExistingSignatureRecord).where(ExistingSignatureRecord.document_id == document_id))
-        session.add_all(rows)
+        replace_existing_signatures(session, document_id, rows)
         record_event(
             session,
             actor=SYSTEM,
