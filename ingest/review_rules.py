@@ -30,7 +30,14 @@ from sohoa.core.text import fold
 from sohoa.ingest.doctypes import DOC_TYPES, DocType
 from sohoa.ingest.metadata.syllables import damaged
 
-__all__ = ["REQUIRED_FIELDS", "Requirement", "implausible_fields", "required_fields", "review_reasons"]
+__all__ = [
+    "REQUIRED_FIELDS",
+    "Requirement",
+    "implausible_fields",
+    "plausible_name",
+    "required_fields",
+    "review_reasons",
+]
 
 Requirement = tuple[str, ...]  # alternatives: one of them must be present
 
@@ -93,7 +100,8 @@ _OPEN_ENDS = ("và", "của", "về", "cho", "tại", "trên", "theo", "với", 
 _EARLIEST = dt.date(1945, 9, 2)
 
 
-def _plausible_name(name: str) -> bool:
+def plausible_name(name: str) -> bool:
+    """``name`` has the shape of a person's name: two to six capitalised words, no role word first."""
     words = name.split()
     if not 2 <= len(words) <= 6 or sum(len(w) > 1 for w in words) < 2:
         return False
@@ -137,7 +145,7 @@ def implausible_fields(metadata: Metadata, *, today: dt.date | None = None) -> t
         out.append("issued_date")
     if metadata.issuer and not _plausible_issuer(metadata.issuer):
         out.append("issuer")
-    if metadata.signer_name and not _plausible_name(metadata.signer_name):
+    if metadata.signer_name and not plausible_name(metadata.signer_name):
         out.append("signer_name")
     if metadata.subject and not _plausible_subject(metadata.subject):
         out.append("subject")

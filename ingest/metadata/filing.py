@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from sohoa.core.domain import Metadata, PageText
 from sohoa.ingest.metadata import extract_metadata
-from sohoa.ingest.review_rules import review_reasons
+from sohoa.ingest.review_rules import plausible_name, review_reasons
 
 __all__ = ["Filing", "file_document"]
 
@@ -43,10 +43,12 @@ def file_document(
     """The extract stage's decision for ``pages``.
 
     ``look_again(page_index)`` gives a second reading of a page (``second_look.dark_ink_page``): asked
-    for the last page only when the first reading found no signer's name, as a seal can hide it.
+    for the last page only when the first reading found no plausible signer's name, as a seal can
+    hide it; a plausible name read there replaces the first reading's.
     """
     printed = extract_metadata(pages)
-    if look_again is not None and pages and not printed.signer_name:
+    # no name, or one no person bears (``Ó GIÁM Ố``, a title read as a name): a seal may hide the name
+    if look_again is not None and pages and not (printed.signer_name and plausible_name(printed.signer_name)):
         printed = _second_look(printed, look_again(max(p.index for p in pages)), any(p.source == "ocr" for p in pages))
     # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
     # a document without trustworthy filing must not be signed and archived under a guess.
@@ -70,7 +72,7 @@ def _second_look(printed: Metadata, page: PageText | None, ocr: bool) -> Metadat
     if page is None:
         return printed
     name, authority, conf = signer_from_page(page, ocr=ocr)
-    if not name:
+    if not name or not plausible_name(name):
         return printed
     values: dict[str, Any] = {"signer_name": name}
     confidence = {**printed.confidence, "signer_name": round(conf, 3)}

@@ -118,7 +118,7 @@ def _restore_hyphen(number: _Number, agencies: Sequence[str | None]) -> _Number:
 
 
 _DATE = re.compile(
-    rf"{_fuzzy('ngay')}\s*(?P<d>[0-9olI]{{1,2}}\b|[\s._…·]*)\s*{_fuzzy('thang')}\s*(?P<m>[0-9olI]{{1,2}}\b|[\s._…·]*)"
+    rf"{_fuzzy('ngay')}\s*(?P<d>[0-9olI]{{1,2}}\b|[\s._…·,'‘’-]*)\s*{_fuzzy('thang')}\s*(?P<m>[0-9olI]{{1,2}}\b|[\s._…·,'‘’-]*)"
     rf"\s*{_fuzzy('nam')}\s*(?P<y>[0-9olI]{{4}})"
 )
 
@@ -172,8 +172,9 @@ def _find_date(lines: list[_Line], order: Sequence[int]) -> _Date | None:
             day, month, year = _digits(m["d"]).strip(), _digits(m["m"]).strip(), _digits(m["y"])
             place = _place_before(line.text[: m.start()])
             # a blank day or month stays blank: the date is signed in by hand, never guessed
-            printed_day = day if day.isdigit() else line.text[m.start("d") : m.end("d")].strip()
-            printed_month = month if month.isdigit() else line.text[m.start("m") : m.end("m")].strip()
+            # a blank is printed as spaces or dots; OCR may read a speck there, which is no digit
+            printed_day = day if day.isdigit() else line.text[m.start("d") : m.end("d")].strip(" ,'‘’-")
+            printed_month = month if month.isdigit() else line.text[m.start("m") : m.end("m")].strip(" ,'‘’-")
             date_text = normalize_space(f"ngày {printed_day} tháng {printed_month} năm {year}")
             text = f"{place}, {date_text}" if place else date_text[0].upper() + date_text[1:]
             iso = _iso(day, month, year) if day.isdigit() and month.isdigit() else None

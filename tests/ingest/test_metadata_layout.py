@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from sohoa.core.domain import Metadata, OcrWord, PageText
 from sohoa.ingest.metadata import extract_metadata
 from sohoa.ingest.metadata.filing import file_document
@@ -251,3 +253,15 @@ def test_the_header_is_found_by_position_whatever_order_ocr_read_the_blocks_in()
     assert got.number_symbol == "9973/UBND-KT"
     assert got.issued_date == "2025-07-20"
     assert got.issuer == "Ủy ban nhân dân tỉnh Lào Cai"
+
+
+@pytest.mark.parametrize(
+    ("printed", "kept"),
+    [
+        ("ngày ..... tháng", "ngày ..... tháng"),  # the dots are printed: kept as printed
+        ("ngày - tháng", "ngày tháng"),  # a speck OCR read in the blank is not
+    ],
+)
+def test_a_blank_day_printed_with_dots_or_read_as_a_speck_stays_blank(printed: str, kept: str) -> None:
+    got = extract_metadata(_letter("Số: 12/UBND-KT", f"Lào Cai, {printed} 8 năm 2026", CITING))
+    assert got.issued_date is None and got.issued_date_text == f"Lào Cai, {kept} 8 năm 2026"

@@ -96,6 +96,8 @@ def scan_spec(rng: random.Random) -> tuple[_Spec, dict[str, Any]]:
         # long subjects: the title block of a decision may run over seven centred lines
         head = rng.choice(SUBJECTS)
         spec.subject = f"{head} {' '.join(rng.sample(_LONG_TAILS, rng.randint(1, 3)))}"
+    if spec.date > (2026, 6, 30):
+        spec.date = (2025, *spec.date[1:])  # a document is never dated after the day it is read
     if rng.random() < 0.2:
         spec.day_blank = True
     if spec.kind == "titled" and rng.random() < 0.15 and spec.agency.abbreviation == "UBND":
