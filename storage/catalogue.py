@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Insert, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
@@ -106,22 +107,46 @@ def get_batch(session: Session, batch_id: str) -> BatchRecord:
 
 
 def claim_original(session: Session, sha256: str, document_id: str) -> str | None:
-    """Register ``sha256`` as the original of ``document_id``.
+    """Register ``sha256`` as the original of ``document_id``, in the caller's transaction.
 
     Returns None when claimed, or the id of the document that already holds this original.
     The primary key makes two concurrent uploads of one file agree on a single document.
+
+    No savepoint: pysqlite's ``RELEASE SAVEPOINT`` outside an explicit transaction commits,
+    which made the claim outlive a document row that was then never written. An
+    ``INSERT ... ON CONFLICT DO NOTHING`` needs none, so the claim commits with the document
+    or not at all. A claim whose document does not exist (left by an older release, or by
+    hand) is taken over instead of answering with a document nobody can find.
     """
-    existing = session.get(OriginalRecord, sha256)
-    if existing is not None:
-        return existing.document_id
-    try:
-        with session.begin_nested():
-            session.add(OriginalRecord(sha256=sha256, document_id=document_id, created_at=utcnow()))
-    except sa_exc.IntegrityError:
-        winner = session.get(OriginalRecord, sha256)
-        assert winner is not None
-        return winner.document_id
-    return None
+    now = utcnow()
+    inserted = session.execute(
+        _insert_ignoring_conflict(session, sha256, document_id, now).execution_options(synchronize_session=False)
+    )
+    if inserted.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    holder = session.scalar(select(OriginalRecord.document_id).where(OriginalRecord.sha256 == sha256))
+    assert holder is not None  # a conflicting row is never deleted
+    if session.get(DocumentRecord, holder) is not None:
+        return holder
+    # An orphan claim: take it over with a compare-and-set, so two uploads racing for it agree.
+    taken = session.execute(
+        update(OriginalRecord)
+        .where(OriginalRecord.sha256 == sha256, OriginalRecord.document_id == holder)
+        .values(document_id=document_id, created_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    winner = session.scalar(select(OriginalRecord.document_id).where(OriginalRecord.sha256 == sha256))
+    assert winner is not None
+    return winner
+
+
+def _insert_ignoring_conflict(session: Session, sha256: str, document_id: str, now: datetime) -> Insert:
+    values = {"sha256": sha256, "document_id": document_id, "created_at": now}
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(OriginalRecord).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    return sqlite_insert(OriginalRecord).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
 
 
 def add_document(session: Session, doc: DocumentRecord) -> DocumentRecord:
