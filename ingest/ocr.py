@@ -36,7 +36,7 @@ from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB
 T = TypeVar("T")
 _OCR_LINE_PX = 28.0
 _MIN_OCR_DPI = 150.0
-_PHOTO_SHARPEN = ImageFilter.UnsharpMask(radius=1, percent=200, threshold=2)
+_PHOTO_SHARPEN = ImageFilter.UnsharpMask(radius=1, percent=300, threshold=2)
 
 __all__ = [
     "PHOTO_NOT_FOUND_REASON",
