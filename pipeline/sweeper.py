@@ -2,11 +2,19 @@
 
 Safe to run on several machines at once: a re-enqueued job that finds its document already
 moved on, or held by a live lease, does nothing.
+
+A lease names its holder ``host:pid:thread`` (``worker_identity``). A holder on this machine
+whose process (or, in this very process, whose thread) no longer exists is dead: its lease is
+released and the document re-enqueued at once, so a restarted embedded server resumes every
+in-flight document instead of waiting for the lease and ``stuck_after`` to run out. Leases of
+other machines are left to expire.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from datetime import timedelta
 
@@ -14,26 +22,61 @@ from sohoa.core.domain import DocumentState
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
 from sohoa.pipeline.tasks import STAGE_INPUTS
-from sohoa.storage.catalogue import record_event, stuck_documents
+from sohoa.storage.catalogue import leased_documents, record_event, release_document, stuck_documents
 
-__all__ = ["TASK_FOR_STATE", "start_sweeping", "sweep"]
+__all__ = ["TASK_FOR_STATE", "lease_holder_is_dead", "start_sweeping", "sweep"]
 
 log = logging.getLogger(__name__)
 
 TASK_FOR_STATE: dict[DocumentState, str] = {state: task for task, states in STAGE_INPUTS.items() for state in states}
+_LIMIT = 10_000
+
+
+def lease_holder_is_dead(owner: str, *, host: str | None = None) -> bool:
+    """True only when ``owner`` (``host:pid:thread``) is known to be gone: a process of this
+    machine that does not exist, or a thread of this process that does not run."""
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3:
+        return False  # not one of our identities: leave it to expire
+    owner_host, pid_text, thread_text = parts
+    if owner_host != (host or socket.gethostname()) or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return not thread_text.isdigit() or int(thread_text) not in {t.ident for t in threading.enumerate()}
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # exists, under another user
+    return False
 
 
 def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> list[tuple[str, str]]:
-    """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased."""
+    """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased, and of
+    every document whose lease is held by a dead process of this machine."""
     with rt.db.session() as session:
-        rows = stuck_documents(session, TASK_FOR_STATE, unchanged_for=stuck_after, limit=10_000)
+        released: list[tuple[str, str]] = []
+        for doc_id, state, owner in leased_documents(session, TASK_FOR_STATE, limit=_LIMIT):
+            # Released by compare-and-set on the owner: a holder that moved on keeps its new lease.
+            if lease_holder_is_dead(owner) and release_document(session, doc_id, owner=owner):
+                released.append((doc_id, state))
+        rows = stuck_documents(session, TASK_FOR_STATE, unchanged_for=stuck_after, limit=_LIMIT)
+        seen = {doc_id for doc_id, _ in rows}
+        rows += [row for row in released if row[0] not in seen]
         jobs = [(TASK_FOR_STATE[DocumentState(state)], doc_id) for doc_id, state in rows]
         if jobs:
-            record_event(session, actor=actor, action="sweeper.requeued", details={"count": len(jobs)})
+            record_event(
+                session,
+                actor=actor,
+                action="sweeper.requeued",
+                details={"count": len(jobs), "dead_leases": len(released)},
+            )
     for task, doc_id in jobs:
         rt.enqueue(task, doc_id)
     if jobs:
-        log.info("sweeper re-enqueued %d documents", len(jobs))
+        log.info("sweeper re-enqueued %d documents (%d from dead lease holders)", len(jobs), len(released))
     return jobs
 
 

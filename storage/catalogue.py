@@ -33,6 +33,7 @@ __all__ = [
     "document_exists",
     "get_batch",
     "get_document",
+    "leased_documents",
     "list_documents",
     "list_events",
     "list_pages",
@@ -267,17 +268,36 @@ def release_document(session: Session, document_id: str, *, owner: str) -> bool:
 def stuck_documents(
     session: Session, states: Collection[DocumentState], *, unchanged_for: timedelta, limit: int
 ) -> list[tuple[str, str]]:
-    """``(id, state)`` of documents in ``states``, unchanged that long and held by no live lease; oldest first."""
+    """``(id, state)`` of documents in ``states`` no live lease holds, oldest first: those unchanged
+    for ``unchanged_for``, and those whose lease expired (its holder is gone: no need to wait more)."""
     now = utcnow()
     rows = session.execute(
         select(DocumentRecord.id, DocumentRecord.state)
         .where(DocumentRecord.state.in_([s.value for s in states]))
-        .where(DocumentRecord.updated_at < now - unchanged_for)
-        .where(or_(DocumentRecord.lease_expires.is_(None), DocumentRecord.lease_expires < now))
+        .where(
+            or_(
+                DocumentRecord.lease_expires < now,
+                (DocumentRecord.lease_expires.is_(None)) & (DocumentRecord.updated_at < now - unchanged_for),
+            )
+        )
         .order_by(DocumentRecord.updated_at)
         .limit(limit)
     )
     return [(doc_id, state) for doc_id, state in rows]
+
+
+def leased_documents(
+    session: Session, states: Collection[DocumentState], *, limit: int
+) -> list[tuple[str, str, str]]:
+    """``(id, state, lease_owner)`` of documents in ``states`` held by a lease that has not expired."""
+    rows = session.execute(
+        select(DocumentRecord.id, DocumentRecord.state, DocumentRecord.lease_owner)
+        .where(DocumentRecord.state.in_([s.value for s in states]))
+        .where(DocumentRecord.lease_owner.is_not(None), DocumentRecord.lease_expires >= utcnow())
+        .order_by(DocumentRecord.updated_at)
+        .limit(limit)
+    )
+    return [(doc_id, state, owner) for doc_id, state, owner in rows]
 
 
 def list_pages(session: Session, document_id: str) -> list[PageRecord]:

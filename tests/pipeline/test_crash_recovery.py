@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from sohoa.api.app import create_app
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import StorageError
@@ -16,10 +24,12 @@ from sohoa.core.settings import Settings
 from sohoa.pipeline import intake
 from sohoa.pipeline.intake import IncomingFile, accept_files
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.sweeper import lease_holder_is_dead, sweep
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.catalogue import get_document
-from sohoa.storage.records import DocumentRecord, OriginalRecord
+from sohoa.storage.records import DocumentRecord, EventRecord, OriginalRecord
 from tests.support.codes import PROCEDURE
+from tests.support.pdfs import make_text_image
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -82,3 +92,64 @@ def test_an_orphan_claim_is_taken_over_by_the_next_upload(quiet_runtime: Runtime
 
     again = _upload(rt, scan)  # and the file is a plain duplicate from then on
     assert [d.duplicate_of for d in again.documents] == [doc.id]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: the pid names no process now
+    return child.pid
+
+
+def _hold(rt: Runtime, doc_id: str, owner: str) -> None:
+    """What kill -9 mid-stage leaves: the document in its input state under the dead worker's lease."""
+    with rt.db.session() as session:
+        doc = get_document(session, doc_id)
+        doc.lease_owner = owner
+        doc.lease_expires = utcnow() + timedelta(seconds=1800)
+
+
+def test_lease_holders_are_dead_only_when_known_gone() -> None:
+    host = socket.gethostname()
+    assert lease_holder_is_dead(f"{host}:{_dead_pid()}:1")
+    assert not lease_holder_is_dead(f"{host}:{os.getppid()}:1")  # a live process of this machine
+    assert not lease_holder_is_dead(f"other-{host}:{_dead_pid()}:1")  # another machine: leave it to expire
+    assert not lease_holder_is_dead(f"{host}:{os.getpid()}:{threading.get_ident()}")  # this very thread
+    assert lease_holder_is_dead(f"{host}:{os.getpid()}:1")  # a thread of this process that does not run
+    assert not lease_holder_is_dead("worker-a")
+
+
+def test_a_restarted_embedded_server_resumes_documents_held_by_a_dead_worker(settings: Settings, scan: Path) -> None:
+    rt = open_runtime(settings, with_queue=False)
+    try:
+        [doc] = _upload(rt, scan).documents
+        _hold(rt, doc.id, f"{socket.gethostname()}:{_dead_pid()}:140000000000")
+        live = f"other-machine:{os.getpid()}:1"
+        second = make_text_image(scan.with_name("second.png"), ["QUYẾT ĐỊNH", "Số: 16/QĐ-SVHTTDL"])
+        [other] = _upload(rt, second).documents
+        _hold(rt, other.id, live)
+    finally:
+        rt.close()
+
+    with TestClient(create_app(settings)) as client:  # the start-up sweep runs in the app's lifespan
+        client.app.state.runtime.queue.join()
+        with client.app.state.runtime.db.session() as session:
+            resumed = get_document(session, doc.id)
+            untouched = get_document(session, other.id)
+            requeued = session.scalars(select(EventRecord).where(EventRecord.action == "sweeper.requeued")).all()
+    assert resumed.state != DocumentState.RECEIVED, (resumed.state, resumed.reason_code)
+    assert untouched.state == DocumentState.RECEIVED and untouched.lease_owner == live
+    assert [e.details["dead_leases"] for e in requeued] == [1]
+
+
+def test_sweep_now_resumes_a_dead_holders_document_and_leaves_a_live_one(runtime: Runtime, scan: Path) -> None:
+    queued: list[tuple[str, str]] = []
+    quiet = Runtime(settings=runtime.settings, db=runtime.db, store=runtime.store)
+    quiet.enqueue = lambda task, doc_id: queued.append((task, doc_id))  # type: ignore[method-assign]
+    [doc] = _upload(quiet, scan).documents
+    queued.clear()
+    _hold(quiet, doc.id, f"{socket.gethostname()}:{os.getppid()}:1")
+    assert sweep(quiet, stuck_after=timedelta(0)) == [] and queued == []  # its holder lives
+    _hold(quiet, doc.id, f"{socket.gethostname()}:{_dead_pid()}:1")
+    assert sweep(quiet, stuck_after=timedelta(hours=1)) == [("ocr", doc.id)] == queued
+    with quiet.db.session() as session:
+        assert get_document(session, doc.id).lease_owner is None

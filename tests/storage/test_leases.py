@@ -188,3 +188,19 @@ def test_the_sweeper_skips_documents_under_a_live_lease(db: Database, clock: Clo
     with db.session() as session:
         stuck = stuck_documents(session, OCR_INPUT, unchanged_for=timedelta(minutes=5), limit=100)
     assert sorted(stuck) == [("expired", S.RECEIVED.value), ("idle", S.RECEIVED.value)]
+
+
+def test_an_expired_lease_makes_a_document_eligible_at_once(db: Database, clock: Clock) -> None:
+    """Its holder is gone: the sweep does not wait another ``unchanged_for`` on top of the lease."""
+    for name in ("expired", "fresh"):
+        _document(db, name)
+    assert _claim(db, "expired", "worker-a", seconds=60) is Claim.CLAIMED
+    clock.advance(61)
+    with db.session() as session:
+        stuck = stuck_documents(session, OCR_INPUT, unchanged_for=timedelta(hours=1), limit=100)
+        held = catalogue.leased_documents(session, OCR_INPUT, limit=100)
+    assert stuck == [("expired", S.RECEIVED.value)]
+    assert held == []
+    assert _claim(db, "fresh", "worker-b", seconds=60) is Claim.CLAIMED
+    with db.session() as session:
+        assert catalogue.leased_documents(session, OCR_INPUT, limit=100) == [("fresh", S.RECEIVED.value, "worker-b")]
