@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sohoa.core.errors import SohoaError
+from sohoa.core.errors import InsufficientStorage, SohoaError, insufficient_storage
 
 __all__ = ["install_error_handlers"]
 
@@ -24,6 +24,20 @@ def _answer(status: int, code: str, message: str, details: dict | None = None) -
         content={"code": code, "message": message, "details": details or {}},
         headers=headers,
     )
+
+
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_PG_DISK_FULL = "53100"
+
+
+def _database_full(exc: Exception) -> InsufficientStorage | None:
+    """The catalogue's own way of saying the disk is full (SQLite, PostgreSQL)."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return None
+    if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL or getattr(orig, "sqlstate", None) == _PG_DISK_FULL:
+        return InsufficientStorage("the catalogue's disk is full: try again once space is freed")
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -56,5 +70,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        full = insufficient_storage(exc) or _database_full(exc)
+        if full is not None:
+            # A full disk is the operator's to fix and the client's to retry: never a bare 500.
+            log.error("request failed: %s", full)
+            return _answer(full.http_status, full.code, full.message, full.details)
         log.exception("unexpected error")
         return _answer(500, "internal_error", "internal error")

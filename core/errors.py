@@ -20,11 +20,14 @@ Errors are translated to HTTP status or exit code only at the edges (``api``, ``
         └── StorageError            (object store / catalogue I/O)
             ├── ObjectNotFound                               404 / exit 3
             ├── ObjectExists        (refused overwrite)      409 / exit 4
-            └── IntegrityError      (checksum mismatch)      500 / exit 1
+            ├── IntegrityError      (checksum mismatch)      500 / exit 1
+            └── InsufficientStorage (disk full, or below     507 / exit 1
+                                     SOHOA_MIN_FREE_MB; retryable once space returns)
 """
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "InputRejected",
+    "InsufficientStorage",
     "IntegrityError",
     "NotFound",
     "ObjectExists",
@@ -42,6 +46,7 @@ __all__ = [
     "SigningError",
     "SohoaError",
     "StorageError",
+    "insufficient_storage",
 ]
 
 
@@ -137,3 +142,18 @@ class ObjectExists(StorageError):
 class IntegrityError(StorageError):
     code = "integrity_error"
     retryable = False
+
+
+class InsufficientStorage(StorageError):
+    code = "insufficient_storage"
+    http_status = 507
+
+
+def insufficient_storage(exc: BaseException, where: str = "") -> InsufficientStorage | None:
+    """The error tree's view of a full disk (``ENOSPC``, or ``EDQUOT`` for a quota), else None."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        place = f" ({where})" if where else ""
+        return InsufficientStorage(
+            f"no space left on the device{place}: try again once space is freed", details={"errno": exc.errno}
+        )
+    return None

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     retry_backoff: float = 2.0
     retry_backoff_max: float = 300.0
     stuck_after: int = 3600  # the sweeper re-enqueues documents unchanged for this many seconds
+    # Crash leftovers (request spools, .tmp objects, originals no document names) older than this go.
+    leftover_grace: int = Field(default=3600, ge=0, description="seconds before a crash leftover is removed")
+    # Uploads are refused below this much free space on the data dir's filesystem, so what was
+    # accepted can still be processed; /readyz is not ready below it. 0: no floor.
+    min_free_mb: int = Field(default=500, ge=0, description="MiB free on the data dir before uploads are refused")
+    # One upload quarantines at most this many bytes of refused input; the rest is refused unkept.
+    quarantine_max_request_bytes: int = Field(default=256 * 1024**2, ge=0)
     sweep_interval: int = 300  # seconds between sweeps in a worker; 0 disables
 
     review_policy: Literal["auto", "always", "never"] = "auto"

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import utcnow
 from sohoa.core.codes import validate_dossier_code
 from sohoa.core.domain import DocumentState, FileKind, SniffResult
-from sohoa.core.errors import InputRejected, SohoaError
+from sohoa.core.errors import InputRejected, InsufficientStorage, SohoaError, insufficient_storage
 from sohoa.ingest.archive_zip import expand_zip
 from sohoa.ingest.sniff import sniff_file
 from sohoa.ingest.splitting import StackPart, split_stack
+from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.procedures import check_upload_code
 from sohoa.storage.catalogue import add_document, claim_original, create_batch, get_document, record_event
@@ -142,6 +143,35 @@ def accept_files(
         raise InputRejected("a procedure code is required", code="procedure_code_required")
     if dossier_code:
         dossier_code = validate_dossier_code(dossier_code)
+    check_free_space(rt.settings)
+    try:
+        return _accept_batch(
+            rt,
+            files,
+            procedure_code=procedure_code,
+            dossier_code=dossier_code,
+            actor=actor,
+            source=source,
+            cover_sheets=cover_sheets,
+        )
+    except OSError as exc:
+        # A full disk is the operator's to fix, and the upload's to retry: 507, never a bare 500.
+        full = insufficient_storage(exc, "intake")
+        if full is None:
+            raise
+        raise full from exc
+
+
+def _accept_batch(
+    rt: Runtime,
+    files: Iterable[IncomingFile],
+    *,
+    procedure_code: str | None,
+    dossier_code: str | None,
+    actor: str,
+    source: str,
+    cover_sheets: bool,
+) -> UploadResult:
     batch_id = str(uuid.uuid4())
     with rt.db.session() as session:
         if procedure_code is not None:
@@ -181,12 +211,14 @@ def accept_files(
                 future.result()  # re-raise what a worker thread could not turn into an outcome
     finally:
         shutil.rmtree(incoming_dir, ignore_errors=True)
-    for part in parts:
-        batch.documents.extend(part.documents)
-        batch.rejected.extend(part.rejected)
-    for doc in batch.documents:
-        if doc.duplicate_of is None:
-            rt.enqueue("ocr", doc.id)
+        for part in parts:
+            batch.documents.extend(part.documents)
+            batch.rejected.extend(part.rejected)
+        # Also when the batch fails part-way (a full disk): what was catalogued is processed now,
+        # not only when the sweeper finds it an hour later.
+        for doc in batch.documents:
+            if doc.duplicate_of is None:
+                rt.enqueue("ocr", doc.id)
     return UploadResult(batch_id, tuple(batch.documents), tuple(batch.rejected))
 
 
@@ -402,6 +434,8 @@ def _store_original(
                 container_sha256=container_sha256,
                 review_reasons=list(filing.review) or None,
             )
+    except InsufficientStorage:
+        raise  # the whole upload is answered 507: the next file would not fit either
     except SohoaError as exc:
         log.warning("could not store %s: %s", name, exc)
         batch.rejected.append(RejectedFile(name, exc.code, exc.message))

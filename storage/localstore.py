@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sohoa.core.clock import utcnow
-from sohoa.core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError
+from sohoa.core.errors import IntegrityError, ObjectExists, ObjectNotFound, StorageError, insufficient_storage
 from sohoa.storage.objectrules import (
     RETENTION_MODE,
     ObjectLock,
@@ -329,6 +329,10 @@ class LocalStore:
         try:
             yield
         except OSError as exc:
+            full = insufficient_storage(exc, str(self.root))
+            if full is not None:
+                full.details["key"] = key
+                raise full from exc
             raise StorageError(
                 f"object store {self.root}: {exc}", code=code, details={"key": key, "errno": exc.errno}
             ) from exc

@@ -9,7 +9,10 @@ from fastapi.responses import JSONResponse
 
 from sohoa.api.deps import RuntimeDep
 from sohoa.api.schemas import ReadinessPublic
+from sohoa.core.errors import SohoaError
 from sohoa.pipeline.celery_queue import probe_queue
+from sohoa.pipeline.diskspace import check_free_space, free_mb
+from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import signer_readiness
 
 __all__ = ["router"]
@@ -19,6 +22,15 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def _disk(rt: Runtime) -> str:
+    """Below the free-space floor uploads are refused, so the service is not ready for them."""
+    try:
+        check_free_space(rt.settings)
+    except SohoaError as exc:
+        return f"error: {exc.message}"
+    return "ok"
 
 
 def _probe(probe: Any) -> str:
@@ -31,7 +43,7 @@ def _probe(probe: Any) -> str:
 
 @router.get(
     "/readyz",
-    summary="Readiness: catalogue, object store, queue and signing certificate",
+    summary="Readiness: catalogue, object store, queue, signing certificate and free disk space",
     response_model=ReadinessPublic,
     responses={503: {"model": ReadinessPublic, "description": "something a document needs is not available"}},
 )
@@ -45,6 +57,9 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
     signer = signer_readiness(rt)
     fatal = [w for w in signer["warnings"] if w["fatal"]]
     checks["signer"] = "ok" if not fatal else "error: " + "; ".join(f"{w['code']}: {w['message']}" for w in fatal)
+    checks["disk"] = _disk(rt)
     ready = all(v == "ok" for v in checks.values())
+    # Reported beside the checks, not as one: a number for dashboards, not a verdict.
+    checks["disk_free_mb"] = str(free_mb(rt.settings))
     body = ReadinessPublic(ready=ready, checks=checks, certificate_days_left=signer["days_left"])
     return JSONResponse(status_code=200 if ready else 503, content=body.model_dump(mode="json"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +19,8 @@ from sohoa.api.deps import CSRF_FIELD, ConfigDep, Principal, RuntimeDep, check_c
 from sohoa.api.formstream import FormLimits, StreamedForm, read_form
 from sohoa.api.rights import Right
 from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
-from sohoa.core.errors import InputRejected
+from sohoa.core.errors import InputRejected, insufficient_storage
+from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.intake import IncomingFile, UploadResult, accept_files
 from sohoa.pipeline.runtime import Runtime
 
@@ -94,11 +96,21 @@ def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
     )
 
 
+async def _read_form(request: Request, directory: Path, limits: FormLimits) -> StreamedForm:
+    try:
+        return await read_form(request, directory, limits)
+    except OSError as exc:
+        full = insufficient_storage(exc, "request spool")
+        if full is None:
+            raise
+        raise full from exc
+
+
 @router.post(
     "",
     response_model=UploadResponse,
     status_code=201,
-    responses=errors(401, 403, 413, 422),
+    responses=errors(401, 403, 413, 422, 507),
     openapi_extra=_OPENAPI,
     dependencies=[Depends(defer_csrf_to_body)],
     summary="Upload files (and zips) in one request; each is stored, a duplicate, or listed in `rejected`",
@@ -109,9 +121,11 @@ async def upload(request: Request, rt: RuntimeDep, config: ConfigDep, user: Uplo
         max_files=config.max_files_per_upload,
         max_file_bytes=rt.settings.max_file_bytes,
     )
+    # Before the body is read: a multi-GiB request is not streamed onto a disk about to fill up.
+    check_free_space(rt.settings)
     directory = rt.settings.work_dir / "requests" / uuid.uuid4().hex
     try:
-        form = await read_form(request, directory, limits)
+        form = await _read_form(request, directory, limits)
         if user.csrf_pending:
             await check_csrf(request, rt, user, form.fields.get(CSRF_FIELD))
         if not form.files:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import socket
 
 from fastapi.testclient import TestClient
@@ -13,7 +14,9 @@ def test_health_is_open(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     body = ready.json()
-    assert body["checks"] == {"database": "ok", "object_store": "ok", "queue": "ok", "signer": "ok"}
+    free = body["checks"].pop("disk_free_mb")
+    assert int(free) > 0
+    assert body["checks"] == {"database": "ok", "object_store": "ok", "queue": "ok", "signer": "ok", "disk": "ok"}
     # The development CA's certificate: valid for years.
     assert 300 < body["certificate_days_left"] <= 3660
 
@@ -69,3 +72,16 @@ def test_a_missing_runtime_library_makes_the_signer_not_ready(runtime: Runtime, 
         ready = client.get("/readyz")
     assert ready.status_code == 503
     assert "requests" in ready.json()["checks"]["signer"], ready.json()
+
+
+def test_free_space_below_the_floor_makes_the_service_not_ready(runtime: Runtime) -> None:
+    """With 3 MB left the service must say so before accepted documents fail with ENOSPC."""
+    free = shutil.disk_usage(runtime.settings.data_dir).free // 2**20
+    runtime.settings.min_free_mb = free + 10_000
+    with TestClient(create_app(runtime=runtime)) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    checks = ready.json()["checks"]
+    assert checks["disk"].startswith("error: only ") and "SOHOA_MIN_FREE_MB" in checks["disk"]
+    assert abs(int(checks["disk_free_mb"]) - free) < 1000
+    assert checks["database"] == "ok"

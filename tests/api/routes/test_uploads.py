@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import errno
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -282,3 +285,45 @@ def test_signed_in_browser_uploads_with_the_csrf_field(
         "/api/v1/uploads", files=files, data={"procedure_code": PROCEDURE}, headers={"X-CSRF-Token": csrf}
     )
     assert by_header.status_code == 201 and by_header.json()["documents"][0]["duplicate_of"] is not None
+
+
+def _post_scan(client: TestClient, token: str, scan: Path) -> Any:
+    with scan.open("rb") as fh:
+        return client.post(
+            "/api/v1/uploads",
+            headers=auth(token),
+            files=[("files", (scan.name, fh))],
+            data={"procedure_code": PROCEDURE},
+        )
+
+
+def _no_space(*_args: object, **_kwargs: object) -> Any:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("where", ["sohoa.pipeline.intake._spool", "sohoa.storage.localstore.copy_hashing"])
+def test_a_full_disk_is_a_retryable_507_and_the_retry_succeeds(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path, monkeypatch, where: str
+) -> None:
+    scan = _scan(tmp_path)
+    with monkeypatch.context() as patch:
+        patch.setattr(where, _no_space)
+        answer = _post_scan(client, tokens["uploader"], scan)
+    assert answer.status_code == 507, answer.text
+    assert answer.json()["code"] == "insufficient_storage"
+    retried = _post_scan(client, tokens["uploader"], scan)  # space is back: nothing left blocks the file
+    assert retried.status_code == 201, retried.text
+    [doc] = retried.json()["documents"]
+    assert doc["duplicate_of"] is None and not retried.json()["rejected"]
+
+
+def test_uploads_are_refused_below_the_free_space_floor(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    runtime.settings.min_free_mb = shutil.disk_usage(runtime.settings.data_dir).free // 2**20 + 10_000
+    answer = _post_scan(client, tokens["uploader"], _scan(tmp_path))
+    assert answer.status_code == 507
+    body = answer.json()
+    assert body["code"] == "insufficient_storage" and body["details"]["min_free_mb"] == runtime.settings.min_free_mb
+    with runtime.db.session() as session:
+        assert list_documents(session, DocumentFilter())[1] == 0
