@@ -19,10 +19,19 @@ import threading
 from datetime import timedelta
 
 from sohoa.core.domain import DocumentState
+from sohoa.core.errors import InsufficientStorage
+from sohoa.pipeline.diskspace import has_free_space
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
 from sohoa.pipeline.tasks import STAGE_INPUTS
-from sohoa.storage.catalogue import leased_documents, record_event, release_document, stuck_documents
+from sohoa.storage.catalogue import (
+    failed_documents,
+    leased_documents,
+    record_event,
+    release_document,
+    stuck_documents,
+    transition,
+)
 
 __all__ = ["TASK_FOR_STATE", "lease_holder_is_dead", "start_sweeping", "sweep"]
 
@@ -54,8 +63,9 @@ def lease_holder_is_dead(owner: str, *, host: str | None = None) -> bool:
 
 
 def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> list[tuple[str, str]]:
-    """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased, and of
-    every document whose lease is held by a dead process of this machine."""
+    """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased, of every
+    document whose lease is held by a dead process of this machine, and of every document that
+    failed on a full disk when space is back."""
     with rt.db.session() as session:
         released: list[tuple[str, str]] = []
         for doc_id, state, owner in leased_documents(session, TASK_FOR_STATE, limit=_LIMIT):
@@ -73,10 +83,34 @@ def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> lis
                 action="sweeper.requeued",
                 details={"count": len(jobs), "dead_leases": len(released)},
             )
+    jobs += _retry_out_of_space(rt, actor)
     for task, doc_id in jobs:
         rt.enqueue(task, doc_id)
     if jobs:
         log.info("sweeper re-enqueued %d documents (%d from dead lease holders)", len(jobs), len(released))
+    return jobs
+
+
+def _retry_out_of_space(rt: Runtime, actor: str) -> list[tuple[str, str]]:
+    """Documents that failed on a full disk go back to the state they failed from, once the
+    data dir is above the free-space floor again: the failure was the disk's, not theirs."""
+    if not has_free_space(rt.settings):
+        return []
+    jobs: list[tuple[str, str]] = []
+    with rt.db.session() as session:
+        for doc_id, before in failed_documents(session, [InsufficientStorage.code], limit=_LIMIT):
+            state = DocumentState(before)
+            if state in TASK_FOR_STATE and transition(
+                session,
+                doc_id,
+                expected=[DocumentState.FAILED],
+                to=state,
+                actor=actor,
+                details={"retry": InsufficientStorage.code},
+                reason_code=None,
+                reason_message=None,
+            ):
+                jobs.append((TASK_FOR_STATE[state], doc_id))
     return jobs
 
 

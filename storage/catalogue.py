@@ -31,6 +31,7 @@ __all__ = [
     "claim_original",
     "create_batch",
     "document_exists",
+    "failed_documents",
     "get_batch",
     "get_document",
     "leased_documents",
@@ -298,6 +299,27 @@ def leased_documents(
         .limit(limit)
     )
     return [(doc_id, state, owner) for doc_id, state, owner in rows]
+
+
+def failed_documents(session: Session, reason_codes: Collection[str], *, limit: int) -> list[tuple[str, str]]:
+    """``(id, state it failed from)`` of failed documents with one of ``reason_codes``, oldest first."""
+    ids = session.scalars(
+        select(DocumentRecord.id)
+        .where(DocumentRecord.state == DocumentState.FAILED.value, DocumentRecord.reason_code.in_(list(reason_codes)))
+        .order_by(DocumentRecord.updated_at)
+        .limit(limit)
+    ).all()
+    found: list[tuple[str, str]] = []
+    for doc_id in ids:
+        before = session.scalar(
+            select(EventRecord.from_state)
+            .where(EventRecord.document_id == doc_id, EventRecord.to_state == DocumentState.FAILED.value)
+            .order_by(EventRecord.id.desc())
+            .limit(1)
+        )
+        if before:
+            found.append((doc_id, before))
+    return found
 
 
 def list_pages(session: Session, document_id: str) -> list[PageRecord]:

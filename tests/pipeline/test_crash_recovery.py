@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,7 +27,9 @@ from sohoa.pipeline import intake
 from sohoa.pipeline.intake import IncomingFile, accept_files
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.sweeper import lease_holder_is_dead, sweep
+from sohoa.pipeline.tasks import run_task
 from sohoa.pipeline.wiring import open_runtime
+from sohoa.storage import localstore
 from sohoa.storage.catalogue import get_document
 from sohoa.storage.records import DocumentRecord, EventRecord, OriginalRecord
 from tests.support.codes import PROCEDURE
@@ -153,3 +157,34 @@ def test_sweep_now_resumes_a_dead_holders_document_and_leaves_a_live_one(runtime
     assert sweep(quiet, stuck_after=timedelta(hours=1)) == [("ocr", doc.id)] == queued
     with quiet.db.session() as session:
         assert get_document(session, doc.id).lease_owner is None
+
+
+def test_a_document_failed_on_a_full_disk_is_retried_once_space_returns(
+    runtime: Runtime, scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[tuple[str, str]] = []
+    quiet = Runtime(settings=runtime.settings, db=runtime.db, store=runtime.store)
+    quiet.enqueue = lambda task, doc_id: queued.append((task, doc_id))  # type: ignore[method-assign]
+    [doc] = _upload(quiet, scan).documents
+
+    def no_space(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(localstore, "copy_hashing", no_space)
+        run_task(quiet, "ocr", doc.id)
+    with quiet.db.session() as session:
+        failed = get_document(session, doc.id)
+        assert (failed.state, failed.reason_code) == (DocumentState.FAILED, "insufficient_storage")
+
+    queued.clear()
+    quiet.settings.min_free_mb = shutil.disk_usage(quiet.settings.data_dir).free // 2**20 + 10_000
+    assert sweep(quiet, stuck_after=timedelta(0)) == [] and queued == []  # still too little space
+    quiet.settings.min_free_mb = 1
+    assert sweep(quiet, stuck_after=timedelta(hours=1)) == [("ocr", doc.id)] == queued
+    with quiet.db.session() as session:
+        back = get_document(session, doc.id)
+        assert (back.state, back.reason_code) == (DocumentState.RECEIVED, None)
+    run_task(quiet, "ocr", doc.id)
+    with quiet.db.session() as session:
+        assert get_document(session, doc.id).state == DocumentState.OCR_DONE
