@@ -226,8 +226,8 @@ def _touches_frame(quad: PageQuad, size: tuple[int, int]) -> bool:
 def _page_size(corners: np.ndarray) -> tuple[int, int]:
     """Pixel size of the flattened page: its measured aspect, snapped to a paper size, at 300 dpi."""
     tl, tr, br, bl = corners
-    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    width = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
     long_px, short_px = max(width, height), min(width, height)
     ratio = long_px / max(1.0, short_px)
     paper = min(_PAPERS, key=lambda p: abs(p[0] / p[1] - ratio))
