@@ -66,6 +66,7 @@ def _register_commands() -> None:
         documents_cmds,
         extract_cmds,
         ocr_cmds,
+        quarantine_cmds,
         registry_cmds,
         search_cmds,
         signing_cmds,
@@ -83,6 +84,7 @@ def _register_commands() -> None:
     ocr_cmds.register(app)
     extract_cmds.register(app)
     signing_cmds.register(app)
+    quarantine_cmds.register(app)
 
 
 def _guard_every_command(group: typer.Typer) -> None:

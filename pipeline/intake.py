@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import threading
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -78,6 +79,45 @@ class UploadResult:
     rejected: tuple[RejectedFile, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Container:
+    """The zip a file came out of: what quarantine keeps when the file is refused."""
+
+    sha256: str
+    path: Path
+
+
+@dataclass
+class _Quarantine:
+    """What one upload keeps of refused input, shared by its threads: each distinct file once,
+    and no more than ``limit`` bytes in all, so a small zip of many bad entries cannot fill the disk."""
+
+    limit: int
+    used: int = 0
+    kept: dict[str, str] = field(default_factory=dict)  # sha256 -> quarantine key
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def keep(self, rt: Runtime, sha: str, path: Path, name: str) -> tuple[str | None, str]:
+        """The quarantine key of these bytes (None when not kept), and why."""
+        with self.lock:
+            if sha in self.kept:
+                return self.kept[sha], "kept"
+            size = path.stat().st_size
+            if self.used + size > self.limit:
+                return None, "over_request_limit"
+            self.used += size  # reserved before the write, so threads cannot overshoot together
+        try:
+            key = rt.store.put_file(quarantine_key(sha), path, metadata={"filename": name}).key
+        except SohoaError as exc:  # quarantine is best effort; the refusal itself stands
+            log.warning("could not quarantine %s: %s", name, exc)
+            with self.lock:
+                self.used -= size
+            return None, "store_failed"
+        with self.lock:
+            self.kept[sha] = key
+        return key, "kept"
+
+
 @dataclass
 class _Batch:
     """One upload in progress: where its files go and what became of them."""
@@ -88,6 +128,7 @@ class _Batch:
     dossier_code: str | None
     actor: str
     cover_sheets: bool = False
+    quarantine: _Quarantine = field(default_factory=lambda: _Quarantine(0))
     documents: list[AcceptedDocument] = field(default_factory=list)
     rejected: list[RejectedFile] = field(default_factory=list)
 
@@ -186,7 +227,15 @@ def _accept_batch(
             dossier_code=dossier_code,
             source=source,
         )
-    batch = _Batch(rt, batch_id, procedure_code, dossier_code, actor, cover_sheets)
+    batch = _Batch(
+        rt,
+        batch_id,
+        procedure_code,
+        dossier_code,
+        actor,
+        cover_sheets,
+        _Quarantine(rt.settings.quarantine_max_request_bytes),
+    )
     incoming_dir = rt.settings.work_dir / "incoming" / batch_id
     incoming_dir.mkdir(parents=True, exist_ok=True)
     # Each file's outcome is collected apart and merged in upload order. Storing runs on a few
@@ -263,17 +312,19 @@ def _accept_spooled(batch: _Batch, spool: Path, name: str, sha: str, size: int) 
 
 
 def _accept_one(
-    batch: _Batch, spool: Path, name: str, sha: str, size: int, *, container_sha256: str | None = None
+    batch: _Batch, spool: Path, name: str, sha: str, size: int, *, container: _Container | None = None
 ) -> None:
     upload_filing = _Filing(batch.procedure_code, batch.dossier_code)
+    container_sha256 = container.sha256 if container is not None else None
     try:
         sniff = sniff_file(spool, max_pages=batch.rt.settings.max_pages)
     except InputRejected as exc:
-        _reject(batch, spool, name, sha, size, exc)
+        _reject(batch, spool, name, sha, size, exc, container=container)
         return
     if sniff.kind is FileKind.ZIP:
-        if container_sha256 is not None:
-            _reject(batch, spool, name, sha, size, InputRejected("zip inside a zip is not accepted", code="nested_zip"))
+        if container is not None:
+            nested = InputRejected("zip inside a zip is not accepted", code="nested_zip")
+            _reject(batch, spool, name, sha, size, nested, container=container)
         else:
             _accept_zip(batch, spool, name, sha)
         return
@@ -311,7 +362,9 @@ def _accept_zip(batch: _Batch, spool: Path, name: str, sha: str) -> None:
             _log_rejection(batch, member_name, InputRejected(refused.message, code=refused.code))
         for member in expansion.accepted:
             member_sha, member_size = _hash_file(member.path)
-            _accept_one(batch, member.path, f"{name}/{member.name}", member_sha, member_size, container_sha256=sha)
+            _accept_one(
+                batch, member.path, f"{name}/{member.name}", member_sha, member_size, container=_Container(sha, spool)
+            )
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
@@ -484,15 +537,29 @@ def _add_document(
     )
 
 
-def _reject(batch: _Batch, spool: Path, name: str, sha: str, size: int, exc: InputRejected) -> None:
-    """Refused input is catalogued as ``rejected`` and its bytes kept in quarantine."""
+def _reject(
+    batch: _Batch,
+    spool: Path,
+    name: str,
+    sha: str,
+    size: int,
+    exc: InputRejected,
+    *,
+    container: _Container | None = None,
+) -> None:
+    """Refused input is catalogued as ``rejected`` and its bytes kept in quarantine.
+
+    A refused zip entry keeps its container, once per upload, not each entry: forty bad entries
+    of 5 MiB in a 1.3 MB zip are 1.3 MB of quarantine, not 200 MB."""
     rt = batch.rt
     document_id = str(uuid.uuid4())
-    key: str | None = None
-    try:
-        key = rt.store.put_file(quarantine_key(sha), spool, metadata={"filename": name}).key
-    except SohoaError as store_exc:  # quarantine is best effort; the refusal itself stands
-        log.warning("could not quarantine %s: %s", name, store_exc)
+    kept_sha, kept_path = (container.sha256, container.path) if container is not None else (sha, spool)
+    key, outcome = batch.quarantine.keep(rt, kept_sha, kept_path, name.split("/")[0] if container else name)
+    details: dict[str, Any] = {"filename": name, "reason_code": exc.code, "message": exc.message, "quarantine": key}
+    if container is not None:
+        details["quarantine_of"] = "container"
+    if key is None:
+        details["quarantine_skipped"] = outcome
     with rt.db.session() as session:
         _add_document(
             session,
@@ -502,12 +569,13 @@ def _reject(batch: _Batch, spool: Path, name: str, sha: str, size: int, exc: Inp
             sha,
             size,
             DocumentState.REJECTED,
-            details={"filename": name, "reason_code": exc.code, "message": exc.message, "quarantine": key},
+            details=details,
             reason_code=exc.code,
             reason_message=exc.message,
             procedure_code=batch.procedure_code,
             dossier_code=batch.dossier_code,
             original_key=key,
+            container_sha256=container.sha256 if container is not None else None,
         )
     batch.rejected.append(RejectedFile(name, exc.code, exc.message, document_id))
 
