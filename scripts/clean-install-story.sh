@@ -8,13 +8,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 SCAN=${1:-$REPO/../shared/corpus/vn-docs/vn002_congbot_17.tif}
 [ -f "$SCAN" ] || { echo "story: no scan at $SCAN" >&2; exit 2; }
-PY=""
-for candidate in python3.13 python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    PY=$candidate; break
-  fi
-done
-[ -n "$PY" ] || { echo "sohoa needs Python >= 3.11" >&2; exit 1; }
+PY=$(./scripts/find-python.sh)
 WORK=$(mktemp -d -t sohoa-clean-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 echo "story: building the wheel from the source tree"
