@@ -38,11 +38,16 @@ __all__ = ["create_app"]
 
 
 def _start_background(rt: Runtime, settings: Settings) -> list[threading.Event]:
-    """Periodic work of the one API process: certificate checks, fixity audits, and (embedded) sweeping."""
+    """Work of the one API process: crash-leftover cleanup at start, certificate checks, fixity audits,
+    and (embedded) sweeping."""
+    from sohoa.pipeline.cleanup import clean_leftovers_quietly
     from sohoa.pipeline.fixity import start_fixity_schedule
     from sohoa.pipeline.signing_ops import start_certificate_checks
 
     stops = [start_certificate_checks(rt)]
+    # What a killed predecessor left (spools, .tmp objects, unreferenced originals), off the start-up
+    # path: listing a large store takes a while, and the service need not wait for it.
+    threading.Thread(target=clean_leftovers_quietly, args=(rt,), name="leftover-cleanup", daemon=True).start()
     if settings.fixity_interval > 0:
         # In the API process only, so a cluster of workers does not audit the archive N times over.
         stops.append(start_fixity_schedule(rt, settings.fixity_interval))

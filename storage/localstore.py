@@ -13,6 +13,7 @@ is harmless) or a complete object with its sha256, never bytes without their che
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -133,6 +134,30 @@ class LocalStore:
     def exists(self, key: str) -> bool:
         key = validate_key(key)
         return self._object_path(key).is_file()
+
+    def modified_at(self, key: str) -> datetime:
+        key = validate_key(key)
+        try:
+            return datetime.fromtimestamp(self._object_path(key).stat().st_mtime, UTC)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise ObjectNotFound(f"no object {key}", details={"key": key}) from exc
+
+    def remove_stale_temporaries(self, before: datetime) -> int:
+        """Delete the temporary files writers left when they died (``.<name>.<hex>.tmp``, under the
+        objects, sidecars and holds alike) last touched before ``before``; how many went."""
+        removed = 0
+        cutoff = before.timestamp()
+        with self._io_errors(""):
+            for dirpath, _dirnames, filenames in os.walk(self.root):
+                for name in filenames:
+                    if not (name.startswith(".") and name.endswith(".tmp")):
+                        continue
+                    path = Path(dirpath) / name
+                    with contextlib.suppress(FileNotFoundError):  # its writer finished meanwhile
+                        if path.lstat().st_mtime < cutoff:
+                            path.unlink()
+                            removed += 1
+        return removed
 
     def delete(self, key: str) -> None:
         key = validate_key(key)

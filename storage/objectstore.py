@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -62,6 +63,10 @@ class ObjectStore(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def modified_at(self, key: str) -> datetime:
+        """When the object was last written (UTC); raise ObjectNotFound when the key does not exist."""
+        ...
 
     def delete(self, key: str) -> None: ...
 

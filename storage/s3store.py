@@ -21,7 +21,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, cast
 from urllib.parse import urlsplit
@@ -195,6 +195,14 @@ class S3Store:
         with self._errors(key):
             found = self._client.stat_object(self.bucket, key)
         return self._info(key, found.size or 0, found.metadata or {})
+
+    def modified_at(self, key: str) -> datetime:
+        key = validate_key(key)
+        self._ensure_bucket()
+        with self._errors(key):
+            found = self._client.stat_object(self.bucket, key)
+        assert found.last_modified is not None  # S3 always sends Last-Modified
+        return found.last_modified.astimezone(UTC)
 
     def exists(self, key: str) -> bool:
         try:
