@@ -44,7 +44,7 @@ _PAPERS = ((11.69, 8.27), (11.0, 8.5), (14.0, 8.5))
 _SNAP = 0.06  # relative aspect difference within which a page is taken to be of a paper size
 _MIN_AREA = 0.15  # of the frame: smaller regions are not the page
 _MAX_AREA = 0.97  # larger: the paper fills the frame, there is no page to find
-_MIN_SUPPORT = 0.7  # share of a side's samples that must sit on a clear step
+_MIN_SUPPORT = 0.6  # share of a side's samples that must sit on a clear step (a sheet may lie over some)
 _MIN_CONTRAST = 12.0  # grey levels between the paper and what lies round it
 # Opposite sides further from parallel than this: the page was shot at an angle.
 _PARALLEL_DEGREES = 0.4
@@ -107,10 +107,40 @@ def _candidates(grey: np.ndarray) -> list[np.ndarray]:
     for mask in (bright, *edge_maps):
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:2]:
-            quad = _quad_of(contour)
-            if quad is not None:
-                out.append(quad)
+            for quad in (_quad_of(contour), _quad_of_long_sides(contour, grey.shape)):
+                if quad is not None:
+                    out.append(quad)
     return out
+
+
+def _quad_of_long_sides(contour: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The quadrilateral of an outline's four longest straight runs off the frame's edge.
+
+    Something touching the page (another sheet, a hand) merges with it into one outline
+    whose hull is no quadrilateral; the page's own sides are still its longest straight runs.
+    """
+    approx = cv2.approxPolyDP(contour, 0.01 * cv2.arcLength(contour, True), True).reshape(-1, 2).astype(np.float64)
+    if len(approx) < 5:
+        return None
+    height, width = shape[:2]
+    sides = []
+    for a, b in zip(approx, np.roll(approx, -1, axis=0), strict=True):
+        on_frame = all(x <= 1 or y <= 1 or x >= width - 2 or y >= height - 2 for x, y in (a, b))
+        if not on_frame:
+            sides.append((float(np.linalg.norm(b - a)), a, b))
+    if len(sides) < 4:
+        return None
+    longest = sorted(sides, key=lambda side: side[0], reverse=True)[:4]
+    centre = approx.mean(axis=0)
+    # Clockwise by the direction from the outline's centre to each side's middle.
+    longest.sort(
+        key=lambda side: math.atan2((side[1] + side[2])[1] / 2 - centre[1], (side[1] + side[2])[0] / 2 - centre[0])
+    )
+    lines = [np.array([*a, *(b - a)]) for _, a, b in longest]
+    corners = [_intersect(lines[i - 1], lines[i]) for i in range(4)]
+    if any(corner is None for corner in corners):
+        return None
+    return _order(np.array(corners))
 
 
 def _side_profiles(grey: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float, samples: int) -> tuple:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from sohoa.core.domain import FileKind
 from sohoa.core.text import nfc
@@ -158,3 +158,17 @@ def test_scanner_lid_round_a_square_on_page_is_a_scan(pages):
     assert decided.status == "scan" and out is lid
     # The same frame from a phone held square over the page is a photo: flattened to A4.
     assert correct_photo(lid, resolution_tagged=False, camera=True)[1].status == "photo"
+
+
+def test_page_found_with_a_pen_across_it_and_another_sheet_touching_it():
+    # Two of ten such photos whose sheet merges with the page into one outline (seed 700).
+    for i, doc in list(enumerate(generate(6, seed=700)))[4:]:
+        page = draw_document(doc, random.Random(i))
+        photo, true = photograph(page.image, random.Random(700 + i))
+        draw = ImageDraw.Draw(photo)
+        x, y = true[1][0], (true[1][1] + true[2][1]) / 2
+        draw.line((x - 150, y - 300, x + 200, y + 250), fill=(20, 20, 90), width=30)
+        bottom = photo.height
+        draw.polygon([(0, bottom - 250), (400, bottom - 330), (450, bottom), (0, bottom)], fill=(235, 235, 230))
+        quad = find_page(photo)
+        assert quad is not None and quad_error(quad.corners, true) < 4.0
