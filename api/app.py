@@ -72,6 +72,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
+        if owned:
+            # The service process: spools, work files and catalogue it creates are its user's alone.
+            from sohoa.pipeline.privacy import make_process_private
+
+            make_process_private(settings)
         app.state.runtime = runtime or open_runtime(settings, with_queue=not settings.workers_paused)
         stops = []
         if owned:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from sohoa.storage.permissions import PRIVATE_FILE, private_mkdir, warn_loose_permissions
 
 __all__ = ["Database", "alembic_config", "upgrade_database"]
 
@@ -31,7 +34,17 @@ def _ensure_sqlite_folder(url: str) -> None:
     """A fresh data dir has no folder for the catalogue yet; SQLite would fail to open the file."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        private_mkdir(path.parent)
+        # Created private before SQLite opens it: its -wal and -shm files take the database's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return Path(parsed.database)
+    return None
 
 
 def upgrade_database(url: str) -> None:
@@ -65,6 +78,9 @@ class Database:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
+        sqlite_file = _sqlite_file(url)
+        if sqlite_file is not None:
+            warn_loose_permissions([sqlite_file.parent, sqlite_file])
         if migrate:
             upgrade_database(url)
         self.engine = _make_engine(url)

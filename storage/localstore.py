@@ -44,10 +44,17 @@ from sohoa.storage.objectrules import (
     validate_prefix,
 )
 from sohoa.storage.objectstore import ObjectInfo
+from sohoa.storage.permissions import (
+    PRIVATE_FILE,
+    PRIVATE_READ_ONLY,
+    create_private,
+    private_mkdir,
+    warn_loose_permissions,
+)
 
 __all__ = ["LocalStore"]
 
-_READ_ONLY = 0o444
+_READ_ONLY = PRIVATE_READ_ONLY
 
 
 class LocalStore:
@@ -63,6 +70,7 @@ class LocalStore:
         self._meta_root = self.root / ".meta"
         self._hold_root = self.root / ".holds"
         self.retention = retention
+        warn_loose_permissions([self.root, self._meta_root])
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -95,7 +103,7 @@ class LocalStore:
             self._make_parent(key, target)
             tmp = temp_path(target.parent, target.name)
             try:
-                with open(tmp, "xb") as out:
+                with create_private(tmp) as out:
                     sha256, size = copy_hashing(stream, out)
                     out.flush()
                     os.fsync(out.fileno())
@@ -212,10 +220,11 @@ class LocalStore:
                 if not self._object_path(key).is_file():
                     raise ObjectNotFound(f"no object {key}", details={"key": key})
                 if on and not marker.is_file():
-                    marker.parent.mkdir(parents=True, exist_ok=True)
+                    private_mkdir(marker.parent)
                     tmp = temp_path(marker.parent, marker.name)
                     try:
-                        tmp.write_text(json.dumps({"key": key, "since": utcnow().isoformat()}), encoding="utf-8")
+                        with create_private(tmp, "x", encoding="utf-8") as out:
+                            out.write(json.dumps({"key": key, "since": utcnow().isoformat()}))
                         os.replace(tmp, marker)
                     finally:
                         tmp.unlink(missing_ok=True)
@@ -227,7 +236,7 @@ class LocalStore:
 
     def check(self) -> None:
         with self._io_errors("", code="storage_unavailable"):
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_mkdir(self.root)
             probe = temp_path(self.root, "check")
             probe.write_bytes(b"")
             probe.unlink()
@@ -243,7 +252,7 @@ class LocalStore:
 
     def _make_parent(self, key: str, target: Path) -> None:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_mkdir(target.parent)
         except (FileExistsError, NotADirectoryError) as exc:
             raise self._key_conflict(key) from exc
 
@@ -270,7 +279,7 @@ class LocalStore:
 
     def _write_sidecar(self, info: ObjectInfo, *, read_only: bool, retain_until: datetime | None) -> None:
         sidecar = self._sidecar_path(info.key)
-        sidecar.parent.mkdir(parents=True, exist_ok=True)
+        private_mkdir(sidecar.parent)
         record: dict[str, Any] = {
             "key": info.key,
             "size": info.size,
@@ -282,7 +291,7 @@ class LocalStore:
             record["retention"] = {"mode": RETENTION_MODE, "retain_until": retain_until.isoformat()}
         tmp = temp_path(sidecar.parent, sidecar.name)
         try:
-            with open(tmp, "x", encoding="utf-8") as out:
+            with create_private(tmp, "x", encoding="utf-8") as out:
                 json.dump(record, out, ensure_ascii=False, sort_keys=True)
                 out.flush()
                 os.fsync(out.fileno())
@@ -341,8 +350,8 @@ class LocalStore:
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        private_mkdir(self.root)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield

@@ -31,6 +31,17 @@ TWO_HOURS = 2 * 3600
 
 
 @pytest.fixture
+def kept_umask() -> Iterator[None]:
+    """A served app sets the process's umask (private files); the rest of the suite keeps its own."""
+    old = os.umask(0o022)
+    os.umask(old)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.fixture
 def quiet_runtime(settings: Settings) -> Iterator[Runtime]:
     rt = open_runtime(settings, with_queue=False)
     try:
@@ -113,7 +124,7 @@ def test_the_grace_period_is_a_setting(quiet_runtime: Runtime, scan: Path) -> No
     assert Path(left["old_request"]).exists() and rt.store.exists(str(left["orphan"]))
 
 
-def test_the_api_process_cleans_up_when_it_starts(settings: Settings, scan: Path) -> None:
+def test_the_api_process_cleans_up_when_it_starts(settings: Settings, scan: Path, kept_umask: None) -> None:
     rt = open_runtime(settings, with_queue=False)
     try:
         left = _leftovers(rt, scan)

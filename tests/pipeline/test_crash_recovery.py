@@ -36,6 +36,17 @@ from tests.support.codes import PROCEDURE
 from tests.support.pdfs import make_text_image
 
 
+@pytest.fixture
+def kept_umask() -> Iterator[None]:
+    """A served app sets the process's umask (private files); the rest of the suite keeps its own."""
+    old = os.umask(0o022)
+    os.umask(old)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def quiet_runtime(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Runtime]:
     """A runtime with no workers (documents stay where intake leaves them), on each catalogue engine."""
@@ -122,7 +133,9 @@ def test_lease_holders_are_dead_only_when_known_gone() -> None:
     assert not lease_holder_is_dead("worker-a")
 
 
-def test_a_restarted_embedded_server_resumes_documents_held_by_a_dead_worker(settings: Settings, scan: Path) -> None:
+def test_a_restarted_embedded_server_resumes_documents_held_by_a_dead_worker(
+    settings: Settings, scan: Path, kept_umask: None
+) -> None:
     rt = open_runtime(settings, with_queue=False)
     try:
         [doc] = _upload(rt, scan).documents

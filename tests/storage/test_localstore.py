@@ -21,7 +21,7 @@ def test_layout_sidecar_and_read_only_archive(tmp_path: Path) -> None:
     info = store.put_stream(key, io.BytesIO(b"%PDF signed"), metadata={"agency": "Sở Văn hóa"})
     stored = tmp_path / "store" / key
     assert stored.read_bytes() == b"%PDF signed"
-    assert stat.S_IMODE(stored.stat().st_mode) == 0o444
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o400
     sidecar = json.loads((tmp_path / "store" / ".meta" / f"{key}.json").read_text(encoding="utf-8"))
     assert (sidecar["sha256"], sidecar["size"], sidecar["metadata"]) == (info.sha256, 11, {"agency": "Sở Văn hóa"})
     assert list(store.list()) == [key]  # no sidecar, lock or temp file among the keys

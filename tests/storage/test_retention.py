@@ -125,8 +125,8 @@ def test_local_archive_records_retention_and_refuses_change(tmp_path: Path) -> N
     _assert_retained_for(lock.retain_until, 20, (before, after))
     # The retention date travels in the read-only sidecar with the checksum.
     sidecar = tmp_path / "store" / ".meta" / f"{key}.json"
-    assert stat.S_IMODE(sidecar.stat().st_mode) == 0o444
-    assert stat.S_IMODE((tmp_path / "store" / key).stat().st_mode) == 0o444
+    assert stat.S_IMODE(sidecar.stat().st_mode) == 0o400
+    assert stat.S_IMODE((tmp_path / "store" / key).stat().st_mode) == 0o400
 
     with pytest.raises(ObjectExists):
         store.put_stream(key, io.BytesIO(b"%PDF changed"))
