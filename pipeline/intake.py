@@ -25,14 +25,27 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import utcnow
 from sohoa.core.codes import validate_dossier_code
 from sohoa.core.domain import DocumentState, FileKind, SniffResult
-from sohoa.core.errors import InputRejected, InsufficientStorage, SohoaError, insufficient_storage
+from sohoa.core.errors import (
+    InputRejected,
+    InsufficientStorage,
+    ProcessingError,
+    SohoaError,
+    insufficient_storage,
+)
 from sohoa.ingest.archive_zip import expand_zip
 from sohoa.ingest.sniff import sniff_file
 from sohoa.ingest.splitting import StackPart, split_stack
 from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.procedures import check_upload_code
-from sohoa.storage.catalogue import add_document, claim_original, create_batch, get_document, record_event
+from sohoa.storage.catalogue import (
+    add_document,
+    claim_original,
+    create_batch,
+    get_document,
+    original_holder,
+    record_event,
+)
 from sohoa.storage.objectrules import copy_hashing
 from sohoa.storage.objectstore import original_key, quarantine_key
 from sohoa.storage.records import DocumentRecord
@@ -48,6 +61,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
+_ZIP_DISK_FULL = "disk_full"  # what expanding a zip onto a full disk raises (ingest.archive_zip)
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,10 @@ def accept_files(
         if full is None:
             raise
         raise full from exc
+    except ProcessingError as exc:
+        if exc.code != _ZIP_DISK_FULL:
+            raise
+        raise InsufficientStorage(exc.message, details=exc.details) from exc
 
 
 def _accept_batch(
@@ -443,24 +461,22 @@ def _store_original(
     document_id = str(uuid.uuid4())
     try:
         with rt.db.session() as session:
-            existing = claim_original(session, sha, document_id)
-            if existing is not None:
-                state = get_document(session, existing).state
-                record_event(
-                    session,
-                    actor=batch.actor,
-                    action="upload.duplicate",
-                    document_id=existing,
-                    batch_id=batch.batch_id,
-                    details={"filename": name, "sha256": sha},
-                )
-                batch.documents.append(AcceptedDocument(existing, name, state, duplicate_of=existing))
+            holder = original_holder(session, sha)
+            if holder is not None:
+                _record_duplicate(session, batch, holder, name, sha)
                 return
-            # Stored before the catalogue commits: a crash leaves at most an unreferenced
-            # content-addressed object, which the next upload of the same file reuses.
-            info = rt.store.put_file(
-                original_key(sha), spool, content_type=sniff.kind.media_type, metadata={"filename": name}
-            )
+        # Stored before the claim, outside any transaction: SQLite's one writer is not held while
+        # the bytes are fsynced. A crash or a lost race leaves at most a content-addressed object
+        # no document names, which the next upload of the file reuses or the start-up cleanup removes.
+        info = rt.store.put_file(
+            original_key(sha), spool, content_type=sniff.kind.media_type, metadata={"filename": name}
+        )
+        # The claim and the document commit together or not at all.
+        with rt.db.session() as session:
+            holder = claim_original(session, sha, document_id)
+            if holder is not None:  # another upload of the same file won meanwhile
+                _record_duplicate(session, batch, holder, name, sha)
+                return
             _add_document(
                 session,
                 batch,
@@ -495,6 +511,19 @@ def _store_original(
         _log_rejection(batch, name, exc)
         return
     batch.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
+
+
+def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, sha: str) -> None:
+    state = get_document(session, holder).state
+    record_event(
+        session,
+        actor=batch.actor,
+        action="upload.duplicate",
+        document_id=holder,
+        batch_id=batch.batch_id,
+        details={"filename": name, "sha256": sha},
+    )
+    batch.documents.append(AcceptedDocument(holder, name, state, duplicate_of=holder))
 
 
 def _add_document(

@@ -38,6 +38,7 @@ __all__ = [
     "list_documents",
     "list_events",
     "list_pages",
+    "original_holder",
     "page_texts",
     "record_event",
     "release_document",
@@ -106,6 +107,14 @@ def get_batch(session: Session, batch_id: str) -> BatchRecord:
     if batch is None:
         raise NotFound(f"batch {batch_id} not found", code="batch_not_found")
     return batch
+
+
+def original_holder(session: Session, sha256: str) -> str | None:
+    """The document that holds this original, if one does (a claim without its document is nobody's)."""
+    holder = session.scalar(select(OriginalRecord.document_id).where(OriginalRecord.sha256 == sha256))
+    if holder is None or session.get(DocumentRecord, holder) is None:
+        return None
+    return holder
 
 
 def claim_original(session: Session, sha256: str, document_id: str) -> str | None:
@@ -287,9 +296,7 @@ def stuck_documents(
     return [(doc_id, state) for doc_id, state in rows]
 
 
-def leased_documents(
-    session: Session, states: Collection[DocumentState], *, limit: int
-) -> list[tuple[str, str, str]]:
+def leased_documents(session: Session, states: Collection[DocumentState], *, limit: int) -> list[tuple[str, str, str]]:
     """``(id, state, lease_owner)`` of documents in ``states`` held by a lease that has not expired."""
     rows = session.execute(
         select(DocumentRecord.id, DocumentRecord.state, DocumentRecord.lease_owner)

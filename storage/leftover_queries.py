@@ -23,9 +23,7 @@ def referenced_originals(session: Session, keys: Collection[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
-        found.update(
-            session.scalars(select(DocumentRecord.original_key).where(DocumentRecord.original_key.in_(chunk)))
-        )
+        found.update(session.scalars(select(DocumentRecord.original_key).where(DocumentRecord.original_key.in_(chunk))))
         by_sha = {key.rpartition("/")[2]: key for key in chunk}
         found.update(
             by_sha[sha]

@@ -19,6 +19,7 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["health"])
 
+
 @router.get("/healthz", summary="Liveness")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sohoa.api.app import create_app
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
-from sohoa.core.errors import StorageError
+from sohoa.core.errors import InsufficientStorage, ProcessingError, StorageError
 from sohoa.core.settings import Settings
 from sohoa.pipeline import intake
 from sohoa.pipeline.intake import IncomingFile, accept_files
@@ -201,3 +202,20 @@ def test_a_document_failed_on_a_full_disk_is_retried_once_space_returns(
     run_task(quiet, "ocr", doc.id)
     with quiet.db.session() as session:
         assert get_document(session, doc.id).state == DocumentState.OCR_DONE
+
+
+def test_a_zip_expanded_onto_a_full_disk_is_insufficient_storage(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise ProcessingError("no space left to expand the zip", code="disk_full")
+
+    monkeypatch.setattr(intake, "expand_zip", full)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("a.pdf", b"%PDF-1.4")
+    with pytest.raises(InsufficientStorage) as raised:
+        accept_files(
+            runtime, [IncomingFile("a.zip", io.BytesIO(buffer.getvalue()))], procedure_code=PROCEDURE, actor="t"
+        )
+    assert raised.value.http_status == 507 and raised.value.retryable
