@@ -220,18 +220,20 @@ def find_page(img: Image.Image | np.ndarray) -> PageQuad | None:
     )
     frame_area = float(small.shape[0] * small.shape[1])
     best: PageQuad | None = None
-    grey: np.ndarray | None = None  # full-resolution float copy, made only for a likely page
+    tried: list[np.ndarray] = []
     for quad in _candidates(small):
+        # Several masks often outline the same page: refine it once.
+        if any(np.abs(quad - other).max() < 2 for other in tried):
+            continue
+        tried.append(quad)
         area = cv2.contourArea(quad.astype(np.float32)) / frame_area
         if not _MIN_AREA <= area <= _MAX_AREA or not cv2.isContourConvex(quad.astype(np.float32)):
             continue
         if _contrast(small, quad) < _MIN_CONTRAST:
             continue
-        if grey is None:
-            grey = pixels.astype(np.float32)
         full = quad / scale
         reach = max(8.0, 3.0 / scale)
-        sides = [_refine_side(grey, full[i], full[(i + 1) % 4], reach) for i in range(4)]
+        sides = [_refine_side(pixels, full[i], full[(i + 1) % 4], reach) for i in range(4)]
         if any(side is None for side in sides):
             continue
         lines = [side[0] for side in sides if side is not None]
