@@ -3,11 +3,12 @@
 Safe to run on several machines at once: a re-enqueued job that finds its document already
 moved on, or held by a live lease, does nothing.
 
-A lease names its holder ``host:pid:thread`` (``worker_identity``). A holder on this machine
-whose process (or, in this very process, whose thread) no longer exists is dead: its lease is
-released and the document re-enqueued at once, so a restarted embedded server resumes every
-in-flight document instead of waiting for the lease and ``stuck_after`` to run out. Leases of
-other machines are left to expire.
+A lease names its holder ``host:pid:thread`` (``worker_identity``). In embedded mode a holder on
+this machine whose process (or, in this very process, whose thread) no longer exists is dead:
+its lease is released and the document re-enqueued at once, so a restarted embedded server
+resumes every in-flight document instead of waiting for the lease and ``stuck_after`` to run
+out. Leases of other machines, and all leases in scaled mode, are left to expire; an expired
+lease makes its document eligible at once.
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> lis
     failed on a full disk when space is back."""
     with rt.db.session() as session:
         released: list[tuple[str, str]] = []
-        for doc_id, state, owner in leased_documents(session, TASK_FOR_STATE, limit=_LIMIT):
+        # Embedded mode only: containers of a scaled deployment may share a host name but not a
+        # process table, where a live worker elsewhere would look dead. There, leases expire.
+        leased = [] if rt.settings.broker_url else leased_documents(session, TASK_FOR_STATE, limit=_LIMIT)
+        for doc_id, state, owner in leased:
             # Released by compare-and-set on the owner: a holder that moved on keeps its new lease.
             if lease_holder_is_dead(owner) and release_document(session, doc_id, owner=owner):
                 released.append((doc_id, state))
