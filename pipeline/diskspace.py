@@ -13,7 +13,7 @@ from pathlib import Path
 from sohoa.core.errors import InsufficientStorage
 from sohoa.core.settings import Settings
 
-__all__ = ["check_free_space", "free_mb", "has_free_space"]
+__all__ = ["check_free_space", "disk_metrics_text", "free_mb", "has_free_space"]
 
 _MB = 1024 * 1024
 
@@ -45,3 +45,16 @@ def check_free_space(settings: Settings) -> None:
             "(SOHOA_MIN_FREE_MB): uploads are refused until space is freed",
             details={"free_mb": free, "min_free_mb": settings.min_free_mb},
         )
+
+
+def disk_metrics_text(settings: Settings) -> bytes:
+    """Free space and its floor as Prometheus gauges, to append to ``/metrics``."""
+    free = shutil.disk_usage(_existing(settings.data_dir)).free
+    return (
+        "# HELP sohoa_data_dir_free_bytes Bytes free on the data dir's filesystem.\n"
+        "# TYPE sohoa_data_dir_free_bytes gauge\n"
+        f"sohoa_data_dir_free_bytes {free}\n"
+        "# HELP sohoa_data_dir_min_free_bytes Below this, uploads are refused (SOHOA_MIN_FREE_MB).\n"
+        "# TYPE sohoa_data_dir_min_free_bytes gauge\n"
+        f"sohoa_data_dir_min_free_bytes {settings.min_free_mb * _MB}\n"
+    ).encode()
