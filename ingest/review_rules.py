@@ -112,6 +112,16 @@ def plausible_name(name: str) -> bool:
     return fold(words[0]) not in _ROLE_WORDS
 
 
+def _code_fits(metadata: Metadata, symbol: str) -> bool:
+    """A typed document's symbol starts with its type's code (Nghị định 30, Phụ lục III: ``TTr-``
+    for a Tờ trình); a letter's starts with its agency's abbreviation, which no table holds."""
+    doc_type = next((t for t in DOC_TYPES if t.name == metadata.document_type), None)
+    head, dash, _ = symbol.rpartition("/")[2].partition("-")
+    if doc_type is None or not doc_type.codes or not dash:
+        return True
+    return head in doc_type.codes
+
+
 def _plausible_date(value: str, today: dt.date) -> bool:
     try:
         day = dt.date.fromisoformat(value)
@@ -139,7 +149,7 @@ def implausible_fields(metadata: Metadata, *, today: dt.date | None = None) -> t
     symbol = unicodedata.normalize("NFC", metadata.number_symbol or "")
     # ``TTr-UBND``, ``QĐ-TTg``: lower case has its place, but a symbol is mostly capitals
     capitals = sum(ch.isupper() for ch in symbol) >= 2 * sum(ch.islower() for ch in symbol)
-    if metadata.number_symbol and not (_NUMBER_SYMBOL.match(symbol) and capitals):
+    if metadata.number_symbol and not (_NUMBER_SYMBOL.match(symbol) and capitals and _code_fits(metadata, symbol)):
         out.append("number_symbol")
     if metadata.issued_date and not _plausible_date(metadata.issued_date, today):
         out.append("issued_date")

@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sohoa.core.domain import Metadata, PageText
+from sohoa.core.text import fold
 from sohoa.ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
 from sohoa.ingest.metadata.codes import _find_dossier, _find_procedure
 from sohoa.ingest.metadata.correct import correct_name, correct_subject
 from sohoa.ingest.metadata.issuer import _find_issuer
 from sohoa.ingest.metadata.layout import _header_first
-from sohoa.ingest.metadata.lines import _collect_lines, _Line, _starts_body
+from sohoa.ingest.metadata.lines import _collect_lines, _distance, _Line, _starts_body
 from sohoa.ingest.metadata.numbers import _find_date, _find_number, _Number, _restore_hyphen
 from sohoa.ingest.metadata.signature import _find_signature
 from sohoa.ingest.metadata.subject import _subject_after_title, _subject_vv
@@ -71,6 +72,8 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
         issuer_conf *= 0.6
 
     doc_type, type_conf = _decide_type(lines, title, number, vv_line is not None or kinh_gui is not None)
+    if number is not None and title is not None and doc_type is title.doc_type:
+        number = _type_code_from_title(number, doc_type)
     if doc_type is not None:
         values["document_type"] = doc_type.name
         conf["document_type"] = type_conf
@@ -158,3 +161,15 @@ def _printed_code(doc_type: DocType, number: _Number | None) -> str | None:
         return None
     head = number.symbol.partition("-")[0] if number else ""
     return head if head in doc_type.codes else doc_type.code
+
+
+def _type_code_from_title(number: _Number, doc_type: DocType) -> _Number:
+    """``TIr-BTC`` under a title ``TỜ TRÌNH``: the symbol starts with the type's code (Nghị định 30,
+    Phụ lục III), so a head one letter away from it is that code misread; farther, it stays."""
+    head, dash, rest = number.symbol.partition("-")
+    if not dash or not doc_type.codes or head in doc_type.codes:
+        return number
+    for code in doc_type.codes:
+        if len(code) > 1 and _distance(fold(head), fold(code)) <= 1 and fold(head) != fold(code)[:-1]:
+            return replace(number, symbol=f"{code}-{rest}", conf=0.9 * number.conf)
+    return number

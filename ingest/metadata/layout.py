@@ -95,6 +95,7 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
         return None
     anchor = lines[start - 1] if start > 0 else None
     out: list[_Line] = []
+    pitches: list[float] = []  # between the block's own lines
     for line in _rows(lines[start : start + limit + 4])[:limit]:
         geo = line.geo
         if geo is None or (anchor is not None and line.page != anchor.page):
@@ -105,12 +106,15 @@ def _centred_block(lines: Sequence[_Line], start: int, limit: int = 10) -> list[
             continue
         prev = out[-1].geo if out else (anchor.geo if anchor is not None else None)
         if prev is not None:
-            # line pitch in line heights: marks make boxes tall, so tops are steadier than gaps;
-            # the rule under a subject (or a blank line) takes the pitch past 1.7
+            # line pitch: marks make boxes tall, so tops are steadier than gaps. The rule under a
+            # subject (or a blank line) takes the pitch past the block's own, or past 1.9 heights
             pitch = geo.top - prev.top
             unit = max(8.0, prev.height, geo.height)
-            if not 0.5 * unit < pitch <= 1.7 * unit:
+            usual = sorted(pitches)[len(pitches) // 2] if pitches else None
+            if not 0.5 * unit < pitch <= 1.9 * unit or (usual is not None and pitch > 1.5 * usual):
                 break
+            if out:
+                pitches.append(pitch)
         centred = abs(geo.centre - 0.5) < 0.12 and geo.x0 > 0.03 and geo.x1 < 0.97
         # the issuing authority of a decision (``CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH``) is centred below it too
         # an issuing authority's heading is printed in capitals; ``Chính phủ`` going on a

@@ -58,6 +58,7 @@ def _clean(text: str) -> str:
     text = nfc(text).replace("\u00d0", "Đ").replace("\u00a0", " ")
     text = _MARKS.sub("", text)  # stray combining marks left by OCR after NFC
     text = re.sub(r"[\u2012-\u2015\u2212]", "-", text)
+    text = re.sub(r"[\u2044\u2215\uff0f]", "/", text)  # slashes OCR reads as a fraction or division sign
     return normalize_space(text)
 
 

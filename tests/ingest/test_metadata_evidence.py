@@ -86,6 +86,28 @@ def test_an_implausible_value_sends_the_document_to_review(field: str, value: st
     assert review_reasons(doubtful, policy="never", today=TODAY) == ()
 
 
-@pytest.mark.parametrize("symbol", ["12/TTr-UBND", "31/CT-TTg", "/KH-SCT", "22/2013/QĐ-TTg", "1414/TCT-CS"])
-def test_real_number_shapes_are_plausible(symbol: str) -> None:
-    assert implausible_fields(Metadata.from_dict({**RIGHT.to_dict(), "number_symbol": symbol}), today=TODAY) == ()
+@pytest.mark.parametrize(
+    ("symbol", "doc_type"),
+    [
+        ("12/TTr-UBND", "Tờ trình"),
+        ("31/CT-TTg", "Chỉ thị"),
+        ("/KH-SCT", "Kế hoạch"),
+        ("22/2013/QĐ-TTg", "Quyết định"),
+        ("1414/TCT-CS", "Công văn"),  # a letter's symbol starts with its agency's abbreviation
+    ],
+)
+def test_real_number_shapes_are_plausible(symbol: str, doc_type: str) -> None:
+    metadata = Metadata.from_dict({**RIGHT.to_dict(), "number_symbol": symbol, "document_type": doc_type})
+    assert implausible_fields(metadata, today=TODAY) == ()
+
+
+def test_a_symbol_whose_type_code_is_not_the_titles_is_doubted() -> None:
+    metadata = Metadata.from_dict({**RIGHT.to_dict(), "number_symbol": "2/TIT-BTC", "document_type": "Tờ trình"})
+    assert implausible_fields(metadata, today=TODAY) == ("number_symbol",)
+
+
+def test_a_type_code_one_letter_off_under_its_title_is_put_right() -> None:
+    doc = compose(seed=22, kind="titled", type_name="Tờ trình", type_code="TTr", title="TỜ TRÌNH")
+    text = doc.pages[0].replace("/TTr-", "/TIr-")
+    got = extract_metadata([PageText(0, text, "ocr", confidence=85.0)])
+    assert got.number_symbol == doc.labels["number_symbol"]
