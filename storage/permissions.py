@@ -75,10 +75,16 @@ def loose_permissions(paths: Iterable[Path]) -> list[Path]:
     return loose
 
 
+_warned: set[Path] = set()  # once per path and process: a runtime is opened more than once
+
+
 def warn_loose_permissions(paths: Iterable[Path]) -> list[Path]:
     """Log a warning naming each of ``paths`` other accounts can reach; those paths."""
     loose = loose_permissions(paths)
     for path in loose:
+        if path in _warned:
+            continue
+        _warned.add(path)
         log.warning(
             "%s is readable by other accounts (mode %o): sohoa's data should be private (chmod %s %s)",
             path,

@@ -73,11 +73,13 @@ def test_existing_data_others_can_read_is_warned_about(
     assert any(str(root) in m and "755" in m for m in warned), warned
     assert any(str(db_file) in m and "644" in m for m in warned), warned
     caplog.clear()
-    os.chmod(root, 0o700)
-    os.chmod(db_file, 0o600)
+    private_root = tmp_path / "private-store"
+    private_root.mkdir(mode=0o700)
+    private_db = tmp_path / "private.db"
+    private_db.touch(mode=0o600)
     with caplog.at_level(logging.WARNING, logger="sohoa.storage.permissions"):
-        LocalStore(root)
-        Database(f"sqlite:///{db_file}", migrate=False).dispose()
+        LocalStore(private_root)
+        Database(f"sqlite:///{private_db}", migrate=False).dispose()
     assert caplog.records == []
 
 
