@@ -52,12 +52,14 @@ def ingest(
     """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
     from sohoa.pipeline.actions.documents import batch_documents, document
     from sohoa.pipeline.intake import accept_paths
+    from sohoa.pipeline.privacy import make_process_private
     from sohoa.pipeline.wiring import open_runtime
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise fail(f"not_found: no such file or folder: {', '.join(missing)}", 3)
     settings = settings_or_exit()
+    make_process_private(settings)
     pages: dict[str, tuple[int, int]] = {}
     rt = open_runtime(settings)
     rt.progress = lambda doc_id, done, total: pages.__setitem__(doc_id, (done, total))

@@ -47,8 +47,10 @@ def serve(
 
     from sohoa.api.app import create_app
     from sohoa.pipeline.actions.accounts import ensure_admin
+    from sohoa.pipeline.privacy import make_process_private
 
     settings = settings_or_exit()
+    make_process_private(settings)  # before anything is written: the data is its user's alone
     with opened_runtime() as rt:
         token = ensure_admin(rt, actor=cli_actor())
     host = host or settings.host

@@ -29,9 +29,11 @@ def worker(
     unknown = set(wanted) - {"ocr", "sign"}
     if unknown or not wanted:
         raise fail(f"invalid_queues: unknown queue(s) {sorted(unknown)}; use ocr, sign", 2)
+    from sohoa.pipeline.privacy import make_process_private
     from sohoa.pipeline.sweeper import start_sweeping
     from sohoa.pipeline.wiring import open_runtime, worker_app
 
+    make_process_private(settings)
     app = worker_app(settings)
     stop = None
     if settings.sweep_interval > 0:

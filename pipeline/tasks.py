@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState, FileKind, PageText
-from sohoa.core.errors import InputRejected, ProcessingError, SohoaError, StorageError
+from sohoa.core.errors import InputRejected, ProcessingError, SohoaError, StorageError, insufficient_storage
 from sohoa.core.text import nfc
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.retention import record_retention
@@ -97,7 +97,10 @@ def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = 
             _release(rt, document_id, owner)
             if not final_attempt:
                 raise TransientFailure(str(exc)) from exc
-        if isinstance(exc, SohoaError):
+        full = insufficient_storage(exc, "work area")  # a full disk is retried once space returns
+        if full is not None:
+            _fail(rt, document_id, task, DocumentState.FAILED, full)
+        elif isinstance(exc, SohoaError):
             _fail(rt, document_id, task, DocumentState.FAILED, exc)
         else:  # a bug or an unforeseen library error: fail this document alone
             log.exception("task %s crashed on %s", task, document_id)

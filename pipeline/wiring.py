@@ -14,6 +14,7 @@ from sohoa.pipeline.queue import InProcessQueue
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.tasks import run_task
 from sohoa.storage.database import Database
+from sohoa.storage.permissions import private_mkdir
 from sohoa.storage.stores import open_object_store
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ __all__ = ["open_runtime", "worker_app"]
 
 def open_runtime(settings: Settings, *, with_queue: bool = True) -> Runtime:
     """A runtime on ``settings`` (the catalogue migrated first); with a queue unless told not to."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    private_mkdir(settings.data_dir)  # the data of a department's citizens: its user's alone
+    private_mkdir(settings.work_dir)
     runtime = Runtime(settings=settings, db=Database(settings.db_url), store=open_object_store(settings))
     if with_queue:
         if settings.broker_url:

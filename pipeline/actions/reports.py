@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sohoa.core.periods import Period
+from sohoa.pipeline.diskspace import disk_metrics_text
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import signer_status
 from sohoa.registry.coverage import (
@@ -91,4 +92,5 @@ def metrics_text(rt: Runtime) -> bytes:
     """Prometheus' text format; the certificate's end comes from the signer's cached check."""
     health = signer_status(rt)
     with rt.db.session() as session:
-        return render_metrics(session, certificate_not_after=health.not_after)
+        text = render_metrics(session, certificate_not_after=health.not_after)
+    return text + disk_metrics_text(rt.settings)

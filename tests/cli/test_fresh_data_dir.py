@@ -90,6 +90,7 @@ CASES: dict[str, tuple[list[str], set[int]]] = {
     "audit fixity": ([], {0}),
     "catalogue rebuild": ([], {0, 2}),
     "signing check": ([], {0}),
+    "quarantine purge": (["--older-than", "30"], {0}),
     "signing renew-lta": ([], {1}),  # embedded default has no TSA: says it needs one
 }
 # serve runs until stopped: it is started for real in its own test below.
