@@ -153,9 +153,9 @@ def scan_cases(count: int, seed: int, work: Path) -> list[Case]:
 def run_stage(cases: Sequence[Case], cache: Path | None) -> list[Outcome]:
     """``sohoa extract``'s reading (the OCR stage's) and the extract stage's function; with ``cache``,
     page texts and second looks are kept by file content and reused."""
-    from sohoa.cli.extract_cmds import reading
     from sohoa.core.settings import Settings
     from sohoa.ingest.metadata.filing import file_document
+    from sohoa.pipeline.actions.extract import reading
 
     settings = Settings(review_policy="auto")
     out = []
