@@ -1,0 +1,111 @@
+"""The OCR stage: the original's pages read (or their text layer kept) into a searchable PDF."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from sohoa.core.domain import DocumentState, FileKind, PageText
+from sohoa.core.text import nfc
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, fetch_original, save_work, work_dir, work_key
+from sohoa.storage.catalogue import get_document, replace_pages, transition
+from sohoa.storage.records import PageRecord
+
+__all__ = ["ocr_stage"]
+
+log = logging.getLogger(__name__)
+S = DocumentState
+
+
+def _progress_for(rt: Runtime, document_id: str) -> Callable[[int, int], None] | None:
+    hook = rt.progress
+    if hook is None:
+        return None
+    return lambda done, total: hook(document_id, done, total)
+
+
+def ocr_stage(rt: Runtime, document_id: str) -> str | None:
+    from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
+
+    with rt.db.session() as session:
+        doc = get_document(session, document_id)
+    work = work_dir(rt, document_id)
+    original = fetch_original(rt, doc, work)
+    output = work / "ocr.pdf"
+    kind = FileKind(doc.original_kind or "pdf")
+    if doc.kept_signature:
+        # Any rewrite would break the existing signatures: keep the bytes, read the text layer.
+        pages: tuple[PageText, ...] = extract_text_layer(original)
+        shutil.copyfile(original, output)
+        confidence = None
+        photo_details: dict[str, list[int]] = {}
+        photo_reasons: tuple[str, ...] = ()
+    else:
+        result = make_searchable_pdf(
+            original,
+            kind,
+            output,
+            work / "scratch",
+            engine=rt.ocr_engine(),
+            languages=rt.settings.ocr_languages,
+            processes=rt.settings.ocr_processes,
+            xmp={
+                "title": doc.filename,
+                "procedure_code": doc.procedure_code or "",
+                "dossier_code": doc.dossier_code or "",
+                "original_sha256": doc.original_sha256,
+                "document_id": doc.id,
+            },
+            progress=_progress_for(rt, document_id),
+        )
+        pages, confidence = result.pages, result.mean_confidence
+        # Which pages were photos (flattened, or read as shot): the event says; a photo read as
+        # shot waits for a person, through the reasons the extract stage keeps under every policy.
+        photo_details, photo_reasons = result.event_details(), result.review_reasons
+    save_work(rt, document_id, "ocr.pdf", output)
+    _save_pages(rt, document_id, pages, work)
+    with rt.db.session() as session:
+        replace_pages(
+            session,
+            document_id,
+            [
+                PageRecord(
+                    document_id=document_id,
+                    page_index=p.index,
+                    text=nfc(p.text),
+                    source=p.source,
+                    confidence=p.confidence,
+                )
+                for p in pages
+            ],
+        )
+        moved = transition(
+            session,
+            document_id,
+            expected=STAGE_INPUTS["ocr"],
+            to=S.OCR_DONE,
+            actor=SYSTEM,
+            details={"pages": len(pages), "mean_confidence": confidence, **photo_details},
+            page_count=len(pages),
+            mean_confidence=confidence,
+            reason_code=None,
+            reason_message=None,
+            **(
+                {"review_reasons": list(dict.fromkeys([*(doc.review_reasons or ()), *photo_reasons]))}
+                if photo_reasons
+                else {}
+            ),
+        )
+    return "extract" if moved else None
+
+
+def _save_pages(rt: Runtime, document_id: str, pages: tuple[PageText, ...], work: Path) -> None:
+    """The pages with their word boxes, for the extract stage's layout reading (the catalogue keeps text only)."""
+    from sohoa.ingest.metadata.pagejson import PAGES_NAME, dump_pages
+
+    path = work / PAGES_NAME
+    path.write_bytes(dump_pages(pages))
+    rt.store.put_file(work_key(document_id, PAGES_NAME), path, content_type="application/json")

@@ -1,0 +1,53 @@
+"""What every stage shares: its input states, the document's work area and the stage outputs that
+travel through the object store (``work/{document_id}/...``), so the next stage may run elsewhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sohoa.core.domain import DocumentState
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.records import DocumentRecord
+
+__all__ = ["STAGE_INPUTS", "SYSTEM", "fetch_original", "load_work", "save_work", "work_dir", "work_key"]
+
+SYSTEM = "system"
+S = DocumentState
+
+STAGE_INPUTS: dict[str, tuple[DocumentState, ...]] = {
+    "ocr": (S.RECEIVED,),
+    "extract": (S.OCR_DONE,),
+    "sign": (S.EXTRACTED, S.APPROVED),
+    "archive": (S.SIGNED,),
+}
+
+
+def work_dir(rt: Runtime, document_id: str) -> Path:
+    path = rt.settings.work_dir / document_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def work_key(document_id: str, name: str) -> str:
+    return f"work/{document_id}/{name}"
+
+
+def save_work(rt: Runtime, document_id: str, name: str, path: Path) -> None:
+    """Stage outputs go to the object store: the next stage may run on another machine."""
+    rt.store.put_file(work_key(document_id, name), path, content_type="application/pdf")
+
+
+def load_work(rt: Runtime, document_id: str, name: str, dest: Path) -> bool:
+    key = work_key(document_id, name)
+    if not rt.store.exists(key):
+        return False
+    rt.store.get_file(key, dest, verify=True)
+    return True
+
+
+def fetch_original(rt: Runtime, doc: DocumentRecord, dest_dir: Path) -> Path:
+    assert doc.original_key is not None
+    dest = dest_dir / f"original.{doc.original_kind or 'bin'}"
+    if not dest.exists():
+        rt.store.get_file(doc.original_key, dest, verify=True)
+    return dest
