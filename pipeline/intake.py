@@ -57,6 +57,7 @@ __all__ = [
     "UploadResult",
     "accept_files",
     "accept_paths",
+    "spool",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,8 @@ def _clean_name(name: str) -> str:
     return PurePath(name).name[:255] or "unnamed"
 
 
-def _spool(stream: BinaryIO, dest: Path, max_bytes: int) -> tuple[str, int]:
+def spool(stream: BinaryIO, dest: Path, max_bytes: int) -> tuple[str, int]:
+    """Copy an incoming stream to ``dest`` within ``max_bytes``; its sha256 and size."""
     digest = hashlib.sha256()
     size = 0
     with dest.open("wb") as out:
@@ -266,14 +268,14 @@ def _accept_batch(
                 name = _clean_name(item.filename)
                 part = replace(batch, documents=[], rejected=[])
                 parts.append(part)
-                spool = incoming_dir / f"{number:06d}"
+                spooled = incoming_dir / f"{number:06d}"
                 try:
-                    sha, size = _spool(item.stream, spool, rt.settings.max_file_bytes)
+                    sha, size = spool(item.stream, spooled, rt.settings.max_file_bytes)
                 except InputRejected as exc:
                     part.rejected.append(RejectedFile(name, exc.code, exc.message))
                     _log_rejection(part, name, exc)
                     continue
-                pending.append(pool.submit(_accept_spooled, part, spool, name, sha, size))
+                pending.append(pool.submit(_accept_spooled, part, spooled, name, sha, size))
             for future in pending:
                 future.result()  # re-raise what a worker thread could not turn into an outcome
     finally:

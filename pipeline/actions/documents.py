@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.runtime import Runtime
@@ -111,9 +113,12 @@ def _key_of(doc: DocumentRecord, kind: FileKind) -> str:
     return key
 
 
-def open_download(
-    rt: Runtime, document_id: str, kind: FileKind, *, actor: str, inline: bool = False, output: str | None = None
-) -> Download:
+def _record_download(session: Session, actor: str, doc: DocumentRecord, kind: FileKind, **extra: object) -> None:
+    details = {"key": _key_of(doc, kind), **extra}
+    record_event(session, actor=actor, action=f"download.{kind}", document_id=doc.id, details=details)
+
+
+def open_download(rt: Runtime, document_id: str, kind: FileKind, *, actor: str, inline: bool = False) -> Download:
     """Check that the file exists and record the download (one ``download.<kind>`` event).
 
     Viewing a signed copy in the browser is a download too (``inline``)."""
@@ -121,12 +126,7 @@ def open_download(
         doc = get_document(session, document_id)
         key = _key_of(doc, kind)
         info = rt.store.stat(key)
-        details: dict[str, object] = {"key": key}
-        if inline:
-            details["inline"] = True
-        if output is not None:
-            details["output"] = output
-        record_event(session, actor=actor, action=f"download.{kind}", document_id=document_id, details=details)
+        _record_download(session, actor, doc, kind, **({"inline": True} if inline else {}))
         name = doc.id + (".pdf" if kind == "signed" else f".{doc.original_kind or 'bin'}")
     return Download(document_id=document_id, kind=kind, key=key, filename=name, info=info)
 
@@ -134,7 +134,7 @@ def open_download(
 def save_download(rt: Runtime, document_id: str, kind: FileKind, output: Path, *, actor: str) -> ObjectInfo:
     """Write the file to ``output`` (its checksum verified), then record the download."""
     with rt.db.session() as session:
-        key = _key_of(get_document(session, document_id), kind)
-    info = rt.store.get_file(key, output, verify=True)
-    open_download(rt, document_id, kind, actor=actor, output=str(output))
+        doc = get_document(session, document_id)
+        info = rt.store.get_file(_key_of(doc, kind), output, verify=True)
+        _record_download(session, actor, doc, kind, output=str(output))
     return info

@@ -3,7 +3,6 @@ or on disk), check the signer now. The pipeline's own signing of documents is ``
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -11,6 +10,8 @@ from typing import Any, BinaryIO
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import InputRejected
 from sohoa.core.settings import Settings
+from sohoa.pipeline.actions.audit import audit_event
+from sohoa.pipeline.intake import spool
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import SignerHealth, check_signer, latest_verification, verify_archived
 from sohoa.signing.backends import load_signer
@@ -18,11 +19,8 @@ from sohoa.signing.pades import SignatureInfo, level_refusal, sign_pdf
 from sohoa.signing.stamp import stamp_from_settings
 from sohoa.signing.trust import trust_roots
 from sohoa.signing.verify import VerificationReport, verify_pdf
-from sohoa.storage.catalogue import record_event
 
 __all__ = ["check_signer_now", "document_verification", "sign_file", "verify_file", "verify_upload"]
-
-_CHUNK = 1024 * 1024
 
 
 def sign_file(settings: Settings, request: SignRequest, *, tsa_url: str | None = None) -> tuple[SignatureInfo, str]:
@@ -46,30 +44,16 @@ def verify_file(
 
 def verify_upload(rt: Runtime, stream: BinaryIO, *, filename: str, actor: str) -> dict[str, Any]:
     """Verify an uploaded PDF: spooled within the upload size limit, never stored; one audit event."""
-    limit = rt.settings.max_file_bytes
     rt.settings.work_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
     with tempfile.TemporaryDirectory(dir=rt.settings.work_dir, prefix="verify-") as tmp:
         path = Path(tmp) / "upload.pdf"
-        size = 0
-        with open(path, "wb") as out:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise InputRejected(f"the file is larger than {limit} bytes", code="file_too_large")
-                digest.update(chunk)
-                out.write(chunk)
+        sha256, size = spool(stream, path, rt.settings.max_file_bytes)
         if size == 0:
             raise InputRejected("the file is empty", code="empty_file")
         report = verify_file(rt.settings, path).to_dict()
     report["path"] = filename
-    with rt.db.session() as session:
-        record_event(
-            session,
-            actor=actor,
-            action="verify.upload",
-            details={"filename": filename, "sha256": digest.hexdigest(), "valid": report["valid"]},
-        )
+    details = {"filename": filename, "sha256": sha256, "valid": report["valid"]}
+    audit_event(rt, actor=actor, action="verify.upload", details=details)
     return report
 
 

@@ -301,7 +301,7 @@ def _no_space(*_args: object, **_kwargs: object) -> Any:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.mark.parametrize("where", ["sohoa.pipeline.intake._spool", "sohoa.storage.localstore.copy_hashing"])
+@pytest.mark.parametrize("where", ["sohoa.pipeline.intake.spool", "sohoa.storage.localstore.copy_hashing"])
 def test_a_full_disk_is_a_retryable_507_and_the_retry_succeeds(
     client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path, monkeypatch, where: str
 ) -> None:
