@@ -134,7 +134,7 @@ def run(sohoa: Path, scan: Path, work: Path) -> None:
         if status != 201:
             raise StoryFailed(f"upload answered {status}: {body.decode(errors='replace')}")
         [document] = json.loads(body)["documents"]
-        doc_id = document["id"] if "id" in document else document["document_id"]
+        doc_id = document["id"]
 
         step("OCR, metadata, signature and archive")
         deadline = time.monotonic() + 600
@@ -156,7 +156,7 @@ def run(sohoa: Path, scan: Path, work: Path) -> None:
         query = urllib.parse.urlencode({"procedure_code": PROCEDURE.split(".000")[0]})
         status, body = http("GET", f"{base}/api/v1/search?{query}", token)
         found = json.loads(body) if status == 200 else {}
-        ids = [hit.get("id") or hit.get("document_id") for hit in found.get("results", found.get("items", []))]
+        ids = [hit["id"] for hit in found.get("results", [])]
         if doc_id not in ids:
             raise StoryFailed(f"search by procedure code answered {status} without the document: {body[:2000]!r}")
 
