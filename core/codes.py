@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sohoa.core.errors import InputRejected
 
 __all__ = [
     "DOSSIER_CODE_RE",
+    "DOSSIER_CODE_SHAPE",
     "PROCEDURE_CODE_RE",
     "matches_procedure_prefix",
     "validate_dossier_code",
@@ -18,6 +20,9 @@ __all__ = [
 PROCEDURE_CODE_RE = re.compile(r"^\d{1,2}\.\d{6}(?:\.\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})?(?:\.\d{2})?$")
 # agency identifier (000.00.32.H19) - yymmdd - sequence
 DOSSIER_CODE_RE = re.compile(r"^[0-9A-Z]{2,3}(?:\.[0-9A-Z]{2,3}){2,4}-\d{6}-\d{4,5}$")
+# What validation accepts: the same agency part, a calendar day, a sequence of four digits or more.
+_DOSSIER_SHAPE = re.compile(r"^[0-9A-Z]{2,3}(?:\.[0-9A-Z]{2,3}){2,4}-(\d{2})(\d{2})(\d{2})-\d{4,12}$")
+DOSSIER_CODE_SHAPE = "<agency code>-<yymmdd>-<4+ digit sequence>, e.g. 000.00.32.H19-250312-0017"
 
 
 def validate_procedure_code(code: str) -> str:
@@ -33,12 +38,20 @@ def validate_procedure_code(code: str) -> str:
 
 
 def validate_dossier_code(code: str) -> str:
+    """The code as the one-stop system issues it; anything else is refused with the expected shape."""
     value = code.strip()
-    if not value or len(value) > 64 or any(ch.isspace() for ch in value):
+    match = _DOSSIER_SHAPE.match(value)
+    if match is not None:
+        yy, mm, dd = (int(g) for g in match.groups())
+        try:
+            date(2000 + yy, mm, dd)
+        except ValueError:
+            match = None
+    if match is None:
         raise InputRejected(
-            f"Mã hồ sơ không hợp lệ / invalid dossier code: {code!r}",
+            f"Mã hồ sơ không hợp lệ / invalid dossier code: {code!r} (expected {DOSSIER_CODE_SHAPE})",
             code="invalid_dossier_code",
-            details={"dossier_code": code},
+            details={"dossier_code": code, "expected": DOSSIER_CODE_SHAPE},
         )
     return value
 
