@@ -35,6 +35,7 @@ from sohoa.core.errors import (
 from sohoa.ingest.archive_zip import expand_zip
 from sohoa.ingest.sniff import sniff_file
 from sohoa.ingest.splitting import StackPart, split_stack
+from sohoa.pipeline.actions.recovery import retry_duplicate
 from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.procedures import check_upload_code
@@ -285,9 +286,14 @@ def _accept_batch(
             batch.rejected.extend(part.rejected)
         # Also when the batch fails part-way (a full disk): what was catalogued is processed now,
         # not only when the sweeper finds it an hour later.
-        for doc in batch.documents:
+        for i, doc in enumerate(batch.documents):
             if doc.duplicate_of is None:
                 rt.enqueue("ocr", doc.id)
+            elif doc.state == DocumentState.FAILED.value:
+                # The file of a failed document sent again asks for another try, not a dead link.
+                retried = retry_duplicate(rt, doc.duplicate_of, actor=actor)
+                if retried is not None:
+                    batch.documents[i] = replace(doc, state=retried.value)
     return UploadResult(batch_id, tuple(batch.documents), tuple(batch.rejected))
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "create_batch",
     "document_exists",
     "failed_documents",
+    "failure_origin",
     "get_batch",
     "get_document",
     "leased_documents",
@@ -329,6 +330,20 @@ def failed_documents(session: Session, reason_codes: Collection[str], *, limit: 
     return found
 
 
+def failure_origin(session: Session, document_id: str) -> tuple[str | None, str | None]:
+    """``(state it failed from, stage task)`` of the document's latest failure, from its events."""
+    row = session.execute(
+        select(EventRecord.from_state, EventRecord.details)
+        .where(EventRecord.document_id == document_id, EventRecord.to_state == DocumentState.FAILED.value)
+        .order_by(EventRecord.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    task = (row.details or {}).get("task")
+    return row.from_state, task if isinstance(task, str) else None
+
+
 def list_pages(session: Session, document_id: str) -> list[PageRecord]:
     """A document's pages in order."""
     stmt = select(PageRecord).where(PageRecord.document_id == document_id).order_by(PageRecord.page_index)
@@ -354,6 +369,7 @@ class DocumentFilter:
     dossier_code: str | None = None
     state: DocumentState | None = None
     batch_id: str | None = None
+    states: tuple[DocumentState, ...] = ()  # any of these (with ``state``, both must hold)
 
 
 def list_documents(
@@ -374,6 +390,8 @@ def list_documents(
         stmt = stmt.where(DocumentRecord.state == flt.state.value)
     if flt.batch_id:
         stmt = stmt.where(DocumentRecord.batch_id == flt.batch_id)
+    if flt.states:
+        stmt = stmt.where(DocumentRecord.state.in_([s.value for s in flt.states]))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
         stmt.order_by(DocumentRecord.received_at.desc(), DocumentRecord.id).limit(limit).offset(offset)
