@@ -1,7 +1,9 @@
 """The register of resolved dossiers (sổ theo dõi hồ sơ) exported by the one-stop system, and links to it.
 
 Canonical CSV header: ``dossier_code,procedure_code,procedure_name,field,received_date,
-resolved_date,result_type`` (ISO dates; ``result_type`` is ``paper`` or ``electronic``); JSON
+resolved_date,result_type`` (ISO dates; ``result_type`` is ``paper`` or ``electronic``), and the
+optional owner columns ``owner_id_type`` (cccd, cmnd, passport, mst), ``owner_id``, ``owner_name``,
+which go to the dossier (``registry.dossiers``: every row is also a dossier); JSON
 is an array of objects with the same keys. The dossier code is an entry's identity, so an
 import is an upsert: importing the same file again changes nothing, a changed row updates
 its entry, refused rows come back with their line numbers while good rows are kept, and
@@ -23,8 +25,10 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import VN_TZ, utcnow
 from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
+from sohoa.core.owners import OwnerId
 from sohoa.core.periods import Period
 from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.registry.dossiers import ensure_dossier, owner_from_fields
 from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
@@ -63,6 +67,9 @@ REGISTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "received_date": ("ngay_tiep_nhan", "ngay_nhan"),
     "resolved_date": ("ngay_tra_ket_qua", "ngay_giai_quyet", "ngay_hoan_thanh"),
     "result_type": ("hinh_thuc_ket_qua", "loai_ket_qua"),
+    "owner_id_type": ("loai_giay_to", "loai_giay_to_tuy_than", "loai_dinh_danh"),
+    "owner_id": ("so_giay_to", "so_dinh_danh", "so_cccd", "ma_so_thue", "so_giay_to_tuy_than"),
+    "owner_name": ("chu_ho_so", "ten_chu_ho_so", "ho_ten", "ten_to_chuc_ca_nhan"),
 }
 _REQUIRED = ("dossier_code", "procedure_code", "resolved_date", "result_type")
 
@@ -188,9 +195,38 @@ _ENTRIES: Upsert[RegisterEntry, RegisterEntryRecord] = Upsert(
 
 
 def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: str) -> ImportReport:
-    """Upsert the register's rows by dossier code; a file refused as a whole raises InputRejected."""
+    """Upsert the register's rows by dossier code, and their dossiers with the owners the rows name;
+    a file refused as a whole raises InputRejected."""
     rows = read_rows(data, fmt, aliases=REGISTER_COLUMNS, required=_REQUIRED)
-    return import_rows(session, rows, _entry_from_row, _ENTRIES, actor=actor, action="register.imported")
+    owners: dict[str, tuple[RegisterEntry, OwnerId | None, str | None]] = {}
+
+    def parse(row: SourceRow) -> RegisterEntry | RowError:
+        entry = _entry_from_row(row)
+        if isinstance(entry, RowError):
+            return entry
+        v = row.values
+        try:
+            owner, name = owner_from_fields(v["owner_id_type"], v["owner_id"], v["owner_name"])
+        except InputRejected as exc:
+            return RowError(row.line, exc.code, exc.message, entry.dossier_code)
+        owners.setdefault(entry.dossier_code, (entry, owner, name))  # the first row of a code wins
+        return entry
+
+    report = import_rows(session, rows, parse, _ENTRIES, actor=actor, action="register.imported")
+    for code, (entry, owner, name) in owners.items():
+        ensure_dossier(
+            session,
+            code,
+            actor=actor,
+            source="register",
+            procedure_code=entry.procedure_code,
+            owner=owner,
+            owner_name=name,
+            received_date=entry.received_date,
+            resolved_date=entry.resolved_date,
+            result_type=entry.result_type,
+        )
+    return report
 
 
 def get_entry(session: Session, dossier_code: str) -> RegisterEntry:

@@ -10,14 +10,16 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
-from sohoa.storage import account_records, archive_records, registry_records, signing_records
+from sohoa.storage import account_records, archive_records, dossier_records, registry_records, signing_records
+from sohoa.storage import document_parts
 from sohoa.storage.records import Base
 from sohoa.storage.search.schema import SEARCH_COLUMNS, SEARCH_INDEXES, SEARCH_TABLE_PREFIX
 
 __all__ = ["include_object", "metadata"]
 
 # Named so a linter sees them used: importing them is what puts their tables in Base.metadata.
-_RECORD_MODULES = (account_records, archive_records, registry_records, signing_records)
+_RECORD_MODULES = (account_records, archive_records, dossier_records, registry_records, signing_records)
+_PART_RECORDS = document_parts.DocumentPartRecord  # the files of a document of several (issue 24)
 
 metadata: MetaData = Base.metadata
 

@@ -1,0 +1,606 @@
+"""Dossiers, the role each document plays in them, their owners, and reuse of what an owner has on file.
+
+- A **dossier** (hồ sơ) has a code, a procedure, an owner, received and resolved dates and a result
+  type; it comes from the register import, from an upload under its code, or by hand. A dossier
+  closed by staff takes no more components.
+- A document serves a dossier as its ``result`` (kết quả) or as a ``component`` (thành phần hồ sơ)
+  with the component's name; it may serve several dossiers (linked, never copied).
+- A document's **owner** is the one given at upload, else its dossier's owner.
+- A document is **reusable** on a day when it is archived and signed, not superseded, and valid on
+  that day (``valid_from`` <= day <= ``valid_until``, where set). Otherwise the reason is
+  ``not_archived``, ``superseded``, ``expired`` or ``not_yet_valid``.
+- **Reuse** links a reusable document of the dossier's owner as a component of another open
+  dossier of that owner: one ``document.reused`` event, no new bytes.
+- A **re-submission** is a component uploaded although a reusable copy of the same paper was on
+  file for the owner: the same original bytes (``bytes``), or the same type, number/symbol, issuer
+  and date read from the text (``content``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sohoa.core.clock import VN_TZ, utcnow
+from sohoa.core.codes import validate_dossier_code
+from sohoa.core.domain import DocumentState
+from sohoa.core.errors import Conflict, InputRejected, NotFound
+from sohoa.core.owners import OwnerId, parse_owner_id
+from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.storage.archive_records import is_superseded
+from sohoa.storage.catalogue import get_document, record_event
+from sohoa.storage.dossier_queries import (
+    add_dossier,
+    add_resubmission,
+    facts_of,
+    get_dossier_record,
+    get_facts,
+    held_documents,
+    membership,
+    resubmissions_of,
+    save_facts,
+    save_membership,
+)
+from sohoa.storage.dossier_records import (
+    DocumentFactsRecord,
+    DossierDocumentRecord,
+    DossierRecord,
+    ResubmissionRecord,
+)
+from sohoa.storage.owner_queries import documents_of_owner, get_owner, save_owner
+from sohoa.storage.records import DocumentRecord
+
+__all__ = [
+    "COMPONENT",
+    "RESULT",
+    "ROLES",
+    "Dossier",
+    "HeldDocument",
+    "Reuse",
+    "StoreItem",
+    "close_dossier",
+    "create_dossier",
+    "dossier_owner",
+    "ensure_dossier",
+    "file_in_dossier",
+    "get_dossier",
+    "held",
+    "owner_from_fields",
+    "owner_store",
+    "parse_role",
+    "record_resubmission",
+    "reusable_copy_of_bytes",
+    "reuse_document",
+    "reuse_refusal",
+    "same_paper",
+    "set_validity",
+    "today",
+]
+
+RESULT, COMPONENT = "result", "component"
+ROLES = (RESULT, COMPONENT)
+# The fields that make two readings the same paper.
+_SAME_PAPER_FIELDS = ("document_type", "number_symbol", "issuer", "issued_date")
+
+
+def today() -> date:
+    """The calendar day in Vietnam: validity is printed in local dates."""
+    return datetime.now(VN_TZ).date()
+
+
+def parse_role(value: str | None) -> str:
+    role = (value or RESULT).strip().lower() or RESULT
+    if role not in ROLES:
+        raise InputRejected(
+            f"role must be result or component, not {value!r}",
+            code="invalid_role",
+            details={"role": value, "expected": list(ROLES)},
+        )
+    return role
+
+
+def _clean_text(value: str | None, limit: int = 500) -> str | None:
+    text = normalize_space(nfc(value or ""))
+    if len(text) > limit:
+        raise InputRejected(f"text longer than {limit} characters", code="invalid_request")
+    return text or None
+
+
+def owner_from_fields(
+    id_type: str | None, id_number: str | None, name: str | None
+) -> tuple[OwnerId | None, str | None]:
+    """An owner from upload or register fields: type and number together, or neither."""
+    given_type, given_number = (id_type or "").strip(), (id_number or "").strip()
+    if not given_type and not given_number:
+        return None, _clean_text(name)
+    if not given_type or not given_number:
+        raise InputRejected(
+            "owner_id_type and owner_id go together: give both or neither",
+            code="owner_id_incomplete",
+            details={"expected": "owner_id_type (cccd, cmnd, passport, mst) and owner_id"},
+        )
+    return parse_owner_id(given_type, given_number), _clean_text(name)
+
+
+@dataclass(frozen=True)
+class Dossier:
+    code: str
+    procedure_code: str | None
+    owner: OwnerId | None
+    owner_name: str | None
+    received_date: date | None
+    resolved_date: date | None
+    result_type: str | None
+    closed: bool
+    source: str
+
+    @classmethod
+    def from_record(cls, r: DossierRecord) -> Dossier:
+        return cls(
+            r.code,
+            r.procedure_code,
+            dossier_owner(r),
+            r.owner_name,
+            r.received_date,
+            r.resolved_date,
+            r.result_type,
+            r.closed_at is not None,
+            r.source,
+        )
+
+    def owner_dict(self, full: bool) -> dict[str, Any] | None:
+        if self.owner is None:
+            return None
+        return {"id_type": self.owner.id_type.value, "id_number": self.owner.shown(full), "name": self.owner_name}
+
+    def to_dict(self, *, full: bool) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "procedure_code": self.procedure_code,
+            "owner": self.owner_dict(full),
+            "received_date": self.received_date.isoformat() if self.received_date else None,
+            "resolved_date": self.resolved_date.isoformat() if self.resolved_date else None,
+            "result_type": self.result_type,
+            "closed": self.closed,
+            "source": self.source,
+        }
+
+
+def dossier_owner(record: DossierRecord) -> OwnerId | None:
+    if record.owner_id_type is None or record.owner_id_number is None:
+        return None
+    return parse_owner_id(record.owner_id_type, record.owner_id_number)
+
+
+def _facts_owner(facts: DocumentFactsRecord | None) -> OwnerId | None:
+    if facts is None or facts.owner_id_type is None or facts.owner_id_number is None:
+        return None
+    return parse_owner_id(facts.owner_id_type, facts.owner_id_number)
+
+
+def _owner_event(owner: OwnerId | None) -> dict[str, str] | None:
+    # Events are read by auditors who may lack the owner_data right: the masked number only.
+    return None if owner is None else {"id_type": owner.id_type.value, "id_number": owner.masked}
+
+
+def ensure_dossier(
+    session: Session,
+    code: str,
+    *,
+    actor: str,
+    source: str,
+    procedure_code: str | None = None,
+    owner: OwnerId | None = None,
+    owner_name: str | None = None,
+    received_date: date | None = None,
+    resolved_date: date | None = None,
+    result_type: str | None = None,
+) -> DossierRecord:
+    """The dossier of ``code``, created on first sight; facts it lacks are filled in, none is overwritten
+    except by the register (``source="register"``), which is the one-stop system's word."""
+    code = validate_dossier_code(code)
+    now = utcnow()
+    record = get_dossier_record(session, code)
+    if owner is not None:
+        save_owner(session, owner.id_type.value, owner.id_number, owner_name, now=now)
+    if record is None:
+        record = add_dossier(
+            session,
+            DossierRecord(
+                code=code,
+                procedure_code=procedure_code,
+                owner_id_type=owner.id_type.value if owner else None,
+                owner_id_number=owner.id_number if owner else None,
+                owner_name=owner_name,
+                received_date=received_date or (today() if source != "register" else None),
+                resolved_date=resolved_date,
+                result_type=result_type,
+                source=source,
+                created_by=actor,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+        if source != "register":  # the import's own event covers its rows
+            record_event(
+                session,
+                actor=actor,
+                action="dossier.created",
+                details={"dossier_code": code, "source": source, "owner": _owner_event(owner)},
+            )
+        return record
+    overwrite = source == "register"
+    values = {
+        "procedure_code": procedure_code,
+        "owner_id_type": owner.id_type.value if owner else None,
+        "owner_id_number": owner.id_number if owner else None,
+        "owner_name": owner_name,
+        "received_date": received_date,
+        "resolved_date": resolved_date,
+        "result_type": result_type,
+    }
+    changed = False
+    for name, value in values.items():
+        if value is not None and (overwrite or getattr(record, name) is None) and getattr(record, name) != value:
+            setattr(record, name, value)
+            changed = True
+    if changed:
+        record.updated_at = now
+        session.flush()
+    return record
+
+
+def create_dossier(
+    session: Session,
+    code: str,
+    *,
+    actor: str,
+    procedure_code: str | None,
+    owner: OwnerId | None,
+    owner_name: str | None,
+    received_date: date | None = None,
+) -> Dossier:
+    """A dossier created by hand; Conflict (``dossier_exists``) when the code is taken."""
+    code = validate_dossier_code(code)
+    if get_dossier_record(session, code) is not None:
+        raise Conflict(f"dossier {code} already exists", code="dossier_exists", details={"dossier_code": code})
+    record = ensure_dossier(
+        session,
+        code,
+        actor=actor,
+        source="manual",
+        procedure_code=procedure_code,
+        owner=owner,
+        owner_name=owner_name,
+        received_date=received_date,
+    )
+    return Dossier.from_record(record)
+
+
+def _dossier_record(session: Session, code: str, *, for_update: bool = False) -> DossierRecord:
+    record = get_dossier_record(session, code.strip(), for_update=for_update)
+    if record is None:
+        raise NotFound(f"dossier {code} is not known", code="dossier_not_found", details={"dossier_code": code})
+    return record
+
+
+def get_dossier(session: Session, code: str) -> Dossier:
+    return Dossier.from_record(_dossier_record(session, code))
+
+
+def close_dossier(session: Session, code: str, *, actor: str) -> Dossier:
+    """No component is added to a closed dossier; closing twice is harmless."""
+    record = _dossier_record(session, code, for_update=True)
+    if record.closed_at is None:
+        record.closed_at = record.updated_at = utcnow()
+        record_event(session, actor=actor, action="dossier.closed", details={"dossier_code": record.code})
+        session.flush()
+    return Dossier.from_record(record)
+
+
+def file_in_dossier(
+    session: Session,
+    document_id: str,
+    dossier_code: str,
+    *,
+    role: str,
+    component: str | None,
+    owner: OwnerId | None,
+    owner_name: str | None,
+    procedure_code: str | None,
+    actor: str,
+) -> DossierDocumentRecord:
+    """An uploaded document's place in its dossier and its owner (the upload's, else the dossier's)."""
+    dossier = ensure_dossier(
+        session, dossier_code, actor=actor, source="upload", procedure_code=procedure_code, owner=owner,
+        owner_name=owner_name,
+    )  # fmt: skip
+    link = save_membership(
+        session,
+        DossierDocumentRecord(
+            dossier_code=dossier.code,
+            document_id=document_id,
+            role=role,
+            component=component if role == COMPONENT else None,
+            origin="upload",
+            linked_by=actor,
+            linked_at=utcnow(),
+        ),
+    )
+    chosen, name, source = owner, owner_name, "upload"
+    if chosen is None:
+        chosen, name, source = dossier_owner(dossier), dossier.owner_name, "dossier"
+    if chosen is not None:
+        save_facts(
+            session,
+            document_id,
+            now=utcnow(),
+            owner_id_type=chosen.id_type.value,
+            owner_id_number=chosen.id_number,
+            owner_name=name,
+            owner_source=source,
+        )
+    return link
+
+
+def reuse_refusal(doc: DocumentRecord, facts: DocumentFactsRecord | None, superseded: bool, day: date) -> str | None:
+    """Why ``doc`` cannot be reused on ``day``; None when it can."""
+    if doc.state != DocumentState.ARCHIVED.value or doc.signed_at is None:
+        return "not_archived"
+    if superseded:
+        return "superseded"
+    if facts is not None and facts.valid_until is not None and facts.valid_until < day:
+        return "expired"
+    if facts is not None and facts.valid_from is not None and facts.valid_from > day:
+        return "not_yet_valid"
+    return None
+
+
+@dataclass(frozen=True)
+class HeldDocument:
+    document_id: str
+    role: str
+    component: str | None
+    origin: str  # upload | reused
+    state: str
+    filename: str
+    document_type: str | None
+    number_symbol: str | None
+    same_as: str | None  # an archived paper of the owner this upload repeats (offered for reuse)
+
+
+def held(session: Session, dossier_code: str) -> tuple[Dossier, list[HeldDocument], int]:
+    """A dossier, the documents it holds, and how many components were uploaded again."""
+    dossier = get_dossier(session, dossier_code)
+    rows = held_documents(session, dossier.code)
+    facts = facts_of(session, [d.id for _, d in rows])
+    out = []
+    for link, doc in rows:
+        meta = doc.metadata_json or {}
+        f = facts.get(doc.id)
+        out.append(
+            HeldDocument(
+                doc.id,
+                link.role,
+                link.component,
+                link.origin,
+                doc.state,
+                doc.filename,
+                meta.get("document_type"),
+                meta.get("number_symbol"),
+                f.same_as if f is not None else None,
+            )
+        )
+    return dossier, out, len(resubmissions_of(session, dossier.code))
+
+
+@dataclass(frozen=True)
+class StoreItem:
+    id: str
+    dossier_code: str | None
+    role: str | None
+    component: str | None
+    document_type: str | None
+    number_symbol: str | None
+    issuer: str | None
+    issued_date: str | None
+    valid_until: date | None
+    reusable: bool
+    refusal: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "dossier_code": self.dossier_code,
+            "role": self.role,
+            "component": self.component,
+            "document_type": self.document_type,
+            "number_symbol": self.number_symbol,
+            "issuer": self.issuer,
+            "issued_date": self.issued_date,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "reusable": self.reusable,
+        }
+
+
+def owner_store(session: Session, owner: OwnerId, *, day: date) -> tuple[str | None, list[StoreItem]]:
+    """The owner's name and every archived paper and result of theirs, newest first."""
+    record = get_owner(session, owner.id_type.value, owner.id_number)
+    items = []
+    for doc, facts, links in documents_of_owner(session, owner.id_type.value, owner.id_number):
+        if doc.state != DocumentState.ARCHIVED.value:
+            continue
+        meta = doc.metadata_json or {}
+        # The dossier it was filed in (first link, uploads before reuses), with its role there.
+        first = next((link for link in links if link.origin == "upload"), links[0] if links else None)
+        refusal = reuse_refusal(doc, facts, is_superseded(session, doc.id), day)
+        items.append(
+            StoreItem(
+                doc.id,
+                first.dossier_code if first else doc.dossier_code,
+                first.role if first else None,
+                first.component if first else None,
+                meta.get("document_type"),
+                meta.get("number_symbol"),
+                meta.get("issuer"),
+                meta.get("issued_date"),
+                facts.valid_until,
+                refusal is None,
+                refusal,
+            )
+        )
+    return (record.name if record is not None else None), items
+
+
+@dataclass(frozen=True)
+class Reuse:
+    dossier_code: str
+    document_id: str
+    component: str
+    event_id: int
+
+
+def reuse_document(
+    session: Session, dossier_code: str, document_id: str, component: str, *, actor: str, day: date
+) -> Reuse:
+    """Link a reusable document of the dossier's owner as one of its components; Conflict with the reason."""
+    name = _clean_text(component)
+    if name is None:
+        raise InputRejected("the component's name is required", code="component_required")
+    dossier = _dossier_record(session, dossier_code, for_update=True)
+    if dossier.closed_at is not None:
+        raise Conflict(
+            f"dossier {dossier.code} is closed", code="dossier_closed", details={"dossier_code": dossier.code}
+        )
+    doc = get_document(session, document_id)
+    facts = get_facts(session, document_id)
+    owner, theirs = dossier_owner(dossier), _facts_owner(facts)
+    if owner is None or theirs is None or owner != theirs:
+        raise Conflict(
+            "the document belongs to another owner than the dossier's",
+            code="owner_mismatch",
+            details={"dossier_code": dossier.code, "document_id": document_id},
+        )
+    refusal = reuse_refusal(doc, facts, is_superseded(session, document_id), day)
+    if refusal is not None:
+        raise Conflict(
+            f"the document cannot be reused: {refusal}",
+            code=refusal,
+            details={"document_id": document_id, "state": doc.state},
+        )
+    existing = membership(session, dossier.code, document_id)
+    if existing is not None:
+        raise Conflict(
+            "the document is already in this dossier",
+            code="already_in_dossier",
+            details={"dossier_code": dossier.code, "document_id": document_id, "role": existing.role},
+        )
+    save_membership(
+        session,
+        DossierDocumentRecord(
+            dossier_code=dossier.code,
+            document_id=document_id,
+            role=COMPONENT,
+            component=name,
+            origin="reused",
+            linked_by=actor,
+            linked_at=utcnow(),
+        ),
+    )
+    event = record_event(
+        session,
+        actor=actor,
+        action="document.reused",
+        document_id=document_id,
+        details={"dossier_code": dossier.code, "component": name},
+    )
+    session.flush()
+    return Reuse(dossier.code, document_id, name, event.id)
+
+
+def _paper_key(meta: dict[str, Any]) -> tuple[str, ...] | None:
+    values = [meta.get(f) for f in _SAME_PAPER_FIELDS]
+    if not values[1] or not values[3]:  # without a number and a date two papers cannot be told the same
+        return None
+    return tuple(normalize_space(fold(str(v or ""))) for v in values)
+
+
+def same_paper(session: Session, document_id: str, meta: dict[str, Any], *, day: date) -> str | None:
+    """A reusable archived document of this document's owner that is the same paper by its metadata."""
+    owner = _facts_owner(get_facts(session, document_id))
+    key = _paper_key(meta)
+    if owner is None or key is None:
+        return None
+    for doc, facts, _ in documents_of_owner(session, owner.id_type.value, owner.id_number):
+        if doc.id == document_id or _paper_key(doc.metadata_json or {}) != key:
+            continue
+        if reuse_refusal(doc, facts, is_superseded(session, doc.id), day) is None:
+            return doc.id
+    return None
+
+
+def reusable_copy_of_bytes(session: Session, holder_id: str, owner: OwnerId | None, *, day: date) -> bool:
+    """Whether the document already holding these bytes is a reusable paper of ``owner``."""
+    facts = get_facts(session, holder_id)
+    if owner is None or _facts_owner(facts) != owner:
+        return False
+    doc = get_document(session, holder_id)
+    return reuse_refusal(doc, facts, is_superseded(session, holder_id), day) is None
+
+
+def record_resubmission(
+    session: Session,
+    *,
+    dossier_code: str,
+    archived_id: str,
+    kind: str,
+    component: str | None,
+    actor: str,
+    document_id: str | None = None,
+) -> ResubmissionRecord:
+    record = add_resubmission(
+        session,
+        ResubmissionRecord(
+            dossier_code=dossier_code,
+            document_id=document_id,
+            archived_id=archived_id,
+            kind=kind,
+            component=component,
+            actor=actor,
+            at=utcnow(),
+        ),
+    )
+    record_event(
+        session,
+        actor=actor,
+        action="document.resubmitted",
+        document_id=document_id or archived_id,
+        details={"dossier_code": dossier_code, "same_as": archived_id, "kind": kind, "component": component},
+    )
+    return record
+
+
+def set_validity(
+    session: Session, document_id: str, *, valid_from: date | None, valid_until: date | None, actor: str, source: str
+) -> DocumentFactsRecord:
+    """A document's validity as printed (``source="text"``) or as set in review (``"review"``)."""
+    if valid_from is not None and valid_until is not None and valid_until < valid_from:
+        raise InputRejected("valid_until is before valid_from", code="invalid_validity")
+    facts = save_facts(
+        session, document_id, now=utcnow(), valid_from=valid_from, valid_until=valid_until, validity_source=source
+    )
+    if source == "review":
+        record_event(
+            session,
+            actor=actor,
+            action="document.validity",
+            document_id=document_id,
+            details={
+                "valid_from": valid_from.isoformat() if valid_from else None,
+                "valid_until": valid_until.isoformat() if valid_until else None,
+            },
+        )
+    return facts
