@@ -9,8 +9,11 @@ per-field confidences and the codes given at upload into stable reason codes:
     low_confidence:<field>     found, but below the threshold
     invalid:<field>            present but not of the field's form (codes, ISO date)
     implausible:<field>        of the right form but not what such a field looks like (a number
-                               and symbol of another shape, a name with role words or capitals,
-                               a date outside 1945..today, a subject that stops mid-phrase)
+                               and symbol of another shape or with stray marks at a part's edge,
+                               number 0 or a year outside 1945..next year; a name with role words,
+                               honorifics, capitals or a word that is no Vietnamese syllable; a date
+                               outside 1945..today; a subject that stops mid-phrase or leaves a
+                               bracket open)
     procedure_code_mismatch    the printed procedure code is not the one given at upload
     dossier_code_mismatch      the printed dossier code is not the one given at upload
     policy:always              the review policy sends every document to review
@@ -28,7 +31,7 @@ from sohoa.core.codes import DOSSIER_CODE_RE, PROCEDURE_CODE_RE, matches_procedu
 from sohoa.core.domain import Metadata
 from sohoa.core.text import fold
 from sohoa.ingest.doctypes import DOC_TYPES, DocType
-from sohoa.ingest.metadata.syllables import damaged
+from sohoa.ingest.metadata.syllables import damaged, is_syllable
 
 __all__ = [
     "REQUIRED_FIELDS",
@@ -93,6 +96,10 @@ def _valid(name: str, value: str) -> bool:
 # upper-case parts joined by hyphens (``QĐ-UBND``, ``BXD-QLN``, ``KH-SVHTTDL``)
 _NUMBER_SYMBOL = re.compile(r"^(?:\d{1,6})?/(?:(?:19|20)\d\d/)?[A-ZĐ][A-Za-zĐđ0-9&.]*(?:-[A-ZĐ0-9][A-Za-zĐđ0-9&.]*)*$")
 _ROLE_WORDS = {"giam", "doc", "chu", "tich", "truong", "pho", "thu", "ky", "kt", "tm", "tl", "ubnd", "so", "bo"}
+# honorifics read into the name from ``Ông``/``Bà`` lines: no Vietnamese family name
+_HONORIFICS = {"ong", "ba"}
+# a speck OCR made of a mark at a part's edge: ``QĐ-UBND.``, ``.QĐ``, ``UBND&``
+_STRAY_EDGE = re.compile(r"[.&](?=$|[-/])|(?:^|(?<=[-/]))[.&]")
 # a subject cannot stop on these: the line that went on with it was lost (compared with their
 # marks: ``điện tử`` may end a subject where ``từ`` cannot)
 _OPEN_ENDS = ("và", "của", "về", "cho", "tại", "trên", "theo", "với", "số", "đối với", "trong", "đến", "từ",
@@ -109,7 +116,11 @@ def plausible_name(name: str) -> bool:
         rest = word[1:]
         if not word.isalpha() or not word[0].isupper() or (rest and not rest.islower()) or damaged(word):
             return False
-    return fold(words[0]) not in _ROLE_WORDS
+    if fold(words[0]) in _ROLE_WORDS | _HONORIFICS:
+        return False
+    # every word a Vietnamese syllable: ``Ạnhq``, ``Xyz`` are letters OCR added or lost (a name in another
+    # language of Vietnam, ``Y Bih Niê``, is doubted too: a person confirms it once)
+    return all(is_syllable(word) for word in words)
 
 
 def _code_fits(metadata: Metadata, symbol: str) -> bool:
@@ -132,9 +143,23 @@ def _plausible_date(value: str, today: dt.date) -> bool:
 
 def _plausible_subject(subject: str) -> bool:
     key = " " + " ".join(re.sub(r"[^\w ]", " ", unicodedata.normalize("NFC", subject).lower()).split())
+    if subject.count("(") > subject.count(")"):  # ``(đợt 2`` : the line that closed it was lost
+        return False
     if key.endswith(" tiếp theo"):  # ``những năm tiếp theo``: a whole phrase
         return True
     return not (subject.rstrip().endswith((",", "-", "(")) or key.endswith(tuple(f" {w}" for w in _OPEN_ENDS)))
+
+
+def _plausible_symbol(metadata: Metadata, symbol: str, today: dt.date) -> bool:
+    # ``TTr-UBND``, ``QĐ-TTg``: lower case has its place, but a symbol is mostly capitals
+    capitals = sum(ch.isupper() for ch in symbol) >= 2 * sum(ch.islower() for ch in symbol)
+    if not (_NUMBER_SYMBOL.match(symbol) and capitals and _code_fits(metadata, symbol)) or _STRAY_EDGE.search(symbol):
+        return False
+    number, _, rest = symbol.partition("/")
+    if number and int(number) == 0:  # a number starts at 1 each year
+        return False
+    year = rest.split("/")[0] if rest.count("/") == 1 else ""
+    return not year or _EARLIEST.year <= int(year) <= today.year + 1
 
 
 def _plausible_issuer(issuer: str) -> bool:
@@ -147,9 +172,7 @@ def implausible_fields(metadata: Metadata, *, today: dt.date | None = None) -> t
     today = today or dt.date.today()
     out: list[str] = []
     symbol = unicodedata.normalize("NFC", metadata.number_symbol or "")
-    # ``TTr-UBND``, ``QĐ-TTg``: lower case has its place, but a symbol is mostly capitals
-    capitals = sum(ch.isupper() for ch in symbol) >= 2 * sum(ch.islower() for ch in symbol)
-    if metadata.number_symbol and not (_NUMBER_SYMBOL.match(symbol) and capitals and _code_fits(metadata, symbol)):
+    if metadata.number_symbol and not _plausible_symbol(metadata, symbol, today):
         out.append("number_symbol")
     if metadata.issued_date and not _plausible_date(metadata.issued_date, today):
         out.append("issued_date")
