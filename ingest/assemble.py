@@ -208,8 +208,12 @@ def build_xmp(
 
 
 def _font_key(font: pikepdf.Object) -> tuple[str, int] | None:
-    """Identity of tesseract's GlyphLessFont (the same on every page), to keep one copy."""
+    """Identity of tesseract's GlyphLessFont (the same on every page), to keep one copy.
+
+    Only that font: two subsets of a kept page's font may share a name and a length."""
     try:
+        if str(font.BaseFont) != "/GlyphLessFont":
+            return None
         descendant = font.DescendantFonts[0]
         font_file = descendant.FontDescriptor.FontFile2
         return str(font.BaseFont), len(font_file.read_raw_bytes())
@@ -277,6 +281,13 @@ class PdfAssembler:
         if self._source is None:
             raise ValueError("no source PDF to keep pages from")
         self._parts.append((self._source, index))
+
+    def append_kept_page(self, path: Path, index: int) -> None:
+        """The next output page is page ``index`` (0-based) of the PDF at ``path``, kept as it is.
+
+        qpdf copies the page with its content streams, fonts and images: a born-digital page keeps
+        its text exactly, and already compressed streams are not recompressed."""
+        self._parts.append((path, index))
 
     def _page_args(self) -> list[str]:
         args: list[str] = []

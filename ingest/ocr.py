@@ -4,6 +4,9 @@ Each worker takes one page from start to finish (render, straighten, OCR, encode
 image, build a one-page sandwich PDF) and returns a small picklable result; the parent
 records page PDFs in page order as they arrive and alone writes the output from them.
 Born-digital pages keep their own text and bytes unless OCR is forced.
+
+A document may come as several files (one image per page from a phone or a flatbed):
+:func:`make_document_pdf` takes them in page order, each page still read on its own.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,7 +46,9 @@ __all__ = [
     "OcrOutput",
     "PageJob",
     "PageOutcome",
+    "SourceFile",
     "extract_text_layer",
+    "make_document_pdf",
     "make_searchable_pdf",
     "ocr_page_job",
     "ocr_resolution",
@@ -54,6 +59,15 @@ PHOTO_NOT_FOUND_REASON = "photo_page_not_found"
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """One input file of a document, its pages in order after the previous file's."""
+
+    path: Path
+    kind: FileKind
+    text_layer_pages: frozenset[int] = frozenset()  # 0-based pages of this file kept with their own text
+
+
+@dataclass(frozen=True)
 class OcrOutput:
     pages: tuple[PageText, ...]  # in page order; text_pdf is None (the scratch dir is gone)
     page_count: int
@@ -61,6 +75,16 @@ class OcrOutput:
     output_path: Path
     photo_pages: tuple[int, ...] = ()  # 0-based pages found to be photos and flattened
     photo_pages_not_found: tuple[int, ...] = ()  # photos whose page could not be found: OCRed as scans
+    pdfa: bool = True  # the output claims PDF/A-2b (never when a page was kept as it came)
+
+    @property
+    def ocr_pages(self) -> tuple[int, ...]:
+        """0-based pages read by OCR; the others kept their own text layer."""
+        return tuple(p.index for p in self.pages if p.source == "ocr")
+
+    @property
+    def text_layer_pages(self) -> tuple[int, ...]:
+        return tuple(p.index for p in self.pages if p.source == "text_layer")
 
     @property
     def review_reasons(self) -> tuple[str, ...]:
@@ -70,6 +94,10 @@ class OcrOutput:
     def event_details(self) -> dict[str, list[int]]:
         """What photo correction did, for the document's OCR event (page numbers from 1)."""
         details = {}
+        if self.text_layer_pages:
+            # Only then: a scan's event stays as it was, every page OCRed goes without saying.
+            details["ocr_pages"] = [i + 1 for i in self.ocr_pages]
+            details["text_layer_pages"] = [i + 1 for i in self.text_layer_pages]
         if self.photo_pages:
             details["photo_pages"] = [i + 1 for i in self.photo_pages]
         if self.photo_pages_not_found:
@@ -91,6 +119,11 @@ class PageJob:
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
     straighten: bool = True
     photos: bool = True  # look for photographed pages and flatten them
+    number: int | None = None  # the page's place in the document when it has several files (else index)
+
+    @property
+    def position(self) -> int:
+        return self.index if self.number is None else self.number
 
 
 @dataclass(frozen=True)
@@ -177,7 +210,7 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     upright, levelled copy at the resolution its text size wants. Files: tesseract's input
     (uncompressed, fast to read), its outputs, the encoded scan and the page PDF.
     """
-    stem = f"{job.index:05d}"
+    stem = f"{job.position:05d}"
     _, original, dpi = next(iter_page_images(job.input_path, job.kind, pages=[job.index], min_dpi=job.min_dpi))
     hints = source_hints(job.input_path, job.kind, job.index)
     # Pixels made up from a coarser scan: reading them smaller again throws away what the
@@ -210,7 +243,7 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
         ocr_img = ocr_img.filter(_PHOTO_SHARPEN)
     ocr_img = apply_geometry(ocr_img, geometry)
     ocr_input = save_page_image(ocr_img, job.scratch / f"ocr-in-{stem}", ocr_dpi)
-    page = PageImage(index=job.index, path=ocr_input, dpi=ocr_dpi, width_px=ocr_img.width, height_px=ocr_img.height)
+    page = PageImage(index=job.position, path=ocr_input, dpi=ocr_dpi, width_px=ocr_img.width, height_px=ocr_img.height)
     del ocr_img
     text = _in_page_pixels(job.engine.ocr_page(page, job.scratch, languages=job.languages), dpi / ocr_dpi)
     encoded = None if flattened else _scanned_jpeg(job, stem)
@@ -319,22 +352,85 @@ def make_searchable_pdf(
 
     ``photos=False`` reads photographed pages as they were shot (for comparisons).
     """
-    total = page_count(input_path, kind)
+    return make_document_pdf(
+        [SourceFile(input_path, kind, frozenset(text_layer_pages))],
+        output_path,
+        work_dir,
+        engine=engine,
+        languages=languages,
+        processes=processes,
+        force_ocr=force_ocr,
+        xmp=xmp,
+        pdfa=pdfa,
+        progress=progress,
+        photos=photos,
+    )
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One output page: which file and which page of it."""
+
+    source: SourceFile
+    index: int  # 0-based page of ``source``
+    keep: bool  # copied as it is, its own text layer read
+
+
+def _slots(sources: Sequence[SourceFile], *, force_ocr: bool) -> list[_Slot]:
+    slots: list[_Slot] = []
+    for source in sources:
+        kept = frozenset() if force_ocr or source.kind is not FileKind.PDF else source.text_layer_pages
+        slots.extend(_Slot(source, i, i in kept) for i in range(page_count(source.path, source.kind)))
+    return slots
+
+
+def _kept_texts(slots: Sequence[_Slot]) -> dict[int, PageText]:
+    """The text layers of the kept pages, numbered by their place in the document."""
+    texts: dict[int, PageText] = {}
+    by_source: dict[Path, dict[int, int]] = {}
+    for number, slot in enumerate(slots):
+        if slot.keep:
+            by_source.setdefault(slot.source.path, {})[slot.index] = number
+    for path, numbers in by_source.items():
+        for page_text in extract_text_layer(path, pages=numbers.keys()):
+            texts[numbers[page_text.index]] = replace(page_text, index=numbers[page_text.index])
+    return texts
+
+
+def make_document_pdf(
+    sources: Sequence[SourceFile],
+    output_path: Path,
+    work_dir: Path,
+    *,
+    engine: OcrEngine,
+    languages: str = "vie",
+    processes: int = 2,
+    force_ocr: bool = False,
+    xmp: Mapping[str, str] | None = None,
+    pdfa: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    photos: bool = True,
+) -> OcrOutput:
+    """The pages of ``sources``, in order, as one searchable PDF at ``output_path``.
+
+    Pages a source names in ``text_layer_pages`` (PDFs only) are copied as they are, with their
+    content, fonts and text; every other page is OCRed. A kept page may hold what PDF/A forbids
+    (fonts not embedded, transparency): the output then claims no PDF/A conformance.
+    """
+    if not sources:
+        raise ValueError("no pages to write")
+    slots = _slots(sources, force_ocr=force_ocr)
+    total = len(slots)
+    pdfa = pdfa and not any(slot.keep for slot in slots)
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="ocr-", dir=work_dir))
-    keep = frozenset() if force_ocr or kind is not FileKind.PDF else frozenset(text_layer_pages) & set(range(total))
-    texts: dict[int, PageText] = {}
     photos_found: dict[int, PhotoCorrection] = {}
     try:
-        for page_text in extract_text_layer(input_path, pages=keep) if keep else ():
-            texts[page_text.index] = page_text
-        with PdfAssembler(scratch, source=input_path if keep else None) as assembler:
+        texts = _kept_texts(slots)
+        with PdfAssembler(scratch) as assembler:
             _run_pages(
-                input_path,
-                kind,
+                slots,
                 scratch,
-                total,
-                keep,
                 texts,
                 assembler,
                 photo_outcomes=photos_found,
@@ -362,15 +458,13 @@ def make_searchable_pdf(
         photo_pages_not_found=tuple(
             i for i in sorted(photos_found) if photos_found[i].status == PHOTO_NOT_FOUND_REASON
         ),
+        pdfa=pdfa,
     )
 
 
 def _run_pages(
-    input_path: Path,
-    kind: FileKind,
+    slots: Sequence[_Slot],
     scratch: Path,
-    total: int,
-    keep: frozenset[int],
     texts: dict[int, PageText],
     assembler: PdfAssembler,
     *,
@@ -381,10 +475,11 @@ def _run_pages(
     processes: int,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    todo = iter([i for i in range(total) if i not in keep])
-    ready: dict[int, Path | None] = dict.fromkeys(keep)
+    total = len(slots)
+    todo = iter([number for number, slot in enumerate(slots) if not slot.keep])
+    ready: dict[int, Path | None] = {number: None for number, slot in enumerate(slots) if slot.keep}
     next_graft = 0
-    done = len(keep)
+    done = len(ready)
     if progress is not None and done:
         progress(done, total)
     # A bounded number of pages in flight keeps scratch space and memory flat.
@@ -395,42 +490,45 @@ def _run_pages(
 
         def refill() -> None:
             while len(in_flight) < in_flight_limit:
-                index = next(todo, None)
-                if index is None:
+                number = next(todo, None)
+                if number is None:
                     return
+                slot = slots[number]
                 job = PageJob(
-                    input_path=input_path,
-                    kind=kind,
-                    index=index,
+                    input_path=slot.source.path,
+                    kind=slot.source.kind,
+                    index=slot.index,
                     scratch=scratch,
                     engine=engine,
                     languages=languages,
                     photos=look_for_photos,
+                    number=number,
                 )
-                in_flight[pool.submit(ocr_page_job, job)] = index
+                in_flight[pool.submit(ocr_page_job, job)] = number
 
         refill()
         while in_flight or next_graft < total:
             if in_flight:
                 finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for future in finished:
-                    index = in_flight.pop(future)
+                    number = in_flight.pop(future)
                     try:
                         outcome = future.result()
                     except (OcrError, InputRejected):
                         raise
                     except Exception as exc:
-                        raise OcrError(f"page {index + 1} failed: {exc}", code="ocr_failed") from exc
-                    texts[index] = outcome.text
-                    photo_outcomes[index] = outcome.photo
-                    ready[index] = outcome.page_pdf
+                        raise OcrError(f"page {number + 1} failed: {exc}", code="ocr_failed") from exc
+                    texts[number] = replace(outcome.text, index=number)
+                    photo_outcomes[number] = outcome.photo
+                    ready[number] = outcome.page_pdf
                     done += 1
                     if progress is not None:
                         progress(done, total)
             while next_graft in ready:
                 page_pdf = ready.pop(next_graft)
                 if page_pdf is None:
-                    assembler.append_source_page(next_graft)
+                    slot = slots[next_graft]
+                    assembler.append_kept_page(slot.source.path, slot.index)
                 else:
                     assembler.append_page_pdf(page_pdf)
                 next_graft += 1

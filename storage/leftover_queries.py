@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.domain import DocumentState
+from sohoa.storage.document_parts import referenced_parts
 from sohoa.storage.records import DocumentRecord, OriginalRecord
 
 __all__ = ["delete_orphan_claims", "documents_in_flight", "referenced_originals"]
@@ -18,7 +19,7 @@ _RESTING = (DocumentState.ARCHIVED, DocumentState.REJECTED, DocumentState.FAILED
 
 
 def referenced_originals(session: Session, keys: Collection[str]) -> set[str]:
-    """Those of ``keys`` (``originals/{sha256}``) that some document names, by key or by sha256."""
+    """Those of ``keys`` (``originals/{sha256}``) that some document names, by key, by sha256 or as a part."""
     wanted = list(keys)
     found: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
@@ -31,6 +32,8 @@ def referenced_originals(session: Session, keys: Collection[str]) -> set[str]:
                 select(DocumentRecord.original_sha256).where(DocumentRecord.original_sha256.in_(list(by_sha)))
             )
         )
+        # The files of a document of several are originals too, named by the document's parts.
+        found.update(by_sha[sha] for sha in referenced_parts(session, list(by_sha)))
     return found
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from sohoa.storage import account_records, archive_records, dossier_records, registry_records, signing_records
-from sohoa.storage import document_parts
+from sohoa.storage.document_parts import DocumentPartRecord
 from sohoa.storage.records import Base
 from sohoa.storage.search.schema import SEARCH_COLUMNS, SEARCH_INDEXES, SEARCH_TABLE_PREFIX
 
@@ -19,7 +19,7 @@ __all__ = ["include_object", "metadata"]
 
 # Named so a linter sees them used: importing them is what puts their tables in Base.metadata.
 _RECORD_MODULES = (account_records, archive_records, dossier_records, registry_records, signing_records)
-_PART_RECORDS = document_parts.DocumentPartRecord  # the files of a document of several (issue 24)
+_PART_RECORDS = DocumentPartRecord  # the files of a document of several, in page order
 
 metadata: MetaData = Base.metadata
 

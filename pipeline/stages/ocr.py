@@ -1,4 +1,7 @@
-"""The OCR stage: the original's pages read (or their text layer kept) into a searchable PDF."""
+"""The OCR stage: the original's pages read (or their text layer kept) into a searchable PDF.
+
+A document uploaded as several files (one image per page) is read from all of them, in order,
+into one PDF; a born-digital page keeps its own text and the event lists which pages were OCRed."""
 
 from __future__ import annotations
 
@@ -6,13 +9,26 @@ import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sohoa.core.domain import DocumentState, FileKind, PageText
 from sohoa.core.text import nfc
 from sohoa.pipeline.runtime import Runtime
-from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, fetch_original, save_work, work_dir, work_key
+from sohoa.pipeline.stages.work import (
+    STAGE_INPUTS,
+    SYSTEM,
+    fetch_original,
+    fetch_parts,
+    save_work,
+    work_dir,
+    work_key,
+)
 from sohoa.storage.catalogue import get_document, replace_pages, transition
-from sohoa.storage.records import PageRecord
+from sohoa.storage.document_parts import PARTS_KIND, DocumentPart, list_parts
+from sohoa.storage.records import DocumentRecord, PageRecord
+
+if TYPE_CHECKING:
+    from sohoa.ingest.ocr import SourceFile
 
 __all__ = ["ocr_stage"]
 
@@ -27,26 +43,41 @@ def _progress_for(rt: Runtime, document_id: str) -> Callable[[int, int], None] |
     return lambda done, total: hook(document_id, done, total)
 
 
+def _sources(rt: Runtime, doc: DocumentRecord, parts: list[DocumentPart], work: Path) -> list[SourceFile]:
+    """The document's files in page order, each PDF with the pages whose own text is kept."""
+    from sohoa.ingest.ocr import SourceFile
+    from sohoa.ingest.textlayer import text_layer_pages
+
+    if parts:
+        files = fetch_parts(rt, parts, work)
+    else:
+        files = [(fetch_original(rt, doc, work), FileKind(doc.original_kind or "pdf"))]
+    # A page that already carries real text (a born-digital page) is kept with its text, fonts
+    # and bytes, as OCRmyPDF's --skip-text keeps it; only the other pages are OCRed.
+    return [
+        SourceFile(path, kind, text_layer_pages(path) if kind is FileKind.PDF else frozenset()) for path, kind in files
+    ]
+
+
 def ocr_stage(rt: Runtime, document_id: str) -> str | None:
-    from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
+    from sohoa.ingest.ocr import extract_text_layer, make_document_pdf
 
     with rt.db.session() as session:
         doc = get_document(session, document_id)
+        parts = list_parts(session, document_id) if doc.original_kind == PARTS_KIND else []
     work = work_dir(rt, document_id)
-    original = fetch_original(rt, doc, work)
     output = work / "ocr.pdf"
-    kind = FileKind(doc.original_kind or "pdf")
     if doc.kept_signature:
         # Any rewrite would break the existing signatures: keep the bytes, read the text layer.
+        original = fetch_original(rt, doc, work)
         pages: tuple[PageText, ...] = extract_text_layer(original)
         shutil.copyfile(original, output)
         confidence = None
-        photo_details: dict[str, list[int]] = {}
+        ocr_details: dict[str, Any] = {}
         photo_reasons: tuple[str, ...] = ()
     else:
-        result = make_searchable_pdf(
-            original,
-            kind,
+        result = make_document_pdf(
+            _sources(rt, doc, parts, work),
             output,
             work / "scratch",
             engine=rt.ocr_engine(),
@@ -64,7 +95,11 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
         pages, confidence = result.pages, result.mean_confidence
         # Which pages were photos (flattened, or read as shot): the event says; a photo read as
         # shot waits for a person, through the reasons the extract stage keeps under every policy.
-        photo_details, photo_reasons = result.event_details(), result.review_reasons
+        ocr_details, photo_reasons = dict(result.event_details()), result.review_reasons
+        if parts:
+            ocr_details["files"] = len(parts)
+        if not result.pdfa:
+            ocr_details["pdfa"] = False  # a page kept as it came may not meet PDF/A
     save_work(rt, document_id, "ocr.pdf", output)
     _save_pages(rt, document_id, pages, work)
     with rt.db.session() as session:
@@ -88,7 +123,7 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
             expected=STAGE_INPUTS["ocr"],
             to=S.OCR_DONE,
             actor=SYSTEM,
-            details={"pages": len(pages), "mean_confidence": confidence, **photo_details},
+            details={"pages": len(pages), "mean_confidence": confidence, **ocr_details},
             page_count=len(pages),
             mean_confidence=confidence,
             reason_code=None,

@@ -3,13 +3,25 @@ travel through the object store (``work/{document_id}/...``), so the next stage 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from sohoa.core.domain import DocumentState
+from sohoa.core.domain import DocumentState, FileKind
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.document_parts import DocumentPart
+from sohoa.storage.objectstore import original_key
 from sohoa.storage.records import DocumentRecord
 
-__all__ = ["STAGE_INPUTS", "SYSTEM", "fetch_original", "load_work", "save_work", "work_dir", "work_key"]
+__all__ = [
+    "STAGE_INPUTS",
+    "SYSTEM",
+    "fetch_original",
+    "fetch_parts",
+    "load_work",
+    "save_work",
+    "work_dir",
+    "work_key",
+]
 
 SYSTEM = "system"
 S = DocumentState
@@ -51,3 +63,14 @@ def fetch_original(rt: Runtime, doc: DocumentRecord, dest_dir: Path) -> Path:
     if not dest.exists():
         rt.store.get_file(doc.original_key, dest, verify=True)
     return dest
+
+
+def fetch_parts(rt: Runtime, parts: Sequence[DocumentPart], dest_dir: Path) -> list[tuple[Path, FileKind]]:
+    """The files of a document of several, in page order, each checked against its hash."""
+    out: list[tuple[Path, FileKind]] = []
+    for position, part in enumerate(parts):
+        dest = dest_dir / f"part-{position:04d}.{part.kind}"
+        if not dest.exists():
+            rt.store.get_file(original_key(part.sha256), dest, verify=True)
+        out.append((dest, FileKind(part.kind)))
+    return out
