@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from sohoa.api.errors import install_error_handlers
+from sohoa.api.middleware import close_limits, install_limits
 from sohoa.api.routes import (
     archive,
     audit,
@@ -18,8 +19,10 @@ from sohoa.api.routes import (
     batches,
     coversheets,
     documents,
+    dossiers,
     health,
     metrics,
+    owners,
     procedures,
     register,
     reports,
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             for stop in stops:
                 stop.set()
+            close_limits(app)
             if owned:
                 app.state.runtime.close()
 
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
+    install_limits(app, settings)
     for module in (
         health,
         auth,
@@ -110,6 +115,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         search,
         procedures,
         register,
+        dossiers,
+        owners,
         reports,
         coversheets,
         signing,

@@ -22,13 +22,14 @@ from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
 from sohoa.core.settings import Settings
 from sohoa.pipeline.actions.accounts import csrf_matches, identify_session, identify_token
-from sohoa.pipeline.actions.audit import audit_event
+from sohoa.pipeline.actions.audit import RefusalLog
 from sohoa.pipeline.runtime import Runtime
 
 __all__ = [
     "CSRF_COOKIE",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "PRINCIPAL_SCOPE_KEY",
     "SESSION_COOKIE",
     "ConfigDep",
     "CurrentUser",
@@ -36,7 +37,10 @@ __all__ = [
     "Principal",
     "RuntimeDep",
     "check_csrf",
+    "client_of",
     "defer_csrf_to_body",
+    "identify_request",
+    "refusals",
     "require",
 ]
 
@@ -84,26 +88,70 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ConfigDep = Annotated[Settings, Depends(get_config)]
 
 
+PRINCIPAL_SCOPE_KEY = "sohoa.principal"  # set by api.middleware when it authenticated before the body
+
+
+def client_of(request: Request) -> dict[str, str]:
+    """Who is at the other end, for audit events: address and user agent (cut short)."""
+    address = request.client.host if request.client else "-"
+    return {"client": address, "user_agent": request.headers.get("user-agent", "")[:200]}
+
+
+def refusals(request: Request) -> RefusalLog:
+    """The app's refusal log (one per app: repeats are folded per process)."""
+    found: RefusalLog | None = getattr(request.app.state, "refusals", None)
+    if found is None:
+        found = request.app.state.refusals = RefusalLog(request.app.state.runtime)
+    return found
+
+
+def _refuse(request: Request, code: str, message: str) -> AuthenticationFailed:
+    refusals(request).record(
+        actor="-",
+        action="auth.refused",
+        details={"reason": code, "path": request.url.path, "method": request.method, **client_of(request)},
+    )
+    return AuthenticationFailed(message, code=code)
+
+
+def identify_request(request: Request, rt: Runtime) -> Principal:
+    """Who sends ``request``, from its headers alone (never its body); 401 otherwise.
+
+    Credentials that are refused (a wrong, revoked, expired token, an ended session) are audited;
+    a request with none at all is not: every signed-out page view would be an event."""
+    cached: Principal | None = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _refuse(request, "invalid_token", "only bearer tokens are accepted")
+        user = identify_token(rt, token.strip())
+        if user is None:
+            raise _refuse(request, "invalid_token", "invalid, expired or revoked token")
+        found = Principal(id=user.id, name=user.name, role=Role(user.role))
+    elif cookie:
+        session = identify_session(rt, cookie)
+        if session is None:
+            raise _refuse(request, "session_expired", "the session has ended; sign in again")
+        user, csrf_hash = session
+        found = Principal(id=user.id, name=user.name, role=Role(user.role), via="session", csrf_hash=csrf_hash)
+    else:
+        raise AuthenticationFailed("sign in, or send a bearer token", code="unauthenticated")
+    request.scope[PRINCIPAL_SCOPE_KEY] = found
+    return found
+
+
 def _identify(
     request: Request,
     rt: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_cookie)],
+    # Declared for the OpenAPI description of the two ways in; the headers are read by identify_request.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    if credentials is not None:
-        user = identify_token(rt, credentials.credentials)
-        if user is None:
-            raise AuthenticationFailed("invalid or revoked token", code="invalid_token")
-        return Principal(id=user.id, name=user.name, role=Role(user.role))
-    if cookie:
-        found = identify_session(rt, cookie)
-        if found is None:
-            raise AuthenticationFailed("the session has ended; sign in again", code="session_expired")
-        user, csrf_hash = found
-        return Principal(id=user.id, name=user.name, role=Role(user.role), via="session", csrf_hash=csrf_hash)
-    if "authorization" in request.headers:
-        raise AuthenticationFailed("only bearer tokens are accepted", code="invalid_token")
-    raise AuthenticationFailed("sign in, or send a bearer token", code="unauthenticated")
+    return identify_request(request, rt)
 
 
 def defer_csrf_to_body(request: Request) -> None:
@@ -111,12 +159,11 @@ def defer_csrf_to_body(request: Request) -> None:
     request.state.csrf_deferred = True
 
 
-def _audit_csrf(rt: Runtime, user: Principal, request: Request) -> None:
-    audit_event(
-        rt,
+def _audit_csrf(user: Principal, request: Request) -> None:
+    refusals(request).record(
         actor=user.name,
         action="access.denied",
-        details={"reason": "csrf_failed", "path": request.url.path, "method": request.method},
+        details={"reason": "csrf_failed", "path": request.url.path, "method": request.method, **client_of(request)},
     )
 
 
@@ -131,7 +178,7 @@ async def check_csrf(request: Request, rt: Runtime, user: Principal, submitted: 
         and csrf_matches(user.csrf_hash, cookie)
     )
     if not ok:
-        await run_in_threadpool(_audit_csrf, rt, user, request)
+        await run_in_threadpool(_audit_csrf, user, request)
         raise PermissionDenied(
             f"a signed-in browser must send the {CSRF_HEADER} header or the {CSRF_FIELD} field", code="csrf_failed"
         )
@@ -159,11 +206,11 @@ async def get_principal(request: Request, rt: RuntimeDep, user: Annotated[Princi
 def _identify_optional(
     request: Request,
     rt: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    cookie: Annotated[str | None, Depends(_cookie)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Principal | None:
     try:
-        return _identify(request, rt, credentials, cookie)
+        return identify_request(request, rt)
     except AuthenticationFailed:
         return None
 
@@ -180,12 +227,11 @@ OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
 def audit_denied(rt: Runtime, user: Principal, right: Right, request: Request) -> None:
-    """The audit event of a refused request (API or page)."""
-    audit_event(
-        rt,
+    """The audit event of a refused request (API or page), folded with its repeats."""
+    refusals(request).record(
         actor=user.name,
         action="access.denied",
-        details={"right": right.value, "path": request.url.path, "method": request.method},
+        details={"right": right.value, "path": request.url.path, "method": request.method, **client_of(request)},
     )
 
 

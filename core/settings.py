@@ -33,6 +33,13 @@ def _path_list(value: Any) -> Any:
     return value
 
 
+def _origin_list(value: Any) -> Any:
+    """``https://a.example,https://b.example`` into origins without a trailing slash."""
+    if isinstance(value, str):
+        return tuple(o.strip().rstrip("/").lower() for o in value.split(",") if o.strip())
+    return value
+
+
 def _stamp_mode(value: Any) -> Any:
     if value is None:
         return "none"
@@ -85,6 +92,9 @@ class Settings(BaseSettings):
     review_policy: Literal["auto", "always", "never"] = "auto"
     # Once a procedure catalogue is loaded, unknown procedure codes are refused unless this is set.
     accept_unknown_procedures: bool = False
+    # Roles that see owners' id numbers in full (Nghị định 13/2023/NĐ-CP), comma-separated; admin always
+    # does, every other role sees them masked (001*******89).
+    owner_data_roles: str = "archivist,reviewer"
 
     # OCR
     ocr_languages: str = "vie"
@@ -145,6 +155,9 @@ class Settings(BaseSettings):
     signing_reason: str = "Số hóa kết quả giải quyết thủ tục hành chính"
     signing_location: str | None = None
     agency_name: str = "Sở Văn hóa, Thể thao và Du lịch"
+    agency_parent: Annotated[str | None, _Unset] = Field(
+        default=None, description="the agency's parent (cơ quan chủ quản), above its name in reports' title block"
+    )
 
     # API
     host: str = "127.0.0.1"
@@ -156,6 +169,27 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="failed passwords in a row before the account locks")
     login_lockout_minutes: float = Field(default=15.0, gt=0, description="how long a locked account stays locked")
     session_hours: float = Field(default=8.0, gt=0, description="a browser session's lifetime, from sign-in")
+    # Abuse limits (api.middleware, api.limits): what an anonymous or hostile client can cost the service.
+    max_json_bytes: int = Field(default=1024**2, ge=1024, description="body of any route without its own cap (413)")
+    max_import_bytes: int = Field(default=64 * 1024**2, ge=1024, description="register/procedure import request")
+    max_verify_bytes: int = Field(default=256 * 1024**2, ge=1024, description="a PDF sent to /api/v1/verify")
+    login_concurrency: int = Field(default=2, ge=1, description="password checks (Argon2) run at once")
+    login_rate_per_address: int = Field(default=30, ge=1, description="failed sign-ins per minute from one address")
+    login_rate_per_user: int = Field(default=10, ge=1, description="failed sign-ins per minute for one user name")
+    header_timeout: float = Field(default=10.0, gt=0, description="seconds to send a request's line and headers")
+    body_timeout: float = Field(default=30.0, gt=0, description="seconds a request body may go without progress")
+    keep_alive_timeout: float = Field(default=5.0, gt=0, description="idle seconds before a kept-alive connection ends")
+    max_connections: int = Field(default=1000, ge=1, description="connections and requests at once (503 beyond)")
+    token_days: float = Field(default=0, ge=0, description="API tokens expire this many days after issue (0: never)")
+    password_reset_revokes_tokens: bool = Field(
+        default=True, description="an administrator's password reset also revokes the user's API tokens"
+    )
+    verification_refresh_per_minute: int = Field(
+        default=6, ge=1, description="re-verifications of archived documents one user may ask per minute"
+    )
+    allowed_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_origin_list)] = Field(
+        default=(), description="origins besides the service's own that may post the sign-in form"
+    )
     batch_events_timeout: float = Field(
         default=3600.0, gt=0, description="seconds a batch's event stream stays open at most"
     )

@@ -7,6 +7,7 @@ Secrets are stored as hashes only: passwords with Argon2id, API tokens and sessi
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
@@ -29,9 +30,9 @@ from sohoa.storage.records import ApiTokenRecord, UserRecord
 __all__ = [
     "MAX_PASSWORD",
     "MIN_PASSWORD",
-    "LoginPolicy",
     "LoginResult",
     "WebSession",
+    "audit_name",
     "check_login",
     "close_web_session",
     "create_token",
@@ -44,6 +45,7 @@ __all__ = [
     "set_disabled",
     "set_password",
     "set_role",
+    "unknown_name",
     "user_for_token",
     "user_for_web_session",
 ]
@@ -52,6 +54,7 @@ _TOKEN_PREFIX = "sohoa_"
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 _hasher = PasswordHasher()
+_NAME_KEY = secrets.token_bytes(32)
 
 
 def _sha256(secret: str) -> str:
@@ -118,13 +121,25 @@ def _end_web_sessions(session: Session, user: UserRecord) -> None:
     session.execute(delete(WebSessionRecord).where(WebSessionRecord.user_id == user.id))
 
 
-def set_password(session: Session, user: UserRecord, password: str, *, actor: str) -> None:
-    """Set a new password; it unlocks the account and signs the user out of every browser."""
+def set_password(
+    session: Session, user: UserRecord, password: str, *, actor: str, revoke_all_tokens: bool = False
+) -> None:
+    """Set a new password; it unlocks the account and signs the user out of every browser.
+
+    With ``revoke_all_tokens`` the user's API tokens stop too: a reset after a suspected compromise
+    must not leave a token the intruder made working."""
     user.password_hash = _hasher.hash(_check_password(password))
     user.failed_logins = 0
     user.locked_until = None
     _end_web_sessions(session, user)
-    record_event(session, actor=actor, action="user.password_set", details={"user": user.name})
+    record_event(
+        session,
+        actor=actor,
+        action="user.password_set",
+        details={"user": user.name, "tokens_revoked": revoke_all_tokens},
+    )
+    if revoke_all_tokens:
+        revoke_tokens(session, user, actor=actor)
 
 
 def set_role(session: Session, user: UserRecord, role: Role | str, *, actor: str) -> None:
@@ -150,11 +165,22 @@ def set_disabled(session: Session, user: UserRecord, disabled: bool, *, actor: s
     )
 
 
-def create_token(session: Session, user: UserRecord, *, actor: str) -> str:
-    """A new bearer token for the user; only its hash is stored, so it is shown once."""
+def create_token(session: Session, user: UserRecord, *, actor: str, lifetime: timedelta | None = None) -> str:
+    """A new bearer token for the user; only its hash is stored, so it is shown once.
+
+    With ``lifetime`` it stops working that long after now; without, it works until revoked."""
     token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiTokenRecord(user_id=user.id, token_hash=_sha256(token), prefix=token[:12], created_at=utcnow()))
-    record_event(session, actor=actor, action="token.created", details={"user": user.name})
+    now = utcnow()
+    expires_at = now + lifetime if lifetime else None
+    session.add(
+        ApiTokenRecord(
+            user_id=user.id, token_hash=_sha256(token), prefix=token[:12], created_at=now, expires_at=expires_at
+        )
+    )
+    details: dict[str, str] = {"user": user.name}
+    if expires_at is not None:
+        details["expires_at"] = expires_at.isoformat()
+    record_event(session, actor=actor, action="token.created", details=details)
     return token
 
 
@@ -175,17 +201,15 @@ def user_for_token(session: Session, token: str) -> UserRecord | None:
     row = session.execute(
         select(UserRecord)
         .join(ApiTokenRecord, ApiTokenRecord.user_id == UserRecord.id)
-        .where(ApiTokenRecord.token_hash == _sha256(token), ApiTokenRecord.revoked_at.is_(None))
+        .where(
+            ApiTokenRecord.token_hash == _sha256(token),
+            ApiTokenRecord.revoked_at.is_(None),
+            or_(ApiTokenRecord.expires_at.is_(None), ApiTokenRecord.expires_at > utcnow()),
+        )
     ).scalar_one_or_none()
     if row is None or row.disabled:
         return None
     return row
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5  # wrong passwords in a row that lock the account
-    lockout: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -194,6 +218,7 @@ class LoginResult:
 
     user: UserRecord | None
     code: str | None = None
+    actor: str = "-"  # how the audit log named the attempt's user (see unknown_name)
 
 
 @lru_cache(maxsize=1)
@@ -208,49 +233,49 @@ def _password_matches(stored: str | None, password: str) -> bool:
         return False
 
 
-def check_login(
-    session: Session, name: str, password: str, *, policy: LoginPolicy, now: datetime | None = None
-) -> LoginResult:
-    """Check a user name and password, count failures, lock after too many; every attempt is audited.
+def unknown_name(name: str) -> str:
+    """How the audit log names a sign-in name that is nobody's: a keyed hash, never the text.
 
-    Returns rather than raises so the caller's transaction keeps the failure count and the event.
-    The actor of the event is the name as typed: the password is never recorded.
+    People type passwords into the name field; the log must not keep them. The key is random per
+    process, so the hash correlates attempts of one flood without being a dictionary target."""
+    return "unknown:" + hmac.new(_NAME_KEY, name.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def audit_name(session: Session, name: str) -> str:
+    """The actor of an attempt on ``name``: the name when it is a user's, else ``unknown_name``."""
+    name = _clean_name(name)[:128]
+    found = session.scalar(select(UserRecord.id).where(UserRecord.name == name))
+    return name if found is not None else unknown_name(name)
+
+
+def check_login(session: Session, name: str, password: str, *, client: dict[str, str] | None = None) -> LoginResult:
+    """Check a user name and password; every attempt is audited, with ``client`` (address, agent).
+
+    Returns rather than raises so the caller's transaction keeps the event. The actor of a failure
+    is the user when the name is somebody's, else ``unknown_name``: the password is never recorded.
+    Throttling and locks are the caller's (``api.limits``): kept per client address, so nobody
+    can lock somebody else out.
     """
-    now = now or utcnow()
     name = _clean_name(name)[:128]
     user = session.scalar(select(UserRecord).where(UserRecord.name == name))
     # The hash is checked even for unknown users so that timing does not tell which names exist.
     matches = _password_matches(user.password_hash if user is not None else None, password)
     code: str | None = None
-    if user is None or user.password_hash is None:
+    if user is None or user.password_hash is None or not matches:
         code = "invalid_credentials"
-    elif user.locked_until is not None and user.locked_until > now:
-        # The same answer whatever the password: a lock that told right from wrong would not slow guessing.
-        code = "account_locked"
-    elif matches and user.disabled:
+    elif user.disabled:
         code = "account_disabled"
-    elif not matches:
-        code = "invalid_credentials"
-        user.failed_logins += 1
-        if user.failed_logins >= policy.max_failures:
-            user.locked_until = now + policy.lockout
-            user.failed_logins = 0
-            record_event(
-                session,
-                actor=name,
-                action="auth.locked",
-                details={"user": name, "until": user.locked_until.isoformat()},
-            )
     if code is not None:
-        record_event(session, actor=name or "-", action="auth.login_failed", details={"reason": code})
-        return LoginResult(None, code)
+        actor = name if user is not None else unknown_name(name)
+        record_event(session, actor=actor, action="auth.login_failed", details={"reason": code, **(client or {})})
+        return LoginResult(None, code, actor)
     assert user is not None and user.password_hash is not None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     user.failed_logins = 0
     user.locked_until = None
-    record_event(session, actor=name, action="auth.login", details={"role": user.role})
-    return LoginResult(user)
+    record_event(session, actor=name, action="auth.login", details={"role": user.role, **(client or {})})
+    return LoginResult(user, None, name)
 
 
 @dataclass(frozen=True)

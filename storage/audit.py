@@ -1,4 +1,4 @@
-"""Reading the audit log (the ``events`` table) by actor, document, batch, action and time."""
+"""Reading the audit log (the ``events`` table) by actor, document, batch, action and time; folding repeats."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sohoa.storage.records import EventRecord
 
-__all__ = ["AuditFilter", "find_events"]
+__all__ = ["AuditFilter", "find_events", "set_event_count"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,14 @@ def find_events(session: Session, flt: AuditFilter, *, limit: int, offset: int) 
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(EventRecord.id.desc()).limit(limit).offset(offset)).all()
     return list(rows), int(total)
+
+
+def set_event_count(session: Session, event_id: int, count: int, last_at: datetime) -> None:
+    """Fold repeats into one event: its count and the time of the last one (nothing else changes)."""
+    event = session.get(EventRecord, event_id)
+    if event is None:
+        return
+    details = dict(event.details or {})
+    details["count"] = count
+    details["last_at"] = last_at.isoformat()
+    event.details = details

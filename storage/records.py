@@ -110,6 +110,7 @@ class ApiTokenRecord(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)  # None: never (SOHOA_TOKEN_DAYS=0)
 
 
 class BatchRecord(Base):

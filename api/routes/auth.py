@@ -6,27 +6,45 @@ Form posts are answered with redirects (the web UI's pages); callers that ask fo
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from sohoa.api.deps import CSRF_COOKIE, SESSION_COOKIE, ConfigDep, CurrentUser, RuntimeDep
+from sohoa.api.deps import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    ConfigDep,
+    CurrentUser,
+    Principal,
+    RuntimeDep,
+    check_csrf,
+    client_of,
+    identify_request,
+    refusals,
+)
+from sohoa.api.limits import SignInGuard, Throttled
 from sohoa.api.schemas import ErrorPublic, LoginPublic, MePublic, errors
 from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
-from sohoa.pipeline.actions.accounts import sign_in, sign_out
-from sohoa.storage.accounts import LoginPolicy
+from sohoa.core.settings import Settings
+from sohoa.pipeline.actions.accounts import SignIn, sign_in, sign_in_actor, sign_out
+from sohoa.pipeline.actions.audit import audit_event
 
 __all__ = ["router", "safe_next"]
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+# One answer for a wrong name, a wrong password and a locked pair: none of them may tell an
+# outsider which names exist.
 _MESSAGES = {
-    "invalid_credentials": "wrong user name or password",
-    "account_locked": "too many failed sign-ins: the account is locked for a while",
+    "invalid_credentials": "wrong user name or password (after repeated failures, sign-in pauses for a while)",
     "account_disabled": "this account is disabled",
 }
 _REDIRECT: dict[int | str, dict[str, Any]] = {
@@ -48,13 +66,31 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _from_this_site(request: Request, config: Settings) -> bool:
+    """Whether a sign-in form comes from this site's own page (or an origin the operator allows).
+
+    Browsers send ``Sec-Fetch-Site`` and ``Origin`` with form posts; a script or ``curl`` sends
+    neither and has nothing to forge. ``Origin: null`` (a sandboxed or privacy-stripped page) is
+    not this site."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.strip().lower().rstrip("/")
+    if origin in config.allowed_origins:
+        return True
+    host = request.headers.get("host", "").lower()
+    return origin != "null" and bool(host) and urlsplit(origin).netloc == host
+
+
 @router.post(
     "/login",
     response_model=LoginPublic,
-    responses={**_REDIRECT, **errors(401, 403, 422)},
+    responses={**_REDIRECT, **errors(401, 403, 422, 429)},
     summary="Sign in with a user name and password (sets the session and CSRF cookies)",
 )
-def login(
+async def login(
     request: Request,
     rt: RuntimeDep,
     config: ConfigDep,
@@ -63,16 +99,46 @@ def login(
     password: Annotated[str, Form(max_length=4096)] = "",
     next: Annotated[str, Form(max_length=2048, description="where a form post goes after sign-in")] = "/",
 ) -> Response:
-    if request.headers.get("sec-fetch-site") == "cross-site":
+    client = client_of(request)
+    if not _from_this_site(request, config):
         # Another site posting its own credentials would sign the visitor in as someone else.
+        await run_in_threadpool(
+            refusals(request).record,
+            actor="-",
+            action="access.denied",
+            details={"reason": "cross_site_sign_in", "path": request.url.path, "method": "POST", **client},
+        )
         raise PermissionDenied("sign-in forms posted from another site are refused", code="csrf_failed")
-    policy = LoginPolicy(
-        max_failures=config.login_max_failures, lockout=timedelta(minutes=config.login_lockout_minutes)
-    )
+    guard: SignInGuard = request.app.state.sign_in_guard
+    key, address = unicodedata.normalize("NFC", username).strip()[:128], client["client"]
+    try:
+        guard.check(key, address)
+    except Throttled:
+        actor = await run_in_threadpool(sign_in_actor, rt, key)
+        details = {"reason": "throttled", "path": request.url.path, "method": "POST", **client}
+        await run_in_threadpool(refusals(request).record, actor=actor, action="auth.refused", details=details)
+        raise
     lifetime = timedelta(hours=config.session_hours)
-    result = sign_in(
-        rt, username, password, policy=policy, lifetime=lifetime, previous=request.cookies.get(SESSION_COOKIE)
-    )
+    if guard.locked(key, address):
+        # Refused unread, at no Argon2 cost: the lock binds this address only, so its owner elsewhere
+        # still signs in, and retrying from here does not extend it.
+        actor = await run_in_threadpool(sign_in_actor, rt, key)
+        details = {"reason": "locked", "path": request.url.path, "method": "POST", **client}
+        await run_in_threadpool(refusals(request).record, actor=actor, action="auth.login_failed", details=details)
+        result = SignIn(None, None, "invalid_credentials", actor)
+    else:
+        previous = request.cookies.get(SESSION_COOKIE)
+        result = await guard.run(
+            lambda: sign_in(rt, username, password, lifetime=lifetime, previous=previous, client=client)
+        )
+        if result.user is None:
+            until = guard.failed(key, address)
+            if until is not None:
+                minutes = config.login_lockout_minutes
+                details = {"user": result.actor, "minutes": minutes, **client}
+                await run_in_threadpool(audit_event, rt, actor=result.actor, action="auth.locked", details=details)
+        else:
+            guard.succeeded(key, address)
     opened, user = result.session, result.user
     if opened is None or user is None:
         code = result.code or "invalid_credentials"
@@ -100,13 +166,24 @@ def login(
 @router.post(
     "/logout",
     status_code=204,
-    responses={303: {"description": "form posts: to `/login`"}},
-    summary="Sign out: ends the browser session and clears its cookies",
+    responses={303: {"description": "form posts: to `/login`"}, **errors(403)},
+    summary="Sign out: ends the browser session and clears its cookies (with the CSRF token)",
 )
-def logout(request: Request, rt: RuntimeDep) -> Response:
+async def logout(request: Request, rt: RuntimeDep) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        sign_out(rt, cookie)
+        try:
+            user: Principal | None = await run_in_threadpool(identify_request, request, rt)
+        except AuthenticationFailed:
+            user = None  # the session has ended already: only the cookies are left to clear
+        if user is not None and user.via == "session":
+            # Another site must not be able to sign the visitor out (and in again as someone else).
+            submitted = request.headers.get(CSRF_HEADER)
+            if submitted is None:
+                value = (await request.form()).get(CSRF_FIELD)
+                submitted = value if isinstance(value, str) else None
+            await check_csrf(request, rt, user, submitted)
+            await run_in_threadpool(sign_out, rt, cookie)
     answer: Response = Response(status_code=204) if _wants_json(request) else RedirectResponse("/login", 303)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     answer.delete_cookie(CSRF_COOKIE, path="/", samesite="lax")

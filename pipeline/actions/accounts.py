@@ -13,8 +13,8 @@ from sohoa.core.domain import Role
 from sohoa.core.errors import Conflict
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.accounts import (
-    LoginPolicy,
     WebSession,
+    audit_name,
     check_login,
     close_web_session,
     create_token,
@@ -44,6 +44,7 @@ __all__ = [
     "issue_token",
     "revoke_user_tokens",
     "sign_in",
+    "sign_in_actor",
     "sign_out",
     "update_user",
     "user",
@@ -61,13 +62,18 @@ def user(rt: Runtime, name: str) -> UserRecord:
         return get_user(session, name)
 
 
+def _token_lifetime(rt: Runtime) -> timedelta | None:
+    days = rt.settings.token_days
+    return timedelta(days=days) if days > 0 else None
+
+
 def add_user(
     rt: Runtime, name: str, role: Role | str, *, actor: str, password: str | None = None, token: bool = True
 ) -> tuple[UserRecord, str | None]:
     """A new user, and a new API token for them unless ``token`` is false (shown once)."""
     with rt.db.session() as session:
         created = create_user(session, name, role, actor=actor, password=password)
-        secret = create_token(session, created, actor=actor) if token else None
+        secret = create_token(session, created, actor=actor, lifetime=_token_lifetime(rt)) if token else None
         return created, secret
 
 
@@ -94,17 +100,21 @@ def update_user(
 
 
 def change_password(rt: Runtime, name: str, password: str, *, actor: str) -> UserRecord:
-    """Set the password; it unlocks the account and ends its browser sessions."""
+    """An administrator sets the password: the browser sessions end. When it replaces one (a reset,
+    as after a suspected compromise) the user's API tokens are revoked too, unless
+    ``SOHOA_PASSWORD_RESET_REVOKES_TOKENS`` is false; a first password leaves the token issued with
+    the account working."""
     with rt.db.session() as session:
         found = get_user(session, name)
-        set_password(session, found, password, actor=actor)
+        revoke = rt.settings.password_reset_revokes_tokens and found.password_hash is not None
+        set_password(session, found, password, actor=actor, revoke_all_tokens=revoke)
         return found
 
 
 def issue_token(rt: Runtime, name: str, *, actor: str) -> tuple[UserRecord, str]:
     with rt.db.session() as session:
         found = get_user(session, name)
-        return found, create_token(session, found, actor=actor)
+        return found, create_token(session, found, actor=actor, lifetime=_token_lifetime(rt))
 
 
 def revoke_user_tokens(rt: Runtime, name: str, *, actor: str) -> int:
@@ -118,7 +128,7 @@ def ensure_admin(rt: Runtime, *, actor: str) -> str | None:
         if any(u.role == Role.ADMIN.value for u in list_users(session)):
             return None
         created = create_user(session, "admin", Role.ADMIN, actor=actor)
-        return create_token(session, created, actor=actor)
+        return create_token(session, created, actor=actor, lifetime=_token_lifetime(rt))
 
 
 # --- proving who one is ----------------------------------------------------------------------------
@@ -148,19 +158,34 @@ class SignIn:
     user: UserRecord | None
     session: WebSession | None
     code: str | None
+    actor: str = "-"  # how the audit log names the attempt's user
 
 
 def sign_in(
-    rt: Runtime, name: str, password: str, *, policy: LoginPolicy, lifetime: timedelta, previous: str | None = None
+    rt: Runtime,
+    name: str,
+    password: str,
+    *,
+    lifetime: timedelta,
+    previous: str | None = None,
+    client: dict[str, str] | None = None,
 ) -> SignIn:
-    """Check the password; on success end ``previous`` (a sign-in always starts a new session id)."""
+    """Check the password; on success end ``previous`` (a sign-in always starts a new session id).
+
+    ``client`` (address and user agent) goes into the audit event of the attempt."""
     with rt.db.session() as session:
-        result = check_login(session, name, password, policy=policy)
+        result = check_login(session, name, password, client=client)
         if result.user is None:
-            return SignIn(None, None, result.code or "invalid_credentials")
+            return SignIn(None, None, result.code or "invalid_credentials", result.actor)
         if previous:
             close_web_session(session, previous)
-        return SignIn(result.user, open_web_session(session, result.user, lifetime=lifetime), None)
+        return SignIn(result.user, open_web_session(session, result.user, lifetime=lifetime), None, result.actor)
+
+
+def sign_in_actor(rt: Runtime, name: str) -> str:
+    """How the audit log names the user of an attempt refused before its password was checked."""
+    with rt.db.session() as session:
+        return audit_name(session, name)
 
 
 def sign_out(rt: Runtime, cookie: str) -> str | None:

@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from sohoa.cli.users_cmds import register
-from sohoa.storage.accounts import LoginPolicy, check_login, user_for_token
+from sohoa.storage.accounts import check_login, user_for_token
 from sohoa.storage.database import Database
 
 PASSWORD = "một mật khẩu dài"
@@ -39,7 +39,7 @@ def test_add_with_a_password_from_stdin_then_sign_in(cli: typer.Typer, tmp_path:
     with db.session() as session:
         user = user_for_token(session, token)
         assert user is not None and user.name == "chi"
-        assert check_login(session, "chi", PASSWORD, policy=LoginPolicy()).user is not None
+        assert check_login(session, "chi", PASSWORD).user is not None
     short = runner.invoke(cli, ["users", "add", "lan", "--role", "uploader", "--password"], input="ngắn\n")
     assert short.exit_code == 2 and "weak_password" in short.output
 
@@ -56,9 +56,9 @@ def test_set_password_revoke_disable_and_list(cli: typer.Typer, tmp_path: Path) 
     db = _db(tmp_path)
     with db.session() as session:
         assert user_for_token(session, token) is None
-        assert check_login(session, "chi", PASSWORD, policy=LoginPolicy()).code == "account_disabled"
+        assert check_login(session, "chi", PASSWORD).code == "account_disabled"
     assert runner.invoke(cli, ["users", "disable", "chi", "--enable"]).exit_code == 0
     with db.session() as session:
-        assert check_login(session, "chi", PASSWORD, policy=LoginPolicy()).user is not None
+        assert check_login(session, "chi", PASSWORD).user is not None
     missing = runner.invoke(cli, ["users", "set-password", "nobody"], input=PASSWORD + "\n")
     assert missing.exit_code == 3 and "user_not_found" in missing.output
