@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     agency_parent: Annotated[str | None, _Unset] = Field(
         default=None, description="the agency's parent (cơ quan chủ quản), above its name in reports' title block"
     )
+    agency_parent: Annotated[str | None, _Unset] = Field(
+        default=None, description="the agency's parent (cơ quan chủ quản), above its name in reports' title block"
+    )
 
     # API
     host: str = "127.0.0.1"

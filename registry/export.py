@@ -1,9 +1,11 @@
 """A coverage report as JSON, CSV or an Excel workbook.
 
-JSON and CSV keys are English and stable (machines read them); the workbook speaks
-Vietnamese to the people who file it, with English sheet names so scripts can find them:
-``Summary`` (indicators and a chart), ``Procedures`` (per procedure, with a chart),
-``Fields`` and ``Missing`` (the dossiers still without a signed archived result).
+JSON and CSV keys are English and stable (machines read them); the workbook is what a department
+sends upward each quarter, half year and year without retyping, in Vietnamese throughout:
+``Tổng hợp`` (the title block of an administrative report, the indicators, the sign-off),
+``Theo tháng``, ``Theo thủ tục``, ``Theo lĩnh vực``, ``Hồ sơ còn thiếu`` (the dossiers still
+without a signed archived result) and ``Biểu đồ``; every sheet prints on A4 with its table's
+header repeated on each page.
 """
 
 from __future__ import annotations
@@ -12,25 +14,35 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, BinaryIO, TextIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sohoa.core.clock import to_local
 from sohoa.core.errors import InputRejected
+from sohoa.core.periods import Period, PeriodKind
 from sohoa.registry.coverage import Coverage, CoverageReport
 
 __all__ = [
     "COVERAGE_CSV_COLUMNS",
     "MISSING_CSV_COLUMNS",
     "SHEETS",
+    "STATE_NAMES",
+    "MonthlyFigures",
     "ReportFormat",
+    "ReportHeading",
     "ReportTable",
+    "period_in_words",
     "render_report",
     "report_to_dict",
     "write_report_csv",
@@ -38,7 +50,7 @@ __all__ = [
 ]
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHEETS = ("Summary", "Procedures", "Fields", "Missing")
+SHEETS = ("Tổng hợp", "Theo tháng", "Theo thủ tục", "Theo lĩnh vực", "Hồ sơ còn thiếu", "Biểu đồ")
 
 
 class ReportFormat(StrEnum):
@@ -158,17 +170,37 @@ def write_report_csv(report: CoverageReport, out: TextIO, table: ReportTable = R
 
 
 _BOLD = Font(bold=True)
+_ITALIC = Font(italic=True)
+_TITLE = Font(bold=True, size=14)
+_CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_WRAP = Alignment(vertical="top", wrap_text=True)
+_THIN = Side(style="thin")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _PERCENT = "0.0%"
 _DATE = "DD/MM/YYYY"
+_ROMAN = ("I", "II", "III", "IV")
+# Nghị định 30/2020, Phụ lục I: A4, margins 20-25 mm top and bottom, 30-35 mm left, 15-20 mm right.
+_MARGINS = PageMargins(left=30 / 25.4, right=15 / 25.4, top=20 / 25.4, bottom=20 / 25.4, header=0.3, footer=0.3)
+
+# Indicators of the summary, in the order of the funnel; a key the overall figures carry beyond
+# these (a newer indicator) is shown after them, under its label here or, unknown, its key.
 _INDICATORS = (
-    ("resolved", "Hồ sơ đã giải quyết", None),
-    ("paper", "Trả kết quả bản giấy", None),
-    ("digitized", "Kết quả đã số hóa", "digitized_rate"),
+    ("resolved", "Hồ sơ đã giải quyết trong kỳ", None),
+    ("paper", "Trong đó: trả kết quả bản giấy", None),
+    ("digitized", "Kết quả bản giấy đã số hóa", "digitized_rate"),
     ("signed", "Đã số hóa và ký số", "signed_rate"),
-    ("archived", "Đã ký số và lưu trữ", "archived_rate"),
+    ("archived", "Đã ký số và lưu trữ (chỉ tiêu)", "archived_rate"),
     ("fully_digitized", "Hồ sơ số hóa đầy đủ", "fully_digitized_rate"),
     ("missing", "Còn thiếu kết quả số hóa", None),
+    ("electronic", "Hồ sơ trả kết quả điện tử (không phải số hóa)", None),
 )
+_LABELS = {
+    "rate": "Tỷ lệ số hóa",
+    "components_rate": "Tỷ lệ số hóa thành phần hồ sơ",
+    "reused": "Hồ sơ tái sử dụng kết quả số hóa",
+    "resubmitted": "Hồ sơ nộp lại giấy tờ đã số hóa",
+    "reuse_rate": "Tỷ lệ tái sử dụng kết quả số hóa",
+}
 _COVERAGE_HEADERS = (
     "Hồ sơ đã giải quyết",
     "Bản giấy",
@@ -179,34 +211,125 @@ _COVERAGE_HEADERS = (
     "Còn thiếu",
     "Tỷ lệ số hóa",
 )
-
-
 _MISSING_HEADERS = (
+    "STT",
     "Mã hồ sơ",
     "Mã thủ tục",
     "Tên thủ tục",
     "Lĩnh vực",
     "Ngày tiếp nhận",
     "Ngày trả kết quả",
-    "Số tài liệu",
-    "Trạng thái xa nhất",  # how far its documents got, if any were scanned
+    "Số văn bản",
+    "Tiến độ xa nhất",  # how far its documents got, if any were scanned
 )
+# The states as the web interface names them (api/web/locales/vi.json), for the missing list.
+STATE_NAMES: dict[str, str] = {
+    "received": "Đã tiếp nhận",
+    "ocr_done": "Đã nhận dạng chữ",
+    "extracted": "Đã trích xuất thông tin",
+    "needs_review": "Chờ xem xét",
+    "approved": "Đã duyệt, chờ ký",
+    "signed": "Đã ký số",
+    "archived": "Đã lưu trữ",
+    "failed": "Lỗi xử lý",
+    "rejected": "Bị từ chối",
+}
+_NO_DOCUMENT = "Chưa có văn bản"
 
 
-def _text(ws: Worksheet, row: int, column: int, value: str | None) -> None:
-    """An imported name or code, always a string cell: openpyxl would store ``=HYPERLINK(...)`` as a
-    live formula."""
+@dataclass(frozen=True)
+class ReportHeading:
+    """Who hands the report in: the title block's agency, its parent, and the place before the date."""
+
+    agency_name: str
+    agency_parent: str | None = None
+    place: str | None = None
+
+
+def period_in_words(period: Period) -> str:
+    """The period as a report's title says it: ``Quý IV năm 2025``, ``6 tháng đầu năm 2025``."""
+    year = period.start.year
+    if period.kind is PeriodKind.MONTH:
+        return f"Tháng {period.start.month} năm {year}"
+    if period.kind is PeriodKind.QUARTER:
+        return f"Quý {_ROMAN[(period.start.month - 1) // 3]} năm {year}"
+    if period.kind is PeriodKind.HALF:
+        return f"6 tháng {'đầu' if period.start.month == 1 else 'cuối'} năm {year}"
+    if period.kind is PeriodKind.NINE_MONTHS:
+        return f"9 tháng đầu năm {year}"
+    return f"Năm {year}"
+
+
+def _month_in_words(label: str) -> str:
+    year, month = label.split("-")
+    return f"Tháng {int(month)}/{year}"
+
+
+def _text(ws: Worksheet, row: int, column: int, value: str | None) -> Cell:
+    """A name or code from an imported file or a setting, always a string cell: openpyxl would store
+    ``=HYPERLINK(...)`` as a live formula."""
     cell = ws.cell(row=row, column=column, value=value)
     if value is not None:
         cell.data_type = "s"
+    return cell
+
+
+def _line(ws: Worksheet, row: int, first: int, last: int, value: str | None, font: Font | None = None) -> None:
+    """One line of a title block, centred across ``first``..``last``."""
+    if last > first:
+        ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+    cell = _text(ws, row, first, value)
+    cell.alignment = _CENTRE
+    if font is not None:
+        cell.font = font
 
 
 def _header(ws: Worksheet, row: int, titles: Sequence[str]) -> None:
     for column, title in enumerate(titles, start=1):
-        ws.cell(row=row, column=column, value=title).font = _BOLD
+        cell = ws.cell(row=row, column=column, value=title)
+        cell.font, cell.alignment, cell.border = _BOLD, _CENTRE, _BOX
+    ws.row_dimensions[row].height = 32
 
 
-def _coverage_row(ws: Worksheet, row: int, first_column: int, coverage: Coverage) -> None:
+def _boxed(ws: Worksheet, first_row: int, last_row: int, columns: int) -> None:
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row, max_col=columns):
+        for cell in row:
+            cell.border = _BOX
+
+
+def _print_setup(ws: Worksheet, *, header_row: int, landscape: bool) -> None:
+    """A4, the margins of Nghị định 30, one page wide, the table's header on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.page_margins = _MARGINS
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.oddFooter.center.text = "Trang &P/&N"
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+
+
+def _made_on(heading: ReportHeading, moment: datetime) -> str:
+    local = to_local(moment)
+    day = f"ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
+    return f"{heading.place}, {day}" if heading.place else day.capitalize()
+
+
+def _range_in_words(period: Period) -> str:
+    return f"(Hồ sơ trả kết quả từ ngày {period.start:%d/%m/%Y} đến ngày {period.last_day:%d/%m/%Y})"
+
+
+def _sheet_title(ws: Worksheet, heading: ReportHeading, period: Period, title: str, columns: int) -> int:
+    """The agency, what the sheet lists and the period, above its table; the table's header row."""
+    _line(ws, 1, 1, columns, heading.agency_name.upper(), _BOLD)
+    _line(ws, 2, 1, columns, title, _TITLE)
+    _line(ws, 3, 1, columns, f"{period_in_words(period)} {_range_in_words(period)}", _ITALIC)
+    return 5
+
+
+def _coverage_figures(ws: Worksheet, row: int, first_column: int, coverage: Coverage) -> None:
     values = (
         coverage.resolved,
         coverage.paper,
@@ -218,103 +341,211 @@ def _coverage_row(ws: Worksheet, row: int, first_column: int, coverage: Coverage
     )
     for offset, value in enumerate(values):
         ws.cell(row=row, column=first_column + offset, value=value)
-    rate = ws.cell(row=row, column=first_column + len(values), value=coverage.rate)
-    rate.number_format = _PERCENT
+    ws.cell(row=row, column=first_column + len(values), value=coverage.rate).number_format = _PERCENT
 
 
-def _summary_sheet(ws: Worksheet, report: CoverageReport) -> None:
+def _total_row(ws: Worksheet, row: int, label_columns: int, coverage: Coverage) -> None:
+    if label_columns > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=label_columns)
+    cell = ws.cell(row=row, column=1, value="Cộng")
+    cell.font, cell.alignment = _BOLD, _CENTRE
+    _coverage_figures(ws, row, label_columns + 1, coverage)
+    for column in range(label_columns + 1, label_columns + 1 + len(_COVERAGE_HEADERS)):
+        ws.cell(row=row, column=column).font = _BOLD
+
+
+def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
+    for column, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+
+
+def _summary_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
     ws.title = SHEETS[0]
-    ws["A1"] = "Báo cáo số hóa kết quả giải quyết thủ tục hành chính"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"], ws["B2"] = "Kỳ báo cáo", report.period.label
-    ws["A3"], ws["B3"] = "Từ ngày", report.period.start
-    ws["A4"], ws["B4"] = "Đến ngày", report.period.last_day
-    ws["B3"].number_format = ws["B4"].number_format = _DATE
-    # Excel has no time zones: write Vietnam's wall-clock time and say so.
-    ws["A5"], ws["B5"] = "Lập lúc (giờ Việt Nam)", to_local(report.generated_at).replace(tzinfo=None)
-    ws["B5"].number_format = "DD/MM/YYYY HH:MM"
-    _header(ws, 7, ("Chỉ tiêu", "Số hồ sơ", "Tỷ lệ"))
+    _widths(ws, (6, 44, 13, 13, 20))
+    # The layout of an administrative report (Nghị định 30, Phụ lục I): the agency top left, the
+    # national motto top right, place and date under it, then the title with the period in words.
+    _line(ws, 1, 1, 2, (heading.agency_parent or "").upper() or None)
+    _line(ws, 1, 3, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", _BOLD)
+    _line(ws, 2, 1, 2, heading.agency_name.upper(), _BOLD)
+    _line(ws, 2, 3, 5, "Độc lập - Tự do - Hạnh phúc", _BOLD)
+    _line(ws, 3, 3, 5, _made_on(heading, report.generated_at), _ITALIC)
+    _line(ws, 5, 1, 5, "BÁO CÁO", _TITLE)
+    _line(ws, 6, 1, 5, "Kết quả số hóa kết quả giải quyết thủ tục hành chính", _BOLD)
+    _line(ws, 7, 1, 5, period_in_words(report.period), _BOLD)
+    _line(ws, 8, 1, 5, _range_in_words(report.period), _ITALIC)
+    ws.merge_cells(start_row=9, start_column=1, end_row=9, end_column=3)
+    made = ws.cell(row=9, column=1, value="Số liệu tính đến (giờ Việt Nam):")
+    made.alignment = Alignment(horizontal="right")
+    made.font = _ITALIC
+    # Excel has no time zones: Vietnam's wall-clock time, and the label says so.
+    at = ws.cell(row=9, column=4, value=to_local(report.generated_at).replace(tzinfo=None))
+    at.number_format, at.font = "DD/MM/YYYY HH:MM", _ITALIC
+    header = 11
+    _header(ws, header, ("STT", "Chỉ tiêu", "Số hồ sơ", "Tỷ lệ", "Ghi chú"))
     values = report.overall.to_dict()
-    for offset, (key, title, rate_key) in enumerate(_INDICATORS):
-        row = 8 + offset
-        ws.cell(row=row, column=1, value=title)
-        ws.cell(row=row, column=2, value=values[key])
-        if rate_key is not None:
-            ws.cell(row=row, column=3, value=values[rate_key]).number_format = _PERCENT
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 16
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = f"Số hóa kết quả {report.period.label}"
-    chart.y_axis.title = "Số hồ sơ"
-    chart.legend = None
-    # resolved .. fully_digitized: the funnel from resolved dossiers to complete digital results
-    chart.add_data(Reference(ws, min_col=2, min_row=8, max_row=13), titles_from_data=False)
-    chart.set_categories(Reference(ws, min_col=1, min_row=8, max_row=13))
-    chart.width, chart.height = 18, 9
-    ws.add_chart(chart, "E2")
+    rows: list[tuple[str, Any, Any]] = [
+        (title, values[key], values[rate] if rate is not None else None) for key, title, rate in _INDICATORS
+    ]
+    shown = {key for key, _, _ in _INDICATORS} | {rate for _, _, rate in _INDICATORS if rate} | {"rate"}
+    for key, value in values.items():
+        if key in shown:
+            continue
+        label = _LABELS.get(key, key)
+        is_rate = key.endswith("rate")
+        rows.append((label, None if is_rate else value, value if is_rate else None))
+    row = header
+    for number, (title, count, rate) in enumerate(rows, start=1):
+        row = header + number
+        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
+        ws.cell(row=row, column=2, value=title).alignment = _WRAP
+        ws.cell(row=row, column=3, value=count)
+        ws.cell(row=row, column=4, value=rate).number_format = _PERCENT
+    ws.cell(row=header + 1, column=5, value="Mẫu số của các tỷ lệ: hồ sơ trả kết quả bản giấy").alignment = _WRAP
+    _boxed(ws, header, row, 5)
+    _sign_off(ws, row + 3)
+    _print_setup(ws, header_row=header, landscape=False)
+    ws.freeze_panes = None  # one page, read top to bottom
 
 
-def _procedures_sheet(ws: Worksheet, report: CoverageReport) -> None:
-    _header(ws, 1, ("Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Cơ quan thực hiện", *_COVERAGE_HEADERS))
-    for row, p in enumerate(report.by_procedure, start=2):
-        _text(ws, row, 1, p.procedure_code)
-        _text(ws, row, 2, p.procedure_name)
-        _text(ws, row, 3, p.field)
-        _text(ws, row, 4, p.agency)
-        _coverage_row(ws, row, 5, p.coverage)
-    ws.column_dimensions["A"].width = 26
-    ws.column_dimensions["B"].width = 50
-    if report.by_procedure:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "Tỷ lệ số hóa theo thủ tục"
-        chart.legend = None
-        chart.x_axis.title = "Mã thủ tục"
-        chart.y_axis.number_format = _PERCENT
-        last = len(report.by_procedure) + 1
-        chart.add_data(Reference(ws, min_col=12, min_row=1, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
-        chart.width, chart.height = 18, max(7.5, 0.5 * len(report.by_procedure))
-        ws.add_chart(chart, "N2")
+def _sign_off(ws: Worksheet, row: int) -> None:
+    """Who made the report and the head of the unit who signs it off, side by side."""
+    _line(ws, row, 1, 2, "Người lập", _BOLD)
+    _line(ws, row, 3, 5, "Thủ trưởng đơn vị", _BOLD)
+    _line(ws, row + 1, 1, 2, "(Ký, ghi rõ họ tên)", _ITALIC)
+    _line(ws, row + 1, 3, 5, "(Ký, ghi rõ họ tên, đóng dấu)", _ITALIC)
 
 
-def _fields_sheet(ws: Worksheet, report: CoverageReport) -> None:
-    _header(ws, 1, ("Lĩnh vực", *_COVERAGE_HEADERS))
-    for row, f in enumerate(report.by_field, start=2):
-        _text(ws, row, 1, f.field or "(chưa xác định)")
-        _coverage_row(ws, row, 2, f.coverage)
-    ws.column_dimensions["A"].width = 40
+def _months_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading, months: MonthlyFigures) -> None:
+    columns = ("STT", "Tháng", *_COVERAGE_HEADERS)
+    header = _sheet_title(ws, heading, report.period, "KẾT QUẢ SỐ HÓA THEO THÁNG", len(columns))
+    _header(ws, header, columns)
+    row = header
+    for number, (label, coverage) in enumerate(months, start=1):
+        row = header + number
+        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
+        ws.cell(row=row, column=2, value=_month_in_words(label))
+        _coverage_figures(ws, row, 3, coverage)
+    _total_row(ws, row + 1, 2, report.overall)
+    _boxed(ws, header, row + 1, len(columns))
+    _widths(ws, (6, 16, *[12] * len(_COVERAGE_HEADERS)))
+    _print_setup(ws, header_row=header, landscape=True)
 
 
-def _missing_sheet(ws: Worksheet, report: CoverageReport) -> None:
-    _header(ws, 1, _MISSING_HEADERS)
-    for row, s in enumerate(report.missing, start=2):
+def _procedures_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
+    columns = ("STT", "Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Cơ quan thực hiện", *_COVERAGE_HEADERS)
+    header = _sheet_title(ws, heading, report.period, "KẾT QUẢ SỐ HÓA THEO THỦ TỤC HÀNH CHÍNH", len(columns))
+    _header(ws, header, columns)
+    row = header
+    for number, p in enumerate(report.by_procedure, start=1):
+        row = header + number
+        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
+        _text(ws, row, 2, p.procedure_code)
+        _text(ws, row, 3, p.procedure_name).alignment = _WRAP
+        _text(ws, row, 4, p.field).alignment = _WRAP
+        _text(ws, row, 5, p.agency).alignment = _WRAP
+        _coverage_figures(ws, row, 6, p.coverage)
+    _total_row(ws, row + 1, 5, report.overall)
+    _boxed(ws, header, row + 1, len(columns))
+    _widths(ws, (6, 14, 44, 18, 20, *[11] * len(_COVERAGE_HEADERS)))
+    _print_setup(ws, header_row=header, landscape=True)
+
+
+def _fields_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
+    columns = ("STT", "Lĩnh vực", *_COVERAGE_HEADERS)
+    header = _sheet_title(ws, heading, report.period, "KẾT QUẢ SỐ HÓA THEO LĨNH VỰC", len(columns))
+    _header(ws, header, columns)
+    row = header
+    for number, f in enumerate(report.by_field, start=1):
+        row = header + number
+        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
+        _text(ws, row, 2, f.field or "(chưa xác định)").alignment = _WRAP
+        _coverage_figures(ws, row, 3, f.coverage)
+    _total_row(ws, row + 1, 2, report.overall)
+    _boxed(ws, header, row + 1, len(columns))
+    _widths(ws, (6, 36, *[12] * len(_COVERAGE_HEADERS)))
+    _print_setup(ws, header_row=header, landscape=True)
+
+
+def _missing_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
+    header = _sheet_title(
+        ws, heading, report.period, "HỒ SƠ TRẢ KẾT QUẢ BẢN GIẤY CÒN THIẾU KẾT QUẢ SỐ HÓA", len(_MISSING_HEADERS)
+    )
+    _header(ws, header, _MISSING_HEADERS)
+    row = header
+    for number, s in enumerate(report.missing, start=1):
+        row = header + number
         e = s.entry
-        _text(ws, row, 1, e.dossier_code)
-        _text(ws, row, 2, e.procedure_code)
-        _text(ws, row, 3, s.procedure_name)
-        _text(ws, row, 4, s.field)
-        ws.cell(row=row, column=5, value=e.received_date).number_format = _DATE
-        ws.cell(row=row, column=6, value=e.resolved_date).number_format = _DATE
-        ws.cell(row=row, column=7, value=s.documents)
-        _text(ws, row, 8, s.best_state)
-    ws.freeze_panes = "A2"
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["C"].width = 50
+        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
+        _text(ws, row, 2, e.dossier_code)
+        _text(ws, row, 3, e.procedure_code)
+        _text(ws, row, 4, s.procedure_name).alignment = _WRAP
+        _text(ws, row, 5, s.field).alignment = _WRAP
+        ws.cell(row=row, column=6, value=e.received_date).number_format = _DATE
+        ws.cell(row=row, column=7, value=e.resolved_date).number_format = _DATE
+        ws.cell(row=row, column=8, value=s.documents)
+        state = STATE_NAMES.get(s.best_state, s.best_state) if s.best_state else _NO_DOCUMENT
+        ws.cell(row=row, column=9, value=state)
+    _boxed(ws, header, row, len(_MISSING_HEADERS))
+    _widths(ws, (6, 30, 14, 44, 18, 13, 13, 10, 20))
+    _print_setup(ws, header_row=header, landscape=True)
 
 
-def write_report_xlsx(report: CoverageReport, out: BinaryIO) -> None:
+def _charts_sheet(ws: Worksheet, wb: Workbook, report: CoverageReport) -> None:
+    """Charts on their own sheet, so the tables print without them."""
+    summary, procedures = wb[SHEETS[0]], wb[SHEETS[2]]
+    funnel = BarChart()
+    funnel.type = "col"
+    funnel.title = f"Số hóa kết quả {period_in_words(report.period)}"
+    funnel.y_axis.title = "Số hồ sơ"
+    funnel.legend = None
+    # resolved .. fully_digitized (rows 12-17 of the summary): from resolved dossiers to complete results
+    funnel.add_data(Reference(summary, min_col=3, min_row=12, max_row=17), titles_from_data=False)
+    funnel.set_categories(Reference(summary, min_col=2, min_row=12, max_row=17))
+    funnel.width, funnel.height = 24, 10
+    ws.add_chart(funnel, "A1")
+    if report.by_procedure:
+        rates = BarChart()
+        rates.type = "bar"
+        rates.title = "Tỷ lệ số hóa theo thủ tục"
+        rates.legend = None
+        rates.x_axis.title = "Mã thủ tục"
+        rates.y_axis.number_format = _PERCENT
+        first, last = 6, 5 + len(report.by_procedure)
+        rates.add_data(Reference(procedures, min_col=13, min_row=first, max_row=last), titles_from_data=False)
+        rates.set_categories(Reference(procedures, min_col=2, min_row=first, max_row=last))
+        rates.width, rates.height = 24, max(8.0, 0.5 * len(report.by_procedure))
+        ws.add_chart(rates, "A22")
+    _print_setup(ws, header_row=1, landscape=True)
+    ws.freeze_panes = None
+
+
+MonthlyFigures = Sequence[tuple[str, Coverage]]  # ("2025-03", coverage of the dossiers resolved that month)
+
+
+def write_report_xlsx(report: CoverageReport, out: BinaryIO, *, heading: ReportHeading, months: MonthlyFigures) -> None:
+    """The workbook a department sends upward: a signed-off summary, then by month, procedure and
+    field, the missing list, and the charts; Vietnamese throughout, set up to print on A4."""
     wb = Workbook()
-    _summary_sheet(wb.active, report)
-    _procedures_sheet(wb.create_sheet(SHEETS[1]), report)
-    _fields_sheet(wb.create_sheet(SHEETS[2]), report)
-    _missing_sheet(wb.create_sheet(SHEETS[3]), report)
+    _summary_sheet(wb.active, report, heading)
+    _months_sheet(wb.create_sheet(SHEETS[1]), report, heading, months)
+    _procedures_sheet(wb.create_sheet(SHEETS[2]), report, heading)
+    _fields_sheet(wb.create_sheet(SHEETS[3]), report, heading)
+    _missing_sheet(wb.create_sheet(SHEETS[4]), report, heading)
+    _charts_sheet(wb.create_sheet(SHEETS[5]), wb, report)
     wb.save(out)
 
 
-def render_report(report: CoverageReport, fmt: ReportFormat | str, *, table: ReportTable | str = "coverage") -> bytes:
-    """The report as file bytes; CSV carries a BOM so spreadsheet programs read Vietnamese right."""
+def render_report(
+    report: CoverageReport,
+    fmt: ReportFormat | str,
+    *,
+    table: ReportTable | str = "coverage",
+    heading: ReportHeading | None = None,
+    months: MonthlyFigures | None = None,
+) -> bytes:
+    """The report as file bytes; CSV carries a BOM so spreadsheet programs read Vietnamese right.
+
+    A workbook needs ``heading`` (who hands it in) and ``months`` (its monthly sheet)."""
     try:
         fmt, table = ReportFormat(fmt), ReportTable(table)
     except ValueError as exc:
@@ -325,6 +556,8 @@ def render_report(report: CoverageReport, fmt: ReportFormat | str, *, table: Rep
         text = io.StringIO()
         write_report_csv(report, text, table)
         return text.getvalue().encode("utf-8-sig")
+    if heading is None or months is None:
+        raise ValueError("an Excel report needs its heading and its months")
     buffer = io.BytesIO()
-    write_report_xlsx(report, buffer)
+    write_report_xlsx(report, buffer, heading=heading, months=months)
     return buffer.getvalue()

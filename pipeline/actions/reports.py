@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sohoa.core.periods import Period
+from sohoa.core.clock import to_local, utcnow
+from sohoa.core.periods import Period, PeriodKind, current_period, parse_period
 from sohoa.pipeline.diskspace import disk_metrics_text
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import signer_status
@@ -19,11 +21,30 @@ from sohoa.registry.coverage import (
     dossier_statuses,
     summarize,
 )
-from sohoa.registry.export import ReportFormat, ReportTable, render_report, report_to_dict
+from sohoa.registry.export import (
+    ReportFormat,
+    ReportHeading,
+    ReportTable,
+    period_in_words,
+    render_report,
+    report_to_dict,
+)
 from sohoa.registry.metrics import render_metrics
 from sohoa.storage.catalogue import record_event
 
-__all__ = ["CoverageFile", "coverage_file", "coverage_report", "dossiers_of_period", "metrics_text", "report_dict"]
+__all__ = [
+    "CoverageFile",
+    "PeriodChoice",
+    "coverage_file",
+    "coverage_report",
+    "dossiers_of_period",
+    "metrics_text",
+    "monthly_coverage",
+    "period_choices",
+    "period_title",
+    "report_dict",
+    "report_heading",
+]
 
 
 def coverage_report(
@@ -55,12 +76,56 @@ def coverage_file(
     """The report as a file a department hands in (JSON, CSV with a BOM for Excel, or XLSX)."""
     report = coverage_report(rt, period, actor=actor, purpose={"format": fmt.value, "table": table.value})
     suffix = "-missing" if fmt is ReportFormat.CSV and table is ReportTable.MISSING else ""
+    workbook = fmt is ReportFormat.XLSX
     return CoverageFile(
-        content=render_report(report, fmt, table=table),
+        content=render_report(
+            report,
+            fmt,
+            table=table,
+            heading=report_heading(rt) if workbook else None,
+            months=monthly_coverage(rt, period) if workbook else None,
+        ),
         media_type=fmt.media_type,
         filename=f"sohoa-coverage-{period.label}{suffix}.{fmt.value}",
         report=report,
     )
+
+
+def report_heading(rt: Runtime) -> ReportHeading:
+    """The title block's agency (``SOHOA_AGENCY_NAME``), its parent (``SOHOA_AGENCY_PARENT``) and the
+    place written before the date (``SOHOA_SIGNING_LOCATION``)."""
+    settings = rt.settings
+    return ReportHeading(settings.agency_name, settings.agency_parent, settings.signing_location)
+
+
+def period_title(period: Period) -> str:
+    """``Quý IV năm 2025``: the period as the report's title says it."""
+    return period_in_words(period)
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    period: Period
+    title: str  # in words
+    previous: bool  # a period already over: the one a report is due for
+
+
+def period_choices(now: datetime | None = None) -> list[PeriodChoice]:
+    """The periods a report is asked for most: the previous quarter, half year and year (the ones due),
+    then this month, quarter and year (progress so far)."""
+    local = to_local(now or utcnow())
+    year, month = local.year, local.month
+    quarter, half = (month - 1) // 3 + 1, (month - 1) // 6 + 1
+    previous = [
+        f"{year}-Q{quarter - 1}" if quarter > 1 else f"{year - 1}-Q4",
+        f"{year}-H{half - 1}" if half > 1 else f"{year - 1}-H2",
+        str(year - 1),
+    ]
+    choices = [PeriodChoice(p, period_in_words(p), True) for p in map(parse_period, previous)]
+    for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR):
+        current = current_period(kind, now)
+        choices.append(PeriodChoice(current, period_in_words(current), False))
+    return choices
 
 
 def report_dict(report: CoverageReport) -> dict[str, object]:

@@ -10,11 +10,12 @@ from openpyxl import load_workbook
 
 from sohoa.core.domain import DocumentState
 from sohoa.core.periods import parse_period
-from sohoa.registry.coverage import CoverageReport, compute_coverage
+from sohoa.registry.coverage import Coverage, CoverageReport, compute_coverage
 from sohoa.registry.export import (
     COVERAGE_CSV_COLUMNS,
     MISSING_CSV_COLUMNS,
-    SHEETS,
+    ReportHeading,
+    period_in_words,
     render_report,
     report_to_dict,
 )
@@ -94,24 +95,111 @@ def test_csv_tables(report: CoverageReport) -> None:
     assert [m["dossier_code"] for m in missing] == [s.entry.dossier_code for s in report.missing]
 
 
-def test_workbook_opens_with_its_sheets_and_charts(report: CoverageReport, tmp_path) -> None:
+HEADING = ReportHeading("Sở Văn hóa, Thể thao và Du lịch", "UBND tỉnh Đồng Nai", "Đồng Nai")
+
+
+def _months(report: CoverageReport) -> list[tuple[str, Coverage]]:
+    # one month: its figures are the period's
+    return [(report.period.label, report.overall)]
+
+
+def _workbook(report: CoverageReport, tmp_path, heading: ReportHeading = HEADING):
     path = tmp_path / "report.xlsx"
-    path.write_bytes(render_report(report, "xlsx"))
-    wb = load_workbook(path)
-    assert wb.sheetnames == list(SHEETS)
-    summary, procedures, fields, missing = (wb[name] for name in SHEETS)
-    assert summary._charts and procedures._charts
-    figures = {summary.cell(row=r, column=1).value: summary.cell(row=r, column=2).value for r in range(8, 15)}
-    assert figures["Trả kết quả bản giấy"] == report.overall.paper
-    assert figures["Đã ký số và lưu trữ"] == report.overall.archived
-    assert summary["B5"].value == datetime(2025, 4, 1, 9, 0)  # Vietnam's wall clock
-    by_code = {procedures.cell(row=r, column=1).value: r for r in range(2, procedures.max_row + 1)}
-    assert set(by_code) == {p.procedure_code for p in report.by_procedure}
-    assert procedures.cell(row=by_code["2.001234"], column=12).value == pytest.approx(2 / 3)
-    assert fields.max_row == 1 + len(report.by_field)
-    assert [missing.cell(row=r, column=1).value for r in range(2, missing.max_row + 1)] == [
-        s.entry.dossier_code for s in report.missing
-    ]
+    path.write_bytes(render_report(report, "xlsx", heading=heading, months=_months(report)))
+    return load_workbook(path)
+
+
+def _texts(ws) -> list[str]:
+    return [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def test_workbook_has_vietnamese_sheets_title_block_and_sign_off(report: CoverageReport, tmp_path) -> None:
+    wb = _workbook(report, tmp_path)
+    assert wb.sheetnames == ["Tổng hợp", "Theo tháng", "Theo thủ tục", "Theo lĩnh vực", "Hồ sơ còn thiếu", "Biểu đồ"]
+    summary = wb["Tổng hợp"]
+    texts = _texts(summary)
+    assert "UBND TỈNH ĐỒNG NAI" in texts and "SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH" in texts
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
+    assert "Đồng Nai, ngày 01 tháng 04 năm 2025" in texts  # the day it was made, in Vietnam
+    assert "Tháng 3 năm 2025" in texts
+    assert "(Hồ sơ trả kết quả từ ngày 01/03/2025 đến ngày 31/03/2025)" in texts
+    assert datetime(2025, 4, 1, 9, 0) in [c.value for row in summary.iter_rows() for c in row]
+    assert texts.index("Người lập") > texts.index("STT") and "Thủ trưởng đơn vị" in texts
+    figures = {
+        summary.cell(row=r, column=2).value: (summary.cell(row=r, column=3).value, summary.cell(row=r, column=4).value)
+        for r in range(12, summary.max_row + 1)
+    }
+    assert figures["Trong đó: trả kết quả bản giấy"][0] == report.overall.paper
+    assert figures["Đã ký số và lưu trữ (chỉ tiêu)"] == (report.overall.archived, report.overall.rate)
+    assert figures["Còn thiếu kết quả số hóa"][0] == report.overall.missing
+    assert wb["Biểu đồ"]._charts
+
+
+def test_every_sheet_prints_on_a4_with_its_header_repeated(report: CoverageReport, tmp_path) -> None:
+    wb = _workbook(report, tmp_path)
+    for ws in wb:
+        assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4, ws.title  # 9: A4 in Excel's numbering
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.orientation in ("portrait", "landscape")
+        assert ws.print_title_rows, ws.title
+    assert wb["Tổng hợp"].page_setup.orientation == "portrait"
+    assert wb["Theo thủ tục"].page_setup.orientation == "landscape"
+    # the repeated row is the table's header
+    procedures = wb["Theo thủ tục"]
+    header_row = int(procedures.print_title_rows.split(":")[0].lstrip("$"))
+    assert procedures.cell(row=header_row, column=2).value == "Mã thủ tục"
+
+
+def test_monthly_procedure_field_and_missing_sheets(report: CoverageReport, tmp_path) -> None:
+    wb = _workbook(report, tmp_path)
+    months = wb["Theo tháng"]
+    assert "Tháng 3/2025" in _texts(months)
+    month_row = next(r for r in range(1, months.max_row + 1) if months.cell(row=r, column=2).value == "Tháng 3/2025")
+    assert months.cell(row=month_row, column=4).value == report.overall.paper
+    procedures = wb["Theo thủ tục"]
+    by_code = {procedures.cell(row=r, column=2).value: r for r in range(6, procedures.max_row + 1)}
+    assert {p.procedure_code for p in report.by_procedure} <= set(by_code)
+    assert procedures.cell(row=by_code["2.001234"], column=13).value == pytest.approx(2 / 3)
+    total = next(r for r in range(6, procedures.max_row + 1) if procedures.cell(row=r, column=1).value == "Cộng")
+    assert procedures.cell(row=total, column=7).value == report.overall.paper
+    fields = wb["Theo lĩnh vực"]
+    assert {fields.cell(row=r, column=2).value for r in range(6, 6 + len(report.by_field))} == {
+        f.field or "(chưa xác định)" for f in report.by_field
+    }
+    missing = wb["Hồ sơ còn thiếu"]
+    rows = range(6, 6 + len(report.missing))
+    assert [missing.cell(row=r, column=2).value for r in rows] == [s.entry.dossier_code for s in report.missing]
+    # states by their Vietnamese names, a dossier without any document said so
+    assert [missing.cell(row=r, column=9).value for r in rows] == ["Chưa có văn bản", "Chờ xem xét"]
+
+
+def test_overall_figures_beyond_the_known_ones_are_shown(report: CoverageReport, tmp_path, monkeypatch) -> None:
+    extra = {"reuse_rate": 0.25, "reused": 3, "something_new": 7}
+    original = Coverage.to_dict
+    monkeypatch.setattr(Coverage, "to_dict", lambda self: {**original(self), **extra})
+    summary = _workbook(report, tmp_path)["Tổng hợp"]
+    rows = {summary.cell(row=r, column=2).value: r for r in range(12, summary.max_row + 1)}
+    assert summary.cell(row=rows["Tỷ lệ tái sử dụng kết quả số hóa"], column=4).value == 0.25
+    assert summary.cell(row=rows["Hồ sơ tái sử dụng kết quả số hóa"], column=3).value == 3
+    assert summary.cell(row=rows["something_new"], column=3).value == 7
+
+
+def test_a_period_in_words() -> None:
+    words = {
+        "2025-Q4": "Quý IV năm 2025",
+        "2025-Q1": "Quý I năm 2025",
+        "2025-H1": "6 tháng đầu năm 2025",
+        "2025-H2": "6 tháng cuối năm 2025",
+        "2025-9M": "9 tháng đầu năm 2025",
+        "2025": "Năm 2025",
+        "2025-03": "Tháng 3 năm 2025",
+    }
+    assert {label: period_in_words(parse_period(label)) for label in words} == words
+
+
+def test_a_workbook_without_its_heading_is_a_programming_error(report: CoverageReport) -> None:
+    with pytest.raises(ValueError):
+        render_report(report, "xlsx")
 
 
 def test_an_unknown_format_is_refused(report: CoverageReport) -> None:
@@ -160,9 +248,7 @@ def test_imported_names_reach_the_csv_as_text_not_formulas(hostile_report: Cover
 
 
 def test_imported_names_reach_the_workbook_as_text_not_formulas(hostile_report: CoverageReport, tmp_path) -> None:
-    path = tmp_path / "report.xlsx"
-    path.write_bytes(render_report(hostile_report, "xlsx"))
-    wb = load_workbook(path)
+    wb = _workbook(hostile_report, tmp_path)
     formulas = [
         (ws.title, cell.coordinate, cell.value)
         for ws in wb
@@ -171,12 +257,20 @@ def test_imported_names_reach_the_workbook_as_text_not_formulas(hostile_report: 
         if cell.data_type == "f"
     ]
     assert formulas == []
-    procedures = wb[SHEETS[1]]
-    by_code = {procedures.cell(row=r, column=1).value: r for r in range(2, procedures.max_row + 1)}
+    procedures = wb["Theo thủ tục"]
+    by_code = {procedures.cell(row=r, column=2).value: r for r in range(6, procedures.max_row + 1)}
     row = by_code["1.001029"]
-    assert [procedures.cell(row=row, column=c).value for c in (2, 3, 4)] == [
+    assert [procedures.cell(row=row, column=c).value for c in (3, 4, 5)] == [
         _HOSTILE_NAME,
         _HOSTILE_FIELD,
         _HOSTILE_AGENCY,
     ]
-    assert "-2+3" in {wb[SHEETS[2]].cell(row=r, column=1).value for r in range(2, wb[SHEETS[2]].max_row + 1)}
+    fields = wb["Theo lĩnh vực"]
+    assert "-2+3" in {fields.cell(row=r, column=2).value for r in range(6, fields.max_row + 1)}
+
+
+def test_a_hostile_agency_setting_reaches_the_workbook_as_text(report: CoverageReport, tmp_path) -> None:
+    heading = ReportHeading(_HOSTILE_AGENCY, _HOSTILE_NAME, "=1+1")
+    wb = _workbook(report, tmp_path, heading)
+    assert not [c.coordinate for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert _HOSTILE_AGENCY.upper() in _texts(wb["Tổng hợp"])

@@ -19,7 +19,7 @@ from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import render
 from sohoa.core.errors import InputRejected
 from sohoa.core.periods import PeriodKind, current_period, parse_period
-from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage
+from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage, period_choices, period_title
 from sohoa.registry.coverage import Coverage, CoverageReport
 
 __all__ = ["MISSING_SHOWN", "chart_data", "router"]
@@ -66,7 +66,7 @@ def dashboard(
         chosen = current_period(PeriodKind.YEAR)
     report = coverage_report(rt, chosen)
     months = monthly_coverage(rt, chosen)
-    quick = [current_period(kind) for kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR)]
+    choices = period_choices()
     return render(
         request,
         "dashboard.html",
@@ -78,7 +78,9 @@ def dashboard(
         missing_total=len(report.missing),
         charts=chart_data(t, report, months),
         period=chosen,
-        quick=quick,
+        due=[c for c in choices if c.previous],
+        running=[c for c in choices if not c.previous],
+        period_title=period_title(chosen),
         error=error,
         can_print=has_right(user.role, Right.PRINT_COVER_SHEETS),
     )

@@ -112,7 +112,7 @@ def test_reports_in_every_format_and_only_for_readers(client: TestClient, tokens
     as_xlsx = client.get("/api/v1/reports", params={"period": "2025", "format": "xlsx"}, headers=headers)
     assert as_xlsx.status_code == 200
     workbook = load_workbook(io.BytesIO(as_xlsx.content))
-    assert workbook.sheetnames == list(SHEETS) and workbook["Summary"]._charts
+    assert workbook.sheetnames == list(SHEETS) and workbook["Biểu đồ"]._charts
 
     bad = client.get("/api/v1/reports", params={"period": "2025-Q7"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_period"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from fastapi.testclient import TestClient
 
 from sohoa.api.web.i18n import Translator
 from sohoa.api.web.views.dashboard_views import chart_data
 from sohoa.core.periods import parse_period
-from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage
+from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage, period_choices
 from sohoa.registry.coverage import compute_coverage
 from tests.api.web.conftest import MISSING_DOSSIER, PROCEDURE, Office, sign_in
 
@@ -72,3 +72,34 @@ def test_chart_labels_are_translated(office: Office) -> None:
     data = chart_data(Translator("en"), report, months)
     assert [d["label"] for d in data["field"]["datasets"]] == ["Paper results", "Digitized", "Signed", "Archived"]
     assert data["axis"] == "Dossiers"
+
+
+def test_the_reports_due_are_one_click_each(browser_client: TestClient) -> None:
+    sign_in(browser_client, "archivist")
+    page = browser_client.get("/dashboard", params={"period": "2025-03"}).text
+    due = page.split('aria-labelledby="due-title"')[1].split("</nav>")[0]
+    links = re.findall(r'href="/api/v1/reports\?period=([^&"]+)&amp;format=xlsx" data-period', due)
+    today = date.today()
+    quarter, half = (today.month - 1) // 3 + 1, (today.month - 1) // 6 + 1
+    expected = [
+        f"{today.year}-Q{quarter - 1}" if quarter > 1 else f"{today.year - 1}-Q4",
+        f"{today.year}-H{half - 1}" if half > 1 else f"{today.year - 1}-H2",
+        str(today.year - 1),
+    ]
+    assert links == expected
+    assert f"Năm {today.year - 1}" in due  # named as the report's title names it
+    workbook = browser_client.get(f"/api/v1/reports?period={links[0]}&format=xlsx")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+
+
+def test_period_choices_across_a_new_year() -> None:
+    # 2026-01-01 00:30 in Vietnam is still 2025 in UTC: the calendar is Vietnam's
+    choices = period_choices(datetime(2025, 12, 31, 17, 30, tzinfo=UTC))
+    assert [(c.period.label, c.title, c.previous) for c in choices] == [
+        ("2025-Q4", "Quý IV năm 2025", True),
+        ("2025-H2", "6 tháng cuối năm 2025", True),
+        ("2025", "Năm 2025", True),
+        ("2026-01", "Tháng 1 năm 2026", False),
+        ("2026-Q1", "Quý I năm 2026", False),
+        ("2026", "Năm 2026", False),
+    ]

@@ -4,23 +4,27 @@ these tests hold them to it from the outside."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from sohoa.api.app import create_app
 from sohoa.cli.main import app as cli
 from sohoa.core.domain import DocumentState, Role
 from sohoa.core.settings import Settings
+from sohoa.pipeline.actions.registry import import_file
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.catalogue import list_events
+from tests.registry.builders import add_document, dossier_code, register_csv
 from tests.support.codes import DOSSIER, PROCEDURE
 from tests.support.flows import archive_one, ingest_one
 from tests.support.pdfs import make_text_image
@@ -114,6 +118,52 @@ def test_the_coverage_report_is_the_same(office: dict) -> None:
     for report in (api, cli_report):
         report.pop("generated_at", None)
     assert api == cli_report
+
+
+def _cells(path_or_bytes: Path | bytes) -> dict[str, list[list[object]]]:
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    book = load_workbook(source)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book}
+
+
+def test_the_quarterly_workbook_is_the_same_and_can_be_handed_in(
+    office: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt: Runtime = office["runtime"]
+    agency, parent = "Sở Văn hóa, Thể thao và Du lịch", "Ủy ban nhân dân tỉnh Đồng Nai"
+    monkeypatch.setenv("SOHOA_AGENCY_NAME", agency)
+    monkeypatch.setenv("SOHOA_AGENCY_PARENT", parent)
+    rt.settings.agency_name, rt.settings.agency_parent = agency, parent
+    days = [date(2025, 10, 6), date(2025, 11, 12), date(2025, 12, 1)]
+    rows = [[dossier_code(day, 1), PROCEDURE, "Cấp giấy phép karaoke", "Văn hóa", day, day, "paper"] for day in days]
+    import_file(rt, "register", io.BytesIO(register_csv(rows)), filename="register.csv", actor="test")
+    with rt.db.session() as session:
+        add_document(session, dossier=dossier_code(days[1], 1), state=DocumentState.ARCHIVED)
+
+    out = tmp_path / "q4.xlsx"
+    _cli("report", "--period", "2025-Q4", "--format", "xlsx", "-o", str(out))
+    page = _web(office).get("/dashboard", params={"period": "2025-Q4"}).text
+    link = re.search(r'href="(/api/v1/reports\?period=2025-Q4&amp;format=xlsx)"', page)
+    assert link is not None, "the dashboard offers the workbook"
+    downloaded = office["client"].get(link[1].replace("&amp;", "&"))
+    assert downloaded.status_code == 200
+    by_cli, by_web = _cells(out), _cells(downloaded.content)
+
+    def without_made_time(cells: dict[str, list[list[object]]]) -> dict[str, list[list[object]]]:
+        # the minute each was made may differ; everything else is the same workbook
+        return {name: [[v for v in row if not isinstance(v, datetime)] for row in rows] for name, rows in cells.items()}
+
+    assert without_made_time(by_cli) == without_made_time(by_web)
+    assert list(by_cli) == ["Tổng hợp", "Theo tháng", "Theo thủ tục", "Theo lĩnh vực", "Hồ sơ còn thiếu", "Biểu đồ"]
+    summary = [v for row in by_cli["Tổng hợp"] for v in row if v is not None]
+    for line in (parent.upper(), agency.upper(), "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BÁO CÁO", "Quý IV năm 2025"):
+        assert line in summary, line
+    assert any(isinstance(v, str) and v.startswith("Ngày ") and " tháng " in v for v in summary)
+    assert "Người lập" in summary and "Thủ trưởng đơn vị" in summary
+    months = [row[1] for row in by_cli["Theo tháng"] if row[1] in ("Tháng 10/2025", "Tháng 11/2025", "Tháng 12/2025")]
+    assert months == ["Tháng 10/2025", "Tháng 11/2025", "Tháng 12/2025"]
+    missing = [row[1] for row in by_cli["Hồ sơ còn thiếu"] if row[1] and str(row[1]).startswith("000.")]
+    assert missing == [dossier_code(days[0], 1), dossier_code(days[2], 1)]
 
 
 def test_the_signer_status_is_the_same(office: dict) -> None:
