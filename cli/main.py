@@ -69,6 +69,7 @@ def _register_commands() -> None:
         extract_cmds,
         ocr_cmds,
         quarantine_cmds,
+        recovery_cmds,
         registry_cmds,
         search_cmds,
         signing_cmds,
@@ -87,6 +88,7 @@ def _register_commands() -> None:
     extract_cmds.register(app)
     signing_cmds.register(app)
     quarantine_cmds.register(app)
+    recovery_cmds.register(app)
 
 
 def _guard_every_command(group: typer.Typer) -> None:

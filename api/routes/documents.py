@@ -12,6 +12,7 @@ from sohoa.api.rights import Right
 from sohoa.api.schemas import DocumentList, DocumentPublic, EventPublic, errors
 from sohoa.core.domain import DocumentState
 from sohoa.pipeline.actions.documents import FileKind, document, document_events, documents, open_download
+from sohoa.pipeline.actions.recovery import retry_document
 from sohoa.pipeline.review import approve_document, correct_metadata
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -91,3 +92,10 @@ def patch_metadata(
 @router.post("/{document_id}/approve", response_model=DocumentPublic, responses=errors(401, 403, 404, 409, 422))
 def approve(document_id: str, rt: RuntimeDep, user: Reviewer) -> DocumentPublic:
     return DocumentPublic.from_record(approve_document(rt, document_id, actor=user.name))
+
+
+@router.post("/{document_id}/retry", response_model=DocumentPublic, responses=errors(401, 403, 404, 409, 422))
+def retry(document_id: str, rt: RuntimeDep, user: Reviewer) -> DocumentPublic:
+    """Take a failed document back to the stage that failed (409 ``invalid_state``/``not_retryable`` otherwise)."""
+    retry_document(rt, document_id, actor=user.name, via="api")
+    return DocumentPublic.from_record(document(rt, document_id))

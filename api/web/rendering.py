@@ -44,6 +44,7 @@ class MenuItem:
 _MENU = (
     MenuItem("/upload", "nav.upload", Right.UPLOAD),
     MenuItem("/review", "nav.review", Right.REVIEW),
+    MenuItem("/failures", "nav.failures", Right.REVIEW),
     MenuItem("/search", "nav.search", Right.READ_DOCUMENTS),
     MenuItem("/dashboard", "nav.dashboard", Right.READ_REPORTS),
     MenuItem("/registry", "nav.registry", Right.MANAGE_REGISTRY),

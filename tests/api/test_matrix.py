@@ -63,6 +63,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/documents/{document_id}/original"): "download",
     ("PATCH", "/api/v1/documents/{document_id}/metadata"): "review",
     ("POST", "/api/v1/documents/{document_id}/approve"): "review",
+    ("POST", "/api/v1/documents/{document_id}/retry"): "review",
     ("GET", "/api/v1/search"): "read_documents",
     ("GET", "/api/v1/procedures"): "read_procedures",
     ("GET", "/api/v1/procedures/{code}"): "read_procedures",

@@ -91,6 +91,7 @@ CASES: dict[str, tuple[list[str], set[int]]] = {
     "catalogue rebuild": ([], {0, 2}),
     "signing check": ([], {0}),
     "quarantine purge": (["--older-than", "30"], {0}),
+    "retry": ([MISSING_ID], {3}),
     "signing renew-lta": ([], {1}),  # embedded default has no TSA: says it needs one
 }
 # serve runs until stopped: it is started for real in its own test below.

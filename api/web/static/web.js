@@ -63,6 +63,37 @@
     shown.textContent = [...input.files].map((f) => f.name).join(", ") || shown.dataset.empty;
   });
 
+  // "Thử lại" on a failed document (the failures list, the document page): the retry API, then its page.
+  document.addEventListener("click", async (event) => {
+    const button = event.target instanceof Element ? event.target.closest("button[data-retry]") : null;
+    if (!button || button.disabled) return;
+    const id = button.dataset.retry;
+    const status = button.parentElement.querySelector(".retry-status");
+    const say = (text) => {
+      if (status) status.textContent = text;
+    };
+    button.disabled = true;
+    say(t("retryjs.sending"));
+    try {
+      const answer = await fetch("/api/v1/documents/" + encodeURIComponent(id) + "/retry", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+      });
+      if (!answer.ok) {
+        say(t("retryjs.failed", { reason: await apiError(answer) }));
+        button.disabled = false;
+        return;
+      }
+      const doc = await answer.json();
+      say(t("retryjs.sent", { state: stateLabel(doc.state) }));
+      window.location.assign("/documents/" + encodeURIComponent(id));
+    } catch (_) {
+      say(t("retryjs.network_error"));
+      button.disabled = false;
+    }
+  });
+
   document.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.verb !== "get") event.detail.headers["X-CSRF-Token"] = csrfToken();
   });

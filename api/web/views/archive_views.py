@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -153,6 +153,25 @@ def search_page(
     )
 
 
+def day_text(value: str) -> str:
+    """An ISO day as people here write it (31/12/2025); other text as it is."""
+    try:
+        return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return value
+
+
+def shown_value(field: str | None, value: Any) -> str:
+    """A metadata value as the page shows it: dates as dd/mm/yyyy, lists joined, nothing as a dash."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if field == "issued_date" and isinstance(value, str):
+        return day_text(value)
+    return str(value)
+
+
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Reader) -> HTMLResponse:
     try:
@@ -176,7 +195,8 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
             else None
         ),
         supersede_url=(SUPERSEDE_ROUTE.replace("{document_id}", doc.id) if doc.archive_key and may_supersede else None),
-        texts=Translator(request_language(request)).client_texts("verifyjs.", "reason."),
+        shown=shown_value,
+        texts=Translator(request_language(request)).client_texts("verifyjs.", "reason.", "retryjs.", "state."),
     )
 
 

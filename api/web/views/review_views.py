@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sohoa.api.deps import Principal, RuntimeDep
@@ -22,15 +22,24 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound, SohoaError
 from sohoa.pipeline.actions import documents as doc_actions
 from sohoa.pipeline.actions.documents import document
+from sohoa.pipeline.actions.recovery import failures
 from sohoa.storage.records import DocumentRecord
 
-__all__ = ["CONFIDENCE_THRESHOLD", "REVIEW_FIELDS", "ReviewField", "review_fields", "router"]
+__all__ = ["CONFIDENCE_THRESHOLD", "FAILURES_PAGE_SIZE", "REVIEW_FIELDS", "ReviewField", "review_fields", "router"]
 
 router = APIRouter(include_in_schema=False)
 
 Reviewer = Annotated[Principal, Depends(allowed(Right.REVIEW))]
 Reader = Annotated[Principal, Depends(allowed(Right.READ_DOCUMENTS))]
 
+FAILURES_PAGE_SIZE = 50
+# the stage a document failed at, in words
+STAGE_KEYS = {
+    "ocr": "failures.stage_ocr",
+    "extract": "failures.stage_extract",
+    "sign": "failures.stage_sign",
+    "archive": "failures.stage_archive",
+}
 CONFIDENCE_THRESHOLD = 0.6  # as ingest.review_rules: below it a printed value is a guess
 QUEUE_LIMIT = 500
 # (field, input type): the fields a person checks, in the order they appear on the paper.
@@ -151,3 +160,28 @@ def page_image(document_id: str, number: int, rt: RuntimeDep, _user: Reader) -> 
     except SohoaError as exc:
         raise PageRefused(404, "error.preview_unavailable", code=exc.code) from None
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/failures", response_class=HTMLResponse)
+def failures_page(
+    request: Request,
+    rt: RuntimeDep,
+    user: Reviewer,
+    state: Annotated[str, Query(pattern="^(|failed|rejected)$")] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    """Documents that stopped early, newest first, each with its reason in words; failed ones can be retried."""
+    states = (DocumentState(state),) if state else (DocumentState.FAILED, DocumentState.REJECTED)
+    rows, total = failures(rt, states=states, limit=FAILURES_PAGE_SIZE, offset=(page - 1) * FAILURES_PAGE_SIZE)
+    return render(
+        request,
+        "failures.html",
+        user=user,
+        rows=rows,
+        stage_keys=STAGE_KEYS,
+        total=total,
+        state=state,
+        page=page,
+        pages=max(1, -(-total // FAILURES_PAGE_SIZE)),
+        texts=Translator(request_language(request)).client_texts("retryjs.", "reason.", "state."),
+    )
