@@ -4,6 +4,9 @@ A file is spooled to the work area while it is hashed, sniffed by content, then 
 stored under its content address (``originals/{sha256}``) and catalogued as ``received``,
 recognised as a duplicate of an existing original, or refused with a reason code (its
 bytes kept in quarantine for inspection). Zip archives expand to one document per entry.
+
+Several files may make one document (one image per page: ``groups``, or one document per folder
+of a zip: ``zip_folders``); see :func:`_store_group` for how such a document's originals are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import shutil
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
@@ -33,11 +36,13 @@ from sohoa.core.errors import (
     insufficient_storage,
 )
 from sohoa.ingest.archive_zip import expand_zip
+from sohoa.ingest.grouping import folder_groups, named_groups, stem_groups
 from sohoa.ingest.sniff import sniff_file
 from sohoa.ingest.splitting import StackPart, split_stack
 from sohoa.pipeline.actions.recovery import retry_duplicate
 from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.runtime import Runtime
+from sohoa.registry.dossiers import COMPONENT, Placement, file_in_dossier, note_duplicate, today
 from sohoa.registry.procedures import check_upload_code
 from sohoa.storage.catalogue import (
     add_document,
@@ -47,6 +52,7 @@ from sohoa.storage.catalogue import (
     original_holder,
     record_event,
 )
+from sohoa.storage.document_parts import PARTS_KIND, PARTS_MEDIA_TYPE, DocumentPart, add_parts, parts_manifest
 from sohoa.storage.objectrules import copy_hashing
 from sohoa.storage.objectstore import original_key, quarantine_key
 from sohoa.storage.records import DocumentRecord
@@ -58,6 +64,7 @@ __all__ = [
     "UploadResult",
     "accept_files",
     "accept_paths",
+    "group_positions",
     "spool",
 ]
 
@@ -78,6 +85,7 @@ class AcceptedDocument:
     filename: str
     state: str
     duplicate_of: str | None = None
+    parts: tuple[str, ...] = ()  # the files of a document of several, in page order
 
 
 @dataclass(frozen=True)
@@ -145,8 +153,10 @@ class _Batch:
     actor: str
     cover_sheets: bool = False
     quarantine: _Quarantine = field(default_factory=lambda: _Quarantine(0))
+    placement: Placement = field(default_factory=Placement)  # role in the dossier, owner
     documents: list[AcceptedDocument] = field(default_factory=list)
     rejected: list[RejectedFile] = field(default_factory=list)
+    zip_folders: bool = False  # each folder of a zip is one document
 
 
 @dataclass(frozen=True)
@@ -191,16 +201,31 @@ def accept_files(
     actor: str,
     source: str = "api",
     cover_sheets: bool = False,
+    placement: Placement | None = None,
+    groups: Sequence[Sequence[int]] = (),
+    zip_folders: bool = False,
 ) -> UploadResult:
     """Take a batch of incoming files; each one is accepted, a duplicate, or rejected.
 
     With ``cover_sheets`` each scanned stack is split at its printed cover sheets and every
     part is filed under the codes its sheet carries; the upload's codes are then optional.
+    ``placement`` says what the files are in their dossier (result or component) and whose.
+    ``groups`` lists the files (0-based positions in ``files``, first page first) that make one
+    document each (see :func:`group_positions`); ``zip_folders`` makes each folder inside a zip
+    one document, its files in natural name order.
     """
     if procedure_code is None and not cover_sheets:
         raise InputRejected("a procedure code is required", code="procedure_code_required")
     if dossier_code:
         dossier_code = validate_dossier_code(dossier_code)
+    placement = placement or Placement()
+    if placement.role == COMPONENT and not dossier_code and not cover_sheets:
+        raise InputRejected("a component is uploaded into a dossier: give its dossier code", code="dossier_required")
+    if cover_sheets and (any(len(g) > 1 for g in groups) or zip_folders):
+        # A stack is split into documents at its sheets; joining files is the opposite request.
+        raise InputRejected(
+            "files joined into one document cannot also be split at cover sheets", code="group_with_cover_sheets"
+        )
     check_free_space(rt.settings)
     try:
         return _accept_batch(
@@ -211,6 +236,9 @@ def accept_files(
             actor=actor,
             source=source,
             cover_sheets=cover_sheets,
+            placement=placement,
+            groups=groups,
+            zip_folders=zip_folders,
         )
     except OSError as exc:
         # A full disk is the operator's to fix, and the upload's to retry: 507, never a bare 500.
@@ -233,6 +261,9 @@ def _accept_batch(
     actor: str,
     source: str,
     cover_sheets: bool,
+    placement: Placement,
+    groups: Sequence[Sequence[int]] = (),
+    zip_folders: bool = False,
 ) -> UploadResult:
     batch_id = str(uuid.uuid4())
     with rt.db.session() as session:
@@ -256,12 +287,16 @@ def _accept_batch(
         actor,
         cover_sheets,
         _Quarantine(rt.settings.quarantine_max_request_bytes),
+        placement=placement,
+        zip_folders=zip_folders,
     )
     incoming_dir = rt.settings.work_dir / "incoming" / batch_id
     incoming_dir.mkdir(parents=True, exist_ok=True)
     # Each file's outcome is collected apart and merged in upload order. Storing runs on a few
     # threads: a durable write waits on fsync, and waits overlap where CPU work would not.
     parts: list[_Batch] = []
+    # A file of a document of several waits, spooled, until the document's last file is in.
+    gathering = _Gathering(groups)
     try:
         with ThreadPoolExecutor(max_workers=max(1, rt.settings.intake_threads)) as pool:
             pending = []
@@ -275,8 +310,20 @@ def _accept_batch(
                 except InputRejected as exc:
                     part.rejected.append(RejectedFile(name, exc.code, exc.message))
                     _log_rejection(part, name, exc)
+                    complete = gathering.add(number, name, None)
+                    if complete is not None:
+                        pending.append(pool.submit(_accept_spooled_group, part, complete))
+                    continue
+                if gathering.wants(number):
+                    complete = gathering.add(number, name, _Spooled(spooled, name, sha, size))
+                    if complete is not None:
+                        pending.append(pool.submit(_accept_spooled_group, part, complete))
                     continue
                 pending.append(pool.submit(_accept_spooled, part, spooled, name, sha, size))
+            for leftover in gathering.incomplete():
+                part = replace(batch, documents=[], rejected=[])
+                parts.append(part)
+                pending.append(pool.submit(_accept_spooled_group, part, leftover))
             for future in pending:
                 future.result()  # re-raise what a worker thread could not turn into an outcome
     finally:
@@ -305,14 +352,30 @@ def accept_paths(
     dossier_code: str | None = None,
     actor: str,
     cover_sheets: bool = False,
+    placement: Placement | None = None,
+    one_document: bool = False,
+    group_by: str | None = None,
+    zip_folders: bool = False,
 ) -> UploadResult:
-    """CLI intake: files and folders (recursively, in name order)."""
+    """CLI intake: files and folders (recursively, in name order).
+
+    ``one_document``: all the files are the pages of one document, in the order given;
+    ``group_by="stem"``: files named ``stem_p1``, ``stem_p2``... (or ``stem-1``, ``stem_2``) in one
+    folder are one document each, by page number; ``zip_folders``: see :func:`accept_files`.
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
         else:
             files.append(path)
+    groups: list[list[int]] = []
+    if one_document:
+        groups = [list(range(len(files)))]
+    elif group_by == "stem":
+        groups = stem_groups([str(p) for p in files])
+    elif group_by is not None:
+        raise InputRejected(f"cannot group files by {group_by!r} (stem)", code="invalid_request")
 
     def opened() -> Iterable[IncomingFile]:
         for path in files:
@@ -327,6 +390,9 @@ def accept_paths(
         actor=actor,
         source="cli",
         cover_sheets=cover_sheets,
+        placement=placement,
+        groups=groups,
+        zip_folders=zip_folders,
     )
 
 
@@ -386,11 +452,23 @@ def _accept_zip(batch: _Batch, spool: Path, name: str, sha: str) -> None:
             member_name = f"{name}/{refused.name}"
             batch.rejected.append(RejectedFile(member_name, refused.code, refused.message))
             _log_rejection(batch, member_name, InputRejected(refused.message, code=refused.code))
-        for member in expansion.accepted:
+        container = _Container(sha, spool)
+        joined: set[int] = set()
+        if batch.zip_folders:
+            for folder, positions in folder_groups([m.name for m in expansion.accepted]):
+                joined.update(positions)
+                members = []
+                for position in positions:
+                    member = expansion.accepted[position]
+                    member_sha, member_size = _hash_file(member.path)
+                    member_name = f"{name}/{member.name}"
+                    members.append(_Spooled(member.path, member_name, member_sha, member_size, container))
+                _accept_group(batch, members, label=f"{name}/{folder}")
+        for position, member in enumerate(expansion.accepted):
+            if position in joined:
+                continue
             member_sha, member_size = _hash_file(member.path)
-            _accept_one(
-                batch, member.path, f"{name}/{member.name}", member_sha, member_size, container=_Container(sha, spool)
-            )
+            _accept_one(batch, member.path, f"{name}/{member.name}", member_sha, member_size, container=container)
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
@@ -511,6 +589,8 @@ def _store_original(
                 container_sha256=container_sha256,
                 review_reasons=list(filing.review) or None,
             )
+            if filing.dossier_code:
+                _place(session, batch, document_id, filing)
     except InsufficientStorage:
         raise  # the whole upload is answered 507: the next file would not fit either
     except SohoaError as exc:
@@ -521,8 +601,27 @@ def _store_original(
     batch.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
 
 
+def _place(session: Session, batch: _Batch, document_id: str, filing: _Filing) -> None:
+    """The document's role in its dossier and its owner, committed with the document."""
+    assert filing.dossier_code is not None
+    p = batch.placement
+    file_in_dossier(
+        session,
+        document_id,
+        filing.dossier_code,
+        role=p.role,
+        component=p.component,
+        owner=p.owner,
+        owner_name=p.owner_name,
+        procedure_code=filing.procedure_code,
+        actor=batch.actor,
+    )
+
+
 def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, sha: str) -> None:
     state = get_document(session, holder).state
+    # A component sent again although the owner's reusable copy is on file: counted, the copy offered.
+    note_duplicate(session, holder, batch.dossier_code, batch.placement, actor=batch.actor, day=today())
     record_event(
         session,
         actor=batch.actor,
@@ -626,3 +725,240 @@ def _log_rejection(batch: _Batch, name: str, exc: SohoaError) -> None:
             batch_id=batch.batch_id,
             details={"filename": name, "reason_code": exc.code, "message": exc.message},
         )
+
+
+def group_positions(filenames: Sequence[str], groups: Sequence[Sequence[str]]) -> list[list[int]]:
+    """The files each named group joins (positions in ``filenames``), checked before anything is
+    stored: a name no uploaded file has, or one that names two files, is refused (422)."""
+    return named_groups(filenames, groups)
+
+
+@dataclass(frozen=True)
+class _Spooled:
+    """One file of a document of several: where its bytes wait, and what they are."""
+
+    path: Path
+    name: str
+    sha: str
+    size: int
+    container: _Container | None = None
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    """The files of one document of several as they arrived, in page order."""
+
+    members: tuple[_Spooled, ...]
+    refused: tuple[str, ...] = ()  # files refused before they could be read (too large)
+    missing: int = 0  # files the group named that the upload did not hold
+
+
+class _Gathering:
+    """Collects the files of each group as the upload streams in; hands a group on when whole."""
+
+    def __init__(self, groups: Sequence[Sequence[int]]) -> None:
+        self._groups = [tuple(g) for g in groups if len(g) > 1]  # one file is a document as it is
+        self._group_of = {position: g for g, members in enumerate(self._groups) for position in members}
+        self._got: dict[int, dict[int, tuple[str, _Spooled | None]]] = {}
+        self._handed: set[int] = set()
+
+    def wants(self, position: int) -> bool:
+        return position in self._group_of
+
+    def add(self, position: int, name: str, spooled: _Spooled | None) -> _Gathered | None:
+        """Record one file (None: refused); the group when this was its last file."""
+        g = self._group_of.get(position)
+        if g is None:
+            return None
+        got = self._got.setdefault(g, {})
+        got[position] = (name, spooled)
+        if len(got) < len(self._groups[g]):
+            return None
+        self._handed.add(g)
+        return self._gathered(g)
+
+    def incomplete(self) -> list[_Gathered]:
+        """Groups some of whose files never came: what came is refused, not stored alone."""
+        return [self._gathered(g) for g in sorted(self._got) if g not in self._handed]
+
+    def _gathered(self, g: int) -> _Gathered:
+        got = self._got.get(g, {})
+        order = [p for p in self._groups[g] if p in got]
+        return _Gathered(
+            members=tuple(s for p in order if (s := got[p][1]) is not None),
+            refused=tuple(got[p][0] for p in order if got[p][1] is None),
+            missing=len(self._groups[g]) - len(order),
+        )
+
+
+def _group_label(names: Sequence[str]) -> str:
+    """What a document of several files is called: its first file, and how many follow."""
+    return f"{names[0]} (+{len(names) - 1})"[:512]
+
+
+def _accept_spooled_group(batch: _Batch, gathered: _Gathered) -> None:
+    try:
+        if gathered.refused or gathered.missing:
+            because = gathered.refused[0] if gathered.refused else f"{gathered.missing} of its files"
+            _refuse_members(batch, gathered.members, because=because)
+            return
+        _accept_group(batch, list(gathered.members), label=_group_label([m.name for m in gathered.members]))
+    finally:
+        for member in gathered.members:
+            member.path.unlink(missing_ok=True)
+
+
+def _refuse_members(batch: _Batch, members: Sequence[_Spooled], *, because: str) -> None:
+    """The other files of a document one of whose files was refused: nothing of it is stored."""
+    exc = InputRejected(
+        f"{because} was refused, and this file is a page of the same document: nothing of the document was stored",
+        code="group_incomplete",
+        details={"because": because},
+    )
+    for member in members:
+        batch.rejected.append(RejectedFile(member.name, exc.code, exc.message))
+        _log_rejection(batch, member.name, exc)
+
+
+def _accept_group(batch: _Batch, members: list[_Spooled], *, label: str) -> None:
+    """Files that make one document: each checked as any upload is, then stored together."""
+    if len(members) == 1:
+        only = members[0]
+        _accept_one(batch, only.path, only.name, only.sha, only.size, container=only.container)
+        return
+    sniffs: list[SniffResult] = []
+    for member in members:
+        try:
+            sniff = sniff_file(member.path, max_pages=batch.rt.settings.max_pages)
+            if sniff.kind is FileKind.ZIP:
+                raise InputRejected(
+                    "a zip cannot be a page of a document: send the files in it", code="group_member_zip"
+                )
+            if sniff.signed:
+                # Joining rewrites the pages into one new PDF: the signature would no longer hold.
+                raise InputRejected(
+                    "a signed PDF cannot be joined with other files: its signature would break; send it alone",
+                    code="group_member_signed",
+                )
+        except InputRejected as exc:
+            _reject(batch, member.path, member.name, member.sha, member.size, exc, container=member.container)
+            _refuse_members(batch, [m for m in members if m is not member], because=member.name)
+            return
+        sniffs.append(sniff)
+    pages = sum(s.page_count for s in sniffs)
+    if pages > batch.rt.settings.max_pages:
+        too_many = InputRejected(
+            f"the document has {pages} pages, more than the limit of {batch.rt.settings.max_pages}",
+            code="too_many_pages",
+            details={"pages": pages},
+        )
+        for member in members:
+            batch.rejected.append(RejectedFile(member.name, too_many.code, too_many.message))
+            _log_rejection(batch, member.name, too_many)
+        return
+    _store_group(batch, members, sniffs, label=label)
+
+
+def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[SniffResult], *, label: str) -> None:
+    """Catalogue one document made of several files, keeping each file as its original.
+
+    How a multi-file original is kept, and why:
+
+    - Each file is stored whole under its own content address (``originals/{sha256}``), exactly
+      as a single upload is: a page is kept as it came, and a file already in the store (the
+      same page sent before) is the same object, not a second copy.
+    - The document names its files in page order (``document_parts``), and its own
+      ``original_sha256`` is the hash of that ordered list (``storage.document_parts.parts_manifest``),
+      stored beside the files as ``originals/{that hash}``. Claimed in ``originals`` like a
+      single file's hash, it makes duplicate detection race-free for the document as a whole:
+      the same pages in the same order sent again find this document; other pages, or the same
+      pages in another order, are another document.
+    - Each file's own hash is claimed for the document too when nobody holds it yet, so a page
+      later sent alone is answered as part of this document instead of becoming a one-page
+      document of its own. A file another document already holds stays that document's (the
+      same photo sent alone yesterday by mistake): joining it here is the correction, not a
+      duplicate.
+    - Every file is in the store before the catalogue commits; the claims, the document and its
+      parts commit together or not at all. A crash in between leaves only content-addressed
+      objects no document names, which the leftover cleanup removes (it knows parts), so the
+      document is stored whole or not at all, like a single file.
+    """
+    rt = batch.rt
+    document_id = str(uuid.uuid4())
+    parts = [
+        DocumentPart(m.sha, m.name, s.kind.value, s.page_count, m.size) for m, s in zip(members, sniffs, strict=True)
+    ]
+    manifest = parts_manifest(parts)
+    sha = hashlib.sha256(manifest).hexdigest()
+    filing = _Filing(batch.procedure_code, batch.dossier_code)
+    container = next((m.container for m in members if m.container is not None), None)
+    names = [m.name for m in members]
+    try:
+        with rt.db.session() as session:
+            holder = original_holder(session, sha)
+            if holder is not None:
+                _record_duplicate(session, batch, holder, label, sha)
+                return
+        for member, sniff in zip(members, sniffs, strict=True):
+            rt.store.put_file(
+                original_key(member.sha),
+                member.path,
+                content_type=sniff.kind.media_type,
+                metadata={"filename": member.name},
+            )
+        listing = members[0].path.with_name(members[0].path.name + ".parts.json")
+        listing.write_bytes(manifest)
+        try:
+            info = rt.store.put_file(
+                original_key(sha), listing, content_type=PARTS_MEDIA_TYPE, metadata={"filename": label}
+            )
+        finally:
+            listing.unlink(missing_ok=True)
+        with rt.db.session() as session:
+            holder = claim_original(session, sha, document_id)
+            if holder is not None:  # the same files in the same order won meanwhile
+                _record_duplicate(session, batch, holder, label, sha)
+                return
+            for part in parts:
+                claim_original(session, part.sha256, document_id)  # held by another document: stays theirs
+            _add_document(
+                session,
+                batch,
+                document_id,
+                label,
+                sha,
+                sum(p.size for p in parts),
+                DocumentState.RECEIVED,
+                details={
+                    "filename": label,
+                    "sha256": sha,
+                    "kind": PARTS_KIND,
+                    "pages": sum(p.page_count for p in parts),
+                    "files": [
+                        {"filename": p.filename, "sha256": p.sha256, "kind": p.kind, "pages": p.page_count}
+                        for p in parts
+                    ],
+                    "notes": [note for s in sniffs for note in s.notes],
+                    "kept_signature": False,
+                    "review": [],
+                },
+                procedure_code=filing.procedure_code,
+                dossier_code=filing.dossier_code,
+                original_key=info.key,
+                original_kind=PARTS_KIND,
+                page_count=sum(p.page_count for p in parts),
+                kept_signature=False,
+                container_sha256=container.sha256 if container is not None else None,
+            )
+            add_parts(session, document_id, parts)
+            if filing.dossier_code:
+                _place(session, batch, document_id, filing)
+    except InsufficientStorage:
+        raise
+    except SohoaError as exc:
+        log.warning("could not store the document %s: %s", label, exc)
+        for name in names:
+            batch.rejected.append(RejectedFile(name, exc.code, exc.message))
+            _log_rejection(batch, name, exc)
+        return
+    batch.documents.append(AcceptedDocument(document_id, label, DocumentState.RECEIVED.value, parts=tuple(names)))
