@@ -55,6 +55,7 @@ class UploadDocumentPublic(BaseModel):
     filename: str
     state: str
     duplicate_of: str | None = None
+    parts: list[str] = []  # a document of several files: their names, in page order
 
 
 class RejectedPublic(BaseModel):

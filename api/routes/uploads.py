@@ -6,6 +6,7 @@ it; every accepted file is in the object store and the catalogue before the answ
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from sohoa.api.rights import Right
 from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
 from sohoa.core.errors import InputRejected, insufficient_storage
 from sohoa.pipeline.diskspace import check_free_space
-from sohoa.pipeline.intake import IncomingFile, UploadResult, accept_files
+from sohoa.pipeline.intake import IncomingFile, UploadResult, accept_files, group_positions
 from sohoa.pipeline.runtime import Runtime
 
 __all__ = ["router"]
@@ -50,6 +51,19 @@ _FORM_SCHEMA: dict[str, Any] = {
             "default": False,
             "description": "split each scan at its printed cover sheets and file every part by its sheet",
         },
+        "group": {
+            "type": "string",
+            "maxLength": 65536,
+            "description": "files that make one document, as JSON: a list of groups, each the names of its "
+            'files (as sent) in page order, e.g. [["to-trinh_p1.jpg","to-trinh_p2.jpg"],["qd_1.png","qd_2.png"]]; '
+            "a plain list of names is one group. Files in no group are documents of their own. A name no "
+            "file has, or that two files share, is refused (422 group_unknown_file, group_file_ambiguous).",
+        },
+        "zip_folders": {
+            "type": "boolean",
+            "default": False,
+            "description": "each folder inside an uploaded zip is one document, its files in natural name order",
+        },
         CSRF_FIELD: {"type": "string", "description": "browsers signed in with the session cookie, without script"},
     },
 }
@@ -57,6 +71,7 @@ _OPENAPI: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _FORM_SCHEMA}}},
 }
 _TRUE, _FALSE = frozenset({"true", "1", "on", "yes"}), frozenset({"false", "0", "off", "no", ""})
+_BAD_GROUP = "group must be JSON: a list of groups, each a list of file names in page order"
 
 
 def _flag(form: StreamedForm, name: str) -> bool:
@@ -75,9 +90,29 @@ def _code(form: StreamedForm, name: str) -> str | None:
     return value or None
 
 
+def _named_groups(form: StreamedForm) -> list[list[str]]:
+    """The ``group`` field: ``[["a.jpg", "b.jpg"], ...]``, or ``["a.jpg", "b.jpg"]`` for one group."""
+    raw = form.fields.get("group", "").strip()
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise InputRejected(_BAD_GROUP, code="invalid_request", details={"field": "group"}) from exc
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        value = [value]
+    if not isinstance(value, list) or not all(
+        isinstance(g, list) and all(isinstance(n, str) for n in g) for g in value
+    ):
+        raise InputRejected(_BAD_GROUP, code="invalid_request", details={"field": "group"})
+    return value
+
+
 def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
     procedure_code, dossier_code = _code(form, "procedure_code"), _code(form, "dossier_code")
     cover_sheets = _flag(form, "cover_sheets")
+    zip_folders = _flag(form, "zip_folders")
+    groups = group_positions([part.filename for part in form.files], _named_groups(form))
 
     def incoming() -> Iterator[IncomingFile]:
         for part in form.files:
@@ -93,6 +128,8 @@ def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
         actor=user.name,
         source="api",
         cover_sheets=cover_sheets,
+        groups=groups,
+        zip_folders=zip_folders,
     )
 
 
