@@ -209,13 +209,22 @@ def review_set(
     emit_json(_document_json(doc))
 
 
-def review_approve(document_id: str) -> None:
+def review_approve(
+    document_id: str,
+    confirm_missing: Annotated[
+        bool | None,
+        typer.Option(
+            "--confirm-missing/--refuse-missing",
+            help="approve although required fields are empty (recorded), or refuse while one is",
+        ),
+    ] = None,
+) -> None:
     """Approve a reviewed document: it is signed and archived."""
     from sohoa.pipeline.actions.documents import document
     from sohoa.pipeline.review import approve_document
 
     with opened_runtime(with_queue=True) as rt:
-        approve_document(rt, document_id, actor=cli_actor())
+        approve_document(rt, document_id, actor=cli_actor(), confirm_missing=confirm_missing)
         if rt.queue is not None and hasattr(rt.queue, "join"):
             rt.queue.join()
         doc = document(rt, document_id)

@@ -13,10 +13,14 @@ from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.catalogue import get_document, record_event, transition
 from sohoa.storage.records import DocumentRecord
 
-__all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata"]
+__all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata", "empty_required_fields"]
 
-# Once signed, a record is corrected only by superseding it, never by editing.
-EDITABLE_STATES = (DocumentState.NEEDS_REVIEW, DocumentState.EXTRACTED)
+# Before signing, metadata is what the signature will be filed under. An archived record's catalogue
+# entry may be corrected too (a misread date, a subject cut short): the signed file is never touched,
+# and every change is an event with its old and new value. Its procedure code is where the archive
+# filed it: changing that is superseding, not correcting.
+EDITABLE_STATES = (DocumentState.NEEDS_REVIEW, DocumentState.EXTRACTED, DocumentState.ARCHIVED)
+_FIXED_WHEN_ARCHIVED = frozenset({"procedure_code"})
 _FIELDS = set(Metadata().to_dict()) - {"confidence"}
 
 
@@ -61,9 +65,17 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
         doc = get_document(session, document_id, for_update=True)
         if DocumentState(doc.state) not in EDITABLE_STATES:
             raise Conflict(
-                f"metadata can be corrected only before signing (state {doc.state})",
+                f"metadata can be corrected before signing or once archived, not now (state {doc.state})",
                 code="invalid_state",
                 details={"state": doc.state},
+            )
+        archived = doc.state == DocumentState.ARCHIVED.value
+        fixed = sorted(k for k in cleaned if k in _FIXED_WHEN_ARCHIVED and cleaned[k] != doc.procedure_code)
+        if archived and fixed:
+            raise Conflict(
+                "an archived record stays filed under its procedure code: supersede it to file it elsewhere",
+                code="archived_filing",
+                details={"fields": fixed},
             )
         current = dict(doc.metadata_json or {})
         confidence = dict(current.get("confidence") or {})
@@ -76,7 +88,7 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
                 actor=actor,
                 action="metadata.corrected",
                 document_id=document_id,
-                details={"field": key, "old": old, "new": new},
+                details={"field": key, "old": old, "new": new, **({"archived": True} if archived else {})},
             )
             current[key] = new
             confidence[key] = 1.0  # a person confirmed it
@@ -91,12 +103,41 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
         return doc
 
 
-def approve_document(rt: Runtime, document_id: str, *, actor: str) -> DocumentRecord:
+def empty_required_fields(doc: DocumentRecord) -> list[str]:
+    """The fields its document type requires that are still empty (one name per requirement)."""
+    from sohoa.ingest.review_rules import required_fields
+
+    meta = doc.metadata_json or {}
+    filed = {"procedure_code": doc.procedure_code, "dossier_code": doc.dossier_code}
+    return [
+        alternatives[0]
+        for alternatives in required_fields(meta.get("document_type"))
+        if not any(meta.get(name) or filed.get(name) for name in alternatives)
+    ]
+
+
+def approve_document(
+    rt: Runtime, document_id: str, *, actor: str, confirm_missing: bool | None = None
+) -> DocumentRecord:
+    """Release a reviewed document to signing; the event names the required fields left empty.
+
+    ``confirm_missing=False`` (the review page's first try) refuses while a required field is empty
+    (``required_fields_empty``, naming them), so a person is asked; ``True`` is that person's answer
+    (recorded as ``confirmed_empty``). ``None`` approves as asked, as scripts always have (recorded as
+    ``empty_required``)."""
     with rt.db.session() as session:
-        if get_document(session, document_id).procedure_code is None:
+        doc = get_document(session, document_id)
+        if doc.procedure_code is None:
             raise Conflict(
                 "set the procedure code before approving: the archive files every record under one",
                 code="procedure_code_required",
+            )
+        empty = empty_required_fields(doc) if doc.state == DocumentState.NEEDS_REVIEW.value else []
+        if empty and confirm_missing is False:
+            raise Conflict(
+                f"required fields are empty: {', '.join(empty)}; confirm to approve without them",
+                code="required_fields_empty",
+                details={"fields": empty},
             )
         moved = transition(
             session,
@@ -104,7 +145,10 @@ def approve_document(rt: Runtime, document_id: str, *, actor: str) -> DocumentRe
             expected=(DocumentState.NEEDS_REVIEW,),
             to=DocumentState.APPROVED,
             actor=actor,
-            details={"action": "approve"},
+            details={
+                "action": "approve",
+                **({"confirmed_empty" if confirm_missing else "empty_required": empty} if empty else {}),
+            },
             review_reasons=None,
         )
         doc = get_document(session, document_id)

@@ -90,8 +90,21 @@ def patch_metadata(
 
 
 @router.post("/{document_id}/approve", response_model=DocumentPublic, responses=errors(401, 403, 404, 409, 422))
-def approve(document_id: str, rt: RuntimeDep, user: Reviewer) -> DocumentPublic:
-    return DocumentPublic.from_record(approve_document(rt, document_id, actor=user.name))
+def approve(
+    document_id: str,
+    rt: RuntimeDep,
+    user: Reviewer,
+    confirm_missing: Annotated[
+        bool | None,
+        Query(
+            description="false: 409 required_fields_empty while a required field is empty; "
+            "true: approve anyway (recorded); unset: approve, the empty fields recorded"
+        ),
+    ] = None,
+) -> DocumentPublic:
+    return DocumentPublic.from_record(
+        approve_document(rt, document_id, actor=user.name, confirm_missing=confirm_missing)
+    )
 
 
 @router.post("/{document_id}/retry", response_model=DocumentPublic, responses=errors(401, 403, 404, 409, 422))

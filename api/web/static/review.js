@@ -74,16 +74,42 @@
     return true;
   }
 
+  function fieldLabel(name) {
+    const label = document.querySelector('label[for="f-' + name + '"]');
+    return label ? label.childNodes[0].textContent.trim() : name;
+  }
+
   async function accept() {
     if (!(await save())) return;
     say(t("reviewjs.approving"));
-    const answer = await call("POST", "/api/v1/documents/" + encodeURIComponent(docId) + "/approve");
+    const path = "/api/v1/documents/" + encodeURIComponent(docId) + "/approve";
+    let answer = await call("POST", path + "?confirm_missing=false");
+    if (answer.status === 409) {
+      const body = await answer.clone().json().catch(() => ({}));
+      if (body.code === "required_fields_empty") {
+        // A required field left empty is the reviewer's decision to make knowingly; the approval records it.
+        const names = ((body.details && body.details.fields) || []).map(fieldLabel).join(", ");
+        if (!window.confirm(t("reviewjs.confirm_empty", { fields: names }))) {
+          say(t("reviewjs.not_approved"));
+          return;
+        }
+        answer = await call("POST", path + "?confirm_missing=true");
+      }
+    }
     if (!answer.ok) {
       say(t("reviewjs.approve_failed", { reason: await apiError(answer) }), "error");
       return;
     }
     say(t("reviewjs.approved"), "ok");
     window.location.assign(nextUrl);
+  }
+
+  async function saveCorrection() {
+    if (!Object.keys(changes()).length) {
+      say(t("reviewjs.nothing_changed"));
+      return;
+    }
+    if (await save()) window.location.assign("/documents/" + encodeURIComponent(docId));
   }
 
   async function once(action) {
@@ -98,21 +124,23 @@
     }
   }
 
+  const correcting = root.dataset.mode === "correct";  // an archived record: save only, no approval
+  const primary = correcting ? saveCorrection : accept;
   if (form) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      once(accept);
+      once(primary);
     });
-    document.getElementById("save").addEventListener("click", () => once(save));
+    document.getElementById("save").addEventListener("click", () => once(correcting ? saveCorrection : save));
   }
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey && event.key === "Enter" && form) {
       event.preventDefault();
-      once(accept);
+      once(primary);
     } else if (event.ctrlKey && (event.key === "s" || event.key === "S") && form) {
       event.preventDefault();
-      once(save);
+      once(correcting ? saveCorrection : save);
     } else if (event.altKey && (event.key === "n" || event.key === "N" || event.code === "KeyN")) {
       event.preventDefault();
       window.location.assign(nextUrl);

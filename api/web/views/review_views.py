@@ -140,6 +140,7 @@ def review_document(document_id: str, request: Request, rt: RuntimeDep, user: Re
         doc=doc,
         fields=review_fields(doc),
         waiting=doc.state == DocumentState.NEEDS_REVIEW.value,
+        correcting=doc.state == DocumentState.ARCHIVED.value,  # the catalogue only: the signed file stays
         position=None if position is None else position + 1,
         queue_size=len(queue),
         next_id=following[0] if following else None,
