@@ -9,6 +9,10 @@ The roles of a department:
 - ``auditor``: reads everything, changes nothing (it holds every ``READ_RIGHTS`` right);
 - ``metrics``: ``/metrics`` only (a Prometheus scraper);
 - ``admin``: every right, users included.
+
+``owner_data`` is the right to see owners' id numbers in full (Nghị định 13/2023/NĐ-CP); the
+roles holding it besides ``admin`` are set by ``SOHOA_OWNER_DATA_ROLES`` (default: archivist and
+reviewer), so :func:`sees_owner_data` decides, not the table.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sohoa.core.domain import Role
+from sohoa.core.settings import Settings
 
-__all__ = ["READ_RIGHTS", "RIGHTS", "Right", "has_right"]
+__all__ = ["READ_RIGHTS", "RIGHTS", "Right", "has_right", "sees_owner_data"]
 
 
 class Right(StrEnum):
@@ -38,6 +43,9 @@ class Right(StrEnum):
     PRINT_COVER_SHEETS = "print_cover_sheets"
     VERIFY = "verify"  # check the signatures of any PDF
     LEGAL_HOLD = "legal_hold"  # place or release a legal hold on an archived record
+    READ_DOSSIERS = "read_dossiers"  # dossiers and owners' stores (numbers masked without owner_data)
+    MANAGE_DOSSIERS = "manage_dossiers"  # create and close dossiers, reuse papers on file
+    OWNER_DATA = "owner_data"  # owners' id numbers in full
 
 
 # Rights that only read: the auditor holds every one of them, and no other.
@@ -53,6 +61,7 @@ READ_RIGHTS = frozenset(
         Right.READ_SIGNING,
         Right.METRICS,
         Right.VERIFY,
+        Right.READ_DOSSIERS,
     }
 )
 
@@ -75,6 +84,9 @@ _GRANTED: dict[Right, frozenset[Role]] = {
     Right.PRINT_COVER_SHEETS: frozenset({R.ARCHIVIST}),
     Right.VERIFY: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST, R.SIGNER_ADMIN}),
     Right.LEGAL_HOLD: frozenset(),
+    Right.READ_DOSSIERS: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST}),
+    Right.MANAGE_DOSSIERS: frozenset({R.UPLOADER, R.REVIEWER, R.ARCHIVIST}),
+    Right.OWNER_DATA: frozenset({R.ARCHIVIST, R.REVIEWER}),  # the default of SOHOA_OWNER_DATA_ROLES
 }
 RIGHTS: dict[Right, frozenset[Role]] = {
     right: roles | {R.ADMIN} | ({R.AUDITOR} if right in READ_RIGHTS else frozenset())
@@ -84,3 +96,12 @@ RIGHTS: dict[Right, frozenset[Role]] = {
 
 def has_right(role: Role | str, right: Right) -> bool:
     return Role(role) in RIGHTS[right]
+
+
+def sees_owner_data(role: Role | str, settings: Settings) -> bool:
+    """Whether ``role`` sees owners' id numbers in full: admin always, others as configured."""
+    chosen = Role(role)
+    if chosen is Role.ADMIN:
+        return True
+    configured = {r.strip() for r in settings.owner_data_roles.split(",") if r.strip()}
+    return chosen.value in configured

@@ -48,9 +48,21 @@ def ingest(
     cover_sheets: Annotated[
         bool, typer.Option("--cover-sheets", help="split stacks at printed cover sheets; file each part by its sheet")
     ] = False,
+    role: Annotated[
+        str, typer.Option("--role", help="result (kết quả) or component (thành phần hồ sơ) of the dossier")
+    ] = "result",
+    component: Annotated[
+        str | None, typer.Option("--component", help="the component's name, e.g. 'Bản sao Căn cước công dân'")
+    ] = None,
+    owner_id_type: Annotated[
+        str | None, typer.Option("--owner-id-type", help="cccd, cmnd, passport or mst (default: the dossier's owner)")
+    ] = None,
+    owner_id: Annotated[str | None, typer.Option("--owner-id", help="the owner's id number")] = None,
+    owner_name: Annotated[str | None, typer.Option("--owner-name", help="the owner's name")] = None,
 ) -> None:
     """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
     from sohoa.pipeline.actions.documents import batch_documents, document
+    from sohoa.pipeline.actions.dossiers import upload_placement
     from sohoa.pipeline.intake import accept_paths
     from sohoa.pipeline.privacy import make_process_private
     from sohoa.pipeline.wiring import open_runtime
@@ -58,6 +70,7 @@ def ingest(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise fail(f"not_found: no such file or folder: {', '.join(missing)}", 3)
+    placement = upload_placement(role, component, owner_id_type, owner_id, owner_name)
     settings = settings_or_exit()
     make_process_private(settings)
     pages: dict[str, tuple[int, int]] = {}
@@ -65,7 +78,13 @@ def ingest(
     rt.progress = lambda doc_id, done, total: pages.__setitem__(doc_id, (done, total))
     try:
         result = accept_paths(
-            rt, paths, procedure_code=procedure, dossier_code=dossier, actor=cli_actor(), cover_sheets=cover_sheets
+            rt,
+            paths,
+            procedure_code=procedure,
+            dossier_code=dossier,
+            actor=cli_actor(),
+            cover_sheets=cover_sheets,
+            placement=placement,
         )
         wanted = {d.id for d in result.documents} | {r.document_id for r in result.rejected if r.document_id}
         _wait(rt, result.batch_id, wanted, pages, quiet=as_json or not sys.stderr.isatty())

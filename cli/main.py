@@ -66,6 +66,7 @@ def _register_commands() -> None:
         archive_cmds,
         coversheet_cmds,
         documents_cmds,
+        dossier_cmds,
         extract_cmds,
         ocr_cmds,
         quarantine_cmds,
@@ -81,6 +82,7 @@ def _register_commands() -> None:
     users_cmds.register(users_app)
     worker_cmds.register(app)
     registry_cmds.register(app)
+    dossier_cmds.register(app)
     coversheet_cmds.register(app)
     archive_cmds.register(app)
     search_cmds.register(app)

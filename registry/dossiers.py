@@ -39,6 +39,7 @@ from sohoa.storage.dossier_queries import (
     get_dossier_record,
     get_facts,
     held_documents,
+    held_documents_of,
     membership,
     resubmissions_of,
     save_facts,
@@ -59,6 +60,8 @@ __all__ = [
     "ROLES",
     "Dossier",
     "HeldDocument",
+    "Placement",
+    "PrintedFacts",
     "Reuse",
     "StoreItem",
     "close_dossier",
@@ -68,14 +71,19 @@ __all__ = [
     "file_in_dossier",
     "get_dossier",
     "held",
+    "judge_printed",
+    "keep_printed",
+    "note_duplicate",
     "owner_from_fields",
     "owner_store",
     "parse_role",
+    "placement_from_fields",
     "record_resubmission",
     "reusable_copy_of_bytes",
     "reuse_document",
     "reuse_refusal",
     "same_paper",
+    "set_role",
     "set_validity",
     "today",
 ]
@@ -123,6 +131,35 @@ def owner_from_fields(
             details={"expected": "owner_id_type (cccd, cmnd, passport, mst) and owner_id"},
         )
     return parse_owner_id(given_type, given_number), _clean_text(name)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an upload goes in its dossier, and whose it is (None: the dossier's owner)."""
+
+    role: str = RESULT
+    component: str | None = None
+    owner: OwnerId | None = None
+    owner_name: str | None = None
+
+
+def placement_from_fields(
+    role: str | None = None,
+    component: str | None = None,
+    owner_id_type: str | None = None,
+    owner_id: str | None = None,
+    owner_name: str | None = None,
+) -> Placement:
+    """The upload fields ``role``, ``component``, ``owner_id_type``, ``owner_id``, ``owner_name`` checked."""
+    chosen = parse_role(role)
+    name = _clean_text(component)
+    if chosen == COMPONENT and name is None:
+        raise InputRejected(
+            "a component needs its name as the procedure lists it (e.g. Đơn đề nghị cấp giấy phép)",
+            code="component_required",
+        )
+    owner, owner_label = owner_from_fields(owner_id_type, owner_id, owner_name)
+    return Placement(chosen, name if chosen == COMPONENT else None, owner, owner_label)
 
 
 @dataclass(frozen=True)
@@ -281,7 +318,8 @@ def create_dossier(
 
 
 def _dossier_record(session: Session, code: str, *, for_update: bool = False) -> DossierRecord:
-    record = get_dossier_record(session, code.strip(), for_update=for_update)
+    code = validate_dossier_code(code)  # a malformed code is refused with its shape, not "not found"
+    record = get_dossier_record(session, code, for_update=for_update)
     if record is None:
         raise NotFound(f"dossier {code} is not known", code="dossier_not_found", details={"dossier_code": code})
     return record
@@ -528,9 +566,12 @@ def _paper_key(meta: dict[str, Any]) -> tuple[str, ...] | None:
     return tuple(normalize_space(fold(str(v or ""))) for v in values)
 
 
-def same_paper(session: Session, document_id: str, meta: dict[str, Any], *, day: date) -> str | None:
-    """A reusable archived document of this document's owner that is the same paper by its metadata."""
-    owner = _facts_owner(get_facts(session, document_id))
+def same_paper(
+    session: Session, document_id: str, meta: dict[str, Any], *, day: date, owner: OwnerId | None = None
+) -> str | None:
+    """A reusable archived document of the owner (this document's, unless given) that is the same
+    paper by its metadata."""
+    owner = owner or _facts_owner(get_facts(session, document_id))
     key = _paper_key(meta)
     if owner is None or key is None:
         return None
@@ -549,6 +590,28 @@ def reusable_copy_of_bytes(session: Session, holder_id: str, owner: OwnerId | No
         return False
     doc = get_document(session, holder_id)
     return reuse_refusal(doc, facts, is_superseded(session, holder_id), day) is None
+
+
+def note_duplicate(
+    session: Session, holder_id: str, dossier_code: str | None, placement: Placement, *, actor: str, day: date
+) -> bool:
+    """An upload whose bytes a document already holds: when it came as a component of a dossier and
+    that document is a reusable paper of the owner, it is a re-submission (counted, the copy offered)."""
+    if dossier_code is None or placement.role != COMPONENT:
+        return False
+    dossier = get_dossier_record(session, dossier_code)
+    owner = placement.owner or (dossier_owner(dossier) if dossier is not None else None)
+    if not reusable_copy_of_bytes(session, holder_id, owner, day=day):
+        return False
+    if dossier is None:
+        ensure_dossier(
+            session, dossier_code, actor=actor, source="upload", owner=owner, owner_name=placement.owner_name
+        )
+    record_resubmission(
+        session, dossier_code=dossier_code, archived_id=holder_id, kind="bytes", component=placement.component,
+        actor=actor,
+    )  # fmt: skip
+    return True
 
 
 def record_resubmission(
@@ -583,10 +646,55 @@ def record_resubmission(
     return record
 
 
+def set_role(
+    session: Session, dossier_code: str, document_id: str, *, role: str, component: str | None, actor: str
+) -> HeldDocument:
+    """Correct what a document is in a dossier (result, or component with its name); audited."""
+    link = membership(session, dossier_code.strip(), document_id)
+    if link is None:
+        raise NotFound(
+            f"document {document_id} is not in dossier {dossier_code}",
+            code="not_in_dossier",
+            details={"dossier_code": dossier_code, "document_id": document_id},
+        )
+    name = _clean_text(component) if role == COMPONENT else None
+    if role == COMPONENT and name is None:
+        raise InputRejected("a component needs its name", code="component_required")
+    if (link.role, link.component) != (role, name):
+        record_event(
+            session,
+            actor=actor,
+            action="dossier.role_corrected",
+            document_id=document_id,
+            details={
+                "dossier_code": link.dossier_code,
+                "old": {"role": link.role, "component": link.component},
+                "new": {"role": role, "component": name},
+            },
+        )
+        link.role, link.component = role, name
+        session.flush()
+    doc = get_document(session, document_id)
+    meta = doc.metadata_json or {}
+    facts = get_facts(session, document_id)
+    return HeldDocument(
+        document_id,
+        link.role,
+        link.component,
+        link.origin,
+        doc.state,
+        doc.filename,
+        meta.get("document_type"),
+        meta.get("number_symbol"),
+        facts.same_as if facts is not None else None,
+    )
+
+
 def set_validity(
     session: Session, document_id: str, *, valid_from: date | None, valid_until: date | None, actor: str, source: str
 ) -> DocumentFactsRecord:
     """A document's validity as printed (``source="text"``) or as set in review (``"review"``)."""
+    get_document(session, document_id)  # NotFound for an unknown id, not a foreign-key error
     if valid_from is not None and valid_until is not None and valid_until < valid_from:
         raise InputRejected("valid_until is before valid_from", code="invalid_validity")
     facts = save_facts(
@@ -604,3 +712,94 @@ def set_validity(
             },
         )
     return facts
+
+
+@dataclass(frozen=True)
+class PrintedFacts:
+    """What the extract stage read about a document's owner and validity, and what it means."""
+
+    owners: tuple[dict[str, Any], ...]  # candidates: id_type, id_number, confidence, label
+    valid_from: date | None
+    valid_until: date | None
+    reasons: tuple[str, ...]  # owner_mismatch_printed, same_as_archived
+    owner_from_text: OwnerId | None  # the document had no owner and the text names exactly one
+    same_as: str | None
+    new_resubmission: bool  # same_as found now, not on an earlier run of the stage
+    dossier_code: str | None  # the dossier it was uploaded into as a component
+    component: str | None
+
+
+# A printed candidate weaker than this is shown, but neither names nor contradicts an owner.
+_STRONG = 0.6
+
+
+def judge_printed(
+    session: Session,
+    document_id: str,
+    candidates: tuple[dict[str, Any], ...],
+    valid_from: date | None,
+    valid_until: date | None,
+    meta: dict[str, Any],
+    *,
+    day: date,
+) -> PrintedFacts:
+    """Read-only: the owner printed against the document's, and the archived paper it may repeat."""
+    facts = get_facts(session, document_id)
+    owner = _facts_owner(facts)
+    strong = {(c["id_type"], c["id_number"]) for c in candidates if float(c.get("confidence") or 0) >= _STRONG}
+    reasons: list[str] = []
+    from_text = None
+    if owner is not None:
+        same_type = {n for t, n in strong if t == owner.id_type.value}
+        if same_type and owner.id_number not in same_type:
+            reasons.append("owner_mismatch_printed")
+    elif len(strong) == 1:
+        from_text = parse_owner_id(*next(iter(strong)))
+    uploaded = [
+        link
+        for link, _ in held_documents_of(session, document_id)
+        if link.role == COMPONENT and link.origin == "upload"
+    ]
+    same = facts.same_as if facts is not None else None
+    fresh = False
+    if uploaded and same is None:
+        same = same_paper(session, document_id, meta, day=day, owner=owner or from_text)
+        fresh = same is not None
+    if same is not None:
+        reasons.append("same_as_archived")
+    keep_review = facts is not None and facts.validity_source == "review"
+    return PrintedFacts(
+        candidates,
+        None if keep_review else valid_from,
+        None if keep_review else valid_until,
+        tuple(reasons),
+        from_text,
+        same,
+        fresh,
+        uploaded[0].dossier_code if uploaded else None,
+        uploaded[0].component if uploaded else None,
+    )
+
+
+def keep_printed(session: Session, document_id: str, printed: PrintedFacts, *, actor: str) -> None:
+    """Write what ``judge_printed`` found, in the transaction that moves the document on."""
+    values: dict[str, Any] = {"printed_owners": list(printed.owners) or None, "same_as": printed.same_as}
+    if printed.valid_from is not None or printed.valid_until is not None:
+        values |= {"valid_from": printed.valid_from, "valid_until": printed.valid_until, "validity_source": "text"}
+    if printed.owner_from_text is not None:
+        values |= {
+            "owner_id_type": printed.owner_from_text.id_type.value,
+            "owner_id_number": printed.owner_from_text.id_number,
+            "owner_source": "text",
+        }
+    save_facts(session, document_id, now=utcnow(), **values)
+    if printed.new_resubmission and printed.same_as is not None and printed.dossier_code is not None:
+        record_resubmission(
+            session,
+            dossier_code=printed.dossier_code,
+            archived_id=printed.same_as,
+            kind="content",
+            component=printed.component,
+            actor=actor,
+            document_id=document_id,
+        )

@@ -31,6 +31,7 @@ __all__ = [
     "get_dossier_record",
     "get_facts",
     "held_documents",
+    "held_documents_of",
     "membership",
     "resubmissions_of",
     "save_facts",
@@ -89,6 +90,16 @@ def held_documents(session: Session, dossier_code: str) -> list[tuple[DossierDoc
         .order_by(DossierDocumentRecord.linked_at, DossierDocumentRecord.document_id)
     )
     return [(m, d) for m, d in session.execute(stmt).all()]
+
+
+def held_documents_of(session: Session, document_id: str) -> list[tuple[DossierDocumentRecord, str]]:
+    """The dossiers a document serves, with its role in each, oldest link first."""
+    stmt = (
+        select(DossierDocumentRecord)
+        .where(DossierDocumentRecord.document_id == document_id)
+        .order_by(DossierDocumentRecord.linked_at)
+    )
+    return [(m, m.dossier_code) for m in session.scalars(stmt)]
 
 
 def dossier_memberships(

@@ -21,6 +21,7 @@ from sohoa.api.formstream import FormLimits, StreamedForm, read_form
 from sohoa.api.rights import Right
 from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
 from sohoa.core.errors import InputRejected, insufficient_storage
+from sohoa.pipeline.actions.dossiers import upload_placement
 from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.intake import IncomingFile, UploadResult, accept_files, group_positions
 from sohoa.pipeline.runtime import Runtime
@@ -46,6 +47,20 @@ _FORM_SCHEMA: dict[str, Any] = {
             "description": "mã thủ tục, e.g. 1.001234.000.00.00.H19; optional with cover_sheets",
         },
         "dossier_code": {"type": "string", "maxLength": 64, "description": "mã hồ sơ"},
+        "role": {
+            "type": "string",
+            "enum": ["result", "component"],
+            "default": "result",
+            "description": "what the files are in their dossier: its result (kết quả) or a component (thành phần)",
+        },
+        "component": {
+            "type": "string",
+            "maxLength": 500,
+            "description": "the component's name as the procedure lists it, e.g. Bản sao Căn cước công dân",
+        },
+        "owner_id_type": {"type": "string", "enum": ["cccd", "cmnd", "passport", "mst"]},
+        "owner_id": {"type": "string", "maxLength": 32, "description": "without it the dossier's owner"},
+        "owner_name": {"type": "string", "maxLength": 500},
         "cover_sheets": {
             "type": "boolean",
             "default": False,
@@ -113,6 +128,10 @@ def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
     cover_sheets = _flag(form, "cover_sheets")
     zip_folders = _flag(form, "zip_folders")
     groups = group_positions([part.filename for part in form.files], _named_groups(form))
+    get = form.fields.get
+    placement = upload_placement(
+        get("role"), get("component"), get("owner_id_type"), get("owner_id"), get("owner_name")
+    )
 
     def incoming() -> Iterator[IncomingFile]:
         for part in form.files:
@@ -128,6 +147,7 @@ def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
         actor=user.name,
         source="api",
         cover_sheets=cover_sheets,
+        placement=placement,
         groups=groups,
         zip_folders=zip_folders,
     )

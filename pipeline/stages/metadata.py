@@ -59,6 +59,8 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
     from sqlalchemy import select
 
     from sohoa.ingest.metadata.filing import file_document
+    from sohoa.pipeline.actions.dossiers import read_printed
+    from sohoa.registry.dossiers import keep_printed
 
     with rt.db.session() as session:
         doc = get_document(session, document_id)
@@ -68,15 +70,19 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
             )
         )
     # the same function as ``sohoa extract`` and bench/metadata.py, on the OCR stage's own reading
+    pages = _stage_pages(rt, document_id, page_rows)
     filing = file_document(
-        _stage_pages(rt, document_id, page_rows),
+        pages,
         policy=rt.settings.review_policy,
         upload_procedure_code=doc.procedure_code,
         upload_dossier_code=doc.dossier_code,
         intake_reasons=tuple(doc.review_reasons or ()),
         look_again=None if doc.kept_signature else _look_again(rt, document_id),
     )
-    reasons = filing.reasons
+    # Owners and validity printed on the pages: a printed owner that is not the dossier's, or a
+    # component that repeats an archived paper of the owner, holds the document for review.
+    printed = read_printed(rt, document_id, pages, filing.filed.to_dict())
+    reasons = filing.reasons + tuple(r for r in printed.reasons if r not in filing.reasons)
     to = S.NEEDS_REVIEW if reasons else S.EXTRACTED
     with rt.db.session() as session:
         moved = transition(
@@ -91,6 +97,7 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
             dossier_code=doc.dossier_code or filing.printed.dossier_code,
         )
         if moved:
+            keep_printed(session, document_id, printed, actor=SYSTEM)
             fresh = get_document(session, document_id)
             fresh.search_text = build_search_text(session, fresh)
     return "sign" if moved and to is S.EXTRACTED else None
