@@ -59,8 +59,23 @@ def ingest(
     ] = None,
     owner_id: Annotated[str | None, typer.Option("--owner-id", help="the owner's id number")] = None,
     owner_name: Annotated[str | None, typer.Option("--owner-name", help="the owner's name")] = None,
+    one_document: Annotated[
+        bool, typer.Option("--one-document", help="all the files are the pages of one document, in the order given")
+    ] = False,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by", help="stem: files named NAME_p1, NAME_p2... (or NAME-1, NAME_2) are one document each"
+        ),
+    ] = None,
+    zip_folders: Annotated[
+        bool, typer.Option("--zip-folders", help="each folder inside a zip is one document, files in name order")
+    ] = False,
 ) -> None:
-    """Ingest scans: OCR, metadata, signature and archive, on this machine's workers."""
+    """Ingest scans: OCR, metadata, signature and archive, on this machine's workers.
+
+    Several files may be one document (one image per page): ``--one-document`` joins all the files
+    given, ``--group-by stem`` joins those named alike by page number (p2 before p10)."""
     from sohoa.pipeline.actions.documents import batch_documents, document
     from sohoa.pipeline.actions.dossiers import upload_placement
     from sohoa.pipeline.intake import accept_paths
@@ -70,6 +85,8 @@ def ingest(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise fail(f"not_found: no such file or folder: {', '.join(missing)}", 3)
+    if one_document and group_by is not None:
+        raise fail("invalid_request: --one-document and --group-by ask for different groupings; give one", 2)
     placement = upload_placement(role, component, owner_id_type, owner_id, owner_name)
     settings = settings_or_exit()
     make_process_private(settings)
@@ -85,6 +102,9 @@ def ingest(
             actor=cli_actor(),
             cover_sheets=cover_sheets,
             placement=placement,
+            one_document=one_document,
+            group_by=group_by,
+            zip_folders=zip_folders,
         )
         wanted = {d.id for d in result.documents} | {r.document_id for r in result.rejected if r.document_id}
         _wait(rt, result.batch_id, wanted, pages, quiet=as_json or not sys.stderr.isatty())
@@ -97,6 +117,8 @@ def ingest(
             else:
                 row = _document_json(by_id[item.id])
                 row["duplicate_of"] = None
+            if item.parts:
+                row["parts"] = list(item.parts)  # the files of the document, in page order
             out.append(row)
         for rejected in result.rejected:
             if rejected.document_id and rejected.document_id in by_id:
