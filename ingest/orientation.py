@@ -163,14 +163,13 @@ def _coarse_angles() -> list[float]:
     return [float(a) for a in range(-limit, limit + 1, 2)]
 
 
-def _band_ink(profile: list[float]) -> tuple[float, float, list[int]]:
-    """(ink above, ink below) the x-height band of each text line of one row profile,
-    and the height in rows of each line."""
+def _bands(profile: list[float]) -> list[tuple[float, float, int]]:
+    """(ink above, ink below) the x-height band, and the height in rows, of each text line of one
+    row profile."""
     peak = max(profile, default=0.0)
-    above = below = 0.0
-    heights: list[int] = []
+    bands: list[tuple[float, float, int]] = []
     if peak <= 0:
-        return above, below, heights
+        return bands
     floor = peak * 0.04
     row = 0
     while row < len(profile):
@@ -185,21 +184,26 @@ def _band_ink(profile: list[float]) -> tuple[float, float, list[int]]:
             continue
         core_level = max(band) * 0.5
         core = [i for i, v in enumerate(band) if v >= core_level]
-        above += sum(band[: core[0]])
-        below += sum(band[core[-1] + 1 :])
-        heights.append(len(band))
-    return above, below, heights
+        bands.append((sum(band[: core[0]]), sum(band[core[-1] + 1 :]), len(band)))
+    return bands
+
+
+# A band this many times the usual line's height is no line of text: a seal, a signature, a
+# picture. Its ink above and below says nothing of up and down, and on a sparse page (a signature
+# block alone on the last page) it would outweigh the few printed lines.
+_TALL_BAND = 2.0
 
 
 def _line_evidence(ink: Image.Image, strips: int = 4) -> tuple[float, list[int]]:
-    above = below = 0.0
-    heights: list[int] = []
+    bands: list[tuple[float, float, int]] = []
     width = ink.width // strips
     for strip in range(strips):
         part = ink.crop((strip * width, 0, (strip + 1) * width, ink.height))
-        a, b, h = _band_ink(_row_profile(part))
-        above, below = above + a, below + b
-        heights += h
+        bands += _bands(_row_profile(part))
+    heights = [h for _, _, h in bands]
+    usual = _median(heights) if heights else 0.0
+    lines = [(a, b) for a, b, h in bands if h <= _TALL_BAND * usual]
+    above, below = sum(a for a, _ in lines), sum(b for _, b in lines)
     if below <= 0:
         return (10.0 if above > 0 else 1.0), heights
     return above / below, heights
