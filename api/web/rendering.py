@@ -49,6 +49,9 @@ _MENU = (
     MenuItem("/dashboard", "nav.dashboard", Right.READ_REPORTS),
     MenuItem("/registry", "nav.registry", Right.MANAGE_REGISTRY),
     MenuItem("/coversheets", "nav.coversheets", Right.PRINT_COVER_SHEETS),
+    MenuItem("/batches", "nav.batches", Right.READ_BATCHES),
+    MenuItem("/admin/users", "nav.users", Right.READ_USERS),
+    MenuItem("/admin/audit", "nav.audit", Right.READ_AUDIT),
 )
 
 

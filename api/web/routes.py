@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from sohoa.api.web.access import PageRefused, SignInNeeded
 from sohoa.api.web.rendering import STATIC_URL, render
 from sohoa.api.web.views import (
+    admin_views,
     archive_views,
+    batch_views,
     dashboard_views,
     registry_views,
     review_views,
@@ -25,7 +27,16 @@ __all__ = ["STATIC_DIR", "install_web", "router"]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for _views in (session_views, upload_views, review_views, archive_views, dashboard_views, registry_views):
+for _views in (
+    session_views,
+    upload_views,
+    review_views,
+    archive_views,
+    dashboard_views,
+    registry_views,
+    batch_views,
+    admin_views,
+):
     router.include_router(_views.router)
 
 

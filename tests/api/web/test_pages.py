@@ -33,6 +33,9 @@ def _pages(office: Office) -> list[str]:
         "/coversheets",
         "/account",
         "/documents/no-such-document",
+        "/batches",
+        "/admin/users",
+        "/admin/audit?actor=lan&since=01/01/2025",
     ]
 
 
