@@ -5,7 +5,9 @@
 - work areas (``work/{document_id}``) of documents that are no longer on their way (or never were);
 - temporary files of the folder store (``.*.tmp``) whose writer died;
 - ``originals/{sha256}`` objects no document names (stored, then the catalogue never committed),
-  and ``originals`` claims whose document does not exist.
+  and ``originals`` claims whose document does not exist;
+- stage outputs in the store (``work/{document_id}/...``) of documents archived or rejected (the
+  archive stage clears them after the state moves: a kill in between leaves them) or unknown.
 
 Only what is older than ``SOHOA_LEFTOVER_GRACE`` goes: a spool or object younger than that may
 belong to an upload still in progress. Run at start by the API process (``api/app.py``), and
@@ -25,7 +27,12 @@ from typing import Any
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ObjectNotFound, SohoaError
 from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.leftover_queries import delete_orphan_claims, documents_in_flight, referenced_originals
+from sohoa.storage.leftover_queries import (
+    delete_orphan_claims,
+    documents_in_flight,
+    documents_needing_work,
+    referenced_originals,
+)
 from sohoa.storage.localstore import LocalStore
 
 __all__ = ["LeftoverCleanup", "clean_leftovers", "clean_leftovers_quietly"]
@@ -34,6 +41,7 @@ log = logging.getLogger(__name__)
 
 _SPOOL_DIRS = ("requests", "incoming")
 _ORIGINALS = "originals/"
+_WORK = "work/"
 _CHUNK = 500
 
 
@@ -44,6 +52,7 @@ class LeftoverCleanup:
     temporaries: int = 0  # .tmp files of the folder store
     originals: int = 0  # original objects no document names
     claims: int = 0  # originals rows whose document does not exist
+    work_objects: int = 0  # stage outputs in the store of documents that need them no more
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +61,7 @@ class LeftoverCleanup:
             "temporaries": self.temporaries,
             "originals": self.originals,
             "claims": self.claims,
+            "work_objects": self.work_objects,
         }
 
 
@@ -125,6 +135,30 @@ def _clean_originals(rt: Runtime, before: datetime) -> int:
     return removed
 
 
+def _clean_work_objects(rt: Runtime, before: datetime) -> int:
+    by_document: dict[str, list[str]] = {}
+    for key in rt.store.list(_WORK):
+        by_document.setdefault(key.removeprefix(_WORK).partition("/")[0], []).append(key)
+    removed = 0
+    ids = list(by_document)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        with rt.db.session() as session:
+            needed = documents_needing_work(session, chunk)
+        for doc_id in chunk:
+            if doc_id in needed:
+                continue
+            for key in by_document[doc_id]:
+                try:
+                    if rt.store.modified_at(key) >= before:
+                        continue  # a stage of a document still being catalogued may have written it
+                    rt.store.delete(key)
+                    removed += 1
+                except ObjectNotFound:
+                    continue
+    return removed
+
+
 def clean_leftovers(rt: Runtime, *, grace: timedelta | None = None) -> LeftoverCleanup:
     """Remove crash leftovers older than ``grace`` (default ``SOHOA_LEFTOVER_GRACE``); what went."""
     before = utcnow() - (grace if grace is not None else timedelta(seconds=rt.settings.leftover_grace))
@@ -133,7 +167,8 @@ def clean_leftovers(rt: Runtime, *, grace: timedelta | None = None) -> LeftoverC
     originals = _clean_originals(rt, before)
     with rt.db.session() as session:
         claims = delete_orphan_claims(session, before)
-    result = LeftoverCleanup(spools, areas, temporaries, originals, claims)
+    work_objects = _clean_work_objects(rt, before)
+    result = LeftoverCleanup(spools, areas, temporaries, originals, claims, work_objects)
     if any(result.to_dict().values()):
         log.info("removed crash leftovers: %s", result.to_dict())
     return result

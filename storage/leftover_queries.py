@@ -12,7 +12,7 @@ from sohoa.core.domain import DocumentState
 from sohoa.storage.document_parts import referenced_parts
 from sohoa.storage.records import DocumentRecord, OriginalRecord
 
-__all__ = ["delete_orphan_claims", "documents_in_flight", "referenced_originals"]
+__all__ = ["delete_orphan_claims", "documents_in_flight", "documents_needing_work", "referenced_originals"]
 
 _CHUNK = 500  # keys per IN (...): well under every engine's bound-parameter limit
 _RESTING = (DocumentState.ARCHIVED, DocumentState.REJECTED, DocumentState.FAILED)
@@ -48,6 +48,22 @@ def documents_in_flight(session: Session, ids: Collection[str]) -> set[str]:
                 select(DocumentRecord.id)
                 .where(DocumentRecord.id.in_(chunk))
                 .where(DocumentRecord.state.not_in([s.value for s in _RESTING]))
+            )
+        )
+    return found
+
+
+def documents_needing_work(session: Session, ids: Collection[str]) -> set[str]:
+    """Those of ``ids`` that name a document whose stage outputs may still be read: any but an
+    archived or rejected one (a failed document is retried from the outputs it had)."""
+    wanted = list(ids)
+    found: set[str] = set()
+    final = [DocumentState.ARCHIVED.value, DocumentState.REJECTED.value]
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found.update(
+            session.scalars(
+                select(DocumentRecord.id).where(DocumentRecord.id.in_(chunk)).where(DocumentRecord.state.not_in(final))
             )
         )
     return found

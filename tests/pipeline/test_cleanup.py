@@ -23,9 +23,11 @@ from sohoa.pipeline.cleanup import clean_leftovers
 from sohoa.pipeline.intake import IncomingFile, accept_files
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
+from sohoa.storage.catalogue import get_document
 from sohoa.storage.objectstore import original_key
 from sohoa.storage.records import OriginalRecord
 from tests.support.codes import PROCEDURE
+from tests.support.pdfs import make_text_image
 
 TWO_HOURS = 2 * 3600
 
@@ -84,6 +86,26 @@ def _leftovers(rt: Runtime, scan: Path) -> dict[str, Path | str]:
         session.add(
             OriginalRecord(sha256="f" * 64, document_id=str(uuid.uuid4()), created_at=utcnow() - timedelta(hours=2))
         )
+    # Stage outputs in the store: of a document archived (killed before the archive stage cleared
+    # them), of one that failed (retried from them), of one unknown, of the document in flight.
+    work_objects = {}
+    for name in ("archived", "failed"):
+        other = make_text_image(scan.with_name(f"{name}.png"), ["QUYẾT ĐỊNH", f"Số: {len(name)}/QĐ-{name}"])
+        [rested] = accept_files(
+            rt, [IncomingFile(other.name, io.BytesIO(other.read_bytes()))], procedure_code=PROCEDURE, actor="tester"
+        ).documents
+        with rt.db.session() as session:
+            get_document(session, rested.id).state = name
+        work_objects[f"{name}_work_object"] = rested.id
+    work_objects["unknown_work_object"] = str(uuid.uuid4())
+    work_objects["live_work_object"] = doc.id
+    for label, doc_id in work_objects.items():
+        key = rt.store.put_file(f"work/{doc_id}/ocr.pdf", _file(work.parent / label)).key
+        _age(store / key)
+        work_objects[label] = key
+    work_objects["young_work_object"] = rt.store.put_file(
+        f"work/{uuid.uuid4()}/ocr.pdf", _file(work.parent / "young_work")
+    ).key
     return {
         "doc": doc.id,
         "old_request": _age(_file(work / "requests" / "a1b2" / "000000").parent),
@@ -97,6 +119,7 @@ def _leftovers(rt: Runtime, scan: Path) -> dict[str, Path | str]:
         "orphan": orphan,
         "young_orphan": young,
         "named": _age(store / original_key(hashlib.sha256(scan.read_bytes()).hexdigest())),
+        **work_objects,
     }
 
 
@@ -104,15 +127,30 @@ def test_old_leftovers_go_and_the_rest_stays(quiet_runtime: Runtime, scan: Path)
     rt = quiet_runtime
     left = _leftovers(rt, scan)
     result = clean_leftovers(rt, grace=timedelta(hours=1))
-    assert result.to_dict() == {"spools": 2, "work_areas": 1, "temporaries": 2, "originals": 1, "claims": 1}
+    assert result.to_dict() == {
+        "spools": 2,
+        "work_areas": 1,
+        "temporaries": 2,
+        "originals": 1,
+        "claims": 1,
+        "work_objects": 2,
+    }
     for gone in ("old_request", "old_incoming", "dead_work", "old_tmp", "old_meta_tmp"):
         assert not Path(left[gone]).exists(), gone
     for kept in ("young_request", "live_work", "young_tmp", "named"):
         assert Path(left[kept]).exists(), kept
     assert not rt.store.exists(str(left["orphan"]))
     assert rt.store.exists(str(left["young_orphan"]))
+    for gone in ("archived_work_object", "unknown_work_object"):
+        assert not rt.store.exists(str(left[gone])), gone
+    for kept in ("failed_work_object", "live_work_object", "young_work_object"):
+        assert rt.store.exists(str(left[kept])), kept
     with rt.db.session() as session:
-        assert [r.document_id for r in session.scalars(select(OriginalRecord))] == [left["doc"]]
+        claims = {r.document_id for r in session.scalars(select(OriginalRecord))}
+    assert claims == {
+        left["doc"],
+        *(d.split("/")[1] for d in (left["archived_work_object"], left["failed_work_object"])),
+    }
     assert clean_leftovers(rt, grace=timedelta(hours=1)).to_dict() == dict.fromkeys(result.to_dict(), 0)
 
 
