@@ -25,7 +25,9 @@ def _is_name(line: _Line) -> bool:
         return False
     if not all(w[:1].isupper() and w.isalpha() for w in words):
         return False
-    if _upper_ratio(line.text) > 0.75 and _is_authority(line):
+    # Nghị định 30 prints the signer's name in lower case (bold): a line of capitals under the
+    # authority is its title's second line with a word lost under the seal (``VĂN PHÒNG``, ``HÓ GIÁM ĐỐC``)
+    if _upper_ratio(line.text) > 0.75:
         return False
     return all(_SYLLABLE.match(fold(w)) for w in words)
 

@@ -214,6 +214,23 @@ def test_a_seal_over_the_signer_block_leaves_a_readable_name_and_sends_a_garbled
     assert any(r.endswith(":signer_name") for r in filing.reasons), filing.reasons
 
 
+def test_a_title_line_the_seal_left_half_of_is_not_taken_for_the_signer() -> None:
+    # ``CHÁNH VĂN PHÒNG`` under a seal: OCR keeps ``VĂN PHÒNG`` alone, two capitalised words
+    # between the authority and the name; the name is the line printed in lower case below it
+    left, right = _header()
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán", MIDDLE, 500, True)]
+    body = _body_rows(600, ["Căn cứ Luật Tổ chức chính quyền địa phương;", "Điều 1. Giao Sở Tài chính"])
+    recipients, _ = _signature(1200)
+    signer = [
+        Row("TL. GIÁM ĐỐC", 1750, 1200, True),
+        Row("VĂN PHÒNG", 1800, 1250, True, 60.0),
+        Row("Lý Minh Phúc", 1750, 1500, True),
+    ]
+    got = extract_metadata([_page(0, left, right, title, body, signer, recipients)])
+    assert got.signer_name == "Lý Minh Phúc"
+    assert got.signer_authority[0] == "TL. GIÁM ĐỐC"
+
+
 def test_a_signature_block_on_the_page_after_the_body() -> None:
     left, right = _header()
     title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán ngân sách", MIDDLE, 500, True)]
