@@ -120,6 +120,10 @@ class SignInGuard:
         # Waiting requests hold a connection and a little memory each, never an Argon2 buffer.
         self._queue_bound = limits.concurrency * 8
 
+    def address_wait(self, address: str) -> float:
+        """Seconds before ``address`` may try to sign in again (0: now); readable before any body."""
+        return self._by_address.wait(address)
+
     def check(self, name: str, address: str) -> None:
         """Before the password is looked at: a throttled client is refused at no cost to the service."""
         wait = max(self._by_address.wait(address), self._by_user.wait(name))
@@ -153,6 +157,11 @@ class SignInGuard:
             if len(self._locks) > _MAX_KEYS:
                 self._locks.pop(next(iter(self._locks)))
             return until
+
+    def refused_locked(self, address: str) -> None:
+        """An attempt on a locked pair: it counts against the address (which gets throttled sooner),
+        never toward another lock."""
+        self._by_address.hit(address)
 
     def succeeded(self, name: str, address: str) -> None:
         with self._lock:

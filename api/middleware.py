@@ -9,8 +9,9 @@ file) before its 401. The gate therefore, from the request line and headers only
    or a redirect to the sign-in page for the web pages, nothing read), and hands the user it found
    to ``api.deps`` so the route does not look it up again;
 3. while the body streams, counts its bytes against the same cap (a chunked body declares none)
-   and answers 413 as soon as it is passed, and gives up on a body that stops making progress for
-   ``SOHOA_BODY_TIMEOUT`` seconds (408): a client sending a byte now and then holds no upload open.
+   and answers 413 as soon as it is passed, and gives up on a body that brings less than 1 KiB in
+   ``SOHOA_BODY_TIMEOUT`` seconds of waiting (408): a client sending a byte now and then holds no
+   upload open.
 
 The caps: uploads ``SOHOA_MAX_REQUEST_BYTES`` (the form reader also enforces its own limits);
 a superseding scan ``SOHOA_MAX_FILE_BYTES`` plus the form around it; imports
@@ -32,7 +33,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sohoa.api.deps import identify_request
+from sohoa.api.deps import client_of, identify_request, refusals
 from sohoa.api.limits import SignInGuard, SignInLimits, Throttled
 from sohoa.core.errors import AuthenticationFailed
 from sohoa.core.settings import Settings
@@ -42,9 +43,12 @@ __all__ = ["BodyCaps", "RequestGate", "close_limits", "install_limits"]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_OVERHEAD = 64 * 1024  # the fields and part headers around a file
 _SIGN_IN_BYTES = 16 * 1024
+_MIN_PROGRESS = 1024  # bytes a body must bring in each SOHOA_BODY_TIMEOUT seconds of waiting
 # Routes that take a body before anyone is known: the sign-in form, and sign-out (which must also
 # end a session that has already expired).
 _OPEN = re.compile(r"^/auth/(login|logout)$")
+_SIGN_IN = "/auth/login"
+_TARPIT = 1.0  # seconds a throttled sign-in waits for its 429
 _API = ("/api/", "/auth/")
 _IMPORTS = frozenset(
     {"/api/v1/register/import", "/api/v1/procedures/import", "/registry/register", "/registry/procedures"}
@@ -145,12 +149,33 @@ class RequestGate:
                 scope, receive, send
             )
             return
+        if path == _SIGN_IN and scope["method"] == "POST":
+            throttled = await self._sign_in_throttled(scope)
+            if throttled is not None:
+                await throttled(scope, receive, send)
+                return
         if _has_body(scope, declared) and not _OPEN.match(path):
             refused = await self._authenticate(scope)
             if refused is not None:
                 await refused(scope, receive, send)
                 return
         await self._pass_on(scope, receive, send, cap, too_large)
+
+    async def _sign_in_throttled(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
+        """A flood of sign-ins from one address, refused from the head: no form parsed, no hash.
+
+        The answer is held back a moment, as every 429 is (see ``_throttled``)."""
+        guard: SignInGuard = scope["app"].state.sign_in_guard
+        request = Request(scope)
+        address = client_of(request)["client"]
+        wait = guard.address_wait(address)
+        if wait <= 0:
+            return None
+        details = {"reason": "throttled", "path": _SIGN_IN, "method": "POST", **client_of(request)}
+        await run_in_threadpool(refusals(request).record, actor="-", action="auth.refused", details=details)
+        await asyncio.sleep(min(wait, _TARPIT))
+        retry = Throttled("too many failed sign-ins: wait before trying again", retry_after=wait)
+        return _error(429, retry.code, retry.message, retry.details, **{"Retry-After": str(retry.retry_after)})
 
     async def _authenticate(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
         request = Request(scope)
@@ -168,31 +193,42 @@ class RequestGate:
         refused: _BodyRefused | None = None
         started = False
         body_done = False
+        # Progress is judged on the time spent waiting for the client only (not while the app writes
+        # what it got): each window of ``body_timeout`` waited seconds must bring _MIN_PROGRESS bytes.
+        waited = 0.0
+        progress = 0
+        loop = asyncio.get_running_loop()
 
         async def counted_receive() -> Message:
-            nonlocal received, refused, body_done
+            nonlocal received, refused, body_done, waited, progress
             if body_done:
                 # After the body: Starlette waits here for the client to go (event streams may wait
                 # an hour), which is neither progress nor its absence.
                 return await receive()
+            began = loop.time()
             try:
-                message = await asyncio.wait_for(receive(), timeout=self.body_timeout)
+                message = await asyncio.wait_for(receive(), timeout=max(0.0, self.body_timeout - waited))
             except TimeoutError:
                 refused = _BodyRefused(
                     408,
                     "request_timeout",
-                    f"the body made no progress for {self.body_timeout:g} seconds",
+                    f"the body sent less than {_MIN_PROGRESS} bytes in {self.body_timeout:g} seconds",
                     {"setting": "SOHOA_BODY_TIMEOUT"},
                 )
                 raise refused from None
+            waited += loop.time() - began
             if message["type"] == "http.request":
                 body_done = not message.get("more_body", False)
-                received += len(message.get("body", b""))
+                size = len(message.get("body", b""))
+                received += size
+                progress += size
                 if received > cap:
                     refused = _BodyRefused(
                         413, "request_too_large", f"the body is larger than this route's {cap} bytes", too_large
                     )
                     raise refused
+                if progress >= _MIN_PROGRESS:
+                    waited, progress = 0.0, 0
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -218,6 +254,9 @@ def _redirect(scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]]
 
 async def _throttled(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Throttled)
+    # Held back a moment: a client that retries at once then costs a sleeping coroutine, not a
+    # request a millisecond.
+    await asyncio.sleep(min(exc.retry_after, _TARPIT))
     return _error(429, exc.code, exc.message, exc.details, **{"Retry-After": str(exc.retry_after)})
 
 

@@ -46,6 +46,7 @@ def serve(
     import uvicorn
 
     from sohoa.api.app import create_app
+    from sohoa.api.limits_server import server_options
     from sohoa.pipeline.actions.accounts import ensure_admin
     from sohoa.pipeline.privacy import make_process_private
 
@@ -58,7 +59,8 @@ def serve(
     typer.echo(f"sohoa listening on http://{host}:{port}  (data: {settings.data_dir})")
     if token:
         typer.echo(f"first start: user 'admin' created; admin token: {token}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # Timeouts for the request head, idle connections and stalled bodies, and a connection cap.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", **server_options(settings))
 
 
 def _register_commands() -> None:

@@ -158,9 +158,6 @@ class Settings(BaseSettings):
     agency_parent: Annotated[str | None, _Unset] = Field(
         default=None, description="the agency's parent (cơ quan chủ quản), above its name in reports' title block"
     )
-    agency_parent: Annotated[str | None, _Unset] = Field(
-        default=None, description="the agency's parent (cơ quan chủ quản), above its name in reports' title block"
-    )
 
     # API
     host: str = "127.0.0.1"
@@ -176,7 +173,11 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=1024**2, ge=1024, description="body of any route without its own cap (413)")
     max_import_bytes: int = Field(default=64 * 1024**2, ge=1024, description="register/procedure import request")
     max_verify_bytes: int = Field(default=256 * 1024**2, ge=1024, description="a PDF sent to /api/v1/verify")
-    login_concurrency: int = Field(default=2, ge=1, description="password checks (Argon2) run at once")
+    login_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2),
+        ge=1,
+        description="password checks (Argon2) run at once; half the CPUs by default, the rest serve requests",
+    )
     login_rate_per_address: int = Field(default=30, ge=1, description="failed sign-ins per minute from one address")
     login_rate_per_user: int = Field(default=10, ge=1, description="failed sign-ins per minute for one user name")
     header_timeout: float = Field(default=10.0, gt=0, description="seconds to send a request's line and headers")

@@ -114,9 +114,9 @@ async def login(
     try:
         guard.check(key, address)
     except Throttled:
-        actor = await run_in_threadpool(sign_in_actor, rt, key)
+        # Folded per client, whatever names it tries: a flood of invented names is one event a minute.
         details = {"reason": "throttled", "path": request.url.path, "method": "POST", **client}
-        await run_in_threadpool(refusals(request).record, actor=actor, action="auth.refused", details=details)
+        await run_in_threadpool(refusals(request).record, actor="-", action="auth.refused", details=details)
         raise
     lifetime = timedelta(hours=config.session_hours)
     if guard.locked(key, address):
@@ -125,6 +125,7 @@ async def login(
         actor = await run_in_threadpool(sign_in_actor, rt, key)
         details = {"reason": "locked", "path": request.url.path, "method": "POST", **client}
         await run_in_threadpool(refusals(request).record, actor=actor, action="auth.login_failed", details=details)
+        guard.refused_locked(address)
         result = SignIn(None, None, "invalid_credentials", actor)
     else:
         previous = request.cookies.get(SESSION_COOKIE)
