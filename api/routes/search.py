@@ -36,6 +36,7 @@ class SnippetPublic(BaseModel):
 
 class SearchResultPublic(BaseModel):
     id: str
+    title: str | None  # the cleaned subject, else type and number, else the file name
     batch_id: str | None
     filename: str
     state: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound
+from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.ingest.metadata.syllables import is_syllable
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import Lineage, read_lineage
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
@@ -21,8 +24,10 @@ __all__ = [
     "Download",
     "FileKind",
     "batch_documents",
+    "clean_subject",
     "document",
     "document_events",
+    "document_title",
     "documents",
     "lineage",
     "open_download",
@@ -32,6 +37,39 @@ __all__ = [
 
 FileKind = Literal["signed", "original"]
 _CHUNK = 256 * 1024
+_ROMAN = re.compile(r"^[IVXLC]+$")
+
+
+def _keeps_capitals(word: str) -> bool:
+    """Abbreviations (``UBND``, ``HĐND``) and numerals (``XIV``, ``COVID-19``) keep their capitals."""
+    core = word.strip(".,;:()\"'“”")
+    if not core or is_syllable(core):
+        return False
+    if any(ch.isdigit() for ch in core) or _ROMAN.match(core):
+        return True
+    return sum(ch in "aeiouy" for ch in fold(core)) <= 1  # KARAOKE is a word, SVHTTDL an abbreviation
+
+
+def clean_subject(subject: str) -> str:
+    """A subject as a title: ``CẤP GIẤY PHÉP KINH DOANH KARAOKE CHO CÔNG TY TNHH`` (a title block read in
+    capitals) becomes ``Cấp giấy phép kinh doanh karaoke cho công ty TNHH``; spaces made single, the
+    first letter a capital. A subject already in sentence case keeps its words as printed."""
+    words = normalize_space(nfc(subject)).split()
+    letters = [ch for ch in "".join(words) if ch.isalpha()]
+    if letters and sum(ch.isupper() for ch in letters) > 0.8 * len(letters):
+        words = [w if _keeps_capitals(w) else w.lower() for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def document_title(doc: DocumentRecord) -> str:
+    """What a person calls the document: its subject cleaned, else its type and number, else its file name."""
+    meta = doc.metadata_json or {}
+    subject = meta.get("subject")
+    if isinstance(subject, str) and subject.strip():
+        return clean_subject(subject)
+    named = " ".join(str(meta[k]) for k in ("document_type", "number_symbol") if meta.get(k))
+    return named or doc.filename
 
 
 def document(rt: Runtime, document_id: str) -> DocumentRecord:

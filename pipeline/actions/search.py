@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from sohoa.pipeline.actions.documents import document_title
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.search import SearchQuery, SearchResults, search_documents
 
@@ -9,6 +12,7 @@ __all__ = ["search"]
 
 
 def search(rt: Runtime, query: SearchQuery) -> SearchResults:
-    """Best matches first, with snippets; filters and paging as ``query`` says."""
+    """Best matches first (archived records before the rest), with snippets and each result's title."""
     with rt.db.session() as session:
-        return search_documents(session, query)
+        found = search_documents(session, query)
+    return replace(found, hits=tuple(replace(hit, title=document_title(hit.document)) for hit in found.hits))

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from sohoa.core.clock import to_local
+from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InputRejected
 from sohoa.storage.records import DocumentRecord, PageRecord
 from sohoa.storage.search.engines import engine_for
@@ -41,12 +42,14 @@ class SearchHit:
     document: DocumentRecord
     score: int | None  # None when the search had no text
     snippet: Snippet | None
+    title: str | None = None  # what people call it (the cleaned subject), set by the search action
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form shared by the API and the CLI."""
         doc = self.document
         return {
             "id": doc.id,
+            "title": self.title,
             "batch_id": doc.batch_id,
             "filename": doc.filename,
             "state": doc.state,
@@ -124,14 +127,16 @@ def _ranked(
     engine = engine_for(session)
     engine.prepare(session)
     match = engine.match(text_query)
-    inner = select(DocumentRecord.id, DocumentRecord.received_at, match.score.label("score"))
+    # Archived records first, whatever the score: a failed or unsigned copy never outranks the record.
+    tier = case((DocumentRecord.state == _ARCHIVED, 0), else_=1)
+    inner = select(DocumentRecord.id, DocumentRecord.received_at, match.score.label("score"), tier.label("tier"))
     for target, on in match.joins:
         inner = inner.join(target, on)
     matches = inner.where(match.condition, *conditions).cte("search_matches")
     total = select(func.count()).select_from(matches).scalar_subquery()
     rows = session.execute(
         select(matches.c.id, matches.c.score, total.label("total"))
-        .order_by(matches.c.score.desc(), matches.c.received_at.desc(), matches.c.id)
+        .order_by(matches.c.tier, matches.c.score.desc(), matches.c.received_at.desc(), matches.c.id)
         .limit(query.limit)
         .offset(query.offset)
     ).all()
@@ -141,10 +146,33 @@ def _ranked(
     return int(count or 0), []
 
 
+_ARCHIVED = DocumentState.ARCHIVED.value
+_NOT_ARCHIVED = [s.value for s in DocumentState if s is not DocumentState.ARCHIVED]
+
+
+def _page_archived_first(session: Session, conditions: list[Any], query: SearchQuery) -> list[str]:
+    """Ids of one page without text: archived records (newest received first), then the others.
+
+    Two queries, each ordered by ``received_at`` alone, rather than one ordered by a state tier: an
+    ordering no index holds would sort every matching row of a large archive for one page."""
+    order = (DocumentRecord.received_at.desc(), DocumentRecord.id)
+    archived = select(DocumentRecord.id).where(*conditions, DocumentRecord.state == _ARCHIVED)
+    ids = list(session.scalars(archived.order_by(*order).limit(query.limit).offset(query.offset)))
+    if len(ids) == query.limit:
+        return ids
+    if ids or query.offset == 0:
+        skip = 0
+    else:  # the page starts past the archived records: skip what is left of the offset among the others
+        skip = query.offset - (session.scalar(select(func.count()).select_from(archived.subquery())) or 0)
+    others = select(DocumentRecord.id).where(*conditions, DocumentRecord.state.in_(_NOT_ARCHIVED))
+    return ids + list(session.scalars(others.order_by(*order).limit(query.limit - len(ids)).offset(max(0, skip))))
+
+
 def search_documents(session: Session, query: SearchQuery) -> SearchResults:
     """Documents matching every filter and, if given, the text; best first, paged, with snippets.
 
-    With text, documents are ordered by score (see ``storage.search.engines``), then newest
+    Archived records come before all others (a failed or unsigned copy never outranks them). Within
+    each, with text, documents are ordered by score (see ``storage.search.engines``), then newest
     received first, then id; without, newest received first, then id.
     """
     if not 1 <= query.limit <= MAX_LIMIT or query.offset < 0:
@@ -156,13 +184,7 @@ def search_documents(session: Session, query: SearchQuery) -> SearchResults:
     if text_query is None:
         stmt = select(DocumentRecord.id).where(*conditions)
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        ids = list(
-            session.scalars(
-                stmt.order_by(DocumentRecord.received_at.desc(), DocumentRecord.id)
-                .limit(query.limit)
-                .offset(query.offset)
-            )
-        )
+        ids = _page_archived_first(session, conditions, query)
         docs = _load(session, ids)
         hits = tuple(SearchHit(doc, None, None) for doc in docs)
         return SearchResults(int(total), query.limit, query.offset, hits)

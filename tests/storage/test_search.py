@@ -282,9 +282,13 @@ def test_results_are_ranked_by_occurrences_then_newest(sample: Database) -> None
     scores = {hit.document.filename: hit.score for hit in found.hits}
     assert scores == {d.name: occurrences(d, "karaoke") for d in SAMPLE if occurrences(d, "karaoke")}
     assert scores["ho-so-dai-5e7a.pdf"] == 255  # 340 occurrences, counted up to 255
-    expected = sorted(scores, key=lambda n: (-scores[n], -BY_NAME[n].received_at.timestamp()))
+    expected = sorted(
+        scores,
+        key=lambda n: (BY_NAME[n].state != "archived", -scores[n], -BY_NAME[n].received_at.timestamp()),
+    )
     assert names(found) == expected
-    assert scores["tb-5.pdf"] == scores["rieng-le.pdf"] and expected[-2:] == ["rieng-le.pdf", "tb-5.pdf"]  # newest
+    tied = [n for n in expected if n in ("rieng-le.pdf", "tb-5.pdf")]
+    assert scores["tb-5.pdf"] == scores["rieng-le.pdf"] and tied == ["rieng-le.pdf", "tb-5.pdf"]  # newest first
     two = find(sample, "quyet dinh", procedure_code="1.001029")
     assert [h.score for h in two.hits] == [
         occurrences(BY_NAME[n], "quyet") + occurrences(BY_NAME[n], "dinh") for n in names(two)
@@ -556,3 +560,16 @@ def test_score_counts_every_repetition_up_to_the_cap(empty_db: Database) -> None
     scores = {hit.document.filename: hit.score for hit in found.hits}
     assert scores == {doc.name: occurrences(doc, "karaoke") + occurrences(doc, "thu") for doc in docs}
     assert scores["lap-300.pdf"] == 255 + 300 % 7 + 1
+
+
+def test_archived_records_come_first_in_default_results(sample: Database) -> None:
+    """A failed or unsigned copy never ranks above an archived record, with text or without."""
+    archived = {d.name for d in SAMPLE if d.state == "archived"}
+    for words in ("karaoke", None):
+        found = find(sample, words, limit=100)
+        order = [name in archived for name in names(found)]
+        assert True in order and False in order, order  # the sample has both kinds
+        assert order == sorted(order, reverse=True), names(found)
+    everything = names(find(sample, limit=100))
+    pages = [names(find(sample, limit=3, offset=o)) for o in range(0, len(everything), 3)]
+    assert [n for page in pages for n in page] == everything  # paging across the two kinds keeps the order

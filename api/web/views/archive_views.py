@@ -15,8 +15,9 @@ from sohoa.api.rights import Right, has_right
 from sohoa.api.web.access import PageRefused, allowed
 from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import has_route, render
+from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound, SohoaError
-from sohoa.pipeline.actions.documents import document_events, open_download
+from sohoa.pipeline.actions.documents import document_events, document_title, open_download
 from sohoa.pipeline.actions.search import search
 from sohoa.storage.search import DocumentFilters, SearchQuery
 
@@ -30,6 +31,19 @@ PAGE_SIZE = 20
 VERIFICATION_ROUTE = "/api/v1/documents/{document_id}/verification"
 SUPERSEDE_ROUTE = "/api/v1/documents/{document_id}/supersede"
 Text = Annotated[str, Query(max_length=500)]
+# The states staff look for first: what needs a person (review, failures), then the rest in pipeline order.
+SEARCH_STATES = (
+    DocumentState.NEEDS_REVIEW,
+    DocumentState.FAILED,
+    DocumentState.REJECTED,
+    DocumentState.ARCHIVED,
+    DocumentState.RECEIVED,
+    DocumentState.OCR_DONE,
+    DocumentState.EXTRACTED,
+    DocumentState.APPROVED,
+    DocumentState.SIGNED,
+)
+STATE_PATTERN = "^(|" + "|".join(s.value for s in DocumentState) + ")$"
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class SearchForm:
     received_from: str = ""
     received_to: str = ""
     signed: str = ""  # "" any, "yes", "no"
+    state: str = ""  # "" any, or a document state (failed, needs_review...)
 
     @property
     def empty(self) -> bool:
@@ -63,6 +78,7 @@ class SearchForm:
                 received_from=_day(self.received_from),
                 received_to=_day(self.received_to),
                 signed={"yes": True, "no": False}.get(self.signed),
+                state=DocumentState(self.state) if self.state else None,
             ),
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
@@ -114,10 +130,11 @@ def search_page(
     received_from: Text = "",
     received_to: Text = "",
     signed: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
+    state: Annotated[str, Query(pattern=STATE_PATTERN)] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     form = SearchForm(
-        text, procedure_code, dossier_code, number, issued_from, issued_to, received_from, received_to, signed
+        text, procedure_code, dossier_code, number, issued_from, issued_to, received_from, received_to, signed, state
     )
     results, total, error = [], 0, None
     if not form.empty:
@@ -150,6 +167,7 @@ def search_page(
         pages=max(1, -(-total // PAGE_SIZE)),
         error=error,
         page_link=page_link,
+        states=SEARCH_STATES,
     )
 
 
@@ -185,6 +203,7 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         "document.html",
         user=user,
         doc=doc,
+        title=document_title(doc),
         meta={k: v for k, v in (doc.metadata_json or {}).items() if k != "confidence" and v not in (None, "", [])},
         events=events,
         can_download=has_right(user.role, Right.DOWNLOAD),

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from sohoa.api.app import create_app
 from sohoa.api.routes import search as search_routes
+from sohoa.pipeline.actions.search import search
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.search import DocumentFilters, SearchQuery, search_documents
 from tests.api.conftest import auth
@@ -30,14 +31,15 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def _direct(runtime: Runtime, query: SearchQuery) -> dict[str, Any]:
+    found = search(runtime, query)  # the action every door calls: the API must answer exactly it
     with runtime.db.session() as session:
-        found = search_documents(session, query)
-        return {
-            "total": found.total,
-            "limit": found.limit,
-            "offset": found.offset,
-            "results": [hit.to_dict() for hit in found.hits],
-        }
+        assert [h.document.id for h in search_documents(session, query).hits] == [h.document.id for h in found.hits]
+    return {
+        "total": found.total,
+        "limit": found.limit,
+        "offset": found.offset,
+        "results": [hit.to_dict() for hit in found.hits],
+    }
 
 
 def test_search_needs_the_right_to_read_documents(client: TestClient, tokens: dict[str, str]) -> None:
@@ -112,3 +114,32 @@ def test_bad_searches_are_refused_with_a_code(client: TestClient, tokens: dict[s
     ):
         answer = client.get("/api/v1/search", params=params, headers=headers)
         assert answer.status_code == 422 and answer.json()["code"] == code, params
+
+
+def test_results_carry_the_cleaned_subject_as_their_title(runtime) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from sohoa.api.app import create_app
+    from sohoa.core.domain import Role
+    from sohoa.storage.accounts import create_token, create_user
+    from sohoa.storage.catalogue import add_document
+    from sohoa.storage.records import DocumentRecord
+
+    with runtime.db.session() as session:
+        add_document(
+            session,
+            DocumentRecord(
+                id="00000000-0000-0000-0000-00000000a001",
+                filename="qd-15.pdf",
+                state="archived",
+                procedure_code="1.001029",
+                original_sha256="a" * 64,
+                metadata_json={"subject": "CẤP GIẤY PHÉP KINH DOANH KARAOKE CHO CÔNG TY TNHH"},
+            ),
+        )
+        token = create_token(session, create_user(session, "minh", Role.ARCHIVIST, actor="test"), actor="test")
+    with TestClient(create_app(runtime=runtime)) as client:
+        found = client.get(
+            "/api/v1/search", params={"procedure_code": "1.001029"}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert [hit["title"] for hit in found.json()["results"]] == ["Cấp giấy phép kinh doanh karaoke cho công ty TNHH"]

@@ -114,3 +114,24 @@ def test_snippets_are_cut_into_marked_parts() -> None:
     ]
     assert marked_parts("abc", []) == [("abc", False)]
     assert marked_parts("abcdef", [(4, 99), (1, 2)]) == [("a", False), ("b", True), ("cd", False), ("ef", True)]
+
+
+def test_staff_filter_search_by_state_and_archived_records_come_first(
+    browser_client: TestClient, office: Office
+) -> None:
+    sign_in(browser_client, "archivist")
+    waiting = browser_client.get("/search", params={"state": "needs_review"}).text
+    assert _hits(waiting) == [office.waiting]
+    assert '<option value="needs_review" selected>' in waiting
+    refused = browser_client.get("/search", params={"state": "rejected", "procedure_code": PROCEDURE}).text
+    assert _hits(refused) == [office.refused]
+    everything = _hits(browser_client.get("/search", params={"procedure_code": PROCEDURE}).text)
+    assert set(everything[:2]) == set(office.archived)  # the waiting and refused ones after both records
+    assert browser_client.get("/search", params={"state": "nonsense"}).status_code == 422
+
+
+def test_result_titles_are_the_cleaned_subject(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "archivist")
+    page = browser_client.get("/search", params={"text": "tan phong"}).text
+    title = page.split('<h2><a href="/documents/')[1].split(">", 1)[1].split("</a>")[0]
+    assert title == "Cấp phép tại phường Tân Phong"
