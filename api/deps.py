@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from sohoa.api.limits import RateLimit, Throttled
 from sohoa.api.rights import Right, has_right
 from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
@@ -42,6 +43,7 @@ __all__ = [
     "identify_request",
     "refusals",
     "require",
+    "within_rate",
 ]
 
 SESSION_COOKIE = "sohoa_session"
@@ -245,3 +247,14 @@ def require(right: Right) -> Callable[..., Principal]:
         return user
 
     return dependency
+
+
+def within_rate(request: Request, user: Principal, limit_name: str) -> None:
+    """One more use of a rate-limited action by ``user`` (``app.state.rate_limits[limit_name]``),
+    or 429 with ``Retry-After``; the refusal is audited (folded with its repeats)."""
+    limit: RateLimit = request.app.state.rate_limits[limit_name]
+    wait = limit.take(user.name)
+    if wait > 0:
+        details = {"reason": "rate_limited", "path": request.url.path, "method": request.method, **client_of(request)}
+        refusals(request).record(actor=user.name, action="access.denied", details=details)
+        raise Throttled(f"at most {limit.limit} of these a minute: wait before asking again", retry_after=wait)

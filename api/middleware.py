@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sohoa.api.deps import client_of, identify_request, refusals
-from sohoa.api.limits import SignInGuard, SignInLimits, Throttled
+from sohoa.api.limits import RateLimit, SignInGuard, SignInLimits, Throttled
 from sohoa.core.errors import AuthenticationFailed
 from sohoa.core.settings import Settings
 
@@ -272,6 +272,10 @@ def install_limits(app: FastAPI, settings: Settings) -> None:
             lockout=settings.login_lockout_minutes * 60,
         )
     )
+    app.state.rate_limits = {
+        # Each re-verification writes a stored result and an event: a read-only role must not loop on it.
+        "verification_refresh": RateLimit(settings.verification_refresh_per_minute),
+    }
     app.add_exception_handler(Throttled, _throttled)
 
 

@@ -1,15 +1,19 @@
-"""Open probes: liveness, and readiness of everything a document needs on its way to the archive."""
+"""Open probes: liveness, and readiness of everything a document needs on its way to the archive.
+
+``/readyz`` is open to load balancers, so its anonymous answer says only which check failed; the
+reasons (a key file's path and why it cannot be opened, a broker's address) are for callers with
+a token or a session, of any role."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from sohoa.api.deps import RuntimeDep
+from sohoa.api.deps import RuntimeDep, identify_request
 from sohoa.api.schemas import ReadinessPublic
-from sohoa.core.errors import SohoaError
+from sohoa.core.errors import AuthenticationFailed, SohoaError
 from sohoa.pipeline.celery_queue import probe_queue
 from sohoa.pipeline.diskspace import check_free_space, free_mb
 from sohoa.pipeline.runtime import Runtime
@@ -48,7 +52,7 @@ def _probe(probe: Any) -> str:
     response_model=ReadinessPublic,
     responses={503: {"model": ReadinessPublic, "description": "something a document needs is not available"}},
 )
-def readyz(rt: RuntimeDep) -> JSONResponse:
+def readyz(request: Request, rt: RuntimeDep) -> JSONResponse:
     checks = {
         "database": _probe(rt.db.check),
         "object_store": _probe(rt.store.check),
@@ -61,6 +65,26 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
     checks["disk"] = _disk(rt)
     ready = all(v == "ok" for v in checks.values())
     # Reported beside the checks, not as one: a number for dashboards, not a verdict.
-    checks["disk_free_mb"] = str(free_mb(rt.settings))
+    free = free_mb(rt.settings)
+    checks["disk_free_mb"] = str(free)
+    if not _signed_in(request, rt):
+        checks = _without_reasons(checks, free)
     body = ReadinessPublic(ready=ready, checks=checks, certificate_days_left=signer["days_left"])
     return JSONResponse(status_code=200 if ready else 503, content=body.model_dump(mode="json"))
+
+
+def _signed_in(request: Request, rt: Runtime) -> bool:
+    try:
+        identify_request(request, rt)
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+def _without_reasons(checks: dict[str, str], free: int) -> dict[str, str]:
+    """What an anonymous caller learns: which checks fail, and free space (no paths, no addresses)."""
+    public = {name: "ok" if value == "ok" else "error" for name, value in checks.items()}
+    if checks["disk"] != "ok":
+        public["disk"] = f"error: only {free} MB free"
+    public["disk_free_mb"] = checks["disk_free_mb"]
+    return public

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 
-from sohoa.api.deps import Principal, RuntimeDep, require
+from sohoa.api.deps import Principal, RuntimeDep, require, within_rate
 from sohoa.api.rights import Right
 from sohoa.api.schemas import ErrorPublic, errors
 from sohoa.pipeline.actions import signatures
@@ -38,12 +38,17 @@ def verify_upload(
     return signatures.verify_upload(rt, file.file, filename=name, actor=user.name)
 
 
-@router.get("/api/v1/documents/{document_id}/verification", responses=ERRORS)
+@router.get("/api/v1/documents/{document_id}/verification", responses={**ERRORS, **errors(429)})
 def document_verification(
     document_id: str,
+    request: Request,
     rt: RuntimeDep,
     user: Reader,
-    refresh: Annotated[bool, Query(description="verify again instead of answering the stored result")] = False,
+    refresh: Annotated[
+        bool, Query(description="verify again instead of answering the stored result (a few a minute: 429 beyond)")
+    ] = False,
 ) -> dict[str, Any]:
     """The last verification of the document's archived copy; verified now when none is stored."""
+    if refresh:
+        within_rate(request, user, "verification_refresh")
     return signatures.document_verification(rt, document_id, actor=user.name, refresh=refresh)

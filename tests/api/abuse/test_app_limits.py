@@ -1,0 +1,122 @@
+"""The smaller abuse items, through the app itself (no server process needed for these)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from sohoa.api.app import create_app
+from sohoa.core.clock import utcnow
+from sohoa.pipeline.actions.accounts import add_user, change_password
+from sohoa.pipeline.intake import accept_paths
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.records import ApiTokenRecord, EventRecord
+from tests.api.conftest import PASSWORD, auth, give_password
+from tests.support.pdfs import make_text_image
+
+PROCEDURE = "1.001234.000.00.00.H19"
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    settings = runtime.settings.model_copy(update={"verification_refresh_per_minute": 2})
+    with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as test_client:
+        yield test_client
+
+
+def _events(runtime: Runtime, action: str) -> list[EventRecord]:
+    with runtime.db.session() as session:
+        return list(session.scalars(select(EventRecord).where(EventRecord.action == action).order_by(EventRecord.id)))
+
+
+def test_refused_credentials_are_audited_with_the_client_once_a_minute(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str]
+) -> None:
+    for _ in range(4):
+        assert client.get("/api/v1/documents", headers=auth("sohoa_revoked-or-made-up")).status_code == 401
+    client.cookies.set("sohoa_session", "ended-long-ago")
+    assert client.get("/auth/me", headers={"User-Agent": "curl/8.5"}).status_code == 401
+    client.cookies.clear()
+    # No credentials at all is not a refusal of credentials: not an event (every signed-out view would be).
+    assert client.get("/api/v1/documents").status_code == 401
+    client.app.state.refusals.flush()
+    refused = [(e.actor, e.details) for e in _events(runtime, "auth.refused")]
+    assert [(d["reason"], d["path"], d["count"]) for _, d in refused] == [
+        ("invalid_token", "/api/v1/documents", 4),
+        ("session_expired", "/auth/me", 1),
+    ]
+    assert refused[1][1]["user_agent"] == "curl/8.5" and all(d["client"] == "testclient" for _, d in refused)
+
+
+def test_a_read_only_role_cannot_loop_on_re_verification(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    scan = make_text_image(tmp_path / "scan.png", ["QUYẾT ĐỊNH", "Về việc cấp giấy phép"])
+    doc_id = accept_paths(runtime, [scan], procedure_code=PROCEDURE, actor="tester").documents[0].id
+    runtime.queue.join()  # type: ignore[union-attr]
+    url = f"/api/v1/documents/{doc_id}/verification"
+    auditor = auth(tokens["auditor"])
+    assert [client.get(url, params={"refresh": "true"}, headers=auditor).status_code for _ in range(2)] == [200, 200]
+    limited = client.get(url, params={"refresh": "true"}, headers=auditor)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["code"] == "too_many_requests"
+    # The stored result is still there to read, and another user has a budget of their own.
+    assert client.get(url, headers=auditor).status_code == 200
+    assert client.get(url, params={"refresh": "true"}, headers=auth(tokens["reviewer"])).status_code == 200
+    client.app.state.refusals.flush()
+    denied = [e.details for e in _events(runtime, "access.denied") if e.actor == "u-auditor"]
+    assert [d["reason"] for d in denied] == ["rate_limited"]
+
+
+def test_tokens_expire_when_told_to_and_a_password_reset_revokes_them(runtime: Runtime) -> None:
+    runtime.settings.token_days = 30
+    _, token = add_user(runtime, "lan", "uploader", actor="admin", password=PASSWORD)
+    with runtime.db.session() as session:
+        row = session.scalar(select(ApiTokenRecord).where(ApiTokenRecord.prefix == token[:12]))
+        assert row is not None and row.expires_at is not None
+        assert timedelta(days=29) < row.expires_at - utcnow() <= timedelta(days=30)
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    with TestClient(create_app(runtime=runtime)) as client:
+        expired = client.get("/auth/me", headers=auth(token or ""))
+        assert expired.status_code == 401 and expired.json()["code"] == "invalid_token"
+        _, fresh = add_user(runtime, "mai", "uploader", actor="admin", password=PASSWORD)
+        assert client.get("/auth/me", headers=auth(fresh or "")).status_code == 200
+        # An administrator resets the password (a suspected compromise): the token stops too.
+        change_password(runtime, "mai", "a brand new passphrase", actor="admin")
+        assert client.get("/auth/me", headers=auth(fresh or "")).status_code == 401
+        # Unless the operator says otherwise.
+        runtime.settings.password_reset_revokes_tokens = False
+        _, kept = add_user(runtime, "hoa", "uploader", actor="admin", password=PASSWORD)
+        change_password(runtime, "hoa", "a brand new passphrase", actor="admin")
+        assert client.get("/auth/me", headers=auth(kept or "")).status_code == 200
+
+
+def test_sign_in_from_another_origin_is_refused_even_without_fetch_metadata(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str]
+) -> None:
+    give_password(runtime, "u-reviewer")
+    data = {"username": "u-reviewer", "password": PASSWORD}
+    forged = client.post("/auth/login", data=data, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403 and forged.json()["code"] == "csrf_failed"
+    sandboxed = client.post("/auth/login", data=data, headers={"Origin": "null"})
+    assert sandboxed.status_code == 403
+    assert "sohoa_session" not in client.cookies
+    own = client.post("/auth/login", data=data, headers={"Origin": "http://testserver"})
+    assert own.status_code == 303
+    client.app.state.refusals.flush()
+    assert [e.details["reason"] for e in _events(runtime, "access.denied")] == ["cross_site_sign_in"]
+
+
+def test_an_origin_the_operator_allows_may_post_the_sign_in_form(runtime: Runtime, tokens: dict[str, str]) -> None:
+    give_password(runtime, "u-reviewer")
+    settings = runtime.settings.model_copy(update={"allowed_origins": ("https://portal.so.gov.vn",)})
+    with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as client:
+        data = {"username": "u-reviewer", "password": PASSWORD}
+        answer = client.post("/auth/login", data=data, headers={"Origin": "https://portal.so.gov.vn", **JSON})
+        assert answer.status_code == 200
