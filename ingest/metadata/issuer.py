@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from statistics import mean
@@ -209,8 +210,17 @@ def _find_issuer(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | No
     parent = _agency_case(names[-2]) if len(names) > 1 else None
     known = _match_phrase(_words(orgs[-1][0].key), 0, _ORG_HEADS) is not None
     conf = (0.9 if known else 0.6) * mean(line.conf for line in orgs[-1]) * (0.8 if len(orgs) > 3 else 1.0)
-    if any(
-        not is_syllable(w.strip(_PUNCT)) and not _is_acronym(w.strip(_PUNCT)) for line in orgs[-1] for w in line.weak
-    ):
+    if any(_unsure_damage(w.strip(_PUNCT)) for line in orgs[-1] for w in line.weak):
         conf *= 0.7  # a word OCR was unsure of and no syllable: the name may hold a neighbour's letters
     return issuer, parent, conf
+
+
+def _unsure_damage(core: str) -> bool:
+    """A word OCR was unsure of that is neither a syllable nor an acronym. An acronym has no vowel
+    marks and no inner punctuation (``UBND``, ``HĐND``); ``BIWWỀNG``, ``PHƯ“ỘNG`` are damage."""
+    if is_syllable(core):
+        return False
+    marked = any(
+        unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", core.replace("Đ", "D").replace("đ", "d"))
+    )
+    return not _is_acronym(core) or marked or not core.replace(".", "").isalnum()

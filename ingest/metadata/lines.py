@@ -167,10 +167,23 @@ _MOTTO = re.compile(
 )
 
 
+# the motto's first word garbled where OCR read it into the issuer's last word across the columns'
+# narrow gap (``Thương BIWWỀNG hòa xã hội``): the motto starts at that token all the same
+_MOTTO_GARBLED = re.compile(r"(?:^|(?<=\s))\S+\s+h\s?o\s?a\s+x\s?a\s+h\s?o\s?i\b")
+
+
 def _split_motto(line: _Line) -> list[_Line]:
     m = _MOTTO.search(line.key)
+    garbled = _MOTTO_GARBLED.search(line.key)
+    lost: tuple[str, ...] = ()
+    if garbled and (not m or garbled.start() < m.start()):
+        m = garbled
+        # an issuer's word may have gone into the garbled token: the token counts as a word OCR was
+        # unsure of on the issuer's line, evidence the issuer reads with (``issuer._find_issuer``)
+        lost = (_clean(line.text[m.start() :].split()[0]),)
     if not m:
         return [line]
+    line = replace(line, weak=line.weak + lost) if lost and m.start() > 0 else line
     cuts = [(0, m.start()), (m.start(), m.end()), (m.end(), len(line.text))]
     parts = [(line.text[a:b], _slice_geo(line, a, b)) for a, b in cuts]
     if parts[0][0].strip() and not line.column:
@@ -192,7 +205,7 @@ def _slice_geo(line: _Line, start: int, end: int) -> _Geo | None:
 
 
 def _is_motto(line: _Line) -> bool:
-    m = _MOTTO.search(line.key)
+    m = _MOTTO.search(line.key) or _MOTTO_GARBLED.match(line.key)
     return m is not None and (m.end() - m.start()) >= 0.6 * len(line.key.strip())
 
 

@@ -8,7 +8,7 @@ block by block, so line order alone would not give the answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -229,6 +229,34 @@ def test_a_title_line_the_seal_left_half_of_is_not_taken_for_the_signer() -> Non
     got = extract_metadata([_page(0, left, right, title, body, signer, recipients)])
     assert got.signer_name == "Lý Minh Phúc"
     assert got.signer_authority[0] == "TL. GIÁM ĐỐC"
+
+
+def _glued_header(token: str, conf: float) -> PageText:
+    """A decision whose issuer's first line and the motto OCR read as one line, ``token`` between them."""
+    rows = [
+        Row(f"BỘ LAO ĐỘNG - THƯƠNG {token} HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 300, 200),
+        Row("VÀ XÃ HỘI", LEFT_C, 250, True),
+        Row("Độc lập - Tự do - Hạnh phúc", RIGHT_C, 250, True),
+        Row("Số: 15/QĐ-BLĐTBXH", LEFT_C, 330, True),
+        Row("Hà Nội, ngày 12 tháng 3 năm 2025", RIGHT_C, 330, True),
+    ]
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán", MIDDLE, 500, True)]
+    body = _body_rows(600, ["Căn cứ Luật Tổ chức chính quyền địa phương;", "Điều 1. Giao Sở Tài chính"])
+    recipients, signer = _signature(1200)
+    page = _page(0, rows, title, body, signer, recipients)
+    words = tuple(replace(w, confidence=conf) if w.text == token else w for w in page.words)
+    return replace(page, words=words)
+
+
+def test_an_issuer_that_lost_its_last_word_into_a_garbled_motto_goes_to_review() -> None:
+    # the columns nearly touch: OCR read ``binh`` and ``CỘNG`` as one unsure token
+    filing = file_document([_glued_header("BIWWỀNG", 41.0)], policy="auto", upload_procedure_code="1.001234")
+    assert "hòa xã hội" not in (filing.printed.issuer or "").lower()
+    assert "low_confidence:issuer" in filing.reasons, (filing.printed.issuer, filing.reasons)
+    # the motto read right beside the issuer leaves the issuer sure
+    clean = file_document([_glued_header("BINH CỘNG", 93.0)], policy="auto", upload_procedure_code="1.001234")
+    assert clean.printed.issuer == "Bộ Lao động - Thương binh và Xã hội"
+    assert not any(r.endswith(":issuer") for r in clean.reasons), clean.reasons
 
 
 def test_a_signature_block_on_the_page_after_the_body() -> None:
