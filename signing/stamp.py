@@ -10,7 +10,15 @@ The time shown is the signature's own signing time (the one in its /M entry and 
 converted to UTC+07:00: pyHanko formats that time into the stamp, we only change its time zone.
 
 "Top right" is as the reader sees the page: on a page with /Rotate the widget goes to the page
-corner that is displayed top right, and its appearance is turned so the text reads upright.
+corner that is displayed top right, and its appearance is turned so the text reads upright. It covers
+no printed content: when the page has ink at the usual place (``_MARGIN`` from the top and right), the
+stamp moves to the nearest empty space, up into the margin first, and shrinks (down to
+``_SMALLEST`` pt) when the full size fits nowhere (``signing.stamp_space``).
+
+The colour is the rule's: Phụ lục I, Phần II, Mục I, khoản 3 of Nghị định 30/2020 (the agency's
+digital signature on an electronic copy) asks for the copy type, the copying agency and the signing
+time in Times New Roman, upright, 10 pt, "màu đen" (black), and for no image of the seal; the red of
+Phần I, khoản 8 is the seal image of a document's own issuer, not a copy's mark.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from pyhanko.stamp import TextStamp, TextStampStyle
 
 from sohoa.core.errors import ConfigurationError
 from sohoa.core.settings import Settings
+from sohoa.signing.stamp_space import BAND, Placement, ink_map, place
 
 __all__ = [
     "COPY_TYPE",
@@ -68,7 +77,12 @@ _VIETNAMESE = unicodedata.normalize(
 )
 _MARGIN = 28.0  # points from the top and right edges of the page as displayed (about 1 cm)
 _PADDING = 2  # an int: pyHanko computes box ratios as fractions
-_LEADING = 12
+_SMALLEST = 6  # points: the stamp shrinks to this at most to stay off printed content
+_TOP_MARGIN = 72.0  # points (25 mm): the largest top margin Nghị định 30 (Phụ lục I) allows
+# Nghị định 30/2020, Phụ lục I, Phần II, Mục I, khoản 3c: the copy's information in Times New Roman,
+# lower case, upright, 10 pt, black ("màu đen"); red is for the image of a seal, which a copy's
+# signature does not show (khoản 3b: "không hiển thị").
+BLACK = (0, 0, 0)
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # parsed back by _CopyStampStyle
 
 # The subsetter warns on stderr, once per signature, that it drops a table PDF never reads (FFTM).
@@ -241,20 +255,74 @@ class _CopyStampStyle(TextStampStyle):
         return _TurnedTextStamp(writer=writer, style=self, box=box, text_params=params, rotation=self.rotation)
 
 
+def _stamp_size(font: Path, lines: tuple[str, ...], font_size: int) -> tuple[float, float]:
+    """The widget's width and height at ``font_size``, in points."""
+    width = max(_text_width(str(font), line, font_size) for line in lines) + 2 * _PADDING + 4
+    height = len(lines) * _leading(font_size) + 2 * _PADDING + 2
+    return width + 2, height + 1  # the box is widened to whole points on each side
+
+
+def _leading(font_size: int) -> int:
+    return font_size + 2  # 12 pt lines for the 10 pt text Nghị định 30 asks for
+
+
+def _source_bytes(writer: IncrementalPdfFileWriter) -> bytes | None:
+    stream = getattr(writer, "input_stream", None)
+    if stream is None:
+        return None
+    at = stream.tell()
+    try:
+        stream.seek(0)
+        return bytes(stream.read())
+    finally:
+        stream.seek(at)
+
+
+def _where(
+    writer: IncrementalPdfFileWriter, view: _PageView, font: Path, lines: tuple[str, ...], font_size: int
+) -> tuple[int, float, float, float, float]:
+    """Font size and box (displayed: left, top from the top, width, height) of the stamp: the usual place
+    (``_MARGIN`` from the top and right) when it covers no ink, else the nearest empty place, at a
+    smaller size when the full one fits nowhere (see ``stamp_space``)."""
+    width, height = _stamp_size(font, lines, font_size)
+    # A name too long for the page starts at the left margin rather than off the page.
+    usual = (max(_MARGIN, view.width - _MARGIN - width), float(_MARGIN))
+    source = _source_bytes(writer)
+    ink = ink_map(source) if source is not None else None
+    if ink is None:
+        return font_size, usual[0], usual[1], width, height
+    sizes = [(size, *_stamp_size(font, lines, size)) for size in range(font_size, _SMALLEST - 1, -1)]
+    right = view.width - _MARGIN
+    # In the top margin first, smaller if need be; then lower in the top of the page; else least ink.
+    covering: list[tuple[int, Placement, float, float]] = []
+    for lowest in (_TOP_MARGIN, ink.height * BAND):
+        for size, w, h in sizes:
+            spot = place(ink, w, h, right=right, top=_MARGIN, lowest=lowest)
+            if spot is None:
+                continue
+            if spot.ink == 0:
+                return size, spot.left, spot.top, w, h
+            covering.append((size, spot, w, h))
+    if not covering:
+        return font_size, usual[0], usual[1], width, height
+    size, spot, w, h = min(covering, key=lambda c: (c[1].ink, -c[0]))
+    log.warning("no empty space for the copy stamp on page 1: placed where it covers the least ink")
+    return size, spot.left, spot.top, w, h
+
+
 def stamp_field(
     stamp: CopyStamp, writer: IncrementalPdfFileWriter, field_name: str
 ) -> tuple[SigFieldSpec, _CopyStampStyle]:
-    """The visible field at the top right of page 1 as displayed, and its appearance style (whose
-    ``drawn`` lists the time it showed, once signed)."""
+    """The visible field at the top right of page 1 as displayed, in empty space, and its appearance
+    style (whose ``drawn`` lists the time it showed, once signed)."""
     sample = stamp_lines(stamp, dt.datetime(2000, 1, 1, tzinfo=VIETNAM))
     font = find_font(stamp.font_path, sample)
-    width = max(_text_width(str(font), line, stamp.font_size) for line in sample) + 2 * _PADDING + 4
-    height = len(sample) * _LEADING + 2 * _PADDING + 2
     view = _PageView.of_first_page(writer)
+    font_size, left, top, width, height = _where(writer, view, font, sample, stamp.font_size)
     # Placed as the reader sees the page (origin at its displayed bottom left), then mapped back to
-    # page space. A name too long for the page starts at the left margin rather than off the page.
-    right, top = view.width - _MARGIN, view.height - _MARGIN
-    box = view.to_page(max(_MARGIN, right - width - 1), top - height - 1, right + 1, top)
+    # page space.
+    bottom = view.height - top - height
+    box = view.to_page(left, bottom, left + width, view.height - top)
     copy_type, agency, _ = (line.replace("%", "%%") for line in sample)
     style = _CopyStampStyle(
         rotation=view.rotation,
@@ -263,11 +331,11 @@ def stamp_field(
         border_width=0,
         background=None,
         text_box_style=TextBoxStyle(
-            font=_EmbeddedFont(font, stamp.font_size, "".join(sorted(set("".join(sample))))),
-            font_size=stamp.font_size,
-            leading=_LEADING,
+            font=_EmbeddedFont(font, font_size, "".join(sorted(set("".join(sample))))),
+            font_size=font_size,
+            leading=_leading(font_size),
             border_width=0,
-            text_color=(0, 0, 0),
+            text_color=BLACK,
             box_layout_rule=layout.SimpleBoxLayoutRule(
                 x_align=layout.AxisAlignment.ALIGN_MIN,
                 y_align=layout.AxisAlignment.ALIGN_MAX,
