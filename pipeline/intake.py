@@ -48,6 +48,7 @@ from sohoa.storage.catalogue import (
     add_document,
     claim_original,
     create_batch,
+    get_batch,
     get_document,
     original_holder,
     record_event,
@@ -86,6 +87,9 @@ class AcceptedDocument:
     state: str
     duplicate_of: str | None = None
     parts: tuple[str, ...] = ()  # the files of a document of several, in page order
+    # A duplicate: who uploaded the document that holds the file (None: nobody's batch), so an edge
+    # can keep another user's document id and state from an uploader who may not see them.
+    holder_owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -619,7 +623,9 @@ def _place(session: Session, batch: _Batch, document_id: str, filing: _Filing) -
 
 
 def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, sha: str) -> None:
-    state = get_document(session, holder).state
+    held = get_document(session, holder)
+    state = held.state
+    owner = get_batch(session, held.batch_id).created_by if held.batch_id else None
     # A component sent again although the owner's reusable copy is on file: counted, the copy offered.
     note_duplicate(session, holder, batch.dossier_code, batch.placement, actor=batch.actor, day=today())
     record_event(
@@ -630,7 +636,7 @@ def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, s
         batch_id=batch.batch_id,
         details={"filename": name, "sha256": sha},
     )
-    batch.documents.append(AcceptedDocument(holder, name, state, duplicate_of=holder))
+    batch.documents.append(AcceptedDocument(holder, name, state, duplicate_of=holder, holder_owner=owner))
 
 
 def _add_document(
@@ -898,6 +904,7 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
             holder = original_holder(session, sha)
             if holder is not None:
                 _record_duplicate(session, batch, holder, label, sha)
+                _name_parts(batch, names)
                 return
         for member, sniff in zip(members, sniffs, strict=True):
             rt.store.put_file(
@@ -918,6 +925,7 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
             holder = claim_original(session, sha, document_id)
             if holder is not None:  # the same files in the same order won meanwhile
                 _record_duplicate(session, batch, holder, label, sha)
+                _name_parts(batch, names)
                 return
             for part in parts:
                 claim_original(session, part.sha256, document_id)  # held by another document: stays theirs
@@ -962,3 +970,9 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
             _log_rejection(batch, name, exc)
         return
     batch.documents.append(AcceptedDocument(document_id, label, DocumentState.RECEIVED.value, parts=tuple(names)))
+
+
+def _name_parts(batch: _Batch, names: Sequence[str]) -> None:
+    """The answer for a document of several files names them, a duplicate's too: an uploader
+    sees each of the files sent accounted for."""
+    batch.documents[-1] = replace(batch.documents[-1], parts=tuple(names))

@@ -116,6 +116,7 @@ def test_the_same_pages_again_are_a_duplicate_and_a_page_alone_is_part_of_the_do
     _join(runtime)
     [doc] = first.documents
     assert [d.duplicate_of for d in again.documents] == [doc.id]
+    assert again.documents[0].parts == doc.parts  # every file sent is accounted for
     assert [d.duplicate_of for d in alone.documents] == [doc.id]
     # Other page order, other document: nothing says which order is right.
     [other] = reordered.documents

@@ -1,5 +1,7 @@
 /* Upload page: queue files (picked, dropped, or whole folders), send them with per-file progress,
-   then follow each batch through OCR, metadata, review, signing and archiving. */
+   then follow each batch through OCR, metadata, review, signing and archiving.
+   "Gộp thành một văn bản": the queued files are the pages of one document, in the order the table
+   shows (drag a row, or use its arrows); they go in one request with a `group` field naming them. */
 (() => {
   "use strict";
   const form = document.getElementById("upload-form");
@@ -13,6 +15,8 @@
   const canRead = form.dataset.canRead === "yes";
   const canReview = form.dataset.canReview === "yes";
   const eventsOn = form.dataset.events === "on";
+  const joinBox = form.querySelector("#join");
+  const zipFoldersBox = form.querySelector("#zip-folders");
   const MAX_FILES = 100;
   const MAX_BYTES = 256 * 1024 * 1024;
   const POLL_MS = 1500;
@@ -72,7 +76,95 @@
     const { row, sent, status } = makeRow(path, file.size, null);
     showStatus(status, "queued");
     items.push({ key, file, path, row, sent, status, done: false });
+    renderOrder();
   }
+
+  function queued() {
+    return items.filter((it) => !it.done && !it.sending);
+  }
+
+  // Joining: each queued row shows its page number, can be dragged, and has arrows for the keyboard.
+  function renderOrder() {
+    const joining = joinBox.checked;
+    const pages = queued();
+    pages.forEach((it, i) => {
+      const cell = it.row.querySelector("td.name");
+      cell.textContent = "";
+      if (joining) cell.append(el("span", { class: "page-no" }, t("uploadjs.page_label", { n: i + 1 })));
+      cell.append(document.createTextNode(it.path));
+      if (joining) {
+        const up = el("button", { type: "button", class: "move", "data-move": "-1" }, "↑");
+        const down = el("button", { type: "button", class: "move", "data-move": "1" }, "↓");
+        up.setAttribute("aria-label", t("uploadjs.move_up", { name: it.path }));
+        down.setAttribute("aria-label", t("uploadjs.move_down", { name: it.path }));
+        up.disabled = i === 0;
+        down.disabled = i === pages.length - 1;
+        cell.append(up, down);
+        tbody.append(it.row); // the rows follow the page order
+      }
+      it.row.draggable = joining;
+    });
+  }
+
+  function move(it, to) {
+    const pages = queued();
+    const from = pages.indexOf(it);
+    const place = Math.max(0, Math.min(pages.length - 1, to));
+    if (from < 0 || from === place) return;
+    pages.splice(from, 1);
+    pages.splice(place, 0, it);
+    const others = items.filter((x) => !pages.includes(x));
+    items.splice(0, items.length, ...others, ...pages);
+    renderOrder();
+  }
+
+  function itemOf(node) {
+    const row = node && node.closest ? node.closest("tr") : null;
+    return items.find((x) => x.row === row) || null;
+  }
+
+  tbody.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button.move");
+    const it = button && itemOf(button);
+    if (!it) return;
+    const step = Number(button.dataset.move);
+    move(it, queued().indexOf(it) + step);
+    const again = it.row.querySelector('button.move[data-move="' + step + '"]');
+    (again && !again.disabled ? again : it.row.querySelector("button.move:not([disabled])"))?.focus();
+  });
+
+  let dragged = null;
+  tbody.addEventListener("dragstart", (event) => {
+    const it = itemOf(event.target);
+    if (!it || !it.row.draggable) return;
+    dragged = it;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", it.path);
+    it.row.classList.add("dragging");
+  });
+  tbody.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+  });
+  tbody.addEventListener("drop", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const target = itemOf(event.target);
+    const pages = queued();
+    if (target && target !== dragged && pages.includes(target)) {
+      const box = target.row.getBoundingClientRect();
+      let to = pages.indexOf(target) + (event.clientY > box.top + box.height / 2 ? 1 : 0);
+      if (pages.indexOf(dragged) < to) to -= 1;
+      move(dragged, to);
+    }
+  });
+  tbody.addEventListener("dragend", () => {
+    if (dragged) dragged.row.classList.remove("dragging");
+    dragged = null;
+  });
+  joinBox.addEventListener("change", renderOrder);
 
   function updateSummary() {
     const counts = {};
@@ -149,6 +241,7 @@
   form.querySelector("#clear").addEventListener("click", () => {
     for (const it of items.filter((i) => !i.done && !i.sending)) it.row.remove();
     items.splice(0, items.length, ...items.filter((i) => i.done || i.sending));
+    renderOrder();
     updateSummary();
   });
 
@@ -227,6 +320,16 @@
       return makeRow(name, null, parent.row).status;
     };
     for (const doc of body.documents || []) {
+      // Files joined into one document: the first file's row follows it, the others say which page they are.
+      if (doc.parts && doc.parts.length > 1 && containerOf(doc.filename) === doc.filename) {
+        const [first, ...others] = doc.parts.map((part) => targetFor(part));
+        const note = doc.duplicate_of ? t("uploadjs.duplicate") : t("uploadjs.joined", { n: doc.parts.length });
+        if (first) track(doc.id, first, doc.state, note);
+        others.forEach((cell, i) => {
+          if (cell) showJoined(cell, i + 2);
+        });
+        continue;
+      }
       const target = targetFor(doc.filename);
       if (target) track(doc.id, target, doc.state, doc.duplicate_of ? t("uploadjs.duplicate") : "");
     }
@@ -244,6 +347,13 @@
       it.sending = false;
     }
     updateSummary();
+  }
+
+  function showJoined(cell, n) {
+    cell.textContent = "";
+    const line = el("div", { class: "status-line" });
+    line.append(el("span", { class: "state state-joined" }, t("uploadjs.joined_page", { n: n })));
+    cell.append(line);
   }
 
   function refuseGroup(group, text) {
@@ -264,6 +374,8 @@
         starts.push(total);
         total += it.file.size;
         it.sending = true;
+        it.row.draggable = false;
+        for (const button of it.row.querySelectorAll("button.move")) button.remove();
         data.append("files", it.file, baseName(it.file.name));
         showStatus(it.status, "sending");
       }
@@ -420,11 +532,27 @@
       form.querySelector("[name=procedure_code]").focus();
       return;
     }
+    if (zipFoldersBox.checked) fields.zip_folders = "true";
+    const joining = joinBox.checked && pending.length > 1;
+    if (joining) {
+      // One document: one request, whatever the batch limits would have cut.
+      const names = pending.map((it) => baseName(it.file.name));
+      if (new Set(names).size !== names.length) {
+        showFormError(t("uploadjs.join_same_names"));
+        return;
+      }
+      const bytes = pending.reduce((sum, it) => sum + it.file.size, 0);
+      if (pending.length > MAX_FILES || bytes > MAX_BYTES) {
+        showFormError(t("uploadjs.join_too_big", { n: MAX_FILES, mb: MAX_BYTES / 1024 / 1024 }));
+        return;
+      }
+      fields.group = JSON.stringify([names]);
+    }
     showFormError("");
     const start = document.getElementById("start");
     start.disabled = true;
     try {
-      for (const group of batches(pending)) {
+      for (const group of joining ? [pending] : batches(pending)) {
         const batchId = await send(group, fields);
         if (batchId) follow(batchId);
       }
