@@ -16,14 +16,28 @@ their documents is taken as it stands when the report is made):
 - ``missing``: paper dossiers without a signed archived result: what staff scan next.
 
 Nested by construction: fully_digitized <= archived <= signed <= digitized <= paper <= resolved.
-A document belongs to a dossier through a staff link, else through its own dossier code.
+A document belongs to a dossier through a staff link, else through its own dossier code; a
+document filed as a component of its dossier (thành phần hồ sơ) is not a result and counts for none
+of the above.
+
+Dossiers and their papers (the overall figures only; the period selects dossiers by
+``received_date``, whether or not they are resolved yet):
+
+- ``dossiers_received``: dossiers received in the period (from the register, uploads, or by hand).
+- ``components_digitized``: of these, dossiers with at least one component whose every component
+  (uploaded or reused) is digitized, signed and archived; ``components_rate`` is
+  ``components_digitized / dossiers_received``.
+- ``reused``: components of these dossiers satisfied by reusing a paper already on file.
+- ``resubmitted``: components of these dossiers uploaded again although a reusable copy of the
+  same paper was on file (the same bytes, or the same type, number, issuer and date).
+- ``reuse_rate`` = ``reused / (reused + resubmitted)``: 1 when nothing was asked for twice.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +47,16 @@ from sohoa.core.clock import utcnow
 from sohoa.core.periods import Period
 from sohoa.registry.procedures import Procedure, procedure_labels
 from sohoa.registry.register import RegisterEntry, ResultType
-from sohoa.storage.coverage_queries import DIGITIZED_STATES, coverage_totals, dossier_flags
+from sohoa.storage.coverage_queries import (
+    DIGITIZED_STATES,
+    ComponentTotals,
+    component_totals,
+    coverage_totals,
+    dossier_flags,
+)
 
 __all__ = [
+    "DEFINITIONS",
     "DIGITIZED_STATES",
     "Coverage",
     "CoverageReport",
@@ -53,6 +74,18 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+# What each figure means, written into the report itself (JSON ``definitions``, the workbook's notes).
+DEFINITIONS: dict[str, str] = {
+    "rate": "archived / paper: dossiers resolved in the period with a paper result whose result is "
+    "digitized, signed and archived",
+    "components_rate": "dossiers received in the period whose every component (thành phần hồ sơ) is "
+    "digitized, signed and archived / dossiers received in the period",
+    "reused": "components of dossiers received in the period satisfied by reusing a paper already on file",
+    "resubmitted": "components of dossiers received in the period uploaded again although a reusable copy was on file",
+    "reuse_rate": "reused / (reused + resubmitted)",
+}
+
+
 @dataclass(frozen=True)
 class Coverage:
     resolved: int = 0
@@ -61,6 +94,13 @@ class Coverage:
     signed: int = 0
     archived: int = 0
     fully_digitized: int = 0
+    # Dossiers received in the period and their components: the overall figures only (None elsewhere).
+    # Another population than the funnel above (received, not resolved), so equality leaves them out:
+    # two Coverage values are equal when their result figures are.
+    dossiers_received: int | None = field(default=None, compare=False)
+    components_digitized: int = field(default=0, compare=False)
+    reused: int = field(default=0, compare=False)
+    resubmitted: int = field(default=0, compare=False)
 
     @property
     def electronic(self) -> int:
@@ -90,7 +130,29 @@ class Coverage:
             "signed_rate": _ratio(self.signed, self.paper),
             "archived_rate": self.rate,
             "fully_digitized_rate": _ratio(self.fully_digitized, self.paper),
+            **self._component_figures(),
         }
+
+    def _component_figures(self) -> dict[str, Any]:
+        if self.dossiers_received is None:
+            return {}
+        return {
+            "dossiers_received": self.dossiers_received,
+            "components_digitized": self.components_digitized,
+            "components_rate": _ratio(self.components_digitized, self.dossiers_received),
+            "reused": self.reused,
+            "resubmitted": self.resubmitted,
+            "reuse_rate": _ratio(self.reused, self.reused + self.resubmitted),
+        }
+
+    def with_components(self, totals: ComponentTotals) -> Coverage:
+        return replace(
+            self,
+            dossiers_received=totals.received,
+            components_digitized=totals.components_digitized,
+            reused=totals.reused,
+            resubmitted=totals.resubmitted,
+        )
 
 
 @dataclass(frozen=True)
@@ -206,7 +268,7 @@ def compute_coverage(session: Session, period: Period, *, now: datetime | None =
     return CoverageReport(
         period=period,
         generated_at=now or utcnow(),
-        overall=summarize(statuses),
+        overall=summarize(statuses).with_components(component_totals(session, period.start, period.end)),
         by_procedure=tuple(procedures),
         by_field=tuple(fields),
         missing=tuple(s for s in statuses if s.missing),
@@ -216,4 +278,5 @@ def compute_coverage(session: Session, period: Period, *, now: datetime | None =
 def count_coverage(session: Session, period: Period) -> Coverage:
     """The overall counts alone, added up in the database: cheap enough for every metrics scrape."""
     t = coverage_totals(session, period.start, period.end, paper_result=ResultType.PAPER)
-    return Coverage(t.resolved, t.paper, t.digitized, t.signed, t.archived, t.fully_digitized)
+    overall = Coverage(t.resolved, t.paper, t.digitized, t.signed, t.archived, t.fully_digitized)
+    return overall.with_components(component_totals(session, period.start, period.end))

@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sohoa.core.clock import to_local
 from sohoa.core.errors import InputRejected
 from sohoa.core.periods import Period, PeriodKind
-from sohoa.registry.coverage import Coverage, CoverageReport
+from sohoa.registry.coverage import DEFINITIONS, Coverage, CoverageReport
 
 __all__ = [
     "COVERAGE_CSV_COLUMNS",
@@ -90,6 +90,7 @@ def report_to_dict(report: CoverageReport) -> dict[str, Any]:
         },
         "generated_at": _local_iso(report.generated_at),
         "coverage": report.overall.to_dict(),
+        "definitions": DEFINITIONS,
         "by_procedure": [
             {
                 "procedure_code": p.procedure_code,
@@ -107,7 +108,25 @@ def report_to_dict(report: CoverageReport) -> dict[str, Any]:
 
 _COUNTS = ("resolved", "paper", "electronic", "digitized", "signed", "archived", "fully_digitized", "missing")
 _RATES = ("rate", "digitized_rate", "signed_rate", "archived_rate", "fully_digitized_rate")
-COVERAGE_CSV_COLUMNS = ("scope", "procedure_code", "procedure_name", "field", "agency", *_COUNTS, *_RATES)
+# Dossiers received in the period and their components: filled on the overall row only.
+_DOSSIER_FIGURES = (
+    "dossiers_received",
+    "components_digitized",
+    "components_rate",
+    "reused",
+    "resubmitted",
+    "reuse_rate",
+)
+COVERAGE_CSV_COLUMNS = (
+    "scope",
+    "procedure_code",
+    "procedure_name",
+    "field",
+    "agency",
+    *_COUNTS,
+    *_RATES,
+    *_DOSSIER_FIGURES,
+)
 MISSING_CSV_COLUMNS = (
     "dossier_code",
     "procedure_code",
@@ -123,7 +142,8 @@ MISSING_CSV_COLUMNS = (
 
 def _coverage_cells(coverage: Coverage) -> list[Any]:
     values = coverage.to_dict()
-    return [values[c] for c in _COUNTS] + ["" if values[r] is None else values[r] for r in _RATES]
+    cells = [values[c] for c in _COUNTS] + ["" if values[r] is None else values[r] for r in _RATES]
+    return cells + ["" if values.get(f) is None else values[f] for f in _DOSSIER_FIGURES]
 
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (DDE
@@ -200,6 +220,15 @@ _LABELS = {
     "reused": "Hồ sơ tái sử dụng kết quả số hóa",
     "resubmitted": "Hồ sơ nộp lại giấy tờ đã số hóa",
     "reuse_rate": "Tỷ lệ tái sử dụng kết quả số hóa",
+    "dossiers_received": "Hồ sơ tiếp nhận trong kỳ",
+    "components_digitized": "Hồ sơ có mọi thành phần đã số hóa, ký số và lưu trữ",
+}
+# The notes of those rows: each figure's definition, in the words of the report's reader.
+_NOTES = {
+    "components_rate": "Hồ sơ tiếp nhận trong kỳ có mọi thành phần đã số hóa, ký số, lưu trữ / hồ sơ tiếp nhận",
+    "reused": "Thành phần hồ sơ được đáp ứng bằng tái sử dụng giấy tờ đã có trong kho",
+    "resubmitted": "Thành phần hồ sơ bị nộp lại dù đã có bản còn hiệu lực trong kho",
+    "reuse_rate": "Tái sử dụng / (tái sử dụng + nộp lại)",
 }
 _COVERAGE_HEADERS = (
     "Hồ sơ đã giải quyết",
@@ -387,12 +416,15 @@ def _summary_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading
         (title, values[key], values[rate] if rate is not None else None) for key, title, rate in _INDICATORS
     ]
     shown = {key for key, _, _ in _INDICATORS} | {rate for _, _, rate in _INDICATORS if rate} | {"rate"}
+    notes: dict[int, str] = {}
     for key, value in values.items():
         if key in shown:
             continue
         label = _LABELS.get(key, key)
         is_rate = key.endswith("rate")
         rows.append((label, None if is_rate else value, value if is_rate else None))
+        if key in _NOTES:
+            notes[len(rows)] = _NOTES[key]
     row = header
     for number, (title, count, rate) in enumerate(rows, start=1):
         row = header + number
@@ -400,6 +432,8 @@ def _summary_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading
         ws.cell(row=row, column=2, value=title).alignment = _WRAP
         ws.cell(row=row, column=3, value=count)
         ws.cell(row=row, column=4, value=rate).number_format = _PERCENT
+        if number in notes:
+            ws.cell(row=row, column=5, value=notes[number]).alignment = _WRAP
     ws.cell(row=header + 1, column=5, value="Mẫu số của các tỷ lệ: hồ sơ trả kết quả bản giấy").alignment = _WRAP
     _boxed(ws, header, row, 5)
     _sign_off(ws, row + 3)

@@ -155,6 +155,12 @@ def _coverage(session: Session, now: datetime) -> Iterator[Metric]:
         "Dossiers resolved in the period, by digitization status.",
         labels=["window", "period", "status"],
     )
+    received = GaugeMetricFamily(
+        "sohoa_dossier_components",
+        "Dossiers received in the period (dossiers_received, components_digitized) and their components "
+        "(reused, resubmitted).",
+        labels=["window", "period", "figure"],
+    )
     for window, kind in (("month", PeriodKind.MONTH), ("year", PeriodKind.YEAR)):
         period = current_period(kind, now)
         values = count_coverage(session, period).to_dict()
@@ -164,8 +170,15 @@ def _coverage(session: Session, now: datetime) -> Iterator[Metric]:
             rate = values[f"{indicator}_rate"]
             if rate is not None:  # no paper result yet: a rate would be invented
                 rates.add_metric([window, period.label, indicator], rate)
+        for figure in ("dossiers_received", "components_digitized", "reused", "resubmitted"):
+            received.add_metric([window, period.label, figure], values[figure])
+        # components: of dossiers received; reuse: reused / (reused + resubmitted)
+        for indicator, key in (("components", "components_rate"), ("reuse", "reuse_rate")):
+            if values[key] is not None:
+                rates.add_metric([window, period.label, indicator], values[key])
     yield rates
     yield dossiers
+    yield received
     entries = count_register_entries(session)
     yield GaugeMetricFamily("sohoa_register_entries", "Resolved dossiers in the register.", value=entries)
     procedures = count_procedures(session)

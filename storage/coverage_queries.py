@@ -11,14 +11,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.domain import DocumentState
+from sohoa.storage.dossier_records import DossierDocumentRecord, DossierRecord, ResubmissionRecord
+from sohoa.storage.records import DocumentRecord
 from sohoa.storage.registry_queries import document_dossiers
 from sohoa.storage.registry_records import RegisterEntryRecord
 
-__all__ = ["DIGITIZED_STATES", "PROGRESS", "CoverageTotals", "DossierFlags", "coverage_totals", "dossier_flags"]
+__all__ = [
+    "DIGITIZED_STATES",
+    "PROGRESS",
+    "ComponentTotals",
+    "CoverageTotals",
+    "DossierFlags",
+    "component_totals",
+    "coverage_totals",
+    "dossier_flags",
+]
 
 S = DocumentState
 # Read by the pipeline: past "received", neither rejected nor failed.
@@ -72,6 +83,13 @@ def _in_range(start: date, end: date) -> Any:
 def _document_flags(start: date, end: date) -> Any:
     """Per dossier resolved in ``[start, end)``: its document count and what its documents reached."""
     docs = document_dossiers().subquery()
+    M = DossierDocumentRecord
+    # The result rate counts results: a paper submitted with the dossier (a component) is not one.
+    component = exists(
+        select(M.document_id).where(
+            M.document_id == docs.c.document_id, M.dossier_code == docs.c.dossier_code, M.role == "component"
+        )
+    )
     digitized = docs.c.state.in_([s.value for s in DIGITIZED_STATES])
     signed = and_(digitized, docs.c.signed_at.is_not(None))
     archived = and_(docs.c.state == S.ARCHIVED.value, docs.c.signed_at.is_not(None))
@@ -88,6 +106,7 @@ def _document_flags(start: date, end: date) -> Any:
             func.max(progress).label("progress"),
         )
         .where(docs.c.dossier_code.in_(select(RegisterEntryRecord.dossier_code).where(_in_range(start, end))))
+        .where(~component)
         .group_by(docs.c.dossier_code)
         .subquery()
     )
@@ -142,3 +161,45 @@ def coverage_totals(session: Session, start: date, end: date, *, paper_result: s
     )
     row = session.execute(stmt).one()
     return CoverageTotals(*(int(v or 0) for v in row))
+
+
+@dataclass(frozen=True)
+class ComponentTotals:
+    received: int  # dossiers received in the range
+    components_digitized: int  # of these, with components, every one archived and signed
+    reused: int  # components of these dossiers satisfied by reuse
+    resubmitted: int  # components of these dossiers uploaded again although a reusable copy was on file
+
+
+def component_totals(session: Session, start: date, end: date) -> ComponentTotals:
+    """The component and reuse counts of dossiers received in ``[start, end)``, added up in the database."""
+    D, M, R, Doc = DossierRecord, DossierDocumentRecord, ResubmissionRecord, DocumentRecord
+    done = and_(Doc.state == S.ARCHIVED.value, Doc.signed_at.is_not(None))
+    components = (
+        select(
+            M.dossier_code.label("dossier_code"),
+            func.count().label("n"),
+            func.sum(case((done, 1), else_=0)).label("done"),
+            func.sum(case((M.origin == "reused", 1), else_=0)).label("reused"),
+        )
+        .join(Doc, Doc.id == M.document_id)
+        .where(M.role == "component")
+        .group_by(M.dossier_code)
+        .subquery()
+    )
+    again = select(R.dossier_code.label("dossier_code"), func.count().label("n")).group_by(R.dossier_code).subquery()
+    complete = and_(func.coalesce(components.c.n, 0) > 0, components.c.done == components.c.n)
+    stmt = (
+        select(
+            func.count(),
+            func.sum(case((complete, 1), else_=0)),
+            func.sum(func.coalesce(components.c.reused, 0)),
+            func.sum(func.coalesce(again.c.n, 0)),
+        )
+        .select_from(D)
+        .outerjoin(components, components.c.dossier_code == D.code)
+        .outerjoin(again, again.c.dossier_code == D.code)
+        .where(D.received_date >= start, D.received_date < end)
+    )
+    row = session.execute(stmt).one()
+    return ComponentTotals(*(int(v or 0) for v in row))

@@ -40,10 +40,11 @@ def _run(app: typer.Typer, *args: str) -> tuple[int, str, str]:
 def test_register_import_report_and_refused_lines(app: typer.Typer, tmp_path: Path) -> None:
     rows = [[dossier_code(DAY, i), "1.001029", "Karaoke", "Văn hóa", DAY, DAY, "paper"] for i in range(5)]
     source = tmp_path / "register.csv"
-    source.write_bytes(register_csv(rows) + b"broken,1.001029,Karaoke,,2025-03-14,14.03.2025,paper\n")
+    broken = dossier_code(DAY, 99)
+    source.write_bytes(register_csv(rows) + f"{broken},1.001029,Karaoke,,2025-03-14,14.03.2025,paper\n".encode())
     code, out, err = _run(app, "register", "import", str(source))
     assert code == 2  # good rows kept, refused ones listed: a script must notice
-    assert "5 inserted" in out and "line 7 [broken]: invalid_date" in err
+    assert "5 inserted" in out and f"line 7 [{broken}]: invalid_date" in err
     code, out, _ = _run(app, "register", "import", str(source), "--json")
     assert json.loads(out)["unchanged"] == 5
 
