@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -52,13 +54,20 @@ def events(document_id: str, rt: RuntimeDep, _user: Reader) -> list[EventPublic]
     return [EventPublic.from_record(e) for e in history]
 
 
+def content_disposition(kind: str, filename: str) -> str:
+    """``filename*`` carries the Vietnamese name (RFC 6266); ``filename`` an unaccented one for old clients."""
+    unaccented = unicodedata.normalize("NFD", filename).replace("đ", "d").replace("Đ", "D")
+    plain = "".join(ch for ch in unaccented if ch.isascii() and ch.isprintable() and ch not in '"\\')
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def _download(rt: RuntimeDep, user: Principal, document_id: str, kind: FileKind) -> StreamingResponse:
     taken = open_download(rt, document_id, kind, actor=user.name)
     return StreamingResponse(
         taken.chunks(rt),
         media_type=taken.info.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{taken.filename}"',
+            "Content-Disposition": content_disposition("attachment", taken.filename),
             "Content-Length": str(taken.info.size),
             "X-Content-SHA256": taken.info.sha256,
         },

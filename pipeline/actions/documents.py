@@ -29,6 +29,7 @@ __all__ = [
     "document_events",
     "document_title",
     "documents",
+    "download_name",
     "lineage",
     "open_download",
     "review_queue",
@@ -151,6 +152,24 @@ def _key_of(doc: DocumentRecord, kind: FileKind) -> str:
     return key
 
 
+_PATH_CHARACTERS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def download_name(doc: DocumentRecord, kind: FileKind) -> str:
+    """``{number_symbol or type}_{dossier}.pdf`` (``12-QĐ-UBND_000.00.32.H19-250312-0017.pdf``): Vietnamese
+    letters kept, characters a path cannot hold replaced; the original scan ends ``_ban-goc.<kind>``."""
+    meta = doc.metadata_json or {}
+    head = meta.get("number_symbol") or meta.get("document_type") or "van-ban"
+    parts = [str(head), doc.dossier_code or doc.id[:8]]
+    stem = "_".join(
+        re.sub(r"-{2,}", "-", "-".join(_PATH_CHARACTERS.sub("-", nfc(part)).split())).strip("-.") or "van-ban"
+        for part in parts
+    )
+    if kind == "signed":
+        return f"{stem}.pdf"
+    return f"{stem}_ban-goc.{doc.original_kind or 'bin'}"
+
+
 def _record_download(session: Session, actor: str, doc: DocumentRecord, kind: FileKind, **extra: object) -> None:
     details = {"key": _key_of(doc, kind), **extra}
     record_event(session, actor=actor, action=f"download.{kind}", document_id=doc.id, details=details)
@@ -165,7 +184,7 @@ def open_download(rt: Runtime, document_id: str, kind: FileKind, *, actor: str, 
         key = _key_of(doc, kind)
         info = rt.store.stat(key)
         _record_download(session, actor, doc, kind, **({"inline": True} if inline else {}))
-        name = doc.id + (".pdf" if kind == "signed" else f".{doc.original_kind or 'bin'}")
+        name = download_name(doc, kind)
     return Download(document_id=document_id, kind=kind, key=key, filename=name, info=info)
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from sohoa.api.deps import Principal, RuntimeDep
 from sohoa.api.rights import Right, has_right
+from sohoa.api.routes.documents import content_disposition
 from sohoa.api.web.access import PageRefused, allowed
 from sohoa.api.web.i18n import Translator, request_language
 from sohoa.api.web.rendering import has_route, render
@@ -231,7 +232,7 @@ def view_signed(document_id: str, rt: RuntimeDep, user: Downloader) -> Response:
         taken.chunks(rt),
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="{document_id}.pdf"',
+            "Content-Disposition": content_disposition("inline", taken.filename),
             "Content-Length": str(taken.info.size),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
