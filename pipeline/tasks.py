@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from sohoa.core.domain import DocumentState
-from sohoa.core.errors import InputRejected, SohoaError, StorageError, insufficient_storage
+from sohoa.core.errors import InputRejected, InsufficientStorage, SohoaError, StorageError, insufficient_storage
 from sohoa.pipeline.runtime import Runtime, worker_identity
 from sohoa.pipeline.stages.archive import archive_stage
 from sohoa.pipeline.stages.metadata import extract_stage
@@ -75,7 +75,7 @@ def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = 
             _release(rt, document_id, owner)
             if not final_attempt:
                 raise TransientFailure(str(exc)) from exc
-        full = insufficient_storage(exc, "work area")  # a full disk is retried once space returns
+        full = _full_disk(exc)  # a full disk is retried once space returns
         if full is not None:
             _fail(rt, document_id, task, DocumentState.FAILED, full)
         elif isinstance(exc, SohoaError):
@@ -86,6 +86,22 @@ def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = 
         return
     if next_task:
         rt.enqueue(next_task, document_id)
+
+
+def _full_disk(exc: BaseException) -> InsufficientStorage | None:
+    """A full disk anywhere in the exception's chain: a stage that wraps the ``ENOSPC`` of a page
+    (``ocr_failed: page 1 failed``) still failed for the disk's sake, not the document's."""
+    seen: BaseException | None = exc
+    for _ in range(16):  # chains are short; a cycle must not hang the worker
+        if seen is None:
+            return None
+        if isinstance(seen, InsufficientStorage):
+            return None if seen is exc else seen  # exc itself is recorded as it is, below
+        full = insufficient_storage(seen, "work area")
+        if full is not None:
+            return full
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _release(rt: Runtime, document_id: str, owner: str) -> None:

@@ -11,7 +11,6 @@ crashes behind once ``SOHOA_LEFTOVER_GRACE`` has passed. On SQLite and on Postgr
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import socket
 import threading
@@ -27,35 +26,17 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.settings import Settings
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
-from sohoa.storage.records import DocumentRecord, EventRecord, OriginalRecord
+from sohoa.storage.records import EventRecord, OriginalRecord
 from tests.support.codes import PROCEDURE
 from tests.support.live_server import LiveServer, live_server
-from tests.support.pdfs import make_text_image
+from tests.support.pipeline_watch import distinct_scans, documents, settled, sha256_of, wait_for
 
 S = DocumentState
-IN_FLIGHT = {S.RECEIVED, S.OCR_DONE, S.EXTRACTED, S.NEEDS_REVIEW, S.APPROVED, S.SIGNED}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest) -> str | None:
     return request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-
-
-def _scans(folder: Path, prefix: str, count: int) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    return [
-        make_text_image(
-            folder / f"{prefix}{n}.png",
-            ["QUYẾT ĐỊNH", f"Số: {n}/QĐ-{prefix.upper()}", f"Về việc cấp giấy phép {prefix}{n}"],
-            dpi=100,
-            size=(600, 400),
-        )
-        for n in range(1, count + 1)
-    ]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _accepted(answer: httpx.Response, paths: list[Path]) -> dict[str, str]:
@@ -92,28 +73,9 @@ def _half_sent_upload(server: LiveServer, paths: list[Path]) -> socket.socket:
     return sock
 
 
-def _wait_for(what: str, check: object, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.1)
-
-
 def _spooling(work: Path) -> bool:
     requests = work / "requests"
     return requests.is_dir() and any(f.is_file() and f.stat().st_size > 0 for f in requests.rglob("*"))
-
-
-def _documents(rt: Runtime) -> list[DocumentRecord]:
-    with rt.db.session() as session:
-        docs = list(session.scalars(select(DocumentRecord)))
-        session.expunge_all()
-    return docs
-
-
-def _settled(rt: Runtime) -> bool:
-    return not any(S(d.state) in IN_FLIGHT for d in _documents(rt))
 
 
 def _leftovers(rt: Runtime) -> list[str]:
@@ -123,7 +85,7 @@ def _leftovers(rt: Runtime) -> list[str]:
     found = [str(p) for p in work.iterdir() if p.name not in spools]
     found += [str(p) for name in spools if (work / name).is_dir() for p in (work / name).iterdir()]
     found += [str(p) for p in rt.settings.store_dir.rglob("*.tmp")]
-    docs = _documents(rt)
+    docs = documents(rt)
     named = {d.original_key for d in docs}
     found += [key for key in rt.store.list("originals/") if key not in named]
     found += list(rt.store.list("work/"))
@@ -162,13 +124,13 @@ def test_kill_9_at_every_stage_loses_nothing_and_archives_each_file_once(
         # being read when the worker stops dead in OCR, one half sent, one killed inside b3's
         # transaction.
         server.start("intake:b3.png,ocr")
-        batch_a = _scans(scans, "a", 3)
+        batch_a = distinct_scans(scans, "a", 3)
         accepted |= _accepted(server.upload(batch_a, procedure_code=PROCEDURE), batch_a)
         assert server.wait_paused("ocr").startswith("ocr")
-        half = _scans(scans, "h", 2)
+        half = distinct_scans(scans, "h", 2)
         sock = _half_sent_upload(server, half)
-        _wait_for("the half-sent upload spooling", lambda: _spooling(rt.settings.work_dir))
-        batch_b = _scans(scans, "b", 5)
+        wait_for("the half-sent upload spooling", lambda: _spooling(rt.settings.work_dir))
+        batch_b = distinct_scans(scans, "b", 5)
         outcome: list[object] = []
 
         def upload_b() -> None:
@@ -189,7 +151,7 @@ def test_kill_9_at_every_stage_loses_nothing_and_archives_each_file_once(
         # 2-4. A fresh upload answered 201 each time, then killed at the next stage it reaches.
         for number, pause in enumerate(("sign", "archive", "archived"), start=2):
             server.start(pause)
-            batch = _scans(scans, f"s{number}-", 2)
+            batch = distinct_scans(scans, f"s{number}-", 2)
             accepted |= _accepted(server.upload(batch, procedure_code=PROCEDURE), batch)
             every_file += batch
             assert server.wait_paused(pause).startswith(pause)
@@ -197,25 +159,25 @@ def test_kill_9_at_every_stage_loses_nothing_and_archives_each_file_once(
 
         # 5. Started again: it finishes everything by itself.
         server.start()
-        _wait_for("every document in flight finished", lambda: _settled(rt))
-        by_id = {d.id: d for d in _documents(rt)}
+        wait_for("every document in flight finished", lambda: settled(rt))
+        by_id = {d.id: d for d in documents(rt)}
         for name, doc_id in accepted.items():
             doc = by_id[doc_id]
             assert doc.state == S.ARCHIVED, (name, doc.state, doc.reason_code, doc.reason_message)
         shas = {d.original_sha256 for d in by_id.values()}
-        assert not {_sha(p) for p in half} & shas  # partially spooled: simply absent
-        assert _sha(batch_b[2]) not in shas  # killed before its transaction committed
+        assert not {sha256_of(p) for p in half} & shas  # partially spooled: simply absent
+        assert sha256_of(batch_b[2]) not in shas  # killed before its transaction committed
 
         # Every file ever sent is accepted again: a duplicate of its archived document, or anew.
         answer = server.upload(every_file, procedure_code=PROCEDURE)
         assert answer.status_code == 201, answer.text
         assert answer.json()["rejected"] == []
         assert len(answer.json()["documents"]) == len(every_file)
-        _wait_for("the files taken anew archived", lambda: _settled(rt))
+        wait_for("the files taken anew archived", lambda: settled(rt))
 
-        docs = _documents(rt)
+        docs = documents(rt)
         for path in every_file:
-            mine = [d for d in docs if d.original_sha256 == _sha(path)]
+            mine = [d for d in docs if d.original_sha256 == sha256_of(path)]
             assert [(d.state, d.reason_code) for d in mine] == [(S.ARCHIVED, None)], (path.name, mine)
         archived = [d for d in docs if d.state == S.ARCHIVED]
         assert len(archived) == len(every_file) == len(docs)

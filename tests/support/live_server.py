@@ -40,6 +40,7 @@ def free_port() -> int:
 class LiveServer:
     data_dir: Path
     env: dict[str, str]
+    notes: Path  # where its logs and pause markers go (beside the data dir, not on it: it may be full)
     port: int = field(default_factory=free_port)
     token: str = ""
     process: subprocess.Popen[bytes] | None = None
@@ -51,11 +52,11 @@ class LiveServer:
 
     @property
     def marker(self) -> Path:
-        return self.data_dir.parent / f"paused-{self.starts}"  # one file per point: paused-N.<point>
+        return self.notes / f"paused-{self.starts}"  # one file per point: paused-N.<point>
 
     @property
     def log(self) -> Path:
-        return self.data_dir.parent / f"server-{self.starts}.log"
+        return self.notes / f"server-{self.starts}.log"
 
     def start(self, pause: str = "", *, extra: Mapping[str, str] | None = None, timeout: float = 60.0) -> None:
         """Start the server (pausing where ``pause`` says) and wait until it answers."""
@@ -112,6 +113,10 @@ class LiveServer:
             time.sleep(0.05)
         raise AssertionError(f"the server never reached {point} within {timeout} s:\n{self.tail()}")
 
+    def release(self, point: str) -> None:
+        """Let the server carry on from ``point``, where it paused."""
+        self.marker.with_name(f"{self.marker.name}.{point}").unlink()
+
     def kill(self) -> None:
         """SIGKILL to the server's process group: no handler, no clean-up, no flush."""
         assert self.process is not None
@@ -149,9 +154,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, env: Mapping[str, str]) -> Iterator[LiveServer]:
+def live_server(data_dir: Path, env: Mapping[str, str], *, notes: Path | None = None) -> Iterator[LiveServer]:
     """A server that is never left running, whatever the test did to it."""
-    server = LiveServer(data_dir, dict(env))
+    server = LiveServer(data_dir, dict(env), notes or data_dir.parent)
     try:
         yield server
     finally:

@@ -4,7 +4,8 @@ Run as ``python -m tests.support.pause_points serve --port N`` (the same Typer a
 command, in a process of its own). ``KILLTEST_PAUSE`` chooses the points (comma-separated: an upload
 and a stage pause in different threads, so both can be reached before one kill); when the server
 reaches one, it writes what it was doing to the file ``$KILLTEST_MARKER.<point>`` and that thread
-waits until the process is killed:
+waits until the process is killed, or until the test removes the file (then it carries on, and
+that point pauses no more):
 
 - ``intake:<filename>``: inside the transaction that claims the file's original and catalogues it,
   before it commits (the other files of the upload carry on);
@@ -22,10 +23,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from sohoa.core.domain import PageImage, PageText
 from sohoa.ingest.ocr_engines import FakeOcrEngine
@@ -42,13 +44,21 @@ _STAGE_MODULES = {
 }
 
 
-def _pause(point: str, what: str) -> NoReturn:
+_passed: set[str] = set()
+_lock = threading.Lock()
+
+
+def _pause(point: str, what: str) -> None:
+    with _lock:
+        if point in _passed:
+            return
+        _passed.add(point)
     marker = Path(f"{os.environ[MARKER_ENV]}.{point}")
     tmp = marker.with_name(marker.name + ".part")
     tmp.write_text(what)
     tmp.replace(marker)  # whole or absent: the test reads it as soon as it exists
-    threading.Event().wait()  # until SIGKILL
-    raise AssertionError("unreachable")
+    while marker.exists():  # until SIGKILL, or released
+        time.sleep(0.05)
 
 
 def _pauses() -> list[str]:
