@@ -143,7 +143,9 @@ class RequestGate:
         path: str = scope["path"]
         cap, setting = self.caps.cap(path)
         declared = _declared_length(scope)
-        too_large = {"max_bytes": cap, "setting": setting}
+        too_large: dict[str, Any] = {"max_bytes": cap, "setting": setting}
+        if setting == "SOHOA_MAX_REQUEST_BYTES":
+            too_large = {"max_request_bytes": cap}  # as the upload form reader has always answered
         if declared is not None and declared > cap:
             await _error(413, "request_too_large", f"the body is larger than this route's {cap} bytes", too_large)(
                 scope, receive, send

@@ -18,12 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from sohoa.api.deps import CSRF_FIELD, ConfigDep, Principal, RuntimeDep, check_csrf, defer_csrf_to_body, require
 from sohoa.api.formstream import FormLimits, StreamedForm, read_form
-from sohoa.api.rights import Right
+from sohoa.api.rights import Right, has_right
 from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
 from sohoa.core.errors import InputRejected, insufficient_storage
 from sohoa.pipeline.actions.dossiers import upload_placement
 from sohoa.pipeline.diskspace import check_free_space
-from sohoa.pipeline.intake import IncomingFile, UploadResult, accept_files, group_positions
+from sohoa.pipeline.intake import AcceptedDocument, IncomingFile, UploadResult, accept_files, group_positions
 from sohoa.pipeline.runtime import Runtime
 
 __all__ = ["router"]
@@ -190,8 +190,27 @@ async def upload(request: Request, rt: RuntimeDep, config: ConfigDep, user: Uplo
         result = await run_in_threadpool(_accept, rt, form, user)
     finally:
         await run_in_threadpool(shutil.rmtree, directory, True)
+    shown = [d for d in result.documents if _may_see(user, d)]
     return UploadResponse(
         batch_id=result.batch_id,
-        documents=[UploadDocumentPublic(**d.__dict__) for d in result.documents],
-        rejected=[RejectedPublic(**r.__dict__) for r in result.rejected],
+        documents=[UploadDocumentPublic(**d.__dict__) for d in shown],
+        rejected=[RejectedPublic(**r.__dict__) for r in result.rejected]
+        + [_already_held(d) for d in result.documents if not _may_see(user, d)],
+    )
+
+
+def _may_see(user: Principal, doc: AcceptedDocument) -> bool:
+    """A duplicate names the document holding the file only to someone who may read it: staff who
+    read documents, or the uploader whose own upload it was."""
+    if doc.duplicate_of is None:
+        return True
+    return has_right(user.role, Right.READ_DOCUMENTS) or doc.holder_owner == user.name
+
+
+def _already_held(doc: AcceptedDocument) -> RejectedPublic:
+    # No id and no state: that another user's document exists is all an uploader may learn.
+    return RejectedPublic(
+        filename=doc.filename,
+        code="already_received",
+        message="this file was already received from another upload; it is not stored again",
     )

@@ -120,3 +120,36 @@ def test_an_origin_the_operator_allows_may_post_the_sign_in_form(runtime: Runtim
         data = {"username": "u-reviewer", "password": PASSWORD}
         answer = client.post("/auth/login", data=data, headers={"Origin": "https://portal.so.gov.vn", **JSON})
         assert answer.status_code == 200
+
+
+def test_a_duplicate_never_names_another_users_document_to_an_uploader(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    scan = make_text_image(tmp_path / "kq.png", ["QUYẾT ĐỊNH", "Về việc cấp giấy phép"])
+    _, other = add_user(runtime, "lan", "uploader", actor="admin")
+
+    def upload(token: str) -> dict:
+        answer = client.post(
+            "/api/v1/uploads",
+            headers=auth(token),
+            files=[("files", ("kq.png", scan.read_bytes()))],
+            data={"procedure_code": PROCEDURE},
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    first = upload(tokens["uploader"])["documents"][0]
+    theirs = upload(other or "")
+    assert theirs["documents"] == []
+    assert theirs["rejected"] == [
+        {
+            "filename": "kq.png",
+            "code": "already_received",
+            "message": "this file was already received from another upload; it is not stored again",
+            "document_id": None,
+        }
+    ]
+    assert first["id"] not in str(theirs)
+    # The uploader who sent it first, and staff who read documents, are told which document holds it.
+    assert upload(tokens["uploader"])["documents"][0]["duplicate_of"] == first["id"]
+    assert upload(tokens["admin"])["documents"][0]["duplicate_of"] == first["id"]
