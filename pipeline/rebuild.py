@@ -33,6 +33,7 @@ from sohoa.pipeline.supersede import LINEAGE_SUFFIX
 from sohoa.storage.archive_queries import add_legal_hold, add_supersession, get_supersession
 from sohoa.storage.archive_records import active_hold
 from sohoa.storage.catalogue import add_document, claim_original, document_exists, record_event, replace_pages
+from sohoa.storage.document_parts import PARTS_KIND, PARTS_MEDIA_TYPE, add_parts, read_manifest
 from sohoa.storage.objectstore import ObjectInfo, original_key
 from sohoa.storage.records import DocumentRecord, PageRecord
 
@@ -267,6 +268,8 @@ def _insert(
     add_document(session, doc)
     if doc.original_sha256:
         claim_original(session, doc.original_sha256, doc.id)
+    if original is not None and original.content_type == PARTS_MEDIA_TYPE:
+        _restore_parts(session, rt, doc, original)
     if pages is not None:
         replace_pages(
             session,
@@ -283,6 +286,20 @@ def _insert(
         to_state=DocumentState.ARCHIVED.value,
         details={"rebuilt_from": key, "sha256": info.sha256},
     )
+
+
+def _restore_parts(session: Session, rt: Runtime, doc: DocumentRecord, manifest: ObjectInfo) -> None:
+    """A document joined from several files names them again, so none is taken for a leftover."""
+    with rt.store.open(manifest.key) as fh:
+        try:
+            parts = read_manifest(fh.read())
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("the files of %s cannot be named again: %s", doc.id, exc)
+            return
+    doc.original_kind = PARTS_KIND
+    add_parts(session, doc.id, parts)
+    for part in parts:
+        claim_original(session, part.sha256, doc.id)
 
 
 def _restore_links(rt: Runtime, keys: list[str], *, issues: list[RebuildIssue]) -> int:

@@ -29,11 +29,13 @@ __all__ = [
     "list_parts",
     "manifest_sha256",
     "parts_manifest",
+    "read_manifest",
     "referenced_parts",
 ]
 
 PARTS_KIND = "parts"  # ``documents.original_kind`` of a document made of several files
 PARTS_MEDIA_TYPE = "application/vnd.sohoa.parts+json"
+_FORMAT = "sohoa.parts/1"
 _CHUNK = 500
 
 
@@ -61,14 +63,31 @@ class DocumentPart:
 
 
 def parts_manifest(parts: Sequence[DocumentPart]) -> bytes:
-    """The canonical description of a document's files: their hashes and kinds, in page order.
+    """The canonical description of a document's files, in page order: what each file's bytes are.
 
-    File names are left out: the same pages sent under other names are the same document. Its
-    sha256 is the document's ``original_sha256``; stored under ``originals/`` beside the files,
-    it lets the archive tell which files a signed document was made from without the catalogue.
+    File names are left out: the same pages sent under other names are the same document (kind,
+    pages and size follow from the bytes). Its sha256 is the document's ``original_sha256``;
+    stored under ``originals/`` beside the files, it lets a catalogue rebuilt from the store name
+    a signed document's files again (see :func:`read_manifest`).
     """
-    body = {"format": "sohoa.parts/1", "parts": [{"sha256": p.sha256, "kind": p.kind} for p in parts]}
+    body = {
+        "format": _FORMAT,
+        "parts": [{"sha256": p.sha256, "kind": p.kind, "pages": p.page_count, "size": p.size} for p in parts],
+    }
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def read_manifest(data: bytes) -> list[DocumentPart]:
+    """The files a stored manifest names, in page order; their names are not in it (``part-N.kind``).
+
+    ``ValueError`` when the bytes are not a manifest."""
+    body = json.loads(data.decode("ascii"))
+    if not isinstance(body, dict) or body.get("format") != _FORMAT or not isinstance(body.get("parts"), list):
+        raise ValueError("not a sohoa parts manifest")
+    return [
+        DocumentPart(str(p["sha256"]), f"part-{n}.{p['kind']}", str(p["kind"]), int(p["pages"]), int(p["size"]))
+        for n, p in enumerate(body["parts"], start=1)
+    ]
 
 
 def manifest_sha256(parts: Sequence[DocumentPart]) -> str:

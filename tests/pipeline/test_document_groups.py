@@ -17,9 +17,12 @@ from sqlalchemy import select
 
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InputRejected
+from sohoa.core.settings import Settings
 from sohoa.pipeline.cleanup import clean_leftovers
 from sohoa.pipeline.intake import IncomingFile, accept_files, accept_paths, group_positions
+from sohoa.pipeline.rebuild import rebuild_catalogue
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import get_document
 from sohoa.storage.document_parts import PARTS_KIND, list_parts
@@ -194,3 +197,33 @@ def test_leftover_cleanup_keeps_the_files_of_a_document(runtime: Runtime, tmp_pa
     clean_leftovers(runtime, grace=timedelta(seconds=-60))  # everything is "old"
     for part in parts:
         assert runtime.store.exists(original_key(part.sha256))
+
+
+def test_a_catalogue_rebuilt_from_the_store_names_the_files_again(settings: Settings, tmp_path: Path) -> None:
+    rt = open_runtime(settings)
+    try:
+        pages = _pages(tmp_path, "rb", 3)
+        [doc] = accept_paths(rt, pages, procedure_code=PROCEDURE, actor="tester", one_document=True).documents
+        _join(rt)
+        with rt.db.session() as session:
+            before = [(p.sha256, p.kind, p.page_count, p.size) for p in list_parts(session, doc.id)]
+    finally:
+        rt.close()
+    database = settings.data_dir / "sohoa.db"
+    for path in (database, database.with_name("sohoa.db-wal"), database.with_name("sohoa.db-shm")):
+        path.unlink(missing_ok=True)
+    rt = open_runtime(settings)
+    try:
+        report = rebuild_catalogue(rt, actor="restorer")
+        assert report.ok and list(report.restored) == [doc.id], report
+        with rt.db.session() as session:
+            restored = get_document(session, doc.id)
+            after = [(p.sha256, p.kind, p.page_count, p.size) for p in list_parts(session, doc.id)]
+        assert restored.original_kind == PARTS_KIND and after == before
+        clean_leftovers(rt, grace=timedelta(seconds=-60))
+        assert all(rt.store.exists(original_key(sha)) for sha, *_ in before)
+        # A page sent alone is known again as part of the document.
+        [alone] = accept_paths(rt, [pages[2]], procedure_code=PROCEDURE, actor="tester").documents
+        assert alone.duplicate_of == doc.id
+    finally:
+        rt.close()
