@@ -28,7 +28,7 @@ from sohoa.ingest.metadata.lines import _distance
 from sohoa.ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
 from sohoa.ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
-__all__ = ["correct_name", "correct_subject", "correct_text"]
+__all__ = ["correct_name", "correct_subject", "correct_text", "vouched_words"]
 
 _PUNCT = ",.;:()\"'“”‘’"
 _QUOTES = "'\"‘’“”"
@@ -121,6 +121,12 @@ def _vouched(cores: list[str]) -> set[int]:
             if all(_same(c, w) for c, w in zip(cores[i : i + size], spelled, strict=True)):
                 vouched.update(range(i, i + size))
     return vouched
+
+
+def vouched_words(text: str) -> set[str]:
+    """The words of ``text`` (lower case) that a vocabulary phrase spells exactly as printed there."""
+    cores = [t.strip(_PUNCT) for t in text.split()]
+    return {cores[k].lower() for k in _vouched(cores)}
 
 
 def _extra_letter(word: str) -> str | None:

@@ -14,7 +14,10 @@ from sohoa.core.domain import Metadata, PageText
 from sohoa.ingest.metadata import extract_metadata
 from sohoa.ingest.review_rules import plausible_name, review_reasons
 
-__all__ = ["Filing", "file_document"]
+__all__ = ["SURE_NAME", "Filing", "file_document"]
+
+# a plausible name read with less confidence than this gets a second look (review's threshold)
+SURE_NAME = 0.6
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,16 @@ def file_document(
     """The extract stage's decision for ``pages``.
 
     ``look_again(page_index)`` gives a second reading of a page (``second_look.dark_ink_page``): asked
-    for the last page only when the first reading found no plausible signer's name, as a seal can
-    hide it; a plausible name read there replaces the first reading's.
+    for the last page only when the first reading found no plausible signer's name or read it with
+    less than ``SURE_NAME`` confidence, as a seal can hide it or put specks into it; a plausible name
+    read there replaces the first reading's unless that one was plausible and no less sure.
     """
     printed = extract_metadata(pages)
-    # no name, or one no person bears (``Ó GIÁM Ố``, a title read as a name): a seal may hide the name
-    if look_again is not None and pages and not (printed.signer_name and plausible_name(printed.signer_name)):
+    # no name, one no person bears (``Ó GIÁM Ố``, a title read as a name), or one read in doubt: a
+    # seal may hide the name or have put specks into it
+    name = printed.signer_name
+    sure = bool(name) and plausible_name(name or "") and printed.confidence.get("signer_name", 0.0) >= SURE_NAME
+    if look_again is not None and pages and not sure:
         printed = _second_look(printed, look_again(max(p.index for p in pages)), any(p.source == "ocr" for p in pages))
     # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
     # a document without trustworthy filing must not be signed and archived under a guess.
@@ -74,6 +81,9 @@ def _second_look(printed: Metadata, page: PageText | None, ocr: bool) -> Metadat
     name, authority, conf = signer_from_page(page, ocr=ocr)
     if not name or not plausible_name(name):
         return printed
+    first = printed.signer_name
+    if first and plausible_name(first) and printed.confidence.get("signer_name", 0.0) >= conf:
+        return printed  # the first reading was no less sure
     values: dict[str, Any] = {"signer_name": name}
     confidence = {**printed.confidence, "signer_name": round(conf, 3)}
     if authority and not printed.signer_authority:

@@ -218,8 +218,9 @@ def _find_issuer(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | No
 def _unsure_damage(core: str) -> bool:
     """A word OCR was unsure of that is neither a syllable nor an acronym. An acronym has no vowel
     marks and no inner punctuation (``UBND``, ``HĐND``); ``BIWWỀNG``, ``PHƯ“ỘNG`` are damage."""
-    if is_syllable(core):
-        return False
+    core = core.strip("_-")
+    if is_syllable(core) or not any(ch.isalpha() for ch in core):
+        return False  # a speck (``_``, ``-``) is no word the name could hold
     marked = any(
         unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", core.replace("Đ", "D").replace("đ", "d"))
     )

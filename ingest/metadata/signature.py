@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from statistics import mean
 
@@ -29,7 +30,18 @@ def _is_name(line: _Line) -> bool:
     # authority is its title's second line with a word lost under the seal (``VĂN PHÒNG``, ``HÓ GIÁM ĐỐC``)
     if _upper_ratio(line.text) > 0.75:
         return False
-    return all(_SYLLABLE.match(fold(w)) for w in words)
+    return all(_SYLLABLE.match(fold(w)) and _marks_on_vowels(w) for w in words)
+
+
+def _marks_on_vowels(word: str) -> bool:
+    """Vietnamese puts marks on vowels only (``Đ`` aside): ``Ñô`` is a seal's speck read into a name."""
+    base = ""
+    for ch in unicodedata.normalize("NFD", word.replace("Đ", "D").replace("đ", "d")):
+        if unicodedata.combining(ch) and (not base or base not in "aeiouyAEIOUY"):
+            return False
+        if not unicodedata.combining(ch):
+            base = ch
+    return True
 
 
 def _split_tail(line: _Line) -> list[_Line]:

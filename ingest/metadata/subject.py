@@ -74,7 +74,7 @@ def _subject_after_title(lines: list[_Line], start: int, rest: str = "") -> tupl
         if rest:
             parts.append(_line(rest, lines[start - 1].page, lines[start - 1].conf))
         parts += block
-        return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts) * _doubt(parts)
+        return _clean_subject([p.text for p in parts]), 0.85 * _read_conf(parts) * _doubt(parts)
     if rest:
         parts.append(_line(rest, lines[start - 1].page, lines[start - 1].conf))
     for line in lines[start : start + 10]:
@@ -93,7 +93,14 @@ def _subject_after_title(lines: list[_Line], start: int, rest: str = "") -> tupl
             break
     if not parts:
         return None, 0.0
-    return _clean_subject([p.text for p in parts]), 0.8 * mean(p.conf for p in parts)
+    return _clean_subject([p.text for p in parts]), 0.8 * _read_conf(parts)
+
+
+def _read_conf(parts: list[_Line]) -> float:
+    """OCR's confidence in the lines that give the subject words: a line of specks read off the rule
+    under the title (`` ` :``) gives none, and ``_clean_subject`` drops it."""
+    worded = [p.conf for p in parts if _clean_subject([p.text])]
+    return mean(worded) if worded else mean(p.conf for p in parts)
 
 
 def _cut_date(line: _Line) -> _Line:
@@ -123,14 +130,14 @@ def _subject_vv(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | Non
                 if not -0.5 * unit <= geo.top - last.bottom < 1.1 * unit:
                     break
                 parts.append(nxt)
-            return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts) * _doubt(parts), i
+            return _clean_subject([p.text for p in parts]), 0.85 * _read_conf(parts) * _doubt(parts), i
         for nxt in lines[i + 1 : min(end, i + 9)]:
             if nxt.column == "right" or _is_motto(nxt) or _DATE.search(nxt.key) or _NUM_LABEL.match(nxt.key):
                 continue  # the other column, read in between
             if _starts_body(nxt) or _upper_ratio(nxt.text) > 0.7 or not _continues_subject(parts[-1], nxt, False):
                 break
             parts.append(nxt)
-        return _clean_subject([p.text for p in parts]), 0.85 * mean(p.conf for p in parts), i
+        return _clean_subject([p.text for p in parts]), 0.85 * _read_conf(parts), i
     return None, 0.0, None
 
 
@@ -138,11 +145,16 @@ def _doubt(parts: list[_Line]) -> float:
     """Less confidence where OCR shows it lost or gained letters no correction can vouch for: an unsure
     word that is no syllable (``PHƯ“ỘNG``), an unsure word in lower case inside a title in capitals
     (``CÔNG Me CÁCH MẠNG``), a lone consonant (``TỈNH N QUANG``, a word half lost)."""
+    from sohoa.ingest.metadata.correct import vouched_words
+
     upper = _upper_ratio(" ".join(p.text for p in parts)) > 0.8
+    # an unsure word that a phrase of the vocabulary spells as printed with its neighbours
+    # (``SỬA ĐỔI, Bổ SUNG``) was read right, whatever its case
+    vouched = vouched_words(" ".join(p.text for p in parts))
     for line in parts:
         for word in line.weak:
             core = word.strip(".,;:()\"'“”-_")
-            if not core or core.isdigit():
+            if not core or core.isdigit() or core.lower() in vouched:
                 continue
             if (not is_syllable(core) and not _is_acronym(core)) or (upper and not core.isupper()):
                 return 0.6

@@ -41,12 +41,50 @@ def test_a_name_the_seal_hid_is_read_on_the_second_look() -> None:
     assert "missing:signer_name" not in again.reasons
 
 
-def test_no_second_look_when_the_first_reading_found_the_name() -> None:
+def _page_with_name(name: str, conf: float) -> list[PageText]:
+    left, right = _header()
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán", MIDDLE, 500, True)]
+    recipients, signer = _signature(700)
+    signer = [Row(name, row.x, row.y, True, conf) if row.text == "Nguyễn Văn Hòa" else row for row in signer]
+    return [_page(0, left, right, title, signer, recipients)]
+
+
+def test_no_second_look_when_the_first_reading_is_sure_of_the_name() -> None:
     asked: list[int] = []
     filing = file_document(
-        _pages("Nguyễn Văn Hòa"), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: asked.append(i)
+        _page_with_name("Nguyễn Văn Hòa", 95.0),
+        policy="auto",
+        upload_procedure_code=PROCEDURE,
+        look_again=lambda i: asked.append(i),
     )
     assert asked == [] and filing.printed.signer_name == "Nguyễn Văn Hòa"
+
+
+def test_a_name_read_in_doubt_gets_a_second_look_and_the_surer_reading_wins() -> None:
+    # a seal's speck read into the family name (``Ñguyễn``): plausible in shape, read at low confidence
+    doubtful = _page_with_name("Nguyên Văn Hòa", 45.0)
+    first = file_document(doubtful, policy="auto", upload_procedure_code=PROCEDURE)
+    assert first.printed.confidence["signer_name"] < 0.6 and "low_confidence:signer_name" in first.reasons
+    asked: list[int] = []
+
+    def look(index: int) -> PageText | None:
+        asked.append(index)
+        return _signer_page()
+
+    again = file_document(doubtful, policy="auto", upload_procedure_code=PROCEDURE, look_again=look)
+    assert asked == [0]
+    assert again.printed.signer_name == "Nguyễn Văn Hòa"
+    assert not any(r.endswith(":signer_name") for r in again.reasons), again.reasons
+
+
+def test_a_second_look_less_sure_than_the_first_reading_changes_nothing() -> None:
+    first = _page_with_name("Trần Văn Hòa", 58.0)
+    recipients, signer = _signature(300)
+    unsure = [Row("Trần Văn Hoà", row.x, row.y, True, 30.0) if row.text == "Nguyễn Văn Hòa" else row for row in signer]
+    filing = file_document(
+        first, policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: _page(0, unsure, recipients)
+    )
+    assert filing.printed.signer_name == "Trần Văn Hòa"
 
 
 def test_a_second_look_that_finds_nothing_leaves_the_document_for_review() -> None:
@@ -63,3 +101,10 @@ def test_dark_ink_keeps_the_print_and_drops_a_grey_seal() -> None:
     assert dark.getpixel((200, 130)) == 0  # the print stays
     assert dark.getpixel((105, 100)) == 255  # the seal's ring goes
     assert dark.getpixel((20, 20)) == 255
+
+
+def test_a_mark_on_a_consonant_is_a_speck_not_a_name() -> None:
+    # Vietnamese marks sit on vowels only: ``Ñô`` is a seal's speck over ``Ngô``
+    filing = file_document(_page_with_name("Ñô Hữu Vinh", 90.0), policy="auto", upload_procedure_code=PROCEDURE)
+    assert filing.printed.signer_name != "Ñô Hữu Vinh"
+    assert any(r.endswith(":signer_name") for r in filing.reasons), filing.reasons
