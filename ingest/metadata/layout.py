@@ -156,7 +156,9 @@ def _rows(lines: Sequence[_Line]) -> list[_Line]:
             text = f"{a.text} {b.text}"
             geo = _Geo(a.geo.x0, max(a.geo.x1, b.geo.x1), min(a.geo.top, b.geo.top),
                        max(a.geo.bottom, b.geo.bottom), max(a.geo.height, b.geo.height))  # fmt: skip
-            out[-1] = replace(a, text=text, key=_key(text), geo=geo, column="", conf=min(a.conf, b.conf))
+            # a piece of specks only (`` ` :`` off a rule) adds no word, so no doubt about the words
+            worded = [x.conf for x in (a, b) if not _is_separator(x)] or [a.conf, b.conf]
+            out[-1] = replace(a, text=text, key=_key(text), geo=geo, column="", conf=min(worded))
             continue
         out.append(line)
     return out

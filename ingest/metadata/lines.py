@@ -125,7 +125,10 @@ def _column_cut(row: list, span: tuple[int, int]) -> object | None:
 
 
 def _segment_line(words: list, page: int, span: tuple[int, int]) -> _Line:
-    confs = [w.confidence for w in words if w.confidence >= 0]
+    # specks (``-``, ``_``, a quote read off a rule or a seal) carry no text: the line's confidence
+    # is OCR's in its words
+    worded = [w for w in words if any(ch.isalnum() for ch in w.text)] or words
+    confs = [w.confidence for w in worded if w.confidence >= 0]
     conf = mean(confs) / 100 if confs else 0.5
     full = max(1, span[1] - span[0])
     left = min(w.left for w in words)

@@ -259,6 +259,23 @@ def test_an_issuer_that_lost_its_last_word_into_a_garbled_motto_goes_to_review()
     assert not any(r.endswith(":issuer") for r in clean.reasons), clean.reasons
 
 
+def test_specks_read_off_a_rule_cast_no_doubt_on_the_words_beside_them() -> None:
+    # the rule under the number and the one under the title read as ``-`` and `` ` :`` at low
+    # confidence, on the rows of the number and of the subject
+    left, right = _header(number="Số: 1040/QĐ-UBND -")
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("HỖ TRỢ NGƯỜI CÓ CÔNG VỀ NHÀ Ở", MIDDLE, 500, True)]
+    speck = [Row("` :", 1500, 500)]
+    body = _body_rows(600, ["Căn cứ Luật Tổ chức chính quyền địa phương;", "Điều 1. Giao Sở Tài chính"])
+    recipients, signer = _signature(1200)
+    page = _page(0, right, left, title, speck, body, signer, recipients)
+    page = replace(page, words=tuple(replace(w, confidence=4.0) if w.text in "-`:" else w for w in page.words))
+    filing = file_document([page], policy="auto", upload_procedure_code="1.001234")
+    assert filing.printed.number_symbol == "1040/QĐ-UBND"
+    assert filing.printed.subject == "HỖ TRỢ NGƯỜI CÓ CÔNG VỀ NHÀ Ở"
+    assert filing.printed.confidence["number_symbol"] > 0.8 and filing.printed.confidence["subject"] > 0.7
+    assert filing.reasons == (), filing.reasons
+
+
 def test_a_signature_block_on_the_page_after_the_body() -> None:
     left, right = _header()
     title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán ngân sách", MIDDLE, 500, True)]
