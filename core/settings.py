@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         "a PEM file may hold several (a national root and its intermediates)",
     )
 
+    require_revocation: bool = Field(
+        default=False,
+        description="verification fails a signature whose revocation status cannot be learnt "
+        "(default: it is valid, with the verdict 'valid_revocation_unknown')",
+    )
+
     # Visible stamp of electronic copies (signing.stamp)
     stamp: Annotated[Literal["none", "copy"], BeforeValidator(_stamp_mode)] = Field(
         default="none", description="'copy': draw the Nghị định 30 'SAO Y' stamp on page 1; 'none': invisible"

@@ -23,6 +23,7 @@ PROBLEMS: dict[str, str] = {
     # trust
     "untrusted": "the signer's certificate does not chain to a trusted root",
     "revoked": "the signer's certificate is revoked",
+    "revocation_unknown": "the signer's revocation status could not be checked, and it is required here",
     # timestamps
     "timestamp_invalid": "the signature timestamp does not match the signature or its token is altered",
     "timestamp_untrusted": "the signature timestamp's authority is not trusted",

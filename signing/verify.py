@@ -79,6 +79,9 @@ class SignatureReport:
     problem_codes: tuple[str, ...] = ()  # stable codes of signing.problems, one per problem
     signature_valid: bool = False  # the signature on its own: intact, trusted, not revoked
     subfilter: str | None = None
+    # "valid", "valid_revocation_unknown" (valid, but nobody could say the certificate was not revoked)
+    # or "invalid": unknown revocation is its own verdict, never silently "valid"
+    verdict: str = "invalid"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -138,6 +141,16 @@ class VerificationReport:
         )
 
     @property
+    def verdict(self) -> str:
+        """``valid``; ``valid_revocation_unknown`` when valid but some signer's revocation status could
+        not be learnt (``require_revocation`` turns that into ``invalid``); or ``invalid``."""
+        if not self.valid:
+            return "invalid"
+        if any(s.revocation == "unknown" for s in self.signatures):
+            return "valid_revocation_unknown"
+        return "valid"
+
+    @property
     def summary(self) -> str:
         if not self.signatures:
             return "no signature"
@@ -145,6 +158,8 @@ class VerificationReport:
         text = f"{good} of {len(self.signatures)} signature(s) valid"
         if self.timestamps:
             text += f", {sum(t.valid for t in self.timestamps)} of {len(self.timestamps)} document timestamp(s) valid"
+        if self.verdict == "valid_revocation_unknown":
+            text += "; revocation not checked"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,6 +167,7 @@ class VerificationReport:
             "path": str(self.path),
             "signed": self.signed,
             "valid": self.valid,
+            "verdict": self.verdict,
             "summary": self.summary,
             "document_timestamps": self.document_timestamps,
             "trailing_bytes": self.trailing_bytes,
@@ -166,8 +182,12 @@ def verify_pdf(
     trust_roots: Sequence[TrustRoot],
     allow_fetching: bool = False,
     validation_time: dt.datetime | None = None,
+    require_revocation: bool = False,
 ) -> VerificationReport:
-    """Check every signature and document timestamp in ``path`` against ``trust_roots`` only."""
+    """Check every signature and document timestamp in ``path`` against ``trust_roots`` only.
+
+    A signer whose revocation status cannot be learnt (no OCSP or CRL embedded, none fetched) is
+    ``valid_revocation_unknown``; with ``require_revocation`` such a signature is invalid instead."""
     roots = [_to_asn1(c) for c in trust_roots]
     path = Path(path)
     with open(path, "rb") as fh:
@@ -178,7 +198,9 @@ def verify_pdf(
             return _salvaged(path, tail)
         entries = list_entries(reader)
         dss = _read_dss(reader)
-        signatures, timestamps = asyncio.run(_verify_all(entries, dss, roots, allow_fetching, validation_time, tail))
+        signatures, timestamps = asyncio.run(
+            _verify_all(entries, dss, roots, allow_fetching, validation_time, tail, require_revocation)
+        )
     return VerificationReport(path, tuple(signatures), tuple(timestamps), tail)
 
 
@@ -239,6 +261,7 @@ async def _verify_all(
     allow_fetching: bool,
     validation_time: dt.datetime | None,
     tail: int,
+    require_revocation: bool = False,
 ) -> tuple[list[SignatureReport], list[TimestampReport]]:
     contexts: list[ValidationContext] = []
 
@@ -268,7 +291,7 @@ async def _verify_all(
         for entry in entries:
             if entry.kind != "document_timestamp":
                 outcome = await _inspect(entry, context, allow_fetching, fields)
-                signatures.append(_signature_report(entry, outcome, dss, intact_stamps, appended))
+                signatures.append(_signature_report(entry, outcome, dss, intact_stamps, appended, require_revocation))
         timestamps = [_timestamp_report(entry, outcome, appended) for entry, outcome in stamps]
         return signatures, timestamps
     finally:
@@ -298,7 +321,12 @@ def _changes(outcome: Outcome, appended: list[Problem]) -> list[Problem]:
 
 
 def _signature_report(
-    entry: Entry, outcome: Outcome, dss: DocumentSecurityStore | None, stamps: list[int], appended: list[Problem]
+    entry: Entry,
+    outcome: Outcome,
+    dss: DocumentSecurityStore | None,
+    stamps: list[int],
+    appended: list[Problem],
+    require_revocation: bool = False,
 ) -> SignatureReport:
     readable = outcome.signer is not None
     level: SignatureLevel | None = None
@@ -311,6 +339,12 @@ def _signature_report(
     problems = outcome.problems + _changes(outcome, appended)
     # no proof that nothing changed is no proof that the file is what was signed
     unchanged = outcome.modification == "none" and not appended
+    signature_valid = outcome.own_valid
+    if require_revocation and outcome.revocation == "unknown" and signature_valid:
+        signature_valid = False
+        problems = [*problems, problem("revocation_unknown")]
+    valid = signature_valid and unchanged
+    verdict = "invalid" if not valid else ("valid_revocation_unknown" if outcome.revocation == "unknown" else "valid")
     cert = outcome.signer
     return SignatureReport(
         field_name=entry.field_name,
@@ -323,12 +357,13 @@ def _signature_report(
         trusted=outcome.trusted,
         revocation=outcome.revocation,
         modification=outcome.modification,
-        valid=outcome.own_valid and unchanged,
+        valid=valid,
         certification=outcome.certification,
         problems=tuple(p.message for p in problems),
         problem_codes=tuple(p.code for p in problems),
-        signature_valid=outcome.own_valid,
+        signature_valid=signature_valid,
         subfilter=entry.subfilter.lstrip("/") if entry.subfilter else None,
+        verdict=verdict,
     )
 
 

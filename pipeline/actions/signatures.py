@@ -39,7 +39,9 @@ def verify_file(
 ) -> VerificationReport:
     """Whether ``path`` is exactly what was signed, against the configured trust roots (and ``extra_roots``)."""
     roots = trust_roots(settings, extra_roots or [])
-    return verify_pdf(path, trust_roots=roots, allow_fetching=allow_fetching)
+    return verify_pdf(
+        path, trust_roots=roots, allow_fetching=allow_fetching, require_revocation=settings.require_revocation
+    )
 
 
 def verify_upload(rt: Runtime, stream: BinaryIO, *, filename: str, actor: str) -> dict[str, Any]:
