@@ -1,7 +1,7 @@
 /* Document page: the signature check (from the verification API, when the server has it) and supersede. */
 (() => {
   "use strict";
-  const { t, csrfToken, apiError } = window.sohoa;
+  const { t, csrfToken, apiError, localTime, certificateText } = window.sohoa;
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -24,9 +24,9 @@
         if (value === undefined || value === null || value === "") return;
         facts.append(el("dt", {}, label), el("dd", {}, value));
       };
-      add(t("verifyjs.signer"), sig.signer_subject);
+      add(t("verifyjs.signer"), certificateText(sig.signer_subject));
       add(t("verifyjs.level"), sig.level);
-      add(t("verifyjs.signing_time"), sig.signing_time ? new Date(sig.signing_time).toLocaleString() : null);
+      add(t("verifyjs.signing_time"), sig.signing_time ? localTime(sig.signing_time) : null);
       add(t("verifyjs.intact"), yesNo(sig.intact));
       add(t("verifyjs.trusted"), yesNo(sig.trusted));
       if (sig.problems && sig.problems.length) add(t("verifyjs.problems"), sig.problems.join("; "));

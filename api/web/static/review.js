@@ -29,12 +29,29 @@
     status.className = kind || "";
   }
 
+  class BadDate extends Error {}
+
+  /* dd/mm/yyyy as typed here (ISO accepted too) -> the ISO day the API stores; null when empty. */
+  function isoDay(text) {
+    const value = text.trim();
+    if (!value) return null;
+    let m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(value);
+    const parts = m ? [m[3], m[2], m[1]] : (m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)) ? [m[1], m[2], m[3]] : null;
+    if (!parts) throw new BadDate(value);
+    const [y, mo, d] = parts.map((p) => parseInt(p, 10));
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) throw new BadDate(value);
+    return String(y).padStart(4, "0") + "-" + String(mo).padStart(2, "0") + "-" + String(d).padStart(2, "0");
+  }
+
   function changes() {
     const out = {};
     for (const field of form.querySelectorAll("[data-kind]")) {
       if (field.value === field.defaultValue) continue;
       if (field.dataset.kind === "lines") {
         out[field.name] = field.value.split("\n").map((s) => s.trim()).filter(Boolean);
+      } else if (field.dataset.kind === "date") {
+        out[field.name] = isoDay(field.value);
       } else {
         out[field.name] = field.value.trim() || null;
       }
@@ -54,7 +71,14 @@
   }
 
   async function save() {
-    const changed = changes();
+    let changed;
+    try {
+      changed = changes();
+    } catch (error) {
+      if (!(error instanceof BadDate)) throw error;
+      say(t("reviewjs.bad_date", { value: error.message }), "error");
+      return false;
+    }
     if (!Object.keys(changed).length) return true;
     say(t("reviewjs.saving"));
     const answer = await call("PATCH", "/api/v1/documents/" + encodeURIComponent(docId) + "/metadata", changed);
@@ -101,11 +125,20 @@
       return;
     }
     say(t("reviewjs.approved"), "ok");
-    window.location.assign(nextUrl);
+    // The server names the next document still waiting; the address bar then shows that document's own URL.
+    window.location.assign("/review/next?after=" + encodeURIComponent(docId));
   }
 
   async function saveCorrection() {
-    if (!Object.keys(changes()).length) {
+    let changed;
+    try {
+      changed = changes();
+    } catch (error) {
+      if (!(error instanceof BadDate)) throw error;
+      say(t("reviewjs.bad_date", { value: error.message }), "error");
+      return;
+    }
+    if (!Object.keys(changed).length) {
       say(t("reviewjs.nothing_changed"));
       return;
     }
@@ -123,6 +156,20 @@
       busy = false;
     }
   }
+
+  // The code printed on the page or the one typed at upload: one click puts it in the field.
+  root.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("button[data-take]") : null;
+    if (!button) return;
+    const field = document.getElementById(button.dataset.take);
+    if (!field) return;
+    field.value = button.dataset.value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    for (const other of button.closest(".choices").querySelectorAll("button[data-take]")) {
+      other.setAttribute("aria-pressed", String(other === button));
+    }
+    field.focus();
+  });
 
   const correcting = root.dataset.mode === "correct";  // an archived record: save only, no approval
   const primary = correcting ? saveCorrection : accept;

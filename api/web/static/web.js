@@ -98,5 +98,39 @@
     if (event.detail.verb !== "get") event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
-  window.sohoa = { t, csrfToken, reasonText, stateLabel, apiError };
+  const ICT = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Asia/Ho_Chi_Minh",
+    day: "2-digit",
+    month: "2-digit",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+
+  /* A moment as every page shows it, whatever the browser's zone and locale: 31/12/2025 14:05, Vietnam time. */
+  function localTime(iso) {
+    const moment = new Date(iso);
+    if (Number.isNaN(moment.getTime())) return iso || "";
+    return ICT.format(moment).replace(",", "");
+  }
+
+  /* "Common Name: Sở X; Organization: UBND" with the labels in the page's language ("cert.*" texts). */
+  function certificateText(subject) {
+    if (!subject) return "";
+    return subject
+      .split("; ")
+      .map((part) => {
+        const at = part.indexOf(": ");
+        if (at < 0) return part;
+        const label = part.slice(0, at);
+        const key = "cert." + label.toLowerCase().replace(/[^a-z]+/g, "_");
+        cache = cache || texts();
+        const shown = Object.prototype.hasOwnProperty.call(cache, key) ? cache[key] : label;
+        return shown + ": " + part.slice(at + 2);
+      })
+      .join("; ");
+  }
+
+  window.sohoa = { t, csrfToken, reasonText, stateLabel, apiError, localTime, certificateText };
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from sohoa.pipeline.actions.documents import document_events, document_title, op
 from sohoa.pipeline.actions.search import search
 from sohoa.storage.search import DocumentFilters, SearchQuery
 
-__all__ = ["PAGE_SIZE", "SearchForm", "marked_parts", "router"]
+__all__ = ["PAGE_SIZE", "SearchForm", "marked_parts", "parse_day", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,14 +91,27 @@ class _BadDate(ValueError):
     pass
 
 
-def _day(value: str) -> date | None:
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_day(value: str) -> date | None:
+    """A day typed as people here write it (31/12/2025), or ISO (2025-12-31); None for anything else."""
     value = value.strip()
-    if not value:
-        return None
     try:
-        return date.fromisoformat(value)
+        if m := _DMY.match(value):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        return date.fromisoformat(value) if re.match(r"^\d{4}-\d{2}-\d{2}$", value) else None
     except ValueError:
-        raise _BadDate(value) from None
+        return None
+
+
+def _day(value: str) -> date | None:
+    if not value.strip():
+        return None
+    day = parse_day(value)
+    if day is None:
+        raise _BadDate(value)
+    return day
 
 
 def marked_parts(text: str, highlights: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> list[tuple[str, bool]]:
@@ -180,6 +194,18 @@ def day_text(value: str) -> str:
         return value
 
 
+def certificate_text(subject: str | None, t: Translator) -> str:
+    """A certificate's subject (``Common Name: Sở X; Organization: UBND``) with its labels in the page's words."""
+    if not subject:
+        return ""
+    parts = []
+    for part in subject.split("; "):
+        label, sep, value = part.partition(": ")
+        key = "cert." + re.sub(r"[^a-z]+", "_", label.lower())
+        parts.append(f"{t(key) if sep and t.has(key) else label}{sep}{value}")
+    return "; ".join(parts)
+
+
 def shown_value(field: str | None, value: Any) -> str:
     """A metadata value as the page shows it: dates as dd/mm/yyyy, lists joined, nothing as a dash."""
     if value is None or value == "" or value == []:
@@ -205,6 +231,7 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         user=user,
         doc=doc,
         title=document_title(doc),
+        signer=certificate_text(doc.signer_subject, Translator(request_language(request))),
         meta={k: v for k, v in (doc.metadata_json or {}).items() if k != "confidence" and v not in (None, "", [])},
         events=events,
         can_download=has_right(user.role, Right.DOWNLOAD),
@@ -216,7 +243,7 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         ),
         supersede_url=(SUPERSEDE_ROUTE.replace("{document_id}", doc.id) if doc.archive_key and may_supersede else None),
         shown=shown_value,
-        texts=Translator(request_language(request)).client_texts("verifyjs.", "reason.", "retryjs.", "state."),
+        texts=Translator(request_language(request)).client_texts("verifyjs.", "reason.", "retryjs.", "state.", "cert."),
     )
 
 

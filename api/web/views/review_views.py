@@ -7,10 +7,11 @@ Corrections and the approval go from the browser to the JSON API (``PATCH .../me
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sohoa.api.deps import Principal, RuntimeDep
 from sohoa.api.rights import Right
@@ -67,6 +68,8 @@ class ReviewField:
     uncertain: bool
     reasons: tuple[str, ...]  # the review reasons that name this field
     from_upload: bool = False  # a filing code given at upload, not read from the paper
+    # When the paper and the upload disagree on a code: (source, value) for each, "printed" then "upload".
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 def _text(value: Any) -> str:
@@ -108,8 +111,28 @@ def review_fields(doc: DocumentRecord) -> list[ReviewField]:
             value = getattr(doc, name)  # filed by the upload when the paper did not print it
         from_upload = name in ("procedure_code", "dossier_code") and score is None and bool(value)
         low = value not in (None, "", []) and isinstance(score, int | float) and score < CONFIDENCE_THRESHOLD
-        out.append(ReviewField(name, kind, _text(value), score, bool(mine) or low, mine, from_upload))
+        choices = _code_choices(doc, name, value) if f"{name}_mismatch" in reasons else ()
+        shown = _day_month_year(value) if kind == "date" else _text(value)
+        out.append(ReviewField(name, kind, shown, score, bool(mine) or low, mine, from_upload, choices))
     return out
+
+
+def _day_month_year(value: Any) -> str:
+    """An ISO day as typed here (31/12/2025), whatever the browser's locale; other text as it is."""
+    text = _text(value)
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
+
+
+def _code_choices(doc: DocumentRecord, name: str, typed: Any) -> tuple[tuple[str, str], ...]:
+    """The code printed on the page and the one typed at upload, when they differ: one click takes either."""
+    printed = (doc.metadata_json or {}).get(f"printed_{name}")
+    given = typed or getattr(doc, name)
+    if not printed or not given or printed == given:
+        return ()
+    return (("printed", str(printed)), ("upload", str(given)))
 
 
 def _queue(rt: RuntimeDep) -> list[DocumentRecord]:
@@ -120,6 +143,14 @@ def _queue(rt: RuntimeDep) -> list[DocumentRecord]:
 @router.get("/review", response_class=HTMLResponse)
 def review_queue(request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLResponse:
     return render(request, "review_queue.html", user=user, queue=_queue(rt))
+
+
+@router.get("/review/next")
+def next_to_review(rt: RuntimeDep, _user: Reviewer, after: Annotated[str, Query(max_length=64)] = "") -> Response:
+    """The document to review after ``after``, by its own address (so the address bar names the document
+    shown, even when the one expected next was taken meanwhile); the queue page when none waits."""
+    queue = [d.id for d in _queue(rt) if d.id != after]
+    return RedirectResponse(f"/review/{queue[0]}" if queue else "/review", status_code=303)
 
 
 @router.get("/review/{document_id}", response_class=HTMLResponse)

@@ -48,8 +48,8 @@ def test_an_htmx_search_answers_the_results_alone(browser_client: TestClient, of
 
 def test_search_refusals_are_sentences(browser_client: TestClient) -> None:
     sign_in(browser_client, "archivist", lang="en")
-    page = browser_client.get("/search", params={"issued_from": "31/12/2024"}).text
-    assert "Not a date: 31/12/2024 (use YYYY-MM-DD)." in page
+    page = browser_client.get("/search", params={"issued_from": "31/13/2024"}).text
+    assert "Not a date: 31/13/2024 (write dd/mm/yyyy, e.g. 31/12/2025)." in page
     assert "Type words or choose filters" in browser_client.get("/search").text
 
 
@@ -135,3 +135,24 @@ def test_result_titles_are_the_cleaned_subject(browser_client: TestClient, offic
     page = browser_client.get("/search", params={"text": "tan phong"}).text
     title = page.split('<h2><a href="/documents/')[1].split(">", 1)[1].split("</a>")[0]
     assert title == "Cấp phép tại phường Tân Phong"
+
+
+def test_dates_are_typed_and_shown_as_day_month_year(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "archivist")
+    page = browser_client.get("/search", params={"procedure_code": PROCEDURE, "received_from": "01/01/2020"}).text
+    assert "Tìm thấy 4 văn bản." in page
+    assert 'value="01/01/2020"' in page and 'type="date"' not in page
+    iso = browser_client.get("/search", params={"procedure_code": PROCEDURE, "received_from": "2020-01-01"}).text
+    assert 'value="01/01/2020"' in iso  # an ISO day is shown the way people here write it
+    future = browser_client.get("/search", params={"procedure_code": PROCEDURE, "received_from": "31/12/2099"}).text
+    assert "Tìm thấy 0 văn bản." in future
+
+
+def test_certificate_details_have_labels_in_the_pages_language(browser_client: TestClient, office: Office) -> None:
+    sign_in(browser_client, "archivist")
+    page = browser_client.get(f"/documents/{office.archived[0]}").text
+    signer = page.split('id="signer-subject">')[1].split("</dd>")[0]
+    assert signer.startswith(("Tên: ", "Tổ chức: ", "Quốc gia: ")) and "Common Name" not in signer, signer
+    assert '"cert.common_name"' in page  # for the signature check drawn by the page's script
+    english = sign_in(browser_client, "archivist", lang="en").get(f"/documents/{office.archived[0]}").text
+    assert "Common name: " in english.split('id="signer-subject">')[1].split("</dd>")[0]
