@@ -78,6 +78,8 @@ class SniffResult:
     has_text_layer: bool = False  # any page with extractable text (PDF only)
     signed: bool = False  # PDF already carries a signature: never rewrite its bytes
     notes: tuple[str, ...] = ()  # e.g. "repaired: ..." for the document's events
+    # What the PDF may do when opened (javascript, launch, embedded_file...; ingest.pdfcheck)
+    active_content: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

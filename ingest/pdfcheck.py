@@ -30,6 +30,14 @@ Reason codes (``InputRejected.code``):
 If the child cannot run at all (not because of the file), ``ProcessingError`` with code
 ``inspection_failed`` is raised instead: that is retryable and not the uploader's fault.
 
+Active content (``SniffResult.active_content``, sorted kinds): ``javascript`` (an ``/OpenAction``,
+``/AA`` of the document, a page, an annotation or a form field, a link's action, ``/Next`` chains
+included, or a ``/JavaScript`` name tree), ``launch`` (an action that starts a program or opens a
+file), ``submit_form``/``import_data`` (actions that send or load data), ``embedded_file`` (an
+``/EmbeddedFiles`` name tree or a file attachment annotation), ``embedded_executable`` (an attached
+file named like a program). What a PDF may do when it is opened, as opposed to what it shows:
+sohoa never countersigns it (``pipeline.stages.signing``).
+
 Notes (``SniffResult.notes``): ``repaired: ...`` (qpdf repaired the file; ``repaired: xref table
 rebuilt (...)`` when it reconstructed the cross-reference table), ``leading junk: ...``,
 ``encrypted: ...``, ``certified_no_changes`` (a certification signature with DocMDP P=1),
@@ -81,6 +89,19 @@ _GENERIC_WARNINGS = frozenset({"file is damaged", "attempting to reconstruct cro
 _JAVASCRIPT_NOTE = "javascript present (never executed)"
 _MAX_NOTE_MESSAGE = 160
 _OUT_OF_RESOURCES_SIGNALS = {-signal.SIGKILL, -signal.SIGXCPU}  # the OOM killer, a CPU limit
+_MAX_ANNOTATIONS = 500  # per page, for actions: far more than any real page carries
+_MAX_ACTION_CHAIN = 32  # /Next actions followed from one action
+_ACTIVE_ACTIONS = {
+    "/JavaScript": "javascript",
+    "/Launch": "launch",
+    "/SubmitForm": "submit_form",
+    "/ImportData": "import_data",
+}
+# Names of attachments a viewer would hand to the operating system to run.
+_EXECUTABLE_SUFFIXES = frozenset(
+    {".exe", ".dll", ".com", ".scr", ".bat", ".cmd", ".msi", ".ps1", ".vbs", ".vbe", ".js", ".jse", ".wsf"}
+    | {".hta", ".jar", ".sh", ".elf", ".app", ".lnk", ".pif", ".cpl"}
+)
 
 
 def inspect_pdf(
@@ -134,6 +155,7 @@ def inspect_pdf(
         has_text_layer=accepted["has_text_layer"],
         signed=accepted["signed"],
         notes=tuple(accepted["notes"]),
+        active_content=tuple(accepted.get("active_content", ())),
     )
 
 
@@ -157,6 +179,12 @@ class _Findings:
     has_text_layer: bool = False
     signed: bool = False
     notes: list[str] = field(default_factory=list)
+    active_content: list[str] = field(default_factory=list)
+
+    def active(self, kind: str) -> None:
+        if kind not in self.active_content:
+            self.active_content.append(kind)
+            self.active_content.sort()
 
 
 class _OutOfTime(Exception):
@@ -306,6 +334,7 @@ def _walk_pages(root: pikepdf.Dictionary, found: _Findings, *, max_pages: int, m
         missing_box += not _check_page_box(node, inherited, pages)
         _check_images(node.get("/Resources", inherited.get("/Resources")), pages, max_pixels, seen_xobjects)
         page_javascript = page_javascript or _has_javascript_action(node.get("/AA"))
+        _read_page_actions(node, found)
     if pages == 0:
         raise _rejected("the PDF has no pages", "no_pages")
     if missing_box:
@@ -452,9 +481,110 @@ def _read_features(pdf: pikepdf.Pdf, root: pikepdf.Dictionary, found: _Findings)
         found.notes.append(_JAVASCRIPT_NOTE)
     if "/EmbeddedFiles" in name_trees:
         found.notes.append("embedded files present (not processed)")
+        found.active("embedded_file")
+        _read_attachment_names(names.get("/EmbeddedFiles"), found)
+    if "/JavaScript" in name_trees:
+        found.active("javascript")
+    for actions in (root.get("/OpenAction"), *_trigger_actions(root.get("/AA"))):
+        _read_action(actions, found)
     form = root.get("/AcroForm")
     if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
         found.notes.append("static XFA form (its AcroForm pages are used)")
+    _read_field_actions(form, found)
+
+
+def _trigger_actions(triggers: pikepdf.Object | None) -> list[pikepdf.Object]:
+    """The actions of an ``/AA`` dictionary (open, close, keystroke, calculate...), bounded."""
+    if not isinstance(triggers, pikepdf.Dictionary):
+        return []
+    return [action for _, action in list(triggers.items())[:_MAX_ACTIONS]]
+
+
+def _read_action(action: pikepdf.Object | None, found: _Findings) -> None:
+    """One action and its ``/Next`` chain (a dictionary or an array of them), cycle-safe and bounded."""
+    stack: list[pikepdf.Object | None] = [action]
+    seen: set[tuple[int, int]] = set()
+    steps = 0
+    while stack and steps < _MAX_ACTION_CHAIN:
+        current = stack.pop()
+        if isinstance(current, pikepdf.Array):
+            stack.extend(list(current)[:_MAX_ACTIONS])
+            continue
+        if not isinstance(current, pikepdf.Dictionary) or (current.objgen != (0, 0) and current.objgen in seen):
+            continue
+        if current.objgen != (0, 0):
+            seen.add(current.objgen)
+        steps += 1
+        kind = _ACTIVE_ACTIONS.get(str(current.get("/S", "")))
+        if kind is not None:
+            found.active(kind)
+        stack.append(current.get("/Next"))
+
+
+def _read_page_actions(page: pikepdf.Dictionary, found: _Findings) -> None:
+    """A page's own triggers, and its annotations' actions, triggers and attached files."""
+    for action in _trigger_actions(page.get("/AA")):
+        _read_action(action, found)
+    annotations = page.get("/Annots")
+    if not isinstance(annotations, pikepdf.Array):
+        return
+    for annotation in list(annotations)[:_MAX_ANNOTATIONS]:
+        if not isinstance(annotation, pikepdf.Dictionary):
+            continue
+        _read_action(annotation.get("/A"), found)
+        for action in _trigger_actions(annotation.get("/AA")):
+            _read_action(action, found)
+        if annotation.get("/Subtype") == pikepdf.Name.FileAttachment:
+            found.active("embedded_file")
+            _read_file_spec(annotation.get("/FS"), found)
+
+
+def _read_field_actions(form: pikepdf.Object | None, found: _Findings) -> None:
+    """Triggers of form fields (keystroke, format, validate, calculate scripts), widgets included."""
+    fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
+    if not isinstance(fields, pikepdf.Array):
+        return
+    stack = list(fields)
+    seen: set[tuple[int, int]] = set()
+    while stack and len(seen) < _MAX_FIELDS:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or node.objgen in seen:
+            continue
+        seen.add(node.objgen)
+        _read_action(node.get("/A"), found)
+        for action in _trigger_actions(node.get("/AA")):
+            _read_action(action, found)
+        kids = node.get("/Kids")
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(list(kids)[:_MAX_FIELDS])
+
+
+def _read_attachment_names(tree: pikepdf.Object | None, found: _Findings) -> None:
+    """The file specifications of an ``/EmbeddedFiles`` name tree (``/Names`` pairs, ``/Kids``)."""
+    stack: list[pikepdf.Object | None] = [tree]
+    seen: set[tuple[int, int]] = set()
+    while stack and len(seen) < _MAX_FIELDS:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or node.objgen in seen:
+            continue
+        seen.add(node.objgen)
+        pairs = node.get("/Names")
+        if isinstance(pairs, pikepdf.Array):
+            for spec in list(pairs)[1::2][:_MAX_FIELDS]:
+                _read_file_spec(spec, found)
+        kids = node.get("/Kids")
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(list(kids)[:_MAX_FIELDS])
+
+
+def _read_file_spec(spec: pikepdf.Object | None, found: _Findings) -> None:
+    if not isinstance(spec, pikepdf.Dictionary):
+        return
+    for key in ("/UF", "/F"):
+        name = spec.get(key)
+        if isinstance(name, pikepdf.String) and Path(str(name).lower()).suffix in _EXECUTABLE_SUFFIXES:
+            found.active("embedded_executable")
+            return
 
 
 def _has_javascript_action(actions: pikepdf.Object | None) -> bool:

@@ -71,6 +71,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
+ACTIVE_CONTENT = "active_content"  # review reason: a signed input with scripts, actions or attachments
 _ZIP_DISK_FULL = "disk_full"  # what expanding a zip onto a full disk raises (ingest.archive_zip)
 
 
@@ -549,6 +550,10 @@ def _store_original(
 ) -> None:
     rt = batch.rt
     document_id = str(uuid.uuid4())
+    if sniff.signed and sniff.active_content:
+        # A signed file that can run code when opened: a person decides, and it is never
+        # countersigned as it is (the sign stage signs a clean rendition carrying it instead).
+        filing = replace(filing, review=(*filing.review, ACTIVE_CONTENT))
     try:
         with rt.db.session() as session:
             holder = original_holder(session, sha)
@@ -583,6 +588,7 @@ def _store_original(
                     "notes": list(sniff.notes),
                     "kept_signature": sniff.signed,
                     "review": list(filing.review),
+                    **({"active_content": list(sniff.active_content)} if sniff.active_content else {}),
                 },
                 procedure_code=filing.procedure_code,
                 dossier_code=filing.dossier_code,

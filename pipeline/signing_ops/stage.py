@@ -59,16 +59,19 @@ def copy_stamp(rt: Runtime) -> CopyStamp | None:
     return stamp_from_settings(rt.settings)
 
 
-def sign_document(rt: Runtime, document_id: str, source: Path, signed: Path) -> dict[str, Any]:
+def sign_document(
+    rt: Runtime, document_id: str, source: Path, signed: Path, *, kept_from: Path | None = None
+) -> dict[str, Any]:
     """Sign ``source`` into ``signed``: the catalogue fields and event details as one dict.
 
-    Signatures the input already carries are verified and recorded first. A certification that
+    Signatures the input already carries (``kept_from``, default ``source``: a clean rendition signs
+    in place of the signed file it carries) are verified and recorded first. A certification that
     forbids changes leaves the bytes as they are (``unsigned_reason``)."""
     from sohoa.signing.pades import sign_pdf
 
     with rt.db.session() as session:
         kept = get_document(session, document_id).kept_signature
-    existing = record_existing_signatures(rt, document_id, source) if kept else []
+    existing = record_existing_signatures(rt, document_id, kept_from or source) if kept else []
     request = SignRequest(
         input_path=source,
         output_path=signed,
