@@ -35,6 +35,7 @@ def reading(path: Path, settings: Settings) -> Iterator[Reading]:
     from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
     from sohoa.ingest.ocr_engines import load_engine
     from sohoa.ingest.sniff import sniff_file
+    from sohoa.ingest.textlayer import text_layer_pages
 
     sniffed = sniff_file(path, max_pages=settings.max_pages)
     if sniffed.kind is FileKind.ZIP:
@@ -55,6 +56,8 @@ def reading(path: Path, settings: Settings) -> Iterator[Reading]:
             engine=engine,
             languages=settings.ocr_languages,
             processes=settings.ocr_processes,
+            # typed pages keep their own text, as in the OCR stage
+            text_layer_pages=text_layer_pages(path) if sniffed.kind is FileKind.PDF else frozenset(),
             pdfa=False,
         )
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from sohoa.core.domain import FileKind, PageText
 from sohoa.core.errors import InputRejected
 from sohoa.core.settings import Settings
-from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
+from sohoa.ingest.ocr import make_searchable_pdf
 from sohoa.ingest.ocr_engines import TesseractEngine, load_engine
 from sohoa.ingest.sniff import sniff_file
+from sohoa.ingest.textlayer import text_layer_pages
 
 __all__ = ["ocr_file"]
 
@@ -34,8 +35,9 @@ def ocr_file(
     if isinstance(engine, TesseractEngine):
         engine.check(languages)
     text_pages: frozenset[int] = frozenset()
-    if not force_ocr and sniffed.kind is FileKind.PDF and sniffed.has_text_layer:
-        text_pages = frozenset(page.index for page in extract_text_layer(input_path) if page.text.strip())
+    if not force_ocr and sniffed.kind is FileKind.PDF:
+        # The pages whose own text the OCR stage keeps (typed pages, not a scan's old OCR layer).
+        text_pages = text_layer_pages(input_path)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as work:
         result = make_searchable_pdf(
