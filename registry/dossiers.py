@@ -104,7 +104,7 @@ def parse_role(value: str | None) -> str:
     if role not in ROLES:
         raise InputRejected(
             f"role must be result or component, not {value!r}",
-            code="invalid_role",
+            code="invalid_dossier_role",
             details={"role": value, "expected": list(ROLES)},
         )
     return role

@@ -46,6 +46,7 @@ _MENU = (
     MenuItem("/review", "nav.review", Right.REVIEW),
     MenuItem("/failures", "nav.failures", Right.REVIEW),
     MenuItem("/search", "nav.search", Right.READ_DOCUMENTS),
+    MenuItem("/dossiers", "nav.dossiers", Right.READ_DOSSIERS),
     MenuItem("/dashboard", "nav.dashboard", Right.READ_REPORTS),
     MenuItem("/registry", "nav.registry", Right.MANAGE_REGISTRY),
     MenuItem("/coversheets", "nav.coversheets", Right.PRINT_COVER_SHEETS),

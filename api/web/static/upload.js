@@ -254,6 +254,11 @@
     if (!code) return null;
     const out = { procedure_code: code };
     if (dossier.value.trim()) out.dossier_code = dossier.value.trim();
+    // the role in the dossier and the owner (empty: the dossier's owner)
+    for (const input of form.querySelectorAll("[data-dossier-field]")) {
+      if (input.type === "radio" && !input.checked) continue;
+      if (input.value.trim()) out[input.name] = input.value.trim();
+    }
     return out;
   }
 
