@@ -96,3 +96,19 @@ def test_a_dossier_created_on_the_page_refuses_a_malformed_code_with_its_shape(
         follow_redirects=False,
     )
     assert made.status_code == 303 and made.headers["location"] == f"/dossiers/{D2}"
+
+
+def test_the_dashboard_shows_the_dossier_figures(runtime: Runtime, client: TestClient) -> None:
+    from sohoa.registry.dossiers import record_resubmission, reuse_document, today
+
+    licence = _office(runtime)
+    with runtime.db.session() as session:
+        reuse_document(session, D2, licence, "Giấy phép", actor="t", day=today())
+        record_resubmission(session, dossier_code=D2, archived_id=licence, kind="bytes", component="x", actor="t")
+        record_resubmission(session, dossier_code=D2, archived_id=licence, kind="bytes", component="x", actor="t")
+    sign_in(client, "archivist")
+    page = client.get(f"/dashboard?period={today():%Y-%m}").text
+    assert '<dd id="count-dossiers-received">2</dd>' in page
+    assert '<dd id="count-reused">1</dd>' in page and '<dd id="count-resubmitted">2</dd>' in page
+    assert '<dd id="rate-reuse">33,3 %</dd>' in page
+    assert '<dd id="rate-components">50,0 % (1/2)</dd>' in page
