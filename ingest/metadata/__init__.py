@@ -19,7 +19,7 @@ from sohoa.core.domain import Metadata, PageText
 from sohoa.core.text import fold
 from sohoa.ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
 from sohoa.ingest.metadata.codes import _find_dossier, _find_procedure
-from sohoa.ingest.metadata.correct import correct_name, correct_subject
+from sohoa.ingest.metadata.correct import correct_name, correct_subject, marks_from_document
 from sohoa.ingest.metadata.issuer import _find_issuer
 from sohoa.ingest.metadata.layout import _header_first
 from sohoa.ingest.metadata.lines import _collect_lines, _distance, _Line, _starts_body
@@ -105,7 +105,7 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
     if subject is None and vv_subject:
         subject, subject_conf = vv_subject, vv_conf
     if subject and ocr:
-        repaired = correct_subject(subject)
+        repaired = marks_from_document(correct_subject(subject), [line.read for line in lines])
         # a subject OCR damaged is less sure even when put right: review may want to see it
         subject, subject_conf = repaired, subject_conf * (0.9 if repaired != subject else 1.0)
     if subject:

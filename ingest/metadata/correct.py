@@ -19,8 +19,9 @@ Only OCR text goes through here (``extract_metadata`` decides): a text layer is 
 from __future__ import annotations
 
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
 
 from sohoa.core.text import fold
 from sohoa.ingest.metadata.lexicon import _COMMON, _PROPER, _match_case, _syllable_key
@@ -28,7 +29,7 @@ from sohoa.ingest.metadata.lines import _distance
 from sohoa.ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
 from sohoa.ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
-__all__ = ["correct_name", "correct_subject", "correct_text", "vouched_words"]
+__all__ = ["correct_name", "correct_subject", "correct_text", "marks_from_document", "vouched_words"]
 
 _PUNCT = ",.;:()\"'“”‘’"
 _QUOTES = "'\"‘’“”"
@@ -237,6 +238,47 @@ def _common_name(word: str, common: tuple[str, ...]) -> str:
     reach = 1 if _has_marks(word) else 2
     near = [c for c in common if lost_marks(word, c) and (mark_distance(word, c) or 0) <= reach]
     return _match_case(word, near[0].lower()) if len(near) == 1 else word
+
+
+_SURE_WORD = 90.0  # OCR confidence at which a word's marks are taken as read right
+_SEEN_TWICE = 2
+
+
+def marks_from_document(text: str, read: Sequence[Sequence[tuple[str, float]]]) -> str:
+    """``NĂNG LỤC HOẠT ĐỘNG`` -> ``NĂNG LỰC HOẠT ĐỘNG`` where the same document prints the pair surely.
+
+    ``read``: the document's lines as (word, OCR confidence) pairs. A pair of words of ``text`` takes
+    the marks of another spelling of the same letters only where OCR read that spelling with
+    confidence at least twice in the document and never read the pair as it stands here with
+    confidence: the same document printed the same words, and OCR was sure of them elsewhere. A
+    pair read surely somewhere (``CHI TIẾT`` in a title, whatever the body's OCR made of it) stays.
+    """
+    seen: dict[tuple[str, str], list[tuple[tuple[str, str], float]]] = defaultdict(list)
+    for line in read:
+        cores = [(w.strip(_PUNCT).lower(), c) for w, c in line]
+        for (a, ca), (b, cb) in pairwise(cores):
+            if a.isalpha() and b.isalpha():
+                seen[(fold(a), fold(b))].append(((a, b), min(ca, cb)))
+    tokens = text.split()
+    cores = [t.strip(_PUNCT) for t in tokens]
+    words = list(cores)
+    for i in range(len(cores) - 1):
+        a, b = cores[i].lower(), cores[i + 1].lower()
+        if not (a.isalpha() and b.isalpha()):
+            continue
+        found = seen.get((fold(a), fold(b)), [])
+        if any(spelled == (a, b) and conf >= _SURE_WORD for spelled, conf in found):
+            continue
+        others = Counter(spelled for spelled, conf in found if conf >= _SURE_WORD and spelled != (a, b))
+        if len(others) != 1:
+            continue
+        ((spelled, times),) = others.items()
+        if times < _SEEN_TWICE:
+            continue
+        for k, word in ((i, spelled[0]), (i + 1, spelled[1])):
+            if word != cores[k].lower():
+                words[k] = _match_case(cores[k], word)
+    return " ".join(t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True))
 
 
 def correct_name(name: str) -> str:

@@ -40,6 +40,7 @@ class _Line:
     column: str = ""  # "left" / "right" when word positions told us, else ""
     geo: _Geo | None = None  # None: the page came as text only
     weak: tuple[str, ...] = ()  # words OCR read with low confidence (evidence for corrections)
+    read: tuple[tuple[str, float], ...] = ()  # each word as cleaned, with OCR's confidence 0..100
 
 
 def _line(text: str, page: int, conf: float, column: str = "", geo: _Geo | None = None) -> _Line:
@@ -143,7 +144,8 @@ def _segment_line(words: list, page: int, span: tuple[int, int]) -> _Line:
     column = "left" if geo.x1 < 0.55 else "right" if geo.x0 > 0.42 else ""
     weak = tuple(_clean(w.text) for w in words if 0 <= w.confidence < _WEAK_WORD)
     line = _line(_clean(" ".join(w.text for w in words)), page, max(0.0, min(1.0, conf)), column, geo)
-    return replace(line, weak=weak)
+    read = tuple((_clean(w.text), w.confidence) for w in words if _clean(w.text))
+    return replace(line, weak=weak, read=read)
 
 
 def _collect_lines(pages: Sequence[PageText]) -> list[_Line]:

@@ -276,6 +276,32 @@ def test_specks_read_off_a_rule_cast_no_doubt_on_the_words_beside_them() -> None
     assert filing.reasons == (), filing.reasons
 
 
+def _subject_and_body(subject: str, subject_conf: float, body: list[str]) -> list[PageText]:
+    left, right = _header()
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row(subject, MIDDLE, 500, True, subject_conf)]
+    rows = _body_rows(600, ["Căn cứ Luật Tổ chức chính quyền địa phương;", *body])
+    recipients, signer = _signature(1200)
+    return [_page(0, left, right, title, rows, signer, recipients)]
+
+
+def test_a_subject_word_takes_the_marks_the_document_prints_surely_elsewhere() -> None:
+    # bold capitals read ``LỤC`` unsure; the body prints ``năng lực`` twice, read surely
+    pages = _subject_and_body(
+        "NÂNG CAO NĂNG LỤC HOẠT ĐỘNG Y TẾ CƠ SỞ",
+        74.0,
+        ["Điều 1. Nâng cao năng lực hoạt động của các trạm", "Điều 2. Đánh giá năng lực của đội ngũ"],
+    )
+    assert extract_metadata(pages).subject == "NÂNG CAO NĂNG LỰC HOẠT ĐỘNG Y TẾ CƠ SỞ"
+
+
+def test_a_subject_read_surely_keeps_its_marks_whatever_the_body_was_read_as() -> None:
+    body = ["Điều 1. Phân bổ chỉ tiết kinh phí cho các đơn vị", "Điều 2. Kế hoạch chỉ tiết được gửi kèm"]
+    sure = _subject_and_body("PHÂN BỔ CHI TIẾT DANH MỤC DỰ ÁN", 96.0, body)
+    assert extract_metadata(sure).subject == "PHÂN BỔ CHI TIẾT DANH MỤC DỰ ÁN"
+    once = _subject_and_body("NÂNG CAO NĂNG LỤC HOẠT ĐỘNG", 74.0, ["Điều 1. Nâng cao năng lực hoạt động"])
+    assert extract_metadata(once).subject == "NÂNG CAO NĂNG LỤC HOẠT ĐỘNG"  # seen once: no evidence
+
+
 def test_a_signature_block_on_the_page_after_the_body() -> None:
     left, right = _header()
     title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán ngân sách", MIDDLE, 500, True)]
