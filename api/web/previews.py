@@ -14,8 +14,10 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
+from sohoa.core.domain import FileKind
 from sohoa.core.errors import InputRejected, NotFound
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.stages.work import original_page
 from sohoa.storage.records import DocumentRecord
 
 __all__ = ["PREVIEW_WIDTH", "render_preview"]
@@ -53,21 +55,24 @@ def _image_page(path: Path, index: int) -> Image.Image:
     return page
 
 
-def _source(rt: Runtime, doc: DocumentRecord) -> tuple[str, bool]:
-    """The object key to render and whether it is a PDF."""
+def _source(rt: Runtime, doc: DocumentRecord, index: int) -> tuple[str, bool, int]:
+    """The object key to render, whether it is a PDF, and the page in it (a document of several
+    files is shown from the file that holds the page)."""
     work = f"work/{doc.id}/ocr.pdf"
     if rt.store.exists(work):
-        return work, True
+        return work, True, index
     if doc.archive_key:
-        return doc.archive_key, True
-    if doc.original_key and doc.original_kind:
-        return doc.original_key, doc.original_kind == "pdf"
+        return doc.archive_key, True, index
+    found = original_page(rt, doc, index)
+    if found is not None:
+        key, kind, page = found
+        return key, kind is FileKind.PDF, page
     raise NotFound("this document has no stored copy to show", code="file_not_available")
 
 
 def render_preview(rt: Runtime, doc: DocumentRecord, index: int) -> bytes:
     """Page ``index`` (0-based) of ``doc`` as PNG bytes."""
-    key, is_pdf = _source(rt, doc)
+    key, is_pdf, index = _source(rt, doc, index)
     with tempfile.TemporaryDirectory(dir=rt.settings.work_dir) as tmp:
         local = Path(tmp) / "source"
         rt.store.get_file(key, local, verify=False)

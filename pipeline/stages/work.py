@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sohoa.core.domain import DocumentState, FileKind
+from sohoa.core.errors import NotFound
 from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.document_parts import DocumentPart
+from sohoa.storage.document_parts import PARTS_KIND, DocumentPart, list_parts
 from sohoa.storage.objectstore import original_key
 from sohoa.storage.records import DocumentRecord
 
@@ -18,6 +19,7 @@ __all__ = [
     "fetch_original",
     "fetch_parts",
     "load_work",
+    "original_page",
     "save_work",
     "work_dir",
     "work_key",
@@ -63,6 +65,22 @@ def fetch_original(rt: Runtime, doc: DocumentRecord, dest_dir: Path) -> Path:
     if not dest.exists():
         rt.store.get_file(doc.original_key, dest, verify=True)
     return dest
+
+
+def original_page(rt: Runtime, doc: DocumentRecord, index: int) -> tuple[str, FileKind, int] | None:
+    """Where page ``index`` (0-based) of a document's original is: the object, its kind, and the page
+    in it; None when no original is kept. A document of several files finds the file holding it."""
+    if doc.original_key is None or doc.original_kind is None:
+        return None
+    if doc.original_kind != PARTS_KIND:
+        return doc.original_key, FileKind(doc.original_kind), index
+    with rt.db.session() as session:
+        parts = list_parts(session, doc.id)
+    for part in parts:
+        if 0 <= index < part.page_count:
+            return original_key(part.sha256), FileKind(part.kind), index
+        index -= part.page_count
+    raise NotFound("the document has no such page", code="page_out_of_range")
 
 
 def fetch_parts(rt: Runtime, parts: Sequence[DocumentPart], dest_dir: Path) -> list[tuple[Path, FileKind]]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pikepdf
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from sohoa.api.web.previews import render_preview
+from sohoa.core.errors import NotFound
+from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import accept_paths
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
+from sohoa.storage.catalogue import get_document
 from tests.api.web.conftest import sign_in
 from tests.support.codes import SECOND_PROCEDURE
 from tests.support.corpus import corpus_file
@@ -41,3 +48,23 @@ def test_the_history_names_the_pages_read_and_the_files_joined(
     assert "đọc bằng OCR: trang 2; giữ nguyên chữ có sẵn: trang 1, 3" in page
     page = client.get(f"/documents/{joined.id}").text
     assert "một văn bản gộp từ 2 tệp" in page and "giữ nguyên chữ có sẵn" not in page
+
+
+def test_a_joined_document_waiting_for_ocr_shows_each_page_from_its_own_file(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rt = open_runtime(settings, with_queue=False)  # nothing runs: the pages can only come from the originals
+    try:
+        pages = [make_text_image(tmp_path / f"p{n}.png", [f"Trang {n}"] * n) for n in (1, 2)]
+        [doc] = accept_paths(rt, pages, procedure_code=SECOND_PROCEDURE, actor="t", one_document=True).documents
+        with rt.db.session() as session:
+            record = get_document(session, doc.id)
+        assert record.state == "received"
+        for index, source in enumerate(pages):
+            with Image.open(io.BytesIO(render_preview(rt, record, index))) as shown, Image.open(source) as page:
+                expected = page.convert("L").resize(shown.size)
+                assert list(shown.convert("L").getdata()) == list(expected.getdata())
+        with pytest.raises(NotFound):
+            render_preview(rt, record, 2)
+    finally:
+        rt.close()
