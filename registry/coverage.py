@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
+from sohoa.core.owners import mask_id
 from sohoa.core.periods import Period
 from sohoa.registry.procedures import Procedure, procedure_labels
 from sohoa.registry.register import RegisterEntry, ResultType
@@ -166,6 +167,10 @@ class DossierStatus:
     archived: bool
     fully_digitized: bool
     best_state: str | None  # the most advanced state among its documents
+    # The dossier's owner: the number as the report's reader may see it (masked without owner_data).
+    owner_id_type: str | None = None
+    owner_id: str | None = None
+    owner_name: str | None = None
 
     @property
     def paper(self) -> bool:
@@ -182,6 +187,9 @@ class DossierStatus:
             "field": self.field,
             "documents": self.documents,
             "best_state": self.best_state,
+            "owner_id_type": self.owner_id_type,
+            "owner_id": self.owner_id,
+            "owner_name": self.owner_name,
         }
 
 
@@ -210,8 +218,10 @@ class CoverageReport:
     missing: tuple[DossierStatus, ...]  # ordered by resolved date, then dossier code
 
 
-def dossier_statuses(session: Session, period: Period) -> list[DossierStatus]:
-    """One status per dossier resolved in ``period``, from one query over the register and documents."""
+def dossier_statuses(session: Session, period: Period, *, full_owner_ids: bool = False) -> list[DossierStatus]:
+    """One status per dossier resolved in ``period``, from one query over the register and documents.
+
+    Owners' numbers are masked unless ``full_owner_ids`` (the reader holds the owner_data right)."""
     rows = dossier_flags(session, period.start, period.end)
     labels = procedure_labels(session, {row.entry.procedure_code for row in rows})
     out: list[DossierStatus] = []
@@ -229,6 +239,9 @@ def dossier_statuses(session: Session, period: Period) -> list[DossierStatus]:
                 archived=row.archived,
                 fully_digitized=row.archived and not row.pending,
                 best_state=row.best_state.value if row.best_state is not None else None,
+                owner_id_type=row.owner[0] if row.owner else None,
+                owner_id=(row.owner[1] if full_owner_ids else mask_id(row.owner[1])) if row.owner else None,
+                owner_name=row.owner[2] if row.owner else None,
             )
         )
     return out
@@ -248,8 +261,10 @@ def summarize(statuses: Iterable[DossierStatus]) -> Coverage:
     return Coverage(**counts)
 
 
-def compute_coverage(session: Session, period: Period, *, now: datetime | None = None) -> CoverageReport:
-    statuses = dossier_statuses(session, period)
+def compute_coverage(
+    session: Session, period: Period, *, now: datetime | None = None, full_owner_ids: bool = False
+) -> CoverageReport:
+    statuses = dossier_statuses(session, period, full_owner_ids=full_owner_ids)
     by_code: dict[str, list[DossierStatus]] = defaultdict(list)
     by_field: dict[str | None, list[DossierStatus]] = defaultdict(list)
     for s in statuses:

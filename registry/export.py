@@ -137,6 +137,9 @@ MISSING_CSV_COLUMNS = (
     "result_type",
     "documents",
     "best_state",
+    "owner_id_type",
+    "owner_id",
+    "owner_name",
 )
 
 
@@ -250,6 +253,8 @@ _MISSING_HEADERS = (
     "Ngày trả kết quả",
     "Số văn bản",
     "Tiến độ xa nhất",  # how far its documents got, if any were scanned
+    "Chủ hồ sơ",
+    "Số giấy tờ",  # masked unless the report's maker holds the owner_data right
 )
 # The states as the web interface names them (api/web/locales/vi.json), for the missing list.
 STATE_NAMES: dict[str, str] = {
@@ -519,8 +524,10 @@ def _missing_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading
         ws.cell(row=row, column=8, value=s.documents)
         state = STATE_NAMES.get(s.best_state, s.best_state) if s.best_state else _NO_DOCUMENT
         ws.cell(row=row, column=9, value=state)
+        _text(ws, row, 10, s.owner_name).alignment = _WRAP
+        _text(ws, row, 11, s.owner_id)
     _boxed(ws, header, row, len(_MISSING_HEADERS))
-    _widths(ws, (6, 30, 14, 44, 18, 13, 13, 10, 20))
+    _widths(ws, (6, 30, 14, 44, 18, 13, 13, 10, 20, 24, 16))
     _print_setup(ws, header_row=header, landscape=True)
 
 

@@ -59,6 +59,7 @@ class DossierFlags:
     archived: bool
     pending: int  # documents neither archived nor rejected
     best_state: DocumentState | None  # the most advanced state among its documents
+    owner: tuple[str, str, str | None] | None = None  # id type, id number (whole), name; from dossiers
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,22 @@ def dossier_flags(session: Session, start: date, end: date) -> list[DossierFlags
     """Every dossier resolved in ``[start, end)`` by resolved date then code, from one query."""
     E = RegisterEntryRecord
     agg = _document_flags(start, end)
+    D = DossierRecord
     stmt = (
-        select(E, agg.c.documents, agg.c.digitized, agg.c.signed, agg.c.archived, agg.c.pending, agg.c.progress)
+        select(
+            E,
+            agg.c.documents,
+            agg.c.digitized,
+            agg.c.signed,
+            agg.c.archived,
+            agg.c.pending,
+            agg.c.progress,
+            D.owner_id_type,
+            D.owner_id_number,
+            D.owner_name,
+        )
         .outerjoin(agg, agg.c.dossier_code == E.dossier_code)
+        .outerjoin(D, D.code == E.dossier_code)
         .where(_in_range(start, end))
         .order_by(E.resolved_date, E.dossier_code)
     )
@@ -131,8 +145,11 @@ def dossier_flags(session: Session, start: date, end: date) -> list[DossierFlags
             archived=bool(archived),
             pending=int(pending or 0),
             best_state=PROGRESS[rank] if rank is not None and rank >= 0 else None,
+            owner=(id_type, number, name) if id_type is not None and number is not None else None,
         )
-        for record, documents, digitized, signed, archived, pending, rank in session.execute(stmt).all()
+        for record, documents, digitized, signed, archived, pending, rank, id_type, number, name in session.execute(
+            stmt
+        ).all()
     ]
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
+from sohoa.api.rights import Right, sees_owner_data
 from sohoa.api.schemas import ErrorPublic
 from sohoa.core.periods import parse_period
 from sohoa.pipeline.actions.reports import coverage_file, report_dict
@@ -39,7 +39,8 @@ def coverage_report(
         ReportTable.COVERAGE
     ),
 ) -> Response:
-    made = coverage_file(rt, parse_period(period), report_format, table=table, actor=user.name)
+    full = sees_owner_data(user.role, rt.settings)
+    made = coverage_file(rt, parse_period(period), report_format, table=table, actor=user.name, full_owner_ids=full)
     if report_format is ReportFormat.JSON:
         return JSONResponse(report_dict(made.report))
     return Response(

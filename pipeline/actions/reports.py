@@ -48,14 +48,19 @@ __all__ = [
 
 
 def coverage_report(
-    rt: Runtime, period: Period, *, actor: str | None = None, purpose: dict[str, str] | None = None
+    rt: Runtime,
+    period: Period,
+    *,
+    actor: str | None = None,
+    purpose: dict[str, str] | None = None,
+    full_owner_ids: bool = False,
 ) -> CoverageReport:
-    """Coverage of the dossiers resolved in ``period``.
+    """Coverage of the dossiers resolved in ``period``; owners' numbers masked unless ``full_owner_ids``.
 
     A report taken away (``actor``: the API's, the CLI's) is one ``report.generated`` event; the
     dashboard's figures, looked at on a page, are not."""
     with rt.db.session() as session:
-        report = compute_coverage(session, period)
+        report = compute_coverage(session, period, full_owner_ids=full_owner_ids)
         if actor is not None:
             details = {"period": period.label, **(purpose or {})}
             record_event(session, actor=actor, action="report.generated", details=details)
@@ -71,10 +76,18 @@ class CoverageFile:
 
 
 def coverage_file(
-    rt: Runtime, period: Period, fmt: ReportFormat, *, table: ReportTable = ReportTable.COVERAGE, actor: str
+    rt: Runtime,
+    period: Period,
+    fmt: ReportFormat,
+    *,
+    table: ReportTable = ReportTable.COVERAGE,
+    actor: str,
+    full_owner_ids: bool = False,
 ) -> CoverageFile:
-    """The report as a file a department hands in (JSON, CSV with a BOM for Excel, or XLSX)."""
-    report = coverage_report(rt, period, actor=actor, purpose={"format": fmt.value, "table": table.value})
+    """The report as a file a department hands in (JSON, CSV with a BOM for Excel, or XLSX); owners'
+    numbers in the missing list are masked unless the maker may see them (``full_owner_ids``)."""
+    purpose = {"format": fmt.value, "table": table.value}
+    report = coverage_report(rt, period, actor=actor, purpose=purpose, full_owner_ids=full_owner_ids)
     suffix = "-missing" if fmt is ReportFormat.CSV and table is ReportTable.MISSING else ""
     workbook = fmt is ReportFormat.XLSX
     return CoverageFile(

@@ -6,12 +6,14 @@ lines written here: owners' numbers, "có giá trị đến ngày ...", a licenc
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -313,3 +315,44 @@ def test_a_printed_owner_other_than_the_dossiers_sends_to_review(
     _wait(office)
     state = _state(api, keys["reviewer"], other["id"])
     assert state["state"] == "needs_review" and "owner_mismatch_printed" in state["review_reasons"]
+
+
+def test_exports_mask_owners_for_roles_without_owner_data(
+    office: Runtime, api: TestClient, keys: dict[str, str]
+) -> None:
+    api.post(
+        "/api/v1/register/import",
+        headers=auth(keys["archivist"]),
+        files={"file": ("register.csv", REGISTER.encode(), "text/csv")},
+    ).raise_for_status()
+
+    def missing_csv(role: str) -> str:
+        answer = api.get(
+            "/api/v1/reports",
+            params={"period": "2025-03", "format": "csv", "table": "missing"},
+            headers=auth(keys[role]),
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    def workbook_cells(role: str) -> list[object]:
+        answer = api.get("/api/v1/reports", params={"period": "2025-03", "format": "xlsx"}, headers=auth(keys[role]))
+        assert answer.status_code == 200, answer.text
+        sheet = load_workbook(io.BytesIO(answer.content))["Hồ sơ còn thiếu"]
+        return [cell for row in sheet.iter_rows(values_only=True) for cell in row]
+
+    # the auditor reads reports but lacks owner_data; the archivist holds it by default
+    assert "001*******89" in missing_csv("auditor") and A_ID not in missing_csv("auditor")
+    assert "031*****78" in missing_csv("auditor") and B_ID not in missing_csv("auditor")
+    assert A_ID in missing_csv("archivist")
+    assert "001*******89" in workbook_cells("auditor") and A_ID not in workbook_cells("auditor")
+    assert A_ID in workbook_cells("archivist")
+    body = api.get("/api/v1/reports", params={"period": "2025-03"}, headers=auth(keys["auditor"])).json()
+    assert {m["owner_id"] for m in body["missing"]} == {"001*******89", "031*****78"}
+    # the uploader holds neither right: the report is refused, the dossier shows the number masked
+    assert api.get("/api/v1/reports", params={"period": "2025-03"}, headers=auth(keys["uploader"])).status_code == 403
+    page = api.get(f"/api/v1/dossiers/{D1}", headers=auth(keys["uploader"])).json()
+    assert page["owner"]["id_number"] == "001*******89"
+    search = api.get("/api/v1/owners", params={"number": "001"}, headers=auth(keys["uploader"])).json()
+    assert search == [{"id_type": "cccd", "id_number": "001*******89", "name": A_NAME}]
+    assert _events(office, "owner.searched")[0].details["number"] == "***"
