@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from sohoa.api.app import create_app
 from sohoa.cli.main import app as cli_app
-from sohoa.core.domain import Role
+from sohoa.core.domain import DocumentState, Role
+from sohoa.core.owners import parse_owner_id
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile
 from sohoa.pipeline.queue import InProcessQueue
@@ -356,3 +357,37 @@ def test_exports_mask_owners_for_roles_without_owner_data(
     search = api.get("/api/v1/owners", params={"number": "001"}, headers=auth(keys["uploader"])).json()
     assert search == [{"id_type": "cccd", "id_number": "001*******89", "name": A_NAME}]
     assert _events(office, "owner.searched")[0].details["number"] == "***"
+
+
+def test_role_and_validity_are_corrected_in_review(office: Runtime, api: TestClient, keys: dict[str, str]) -> None:
+    from sohoa.registry.dossiers import file_in_dossier
+    from tests.registry.builders import add_document
+
+    with office.db.session() as session:
+        doc = add_document(session, dossier=D1, state=DocumentState.ARCHIVED)
+        session.flush()
+        file_in_dossier(
+            session, doc.id, D1, role="result", component=None, owner=parse_owner_id("cccd", A_ID), owner_name=A_NAME,
+            procedure_code=None, actor="t",
+        )  # fmt: skip
+        doc_id = doc.id
+    reviewer, uploader = auth(keys["reviewer"]), auth(keys["uploader"])
+    path = f"/api/v1/dossiers/{D1}/documents/{doc_id}"
+    assert api.patch(path, headers=uploader, json={"role": "component", "component": "Đơn"}).status_code == 403
+    missing_name = api.patch(path, headers=reviewer, json={"role": "component"})
+    assert missing_name.status_code == 422 and missing_name.json()["code"] == "component_required"
+    changed = api.patch(path, headers=reviewer, json={"role": "component", "component": "Đơn đề nghị cấp giấy phép"})
+    assert changed.status_code == 200 and changed.json()["role"] == "component"
+    assert _events(office, "dossier.role_corrected")[0].details["new"]["component"] == "Đơn đề nghị cấp giấy phép"
+
+    validity = f"/api/v1/documents/{doc_id}/validity"
+    backwards = api.put(validity, headers=reviewer, json={"valid_from": "2030-01-01", "valid_until": "2025-01-01"})
+    assert backwards.status_code == 422 and backwards.json()["code"] == "invalid_validity"
+    assert api.put(validity, headers=reviewer, json={"valid_until": "2020-06-30"}).json()["valid_until"] == "2020-06-30"
+    store = api.get(f"/api/v1/owners/cccd/{A_ID}/documents", headers=reviewer).json()
+    assert [(d["id"], d["valid_until"], d["reusable"]) for d in store["documents"]] == [(doc_id, "2020-06-30", False)]
+    api.post("/api/v1/dossiers", headers=uploader, json={"code": D2, "owner_id_type": "cccd", "owner_id": A_ID})
+    refused = api.post(
+        f"/api/v1/dossiers/{D2}/components", headers=uploader, json={"document_id": doc_id, "component": "x"}
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "expired"
