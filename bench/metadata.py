@@ -6,7 +6,8 @@
     python bench/metadata.py --scans 0 --errors       # corpus only; print every wrong field
 
 ``--path pipeline`` ingests each file into a throwaway embedded sohoa (SQLite, local store, in-process
-workers, tesseract, review policy ``auto``, a procedure code given at upload as users give it) and
+workers, tesseract, review policy ``auto``, a procedure code given at upload as users give it: the
+one the document prints, if it prints one) and
 reads the filed metadata and the state the document reached. ``--path stage`` runs the same page
 reading (``sohoa extract``'s, which is the OCR stage's) and the extract stage's own function
 (``file_document``) without the catalogue, so page texts can be cached between runs.

@@ -108,3 +108,35 @@ def test_a_mark_on_a_consonant_is_a_speck_not_a_name() -> None:
     filing = file_document(_page_with_name("Ñô Hữu Vinh", 90.0), policy="auto", upload_procedure_code=PROCEDURE)
     assert filing.printed.signer_name != "Ñô Hữu Vinh"
     assert any(r.endswith(":signer_name") for r in filing.reasons), filing.reasons
+
+
+def _block_with_name(name: Row) -> list[PageText]:
+    left, right = _header()
+    title = [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc giao dự toán", MIDDLE, 500, True)]
+    recipients, signer = _signature(700)
+    signer = [row for row in signer if row.text != "Nguyễn Văn Hòa"] + [name]
+    return [_page(0, left, right, title, signer, recipients)]
+
+
+def test_a_name_off_the_centre_of_its_authority_lost_a_word_and_goes_to_review() -> None:
+    # ``Vũ Đức Hương`` printed centred under ``PHÓ CHỦ TỊCH``; the seal took ``Vũ``: what is left
+    # sits right of the block's centre
+    full = "Vũ Đức Hương"
+    left_edge = 1750 - len(full) * 20 // 2
+    lost = _block_with_name(Row("Đức Hương", left_edge + len("Vũ ") * 20, 1000))
+    filing = file_document(lost, policy="auto", upload_procedure_code=PROCEDURE)
+    assert filing.printed.signer_name == "Đức Hương"
+    assert "low_confidence:signer_name" in filing.reasons, filing.reasons
+
+    whole = file_document(_block_with_name(Row(full, 1750, 1000, True)), policy="auto", upload_procedure_code=PROCEDURE)
+    assert whole.printed.signer_name == full and not any(r.endswith(":signer_name") for r in whole.reasons)
+
+
+def test_a_second_look_that_reads_the_name_without_any_authority_line_goes_to_review() -> None:
+    # the seal hid the whole authority block even from the darkest ink: the name is found where
+    # Phụ lục I puts it, but nothing tells whether a word of it was lost too (``Thanh Hòa``)
+    recipients, _ = _signature(300)
+    alone = _page(0, recipients, [Row("Thanh Hòa", 1750, 600, True)])
+    filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: alone)
+    assert filing.printed.signer_name == "Thanh Hòa"
+    assert "low_confidence:signer_name" in filing.reasons, filing.reasons
