@@ -263,5 +263,9 @@ def view_signed(document_id: str, rt: RuntimeDep, user: Downloader) -> Response:
             "Content-Length": str(taken.info.size),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
+            # The file as a document of its own, sandboxed: no script of this site's origin may run
+            # in it. Chromium's PDF viewer runs a PDF's own JavaScript even so (tested), which is why
+            # the agency never signs a PDF that carries any (pipeline.stages.signing).
+            "Content-Security-Policy": "sandbox",
         },
     )
