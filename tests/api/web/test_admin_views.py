@@ -145,3 +145,4 @@ def test_an_administrator_reads_the_audit_log_too(client: TestClient, runtime: R
     sign_in(client, "admin")
     page = client.get("/admin/audit", params={"action": "auth.login"}).text
     assert "1 sự kiện." in page and ">admin</a>" in page
+    assert '<span title="auth.login">Đăng nhập</span>' in page  # actions in words, the code on hover
