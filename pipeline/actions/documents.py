@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,11 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound
 from sohoa.core.text import fold, nfc, normalize_space
 from sohoa.ingest.metadata.syllables import is_syllable
+from sohoa.pipeline.originals import write_parts_zip
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import Lineage, read_lineage
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events, record_event
+from sohoa.storage.document_parts import PARTS_KIND
 from sohoa.storage.objectstore import ObjectInfo
 from sohoa.storage.records import DocumentRecord, EventRecord
 
@@ -132,8 +135,17 @@ class Download:
     key: str
     filename: str  # what to call it on the taker's disk
     info: ObjectInfo
+    local: Path | None = None  # made for this download (the zip of a joined document's files), removed after
 
     def chunks(self, rt: Runtime) -> Iterator[bytes]:
+        if self.local is not None:
+            try:
+                with self.local.open("rb") as fh:
+                    while chunk := fh.read(_CHUNK):
+                        yield chunk
+            finally:
+                self.local.unlink(missing_ok=True)
+            return
         with rt.store.open(self.key) as fh:
             while chunk := fh.read(_CHUNK):
                 yield chunk
@@ -185,6 +197,14 @@ def open_download(rt: Runtime, document_id: str, kind: FileKind, *, actor: str, 
         info = rt.store.stat(key)
         _record_download(session, actor, doc, kind, **({"inline": True} if inline else {}))
         name = download_name(doc, kind)
+    if kind == "original" and doc.original_kind == PARTS_KIND:
+        # A document joined from several files: its original is those files, handed over as one zip.
+        folder = rt.settings.work_dir / "downloads"
+        folder.mkdir(parents=True, exist_ok=True)
+        local = folder / f"{uuid.uuid4().hex}.zip"
+        info = write_parts_zip(rt, doc, local)
+        name = name.removesuffix(f".{PARTS_KIND}") + ".zip"
+        return Download(document_id=document_id, kind=kind, key=key, filename=name, info=info, local=local)
     return Download(document_id=document_id, kind=kind, key=key, filename=name, info=info)
 
 
@@ -192,6 +212,9 @@ def save_download(rt: Runtime, document_id: str, kind: FileKind, output: Path, *
     """Write the file to ``output`` (its checksum verified), then record the download."""
     with rt.db.session() as session:
         doc = get_document(session, document_id)
-        info = rt.store.get_file(_key_of(doc, kind), output, verify=True)
+        if kind == "original" and doc.original_kind == PARTS_KIND:
+            info = write_parts_zip(rt, doc, output)  # the files of a joined document, in page order
+        else:
+            info = rt.store.get_file(_key_of(doc, kind), output, verify=True)
         _record_download(session, actor, doc, kind, output=str(output))
     return info

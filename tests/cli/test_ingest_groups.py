@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,13 @@ def test_one_document_from_three_page_images(env: dict[str, str], tmp_path: Path
     assert row["state"] == "archived" and row["page_count"] == 3
     assert row["parts"] == ["quyet-dinh_p1.png", "quyet-dinh_p2.png", "quyet-dinh_p3.png"]
     assert row["filename"] == "quyet-dinh_p1.png (+2)"
+    # Its original is the three files, as sent, in page order.
+    out = tmp_path / "ban-goc.zip"
+    got = run(["get", row["id"], "--original", "--output", str(out)], env)
+    assert got.returncode == 0, got.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert archive.namelist() == ["001_quyet-dinh_p1.png", "002_quyet-dinh_p2.png", "003_quyet-dinh_p3.png"]
+        assert [archive.read(n) for n in archive.namelist()] == [p.read_bytes() for p in pages]
 
 
 def test_group_by_stem_joins_a_folder_by_page_number(env: dict[str, str], tmp_path: Path) -> None:

@@ -127,3 +127,26 @@ def test_zip_folders_make_one_document_each(
     )
     holders = [d["duplicate_of"] for d in plain.json()["documents"]]
     assert len(holders) == 4 and set(holders) == {d["id"] for d in documents}
+
+
+def test_the_original_of_a_joined_document_is_its_files_in_page_order(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    sent = [_page(tmp_path, n) for n in ("b_p1.png", "b_p2.png", "b_p3.png")]
+    answer = client.post(
+        "/api/v1/uploads",
+        headers=auth(tokens["uploader"]),
+        files=sent,
+        data={"procedure_code": PROCEDURE, "group": '["b_p1.png", "b_p2.png", "b_p3.png"]'},
+    )
+    [document] = answer.json()["documents"]
+    runtime.queue.join()  # type: ignore[union-attr]
+    original = client.get(f"/api/v1/documents/{document['id']}/original", headers=auth(tokens["archivist"]))
+    assert original.status_code == 200, original.text
+    assert original.headers["content-type"] == "application/zip"
+    assert original.headers["content-disposition"].split("filename*=UTF-8''")[1].endswith("_ban-goc.zip")
+    assert int(original.headers["content-length"]) == len(original.content)
+    with zipfile.ZipFile(io.BytesIO(original.content)) as archive:
+        assert archive.namelist() == ["001_b_p1.png", "002_b_p2.png", "003_b_p3.png"]
+        assert [archive.read(n) for n in archive.namelist()] == [content for _, (_, content) in sent]
+    assert not list((runtime.settings.work_dir / "downloads").iterdir())  # the zip made for it is gone
