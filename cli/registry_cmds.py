@@ -122,7 +122,7 @@ def report(
 ) -> None:
     """Digitization coverage of dossiers resolved in a period, by procedure, field and overall."""
     from sohoa.core.periods import parse_period
-    from sohoa.pipeline.actions.reports import coverage_file
+    from sohoa.pipeline.actions.reports import coverage_file, period_title
     from sohoa.registry.export import ReportFormat, ReportTable
 
     try:
@@ -138,7 +138,7 @@ def report(
         made = coverage_file(rt, chosen, chosen_format, table=table, actor=cli_actor(), full_owner_ids=True)
     if output is not None:
         output.write_bytes(made.content)
-        typer.echo(f"report {chosen.label} written to {output}", err=True)
+        typer.echo(f"report {chosen.label} ({period_title(chosen)}) written to {output}", err=True)
         return
     content = made.content
     if chosen_format is ReportFormat.CSV:

@@ -141,7 +141,8 @@ def test_the_quarterly_workbook_is_the_same_and_can_be_handed_in(
         add_document(session, dossier=dossier_code(days[1], 1), state=DocumentState.ARCHIVED)
 
     out = tmp_path / "q4.xlsx"
-    _cli("report", "--period", "2025-Q4", "--format", "xlsx", "-o", str(out))
+    done = CliRunner().invoke(cli, ["report", "--period", "2025-Q4", "--format", "xlsx", "-o", str(out)])
+    assert done.exit_code == 0 and "(Quý IV năm 2025) written to" in done.stderr
     page = _web(office).get("/dashboard", params={"period": "2025-Q4"}).text
     link = re.search(r'href="(/api/v1/reports\?period=2025-Q4&amp;format=xlsx)"', page)
     assert link is not None, "the dashboard offers the workbook"
