@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PIL import Image, ImageDraw
 
-from sohoa.core.domain import PageText
+from sohoa.core.domain import FileKind, PageImage, PageText
 from sohoa.ingest.metadata.filing import file_document
-from sohoa.ingest.metadata.second_look import dark_ink_image
+from sohoa.ingest.metadata.second_look import SIGNATURE_COLUMN, dark_ink_image, dark_ink_page, signer_from_page
+from sohoa.ingest.pages import iter_page_images
 from tests.ingest.test_metadata_layout import MIDDLE, Row, _header, _page, _signature
 
 PROCEDURE = "1.001234"
@@ -140,3 +143,47 @@ def test_a_second_look_that_reads_the_name_without_any_authority_line_goes_to_re
     filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: alone)
     assert filing.printed.signer_name == "Thanh Hòa"
     assert "low_confidence:signer_name" in filing.reasons, filing.reasons
+
+
+class _ColumnEngine:
+    """Reads a crop narrower than the page as the signature column, the whole page as ``whole``."""
+
+    def __init__(self, column: list[Row], whole: list[Row]) -> None:
+        self.column, self.whole, self.widths = column, whole, []
+
+    def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
+        self.widths.append(image.width_px)
+        rows = self.column if image.width_px < PAGE_WIDTH else self.whole
+        return _page(image.index, rows)
+
+
+PAGE_WIDTH = 1200
+
+
+def _scan_pdf(tmp_path: Path) -> Path:
+    page = Image.new("L", (PAGE_WIDTH, 1700), 235)
+    ImageDraw.Draw(page).rectangle((700, 900, 1000, 940), fill=15)
+    path = tmp_path / "ocr.pdf"
+    page.save(path, "PDF", resolution=150)
+    return path
+
+
+def test_the_second_look_reads_the_signature_column_first_and_gives_page_positions(tmp_path: Path) -> None:
+    column = [Row("GIÁM ĐỐC", 300, 200, True), Row("Lê Văn Tuấn", 300, 500, True)]
+    engine = _ColumnEngine(column, whole=[Row("Nơi nhận:", 100, 200)])
+    page = dark_ink_page(_scan_pdf(tmp_path), 0, tmp_path / "again", engine=engine, languages="vie")
+    assert page is not None and len(engine.widths) == 1 and engine.widths[0] < PAGE_WIDTH
+    assert signer_from_page(page)[0] == "Lê Văn Tuấn"
+    _, image, _ = next(iter_page_images(tmp_path / "ocr.pdf", FileKind.PDF))
+    assert engine.widths[0] == image.width - round(image.width * SIGNATURE_COLUMN)
+    name = next(w for w in page.words if w.text == "Lê")
+    # in page pixels: the column's own position plus where the column starts
+    assert name.left == round(image.width * SIGNATURE_COLUMN) + 300 - len("Lê Văn Tuấn") * 20 // 2
+
+
+def test_the_second_look_reads_the_whole_page_when_the_column_gives_no_name(tmp_path: Path) -> None:
+    whole = [Row("GIÁM ĐỐC", 900, 200, True), Row("Lê Văn Tuấn", 900, 500, True)]
+    engine = _ColumnEngine([Row("x ~", 300, 500, True)], whole)
+    page = dark_ink_page(_scan_pdf(tmp_path), 0, tmp_path / "again", engine=engine, languages="vie")
+    assert page is not None and len(engine.widths) == 2 and engine.widths[1] >= PAGE_WIDTH
+    assert signer_from_page(page)[0] == "Lê Văn Tuấn"

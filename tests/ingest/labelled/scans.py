@@ -26,10 +26,12 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from tests.ingest.labelled.generator import MOTTO, _labels, _number_symbol, _Spec, _spec
 from tests.ingest.labelled.vocabulary import AGENCIES, SUBJECTS
 
-__all__ = ["DEV_SEED", "HELD_BACK_SEED", "ScanDoc", "draw_pages", "generate_scans", "scan_spec"]
+__all__ = ["DEV_SEED", "HELD_BACK_SEED", "SEEN_SEEDS", "ScanDoc", "draw_pages", "generate_scans", "scan_spec"]
 
 DEV_SEED = 7100
-HELD_BACK_SEED = 90210  # measure only: never look at these documents while changing the reader
+HELD_BACK_SEED = 524287  # measure only: never look at these documents while changing the reader
+# held back until the session that finished issue 23 looked at its errors; still measured, no longer unseen
+SEEN_SEEDS = (90210,)
 _DPI = 300
 _A4 = (2480, 3508)
 _FACES = {
