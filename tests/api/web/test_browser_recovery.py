@@ -4,7 +4,8 @@ The server signs at B-T, so every signature needs the time-stamping authority (a
 reached through a switchable relay). Once the signer's start-up check has passed, the relay fails:
 the next document cannot be signed and fails. The reviewer finds it under "Lỗi & từ chối" with the
 reason in words, the relay is put right, one click on "Thử lại" sends the document back to signing
-(not to OCR), and it ends archived. Screenshots go to ``test-artifacts/web/``.
+(not to OCR), and it ends archived. Its date, misread, is then corrected from the document page
+without a rescan, typed dd/mm/yyyy in a browser set to en-US. Screenshots go to ``test-artifacts/web/``.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, relay: Relay) -> Iterator[Server]:
-    env = {"SOHOA_SIGNING_LEVEL": "B-T", "SOHOA_TSA_URL": relay.url}
+    # Review policy "never": this walk is about signing, so the document goes to it whatever OCR made of it.
+    env = {"SOHOA_SIGNING_LEVEL": "B-T", "SOHOA_TSA_URL": relay.url, "SOHOA_REVIEW_POLICY": "never"}
     with running_server(tmp_path_factory.mktemp("web-recovery") / "var", USERS, **env) as running:
         yield running
 
@@ -194,5 +196,21 @@ def test_a_signing_failure_is_listed_in_words_fixed_and_retried_to_the_archive(
             reviewer.screenshot(path=str(ARTIFACTS / "21-retried.png"), full_page=True)
             reviewer.goto("/failures")
             assert reviewer.locator("#failure-count").inner_text() == "Không có văn bản nào lỗi xử lý hoặc bị từ chối."
+
+            # The archived record's date was misread: corrected without a rescan, typed as people write it.
+            reviewer.goto(f"/documents/{doc_id}")
+            signed_before = reviewer.request.get(f"/api/v1/documents/{doc_id}/file").body()
+            reviewer.get_by_role("link", name="Sửa thông tin (không quét lại)").click()
+            date_box = reviewer.locator("#f-issued_date")
+            assert date_box.get_attribute("type") == "text"
+            assert date_box.input_value() == "14/03/2025"  # shown dd/mm/yyyy although the browser is en-US
+            date_box.fill("15/03/2025")
+            with reviewer.expect_navigation(url=f"**/documents/{doc_id}"):
+                reviewer.get_by_role("button", name="Lưu thông tin đã sửa").click()
+            assert "14/03/2025 → 15/03/2025" in reviewer.locator("table.grid tbody").inner_text()
+            meta = reviewer.request.get(f"/api/v1/documents/{doc_id}").json()
+            assert (meta["state"], meta["metadata"]["issued_date"]) == ("archived", "2025-03-15")
+            assert reviewer.request.get(f"/api/v1/documents/{doc_id}/file").body() == signed_before
+            reviewer.screenshot(path=str(ARTIFACTS / "22-corrected.png"), full_page=True)
         finally:
             browser.close()
