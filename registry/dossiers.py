@@ -244,23 +244,27 @@ def ensure_dossier(
     if owner is not None:
         save_owner(session, owner.id_type.value, owner.id_number, owner_name, now=now)
     if record is None:
-        record = add_dossier(
+        record, created = add_dossier(
             session,
-            DossierRecord(
-                code=code,
-                procedure_code=procedure_code,
-                owner_id_type=owner.id_type.value if owner else None,
-                owner_id_number=owner.id_number if owner else None,
-                owner_name=owner_name,
-                received_date=received_date or (today() if source != "register" else None),
-                resolved_date=resolved_date,
-                result_type=result_type,
-                source=source,
-                created_by=actor,
-                created_at=now,
-                updated_at=now,
-            ),
+            {
+                "code": code,
+                "procedure_code": procedure_code,
+                "owner_id_type": owner.id_type.value if owner else None,
+                "owner_id_number": owner.id_number if owner else None,
+                "owner_name": owner_name,
+                "received_date": received_date or (today() if source != "register" else None),
+                "resolved_date": resolved_date,
+                "result_type": result_type,
+                "closed_at": None,
+                "source": source,
+                "created_by": actor,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
+    else:
+        created = False
+    if created:
         if source != "register":  # the import's own event covers its rows
             record_event(
                 session,
@@ -279,15 +283,38 @@ def ensure_dossier(
         "resolved_date": resolved_date,
         "result_type": result_type,
     }
-    changed = False
+    changed = set()
     for name, value in values.items():
         if value is not None and (overwrite or getattr(record, name) is None) and getattr(record, name) != value:
             setattr(record, name, value)
-            changed = True
+            changed.add(name)
     if changed:
         record.updated_at = now
         session.flush()
+    if {"owner_id_type", "owner_id_number"} & changed:
+        _documents_take_owner(session, record)
     return record
+
+
+def _documents_take_owner(session: Session, dossier: DossierRecord) -> None:
+    """Papers uploaded before their dossier's owner was known (a register imported after the scans)
+    take the owner now; an owner given at upload or in review stays."""
+    owner = dossier_owner(dossier)
+    assert owner is not None
+    for link, _ in held_documents(session, dossier.code):
+        if link.origin != "upload":
+            continue
+        facts = get_facts(session, link.document_id)
+        if facts is None or facts.owner_source in (None, "dossier"):
+            save_facts(
+                session,
+                link.document_id,
+                now=utcnow(),
+                owner_id_type=owner.id_type.value,
+                owner_id_number=owner.id_number,
+                owner_name=dossier.owner_name,
+                owner_source="dossier",
+            )
 
 
 def create_dossier(

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sohoa.storage.dossier_records import (
@@ -32,6 +35,7 @@ __all__ = [
     "get_facts",
     "held_documents",
     "held_documents_of",
+    "insert_new",
     "membership",
     "resubmissions_of",
     "save_facts",
@@ -48,10 +52,21 @@ def dossiers_by_code(session: Session, codes: Collection[str]) -> dict[str, Doss
     return {r.code: r for r in session.scalars(select(DossierRecord).where(DossierRecord.code.in_(codes)))}
 
 
-def add_dossier(session: Session, record: DossierRecord) -> DossierRecord:
-    session.add(record)
-    session.flush()
-    return record
+def insert_new(session: Session, table: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert a row unless one with the same primary key exists (``INSERT ... ON CONFLICT DO NOTHING``):
+    two uploads creating one dossier at once agree on one row instead of one failing. Whether it was new."""
+    insert: Insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    statement = insert.values(**values).on_conflict_do_nothing(index_elements=keys)  # type: ignore[attr-defined]
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_dossier(session: Session, values: dict[str, Any]) -> tuple[DossierRecord, bool]:
+    """The dossier of ``values["code"]``, created from ``values`` unless it exists; whether it was created."""
+    created = insert_new(session, DossierRecord, values, ["code"])
+    record = session.get(DossierRecord, values["code"], populate_existing=True)
+    assert record is not None  # a dossier is never deleted
+    return record, created
 
 
 def dossiers_received(session: Session, start: date, end: date) -> list[DossierRecord]:

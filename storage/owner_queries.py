@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sohoa.storage.dossier_queries import insert_new
 from sohoa.storage.dossier_records import DocumentFactsRecord, DossierDocumentRecord, OwnerRecord
 from sohoa.storage.records import DocumentRecord
 
@@ -22,14 +23,14 @@ def get_owner(session: Session, id_type: str, id_number: str) -> OwnerRecord | N
 
 
 def save_owner(session: Session, id_type: str, id_number: str, name: str | None, *, now: datetime) -> OwnerRecord:
-    """The owner's row, created on first sight; a name given replaces the one kept."""
-    record = session.get(OwnerRecord, (id_type, id_number))
-    if record is None:
-        record = OwnerRecord(id_type=id_type, id_number=id_number, name=name, created_at=now, updated_at=now)
-        session.add(record)
-    elif name and name != record.name:
+    """The owner's row, created on first sight (also by two uploads at once); a name given replaces the one kept."""
+    values = {"id_type": id_type, "id_number": id_number, "name": name, "created_at": now, "updated_at": now}
+    insert_new(session, OwnerRecord, values, ["id_type", "id_number"])
+    record = session.get(OwnerRecord, (id_type, id_number), populate_existing=True)
+    assert record is not None  # an owner is never deleted
+    if name and name != record.name:
         record.name, record.updated_at = name, now
-    session.flush()
+        session.flush()
     return record
 
 
