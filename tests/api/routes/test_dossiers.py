@@ -354,6 +354,14 @@ def test_exports_mask_owners_for_roles_without_owner_data(
     assert api.get("/api/v1/reports", params={"period": "2025-03"}, headers=auth(keys["uploader"])).status_code == 403
     page = api.get(f"/api/v1/dossiers/{D1}", headers=auth(keys["uploader"])).json()
     assert page["owner"]["id_number"] == "001*******89"
+    store = api.get(f"/api/v1/owners/cccd/{A_ID}/documents", headers=auth(keys["uploader"]))
+    assert store.json()["owner"]["id_number"] == "001*******89" and A_ID not in store.text
+    assert A_ID in api.get(f"/api/v1/owners/cccd/{A_ID}/documents", headers=auth(keys["reviewer"])).text
+    viewed = _events(office, "owner.store_viewed")
+    assert [(e.actor, e.details["id_number"]) for e in viewed] == [
+        ("u-uploader", "001*******89"),
+        ("u-reviewer", "001*******89"),
+    ]
     search = api.get("/api/v1/owners", params={"number": "001"}, headers=auth(keys["uploader"])).json()
     assert search == [{"id_type": "cccd", "id_number": "001*******89", "name": A_NAME}]
     assert _events(office, "owner.searched")[0].details["number"] == "***"
