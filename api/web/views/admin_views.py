@@ -8,8 +8,9 @@ same events are written. A form's outcome is shown after a redirect, so reloadin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -25,8 +26,9 @@ from sohoa.core.errors import SohoaError
 from sohoa.pipeline.actions import accounts
 from sohoa.pipeline.actions.audit import audit_page
 from sohoa.storage.audit import AuditFilter
+from sohoa.storage.records import UserRecord
 
-__all__ = ["AUDIT_PAGE_SIZE", "parse_day", "router"]
+__all__ = ["AUDIT_PAGE_SIZE", "USERS_PAGE_SIZE", "UserFilter", "parse_day", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +37,7 @@ UserAdmin = Annotated[Principal, Depends(allowed(Right.MANAGE_USERS))]
 Auditor = Annotated[Principal, Depends(allowed(Right.READ_AUDIT))]
 UserName = Annotated[str, Path(min_length=1, max_length=128)]
 AUDIT_PAGE_SIZE = 50
+USERS_PAGE_SIZE = 50
 # what a form did, as the redirect names it, and the sentence that says so
 _DONE = {
     "added": "users.done_added",
@@ -48,6 +51,25 @@ _DONE = {
 # --- users ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UserFilter:
+    """What the users page lists: a part of the name, a role, active or disabled accounts."""
+
+    text: str = ""
+    role: str = ""
+    status: str = ""  # "active", "disabled" or "" for both
+
+    def keeps(self, record: UserRecord) -> bool:
+        if self.text and self.text.casefold() not in record.name.casefold():
+            return False
+        if self.role and record.role != self.role:
+            return False
+        return not self.status or (self.status == "disabled") == record.disabled
+
+    def query(self) -> dict[str, str]:
+        return {k: v for k, v in (("q", self.text), ("role", self.role), ("status", self.status)) if v}
+
+
 def _users_page(
     request: Request,
     rt: RuntimeDep,
@@ -57,13 +79,26 @@ def _users_page(
     name: str | None = None,
     error: str | None = None,
     status: int = 200,
+    chosen: UserFilter | None = None,
+    page: int = 1,
 ) -> HTMLResponse:
+    chosen = chosen or UserFilter()
+    # An office has tens of accounts: the whole list is read and filtered here.
+    found = [u for u in sorted(accounts.users(rt), key=lambda u: u.name) if chosen.keeps(u)]
+    pages = max(1, -(-len(found) // USERS_PAGE_SIZE))
+    page = min(page, pages)
+    query = urlencode(chosen.query())
     return render(
         request,
         "users.html",
         user=user,
         status=status,
-        users=sorted(accounts.users(rt), key=lambda u: u.name),
+        users=found[(page - 1) * USERS_PAGE_SIZE : page * USERS_PAGE_SIZE],
+        total=len(found),
+        page=page,
+        pages=pages,
+        chosen=chosen,
+        query=query,
         roles=list(Role),
         can_manage=has_right(user.role, Right.MANAGE_USERS),
         done_key=_DONE.get(done or ""),
@@ -83,8 +118,13 @@ def users_page(
     user: UserReader,
     done: Annotated[str | None, Query(max_length=16)] = None,
     name: Annotated[str | None, Query(max_length=128)] = None,
+    q: Annotated[str, Query(max_length=128)] = "",
+    role: Annotated[Role | Literal[""], Query()] = "",
+    status: Annotated[Literal["", "active", "disabled"], Query()] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    return _users_page(request, rt, user, done=done, name=name)
+    chosen = UserFilter(q.strip(), role.value if isinstance(role, Role) else "", status)
+    return _users_page(request, rt, user, done=done, name=name, chosen=chosen, page=page)
 
 
 def _refused(request: Request, rt: RuntimeDep, user: Principal, exc: SohoaError, name: str) -> HTMLResponse:

@@ -146,3 +146,27 @@ def test_an_administrator_reads_the_audit_log_too(client: TestClient, runtime: R
     page = client.get("/admin/audit", params={"action": "auth.login"}).text
     assert "1 sự kiện." in page and ">admin</a>" in page
     assert '<span title="auth.login">Đăng nhập</span>' in page  # actions in words, the code on hover
+
+
+def _count(page: str) -> str:
+    found = re.search(r'<p id="user-count">([^<]*)</p>', page)
+    assert found is not None
+    return found[1]
+
+
+def test_the_users_page_filters_and_pages(client: TestClient, runtime: Runtime) -> None:
+    _staff(runtime, Role.AUDITOR)
+    with runtime.db.session() as session:
+        for i in range(60):  # without passwords: hashing sixty would only slow the test
+            create_user(session, f"u{i:02d}", Role.UPLOADER, actor="test")
+    sign_in(client, "auditor")
+    everyone = client.get("/admin/users").text
+    assert _count(everyone) == "64 người dùng." and len(re.findall(r'<tr data-user="', everyone)) == 50
+    second = client.get("/admin/users", params={"page": 2}).text
+    assert len(re.findall(r'<tr data-user="', second)) == 14
+    uploaders = client.get("/admin/users", params={"role": "uploader"}).text
+    assert "61 người dùng." in uploaders and 'href="/admin/users?role=uploader&amp;page=2"' in uploaders
+    named = client.get("/admin/users", params={"q": "U0"}).text  # a part of the name, any case
+    assert re.findall(r'<tr data-user="([^"]+)"', named) == [f"u0{i}" for i in range(10)]
+    assert "0 người dùng." in client.get("/admin/users", params={"status": "disabled"}).text
+    assert client.get("/admin/users", params={"role": "king"}).status_code == 422
