@@ -44,7 +44,7 @@ from pyhanko.stamp import TextStamp, TextStampStyle
 
 from sohoa.core.errors import ConfigurationError
 from sohoa.core.settings import Settings
-from sohoa.signing.stamp_space import BAND, Placement, ink_map, place
+from sohoa.signing.stamp_space import BAND, InkMap, Placement, ink_map, place
 
 __all__ = [
     "COPY_TYPE",
@@ -266,14 +266,16 @@ def _leading(font_size: int) -> int:
     return font_size + 2  # 12 pt lines for the 10 pt text Nghị định 30 asks for
 
 
-def _source_bytes(writer: IncrementalPdfFileWriter) -> bytes | None:
+def _page_ink(writer: IncrementalPdfFileWriter) -> InkMap | None:
+    """The ink of the input's page 1, read from the writer's own input (pdfium reads what it needs,
+    not the whole file); its position is given back for pyHanko."""
     stream = getattr(writer, "input_stream", None)
     if stream is None:
         return None
     at = stream.tell()
     try:
         stream.seek(0)
-        return bytes(stream.read())
+        return ink_map(stream)
     finally:
         stream.seek(at)
 
@@ -287,8 +289,7 @@ def _where(
     width, height = _stamp_size(font, lines, font_size)
     # A name too long for the page starts at the left margin rather than off the page.
     usual = (max(_MARGIN, view.width - _MARGIN - width), float(_MARGIN))
-    source = _source_bytes(writer)
-    ink = ink_map(source) if source is not None else None
+    ink = _page_ink(writer)
     if ink is None:
         return font_size, usual[0], usual[1], width, height
     sizes = [(size, *_stamp_size(font, lines, size)) for size in range(font_size, _SMALLEST - 1, -1)]

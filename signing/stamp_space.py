@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -60,12 +61,12 @@ class Placement:
     ink: int  # ink pixels under the stamp (0: it covers nothing)
 
 
-def ink_map(pdf: bytes) -> InkMap | None:
+def ink_map(pdf: bytes | BinaryIO) -> InkMap | None:
     """The ink of page 1, or None when pdfium cannot render it (the stamp then goes to its usual place)."""
     import pypdfium2 as pdfium
 
     try:
-        document = pdfium.PdfDocument(pdf)
+        document = pdfium.PdfDocument(pdf, autoclose=False)
     except pdfium.PdfiumError as exc:
         log.warning("page 1 could not be rendered to place the stamp: %s", exc)
         return None
