@@ -16,7 +16,7 @@ file) before its 401. The gate therefore, from the request line and headers only
 The caps: uploads ``SOHOA_MAX_REQUEST_BYTES`` (the form reader also enforces its own limits);
 a superseding scan ``SOHOA_MAX_FILE_BYTES`` plus the form around it; imports
 ``SOHOA_MAX_IMPORT_BYTES``; ``/api/v1/verify`` ``SOHOA_MAX_VERIFY_BYTES``; sign-in and sign-out
-16 KiB; every other route ``SOHOA_MAX_JSON_BYTES``.
+128 KiB; every other route ``SOHOA_MAX_JSON_BYTES``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = ["BodyCaps", "RequestGate", "close_limits", "install_limits"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_OVERHEAD = 64 * 1024  # the fields and part headers around a file
-_SIGN_IN_BYTES = 16 * 1024
+_SIGN_IN_BYTES = 128 * 1024  # the form's fields at their longest, every character percent-encoded
 _MIN_PROGRESS = 1024  # bytes a body must bring in each SOHOA_BODY_TIMEOUT seconds of waiting
 # Routes that take a body before anyone is known: the sign-in form, and sign-out (which must also
 # end a session that has already expired).
