@@ -26,18 +26,9 @@ def _answer(status: int, code: str, message: str, details: dict | None = None) -
     )
 
 
-_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
-_PG_DISK_FULL = "53100"
-
-
 def _database_full(exc: Exception) -> InsufficientStorage | None:
-    """The catalogue's own way of saying the disk is full (SQLite, PostgreSQL)."""
-    orig = getattr(exc, "orig", None)
-    if orig is None:
-        return None
-    if getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL or getattr(orig, "sqlstate", None) == _PG_DISK_FULL:
-        return InsufficientStorage("the catalogue's disk is full: try again once space is freed")
-    return None
+    """The catalogue's own way of saying the disk is full (SQLite, PostgreSQL): one reading, in core."""
+    return insufficient_storage(exc) if getattr(exc, "orig", None) is not None else None
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -149,11 +149,21 @@ class InsufficientStorage(StorageError):
     http_status = 507
 
 
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_PG_DISK_FULL = "53100"  # PostgreSQL's disk_full
+
+
 def insufficient_storage(exc: BaseException, where: str = "") -> InsufficientStorage | None:
-    """The error tree's view of a full disk (``ENOSPC``, or ``EDQUOT`` for a quota), else None."""
+    """The error tree's view of a full disk (``ENOSPC``, or ``EDQUOT`` for a quota), or of the
+    catalogue's database saying its disk is full (a driver error wrapped by SQLAlchemy), else None."""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         place = f" ({where})" if where else ""
         return InsufficientStorage(
             f"no space left on the device{place}: try again once space is freed", details={"errno": exc.errno}
         )
+    orig = getattr(exc, "orig", None)  # the driver's exception, by attributes: core imports no driver
+    if orig is not None and (
+        getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    ):
+        return InsufficientStorage("the catalogue's disk is full: try again once space is freed")
     return None

@@ -28,6 +28,7 @@ from sohoa.api.app import create_app
 from sohoa.core.domain import DocumentState, PageImage, PageText, Role
 from sohoa.core.settings import Settings
 from sohoa.ingest.ocr_engines import FakeOcrEngine
+from sohoa.pipeline.intake import accept_paths
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.sweeper import sweep
 from sohoa.pipeline.tasks import run_task
@@ -229,5 +230,41 @@ def test_an_injected_enospc_answers_507_loses_nothing_and_archives_once_space_re
             jobs.run(rt)
         _archived_once(rt, [*accepted, *later])
         assert len(documents(rt)) == 5
+    finally:
+        rt.close()
+
+
+def test_a_stage_stopped_by_the_catalogues_full_disk_is_retried_once_space_returns(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite says "database or disk is full" (SQLITE_FULL) when its own file cannot grow: the
+    document waits for space like one whose work area was full, not as a failure of its own."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from sohoa.pipeline.stages import ocr
+
+    rt = open_runtime(settings, with_queue=False)
+    jobs = _Jobs()
+    rt.queue = jobs
+    try:
+        [scan] = distinct_scans(tmp_path / "scans", "c", 1)
+        [doc] = accept_paths(rt, [scan], procedure_code=PROCEDURE, actor="tester").documents
+
+        def catalogue_full(*_args: object, **_kwargs: object) -> None:
+            full = sqlite3.OperationalError("database or disk is full")
+            full.sqlite_errorcode = 13  # type: ignore[attr-defined]  # what sqlite3 sets on SQLITE_FULL
+            raise OperationalError("UPDATE documents SET ...", {}, full)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(ocr, "transition", catalogue_full)
+            jobs.run(rt)
+        [stopped] = documents(rt)
+        assert (stopped.state, stopped.reason_code) == (S.FAILED, "insufficient_storage"), stopped.reason_message
+        rt.settings.min_free_mb = 1
+        assert sweep(rt, stuck_after=timedelta(hours=1)) == [("ocr", doc.id)]
+        jobs.run(rt)
+        _archived_once(rt, [scan])
     finally:
         rt.close()
