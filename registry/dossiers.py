@@ -435,6 +435,8 @@ class HeldDocument:
     document_type: str | None
     number_symbol: str | None
     same_as: str | None  # an archived paper of the owner this upload repeats (offered for reuse)
+    valid_from: date | None = None
+    valid_until: date | None = None
 
 
 def held(session: Session, dossier_code: str) -> tuple[Dossier, list[HeldDocument], int]:
@@ -457,6 +459,8 @@ def held(session: Session, dossier_code: str) -> tuple[Dossier, list[HeldDocumen
                 meta.get("document_type"),
                 meta.get("number_symbol"),
                 f.same_as if f is not None else None,
+                f.valid_from if f is not None else None,
+                f.valid_until if f is not None else None,
             )
         )
     return dossier, out, len(resubmissions_of(session, dossier.code))
@@ -714,6 +718,8 @@ def set_role(
         meta.get("document_type"),
         meta.get("number_symbol"),
         facts.same_as if facts is not None else None,
+        facts.valid_from if facts is not None else None,
+        facts.valid_until if facts is not None else None,
     )
 
 

@@ -41,6 +41,8 @@ class HeldDocumentPublic(BaseModel):
     document_type: str | None
     number_symbol: str | None
     same_as: str | None
+    valid_from: date | None = None
+    valid_until: date | None = None
 
 
 class DossierPublic(BaseModel):
@@ -156,6 +158,8 @@ def change_role(code: str, document_id: str, body: RoleChange, rt: RuntimeDep, u
         document_type=d.document_type,
         number_symbol=d.number_symbol,
         same_as=d.same_as,
+        valid_from=d.valid_from,
+        valid_until=d.valid_until,
     )
 
 

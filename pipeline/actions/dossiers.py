@@ -67,6 +67,8 @@ class DossierView:
                     "document_type": d.document_type,
                     "number_symbol": d.number_symbol,
                     "same_as": d.same_as,
+                    "valid_from": d.valid_from.isoformat() if d.valid_from else None,
+                    "valid_until": d.valid_until.isoformat() if d.valid_until else None,
                 }
                 for d in self.documents
             ],

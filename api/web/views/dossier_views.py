@@ -6,6 +6,7 @@ never travels in a page's address; numbers are masked for roles without the ``ow
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(allowed(Right.READ_DOSSIERS))]
 Manager = Annotated[Principal, Depends(allowed(Right.MANAGE_DOSSIERS))]
+Reviewer = Annotated[Principal, Depends(allowed(Right.REVIEW))]
 
 
 def _to_dossier(code: str, **query: str) -> RedirectResponse:
@@ -100,6 +102,7 @@ def _dossier_page(
         resubmitted=view.resubmitted,
         can_manage=has_right(user.role, Right.MANAGE_DOSSIERS),
         can_read_documents=has_right(user.role, Right.READ_DOCUMENTS),
+        can_review=has_right(user.role, Right.REVIEW),
         error=error,
         reused=request.query_params.get("reused"),
     )
@@ -144,3 +147,28 @@ def reuse(
     except SohoaError as exc:
         return _dossier_page(request, rt, user, code, error=exc.code, status=exc.http_status)
     return _to_dossier(made.dossier_code, reused=made.document_id)
+
+
+@router.post("/dossiers/{code}/documents/{document_id}", response_class=HTMLResponse, response_model=None)
+def correct(
+    request: Request,
+    rt: RuntimeDep,
+    user: Reviewer,
+    code: str,
+    document_id: str,
+    role: Annotated[str, Form(max_length=16)],
+    component: Annotated[str, Form(max_length=500)] = "",
+    valid_until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Review: what a paper is in the dossier, and how long it is valid (empty: no end)."""
+    try:
+        until = date.fromisoformat(valid_until) if valid_until else None
+    except ValueError:
+        return _dossier_page(request, rt, user, code, error="invalid_date", status=422)
+    try:
+        now = dossiers.change_role(rt, code, document_id, role=role, component=component or None, actor=user.name)
+        if now.valid_until != until:  # the printed start of validity stays
+            dossiers.validity(rt, document_id, valid_from=now.valid_from, valid_until=until, actor=user.name)
+    except SohoaError as exc:
+        return _dossier_page(request, rt, user, code, error=exc.code, status=exc.http_status)
+    return _to_dossier(code)

@@ -112,3 +112,27 @@ def test_the_dashboard_shows_the_dossier_figures(runtime: Runtime, client: TestC
     assert '<dd id="count-reused">1</dd>' in page and '<dd id="count-resubmitted">2</dd>' in page
     assert '<dd id="rate-reuse">33,3 %</dd>' in page
     assert '<dd id="rate-components">50,0 % (1/2)</dd>' in page
+
+
+def test_a_reviewer_corrects_role_and_validity_on_the_dossier_page(runtime: Runtime, client: TestClient) -> None:
+    licence = _office(runtime)
+    sign_in(client, "uploader")
+    assert "Sửa" not in client.get(f"/dossiers/{D1}").text  # only reviewers correct
+    client.cookies.clear()
+    sign_in(client, "reviewer")
+    form = {"role": "component", "component": "Giấy phép cũ", "valid_until": "2020-12-31"}
+    saved = client.post(
+        f"/dossiers/{D1}/documents/{licence}", data={**form, "csrf_token": client.cookies["sohoa_csrf"]},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert saved.status_code == 303
+    page = client.get(f"/dossiers/{D1}").text
+    assert "Thành phần hồ sơ: Giấy phép cũ" in page and "31/12/2020" in page
+    with runtime.db.session() as session:
+        actions = [e.action for e in session.scalars(select(EventRecord).order_by(EventRecord.id))]
+    assert "dossier.role_corrected" in actions and "document.validity" in actions
+    bad = client.post(
+        f"/dossiers/{D1}/documents/{licence}",
+        data={"role": "component", "component": "", "csrf_token": client.cookies["sohoa_csrf"]},
+    )
+    assert bad.status_code == 422 and "Cần tên thành phần hồ sơ." in bad.text
