@@ -10,6 +10,7 @@ from statistics import mean
 
 from sohoa.core.domain import PageText
 from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.ingest.metadata.syllables import is_syllable
 
 
 @dataclass(frozen=True)
@@ -177,15 +178,24 @@ _MOTTO = re.compile(
 _MOTTO_GARBLED = re.compile(r"(?:^|(?<=\s))\S+\s+h\s?o\s?a\s+x\s?a\s+h\s?o\s?i\b")
 
 
+_MOTTO_HEADLESS = re.compile(r"h\s?o\s?a\s+x\s?a\s+h\s?o\s?i\b")  # ``CỘNG`` lost altogether
+
+
 def _split_motto(line: _Line) -> list[_Line]:
     m = _MOTTO.search(line.key)
     garbled = _MOTTO_GARBLED.search(line.key)
     lost: tuple[str, ...] = ()
     if garbled and (not m or garbled.start() < m.start()):
-        m = garbled
-        # an issuer's word may have gone into the garbled token: the token counts as a word OCR was
-        # unsure of on the issuer's line, evidence the issuer reads with (``issuer._find_issuer``)
-        lost = (_clean(line.text[m.start() :].split()[0]),)
+        token = line.text[garbled.start() :].split()[0]
+        if is_syllable(token.strip(",.;:")):
+            # ``Chính PHỦ HÒA XÃ HỘI``: ``CỘNG`` lost altogether, the word before it is the issuer's
+            start = garbled.start() + len(token) + 1
+            m = re.compile(r"\S.*").search(line.key, start)
+        else:
+            m = garbled
+            # an issuer's word may have gone into the garbled token: the token counts as a word OCR
+            # was unsure of on the issuer's line, evidence the issuer reads with (``issuer._find_issuer``)
+            lost = (_clean(token),)
     if not m:
         return [line]
     line = replace(line, weak=line.weak + lost) if lost and m.start() > 0 else line
@@ -210,7 +220,7 @@ def _slice_geo(line: _Line, start: int, end: int) -> _Geo | None:
 
 
 def _is_motto(line: _Line) -> bool:
-    m = _MOTTO.search(line.key) or _MOTTO_GARBLED.match(line.key)
+    m = _MOTTO.search(line.key) or _MOTTO_GARBLED.match(line.key) or _MOTTO_HEADLESS.match(line.key)
     return m is not None and (m.end() - m.start()) >= 0.6 * len(line.key.strip())
 
 
