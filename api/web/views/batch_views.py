@@ -18,7 +18,7 @@ from sohoa.api.deps import Principal, RuntimeDep
 from sohoa.api.rights import Right, has_right
 from sohoa.api.web.access import PageRefused, allowed
 from sohoa.api.web.rendering import render
-from sohoa.core.domain import DocumentState
+from sohoa.core.domain import DocumentState, Role
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.actions.batches import RESTING, batch, batches
 from sohoa.storage.records import BatchRecord
@@ -88,7 +88,7 @@ def batch_list(
         total=total,
         page=page,
         pages=pages,
-        own_only=user.role.value == "uploader",
+        own_only=user.role is Role.UPLOADER,  # the same rule as the action: uploaders see their own
         refresh=REFRESH_SECONDS if any(not r.finished for r in rows) else None,
     )
 
