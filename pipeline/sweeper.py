@@ -4,7 +4,8 @@ Safe to run on several machines at once: a re-enqueued job that finds its docume
 moved on, or held by a live lease, does nothing.
 
 A lease names its holder ``host:pid:thread`` (``worker_identity``). In embedded mode a holder on
-this machine whose process (or, in this very process, whose thread) no longer exists is dead:
+this machine whose process (or, in this very process, whose thread) no longer exists is dead, and
+so is a lease of this very process on a document none of its stages is on (``worked_on_here``):
 its lease is released and the document re-enqueued at once, so a restarted embedded server
 resumes every in-flight document instead of waiting for the lease and ``stuck_after`` to run
 out. Leases of other machines, and all leases in scaled mode, are left to expire; an expired
@@ -24,7 +25,7 @@ from sohoa.core.errors import InsufficientStorage
 from sohoa.pipeline.diskspace import has_free_space
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
-from sohoa.pipeline.tasks import STAGE_INPUTS
+from sohoa.pipeline.tasks import STAGE_INPUTS, worked_on_here
 from sohoa.storage.catalogue import (
     failed_documents,
     leased_documents,
@@ -63,6 +64,15 @@ def lease_holder_is_dead(owner: str, *, host: str | None = None) -> bool:
     return False
 
 
+def _left_behind_here(owner: str, document_id: str) -> bool:
+    """A lease of this very process on a document none of its stages is on: a stage that ended
+    without releasing it (its failure could not be written, the catalogue's disk being full)."""
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or parts[1] != str(os.getpid()):
+        return False
+    return not worked_on_here(document_id)
+
+
 def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> list[tuple[str, str]]:
     """Enqueue the next task of every document unchanged for ``stuck_after`` and not leased, of every
     document whose lease is held by a dead process of this machine, and of every document that
@@ -74,7 +84,8 @@ def sweep(rt: Runtime, *, stuck_after: timedelta, actor: str = "sweeper") -> lis
         leased = [] if rt.settings.broker_url else leased_documents(session, TASK_FOR_STATE, limit=_LIMIT)
         for doc_id, state, owner in leased:
             # Released by compare-and-set on the owner: a holder that moved on keeps its new lease.
-            if lease_holder_is_dead(owner) and release_document(session, doc_id, owner=owner):
+            left = lease_holder_is_dead(owner) or _left_behind_here(owner, doc_id)
+            if left and release_document(session, doc_id, owner=owner):
                 released.append((doc_id, state))
         rows = stuck_documents(session, TASK_FOR_STATE, unchanged_for=stuck_after, limit=_LIMIT)
         seen = {doc_id for doc_id, _ in rows}

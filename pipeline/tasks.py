@@ -9,6 +9,8 @@ the task's input state does nothing, so redelivered or repeated jobs are harmles
 from __future__ import annotations
 
 import logging
+import threading
+from collections import Counter
 from collections.abc import Callable
 
 from sohoa.core.domain import DocumentState
@@ -21,7 +23,7 @@ from sohoa.pipeline.stages.signing import sign_stage
 from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, work_dir
 from sohoa.storage.catalogue import Claim, claim_document, get_document, release_document, transition
 
-__all__ = ["STAGE_INPUTS", "TransientFailure", "run_task", "work_dir", "worker_identity"]
+__all__ = ["STAGE_INPUTS", "TransientFailure", "run_task", "work_dir", "worked_on_here", "worker_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,20 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+# Documents a stage of this process is on right now (a count: a repeated job may run beside the
+# first). A lease this process holds on a document no stage of it is on was left behind (its
+# failure could not be recorded, say on a full disk): the embedded sweeper releases it at once
+# instead of waiting for it to expire.
+_working: Counter[str] = Counter()
+_working_lock = threading.Lock()
+
+
+def worked_on_here(document_id: str) -> bool:
+    """Whether a stage of this process is on ``document_id`` now."""
+    with _working_lock:
+        return _working[document_id] > 0
+
+
 def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = True) -> None:
     """Run one stage of one document.
 
@@ -47,6 +63,18 @@ def run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool = 
     Transient failures raise ``TransientFailure`` unless this is the final attempt, so a
     queue with retries can try again later; the document keeps its state meanwhile.
     """
+    with _working_lock:  # before the claim: the sweeper never sees this lease unaccounted for
+        _working[document_id] += 1
+    try:
+        _run_task(rt, task, document_id, final_attempt=final_attempt)
+    finally:
+        with _working_lock:
+            _working[document_id] -= 1
+            if _working[document_id] <= 0:
+                del _working[document_id]
+
+
+def _run_task(rt: Runtime, task: str, document_id: str, *, final_attempt: bool) -> None:
     stage = _STAGES[task]
     owner = worker_identity()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -24,7 +25,7 @@ from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InsufficientStorage, ProcessingError, StorageError
 from sohoa.core.settings import Settings
-from sohoa.pipeline import intake
+from sohoa.pipeline import intake, tasks
 from sohoa.pipeline.intake import IncomingFile, accept_files
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.sweeper import lease_holder_is_dead, sweep
@@ -224,3 +225,53 @@ def test_a_zip_expanded_onto_a_full_disk_is_insufficient_storage(
             runtime, [IncomingFile("a.zip", io.BytesIO(buffer.getvalue()))], procedure_code=PROCEDURE, actor="t"
         )
     assert raised.value.http_status == 507 and raised.value.retryable
+
+
+def test_a_lease_of_this_process_left_by_an_ended_stage_is_released_and_one_in_use_is_kept(
+    runtime: Runtime, scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage whose failure could not be written (the catalogue's disk full) ends holding its lease,
+    with its thread alive: the embedded sweeper releases it at once. A stage still at work keeps it."""
+    queued: list[tuple[str, str]] = []
+    quiet = Runtime(settings=runtime.settings, db=runtime.db, store=runtime.store)
+    quiet.enqueue = lambda task, doc_id: queued.append((task, doc_id))  # type: ignore[method-assign]
+    [doc] = _upload(quiet, scan).documents
+    queued.clear()
+    at_work, release = threading.Event(), threading.Event()
+
+    def slow_ocr(rt: Runtime, document_id: str) -> None:
+        at_work.set()
+        release.wait(timeout=30)
+        raise OSError("the catalogue cannot be written")  # and neither can the failure, below
+
+    def unrecordable(*_args: object, **_kwargs: object) -> None:
+        raise OSError("the catalogue cannot be written")
+
+    monkeypatch.setitem(tasks._STAGES, "ocr", slow_ocr)
+    monkeypatch.setattr(tasks, "_fail", unrecordable)
+    ended, finish = threading.Event(), threading.Event()
+
+    def in_process_worker() -> None:  # like the in-process queue's: the thread lives on after its job
+        with contextlib.suppress(OSError):
+            run_task(quiet, "ocr", doc.id)
+        ended.set()
+        finish.wait(timeout=60)
+
+    worker = threading.Thread(target=in_process_worker, daemon=True)
+    worker.start()
+    assert at_work.wait(timeout=30)
+    assert sweep(quiet, stuck_after=timedelta(hours=1)) == [] and queued == []  # at work: its lease stays
+    with quiet.db.session() as session:
+        assert get_document(session, doc.id).lease_owner is not None
+    release.set()
+    assert ended.wait(timeout=30)
+    try:
+        with quiet.db.session() as session:
+            left = get_document(session, doc.id)
+            assert (left.state, left.lease_owner is not None) == (DocumentState.RECEIVED, True)
+        assert sweep(quiet, stuck_after=timedelta(hours=1)) == [("ocr", doc.id)] == queued
+        with quiet.db.session() as session:
+            assert get_document(session, doc.id).lease_owner is None
+    finally:
+        finish.set()
+        worker.join(timeout=30)
