@@ -136,3 +136,28 @@ def test_a_reviewer_corrects_role_and_validity_on_the_dossier_page(runtime: Runt
         data={"role": "component", "component": "", "csrf_token": client.cookies["sohoa_csrf"]},
     )
     assert bad.status_code == 422 and "Cần tên thành phần hồ sơ." in bad.text
+
+
+def test_a_rescan_is_offered_the_archived_paper_with_one_button(runtime: Runtime, client: TestClient) -> None:
+    from sohoa.storage.dossier_queries import save_facts
+
+    licence = _office(runtime)
+    with runtime.db.session() as session:
+        rescan = add_document(session, dossier=D2, state=DocumentState.NEEDS_REVIEW)
+        session.flush()
+        file_in_dossier(
+            session, rescan.id, D2, role="component", component="Giấy phép", owner=None, owner_name=None,
+            procedure_code=None, actor="t",
+        )  # fmt: skip
+        save_facts(session, rescan.id, now=rescan.received_at, same_as=licence)
+    sign_in(client, "uploader")
+    page = client.get(f"/dossiers/{D2}").text
+    assert "Trùng giấy tờ đã lưu" in page and f'name="document_id" value="{licence}"' in page
+    taken = client.post(
+        f"/dossiers/{D2}/reuse",
+        data={"document_id": licence, "component": "Giấy phép", "csrf_token": client.cookies["sohoa_csrf"]},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 303
+    page = client.get(f"/dossiers/{D2}").text
+    assert "Dùng lại từ kho" in page and f'name="document_id" value="{licence}"' not in page  # offered once
