@@ -184,7 +184,7 @@ async def logout(request: Request, rt: RuntimeDep) -> Response:
                 value = (await request.form()).get(CSRF_FIELD)
                 submitted = value if isinstance(value, str) else None
             await check_csrf(request, rt, user, submitted)
-            await run_in_threadpool(sign_out, rt, cookie)
+            await run_in_threadpool(lambda: sign_out(rt, cookie, client=client_of(request)))
     answer: Response = Response(status_code=204) if _wants_json(request) else RedirectResponse("/login", 303)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     answer.delete_cookie(CSRF_COOKIE, path="/", samesite="lax")

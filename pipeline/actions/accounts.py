@@ -188,10 +188,10 @@ def sign_in_actor(rt: Runtime, name: str) -> str:
         return audit_name(session, name)
 
 
-def sign_out(rt: Runtime, cookie: str) -> str | None:
+def sign_out(rt: Runtime, cookie: str, *, client: dict[str, str] | None = None) -> str | None:
     """End a browser session; the name of its user, or None when it had already ended."""
     with rt.db.session() as session:
         name = close_web_session(session, cookie)
         if name is not None:
-            record_event(session, actor=name, action="auth.logout")
+            record_event(session, actor=name, action="auth.logout", details=client)
         return name

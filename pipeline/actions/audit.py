@@ -8,6 +8,7 @@ not one row per request, so the log stays readable and an attacker cannot fill t
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from sohoa.storage.catalogue import record_event
 from sohoa.storage.records import EventRecord
 
 __all__ = ["RefusalLog", "audit_event", "audit_page"]
+
+log = logging.getLogger(__name__)
 
 
 def audit_event(
@@ -124,7 +127,7 @@ class RefusalLog:
             try:
                 self.flush()
             except Exception:  # the catalogue is away for a moment: the counts are written next time
-                continue
+                log.warning("refusal counts not written yet", exc_info=True)
 
     def close(self) -> None:
         self._stop.set()
