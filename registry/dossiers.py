@@ -437,6 +437,7 @@ class HeldDocument:
     same_as: str | None  # an archived paper of the owner this upload repeats (offered for reuse)
     valid_from: date | None = None
     valid_until: date | None = None
+    printed_owners: tuple[dict[str, Any], ...] = ()  # read from the text: id_type, id_number, confidence
 
 
 def held(session: Session, dossier_code: str) -> tuple[Dossier, list[HeldDocument], int]:
@@ -461,6 +462,7 @@ def held(session: Session, dossier_code: str) -> tuple[Dossier, list[HeldDocumen
                 f.same_as if f is not None else None,
                 f.valid_from if f is not None else None,
                 f.valid_until if f is not None else None,
+                tuple(f.printed_owners or ()) if f is not None else (),
             )
         )
     return dossier, out, len(resubmissions_of(session, dossier.code))
@@ -720,6 +722,7 @@ def set_role(
         facts.same_as if facts is not None else None,
         facts.valid_from if facts is not None else None,
         facts.valid_until if facts is not None else None,
+        tuple(facts.printed_owners or ()) if facts is not None else (),
     )
 
 

@@ -31,6 +31,14 @@ class OwnerPublic(BaseModel):
     name: str | None
 
 
+class PrintedOwnerPublic(BaseModel):
+    """An owner's number read from the document's text, with how sure the reading is (0..1)."""
+
+    id_type: str
+    id_number: str
+    confidence: float
+
+
 class HeldDocumentPublic(BaseModel):
     id: str
     role: str
@@ -43,6 +51,7 @@ class HeldDocumentPublic(BaseModel):
     same_as: str | None
     valid_from: date | None = None
     valid_until: date | None = None
+    printed_owners: list[PrintedOwnerPublic] = []
 
 
 class DossierPublic(BaseModel):

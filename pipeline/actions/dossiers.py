@@ -12,6 +12,7 @@ from typing import Any
 
 from sohoa.core.domain import PageText
 from sohoa.core.errors import Conflict
+from sohoa.core.owners import mask_id
 from sohoa.pipeline.actions.audit import audit_event
 from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.dossiers import (
@@ -69,6 +70,14 @@ class DossierView:
                     "same_as": d.same_as,
                     "valid_from": d.valid_from.isoformat() if d.valid_from else None,
                     "valid_until": d.valid_until.isoformat() if d.valid_until else None,
+                    "printed_owners": [
+                        {
+                            "id_type": c["id_type"],
+                            "id_number": c["id_number"] if full else mask_id(c["id_number"]),
+                            "confidence": c["confidence"],
+                        }
+                        for c in d.printed_owners
+                    ],
                 }
                 for d in self.documents
             ],

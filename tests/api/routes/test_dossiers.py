@@ -317,6 +317,15 @@ def test_a_printed_owner_other_than_the_dossiers_sends_to_review(
     state = _state(api, keys["reviewer"], other["id"])
     assert state["state"] == "needs_review" and "owner_mismatch_printed" in state["review_reasons"]
 
+    # the number read, with its confidence: masked for the uploader, whole for the reviewer
+    def printed(role: str) -> list[dict]:
+        body = api.get(f"/api/v1/dossiers/{D1}", headers=auth(keys[role])).json()
+        return next(d["printed_owners"] for d in body["documents"] if d["id"] == other["id"])
+
+    assert [(p["id_type"], p["id_number"]) for p in printed("uploader")] == [("cccd", "079*******23")]
+    assert [p["id_number"] for p in printed("reviewer")] == ["079185000123"]
+    assert 0.6 < printed("reviewer")[0]["confidence"] <= 0.95
+
 
 def test_exports_mask_owners_for_roles_without_owner_data(
     office: Runtime, api: TestClient, keys: dict[str, str]
