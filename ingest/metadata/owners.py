@@ -101,7 +101,8 @@ def read_owner_ids(text: str, *, ocr_confidence: float | None = None) -> tuple[O
 
 _DATE = r"(\d{1,2})\s*(?:/|-|\.|thang)\s*(\d{1,2})\s*(?:/|-|\.|nam)\s*(\d{4})"
 _UNTIL = re.compile(rf"(?:co\s+gia\s+tri|co\s+hieu\s+luc)[^\n]{{0,40}}?den\s+(?:het\s+)?ngay\s*{_DATE}")
-_FROM = re.compile(rf"(?:co\s+gia\s+tri|co\s+hieu\s+luc)[^\n]{{0,20}}?(?:ke\s+)?tu\s+ngay\s*{_DATE}")
+# "có hiệu lực thi hành từ ngày" is a legal text taking effect, not a paper's validity.
+_FROM = re.compile(rf"(?:co\s+gia\s+tri|co\s+hieu\s+luc(?!\s+thi\s+hanh))[^\n]{{0,20}}?(?:ke\s+)?tu\s+ngay\s*{_DATE}")
 _YEARS = re.compile(
     r"(?:thoi\s+han|co\s+gia\s+tri(?:\s+trong)?)\s*(?:la\s*)?:?\s*(\d{1,2})\s*(?:\(\s*[a-z ]+\))?\s*nam\b"
 )

@@ -47,6 +47,8 @@ def test_confidence_follows_the_page() -> None:
         ("Thời hạn: 10 (mười) năm", "2024-02-29", (None, date(2034, 2, 28))),
         ("Thời hạn 5 năm", None, (None, None)),  # no issue date to count from
         ("Quyết định có hiệu lực kể từ ngày ký.", "2025-03-12", (None, None)),
+        ("Nghị định này có hiệu lực thi hành từ ngày 01/6/2013.", None, (None, None)),
+        ("Chứng chỉ có giá trị kể từ ngày ký đến hết ngày 15 tháng 9\nnăm 2032.", None, (None, date(2032, 9, 15))),
     ],
 )
 def test_validity_as_printed(text: str, issued: str | None, expected: tuple[date | None, date | None]) -> None:
