@@ -35,8 +35,10 @@ Active content (``SniffResult.active_content``, sorted kinds): ``javascript`` (a
 included, or a ``/JavaScript`` name tree), ``launch`` (an action that starts a program or opens a
 file), ``submit_form``/``import_data`` (actions that send or load data), ``embedded_file`` (an
 ``/EmbeddedFiles`` name tree or a file attachment annotation), ``embedded_executable`` (an attached
-file named like a program). What a PDF may do when it is opened, as opposed to what it shows:
-sohoa never countersigns it (``pipeline.stages.signing``).
+file named like a program), ``multimedia`` (rich media, 3D, movie, sound or screen annotations,
+which carry players and scripts of their own), ``xfa`` (an XFA form, whose packets hold scripts).
+What a PDF may do when it is opened, as opposed to what it shows: sohoa never countersigns it
+(``pipeline.stages.signing``).
 
 Notes (``SniffResult.notes``): ``repaired: ...`` (qpdf repaired the file; ``repaired: xref table
 rebuilt (...)`` when it reconstructed the cross-reference table), ``leading junk: ...``,
@@ -97,6 +99,7 @@ _ACTIVE_ACTIONS = {
     "/SubmitForm": "submit_form",
     "/ImportData": "import_data",
 }
+_MULTIMEDIA_ANNOTATIONS = frozenset({"/RichMedia", "/3D", "/Movie", "/Sound", "/Screen"})
 # Names of attachments a viewer would hand to the operating system to run.
 _EXECUTABLE_SUFFIXES = frozenset(
     {".exe", ".dll", ".com", ".scr", ".bat", ".cmd", ".msi", ".ps1", ".vbs", ".vbe", ".js", ".jse", ".wsf"}
@@ -490,6 +493,7 @@ def _read_features(pdf: pikepdf.Pdf, root: pikepdf.Dictionary, found: _Findings)
     form = root.get("/AcroForm")
     if isinstance(form, pikepdf.Dictionary) and "/XFA" in form:
         found.notes.append("static XFA form (its AcroForm pages are used)")
+        found.active("xfa")
     _read_field_actions(form, found)
 
 
@@ -518,6 +522,8 @@ def _read_action(action: pikepdf.Object | None, found: _Findings) -> None:
         kind = _ACTIVE_ACTIONS.get(str(current.get("/S", "")))
         if kind is not None:
             found.active(kind)
+        elif current.get("/S") == pikepdf.Name.Rendition and "/JS" in current:
+            found.active("javascript")  # a rendition action may carry a script of its own
         stack.append(current.get("/Next"))
 
 
@@ -534,6 +540,8 @@ def _read_page_actions(page: pikepdf.Dictionary, found: _Findings) -> None:
         _read_action(annotation.get("/A"), found)
         for action in _trigger_actions(annotation.get("/AA")):
             _read_action(action, found)
+        if str(annotation.get("/Subtype", "")) in _MULTIMEDIA_ANNOTATIONS:
+            found.active("multimedia")
         if annotation.get("/Subtype") == pikepdf.Name.FileAttachment:
             found.active("embedded_file")
             _read_file_spec(annotation.get("/FS"), found)

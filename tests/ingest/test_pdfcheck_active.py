@@ -23,6 +23,9 @@ from tests.support.active_pdfs import add_active_content, signed_by_another_agen
         (("launch",), ("launch",)),
         (("executable",), ("embedded_executable", "embedded_file")),
         (("attachment_annotation",), ("embedded_file",)),
+        (("rich_media",), ("multimedia",)),
+        (("rendition_js",), ("javascript",)),
+        (("xfa",), ("xfa",)),
         (("open_action", "executable"), ("embedded_executable", "embedded_file", "javascript")),
     ],
 )

@@ -22,7 +22,9 @@ def _script(pdf: pikepdf.Pdf, text: str = SCRIPT) -> pikepdf.Object:
 def add_active_content(source: Path, output: Path, *kinds: str) -> Path:
     """``source`` with each of ``kinds``: ``open_action``, ``document_aa``, ``page_aa``, ``names_js``,
     ``link_next`` (a link whose /Next action is a script), ``launch``, ``executable`` (an attached
-    ``tool.exe``), ``attachment_annotation`` (a file attachment annotation of a ``.txt``)."""
+    ``tool.exe``), ``attachment_annotation`` (a file attachment annotation of a ``.txt``),
+    ``rich_media`` (a rich media annotation), ``rendition_js`` (a rendition action with a script),
+    ``xfa`` (an XFA packet)."""
     with pikepdf.open(source) as pdf:
         page = pdf.pages[0].obj
         for kind in kinds:
@@ -49,6 +51,15 @@ def add_active_content(source: Path, output: Path, *kinds: str) -> Path:
                 spec = pikepdf.AttachedFileSpec(pdf, b"ghi chu", filename="ghi-chu.txt", mime_type="text/plain")
                 note = Dictionary(Type=Name.Annot, Subtype=Name.FileAttachment, Rect=[300, 72, 320, 92], FS=spec.obj)
                 page.Annots = Array([*page.get("/Annots", Array()), pdf.make_indirect(note)])
+            elif kind == "rich_media":
+                media = Dictionary(Type=Name.Annot, Subtype=Name.RichMedia, Rect=[72, 300, 272, 450])
+                page.Annots = Array([*page.get("/Annots", Array()), pdf.make_indirect(media)])
+            elif kind == "rendition_js":
+                rendition = Dictionary(S=Name.Rendition, OP=0, JS=String(SCRIPT))
+                page.AA = Dictionary(O=pdf.make_indirect(rendition))
+            elif kind == "xfa":
+                packet = pdf.make_stream(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><script>1</script></xdp:xdp>')
+                pdf.Root.AcroForm = Dictionary(Fields=Array(), XFA=packet)
             else:
                 raise ValueError(f"unknown kind {kind!r}")
         pdf.save(output)
