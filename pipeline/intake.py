@@ -634,13 +634,17 @@ def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, s
     owner = get_batch(session, held.batch_id).created_by if held.batch_id else None
     # A component sent again although the owner's reusable copy is on file: counted, the copy offered.
     note_duplicate(session, holder, batch.dossier_code, batch.placement, actor=batch.actor, day=today())
+    # Another user's document: the event stays in the audit log, but out of this batch's event stream
+    # (which the uploader follows), so it does not name a document the uploader may not see.
+    own = owner == batch.actor
+    details = {"filename": name, "sha256": sha} if own else {"filename": name, "sha256": sha, "batch": batch.batch_id}
     record_event(
         session,
         actor=batch.actor,
         action="upload.duplicate",
         document_id=holder,
-        batch_id=batch.batch_id,
-        details={"filename": name, "sha256": sha},
+        batch_id=batch.batch_id if own else None,
+        details=details,
     )
     batch.documents.append(AcceptedDocument(holder, name, state, duplicate_of=holder, holder_owner=owner))
 

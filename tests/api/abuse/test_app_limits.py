@@ -150,6 +150,12 @@ def test_a_duplicate_never_names_another_users_document_to_an_uploader(
         }
     ]
     assert first["id"] not in str(theirs)
+    # Nor does the batch's event stream (which the uploader follows); the audit log keeps the event.
+    with runtime.db.session() as session:
+        streamed = list(session.scalars(select(EventRecord).where(EventRecord.batch_id == theirs["batch_id"])))
+        logged = session.scalars(select(EventRecord).where(EventRecord.action == "upload.duplicate")).all()
+    assert all(e.document_id != first["id"] for e in streamed)
+    assert [(e.document_id, e.details["batch"]) for e in logged] == [(first["id"], theirs["batch_id"])]  # type: ignore[index]
     # The uploader who sent it first, and staff who read documents, are told which document holds it.
     assert upload(tokens["uploader"])["documents"][0]["duplicate_of"] == first["id"]
     assert upload(tokens["admin"])["documents"][0]["duplicate_of"] == first["id"]
