@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session, defer
 
 from sohoa.core.clock import to_local
@@ -156,7 +156,12 @@ def _page_archived_first(session: Session, conditions: list[Any], query: SearchQ
     Two queries, each ordered by ``received_at`` alone, rather than one ordered by a state tier: an
     ordering no index holds would sort every matching row of a large archive for one page."""
     order = (DocumentRecord.received_at.desc(), DocumentRecord.id)
-    archived = select(DocumentRecord.id).where(*conditions, DocumentRecord.state == _ARCHIVED)
+    state: Any = DocumentRecord.state
+    if conditions:  # codes or filters find the rows; the state index must not take the plan from them
+        state = literal_column(
+            "+documents.state" if session.get_bind().dialect.name != "postgresql" else "(documents.state || '')"
+        )
+    archived = select(DocumentRecord.id).where(*conditions, state == _ARCHIVED)
     ids = list(session.scalars(archived.order_by(*order).limit(query.limit).offset(query.offset)))
     if len(ids) == query.limit:
         return ids
@@ -164,7 +169,7 @@ def _page_archived_first(session: Session, conditions: list[Any], query: SearchQ
         skip = 0
     else:  # the page starts past the archived records: skip what is left of the offset among the others
         skip = query.offset - (session.scalar(select(func.count()).select_from(archived.subquery())) or 0)
-    others = select(DocumentRecord.id).where(*conditions, DocumentRecord.state.in_(_NOT_ARCHIVED))
+    others = select(DocumentRecord.id).where(*conditions, state.in_(_NOT_ARCHIVED))
     return ids + list(session.scalars(others.order_by(*order).limit(query.limit - len(ids)).offset(max(0, skip))))
 
 
