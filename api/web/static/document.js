@@ -14,6 +14,18 @@
     return value ? t("verifyjs.yes") : t("verifyjs.no");
   }
 
+  /* Each problem in the page's words by its stable code; the server's sentence for a code we have no words for. */
+  function problemText(sig) {
+    const codes = sig.problem_codes || [];
+    return sig.problems
+      .map((sentence, i) => {
+        const key = "verifyproblem." + (codes[i] || "");
+        const said = t(key);
+        return codes[i] && said !== key ? said : sentence;
+      })
+      .join("; ");
+  }
+
   function signatureList(signatures) {
     const list = el("ul", { class: "plain signatures" });
     for (const sig of signatures) {
@@ -29,7 +41,7 @@
       add(t("verifyjs.signing_time"), sig.signing_time ? localTime(sig.signing_time) : null);
       add(t("verifyjs.intact"), yesNo(sig.intact));
       add(t("verifyjs.trusted"), yesNo(sig.trusted));
-      if (sig.problems && sig.problems.length) add(t("verifyjs.problems"), sig.problems.join("; "));
+      if (sig.problems && sig.problems.length) add(t("verifyjs.problems"), problemText(sig));
       item.append(facts);
       list.append(item);
     }

@@ -243,7 +243,9 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         ),
         supersede_url=(SUPERSEDE_ROUTE.replace("{document_id}", doc.id) if doc.archive_key and may_supersede else None),
         shown=shown_value,
-        texts=Translator(request_language(request)).client_texts("verifyjs.", "reason.", "retryjs.", "state.", "cert."),
+        texts=Translator(request_language(request)).client_texts(
+            "verifyjs.", "verifyproblem.", "reason.", "retryjs.", "state.", "cert."
+        ),
     )
 
 

@@ -11,6 +11,7 @@ without a rescan, typed dd/mm/yyyy in a browser set to en-US. Screenshots go to 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -190,6 +191,13 @@ def test_a_signing_failure_is_listed_in_words_fixed_and_retried_to_the_archive(
             assert _wait_state(reviewer, doc_id, {"archived", "failed"}) == "archived"
             reviewer.reload()
             expect(reviewer.locator(".badges .badge").first).to_have_text("Đã lưu trữ")
+            # The signature check in the page's words: labels, the time in ICT as dd/mm/yyyy, the problem
+            # (this test's TSA is not among the trusted roots) by its code, not pyHanko's English.
+            reviewer.locator("#verification-verdict").wait_for(timeout=30_000)
+            check = reviewer.locator("#verification").inner_text()
+            assert "Đơn vị cấp dấu thời gian không thuộc danh sách tin cậy" in check, check
+            assert "not trusted" not in check and "Common Name" not in check and "Tên: " in check
+            assert re.search(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b", check), check
             history = reviewer.locator("table.grid tbody").inner_text()
             assert "thử lại từ bước bị lỗi" in history
             assert history.count("→ Đã nhận dạng chữ") == 1  # OCR ran once: the retry went on from signing
