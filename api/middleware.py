@@ -121,8 +121,10 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 def _has_body(scope: Scope, declared: int | None) -> bool:
+    """Whether a route will read a body: never for GET and the like (their routes take none, so
+    a public page asked with a stray body is not refused; the body is still capped)."""
     if scope["method"] in _SAFE_METHODS:
-        return declared is not None and declared > 0
+        return False
     if declared is not None:
         return declared > 0
     return any(name == b"transfer-encoding" for name, _ in scope["headers"])

@@ -159,3 +159,10 @@ def test_a_duplicate_never_names_another_users_document_to_an_uploader(
     # The uploader who sent it first, and staff who read documents, are told which document holds it.
     assert upload(tokens["uploader"])["documents"][0]["duplicate_of"] == first["id"]
     assert upload(tokens["admin"])["documents"][0]["duplicate_of"] == first["id"]
+
+
+def test_a_stray_body_on_a_public_page_is_not_an_authentication(client: TestClient) -> None:
+    # GET routes read no body: the gate only caps it, a public page still answers.
+    assert client.request("GET", "/healthz", content=b"{}").status_code == 200
+    big = client.request("GET", "/healthz", content=b"x" * (2 * 1024**2))
+    assert big.status_code == 413 and big.json()["code"] == "request_too_large"
