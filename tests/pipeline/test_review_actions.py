@@ -87,3 +87,24 @@ def test_a_script_approving_as_before_has_the_empty_fields_recorded(runtime: Run
     with runtime.db.session() as session:
         approval = [e for e in list_events(session, document_id=doc_id) if e.to_state == "approved"]
     assert "signer_name" in approval[0].details["empty_required"]
+
+
+def test_the_document_page_shows_a_confirmed_empty_approval(runtime: Runtime, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from sohoa.api.app import create_app
+    from sohoa.core.domain import Role
+    from sohoa.storage.accounts import create_user
+    from tests.api.web.html import read_page
+
+    runtime.settings.review_policy = "always"
+    doc_id = ingest_one(runtime, make_text_image(tmp_path / "scan.png", LINES))
+    correct_metadata(runtime, doc_id, {"signer_name": None}, actor="hoa")
+    approve_document(runtime, doc_id, actor="hoa", confirm_missing=True)
+    runtime.queue.join()  # type: ignore[union-attr]
+    with runtime.db.session() as session:
+        create_user(session, "hoa", Role.REVIEWER, actor="test", password="mat-khau-dai-du-10")
+    with TestClient(create_app(runtime=runtime)) as client:
+        client.post("/auth/login", data={"username": "hoa", "password": "mat-khau-dai-du-10"})
+        text = " ".join(read_page(client.get(f"/documents/{doc_id}").text).text)
+    assert "duyệt khi còn trống (đã xác nhận):" in text and "Người ký" in text

@@ -223,6 +223,7 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         doc, events = document_events(rt, document_id, limit=1000)
     except NotFound:
         raise PageRefused(404, "error.document_not_found") from None
+    translator = Translator(request_language(request))
     # Superseding files a corrected record: the archivist's act, as in the archive API.
     may_supersede = has_right(user.role, Right.MANAGE_REGISTRY) and has_route(request, SUPERSEDE_ROUTE, "post")
     return render(
@@ -231,7 +232,7 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         user=user,
         doc=doc,
         title=document_title(doc),
-        signer=certificate_text(doc.signer_subject, Translator(request_language(request))),
+        signer=certificate_text(doc.signer_subject, translator),
         meta={k: v for k, v in (doc.metadata_json or {}).items() if k != "confidence" and v not in (None, "", [])},
         events=events,
         can_download=has_right(user.role, Right.DOWNLOAD),
@@ -243,6 +244,7 @@ def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Read
         ),
         supersede_url=(SUPERSEDE_ROUTE.replace("{document_id}", doc.id) if doc.archive_key and may_supersede else None),
         shown=shown_value,
+        field_names=lambda names: ", ".join(translator.field(str(n)) for n in names or ()),
         texts=Translator(request_language(request)).client_texts(
             "verifyjs.", "verifyproblem.", "reason.", "retryjs.", "state.", "cert."
         ),
