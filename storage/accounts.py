@@ -53,7 +53,10 @@ __all__ = [
 _TOKEN_PREFIX = "sohoa_"
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
-_hasher = PasswordHasher()
+# One lane: a password check then keeps to one core (argon2 runs a thread per lane), so the few
+# checks allowed at once (SOHOA_LOGIN_CONCURRENCY) leave the other cores to everything else. The
+# work and memory per check are the default's; hashes made with more lanes are redone at sign-in.
+_hasher = PasswordHasher(parallelism=1)
 _NAME_KEY = secrets.token_bytes(32)
 
 

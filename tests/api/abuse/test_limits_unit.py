@@ -115,3 +115,18 @@ def test_identical_refusals_within_a_minute_are_one_event_with_a_count(runtime: 
         rows = session.scalars(select(EventRecord).where(EventRecord.action == "auth.refused").order_by(EventRecord.id))
         found = [(e.details["client"], e.details["count"]) for e in rows]  # type: ignore[index]
     assert found == [("198.51.100.7", 5), ("192.0.2.10", 1), ("198.51.100.7", 1)]
+
+
+def test_a_password_hashed_with_several_lanes_is_redone_with_one_at_sign_in(runtime: Runtime) -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    from sohoa.storage.accounts import check_login, create_user, get_user
+
+    with runtime.db.session() as session:
+        user = create_user(session, "lan", "uploader", actor="test")
+        user.password_hash = PasswordHasher(parallelism=4).hash("mật khẩu đủ dài 2025")
+    with runtime.db.session() as session:
+        assert check_login(session, "lan", "mật khẩu đủ dài 2025").user is not None
+    with runtime.db.session() as session:
+        stored = get_user(session, "lan").password_hash
+    assert stored is not None and extract_parameters(stored).parallelism == 1
