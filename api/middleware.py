@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -178,8 +178,9 @@ class RequestGate:
         details = {"reason": "throttled", "path": _SIGN_IN, "method": "POST", **client_of(request)}
         await run_in_threadpool(refusals(request).record, actor="-", action="auth.refused", details=details)
         await asyncio.sleep(min(wait, _TARPIT))
-        retry = Throttled("too many failed sign-ins: wait before trying again", retry_after=wait)
-        return _error(429, retry.code, retry.message, retry.details, **{"Retry-After": str(retry.retry_after)})
+        return _throttled_answer(
+            request, Throttled("too many failed sign-ins: wait before trying again", retry_after=wait)
+        )
 
     async def _authenticate(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
         request = Request(scope)
@@ -256,12 +257,21 @@ def _redirect(scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]]
     return RedirectResponse("/login?next=" + quote(scope["path"], safe="/"), status_code=303)
 
 
-async def _throttled(_request: Request, exc: Exception) -> JSONResponse:
+async def _throttled(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Throttled)
     # Held back a moment: a client that retries at once then costs a sleeping coroutine, not a
     # request a millisecond.
     await asyncio.sleep(min(exc.retry_after, _TARPIT))
-    return _error(429, exc.code, exc.message, exc.details, **{"Retry-After": str(exc.retry_after)})
+    return _throttled_answer(request, exc)
+
+
+def _throttled_answer(request: Request, exc: Throttled) -> Response:
+    """429 with ``Retry-After``; the sign-in form of a browser goes back to its page, which says why."""
+    wait = {"Retry-After": str(exc.retry_after)}
+    wants_json = "application/json" in request.headers.get("accept", "").lower()
+    if request.url.path == _SIGN_IN and not wants_json:
+        return RedirectResponse("/login?error=throttled", status_code=303, headers=wait)
+    return _error(429, exc.code, exc.message, exc.details, **wait)
 
 
 def install_limits(app: FastAPI, settings: Settings) -> None:

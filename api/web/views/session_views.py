@@ -36,7 +36,8 @@ def login_page(
 ) -> Response:
     if user is not None:
         return RedirectResponse(local_path(next_path, home_path(user.role)), status_code=303)
-    return render(request, "login.html", user=None, next_path=local_path(next_path, "/"), error=bool(error))
+    shown = "throttled" if error == "throttled" else ("failed" if error else "")
+    return render(request, "login.html", user=None, next_path=local_path(next_path, "/"), error=shown)
 
 
 @router.get("/lang/{lang}")

@@ -166,3 +166,17 @@ def test_a_stray_body_on_a_public_page_is_not_an_authentication(client: TestClie
     assert client.request("GET", "/healthz", content=b"{}").status_code == 200
     big = client.request("GET", "/healthz", content=b"x" * (2 * 1024**2))
     assert big.status_code == 413 and big.json()["code"] == "request_too_large"
+
+
+def test_a_throttled_browser_is_sent_back_to_a_page_that_says_why(runtime: Runtime, tokens: dict[str, str]) -> None:
+    settings = runtime.settings.model_copy(update={"login_rate_per_address": 2})
+    with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as client:
+        wrong = {"username": "u-reviewer", "password": "not the password"}
+        assert [client.post("/auth/login", data=wrong).headers["location"] for _ in range(2)] == ["/login?error=1"] * 2
+        form = client.post("/auth/login", data=wrong)
+        assert form.status_code == 303 and form.headers["location"] == "/login?error=throttled"
+        assert int(form.headers["retry-after"]) >= 1
+        page = client.get("/login?error=throttled", headers={"Cookie": "sohoa_lang=en"}).text
+        assert "Too many failed sign-ins from this computer" in page
+        scripted = client.post("/auth/login", data=wrong, headers=JSON)
+        assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
