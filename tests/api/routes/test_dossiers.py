@@ -282,6 +282,8 @@ def test_owners_papers_are_reused_not_asked_for_again(
     shown = json.loads(out)
     assert shown["owner"]["id_number"] == A_ID
     cli_listed = {d["id"]: d for d in shown["documents"]}
+    # the API (to a role holding owner_data) and the CLI answer the same store
+    assert api.get(f"/api/v1/owners/cccd/{A_ID}/documents", headers=auth(reviewer)).json() == shown
     assert cli_listed[licence_id]["reusable"] is True and cli_listed[copy_id]["reusable"] is False
     code, out, err = _cli("dossiers", "reuse", D2, b_id, "--component", "Giấy phép", "--json")
     assert code == 1 and "owner_mismatch" in err
@@ -289,7 +291,7 @@ def test_owners_papers_are_reused_not_asked_for_again(
     assert refused(expired_id) == (409, "dossier_closed")
     code, out, err = _cli("dossiers", "reuse", D1, licence_id, "--component", "Giấy phép cũ", "--json")
     assert code == 1 and "already_in_dossier" in err
-    assert len(_events(office, "owner.store_viewed")) == 2  # the API's and the CLI's lookups
+    assert len(_events(office, "owner.store_viewed")) == 3  # two lookups over the API, one by the CLI
 
     # the refusals were audited, and no event or answer carried A's full number to the uploader
     with office.db.session() as session:
