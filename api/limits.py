@@ -115,7 +115,7 @@ class SignInGuard:
         self._streaks: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._locks: dict[tuple[str, str], float] = {}
         self._lock = Lock()
-        self._pool = ThreadPoolExecutor(max_workers=limits.concurrency, thread_name_prefix="password-check")
+        self._pool: ThreadPoolExecutor | None = None  # made at first use, again after close (a restarted app)
         self._queued = 0
         # Waiting requests hold a connection and a little memory each, never an Argon2 buffer.
         self._queue_bound = limits.concurrency * 8
@@ -173,11 +173,17 @@ class SignInGuard:
             if self._queued >= self._queue_bound:
                 raise Throttled("the service is busy checking passwords: try again shortly", retry_after=1)
             self._queued += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.limits.concurrency, thread_name_prefix="password-check")
+            pool = self._pool
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, check)
+            return await asyncio.get_running_loop().run_in_executor(pool, check)
         finally:
             with self._lock:
                 self._queued -= 1
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
