@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 QUEUE_OF_TASK = {"ocr": "ocr", "extract": "sign", "sign": "sign", "archive": "sign"}
 _TASK_NAME = "sohoa.run_stage"
 
+
 class _ProcessRuntime:
     """One runtime per worker process, opened on its first job (after the fork), closed at exit."""
 

@@ -184,6 +184,10 @@ def _off_centre(name: _Line, authority: list[_Line]) -> bool:
     placed = [a for a in authority if a.geo is not None and a.page == name.page]
     if name.geo is None or not placed:
         return False
+    # a centred heading read into the block (a decision's "GIÁM ĐỐC SỞ ..." over a short body) has
+    # another centre than the signer's column: measure against the name's own column when it has one
+    same_column = [a for a in placed if name.column and a.column == name.column]
+    placed = same_column or placed
     surest = max(placed, key=lambda a: a.conf)
     assert surest.geo is not None
     return abs(name.geo.centre - surest.geo.centre) > 0.1 * name.geo.width + 0.005

@@ -51,7 +51,11 @@ def _layout(lines: list[str], width: int, height: int) -> tuple[OcrWord, ...]:
         elif recipients_seen:
             column = "left" if text.startswith("-") else "right"
             y, rows[column] = rows[column] * pitch, rows[column] + (3 if column == "right" else 1)
-            x, block = (left_x, 4) if column == "left" else (right_x, 5)
+            if column == "left":
+                x, block = left_x, 4
+            else:  # the signer's block is centred in the right column, name under its authority lines
+                signer_centre = (right_x + width - left_x) // 2
+                x, block = signer_centre - int(len(text) * _CHAR * pitch) // 2, 5
         else:
             y, row = row * pitch, row + 1
             x, block = centre - int(len(text) * _CHAR * pitch) // 2, blocks["centre"]
