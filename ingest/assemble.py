@@ -30,6 +30,7 @@ __all__ = [
     "PdfAssembler",
     "build_page_pdf",
     "build_xmp",
+    "set_srgb_output_intent",
     "srgb_icc_profile",
 ]
 
@@ -319,6 +320,23 @@ class PdfAssembler:
         self._parts.clear()
 
 
+def set_srgb_output_intent(pdf: Pdf) -> None:
+    """PDF/A's output intent: the sRGB profile every page's colours are meant in."""
+    icc = Stream(pdf, srgb_icc_profile())
+    icc.N = 3
+    pdf.Root.OutputIntents = Array(
+        [
+            Dictionary(
+                Type=Name.OutputIntent,
+                S=Name.GTS_PDFA1,
+                OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+                Info=pikepdf.String("sRGB IEC61966-2.1"),
+                DestOutputProfile=icc,
+            )
+        ]
+    )
+
+
 def _describe(pdf: Pdf, fields: dict[str, str], *, pdfa: bool) -> None:
     """XMP and document information, and for PDF/A the sRGB output intent."""
     moment = utcnow()
@@ -336,16 +354,4 @@ def _describe(pdf: Pdf, fields: dict[str, str], *, pdfa: bool) -> None:
         info.Title = pikepdf.String(title)
     pdf.trailer.Info = pdf.make_indirect(info)
     if pdfa:
-        icc = Stream(pdf, srgb_icc_profile())
-        icc.N = 3
-        pdf.Root.OutputIntents = Array(
-            [
-                Dictionary(
-                    Type=Name.OutputIntent,
-                    S=Name.GTS_PDFA1,
-                    OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
-                    Info=pikepdf.String("sRGB IEC61966-2.1"),
-                    DestOutputProfile=icc,
-                )
-            ]
-        )
+        set_srgb_output_intent(pdf)

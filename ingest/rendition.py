@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, Stream
+from pikepdf import Array, Name
 
-from sohoa.ingest.assemble import srgb_icc_profile
+from sohoa.ingest.assemble import set_srgb_output_intent
 
 __all__ = ["clean_rendition"]
 
@@ -84,16 +84,4 @@ def _describe(pdf: pikepdf.Pdf, fields: dict[str, str]) -> None:
         meta["xmp:CreatorTool"] = "sohoa"
         meta["pdfaid:part"] = "3"
         meta["pdfaid:conformance"] = "B"
-    icc = Stream(pdf, srgb_icc_profile())
-    icc.N = 3
-    pdf.Root.OutputIntents = Array(
-        [
-            Dictionary(
-                Type=Name.OutputIntent,
-                S=Name.GTS_PDFA1,
-                OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
-                Info=pikepdf.String("sRGB IEC61966-2.1"),
-                DestOutputProfile=icc,
-            )
-        ]
-    )
+    set_srgb_output_intent(pdf)
