@@ -445,27 +445,27 @@ def held(session: Session, dossier_code: str) -> tuple[Dossier, list[HeldDocumen
     dossier = get_dossier(session, dossier_code)
     rows = held_documents(session, dossier.code)
     facts = facts_of(session, [d.id for _, d in rows])
-    out = []
-    for link, doc in rows:
-        meta = doc.metadata_json or {}
-        f = facts.get(doc.id)
-        out.append(
-            HeldDocument(
-                doc.id,
-                link.role,
-                link.component,
-                link.origin,
-                doc.state,
-                doc.filename,
-                meta.get("document_type"),
-                meta.get("number_symbol"),
-                f.same_as if f is not None else None,
-                f.valid_from if f is not None else None,
-                f.valid_until if f is not None else None,
-                tuple(f.printed_owners or ()) if f is not None else (),
-            )
-        )
+    out = [_held_document(link, doc, facts.get(doc.id)) for link, doc in rows]
     return dossier, out, len(resubmissions_of(session, dossier.code))
+
+
+def _held_document(link: DossierDocumentRecord, doc: DocumentRecord, facts: DocumentFactsRecord | None) -> HeldDocument:
+    """One document as its dossier holds it: its link, its catalogue row and what was read of it."""
+    meta = doc.metadata_json or {}
+    return HeldDocument(
+        doc.id,
+        link.role,
+        link.component,
+        link.origin,
+        doc.state,
+        doc.filename,
+        meta.get("document_type"),
+        meta.get("number_symbol"),
+        facts.same_as if facts is not None else None,
+        facts.valid_from if facts is not None else None,
+        facts.valid_until if facts is not None else None,
+        tuple(facts.printed_owners or ()) if facts is not None else (),
+    )
 
 
 @dataclass(frozen=True)
@@ -707,23 +707,7 @@ def set_role(
         )
         link.role, link.component = role, name
         session.flush()
-    doc = get_document(session, document_id)
-    meta = doc.metadata_json or {}
-    facts = get_facts(session, document_id)
-    return HeldDocument(
-        document_id,
-        link.role,
-        link.component,
-        link.origin,
-        doc.state,
-        doc.filename,
-        meta.get("document_type"),
-        meta.get("number_symbol"),
-        facts.same_as if facts is not None else None,
-        facts.valid_from if facts is not None else None,
-        facts.valid_until if facts is not None else None,
-        tuple(facts.printed_owners or ()) if facts is not None else (),
-    )
+    return _held_document(link, get_document(session, document_id), get_facts(session, document_id))
 
 
 def set_validity(
