@@ -51,12 +51,36 @@ __all__ = [
 
 
 class SohoaError(Exception):
-    """Base of every error sohoa raises on purpose."""
+    """Base of every error sohoa raises on purpose.
+
+    A subclass declares what differs from its parent as class keywords, e.g.
+    ``class NotFound(SohoaError, code="not_found", http_status=404, exit_code=3)``: the
+    tree's table then reads one line a class."""
 
     code: str = "internal_error"
     http_status: int = 500
     exit_code: int = 1
     retryable: bool = False
+
+    def __init_subclass__(
+        cls,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        exit_code: int | None = None,
+        retryable: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        # Only what is given: the rest is inherited from the parent class.
+        if code is not None:
+            cls.code = code
+        if http_status is not None:
+            cls.http_status = http_status
+        if exit_code is not None:
+            cls.exit_code = exit_code
+        if retryable is not None:
+            cls.retryable = retryable
 
     def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -72,81 +96,46 @@ class SohoaError(Exception):
         return f"{self.code}: {self.message}"
 
 
-class InputRejected(SohoaError):
-    code = "rejected"
-    http_status = 422
-    exit_code = 2
+class InputRejected(SohoaError, code="rejected", http_status=422, exit_code=2): ...
 
 
-class NotFound(SohoaError):
-    code = "not_found"
-    http_status = 404
-    exit_code = 3
+class NotFound(SohoaError, code="not_found", http_status=404, exit_code=3): ...
 
 
-class Conflict(SohoaError):
-    code = "conflict"
-    http_status = 409
-    exit_code = 4
+class Conflict(SohoaError, code="conflict", http_status=409, exit_code=4): ...
 
 
-class AuthenticationFailed(SohoaError):
-    code = "unauthenticated"
-    http_status = 401
-    exit_code = 5
+class AuthenticationFailed(SohoaError, code="unauthenticated", http_status=401, exit_code=5): ...
 
 
-class PermissionDenied(SohoaError):
-    code = "forbidden"
-    http_status = 403
-    exit_code = 5
+class PermissionDenied(SohoaError, code="forbidden", http_status=403, exit_code=5): ...
 
 
-class ConfigurationError(SohoaError):
-    code = "configuration_error"
-    http_status = 500
-    exit_code = 6
+class ConfigurationError(SohoaError, code="configuration_error", http_status=500, exit_code=6): ...
 
 
-class ProcessingError(SohoaError):
-    code = "processing_error"
-    retryable = True
+class ProcessingError(SohoaError, code="processing_error", retryable=True): ...
 
 
-class OcrError(ProcessingError):
-    code = "ocr_error"
+class OcrError(ProcessingError, code="ocr_error"): ...
 
 
-class SigningError(ProcessingError):
-    code = "signing_error"
+class SigningError(ProcessingError, code="signing_error"): ...
 
 
-class StorageError(ProcessingError):
-    code = "storage_error"
+class StorageError(ProcessingError, code="storage_error"): ...
 
 
-class ObjectNotFound(StorageError):
-    code = "object_not_found"
-    http_status = 404
-    exit_code = 3
-    retryable = False
+class ObjectNotFound(StorageError, code="object_not_found", http_status=404, exit_code=3, retryable=False): ...
 
 
-class ObjectExists(StorageError):
-    code = "object_exists"
-    http_status = 409
-    exit_code = 4
-    retryable = False
+class ObjectExists(StorageError, code="object_exists", http_status=409, exit_code=4, retryable=False): ...
 
 
-class IntegrityError(StorageError):
-    code = "integrity_error"
-    retryable = False
+class IntegrityError(StorageError, code="integrity_error", retryable=False): ...
 
 
-class InsufficientStorage(StorageError):
-    code = "insufficient_storage"
-    http_status = 507
+class InsufficientStorage(StorageError, code="insufficient_storage", http_status=507): ...
 
 
 _SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
