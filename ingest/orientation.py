@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
-from sohoa.core.domain import PageImage
 from sohoa.core.errors import OcrError
 from sohoa.ingest.tesseract import DEFAULT_MEMORY_MB, detect_orientation_osd
 
@@ -30,8 +29,6 @@ __all__ = [
     "detect_geometry",
     "estimate_skew",
     "otsu_threshold",
-    "straighten_image",
-    "straighten_page",
     "up_down_ratio",
 ]
 
@@ -347,50 +344,3 @@ def apply_geometry(img: Image.Image, geometry: PageGeometry) -> Image.Image:
             out = out.convert("L")
         out = out.rotate(-geometry.skew, resample=Image.Resampling.BILINEAR, fillcolor=_paper_colour(out))
     return out
-
-
-def straighten_image(
-    img: Image.Image,
-    dpi: float,
-    *,
-    work_dir: Path | None = None,
-    stem: str = "page",
-    use_osd: bool = True,
-    binary: str | None = None,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-) -> tuple[Image.Image, PageGeometry]:
-    """``img`` upright and level (the same object when nothing had to change)."""
-    geometry = detect_geometry(
-        img, dpi, work_dir=work_dir, stem=stem, use_osd=use_osd, binary=binary, memory_mb=memory_mb
-    )
-    if geometry.rotation == 0 and abs(geometry.skew) < MIN_DESKEW:
-        return img, geometry
-    return apply_geometry(img, geometry), geometry
-
-
-def straighten_page(
-    page: PageImage,
-    work_dir: Path,
-    *,
-    use_osd: bool = True,
-    binary: str | None = None,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-) -> tuple[PageImage, PageGeometry]:
-    """Write an upright, levelled copy of ``page`` next to it (or return it unchanged)."""
-    from sohoa.ingest.pages import save_page_image
-
-    with Image.open(page.path) as img:
-        img.load()
-        out, geometry = straighten_image(
-            img,
-            page.dpi,
-            work_dir=work_dir,
-            stem=f"page-{page.index:05d}",
-            use_osd=use_osd,
-            binary=binary,
-            memory_mb=memory_mb,
-        )
-        if out is img:
-            return page, geometry
-    path = save_page_image(out, work_dir / f"upright-{page.index:05d}", page.dpi)
-    return replace(page, path=path, width_px=out.width, height_px=out.height), geometry
