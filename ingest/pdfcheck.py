@@ -57,7 +57,7 @@ import resource
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from io import BytesIO
@@ -547,42 +547,40 @@ def _read_page_actions(page: pikepdf.Dictionary, found: _Findings) -> None:
             _read_file_spec(annotation.get("/FS"), found)
 
 
+def _tree_nodes(roots: Iterable[pikepdf.Object | None]) -> Iterator[pikepdf.Dictionary]:
+    """Each dictionary of a ``/Kids`` tree once, parents before their kids, at most ``_MAX_FIELDS``
+    of them: a hostile file may loop its ``/Kids`` or nest millions of nodes."""
+    stack = list(roots)
+    seen: set[tuple[int, int]] = set()
+    while stack and len(seen) < _MAX_FIELDS:
+        node = stack.pop()
+        if not isinstance(node, pikepdf.Dictionary) or node.objgen in seen:
+            continue
+        seen.add(node.objgen)
+        yield node
+        kids = node.get("/Kids")
+        if isinstance(kids, pikepdf.Array):
+            stack.extend(list(kids)[:_MAX_FIELDS])
+
+
 def _read_field_actions(form: pikepdf.Object | None, found: _Findings) -> None:
     """Triggers of form fields (keystroke, format, validate, calculate scripts), widgets included."""
     fields = form.get("/Fields") if isinstance(form, pikepdf.Dictionary) else None
     if not isinstance(fields, pikepdf.Array):
         return
-    stack = list(fields)
-    seen: set[tuple[int, int]] = set()
-    while stack and len(seen) < _MAX_FIELDS:
-        node = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary) or node.objgen in seen:
-            continue
-        seen.add(node.objgen)
+    for node in _tree_nodes(fields):
         _read_action(node.get("/A"), found)
         for action in _trigger_actions(node.get("/AA")):
             _read_action(action, found)
-        kids = node.get("/Kids")
-        if isinstance(kids, pikepdf.Array):
-            stack.extend(list(kids)[:_MAX_FIELDS])
 
 
 def _read_attachment_names(tree: pikepdf.Object | None, found: _Findings) -> None:
     """The file specifications of an ``/EmbeddedFiles`` name tree (``/Names`` pairs, ``/Kids``)."""
-    stack: list[pikepdf.Object | None] = [tree]
-    seen: set[tuple[int, int]] = set()
-    while stack and len(seen) < _MAX_FIELDS:
-        node = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary) or node.objgen in seen:
-            continue
-        seen.add(node.objgen)
+    for node in _tree_nodes([tree]):
         pairs = node.get("/Names")
         if isinstance(pairs, pikepdf.Array):
             for spec in list(pairs)[1::2][:_MAX_FIELDS]:
                 _read_file_spec(spec, found)
-        kids = node.get("/Kids")
-        if isinstance(kids, pikepdf.Array):
-            stack.extend(list(kids)[:_MAX_FIELDS])
 
 
 def _read_file_spec(spec: pikepdf.Object | None, found: _Findings) -> None:
