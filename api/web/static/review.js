@@ -44,7 +44,7 @@
     return String(y).padStart(4, "0") + "-" + String(mo).padStart(2, "0") + "-" + String(d).padStart(2, "0");
   }
 
-  function changes() {
+  function changedFields() {
     const out = {};
     for (const field of form.querySelectorAll("[data-kind]")) {
       if (field.value === field.defaultValue) continue;
@@ -59,6 +59,17 @@
     return out;
   }
 
+  /* The corrections to send; null (the reason said) when a day typed cannot be read. */
+  function changes() {
+    try {
+      return changedFields();
+    } catch (error) {
+      if (!(error instanceof BadDate)) throw error;
+      say(t("reviewjs.bad_date", { value: error.message }), "error");
+      return null;
+    }
+  }
+
   async function call(method, path, body) {
     const headers = { "X-CSRF-Token": csrfToken(), Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -71,14 +82,8 @@
   }
 
   async function save() {
-    let changed;
-    try {
-      changed = changes();
-    } catch (error) {
-      if (!(error instanceof BadDate)) throw error;
-      say(t("reviewjs.bad_date", { value: error.message }), "error");
-      return false;
-    }
+    const changed = changes();
+    if (!changed) return false;
     if (!Object.keys(changed).length) return true;
     say(t("reviewjs.saving"));
     const answer = await call("PATCH", "/api/v1/documents/" + encodeURIComponent(docId) + "/metadata", changed);
@@ -130,14 +135,8 @@
   }
 
   async function saveCorrection() {
-    let changed;
-    try {
-      changed = changes();
-    } catch (error) {
-      if (!(error instanceof BadDate)) throw error;
-      say(t("reviewjs.bad_date", { value: error.message }), "error");
-      return;
-    }
+    const changed = changes();
+    if (!changed) return;
     if (!Object.keys(changed).length) {
       say(t("reviewjs.nothing_changed"));
       return;
