@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from sohoa.api.deps import Principal, RuntimeDep
@@ -23,29 +24,27 @@ router = APIRouter(include_in_schema=False)
 
 Importer = Annotated[Principal, Depends(allowed(Right.MANAGE_REGISTRY))]
 Printer = Annotated[Principal, Depends(allowed(Right.PRINT_COVER_SHEETS))]
+# the two files an office imports, as the form's address names them
+Imported = Annotated[Literal["register", "procedures"], Path()]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import did, for the page: which file it was, and its report or why it was refused."""
+
+    which: str
+    report: ImportReport | None = None
+    error: str | None = None
+    status: int = 200
 
 
 def _registry_page(
-    request: Request,
-    rt: RuntimeDep,
-    user: Principal,
-    *,
-    which: str | None = None,
-    report: ImportReport | None = None,
-    error: str | None = None,
-    status: int = 200,
+    request: Request, rt: RuntimeDep, user: Principal, outcome: ImportOutcome | None = None
 ) -> HTMLResponse:
     entries, procedures = registry.registry_counts(rt)
+    status = outcome.status if outcome else 200
     return render(
-        request,
-        "registry.html",
-        user=user,
-        status=status,
-        entries=entries,
-        procedures=procedures,
-        which=which,
-        report=report,
-        error=error,
+        request, "registry.html", user=user, status=status, entries=entries, procedures=procedures, outcome=outcome
     )
 
 
@@ -54,33 +53,17 @@ def registry_page(request: Request, rt: RuntimeDep, user: Importer) -> HTMLRespo
     return _registry_page(request, rt, user)
 
 
-def _import(request: Request, rt: RuntimeDep, user: Principal, which: str, file: UploadFile) -> HTMLResponse:
+@router.post("/registry/{which}", response_class=HTMLResponse)
+def import_file(
+    request: Request, rt: RuntimeDep, user: Importer, which: Imported, file: Annotated[UploadFile, File()]
+) -> HTMLResponse:
+    """The register or the procedure catalogue, from the page's two forms."""
     # The form's csrf_token field was checked by the user dependency (api.deps) before we got here.
     try:
         report = registry.import_file(rt, which, file.file, filename=file.filename, actor=user.name)
     except SohoaError as exc:
-        return _registry_page(request, rt, user, which=which, error=exc.code, status=exc.http_status)
-    return _registry_page(request, rt, user, which=which, report=report)
-
-
-@router.post("/registry/register", response_class=HTMLResponse)
-def import_register_file(
-    request: Request,
-    rt: RuntimeDep,
-    user: Importer,
-    file: Annotated[UploadFile, File()],
-) -> HTMLResponse:
-    return _import(request, rt, user, "register", file)
-
-
-@router.post("/registry/procedures", response_class=HTMLResponse)
-def import_procedure_file(
-    request: Request,
-    rt: RuntimeDep,
-    user: Importer,
-    file: Annotated[UploadFile, File()],
-) -> HTMLResponse:
-    return _import(request, rt, user, "procedures", file)
+        return _registry_page(request, rt, user, ImportOutcome(which, error=exc.code, status=exc.http_status))
+    return _registry_page(request, rt, user, ImportOutcome(which, report=report))
 
 
 @router.get("/coversheets", response_class=HTMLResponse)
