@@ -17,7 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,17 +33,14 @@ from sohoa.storage.objectrules import (
     copy_hashing,
     fsync_dir,
     is_archived,
-    normalize_metadata,
-    open_source,
     receive_file,
     refuse_archive_delete,
     refuse_unarchived_hold,
     temp_path,
-    validate_content_type,
     validate_key,
     validate_prefix,
 )
-from sohoa.storage.objectstore import ObjectInfo
+from sohoa.storage.objectstore import NewObject, ObjectInfo, ObjectStore
 from sohoa.storage.permissions import (
     PRIVATE_FILE,
     PRIVATE_READ_ONLY,
@@ -57,7 +54,7 @@ __all__ = ["LocalStore"]
 _READ_ONLY = PRIVATE_READ_ONLY
 
 
-class LocalStore:
+class LocalStore(ObjectStore):
     """Objects as files under ``root``; archived objects are made read-only.
 
     With a ``retention`` policy, each archived object's sidecar records until when it must be
@@ -75,29 +72,8 @@ class LocalStore:
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
-    def put_file(
-        self,
-        key: str,
-        path: Path,
-        *,
-        content_type: str = "application/octet-stream",
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        validate_key(key)
-        with open_source(path) as source:
-            return self.put_stream(key, source, content_type=content_type, metadata=metadata)
-
-    def put_stream(
-        self,
-        key: str,
-        stream: BinaryIO,
-        *,
-        content_type: str = "application/octet-stream",
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        key = validate_key(key)
-        user_metadata = normalize_metadata(metadata)
-        content_type = validate_content_type(content_type)
+    def _put_stream(self, new: NewObject, stream: BinaryIO) -> ObjectInfo:
+        key = new.key
         target = self._object_path(key)
         with self._io_errors(key):
             self._make_parent(key, target)
@@ -107,8 +83,7 @@ class LocalStore:
                     sha256, size = copy_hashing(stream, out)
                     out.flush()
                     os.fsync(out.fileno())
-                info = ObjectInfo(key, size, sha256, content_type, user_metadata)
-                return self._install(tmp, target, info)
+                return self._install(tmp, target, new.stored(sha256, size))
             finally:
                 tmp.unlink(missing_ok=True)
 

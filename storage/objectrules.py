@@ -14,13 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 from sohoa.core.errors import ConfigurationError, InputRejected, IntegrityError, ObjectExists, PermissionDenied
 from sohoa.core.settings import Settings
 from sohoa.core.text import nfc
 from sohoa.storage.metacodec import encode_value
-from sohoa.storage.objectstore import ObjectInfo
+
+if TYPE_CHECKING:  # the interface module imports these rules: its types only, never at run time
+    from sohoa.storage.objectstore import ObjectInfo
 
 __all__ = [
     "ARCHIVE_PREFIX",

@@ -45,16 +45,13 @@ from sohoa.storage.objectrules import (
     check_archive_retry,
     copy_hashing,
     is_archived,
-    normalize_metadata,
-    open_source,
     receive_file,
     refuse_archive_delete,
     refuse_unarchived_hold,
-    validate_content_type,
     validate_key,
     validate_prefix,
 )
-from sohoa.storage.objectstore import ObjectInfo
+from sohoa.storage.objectstore import OCTET_STREAM, NewObject, ObjectInfo, ObjectStore
 
 __all__ = ["S3Store", "split_endpoint"]
 
@@ -81,7 +78,7 @@ def split_endpoint(endpoint: str, secure: bool = False) -> tuple[str, bool]:
     return parts.netloc, parts.scheme == "https"
 
 
-class S3Store:
+class S3Store(ObjectStore):
     """Objects in one bucket, created on first use (with object lock when the server allows)."""
 
     def __init__(
@@ -129,41 +126,21 @@ class S3Store:
     def __repr__(self) -> str:
         return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
 
-    def put_file(
-        self,
-        key: str,
-        path: Path,
-        *,
-        content_type: str = "application/octet-stream",
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        key = validate_key(key)
-        user_metadata = normalize_metadata(metadata)
-        content_type = validate_content_type(content_type)
-        with open_source(path) as source:
-            with self._errors(key):
-                sha256, size = copy_hashing(source)
-                source.seek(0)
-            return self._upload(ObjectInfo(key, size, sha256, content_type, user_metadata), source)
+    def _put_file(self, new: NewObject, source: BinaryIO) -> ObjectInfo:
+        # A file can be read twice: hash it in place rather than spool a copy.
+        with self._errors(new.key):
+            sha256, size = copy_hashing(source)
+            source.seek(0)
+        return self._upload(new.stored(sha256, size), source)
 
-    def put_stream(
-        self,
-        key: str,
-        stream: BinaryIO,
-        *,
-        content_type: str = "application/octet-stream",
-        metadata: Mapping[str, str] | None = None,
-    ) -> ObjectInfo:
-        key = validate_key(key)
-        user_metadata = normalize_metadata(metadata)
-        content_type = validate_content_type(content_type)
-        with self._errors(key):
+    def _put_stream(self, new: NewObject, stream: BinaryIO) -> ObjectInfo:
+        with self._errors(new.key):
             spool = tempfile.TemporaryFile(dir=self._spool_dir)  # noqa: SIM115 - closed just below
         with spool:
-            with self._errors(key):
+            with self._errors(new.key):
                 sha256, size = copy_hashing(stream, cast(BinaryIO, spool))
                 spool.seek(0)
-            return self._upload(ObjectInfo(key, size, sha256, content_type, user_metadata), spool)
+            return self._upload(new.stored(sha256, size), spool)
 
     def get_file(self, key: str, dest: Path, *, verify: bool = True) -> ObjectInfo:
         key = validate_key(key)
@@ -346,7 +323,7 @@ class S3Store:
     def _info(self, key: str, size: int, headers: Mapping[str, str]) -> ObjectInfo:
         user_metadata = decode_metadata(headers.items())
         sha256 = user_metadata.pop("sha256", "")
-        content_type = headers.get("content-type") or "application/octet-stream"
+        content_type = headers.get("content-type") or OCTET_STREAM
         return ObjectInfo(key, size, sha256, content_type, user_metadata)
 
     def _ensure_bucket(self) -> None:
