@@ -84,13 +84,7 @@ class SignatureReport:
     verdict: str = "invalid"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("signing_time", "timestamp_time"):
-            if data[key] is not None:
-                data[key] = data[key].isoformat()
-        data["problems"] = list(self.problems)
-        data["problem_codes"] = list(self.problem_codes)
-        return data
+        return _report_dict(self, ("signing_time", "timestamp_time"))
 
 
 @dataclass(frozen=True)
@@ -108,11 +102,18 @@ class TimestampReport:
     problem_codes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["time"] = self.time.isoformat() if self.time is not None else None
-        data["problems"] = list(self.problems)
-        data["problem_codes"] = list(self.problem_codes)
-        return data
+        return _report_dict(self, ("time",))
+
+
+def _report_dict(report: SignatureReport | TimestampReport, moments: tuple[str, ...]) -> dict[str, Any]:
+    """The report in JSON's shapes: its ``moments`` as ISO text, its problem tuples as lists."""
+    data = asdict(report)
+    for key in moments:
+        if data[key] is not None:
+            data[key] = data[key].isoformat()
+    data["problems"] = list(report.problems)
+    data["problem_codes"] = list(report.problem_codes)
+    return data
 
 
 @dataclass(frozen=True)
