@@ -8,19 +8,22 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import wraps
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from sohoa.core.settings import Settings
 from sohoa.storage.database import Database, upgrade_database
 from sohoa.storage.objectstore import ObjectStore
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from sohoa.ingest.ocr_engines import OcrEngine
     from sohoa.pipeline.queue import JobQueue
     from sohoa.pipeline.signing_ops.health import SignerHealth
     from sohoa.signing.backends import SignerBackend
 
-__all__ = ["ProgressHook", "Runtime", "migrate_catalogue", "worker_identity"]
+__all__ = ["ProgressHook", "Runtime", "migrate_catalogue", "session_action", "worker_identity"]
 
 # (document_id, pages_done, pages_total)
 ProgressHook = Callable[[str, int, int], None]
@@ -78,6 +81,23 @@ class Runtime:
         if close is not None:
             close()
         self.db.dispose()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def session_action(fn: Callable[Concatenate[Session, P], T]) -> Callable[Concatenate[Runtime, P], T]:
+    """``fn``, a registry or storage function that needs nothing but a session, offered as an action on
+    the runtime in one unit of work. An action that would only open the session and pass its own
+    arguments on is this, so its parameters are written once, where the rule is."""
+
+    @wraps(fn)
+    def action(rt: Runtime, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with rt.db.session() as session:
+            return fn(session, *args, **kwargs)
+
+    return action
 
 
 def migrate_catalogue(settings: Settings) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from sohoa.core.periods import Period
-from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.runtime import Runtime, session_action
 from sohoa.registry.procedures import Procedure, catalogue_loaded, get_procedure, import_procedures, list_procedures
 from sohoa.registry.register import (
-    DossierLink,
     RegisterEntry,
     documents_for_dossier,
     get_entry,
@@ -54,15 +52,9 @@ def procedures(
         return list(found), total
 
 
-def procedure(rt: Runtime, code: str) -> Procedure:
-    with rt.db.session() as session:
-        return get_procedure(session, code)
-
-
-def catalogue_ready(rt: Runtime) -> bool:
-    """Whether a procedure catalogue was imported (uploads then offer and check its codes)."""
-    with rt.db.session() as session:
-        return catalogue_loaded(session)
+procedure = session_action(get_procedure)
+catalogue_ready = session_action(catalogue_loaded)  # uploads then offer and check its codes
+register_entries = session_action(list_entries)
 
 
 def registry_counts(rt: Runtime) -> tuple[int, int]:
@@ -72,35 +64,12 @@ def registry_counts(rt: Runtime) -> tuple[int, int]:
     return entries, known
 
 
-def register_entries(
-    rt: Runtime,
-    *,
-    period: Period | None = None,
-    procedure_code: str | None = None,
-    result_type: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[RegisterEntry], int]:
-    with rt.db.session() as session:
-        entries, total = list_entries(
-            session, period=period, procedure_code=procedure_code, result_type=result_type, limit=limit, offset=offset
-        )
-        return list(entries), total
-
-
 def dossier(rt: Runtime, dossier_code: str) -> tuple[RegisterEntry, list[DocumentRecord]]:
     """A registered dossier and the documents filed under it (NotFound when not in the register)."""
     with rt.db.session() as session:
         return get_entry(session, dossier_code), list(documents_for_dossier(session, dossier_code))
 
 
-def link(rt: Runtime, document_id: str, dossier_code: str, *, actor: str) -> DossierLink:
-    """Say which dossier a document belongs to; it overrides the dossier code it came with."""
-    with rt.db.session() as session:
-        return link_document(session, document_id, dossier_code, actor=actor)
-
-
-def unlink(rt: Runtime, document_id: str, *, actor: str) -> bool:
-    """Drop a staff link (the document goes back to its own dossier code); whether there was one."""
-    with rt.db.session() as session:
-        return unlink_document(session, document_id, actor=actor)
+# A staff link overrides the dossier code a document came with; unlinking falls back to it.
+link = session_action(link_document)
+unlink = session_action(unlink_document)
