@@ -50,8 +50,18 @@ _Unset = BeforeValidator(_blank_is_unset)
 _Default = BeforeValidator(_blank_is_default)
 
 
+class _DataFolder:
+    """A folder of ``data_dir``, read like a property: its place follows ``data_dir``, no variable sets it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, settings: Settings, owner: type[Settings]) -> Path:
+        return settings.data_dir / self.name
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", extra="ignore", ignored_types=(_DataFolder,))
 
     # Embedded default: everything lives under the data dir.
     data_dir: Path = Path("var")
@@ -237,21 +247,10 @@ class Settings(BaseSettings):
     def embedded_store(self) -> bool:
         return not self.s3_endpoint
 
-    @property
-    def store_dir(self) -> Path:
-        return self.data_dir / "store"
-
-    @property
-    def work_dir(self) -> Path:
-        return self.data_dir / "work"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.data_dir / "quarantine"
-
-    @property
-    def dev_ca_dir(self) -> Path:
-        return self.data_dir / "dev-ca"
+    store_dir = _DataFolder("store")
+    work_dir = _DataFolder("work")
+    quarantine_dir = _DataFolder("quarantine")
+    dev_ca_dir = _DataFolder("dev-ca")
 
     def pkcs12_secret(self) -> bytes | None:
         if self.pkcs12_passphrase_file is not None:
