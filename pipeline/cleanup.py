@@ -19,10 +19,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ObjectNotFound, SohoaError
@@ -115,48 +118,41 @@ def _clean_work(rt: Runtime, before: datetime) -> tuple[int, int]:
     return spools, len(stale)
 
 
-def _clean_originals(rt: Runtime, before: datetime) -> int:
-    removed = 0
-    keys = list(rt.store.list(_ORIGINALS))
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
+def _unneeded(
+    rt: Runtime, ids: Sequence[str], needed: Callable[[Session, Sequence[str]], Collection[str]]
+) -> Iterator[str]:
+    """The ``ids`` the catalogue needs no more, asked a chunk at a time: one query per id would be
+    thousands, and one for all of them more parameters than a statement may carry."""
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
         with rt.db.session() as session:
-            named = referenced_originals(session, chunk)
-        for key in chunk:
-            if key in named:
-                continue
-            try:
-                if rt.store.modified_at(key) >= before:
-                    continue  # stored by an upload that may not have committed yet
-                rt.store.delete(key)
-                removed += 1
-            except ObjectNotFound:
-                continue
-    return removed
+            kept = needed(session, chunk)
+        yield from (i for i in chunk if i not in kept)
+
+
+def _delete_old(rt: Runtime, key: str, before: datetime) -> bool:
+    """Delete ``key`` unless it was written since ``before``: a younger object may belong to an upload or
+    a stage whose catalogue change has not committed yet."""
+    try:
+        if rt.store.modified_at(key) >= before:
+            return False
+        rt.store.delete(key)
+    except ObjectNotFound:
+        return False
+    return True
+
+
+def _clean_originals(rt: Runtime, before: datetime) -> int:
+    unnamed = _unneeded(rt, list(rt.store.list(_ORIGINALS)), referenced_originals)
+    return sum(_delete_old(rt, key, before) for key in unnamed)
 
 
 def _clean_work_objects(rt: Runtime, before: datetime) -> int:
     by_document: dict[str, list[str]] = {}
     for key in rt.store.list(_WORK):
         by_document.setdefault(key.removeprefix(_WORK).partition("/")[0], []).append(key)
-    removed = 0
-    ids = list(by_document)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        with rt.db.session() as session:
-            needed = documents_needing_work(session, chunk)
-        for doc_id in chunk:
-            if doc_id in needed:
-                continue
-            for key in by_document[doc_id]:
-                try:
-                    if rt.store.modified_at(key) >= before:
-                        continue  # a stage of a document still being catalogued may have written it
-                    rt.store.delete(key)
-                    removed += 1
-                except ObjectNotFound:
-                    continue
-    return removed
+    done = _unneeded(rt, list(by_document), documents_needing_work)
+    return sum(_delete_old(rt, key, before) for doc_id in done for key in by_document[doc_id])
 
 
 def clean_leftovers(rt: Runtime, *, grace: timedelta | None = None) -> LeftoverCleanup:
