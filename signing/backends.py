@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 _PROBE = b"sohoa signing key probe"
+_S = TypeVar("_S")
 
 
 class SignerBackend(ABC):
@@ -188,12 +190,7 @@ class Pkcs11Config:
                 "(or SOHOA_PKCS11_KEY_ID)",
                 code="pkcs11_incomplete",
             )
-        try:
-            pin = settings.pkcs11_secret()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read SOHOA_PKCS11_PIN_FILE: {exc.strerror}", code="pkcs11_incomplete"
-            ) from None
+        pin = _read_secret(settings.pkcs11_secret, "SOHOA_PKCS11_PIN_FILE", code="pkcs11_incomplete")
         return cls(
             module=settings.pkcs11_module,
             token_label=token,
@@ -323,6 +320,15 @@ def key_matches_certificate(backend: SignerBackend) -> bool:
     return True
 
 
+def _read_secret(read: Callable[[], _S], variable: str, *, code: str) -> _S:
+    """A PIN or passphrase by ``read``; a file that cannot be read is a configuration fault, named by
+    its variable and the system's reason (never by anything read from it)."""
+    try:
+        return read()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {variable}: {exc.strerror}", code=code) from None
+
+
 def load_signer(settings: Settings) -> SignerBackend:
     """Open the configured key: a PKCS#11 token (``SOHOA_PKCS11_*``), else a PKCS#12 file, else the
     development CA under the data dir."""
@@ -335,12 +341,7 @@ def load_signer(settings: Settings) -> SignerBackend:
     if pkcs11_config is not None:
         return open_pkcs11(pkcs11_config)
     if settings.pkcs12_path is not None:
-        try:
-            passphrase = settings.pkcs12_secret()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read SOHOA_PKCS12_PASSPHRASE_FILE: {exc.strerror}", code="signer_unavailable"
-            ) from None
+        passphrase = _read_secret(settings.pkcs12_secret, "SOHOA_PKCS12_PASSPHRASE_FILE", code="signer_unavailable")
         return open_pkcs12(settings.pkcs12_path, passphrase)
     return open_dev_ca(settings.dev_ca_dir, agency_name=settings.agency_name)
 
