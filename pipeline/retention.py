@@ -114,41 +114,35 @@ def _reason(reason: str) -> str:
 
 def place_hold(rt: Runtime, document_id: str, *, reason: str, actor: str) -> ArchiveProtection:
     """Put a document's archived object under legal hold: no version may go until it is released."""
-    reason = _reason(reason)
-    store = locking_store(rt.store)
-    with rt.db.session() as session:
-        _, key = _archived(session, document_id)
-        if active_hold(session, document_id) is not None:
-            raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
-        lock = _set_hold(store, key, True)
-        add_legal_hold(session, document_id, key, reason=reason, placed_by=actor, placed_at=utcnow())
-        record_event(
-            session,
-            actor=actor,
-            action="archive.hold",
-            document_id=document_id,
-            details={"key": key, "reason": reason},
-        )
-        session.flush()
-        return _protection(session, document_id, lock)
+    return _change_hold(rt, document_id, on=True, reason=reason, actor=actor)
 
 
 def release_hold(rt: Runtime, document_id: str, *, reason: str, actor: str) -> ArchiveProtection:
     """Lift a legal hold; the retention period still applies."""
+    return _change_hold(rt, document_id, on=False, reason=reason, actor=actor)
+
+
+def _change_hold(rt: Runtime, document_id: str, *, on: bool, reason: str, actor: str) -> ArchiveProtection:
+    """The store is set before the catalogue records it: the store is the authority (a hold it has that
+    the catalogue missed can still be released), and the catalogue never records a hold the store lacks."""
     reason = _reason(reason)
     store = locking_store(rt.store)
     with rt.db.session() as session:
         _, key = _archived(session, document_id)
         hold = active_hold(session, document_id)
-        if hold is None and not store.lock_status(key).legal_hold:
+        if on and hold is not None:
+            raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
+        if not on and hold is None and not store.lock_status(key).legal_hold:
             raise Conflict(f"document {document_id} is not under legal hold", code="not_held")
-        lock = _set_hold(store, key, False)
-        if hold is not None:
+        lock = _set_hold(store, key, on)
+        if on:
+            add_legal_hold(session, document_id, key, reason=reason, placed_by=actor, placed_at=utcnow())
+        elif hold is not None:
             end_legal_hold(session, hold, released_by=actor, released_at=utcnow(), reason=reason)
         record_event(
             session,
             actor=actor,
-            action="archive.release",
+            action="archive.hold" if on else "archive.release",
             document_id=document_id,
             details={"key": key, "reason": reason},
         )
