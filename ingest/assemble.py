@@ -15,13 +15,13 @@ import subprocess
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from xml.sax.saxutils import escape
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream
 
 from sohoa.core.clock import utcnow
+from sohoa.core.closing import Closing
 from sohoa.core.errors import ConfigurationError, ProcessingError
 from sohoa.ingest.compression import EncodedImage
 
@@ -248,7 +248,7 @@ def _run_qpdf(args: list[str]) -> None:
         raise ProcessingError(f"qpdf could not merge the pages: {tail}", code="pdf_assembly_failed")
 
 
-class PdfAssembler:
+class PdfAssembler(Closing):
     """Writes the output document from page PDFs (and kept input pages), in page order.
 
     Pages are recorded as they become ready; ``save`` merges them with qpdf, which copies
@@ -260,14 +260,6 @@ class PdfAssembler:
         self._scratch = scratch
         self._source = source
         self._parts: list[tuple[Path, int | None]] = []
-
-    def __enter__(self) -> PdfAssembler:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     @property
     def page_count(self) -> int:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +35,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidationContext
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash, process_pss_params
 
+from sohoa.core.closing import Closing
 from sohoa.core.errors import ConfigurationError, SigningError
 from sohoa.core.settings import Settings
 from sohoa.signing.devca import ensure_dev_ca
@@ -56,7 +56,7 @@ _PROBE = b"sohoa signing key probe"
 _S = TypeVar("_S")
 
 
-class SignerBackend(ABC):
+class SignerBackend(Closing):
     """A signing key opened once; ``signer`` is reused for every document until ``close()``."""
 
     kind: str
@@ -76,20 +76,12 @@ class SignerBackend(ABC):
         own = self.certificate
         return tuple(c for c in self.signer.cert_registry if c != own)
 
-    def close(self) -> None:  # noqa: B027 - nothing to release by default
-        """Release the key (token session, ...)."""
+    def close(self) -> None:
+        """Release the key (token session, ...): nothing to release by default."""
 
     def in_use(self) -> AbstractContextManager[Any]:
         """Held while signing: a backend whose key cannot sign twice at once serialises here."""
         return nullcontext()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind} {self.certificate.subject.human_friendly!r}>"
