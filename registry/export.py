@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -454,55 +454,69 @@ def _sign_off(ws: Worksheet, row: int) -> None:
     _line(ws, row + 1, 3, 5, "(Ký, ghi rõ họ tên, đóng dấu)", _ITALIC)
 
 
-def _months_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading, months: MonthlyFigures) -> None:
-    columns = ("STT", "Tháng", *_COVERAGE_HEADERS)
-    header = _sheet_title(ws, heading, report.period, "KẾT QUẢ SỐ HÓA THEO THÁNG", len(columns))
+@dataclass(frozen=True)
+class _LabelColumn:
+    """A column naming what a row of a coverage table counts (its month, procedure or field)."""
+
+    title: str
+    width: float
+    wrap: bool = False
+
+
+def _coverage_sheet(
+    ws: Worksheet,
+    report: CoverageReport,
+    heading: ReportHeading,
+    title: str,
+    labels: Sequence[_LabelColumn],
+    rows: Iterable[tuple[Sequence[str | None], Coverage]],
+    *,
+    figure_width: float,
+) -> None:
+    """A table of coverage figures, one row a month, procedure or field, numbered, with a total row."""
+    columns = ("STT", *(label.title for label in labels), *_COVERAGE_HEADERS)
+    header = _sheet_title(ws, heading, report.period, title, len(columns))
     _header(ws, header, columns)
     row = header
-    for number, (label, coverage) in enumerate(months, start=1):
+    for number, (texts, coverage) in enumerate(rows, start=1):
         row = header + number
         ws.cell(row=row, column=1, value=number).alignment = _CENTRE
-        ws.cell(row=row, column=2, value=_month_in_words(label))
-        _coverage_figures(ws, row, 3, coverage)
-    _total_row(ws, row + 1, 2, report.overall)
+        for column, (label, text) in enumerate(zip(labels, texts, strict=True), start=2):
+            cell = _text(ws, row, column, text)
+            if label.wrap:
+                cell.alignment = _WRAP
+        _coverage_figures(ws, row, len(labels) + 2, coverage)
+    _total_row(ws, row + 1, len(labels) + 1, report.overall)
     _boxed(ws, header, row + 1, len(columns))
-    _widths(ws, (6, 16, *[12] * len(_COVERAGE_HEADERS)))
+    _widths(ws, (6, *(label.width for label in labels), *[figure_width] * len(_COVERAGE_HEADERS)))
     _print_setup(ws, header_row=header, landscape=True)
+
+
+def _months_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading, months: MonthlyFigures) -> None:
+    rows = [((_month_in_words(label),), coverage) for label, coverage in months]
+    _coverage_sheet(
+        ws, report, heading, "KẾT QUẢ SỐ HÓA THEO THÁNG", (_LabelColumn("Tháng", 16),), rows, figure_width=12
+    )
+
+
+_PROCEDURE_COLUMNS = (
+    _LabelColumn("Mã thủ tục", 14),
+    _LabelColumn("Tên thủ tục", 44, wrap=True),
+    _LabelColumn("Lĩnh vực", 18, wrap=True),
+    _LabelColumn("Cơ quan thực hiện", 20, wrap=True),
+)
 
 
 def _procedures_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
-    columns = ("STT", "Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Cơ quan thực hiện", *_COVERAGE_HEADERS)
-    header = _sheet_title(ws, heading, report.period, "KẾT QUẢ SỐ HÓA THEO THỦ TỤC HÀNH CHÍNH", len(columns))
-    _header(ws, header, columns)
-    row = header
-    for number, p in enumerate(report.by_procedure, start=1):
-        row = header + number
-        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
-        _text(ws, row, 2, p.procedure_code)
-        _text(ws, row, 3, p.procedure_name).alignment = _WRAP
-        _text(ws, row, 4, p.field).alignment = _WRAP
-        _text(ws, row, 5, p.agency).alignment = _WRAP
-        _coverage_figures(ws, row, 6, p.coverage)
-    _total_row(ws, row + 1, 5, report.overall)
-    _boxed(ws, header, row + 1, len(columns))
-    _widths(ws, (6, 14, 44, 18, 20, *[11] * len(_COVERAGE_HEADERS)))
-    _print_setup(ws, header_row=header, landscape=True)
+    rows = [((p.procedure_code, p.procedure_name, p.field, p.agency), p.coverage) for p in report.by_procedure]
+    title = "KẾT QUẢ SỐ HÓA THEO THỦ TỤC HÀNH CHÍNH"
+    _coverage_sheet(ws, report, heading, title, _PROCEDURE_COLUMNS, rows, figure_width=11)
 
 
 def _fields_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
-    columns = ("STT", "Lĩnh vực", *_COVERAGE_HEADERS)
-    header = _sheet_title(ws, heading, report.period, "KẾT QUẢ SỐ HÓA THEO LĨNH VỰC", len(columns))
-    _header(ws, header, columns)
-    row = header
-    for number, f in enumerate(report.by_field, start=1):
-        row = header + number
-        ws.cell(row=row, column=1, value=number).alignment = _CENTRE
-        _text(ws, row, 2, f.field or "(chưa xác định)").alignment = _WRAP
-        _coverage_figures(ws, row, 3, f.coverage)
-    _total_row(ws, row + 1, 2, report.overall)
-    _boxed(ws, header, row + 1, len(columns))
-    _widths(ws, (6, 36, *[12] * len(_COVERAGE_HEADERS)))
-    _print_setup(ws, header_row=header, landscape=True)
+    rows = [((f.field or "(chưa xác định)",), f.coverage) for f in report.by_field]
+    labels = (_LabelColumn("Lĩnh vực", 36, wrap=True),)
+    _coverage_sheet(ws, report, heading, "KẾT QUẢ SỐ HÓA THEO LĨNH VỰC", labels, rows, figure_width=12)
 
 
 def _missing_sheet(ws: Worksheet, report: CoverageReport, heading: ReportHeading) -> None:
