@@ -1,7 +1,5 @@
 """search indexes: full text over search_text, code prefixes, metadata filters
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-26
 """
 
@@ -11,10 +9,7 @@ from alembic import op
 
 from sohoa.storage.search.schema import POSTGRES_DOWN, POSTGRES_UP, SQLITE_DOWN, SQLITE_UP, rebuild_sqlite_index
 
-revision = "0003"
-down_revision = "0002"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0003", "0002"
 
 
 def upgrade() -> None:

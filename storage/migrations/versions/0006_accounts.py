@@ -1,7 +1,5 @@
 """accounts: browser sessions
 
-Revision ID: 0006
-Revises: 0002
 Create Date: 2026-11-25
 """
 
@@ -10,10 +8,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0002"
-branch_labels = None
-depends_on = None
+from sohoa.storage.migrations import columns as col
+
+revision, down_revision = "0006", "0002"
 
 
 def upgrade() -> None:
@@ -21,20 +18,18 @@ def upgrade() -> None:
         "web_sessions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("csrf_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        col.sha256("token_hash"),
+        col.sha256("csrf_hash"),
+        col.moment("created_at"),
+        col.moment("expires_at"),
+        col.moment("last_seen_at"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
-    op.create_index("ix_web_sessions_user_id", "web_sessions", ["user_id"])
-    op.create_index("ix_web_sessions_expires_at", "web_sessions", ["expires_at"])
+    col.index_columns("web_sessions", "user_id", "expires_at")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_web_sessions_expires_at", table_name="web_sessions")
-    op.drop_index("ix_web_sessions_user_id", table_name="web_sessions")
+    col.drop_column_indexes("web_sessions", "user_id", "expires_at")
     op.drop_table("web_sessions")

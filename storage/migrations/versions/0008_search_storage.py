@@ -1,7 +1,5 @@
 """search storage: metadata as JSONB, search vectors kept inline on PostgreSQL
 
-Revision ID: 0008
-Revises: 0003
 Create Date: 2026-11-25
 
 A text search reads, for every document it matches, the document's search vector (to rank
@@ -28,10 +26,7 @@ from alembic import op
 
 from sohoa.storage.search.schema import METADATA_FIELDS, metadata_index_sql
 
-revision = "0008"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0008", "0003"
 
 
 def _retype(column_type: str) -> None:
@@ -44,17 +39,17 @@ def _retype(column_type: str) -> None:
         op.execute(metadata_index_sql("postgresql", field)[1])
 
 
-def upgrade() -> None:
+def _store(vector_storage: str, toast_target: str, metadata_type: str) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("ALTER TABLE documents ALTER COLUMN search_vector SET STORAGE EXTERNAL")
-    op.execute("ALTER TABLE documents SET (toast_tuple_target = 8160)")
-    _retype("jsonb")
+    op.execute(f"ALTER TABLE documents ALTER COLUMN search_vector SET STORAGE {vector_storage}")
+    op.execute(f"ALTER TABLE documents {toast_target}")
+    _retype(metadata_type)
+
+
+def upgrade() -> None:
+    _store("EXTERNAL", "SET (toast_tuple_target = 8160)", "jsonb")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("ALTER TABLE documents RESET (toast_tuple_target)")
-    op.execute("ALTER TABLE documents ALTER COLUMN search_vector SET STORAGE EXTENDED")
-    _retype("json")
+    _store("EXTENDED", "RESET (toast_tuple_target)", "json")

@@ -1,7 +1,5 @@
 """dossiers and owners: owners, dossiers, documents in dossiers by role, document facts, re-submissions
 
-Revision ID: 0011
-Revises: 0004
 Create Date: 2026-12-07
 """
 
@@ -10,92 +8,77 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0004"
-branch_labels = None
-depends_on = None
+from sohoa.storage.migrations import columns as col
 
-
-def _id() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+revision, down_revision = "0011", "0004"
 
 
 def upgrade() -> None:
     op.create_table(
         "owners",
-        sa.Column("id_type", sa.String(length=16), nullable=False),
-        sa.Column("id_number", sa.String(length=32), nullable=False),
-        sa.Column("name", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        *col.owner_identity("", nullable=False),
+        col.moment("created_at"),
+        col.moment("updated_at"),
         sa.PrimaryKeyConstraint("id_type", "id_number"),
     )
     op.create_table(
         "dossiers",
-        sa.Column("code", sa.String(length=64), nullable=False),
-        sa.Column("procedure_code", sa.String(length=64), nullable=True),
-        sa.Column("owner_id_type", sa.String(length=16), nullable=True),
-        sa.Column("owner_id_number", sa.String(length=32), nullable=True),
-        sa.Column("owner_name", sa.Text(), nullable=True),
+        col.code("code"),
+        col.code("procedure_code", nullable=True),
+        *col.owner_identity(),
         sa.Column("received_date", sa.Date(), nullable=True),
         sa.Column("resolved_date", sa.Date(), nullable=True),
         sa.Column("result_type", sa.String(length=16), nullable=True),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        col.moment("closed_at", nullable=True),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("created_by", sa.String(length=128), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        col.actor("created_by"),
+        col.moment("created_at"),
+        col.moment("updated_at"),
         sa.PrimaryKeyConstraint("code"),
     )
-    with op.batch_alter_table("dossiers") as batch_op:
-        batch_op.create_index("ix_dossiers_owner", ["owner_id_type", "owner_id_number"], unique=False)
-        batch_op.create_index("ix_dossiers_received_date", ["received_date"], unique=False)
+    op.create_index("ix_dossiers_owner", "dossiers", ["owner_id_type", "owner_id_number"])
+    col.index_columns("dossiers", "received_date")
     op.create_table(
         "dossier_documents",
-        sa.Column("dossier_code", sa.String(length=64), nullable=False),
-        sa.Column("document_id", sa.String(length=36), nullable=False),
+        col.code("dossier_code"),
+        col.document_id(),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("component", sa.Text(), nullable=True),
         sa.Column("origin", sa.String(length=16), nullable=False),
-        sa.Column("linked_by", sa.String(length=128), nullable=False),
-        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
+        col.actor("linked_by"),
+        col.moment("linked_at"),
+        col.document_cascade(),
         sa.PrimaryKeyConstraint("dossier_code", "document_id"),
     )
-    with op.batch_alter_table("dossier_documents") as batch_op:
-        batch_op.create_index("ix_dossier_documents_document_id", ["document_id"], unique=False)
+    col.index_columns("dossier_documents", "document_id")
     op.create_table(
         "document_facts",
-        sa.Column("document_id", sa.String(length=36), nullable=False),
-        sa.Column("owner_id_type", sa.String(length=16), nullable=True),
-        sa.Column("owner_id_number", sa.String(length=32), nullable=True),
-        sa.Column("owner_name", sa.Text(), nullable=True),
+        col.document_id(),
+        *col.owner_identity(),
         sa.Column("owner_source", sa.String(length=16), nullable=True),
         sa.Column("printed_owners", sa.JSON(), nullable=True),
         sa.Column("valid_from", sa.Date(), nullable=True),
         sa.Column("valid_until", sa.Date(), nullable=True),
         sa.Column("validity_source", sa.String(length=16), nullable=True),
-        sa.Column("same_as", sa.String(length=36), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["document_id"], ["documents.id"], ondelete="CASCADE"),
+        col.document_id("same_as", nullable=True),
+        col.moment("updated_at"),
+        col.document_cascade(),
         sa.PrimaryKeyConstraint("document_id"),
     )
-    with op.batch_alter_table("document_facts") as batch_op:
-        batch_op.create_index("ix_document_facts_owner", ["owner_id_type", "owner_id_number"], unique=False)
+    op.create_index("ix_document_facts_owner", "document_facts", ["owner_id_type", "owner_id_number"])
     op.create_table(
         "resubmissions",
-        sa.Column("id", _id(), nullable=False),
-        sa.Column("dossier_code", sa.String(length=64), nullable=False),
-        sa.Column("document_id", sa.String(length=36), nullable=True),
-        sa.Column("archived_id", sa.String(length=36), nullable=False),
+        col.serial_id(),
+        col.code("dossier_code"),
+        col.document_id(nullable=True),
+        col.document_id("archived_id"),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("component", sa.Text(), nullable=True),
-        sa.Column("actor", sa.String(length=128), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        col.actor("actor"),
+        col.moment("at"),
         sa.PrimaryKeyConstraint("id"),
     )
-    with op.batch_alter_table("resubmissions") as batch_op:
-        batch_op.create_index("ix_resubmissions_dossier_code", ["dossier_code"], unique=False)
+    col.index_columns("resubmissions", "dossier_code")
 
 
 def downgrade() -> None:
