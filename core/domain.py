@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 __all__ = [
     "DocumentState",
     "FileKind",
+    "MediaKind",
     "Metadata",
     "OcrWord",
     "PageImage",
@@ -48,22 +49,25 @@ class Role(StrEnum):
     ADMIN = "admin"  # holds every right
 
 
-class FileKind(StrEnum):
-    PDF = "pdf"
-    PNG = "png"
-    JPEG = "jpeg"
-    TIFF = "tiff"
-    ZIP = "zip"
+class MediaKind(StrEnum):
+    """A kind of file whose members are written ``NAME = "value", "media/type"``: the value is the
+    first string alone (what is stored and compared), ``media_type`` the second."""
 
-    @property
-    def media_type(self) -> str:
-        return {
-            FileKind.PDF: "application/pdf",
-            FileKind.PNG: "image/png",
-            FileKind.JPEG: "image/jpeg",
-            FileKind.TIFF: "image/tiff",
-            FileKind.ZIP: "application/zip",
-        }[self]
+    media_type: str
+
+    def __new__(cls, value: str, media_type: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.media_type = media_type
+        return member
+
+
+class FileKind(MediaKind):
+    PDF = "pdf", "application/pdf"
+    PNG = "png", "image/png"
+    JPEG = "jpeg", "image/jpeg"
+    TIFF = "tiff", "image/tiff"
+    ZIP = "zip", "application/zip"
 
 
 SignatureLevel = Literal["B-B", "B-T", "B-LT", "B-LTA"]

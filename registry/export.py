@@ -29,6 +29,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sohoa.core.clock import to_local
+from sohoa.core.domain import MediaKind
 from sohoa.core.errors import InputRejected
 from sohoa.core.periods import Period, PeriodKind
 from sohoa.registry.coverage import DEFINITIONS, Coverage, CoverageReport
@@ -53,18 +54,10 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 SHEETS = ("Tổng hợp", "Theo tháng", "Theo thủ tục", "Theo lĩnh vực", "Hồ sơ còn thiếu", "Biểu đồ")
 
 
-class ReportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
-
-    @property
-    def media_type(self) -> str:
-        return {
-            ReportFormat.JSON: "application/json",
-            ReportFormat.CSV: "text/csv; charset=utf-8",
-            ReportFormat.XLSX: XLSX_MEDIA_TYPE,
-        }[self]
+class ReportFormat(MediaKind):
+    JSON = "json", "application/json"
+    CSV = "csv", "text/csv; charset=utf-8"
+    XLSX = "xlsx", XLSX_MEDIA_TYPE
 
 
 class ReportTable(StrEnum):
