@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime
+from sohoa.cli.common import AsJson, add_group, cli_actor, emit, fail, opened_runtime
 
 if TYPE_CHECKING:
+    from sohoa.pipeline.fixity import FixitySummary
+    from sohoa.pipeline.rebuild import RebuildReport
     from sohoa.pipeline.retention import ArchiveProtection
     from sohoa.pipeline.supersede import Lineage
 
 __all__ = ["register"]
 
+DocumentId = Annotated[str, typer.Argument(help="document id")]
 Reason = Annotated[str, typer.Option("--reason", help="why (recorded in the audit log)")]
-AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def _moment(value: datetime | None) -> str:
@@ -30,75 +33,36 @@ def _moment(value: datetime | None) -> str:
 
 
 def _protection_json(p: ArchiveProtection) -> dict[str, Any]:
-    return {
-        "document_id": p.document_id,
-        "archive_key": p.archive_key,
-        "retention_mode": p.mode,
-        "retain_until": p.retain_until,
-        "legal_hold": p.legal_hold,
-        "hold_reason": p.hold_reason,
-        "hold_placed_by": p.hold_placed_by,
-        "hold_placed_at": p.hold_placed_at,
-    }
+    # "retention_mode" in the JSON: a bare "mode" says nothing next to the hold's fields
+    return {("retention_mode" if name == "mode" else name): value for name, value in asdict(p).items()}
 
 
-def _lineage_json(lineage: Lineage) -> dict[str, Any]:
-    def links(items: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "old_document_id": link.old_document_id,
-                "new_document_id": link.new_document_id,
-                "new_state": link.new_state,
-                "effective": link.effective,
-                "reason": link.reason,
-                "actor": link.actor,
-                "at": link.at,
-            }
-            for link in items
-        ]
-
-    return {
-        "document_id": lineage.document_id,
-        "superseded": lineage.superseded,
-        "supersedes": links(lineage.supersedes),
-        "superseded_by": links(lineage.superseded_by),
-    }
-
-
-def _echo_protection(p: ArchiveProtection) -> None:
-    typer.echo(f"{p.document_id}  {p.archive_key}")
-    typer.echo(f"  retention: {p.mode or 'none'} until {_moment(p.retain_until)}")
+def _protection_lines(p: ArchiveProtection) -> Iterator[str]:
+    yield f"{p.document_id}  {p.archive_key}"
+    yield f"  retention: {p.mode or 'none'} until {_moment(p.retain_until)}"
     hold = f"ON ({p.hold_reason}; {p.hold_placed_by}, {_moment(p.hold_placed_at)})" if p.legal_hold else "off"
     if p.legal_hold and p.hold_reason is None:
         hold = "ON"
-    typer.echo(f"  legal hold: {hold}")
+    yield f"  legal hold: {hold}"
 
 
-def _echo_lineage(lineage: Lineage) -> None:
-    typer.echo(f"{lineage.document_id}  {'SUPERSEDED' if lineage.superseded else 'current'}")
+def _lineage_lines(lineage: Lineage) -> Iterator[str]:
+    yield f"{lineage.document_id}  {'SUPERSEDED' if lineage.superseded else 'current'}"
     for link in lineage.supersedes:
-        typer.echo(f"  supersedes {link.old_document_id}  ({link.reason}; {link.actor}, {_moment(link.at)})")
+        yield f"  supersedes {link.old_document_id}  ({link.reason}; {link.actor}, {_moment(link.at)})"
     for link in lineage.superseded_by:
         note = "" if link.effective else f" [pending: {link.new_state}]"
-        typer.echo(f"  superseded by {link.new_document_id}{note}  ({link.reason}; {link.actor}, {_moment(link.at)})")
+        yield f"  superseded by {link.new_document_id}{note}  ({link.reason}; {link.actor}, {_moment(link.at)})"
 
 
-def hold(
-    document_id: Annotated[str, typer.Argument(help="document id")],
-    reason: Reason = "no reason given",
-    as_json: AsJson = False,
-) -> None:
+def hold(document_id: DocumentId, reason: Reason = "no reason given", as_json: AsJson = False) -> None:
     """Put an archived document under legal hold: nothing may remove it until released."""
     from sohoa.pipeline.retention import place_hold
 
     _change_protection(place_hold, document_id, reason, as_json)
 
 
-def release(
-    document_id: Annotated[str, typer.Argument(help="document id")],
-    reason: Reason = "no reason given",
-    as_json: AsJson = False,
-) -> None:
+def release(document_id: DocumentId, reason: Reason = "no reason given", as_json: AsJson = False) -> None:
     """Lift a legal hold; the retention period still applies."""
     from sohoa.pipeline.retention import release_hold
 
@@ -108,10 +72,7 @@ def release(
 def _change_protection(change: Callable[..., Any], document_id: str, reason: str, as_json: bool) -> None:
     with opened_runtime() as rt:
         protection = change(rt, document_id, reason=reason, actor=cli_actor())
-    if as_json:
-        emit_json(_protection_json(protection))
-    else:
-        _echo_protection(protection)
+    emit(as_json, _protection_json(protection), _protection_lines(protection))
 
 
 def supersede(
@@ -136,28 +97,25 @@ def supersede(
             join()  # embedded mode: the new document is processed in this process
         state = document(rt, result.new_document_id).state
         lineage = read_lineage(rt, result.new_document_id)
-    if as_json:
-        emit_json({"new_document_id": result.new_document_id, "state": state, "lineage": _lineage_json(lineage)})
-    else:
-        typer.echo(f"{result.new_document_id}  {state}  supersedes {document_id}")
-        _echo_lineage(lineage)
+    emit(
+        as_json,
+        {"new_document_id": result.new_document_id, "state": state, "lineage": asdict(lineage)},
+        [f"{result.new_document_id}  {state}  supersedes {document_id}", *_lineage_lines(lineage)],
+    )
     if state in ("failed", "rejected"):
         raise typer.Exit(1)
 
 
-def lineage(document_id: Annotated[str, typer.Argument(help="document id")], as_json: AsJson = False) -> None:
+def lineage(document_id: DocumentId, as_json: AsJson = False) -> None:
     """The records a document supersedes and those that supersede it."""
     from sohoa.pipeline.actions.documents import lineage as read_lineage
 
     with opened_runtime() as rt:
         found = read_lineage(rt, document_id)
-    if as_json:
-        emit_json(_lineage_json(found))
-    else:
-        _echo_lineage(found)
+    emit(as_json, asdict(found), _lineage_lines(found))
 
 
-def show(document_id: Annotated[str, typer.Argument(help="document id")], as_json: AsJson = False) -> None:
+def show(document_id: DocumentId, as_json: AsJson = False) -> None:
     """Retention, legal hold and lineage of an archived document."""
     from sohoa.pipeline.actions.documents import lineage as read_lineage
     from sohoa.pipeline.retention import archive_protection
@@ -165,11 +123,11 @@ def show(document_id: Annotated[str, typer.Argument(help="document id")], as_jso
     with opened_runtime() as rt:
         protection = archive_protection(rt, document_id)
         found = read_lineage(rt, document_id)
-    if as_json:
-        emit_json({**_protection_json(protection), "lineage": _lineage_json(found)})
-        return
-    _echo_protection(protection)
-    _echo_lineage(found)
+    emit(
+        as_json,
+        {**_protection_json(protection), "lineage": asdict(found)},
+        [*_protection_lines(protection), *_lineage_lines(found)],
+    )
 
 
 def _since(value: str | None) -> datetime | None:
@@ -197,17 +155,12 @@ def fixity(
     moment = _since(since)
     with opened_runtime() as rt:
         summary = run_fixity(rt, actor=cli_actor(), sample=sample, since=moment)
-    if as_json:
-        emit_json(summary.to_dict())
-    else:
-        typer.echo(
-            f"fixity run {summary.run_id}: {summary.checked} checked, {summary.intact} intact, "
-            f"{summary.mismatched} mismatched, {summary.missing} missing, {summary.unreadable} unreadable"
-        )
-        for problem in summary.problems:
-            typer.echo(f"  {problem.kind:<10} {problem.document_id}  {problem.key}  {problem.message}")
-    if not summary.ok:
-        raise typer.Exit(1)
+    headline = (
+        f"fixity run {summary.run_id}: {summary.checked} checked, {summary.intact} intact, "
+        f"{summary.mismatched} mismatched, {summary.missing} missing, {summary.unreadable} unreadable"
+    )
+    problems = (f"  {p.kind:<10} {p.document_id}  {p.key}  {p.message}" for p in summary.problems)
+    _finish_run(summary, as_json, [headline, *problems])
 
 
 def rebuild(
@@ -224,33 +177,24 @@ def rebuild(
         raise fail("usage: sohoa catalogue rebuild --from-store", 2)
     with opened_runtime() as rt:
         report = rebuild_catalogue(rt, actor=cli_actor(), text=text)
-    if as_json:
-        emit_json(report.to_dict())
-    else:
-        typer.echo(
-            f"{len(report.restored)} documents restored, {len(report.present)} already present, "
-            f"{report.links} supersessions restored"
-        )
-        for issue in report.issues:
-            typer.echo(f"  {'error' if issue.error else 'note':<5} {issue.kind:<17} {issue.key}  {issue.message}")
-    if not report.ok:
+    headline = (
+        f"{len(report.restored)} documents restored, {len(report.present)} already present, "
+        f"{report.links} supersessions restored"
+    )
+    issues = (f"  {'error' if i.error else 'note':<5} {i.kind:<17} {i.key}  {i.message}" for i in report.issues)
+    _finish_run(report, as_json, [headline, *issues])
+
+
+def _finish_run(outcome: FixitySummary | RebuildReport, as_json: bool, lines: Iterable[str]) -> None:
+    """Print a run over the archive; one that found a problem exits 1, so a scheduler sees it."""
+    emit(as_json, outcome.to_dict(), lines)
+    if not outcome.ok:
         raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``archive``, ``audit`` and ``catalogue`` command groups to ``app``."""
-    archive_app = typer.Typer(
-        help="The archive: legal holds, corrections by supersession, lineage.", no_args_is_help=True
-    )
-    audit_app = typer.Typer(help="Audits of the archive.", no_args_is_help=True)
-    catalogue_app = typer.Typer(help="The catalogue as a whole.", no_args_is_help=True)
-    archive_app.command("hold")(handle_errors(hold))
-    archive_app.command("release")(handle_errors(release))
-    archive_app.command("supersede")(handle_errors(supersede))
-    archive_app.command("lineage")(handle_errors(lineage))
-    archive_app.command("show")(handle_errors(show))
-    audit_app.command("fixity")(handle_errors(fixity))
-    catalogue_app.command("rebuild")(handle_errors(rebuild))
-    app.add_typer(archive_app, name="archive")
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(catalogue_app, name="catalogue")
+    archive = {"hold": hold, "release": release, "supersede": supersede, "lineage": lineage, "show": show}
+    add_group(app, "archive", "The archive: legal holds, corrections by supersession, lineage.", archive)
+    add_group(app, "audit", "Audits of the archive.", {"fixity": fixity})
+    add_group(app, "catalogue", "The catalogue as a whole.", {"rebuild": rebuild})

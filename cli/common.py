@@ -8,9 +8,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -20,9 +20,32 @@ from sohoa.core.settings import Settings, get_settings
 if TYPE_CHECKING:
     from sohoa.pipeline.runtime import Runtime
 
-__all__ = ["cli_actor", "emit_json", "fail", "handle_errors", "opened_runtime", "settings_or_exit"]
+__all__ = [
+    "AsJson",
+    "DossierOption",
+    "OwnerIdOption",
+    "OwnerNameOption",
+    "ProcedureOption",
+    "add_commands",
+    "add_group",
+    "cli_actor",
+    "command_group",
+    "emit",
+    "emit_json",
+    "fail",
+    "handle_errors",
+    "opened_runtime",
+    "settings_or_exit",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Options several commands take, declared once so they read and behave the same everywhere.
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
+ProcedureOption = Annotated[str | None, typer.Option("--procedure", help="procedure code (mã thủ tục)")]
+DossierOption = Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")]
+OwnerIdOption = Annotated[str | None, typer.Option("--owner-id", help="the owner's id number")]
+OwnerNameOption = Annotated[str | None, typer.Option("--owner-name", help="the owner's name")]
 
 
 def cli_actor() -> str:
@@ -75,6 +98,33 @@ def _debug_traceback() -> None:
 
 def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def emit(as_json: bool, value: Any, lines: Iterable[str]) -> None:
+    """A command's answer: ``value`` as JSON for a script, else ``lines`` for a person."""
+    if as_json:
+        emit_json(value)
+        return
+    for line in lines:
+        typer.echo(line)
+
+
+def command_group(help_text: str) -> typer.Typer:
+    """A group of sub-commands (``sohoa NAME ...``); called without one, it shows its help."""
+    return typer.Typer(help=help_text, no_args_is_help=True)
+
+
+def add_commands(app: typer.Typer, commands: Mapping[str, Callable[..., Any]]) -> None:
+    """Register each command under its name, turning its errors into one line and an exit code."""
+    for name, command in commands.items():
+        app.command(name)(handle_errors(command))
+
+
+def add_group(app: typer.Typer, name: str, help_text: str, commands: Mapping[str, Callable[..., Any]]) -> None:
+    """Add ``sohoa NAME`` to ``app``, holding ``commands``."""
+    group = command_group(help_text)
+    add_commands(group, commands)
+    app.add_typer(group, name=name)
 
 
 def settings_or_exit() -> Settings:

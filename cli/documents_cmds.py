@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime, settings_or_exit
+from sohoa.cli.common import add_commands, cli_actor, emit_json, fail, opened_runtime, settings_or_exit
 from sohoa.core.domain import DocumentState
 
 __all__ = ["register"]
@@ -273,9 +273,5 @@ def review_approve(
 
 
 def register(app: typer.Typer, review_app: typer.Typer) -> None:
-    app.command()(handle_errors(ingest))
-    app.command()(handle_errors(get))
-    review_app.command("list")(handle_errors(review_list))
-    review_app.command("show")(handle_errors(review_show))
-    review_app.command("set")(handle_errors(review_set))
-    review_app.command("approve")(handle_errors(review_approve))
+    add_commands(app, {"ingest": ingest, "get": get})
+    add_commands(review_app, {"list": review_list, "show": review_show, "set": review_set, "approve": review_approve})

@@ -6,41 +6,50 @@ A refused reuse exits 1 with its reason code (``owner_mismatch``, ``expired`` ..
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime
+from sohoa.cli.common import (
+    AsJson,
+    OwnerIdOption,
+    OwnerNameOption,
+    add_group,
+    cli_actor,
+    emit,
+    fail,
+    opened_runtime,
+)
 from sohoa.core.errors import Conflict
 
 __all__ = ["register"]
 
-_Json = Annotated[bool, typer.Option("--json", help="print JSON")]
 _Masked = Annotated[bool, typer.Option("--masked", help="show owner numbers masked (001*******89)")]
 
 
-def _print_dossier(data: dict[str, Any]) -> None:
+def _dossier_lines(data: dict[str, Any]) -> Iterator[str]:
     owner = data["owner"]
     who = f"{owner['id_type']} {owner['id_number']} {owner['name'] or ''}".strip() if owner else "-"
     state = "closed" if data["closed"] else "open"
-    typer.echo(f"{data['code']}  {data['procedure_code'] or '-'}  {who}  received {data['received_date']}  {state}")
+    yield f"{data['code']}  {data['procedure_code'] or '-'}  {who}  received {data['received_date']}  {state}"
     for d in data.get("documents", []):
         what = d["role"] + (f" ({d['component']})" if d["component"] else "")
         extra = f"  same as {d['same_as']}" if d.get("same_as") else ""
-        typer.echo(f"  {d['id']}  {what}  {d['origin']}  {d['state']}{extra}")
+        yield f"  {d['id']}  {what}  {d['origin']}  {d['state']}{extra}"
 
 
 def dossiers_create(
     code: Annotated[str, typer.Argument(help="mã hồ sơ, e.g. 000.00.32.H19-250312-0017")],
     procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code")] = None,
     owner_id_type: Annotated[str | None, typer.Option("--owner-id-type", help="cccd, cmnd, passport or mst")] = None,
-    owner_id: Annotated[str | None, typer.Option("--owner-id", help="the owner's id number")] = None,
-    owner_name: Annotated[str | None, typer.Option("--owner-name", help="the owner's name")] = None,
+    owner_id: OwnerIdOption = None,
+    owner_name: OwnerNameOption = None,
     received: Annotated[
         str | None, typer.Option("--received", help="received date, YYYY-MM-DD (default today)")
     ] = None,
-    as_json: _Json = False,
+    as_json: AsJson = False,
     masked: _Masked = False,
 ) -> None:
     """Create a dossier by hand, with its owner."""
@@ -62,34 +71,34 @@ def dossiers_create(
             received_date=day,
         )
     data = made.to_dict(full=not masked)
-    emit_json(data) if as_json else _print_dossier(data)
+    emit(as_json, data, _dossier_lines(data))
 
 
 def dossiers_show(
-    code: Annotated[str, typer.Argument(help="mã hồ sơ")], as_json: _Json = False, masked: _Masked = False
+    code: Annotated[str, typer.Argument(help="mã hồ sơ")], as_json: AsJson = False, masked: _Masked = False
 ) -> None:
     """A dossier with its documents: results and components, uploaded or reused."""
     from sohoa.pipeline.actions.dossiers import show
 
     with opened_runtime() as rt:
         data = show(rt, code).to_dict(full=not masked)
-    emit_json(data) if as_json else _print_dossier(data)
+    emit(as_json, data, _dossier_lines(data))
 
 
-def dossiers_close(code: Annotated[str, typer.Argument(help="mã hồ sơ")], as_json: _Json = False) -> None:
+def dossiers_close(code: Annotated[str, typer.Argument(help="mã hồ sơ")], as_json: AsJson = False) -> None:
     """Close a dossier: no component is added to it afterwards."""
     from sohoa.pipeline.actions.dossiers import close
 
     with opened_runtime() as rt:
         data = close(rt, code, actor=cli_actor()).to_dict(full=False)
-    emit_json(data) if as_json else typer.echo(f"{data['code']} closed")
+    emit(as_json, data, [f"{data['code']} closed"])
 
 
 def dossiers_reuse(
     code: Annotated[str, typer.Argument(help="the dossier that needs the paper")],
     document_id: Annotated[str, typer.Argument(help="the owner's archived document to reuse")],
     component: Annotated[str, typer.Option("--component", help="the component's name as the procedure lists it")],
-    as_json: _Json = False,
+    as_json: AsJson = False,
 ) -> None:
     """Reuse a paper the owner already has on file as a component of a dossier (no upload)."""
     from sohoa.pipeline.actions.dossiers import reuse
@@ -100,18 +109,17 @@ def dossiers_reuse(
         except Conflict as exc:
             raise fail(f"{exc.code}: {exc.message}", 1) from None
     data = dict(made.__dict__)
-    if as_json:
-        emit_json(data)
-    else:
-        typer.echo(
-            f"{data['document_id']} reused in {data['dossier_code']} as {data['component']} (event {data['event_id']})"
-        )
+    emit(
+        as_json,
+        data,
+        [f"{data['document_id']} reused in {data['dossier_code']} as {data['component']} (event {data['event_id']})"],
+    )
 
 
 def owners_show(
     id_type: Annotated[str, typer.Argument(help="cccd, cmnd, passport or mst")],
     number: Annotated[str, typer.Argument(help="the owner's id number")],
-    as_json: _Json = False,
+    as_json: AsJson = False,
     masked: _Masked = False,
 ) -> None:
     """The owner's store: every archived paper and result, newest first, and whether it is reusable today."""
@@ -120,14 +128,15 @@ def owners_show(
     with opened_runtime() as rt:
         found = store(rt, id_type, number, actor=cli_actor())
     data = found.to_dict(full=not masked)
-    if as_json:
-        emit_json(data)
-        return
+    emit(as_json, data, _store_lines(data))
+
+
+def _store_lines(data: dict[str, Any]) -> Iterator[str]:
     owner = data["owner"]
-    typer.echo(f"{owner['id_type']} {owner['id_number']} {owner['name'] or ''}".rstrip())
+    yield f"{owner['id_type']} {owner['id_number']} {owner['name'] or ''}".rstrip()
     for d in data["documents"]:
         mark = "reusable" if d["reusable"] else "-"
-        typer.echo(
+        yield (
             f"  {d['id']}  {d['dossier_code'] or '-'}  {d['role'] or '-'}  {d['document_type'] or '-'}  "
             f"{d['number_symbol'] or '-'}  valid until {d['valid_until'] or '-'}  {mark}"
         )
@@ -137,7 +146,7 @@ def owners_search(
     number: Annotated[str | None, typer.Option("--number", help="the number or its first digits")] = None,
     name: Annotated[str | None, typer.Option("--name", help="words of the name")] = None,
     id_type: Annotated[str | None, typer.Option("--id-type", help="cccd, cmnd, passport or mst")] = None,
-    as_json: _Json = False,
+    as_json: AsJson = False,
     masked: _Masked = False,
 ) -> None:
     """Find owners by number or name (audited)."""
@@ -145,21 +154,10 @@ def owners_search(
 
     with opened_runtime() as rt:
         found = search(rt, actor=cli_actor(), full=not masked, id_type=id_type, number=number, name=name)
-    if as_json:
-        emit_json([o.__dict__ for o in found])
-        return
-    for o in found:
-        typer.echo(f"{o.id_type} {o.id_number} {o.name or ''}".rstrip())
+    emit(as_json, [o.__dict__ for o in found], (f"{o.id_type} {o.id_number} {o.name or ''}".rstrip() for o in found))
 
 
 def register(app: typer.Typer) -> None:
-    dossiers_app = typer.Typer(help="Dossiers (hồ sơ): owners, components, reuse.", no_args_is_help=True)
-    owners_app = typer.Typer(help="Owners and their store (Kho dữ liệu).", no_args_is_help=True)
-    dossiers_app.command("create")(handle_errors(dossiers_create))
-    dossiers_app.command("show")(handle_errors(dossiers_show))
-    dossiers_app.command("close")(handle_errors(dossiers_close))
-    dossiers_app.command("reuse")(handle_errors(dossiers_reuse))
-    owners_app.command("show")(handle_errors(owners_show))
-    owners_app.command("search")(handle_errors(owners_search))
-    app.add_typer(dossiers_app, name="dossiers")
-    app.add_typer(owners_app, name="owners")
+    dossiers = {"create": dossiers_create, "show": dossiers_show, "close": dossiers_close, "reuse": dossiers_reuse}
+    add_group(app, "dossiers", "Dossiers (hồ sơ): owners, components, reuse.", dossiers)
+    add_group(app, "owners", "Owners and their store (Kho dữ liệu).", {"show": owners_show, "search": owners_search})

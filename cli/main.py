@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, handle_errors, opened_runtime, settings_or_exit
+from sohoa.cli.common import cli_actor, command_group, handle_errors, opened_runtime, settings_or_exit
 
 __all__ = ["app", "main"]
 
@@ -17,9 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-db_app = typer.Typer(help="Catalogue database.", no_args_is_help=True)
-users_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
-review_app = typer.Typer(help="Review queue: correct metadata and release documents to signing.", no_args_is_help=True)
+db_app = command_group("Catalogue database.")
+users_app = command_group("Users, roles and API tokens.")
+review_app = command_group("Review queue: correct metadata and release documents to signing.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(review_app, name="review")

@@ -10,12 +10,21 @@ from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime, settings_or_exit
+from sohoa.cli.common import (
+    add_commands,
+    cli_actor,
+    command_group,
+    emit_json,
+    fail,
+    handle_errors,
+    opened_runtime,
+    settings_or_exit,
+)
 from sohoa.core.domain import SignRequest
 
 __all__ = ["register", "signing_app"]
 
-signing_app = typer.Typer(help="The signing key and certificate.", no_args_is_help=True)
+signing_app = command_group("The signing key and certificate.")
 
 _LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 _STAMPS = ("none", "copy")
@@ -212,6 +221,5 @@ def renew_lta(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(handle_errors(sign))
-    app.command()(handle_errors(verify))
+    add_commands(app, {"sign": sign, "verify": verify})
     app.add_typer(signing_app, name="signing")
