@@ -8,12 +8,13 @@ line, so a script notices and a person knows which lines to fix.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sohoa.cli.common import cli_actor, emit_json, fail, handle_errors, opened_runtime
+from sohoa.cli.common import add_commands, add_group, cli_actor, emit_json, fail, opened_runtime
 from sohoa.registry.sources import ImportReport, SourceFormat
 
 __all__ = ["register"]
@@ -54,13 +55,28 @@ def _finish_import(what: str, report: ImportReport, as_json: bool) -> None:
         raise typer.Exit(2)
 
 
-def procedures_import(
-    file: Annotated[Path, typer.Argument(help="CSV with columns code,name,field,agency (or a JSON array)")],
-    fmt: _FormatOption = None,
-    as_json: _JsonOption = False,
-) -> None:
-    """Load or update the procedure catalogue; existing codes are updated, none is deleted."""
-    _finish_import("procedures", _import("procedures", file, fmt), as_json)
+def _import_command(which: str, file_help: str, summary: str) -> Callable[..., None]:
+    """``sohoa procedures import`` and ``sohoa register import``: one command over two registers."""
+
+    def import_command(file: Path, fmt: _FormatOption = None, as_json: _JsonOption = False) -> None:
+        _finish_import(which, _import(which, file, fmt), as_json)
+
+    # Typer reads the file argument's help from the annotation, and it names this register's columns.
+    import_command.__annotations__["file"] = Annotated[Path, typer.Argument(help=file_help)]
+    import_command.__doc__ = summary
+    return import_command
+
+
+procedures_import = _import_command(
+    "procedures",
+    "CSV with columns code,name,field,agency (or a JSON array)",
+    "Load or update the procedure catalogue; existing codes are updated, none is deleted.",
+)
+register_import = _import_command(
+    "register",
+    "the register export: CSV (canonical header) or JSON",
+    "Import resolved dossiers; re-importing changes nothing, changed rows update their dossier.",
+)
 
 
 def procedures_list(
@@ -81,15 +97,6 @@ def procedures_list(
         typer.echo(f"{p.code}\t{p.name}\t{p.field or ''}\t{p.agency or ''}")
     if total > len(found):
         typer.echo(f"({total - len(found)} more; use --limit)", err=True)
-
-
-def register_import(
-    file: Annotated[Path, typer.Argument(help="the register export: CSV (canonical header) or JSON")],
-    fmt: _FormatOption = None,
-    as_json: _JsonOption = False,
-) -> None:
-    """Import resolved dossiers; re-importing changes nothing, changed rows update their dossier."""
-    _finish_import("register", _import("register", file, fmt), as_json)
 
 
 def register_link(
@@ -150,13 +157,8 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
-    procedures_app = typer.Typer(help="The procedure catalogue (danh mục thủ tục hành chính).", no_args_is_help=True)
-    register_app = typer.Typer(help="The register of resolved dossiers from the one-stop system.", no_args_is_help=True)
-    procedures_app.command("import")(handle_errors(procedures_import))
-    procedures_app.command("list")(handle_errors(procedures_list))
-    register_app.command("import")(handle_errors(register_import))
-    register_app.command("link")(handle_errors(register_link))
-    register_app.command("unlink")(handle_errors(register_unlink))
-    app.add_typer(procedures_app, name="procedures")
-    app.add_typer(register_app, name="register")
-    app.command("report")(handle_errors(report))
+    procedures = {"import": procedures_import, "list": procedures_list}
+    add_group(app, "procedures", "The procedure catalogue (danh mục thủ tục hành chính).", procedures)
+    register_cmds = {"import": register_import, "link": register_link, "unlink": register_unlink}
+    add_group(app, "register", "The register of resolved dossiers from the one-stop system.", register_cmds)
+    add_commands(app, {"report": report})
