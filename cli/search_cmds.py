@@ -3,24 +3,54 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sohoa.cli.common import emit_json, fail, handle_errors, opened_runtime
+from sohoa.cli.common import DossierOption, emit_json, fail, handle_errors, opened_runtime
 from sohoa.core.domain import DocumentState
+
+if TYPE_CHECKING:
+    from sohoa.storage.search import DocumentFilters
 
 __all__ = ["register"]
 
 
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
+def _day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise fail(f"invalid_date: {option} expects YYYY-MM-DD, got {value!r}", 2) from None
+
+
+def _state(value: str, option: str) -> DocumentState:
+    try:
+        return DocumentState(value)
+    except ValueError:
+        raise fail(f"invalid_state: unknown state {value!r}", 2) from None
+
+
+# The filters typed as text, checked in this order; the other options come typed from typer.
+_PARSED: dict[str, Callable[[str, str], Any]] = {
+    "state": _state,
+    **dict.fromkeys(("issued_from", "issued_to", "received_from", "received_to"), _day),
+}
+
+
+def _filters(ctx: typer.Context) -> DocumentFilters:
+    """The command's filters: each option named as a field of ``DocumentFilters`` is that filter.
+
+    So the filters are spelled once, where storage applies them; one added there without its
+    option here fails every search in the tests, rather than being silently unreachable."""
+    from sohoa.storage.search import DocumentFilters
+
+    options = {param.name: param.opts[0] for param in ctx.command.params}
+    given = {name: value for name, value in ctx.params.items() if value is not None}
+    parsed = {name: parse(given[name], options[name]) for name, parse in _PARSED.items() if name in given}
+    return DocumentFilters(**{f.name: parsed.get(f.name, ctx.params[f.name]) for f in fields(DocumentFilters)})
 
 
 def _marked(snippet: dict[str, Any]) -> str:
@@ -36,11 +66,12 @@ def _marked(snippet: dict[str, Any]) -> str:
 
 
 def search(
-    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code, exact or prefix")] = None,
-    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")] = None,
+    ctx: typer.Context,
+    procedure_code: Annotated[str | None, typer.Option("--procedure", help="procedure code, exact or prefix")] = None,
+    dossier_code: DossierOption = None,
     text: Annotated[str | None, typer.Option("--text", help='words and "quoted phrases", accents optional')] = None,
     number: Annotated[str | None, typer.Option("--number", help="số/ký hiệu, e.g. 12/2024/QĐ-UBND")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="document type: Quyết định, QĐ...")] = None,
+    document_type: Annotated[str | None, typer.Option("--type", help="document type: Quyết định, QĐ...")] = None,
     issuer: Annotated[str | None, typer.Option("--issuer", help="words of the issuer (cơ quan ban hành)")] = None,
     issued_from: Annotated[str | None, typer.Option("--issued-from", help="issued on or after YYYY-MM-DD")] = None,
     issued_to: Annotated[str | None, typer.Option("--issued-to", help="issued on or before YYYY-MM-DD")] = None,
@@ -57,31 +88,10 @@ def search(
 ) -> None:
     """Find documents by codes, metadata and text; best matches first, with snippets."""
     from sohoa.pipeline.actions.search import search as run_search
-    from sohoa.storage.search import DocumentFilters, SearchQuery
+    from sohoa.storage.search import SearchQuery
 
-    try:
-        state_value = DocumentState(state) if state else None
-    except ValueError:
-        raise fail(f"invalid_state: unknown state {state!r}", 2) from None
-    query = SearchQuery(
-        text=text,
-        filters=DocumentFilters(
-            procedure_code=procedure,
-            dossier_code=dossier,
-            number=number,
-            document_type=doc_type,
-            issuer=issuer,
-            issued_from=_day(issued_from, "--issued-from"),
-            issued_to=_day(issued_to, "--issued-to"),
-            received_from=_day(received_from, "--received-from"),
-            received_to=_day(received_to, "--received-to"),
-            state=state_value,
-            signed=signed,
-            superseded=superseded,
-        ),
-        limit=limit,
-        offset=offset,
-    )
+    # The filter options reach the query through ``ctx`` (see _filters), not one by one.
+    query = SearchQuery(text=text, filters=_filters(ctx), limit=limit, offset=offset)
     with opened_runtime() as rt:
         found = run_search(rt, query)
     rows = [hit.to_dict() for hit in found.hits]
