@@ -61,14 +61,31 @@ def _key_usage(*usages: str) -> dict[str, Any]:
     return {"id": "key_usage", "critical": True, "smart-value": {"schema": "key-usage", "params": list(usages)}}
 
 
+def _crl_points(repo: str) -> dict[str, Any]:
+    return {
+        "id": "crl_distribution_points",
+        "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [repo]}},
+    }
+
+
+def _service_cert(issuer: str, validity: dict[str, str], purpose: str, *more: dict[str, Any]) -> dict[str, Any]:
+    """A certificate of one of the PKI's own services (OCSP responder, timestamp authority), for one purpose."""
+    return {
+        "issuer": issuer,
+        "validity": validity,
+        "extensions": [
+            _key_usage("digital_signature"),
+            {"id": "extended_key_usage", "critical": True, "value": [purpose]},
+            *more,
+        ],
+    }
+
+
 def _config(base_url: str, now: dt.datetime) -> dict[str, Any]:
     day = dt.timedelta(days=1)
     signer_extensions = [
         _key_usage("digital_signature", "non_repudiation"),
-        {
-            "id": "crl_distribution_points",
-            "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": ["interm"]}},
-        },
+        _crl_points("interm"),
         {
             "id": "authority_information_access",
             "smart-value": {"schema": "aia-urls", "params": {"ocsp-responder-names": ["interm"]}},
@@ -114,33 +131,15 @@ def _config(base_url: str, now: dt.datetime) -> dict[str, Any]:
                                 "value": {"ca": True, "path-len-constraint": 0},
                             },
                             _key_usage("digital_signature", "key_cert_sign", "crl_sign"),
-                            {
-                                "id": "crl_distribution_points",
-                                "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": ["root"]}},
-                            },
+                            _crl_points("root"),
                         ],
                     },
-                    "ocsp": {
-                        "issuer": "interm",
-                        "validity": _validity(ca_start, now + 3000 * day),
-                        "extensions": [
-                            _key_usage("digital_signature"),
-                            {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
-                            {"id": "ocsp_no_check"},
-                        ],
-                    },
-                    "tsa": {
-                        "issuer": "root",
-                        "validity": _validity(ca_start, now + 3000 * day),
-                        "extensions": [
-                            _key_usage("digital_signature"),
-                            {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
-                            {
-                                "id": "crl_distribution_points",
-                                "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": ["root"]}},
-                            },
-                        ],
-                    },
+                    "ocsp": _service_cert(
+                        "interm", _validity(ca_start, now + 3000 * day), "ocsp_signing", {"id": "ocsp_no_check"}
+                    ),
+                    "tsa": _service_cert(
+                        "root", _validity(ca_start, now + 3000 * day), "time_stamping", _crl_points("root")
+                    ),
                     "signer": {
                         "issuer": "interm",
                         "validity": _validity(now - 30 * day, now + 365 * day),
