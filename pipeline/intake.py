@@ -163,6 +163,17 @@ class _Batch:
     rejected: list[RejectedFile] = field(default_factory=list)
     zip_folders: bool = False  # each folder of a zip is one document
 
+    def note(self, action: str, details: dict[str, Any]) -> None:
+        """An event of this upload, in a transaction of its own."""
+        with self.rt.db.session() as session:
+            record_event(session, actor=self.actor, action=action, batch_id=self.batch_id, details=details)
+
+    def refuse(self, exc: SohoaError, *names: str) -> None:
+        """Files refused before any document was catalogued for them: answered, and audited."""
+        for name in names:
+            self.rejected.append(RejectedFile(name, exc.code, exc.message))
+            self.note("upload.rejected", {"filename": name, "reason_code": exc.code, "message": exc.message})
+
 
 @dataclass(frozen=True)
 class _Filing:
@@ -192,9 +203,11 @@ def spool(stream: BinaryIO, dest: Path, max_bytes: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
+def _spooled(path: Path, name: str, container: _Container) -> _Spooled:
+    """A file made in the work area out of another (a zip's entry, a stack's part), hashed where it lies."""
     with path.open("rb") as fh:
-        return copy_hashing(fh)
+        sha, size = copy_hashing(fh)
+    return _Spooled(path, name, sha, size, container)
 
 
 def accept_files(
@@ -313,18 +326,18 @@ def _accept_batch(
                 try:
                     sha, size = spool(item.stream, spooled, rt.settings.max_file_bytes)
                 except InputRejected as exc:
-                    part.rejected.append(RejectedFile(name, exc.code, exc.message))
-                    _log_rejection(part, name, exc)
+                    part.refuse(exc, name)
                     complete = gathering.add(number, name, None)
                     if complete is not None:
                         pending.append(pool.submit(_accept_spooled_group, part, complete))
                     continue
+                arrived = _Spooled(spooled, name, sha, size)
                 if gathering.wants(number):
-                    complete = gathering.add(number, name, _Spooled(spooled, name, sha, size))
+                    complete = gathering.add(number, name, arrived)
                     if complete is not None:
                         pending.append(pool.submit(_accept_spooled_group, part, complete))
                     continue
-                pending.append(pool.submit(_accept_spooled, part, spooled, name, sha, size))
+                pending.append(pool.submit(_accept_spooled, part, arrived))
             for leftover in gathering.incomplete():
                 part = replace(batch, documents=[], rejected=[])
                 parts.append(part)
@@ -401,122 +414,85 @@ def accept_paths(
     )
 
 
-def _accept_spooled(batch: _Batch, spool: Path, name: str, sha: str, size: int) -> None:
+def _accept_spooled(batch: _Batch, arrived: _Spooled) -> None:
     try:
-        _accept_one(batch, spool, name, sha, size)
+        _accept_one(batch, arrived)
     finally:
-        spool.unlink(missing_ok=True)
+        arrived.path.unlink(missing_ok=True)
 
 
-def _accept_one(
-    batch: _Batch, spool: Path, name: str, sha: str, size: int, *, container: _Container | None = None
-) -> None:
-    upload_filing = _Filing(batch.procedure_code, batch.dossier_code)
-    container_sha256 = container.sha256 if container is not None else None
+def _accept_one(batch: _Batch, file: _Spooled) -> None:
     try:
-        sniff = sniff_file(spool, max_pages=batch.rt.settings.max_pages)
+        sniff = sniff_file(file.path, max_pages=batch.rt.settings.max_pages)
     except InputRejected as exc:
-        _reject(batch, spool, name, sha, size, exc, container=container)
+        _reject(batch, file, exc)
         return
     if sniff.kind is FileKind.ZIP:
-        if container is not None:
-            nested = InputRejected("zip inside a zip is not accepted", code="nested_zip")
-            _reject(batch, spool, name, sha, size, nested, container=container)
+        if file.container is not None:
+            _reject(batch, file, InputRejected("zip inside a zip is not accepted", code="nested_zip"))
         else:
-            _accept_zip(batch, spool, name, sha)
+            _accept_zip(batch, file)
         return
     # Splitting rewrites pages, so a signed PDF is always kept whole.
     if batch.cover_sheets and not sniff.signed:
-        _accept_stack(batch, spool, name, sha, size, sniff, container_sha256=container_sha256)
+        _accept_stack(batch, file, sniff)
         return
-    _store_original(batch, spool, name, sha, size, sniff, upload_filing, container_sha256=container_sha256)
+    _store_original(batch, file, sniff, _Filing(batch.procedure_code, batch.dossier_code))
 
 
-def _accept_zip(batch: _Batch, spool: Path, name: str, sha: str) -> None:
-    dest = spool.with_name(spool.name + ".zip.d")
+def _accept_zip(batch: _Batch, file: _Spooled) -> None:
+    dest = file.path.with_name(file.path.name + ".zip.d")
     try:
-        expansion = expand_zip(spool, dest)
+        expansion = expand_zip(file.path, dest)
     except InputRejected as exc:
-        _reject(batch, spool, name, sha, spool.stat().st_size, exc)
+        _reject(batch, file, exc)
         return
     try:
-        with batch.rt.db.session() as session:
-            record_event(
-                session,
-                actor=batch.actor,
-                action="upload.zip",
-                batch_id=batch.batch_id,
-                details={
-                    "filename": name,
-                    "sha256": sha,
-                    "entries": len(expansion.accepted),
-                    "refused": len(expansion.rejected),
-                },
-            )
+        batch.note(
+            "upload.zip",
+            {
+                "filename": file.name,
+                "sha256": file.sha,
+                "entries": len(expansion.accepted),
+                "refused": len(expansion.rejected),
+            },
+        )
         for refused in expansion.rejected:
-            member_name = f"{name}/{refused.name}"
-            batch.rejected.append(RejectedFile(member_name, refused.code, refused.message))
-            _log_rejection(batch, member_name, InputRejected(refused.message, code=refused.code))
-        container = _Container(sha, spool)
+            batch.refuse(InputRejected(refused.message, code=refused.code), f"{file.name}/{refused.name}")
+        container = _Container(file.sha, file.path)
         joined: set[int] = set()
         if batch.zip_folders:
             for folder, positions in folder_groups([m.name for m in expansion.accepted]):
                 joined.update(positions)
-                members = []
-                for position in positions:
-                    member = expansion.accepted[position]
-                    member_sha, member_size = _hash_file(member.path)
-                    member_name = f"{name}/{member.name}"
-                    members.append(_Spooled(member.path, member_name, member_sha, member_size, container))
-                _accept_group(batch, members, label=f"{name}/{folder}")
+                members = [
+                    _spooled(expansion.accepted[p].path, f"{file.name}/{expansion.accepted[p].name}", container)
+                    for p in positions
+                ]
+                _accept_group(batch, members, label=f"{file.name}/{folder}")
         for position, member in enumerate(expansion.accepted):
-            if position in joined:
-                continue
-            member_sha, member_size = _hash_file(member.path)
-            _accept_one(batch, member.path, f"{name}/{member.name}", member_sha, member_size, container=container)
+            if position not in joined:
+                _accept_one(batch, _spooled(member.path, f"{file.name}/{member.name}", container))
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
 
-def _accept_stack(
-    batch: _Batch,
-    spool: Path,
-    name: str,
-    sha: str,
-    size: int,
-    sniff: SniffResult,
-    *,
-    container_sha256: str | None,
-) -> None:
+def _accept_stack(batch: _Batch, file: _Spooled, sniff: SniffResult) -> None:
     """A scanned stack of dossiers, each behind its cover sheet: one document per part."""
-    work = spool.with_name(spool.name + ".split")
+    work = file.path.with_name(file.path.name + ".split")
     try:
-        parts = split_stack(spool, sniff.kind, work)
+        parts = split_stack(file.path, sniff.kind, work)
         if len(parts) == 1 and parts[0].sheet_index is None:
-            _store_original(
-                batch, spool, name, sha, size, sniff, _part_filing(batch, None), container_sha256=container_sha256
-            )
+            _store_original(batch, file, sniff, _part_filing(batch, None))
             return
-        with batch.rt.db.session() as session:
-            record_event(
-                session,
-                actor=batch.actor,
-                action="upload.stack",
-                batch_id=batch.batch_id,
-                details={"filename": name, "sha256": sha, "parts": len(parts)},
-            )
+        batch.note("upload.stack", {"filename": file.name, "sha256": file.sha, "parts": len(parts)})
+        # Each part is catalogued as coming out of the stack, or out of the zip the stack came in.
+        stack = file.container or _Container(file.sha, file.path)
         for number, part in enumerate(parts, start=1):
-            part_sha, part_size = _hash_file(part.pdf_path)
-            part_sniff = SniffResult(kind=FileKind.PDF, page_count=len(part.page_indices))
             _store_original(
                 batch,
-                part.pdf_path,
-                f"{name}#{number}",
-                part_sha,
-                part_size,
-                part_sniff,
+                _spooled(part.pdf_path, f"{file.name}#{number}", stack),
+                SniffResult(kind=FileKind.PDF, page_count=len(part.page_indices)),
                 _part_filing(batch, part),
-                container_sha256=container_sha256 or sha,
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -537,18 +513,9 @@ def _part_filing(batch: _Batch, part: StackPart | None) -> _Filing:
     return _Filing(part.procedure_code, part.dossier_code, reasons)
 
 
-def _store_original(
-    batch: _Batch,
-    spool: Path,
-    name: str,
-    sha: str,
-    size: int,
-    sniff: SniffResult,
-    filing: _Filing,
-    *,
-    container_sha256: str | None,
-) -> None:
+def _store_original(batch: _Batch, file: _Spooled, sniff: SniffResult, filing: _Filing) -> None:
     rt = batch.rt
+    name, sha = file.name, file.sha
     document_id = str(uuid.uuid4())
     if sniff.signed and sniff.active_content:
         # A signed file that can run code when opened: a person decides, and it is never
@@ -564,7 +531,7 @@ def _store_original(
         # the bytes are fsynced. A crash or a lost race leaves at most a content-addressed object
         # no document names, which the next upload of the file reuses or the start-up cleanup removes.
         info = rt.store.put_file(
-            original_key(sha), spool, content_type=sniff.kind.media_type, metadata={"filename": name}
+            original_key(sha), file.path, content_type=sniff.kind.media_type, metadata={"filename": name}
         )
         # The claim and the document commit together or not at all.
         with rt.db.session() as session:
@@ -578,7 +545,7 @@ def _store_original(
                 document_id,
                 name,
                 sha,
-                size,
+                file.size,
                 DocumentState.RECEIVED,
                 details={
                     "filename": name,
@@ -596,7 +563,7 @@ def _store_original(
                 original_kind=sniff.kind.value,
                 page_count=sniff.page_count,
                 kept_signature=sniff.signed,
-                container_sha256=container_sha256,
+                container_sha256=file.container.sha256 if file.container is not None else None,
                 review_reasons=list(filing.review) or None,
             )
             if filing.dossier_code:
@@ -605,8 +572,7 @@ def _store_original(
         raise  # the whole upload is answered 507: the next file would not fit either
     except SohoaError as exc:
         log.warning("could not store %s: %s", name, exc)
-        batch.rejected.append(RejectedFile(name, exc.code, exc.message))
-        _log_rejection(batch, name, exc)
+        batch.refuse(exc, name)
         return
     batch.documents.append(AcceptedDocument(document_id, name, DocumentState.RECEIVED.value))
 
@@ -689,25 +655,24 @@ def _add_document(
     )
 
 
-def _reject(
-    batch: _Batch,
-    spool: Path,
-    name: str,
-    sha: str,
-    size: int,
-    exc: InputRejected,
-    *,
-    container: _Container | None = None,
-) -> None:
+def _reject(batch: _Batch, file: _Spooled, exc: InputRejected) -> None:
     """Refused input is catalogued as ``rejected`` and its bytes kept in quarantine.
 
     A refused zip entry keeps its container, once per upload, not each entry: forty bad entries
     of 5 MiB in a 1.3 MB zip are 1.3 MB of quarantine, not 200 MB."""
     rt = batch.rt
     document_id = str(uuid.uuid4())
-    kept_sha, kept_path = (container.sha256, container.path) if container is not None else (sha, spool)
-    key, outcome = batch.quarantine.keep(rt, kept_sha, kept_path, name.split("/")[0] if container else name)
-    details: dict[str, Any] = {"filename": name, "reason_code": exc.code, "message": exc.message, "quarantine": key}
+    container = file.container
+    if container is not None:
+        key, outcome = batch.quarantine.keep(rt, container.sha256, container.path, file.name.split("/")[0])
+    else:
+        key, outcome = batch.quarantine.keep(rt, file.sha, file.path, file.name)
+    details: dict[str, Any] = {
+        "filename": file.name,
+        "reason_code": exc.code,
+        "message": exc.message,
+        "quarantine": key,
+    }
     if container is not None:
         details["quarantine_of"] = "container"
     if key is None:
@@ -717,9 +682,9 @@ def _reject(
             session,
             batch,
             document_id,
-            name,
-            sha,
-            size,
+            file.name,
+            file.sha,
+            file.size,
             DocumentState.REJECTED,
             details=details,
             reason_code=exc.code,
@@ -729,18 +694,7 @@ def _reject(
             original_key=key,
             container_sha256=container.sha256 if container is not None else None,
         )
-    batch.rejected.append(RejectedFile(name, exc.code, exc.message, document_id))
-
-
-def _log_rejection(batch: _Batch, name: str, exc: SohoaError) -> None:
-    with batch.rt.db.session() as session:
-        record_event(
-            session,
-            actor=batch.actor,
-            action="upload.rejected",
-            batch_id=batch.batch_id,
-            details={"filename": name, "reason_code": exc.code, "message": exc.message},
-        )
+    batch.rejected.append(RejectedFile(file.name, exc.code, exc.message, document_id))
 
 
 def group_positions(filenames: Sequence[str], groups: Sequence[Sequence[str]]) -> list[list[int]]:
@@ -751,7 +705,7 @@ def group_positions(filenames: Sequence[str], groups: Sequence[Sequence[str]]) -
 
 @dataclass(frozen=True)
 class _Spooled:
-    """One file of a document of several: where its bytes wait, and what they are."""
+    """One incoming file: where its bytes wait, what they are, and the zip or stack it came out of."""
 
     path: Path
     name: str
@@ -831,16 +785,13 @@ def _refuse_members(batch: _Batch, members: Sequence[_Spooled], *, because: str)
         code="group_incomplete",
         details={"because": because},
     )
-    for member in members:
-        batch.rejected.append(RejectedFile(member.name, exc.code, exc.message))
-        _log_rejection(batch, member.name, exc)
+    batch.refuse(exc, *(m.name for m in members))
 
 
 def _accept_group(batch: _Batch, members: list[_Spooled], *, label: str) -> None:
     """Files that make one document: each checked as any upload is, then stored together."""
     if len(members) == 1:
-        only = members[0]
-        _accept_one(batch, only.path, only.name, only.sha, only.size, container=only.container)
+        _accept_one(batch, members[0])
         return
     sniffs: list[SniffResult] = []
     for member in members:
@@ -857,7 +808,7 @@ def _accept_group(batch: _Batch, members: list[_Spooled], *, label: str) -> None
                     code="group_member_signed",
                 )
         except InputRejected as exc:
-            _reject(batch, member.path, member.name, member.sha, member.size, exc, container=member.container)
+            _reject(batch, member, exc)
             _refuse_members(batch, [m for m in members if m is not member], because=member.name)
             return
         sniffs.append(sniff)
@@ -868,9 +819,7 @@ def _accept_group(batch: _Batch, members: list[_Spooled], *, label: str) -> None
             code="too_many_pages",
             details={"pages": pages},
         )
-        for member in members:
-            batch.rejected.append(RejectedFile(member.name, too_many.code, too_many.message))
-            _log_rejection(batch, member.name, too_many)
+        batch.refuse(too_many, *(m.name for m in members))
         return
     _store_group(batch, members, sniffs, label=label)
 
@@ -975,9 +924,7 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
         raise
     except SohoaError as exc:
         log.warning("could not store the document %s: %s", label, exc)
-        for name in names:
-            batch.rejected.append(RejectedFile(name, exc.code, exc.message))
-            _log_rejection(batch, name, exc)
+        batch.refuse(exc, *names)
         return
     batch.documents.append(AcceptedDocument(document_id, label, DocumentState.RECEIVED.value, parts=tuple(names)))
 
