@@ -32,11 +32,29 @@ __all__ = [
     "CSRF_HEADER",
     "PRINCIPAL_SCOPE_KEY",
     "SESSION_COOKIE",
+    "Auditor",
+    "BatchReader",
     "ConfigDep",
+    "CoverSheetPrinter",
     "CurrentUser",
+    "DocumentReader",
+    "DossierManager",
+    "DossierReader",
+    "Downloader",
+    "HoldKeeper",
+    "MetricsReader",
     "OptionalUser",
     "Principal",
+    "ProcedureReader",
+    "RegistryManager",
+    "ReportReader",
+    "Reviewer",
     "RuntimeDep",
+    "SigningReader",
+    "Uploader",
+    "UserManager",
+    "UserReader",
+    "Verifier",
     "check_csrf",
     "client_of",
     "defer_csrf_to_body",
@@ -247,6 +265,29 @@ def require(right: Right) -> Callable[..., Principal]:
         return user
 
     return dependency
+
+
+# The caller, let through by one right: a route's signature names the right it needs (``_user: DocumentReader``).
+Uploader = Annotated[Principal, Depends(require(Right.UPLOAD))]
+BatchReader = Annotated[Principal, Depends(require(Right.READ_BATCHES))]  # an uploader: its own batches only
+DocumentReader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+ProcedureReader = Annotated[Principal, Depends(require(Right.READ_PROCEDURES))]
+ReportReader = Annotated[Principal, Depends(require(Right.READ_REPORTS))]
+Downloader = Annotated[Principal, Depends(require(Right.DOWNLOAD))]
+Reviewer = Annotated[Principal, Depends(require(Right.REVIEW))]
+Auditor = Annotated[Principal, Depends(require(Right.READ_AUDIT))]
+UserReader = Annotated[Principal, Depends(require(Right.READ_USERS))]
+UserManager = Annotated[Principal, Depends(require(Right.MANAGE_USERS))]
+SigningReader = Annotated[Principal, Depends(require(Right.READ_SIGNING))]
+MetricsReader = Annotated[Principal, Depends(require(Right.METRICS))]
+# Loading reference data and the register, and correcting archived records, are an administrator's
+# acts until a dedicated right exists.
+RegistryManager = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
+CoverSheetPrinter = Annotated[Principal, Depends(require(Right.PRINT_COVER_SHEETS))]
+Verifier = Annotated[Principal, Depends(require(Right.VERIFY))]
+HoldKeeper = Annotated[Principal, Depends(require(Right.LEGAL_HOLD))]
+DossierReader = Annotated[Principal, Depends(require(Right.READ_DOSSIERS))]
+DossierManager = Annotated[Principal, Depends(require(Right.MANAGE_DOSSIERS))]
 
 
 def within_rate(request: Request, user: Principal, limit_name: str) -> None:

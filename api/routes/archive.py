@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Body, File, Form, UploadFile
 from pydantic import BaseModel
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
-from sohoa.api.schemas import ErrorPublic, errors
+from sohoa.api.deps import Auditor, DocumentReader, HoldKeeper, RegistryManager, RuntimeDep
+from sohoa.api.schemas import errors
 from sohoa.core.clock import to_local
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.actions.documents import lineage as read_lineage
@@ -24,13 +23,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["archive"])
 
 ERRORS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 422)
-CONFLICTS: dict[int | str, dict[str, Any]] = {**ERRORS, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
-Archivist = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
-Auditor = Annotated[Principal, Depends(require(Right.READ_AUDIT))]
-
-
-Admin = Annotated[Principal, Depends(require(Right.LEGAL_HOLD))]
+CONFLICTS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 409, 422)
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -153,7 +146,7 @@ class FixityPublic(BaseModel):
 def supersede(
     document_id: str,
     rt: RuntimeDep,
-    user: Archivist,
+    user: RegistryManager,
     file: Annotated[UploadFile, File(description="the corrected scan or PDF")],
     reason: Annotated[str, Form(description="why the archived record is corrected")],
 ) -> SupersedePublic:
@@ -165,7 +158,7 @@ def supersede(
 
 
 @router.get("/api/v1/documents/{document_id}/lineage", response_model=LineagePublic, responses=ERRORS)
-def lineage(document_id: str, rt: RuntimeDep, _user: Reader) -> LineagePublic:
+def lineage(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> LineagePublic:
     """The records this document supersedes and those that supersede it."""
     return LineagePublic.from_lineage(read_lineage(rt, document_id))
 
@@ -173,20 +166,22 @@ def lineage(document_id: str, rt: RuntimeDep, _user: Reader) -> LineagePublic:
 @router.get(
     "/api/v1/documents/{document_id}/retention",
     response_model=ProtectionPublic,
-    responses={**ERRORS, 409: {"model": ErrorPublic}},
+    responses=CONFLICTS,
 )
-def retention(document_id: str, rt: RuntimeDep, _user: Reader) -> ProtectionPublic:
+def retention(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> ProtectionPublic:
     """Until when the archived object is kept, and whether it is under legal hold."""
     return ProtectionPublic.from_protection(archive_protection(rt, document_id))
 
 
 @router.post("/api/v1/documents/{document_id}/hold", response_model=ProtectionPublic, responses=CONFLICTS)
-def hold(document_id: str, rt: RuntimeDep, user: Admin, body: Annotated[HoldRequest, Body()]) -> ProtectionPublic:
+def hold(document_id: str, rt: RuntimeDep, user: HoldKeeper, body: Annotated[HoldRequest, Body()]) -> ProtectionPublic:
     return ProtectionPublic.from_protection(place_hold(rt, document_id, reason=body.reason, actor=user.name))
 
 
 @router.post("/api/v1/documents/{document_id}/release", response_model=ProtectionPublic, responses=CONFLICTS)
-def release(document_id: str, rt: RuntimeDep, user: Admin, body: Annotated[HoldRequest, Body()]) -> ProtectionPublic:
+def release(
+    document_id: str, rt: RuntimeDep, user: HoldKeeper, body: Annotated[HoldRequest, Body()]
+) -> ProtectionPublic:
     return ProtectionPublic.from_protection(release_hold(rt, document_id, reason=body.reason, actor=user.name))
 
 

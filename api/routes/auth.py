@@ -30,7 +30,7 @@ from sohoa.api.deps import (
     refusals,
 )
 from sohoa.api.limits import SignInGuard, Throttled
-from sohoa.api.schemas import ErrorPublic, LoginPublic, MePublic, errors
+from sohoa.api.schemas import LoginPublic, MePublic, errors
 from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
 from sohoa.core.settings import Settings
@@ -191,6 +191,6 @@ async def logout(request: Request, rt: RuntimeDep) -> Response:
     return answer
 
 
-@router.get("/me", response_model=MePublic, responses={401: {"model": ErrorPublic}}, summary="Who is signed in")
+@router.get("/me", response_model=MePublic, responses=errors(401), summary="Who is signed in")
 def me(user: CurrentUser) -> MePublic:
     return MePublic(name=user.name, role=user.role)

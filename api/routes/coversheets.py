@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from sohoa.api.deps import Principal, require
-from sohoa.api.rights import Right
-from sohoa.api.schemas import ErrorPublic
+from sohoa.api.deps import CoverSheetPrinter
+from sohoa.api.schemas import errors
 from sohoa.ingest.coversheet import SheetEntry
 from sohoa.pipeline.actions import coversheets
 
@@ -19,12 +18,9 @@ __all__ = ["CoverSheetEntry", "CoverSheetList", "router"]
 
 router = APIRouter(prefix="/api/v1/coversheets", tags=["coversheets"])
 
-Reader = Annotated[Principal, Depends(require(Right.PRINT_COVER_SHEETS))]
 PDF_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "A4 cover sheets, one page per dossier"},
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
+    **errors(401, 403, 422),
 }
 
 
@@ -50,7 +46,7 @@ def _pdf(content: bytes, name: str) -> Response:
 
 @router.get("", response_class=Response, responses=PDF_ANSWER)
 def cover_sheet(
-    _user: Reader,
+    _user: CoverSheetPrinter,
     procedure_code: Annotated[str, Query(max_length=64, description="mã thủ tục")],
     dossier_code: Annotated[str, Query(max_length=64, description="mã hồ sơ")],
     title: Annotated[str | None, Query(max_length=300)] = None,
@@ -62,7 +58,7 @@ def cover_sheet(
 
 
 @router.post("", response_class=Response, responses=PDF_ANSWER)
-def cover_sheets(_user: Reader, body: CoverSheetList) -> Response:
+def cover_sheets(_user: CoverSheetPrinter, body: CoverSheetList) -> Response:
     """Cover sheets for a register list, one page per dossier, in the order given."""
     entries = [SheetEntry(e.procedure_code, e.dossier_code, e.title, e.applicant) for e in body.entries]
     return _pdf(coversheets.cover_sheets(entries), f"{len(entries)}")

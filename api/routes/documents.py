@@ -6,11 +6,10 @@ import unicodedata
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import StreamingResponse
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
+from sohoa.api.deps import DocumentReader, Downloader, Principal, Reviewer, RuntimeDep
 from sohoa.api.schemas import DocumentList, DocumentPublic, EventPublic, errors
 from sohoa.core.domain import DocumentState
 from sohoa.pipeline.actions.documents import FileKind, document, document_events, documents, open_download
@@ -20,15 +19,12 @@ from sohoa.pipeline.review import approve_document, correct_metadata
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
 ERRORS = errors(401, 403, 404, 422)
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
-Downloader = Annotated[Principal, Depends(require(Right.DOWNLOAD))]
-Reviewer = Annotated[Principal, Depends(require(Right.REVIEW))]
 
 
 @router.get("", response_model=DocumentList, responses=ERRORS)
 def list_all(
     rt: RuntimeDep,
-    _user: Reader,
+    _user: DocumentReader,
     procedure_code: Annotated[str | None, Query(description="exact, or prefix by whole segments")] = None,
     dossier_code: str | None = None,
     state: DocumentState | None = None,
@@ -44,12 +40,12 @@ def list_all(
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, responses=ERRORS)
-def read(document_id: str, rt: RuntimeDep, _user: Reader) -> DocumentPublic:
+def read(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> DocumentPublic:
     return DocumentPublic.from_record(document(rt, document_id))
 
 
 @router.get("/{document_id}/events", response_model=list[EventPublic], responses=ERRORS)
-def events(document_id: str, rt: RuntimeDep, _user: Reader) -> list[EventPublic]:
+def events(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> list[EventPublic]:
     _doc, history = document_events(rt, document_id)
     return [EventPublic.from_record(e) for e in history]
 

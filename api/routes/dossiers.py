@@ -6,23 +6,18 @@ Owner numbers are masked (``001*******89``) for roles without the ``owner_data``
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from sohoa.api.deps import ConfigDep, Principal, RuntimeDep, require
-from sohoa.api.rights import Right, sees_owner_data
+from sohoa.api.deps import ConfigDep, DossierManager, DossierReader, Reviewer, RuntimeDep
+from sohoa.api.rights import sees_owner_data
 from sohoa.api.schemas import errors
 from sohoa.pipeline.actions import dossiers
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["dossiers"])
-
-Reader = Annotated[Principal, Depends(require(Right.READ_DOSSIERS))]
-Manager = Annotated[Principal, Depends(require(Right.MANAGE_DOSSIERS))]
-Reviewer = Annotated[Principal, Depends(require(Right.REVIEW))]
 
 
 class OwnerPublic(BaseModel):
@@ -105,7 +100,7 @@ class ValidityPublic(BaseModel):
 
 
 @router.post("/api/v1/dossiers", response_model=DossierPublic, status_code=201, responses=errors(401, 403, 409, 422))
-def create(body: DossierCreate, rt: RuntimeDep, config: ConfigDep, user: Manager) -> DossierPublic:
+def create(body: DossierCreate, rt: RuntimeDep, config: ConfigDep, user: DossierManager) -> DossierPublic:
     """Create a dossier by hand, with its owner; 409 ``dossier_exists`` when the code is taken."""
     made = dossiers.create(
         rt,
@@ -121,14 +116,14 @@ def create(body: DossierCreate, rt: RuntimeDep, config: ConfigDep, user: Manager
 
 
 @router.get("/api/v1/dossiers/{code}", response_model=DossierPublic, responses=errors(401, 403, 404, 422))
-def read(code: str, rt: RuntimeDep, config: ConfigDep, user: Reader) -> DossierPublic:
+def read(code: str, rt: RuntimeDep, config: ConfigDep, user: DossierReader) -> DossierPublic:
     """A dossier with every document it holds (result or component, uploaded or reused)."""
     view = dossiers.show(rt, code)
     return DossierPublic.model_validate(view.to_dict(full=sees_owner_data(user.role, config)))
 
 
 @router.post("/api/v1/dossiers/{code}/close", response_model=DossierPublic, responses=errors(401, 403, 404, 422))
-def close(code: str, rt: RuntimeDep, config: ConfigDep, user: Manager) -> DossierPublic:
+def close(code: str, rt: RuntimeDep, config: ConfigDep, user: DossierManager) -> DossierPublic:
     """Close a dossier: no component is added to it afterwards."""
     made = dossiers.close(rt, code, actor=user.name)
     return DossierPublic.model_validate(made.to_dict(full=sees_owner_data(user.role, config)))
@@ -140,7 +135,7 @@ def close(code: str, rt: RuntimeDep, config: ConfigDep, user: Manager) -> Dossie
     status_code=201,
     responses=errors(401, 403, 404, 409, 422),
 )
-def reuse(code: str, body: ReuseRequest, rt: RuntimeDep, user: Manager) -> ReusePublic:
+def reuse(code: str, body: ReuseRequest, rt: RuntimeDep, user: DossierManager) -> ReusePublic:
     """Reuse a paper the owner already has on file as a component of this dossier: no upload, no new bytes.
 
     409 with ``owner_mismatch``, ``not_archived``, ``superseded``, ``expired``, ``not_yet_valid``,

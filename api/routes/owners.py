@@ -8,19 +8,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from sohoa.api.deps import ConfigDep, Principal, RuntimeDep, require
-from sohoa.api.rights import Right, sees_owner_data
+from sohoa.api.deps import ConfigDep, DossierReader, RuntimeDep
+from sohoa.api.rights import sees_owner_data
 from sohoa.api.schemas import errors
 from sohoa.pipeline.actions import owners
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/owners", tags=["owners"])
-
-Reader = Annotated[Principal, Depends(require(Right.READ_DOSSIERS))]
 
 
 class OwnerPublic(BaseModel):
@@ -51,7 +49,7 @@ class OwnerStorePublic(BaseModel):
 def search(
     rt: RuntimeDep,
     config: ConfigDep,
-    user: Reader,
+    user: DossierReader,
     id_type: Annotated[str | None, Query(max_length=32, description="cccd, cmnd, passport or mst")] = None,
     number: Annotated[str | None, Query(max_length=32, description="the number or its first digits")] = None,
     name: Annotated[str | None, Query(max_length=200, description="words of the name, accents optional")] = None,
@@ -71,7 +69,7 @@ def search(
 
 
 @router.get("/{id_type}/{id_number}/documents", response_model=OwnerStorePublic, responses=errors(401, 403, 422))
-def store(id_type: str, id_number: str, rt: RuntimeDep, config: ConfigDep, user: Reader) -> OwnerStorePublic:
+def store(id_type: str, id_number: str, rt: RuntimeDep, config: ConfigDep, user: DossierReader) -> OwnerStorePublic:
     """The owner's store: every archived paper and result, newest first, and whether it is reusable today."""
     found = owners.store(rt, id_type, id_number, actor=user.name)
     return OwnerStorePublic.model_validate(found.to_dict(full=sees_owner_data(user.role, config)))

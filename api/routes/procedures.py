@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
-from sohoa.api.schemas import ErrorPublic
+from sohoa.api.deps import ProcedureReader, RegistryManager, RuntimeDep
+from sohoa.api.schemas import errors
 from sohoa.pipeline.actions import registry
 from sohoa.registry.procedures import Procedure
 from sohoa.registry.sources import ImportReport
@@ -18,14 +17,7 @@ __all__ = ["ImportReportPublic", "ProcedureList", "ProcedurePublic", "router"]
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
-# Loading reference data is an administrator's act until a dedicated right exists.
-Importer = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
-Reader = Annotated[Principal, Depends(require(Right.READ_PROCEDURES))]
+ERRORS = errors(401, 403, 422)
 
 
 class ProcedurePublic(BaseModel):
@@ -68,7 +60,7 @@ class ImportReportPublic(BaseModel):
 @router.get("", response_model=ProcedureList, responses=ERRORS)
 def list_all(
     rt: RuntimeDep,
-    _user: Reader,
+    _user: ProcedureReader,
     q: Annotated[str | None, Query(description="words of the code, name, field or agency; accents optional")] = None,
     field: Annotated[str | None, Query(description="exact field (lĩnh vực)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -80,15 +72,15 @@ def list_all(
     )
 
 
-@router.get("/{code}", response_model=ProcedurePublic, responses={**ERRORS, 404: {"model": ErrorPublic}})
-def read(code: str, rt: RuntimeDep, _user: Reader) -> ProcedurePublic:
+@router.get("/{code}", response_model=ProcedurePublic, responses=errors(401, 403, 404, 422))
+def read(code: str, rt: RuntimeDep, _user: ProcedureReader) -> ProcedurePublic:
     return ProcedurePublic.from_value(registry.procedure(rt, code))
 
 
 @router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
 def import_file(
     rt: RuntimeDep,
-    user: Importer,
+    user: RegistryManager,
     file: Annotated[UploadFile, File(description="CSV (code,name,field,agency) or JSON array")],
 ) -> ImportReportPublic:
     report = registry.import_file(rt, "procedures", file.file, filename=file.filename, actor=user.name)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
+from sohoa.api.deps import DocumentReader, RegistryManager, Reviewer, RuntimeDep
 from sohoa.api.routes.procedures import ImportReportPublic
-from sohoa.api.schemas import DocumentPublic, ErrorPublic
+from sohoa.api.schemas import DocumentPublic, errors
 from sohoa.core.clock import to_local
 from sohoa.core.periods import parse_period
 from sohoa.pipeline.actions import registry
@@ -21,16 +20,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/register", tags=["register"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
-# Loading the register is an administrator's act until a dedicated right exists.
-Importer = Annotated[Principal, Depends(require(Right.MANAGE_REGISTRY))]
-Linker = Annotated[Principal, Depends(require(Right.REVIEW))]
+ERRORS = errors(401, 403, 404, 422)
 
 
 class RegisterEntryPublic(BaseModel):
@@ -74,7 +64,7 @@ class LinkPublic(BaseModel):
 @router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
 def import_file(
     rt: RuntimeDep,
-    user: Importer,
+    user: RegistryManager,
     file: Annotated[UploadFile, File(description="the one-stop system's export: CSV or JSON")],
 ) -> ImportReportPublic:
     report = registry.import_file(rt, "register", file.file, filename=file.filename, actor=user.name)
@@ -84,7 +74,7 @@ def import_file(
 @router.get("", response_model=RegisterList, responses=ERRORS)
 def list_all(
     rt: RuntimeDep,
-    _user: Reader,
+    _user: DocumentReader,
     period: Annotated[str | None, Query(description="resolved in 2025-03, 2025-Q1, 2025-H1, 2025-9M or 2025")] = None,
     procedure_code: str | None = None,
     result_type: Annotated[str | None, Query(pattern="^(paper|electronic)$")] = None,
@@ -101,14 +91,14 @@ def list_all(
 
 
 @router.get("/{dossier_code}", response_model=DossierPublic, responses=ERRORS)
-def read(dossier_code: str, rt: RuntimeDep, _user: Reader) -> DossierPublic:
+def read(dossier_code: str, rt: RuntimeDep, _user: DocumentReader) -> DossierPublic:
     entry, filed = registry.dossier(rt, dossier_code)
     documents = [DocumentPublic.from_record(d) for d in filed]
     return DossierPublic(entry=RegisterEntryPublic.from_value(entry), documents=documents)
 
 
 @router.post("/{dossier_code}/documents", response_model=LinkPublic, responses=ERRORS)
-def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Linker) -> LinkPublic:
+def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Reviewer) -> LinkPublic:
     """Say which dossier a document belongs to; it overrides the dossier code it came with."""
     made = registry.link(rt, body.document_id, dossier_code, actor=user.name)
     return LinkPublic(
@@ -121,7 +111,7 @@ def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Linker) -> 
 
 
 @router.delete("/links/{document_id}", status_code=204, responses=ERRORS)
-def unlink(document_id: str, rt: RuntimeDep, user: Linker) -> Response:
+def unlink(document_id: str, rt: RuntimeDep, user: Reviewer) -> Response:
     """Drop a staff link: the document goes back to its own dossier code."""
     registry.unlink(rt, document_id, actor=user.name)
     return Response(status_code=204)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right, sees_owner_data
-from sohoa.api.schemas import ErrorPublic
+from sohoa.api.deps import ReportReader, RuntimeDep
+from sohoa.api.rights import sees_owner_data
+from sohoa.api.schemas import errors
 from sohoa.core.periods import parse_period
 from sohoa.pipeline.actions.reports import coverage_file, report_dict
 from sohoa.registry.export import ReportFormat, ReportTable
@@ -18,12 +18,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
-Reader = Annotated[Principal, Depends(require(Right.READ_REPORTS))]
+ERRORS = errors(401, 403, 422)
 _CONTENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {ReportFormat.CSV.media_type: {}, ReportFormat.XLSX.media_type: {}}},
 }
@@ -32,7 +27,7 @@ _CONTENT: dict[int | str, dict[str, Any]] = {
 @router.get("", responses={**ERRORS, **_CONTENT})
 def coverage_report(
     rt: RuntimeDep,
-    user: Reader,
+    user: ReportReader,
     period: Annotated[str, Query(description="2025-03, 2025-Q1, 2025-H1, 2025-9M or 2025 (Vietnam's calendar)")],
     report_format: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
     table: Annotated[ReportTable, Query(description="CSV only: coverage rows or the missing list")] = (

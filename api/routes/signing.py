@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
+from sohoa.api.deps import RuntimeDep, SigningReader
 from sohoa.api.schemas import SigningStatusPublic, WarningPublic, errors
 from sohoa.core.clock import to_local
 from sohoa.pipeline.runtime import Runtime
@@ -35,5 +32,5 @@ def signing_status(rt: Runtime) -> SigningStatusPublic:
 
 
 @router.get("/status", response_model=SigningStatusPublic, responses=errors(401, 403))
-def status(rt: RuntimeDep, _user: Annotated[Principal, Depends(require(Right.READ_SIGNING))]) -> SigningStatusPublic:
+def status(rt: RuntimeDep, _user: SigningReader) -> SigningStatusPublic:
     return signing_status(rt)

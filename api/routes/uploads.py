@@ -11,12 +11,20 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sohoa.api.deps import CSRF_FIELD, ConfigDep, Principal, RuntimeDep, check_csrf, defer_csrf_to_body, require
+from sohoa.api.deps import (
+    CSRF_FIELD,
+    ConfigDep,
+    Principal,
+    RuntimeDep,
+    Uploader,
+    check_csrf,
+    defer_csrf_to_body,
+)
 from sohoa.api.formstream import FormLimits, StreamedForm, read_form
 from sohoa.api.rights import Right, has_right
 from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
@@ -30,7 +38,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 
-Uploader = Annotated[Principal, Depends(require(Right.UPLOAD))]
 
 _FORM_SCHEMA: dict[str, Any] = {
     "type": "object",

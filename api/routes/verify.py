@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from sohoa.api.deps import Principal, RuntimeDep, require, within_rate
-from sohoa.api.rights import Right
-from sohoa.api.schemas import ErrorPublic, errors
+from sohoa.api.deps import DocumentReader, RuntimeDep, Verifier, within_rate
+from sohoa.api.schemas import errors
 from sohoa.pipeline.actions import signatures
 
 __all__ = ["router"]
@@ -22,12 +21,10 @@ __all__ = ["router"]
 router = APIRouter(tags=["verification"])
 
 ERRORS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 422)
-Verifier = Annotated[Principal, Depends(require(Right.VERIFY))]
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
 _CHUNK = 1024 * 1024
 
 
-@router.post("/api/v1/verify", responses={**ERRORS, 422: {"model": ErrorPublic}})
+@router.post("/api/v1/verify", responses=ERRORS)
 def verify_upload(
     rt: RuntimeDep,
     user: Verifier,
@@ -43,7 +40,7 @@ def document_verification(
     document_id: str,
     request: Request,
     rt: RuntimeDep,
-    user: Reader,
+    user: DocumentReader,
     refresh: Annotated[
         bool, Query(description="verify again instead of answering the stored result (a few a minute: 429 beyond)")
     ] = False,
