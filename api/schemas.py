@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
 from sohoa.core.clock import to_local
 from sohoa.core.domain import Role
 from sohoa.storage.accounts import MAX_PASSWORD, MIN_PASSWORD
-from sohoa.storage.records import DocumentRecord, EventRecord, UserRecord
+from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord, UserRecord
 
 __all__ = [
     "AuditPage",
@@ -132,23 +132,30 @@ class DocumentList(BaseModel):
     documents: list[DocumentPublic]
 
 
-class BatchPublic(BaseModel):
-    batch_id: str
-    created_at: datetime
-    created_by: str
-    procedure_code: str | None
-    dossier_code: str | None
-    counts: dict[str, int]
-    documents: list[DocumentPublic]
-
-
 class BatchSummary(BaseModel):
     batch_id: str
     created_at: datetime
     created_by: str
     procedure_code: str | None
     dossier_code: str | None
-    counts: dict[str, int]
+    counts: dict[str, int]  # documents by state
+
+    @classmethod
+    def from_record(cls, batch: BatchRecord, counts: dict[str, int], **more: Any) -> Self:
+        """``more``: the fields a subclass adds (a batch's own page lists its documents too)."""
+        return cls(
+            batch_id=batch.id,
+            created_at=to_local(batch.created_at),
+            created_by=batch.created_by,
+            procedure_code=batch.procedure_code,
+            dossier_code=batch.dossier_code,
+            counts=counts,
+            **more,
+        )
+
+
+class BatchPublic(BatchSummary):
+    documents: list[DocumentPublic]
 
 
 class BatchList(BaseModel):

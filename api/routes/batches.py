@@ -12,10 +12,8 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from sohoa.api.deps import ConfigDep, Principal, RuntimeDep, require
-from sohoa.api.rights import Right
+from sohoa.api.deps import BatchReader, ConfigDep, RuntimeDep
 from sohoa.api.schemas import BatchList, BatchPublic, BatchSummary, DocumentPublic, EventPublic, errors
-from sohoa.core.clock import to_local
 from sohoa.pipeline.actions.batches import RESTING, batch, batch_progress, batches, check_visible
 from sohoa.pipeline.runtime import Runtime
 
@@ -23,44 +21,25 @@ __all__ = ["RESTING", "router"]
 
 router = APIRouter(prefix="/api/v1/batches", tags=["batches"])
 
-Reader = Annotated[Principal, Depends(require(Right.READ_BATCHES))]
-
 
 @router.get("", response_model=BatchList, responses=errors(401, 403, 422))
 def list_all(
     rt: RuntimeDep,
-    user: Reader,
+    user: BatchReader,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> BatchList:
     """Newest first; an uploader sees their own batches only."""
     found, total = batches(rt, role=user.role, name=user.name, limit=limit, offset=offset)
-    summaries = [
-        BatchSummary(
-            batch_id=b.id,
-            created_at=to_local(b.created_at),
-            created_by=b.created_by,
-            procedure_code=b.procedure_code,
-            dossier_code=b.dossier_code,
-            counts=counts,
-        )
-        for b, counts in found
-    ]
+    summaries = [BatchSummary.from_record(b, counts) for b, counts in found]
     return BatchList(total=total, limit=limit, offset=offset, batches=summaries)
 
 
 @router.get("/{batch_id}", response_model=BatchPublic, responses=errors(401, 403, 404, 422))
-def read_batch(batch_id: str, rt: RuntimeDep, user: Reader) -> BatchPublic:
+def read_batch(batch_id: str, rt: RuntimeDep, user: BatchReader) -> BatchPublic:
     found, docs = batch(rt, batch_id, role=user.role, name=user.name)
-    return BatchPublic(
-        batch_id=found.id,
-        created_at=to_local(found.created_at),
-        created_by=found.created_by,
-        procedure_code=found.procedure_code,
-        dossier_code=found.dossier_code,
-        counts=dict(Counter(d.state for d in docs)),
-        documents=[DocumentPublic.from_record(d) for d in docs],
-    )
+    counts = dict(Counter(d.state for d in docs))
+    return BatchPublic.from_record(found, counts, documents=[DocumentPublic.from_record(d) for d in docs])
 
 
 async def _follow(
@@ -82,7 +61,7 @@ async def _follow(
         await anyio.sleep(poll)
 
 
-def _followable(batch_id: str, rt: RuntimeDep, user: Reader) -> str:
+def _followable(batch_id: str, rt: RuntimeDep, user: BatchReader) -> str:
     """Refuse before the stream starts: once it has, only events can be sent, not a 404."""
     check_visible(rt, batch_id, role=user.role, name=user.name)
     return batch_id
