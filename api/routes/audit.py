@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
+from pydantic import AfterValidator, BaseModel, Field
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
+from sohoa.api.deps import Auditor, RuntimeDep
 from sohoa.api.schemas import AuditPage, EventPublic, errors
 from sohoa.core.clock import VN_TZ
 from sohoa.pipeline.actions.audit import audit_page
@@ -18,8 +18,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
-Auditor = Annotated[Principal, Depends(require(Right.READ_AUDIT))]
-
 
 def _aware(moment: datetime | None) -> datetime | None:
     # A time without a zone is read as Vietnam's, the zone every answer is given in.
@@ -28,29 +26,28 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=VN_TZ)
 
 
-@router.get("", response_model=AuditPage, responses=errors(401, 403, 422))
-def list_events(
-    rt: RuntimeDep,
-    _user: Auditor,
-    actor: Annotated[str | None, Query(max_length=128, description="user name, or `cli:…`, `worker`…")] = None,
-    document_id: Annotated[str | None, Query(max_length=36)] = None,
-    batch_id: Annotated[str | None, Query(max_length=36)] = None,
-    action: Annotated[
-        str | None, Query(max_length=64, description="exact (`download.signed`) or a prefix ending in `*` (`auth.*`)")
-    ] = None,
-    since: Annotated[datetime | None, Query(description="at or after (ISO 8601; no zone = Vietnam)")] = None,
-    until: Annotated[datetime | None, Query(description="before")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> AuditPage:
-    flt = AuditFilter(
-        actor=actor,
-        document_id=document_id,
-        batch_id=batch_id,
-        action=action,
-        since=_aware(since),
-        until=_aware(until),
+class AuditParams(BaseModel):
+    """The query string: one parameter per field of ``AuditFilter``, and the page."""
+
+    actor: str | None = Field(default=None, max_length=128, description="user name, or `cli:…`, `worker`…")
+    document_id: str | None = Field(default=None, max_length=36)
+    batch_id: str | None = Field(default=None, max_length=36)
+    action: str | None = Field(
+        default=None, max_length=64, description="exact (`download.signed`) or a prefix ending in `*` (`auth.*`)"
     )
-    found, total = audit_page(rt, flt, limit=limit, offset=offset)
+    since: Annotated[datetime | None, AfterValidator(_aware)] = Field(
+        default=None, description="at or after (ISO 8601; no zone = Vietnam)"
+    )
+    until: Annotated[datetime | None, AfterValidator(_aware)] = Field(default=None, description="before")
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
+
+    def filter(self) -> AuditFilter:
+        return AuditFilter(**self.model_dump(exclude={"limit", "offset"}))
+
+
+@router.get("", response_model=AuditPage, responses=errors(401, 403, 422))
+def list_events(rt: RuntimeDep, _user: Auditor, params: Annotated[AuditParams, Query()]) -> AuditPage:
+    found, total = audit_page(rt, params.filter(), limit=params.limit, offset=params.offset)
     events = [EventPublic.from_record(e) for e in found]
-    return AuditPage(total=total, limit=limit, offset=offset, events=events)
+    return AuditPage(total=total, limit=params.limit, offset=params.offset, events=events)

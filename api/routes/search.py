@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
-from sohoa.api.deps import Principal, RuntimeDep, require
-from sohoa.api.rights import Right
-from sohoa.api.schemas import ErrorPublic
+from sohoa.api.deps import DocumentReader, RuntimeDep
+from sohoa.api.schemas import errors
 from sohoa.core.domain import DocumentState
 from sohoa.pipeline.actions.search import search as run_search
 from sohoa.storage.search import MAX_LIMIT, DocumentFilters, SearchQuery
@@ -19,12 +18,7 @@ __all__ = ["SearchResponse", "SearchResultPublic", "SnippetPublic", "router"]
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic},
-    403: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
-Reader = Annotated[Principal, Depends(require(Right.READ_DOCUMENTS))]
+ERRORS = errors(401, 403, 422)
 
 
 class SnippetPublic(BaseModel):
@@ -64,45 +58,33 @@ class SearchResponse(BaseModel):
     results: list[SearchResultPublic]
 
 
+class SearchParams(BaseModel):
+    """The query string: the text, one parameter per field of ``DocumentFilters``, and the page."""
+
+    text: str | None = Field(default=None, description='words and "quoted phrases"; accents optional')
+    procedure_code: str | None = Field(default=None, description="exact, or prefix by whole segments")
+    dossier_code: str | None = Field(default=None, description="exact")
+    number: str | None = Field(default=None, description="số/ký hiệu: 12/2024/QĐ-UBND, 12/QĐ-UBND, 12 or QĐ-UBND")
+    document_type: str | None = Field(default=None, description="name or abbreviation: Quyết định, QĐ")
+    issuer: str | None = Field(default=None, description="words of the issuer, in order")
+    issued_from: date | None = Field(default=None, description="issued on or after (YYYY-MM-DD)")
+    issued_to: date | None = Field(default=None, description="issued on or before")
+    received_from: date | None = Field(default=None, description="received on or after (day in Vietnam)")
+    received_to: date | None = Field(default=None, description="received on or before")
+    state: DocumentState | None = None
+    signed: bool | None = Field(default=None, description="true: carries a signature; false: none")
+    superseded: bool | None = Field(default=None, description="true: replaced by an archived newer document")
+    limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0)
+
+    def query(self) -> SearchQuery:
+        filters = DocumentFilters(**self.model_dump(exclude={"text", "limit", "offset"}))
+        return SearchQuery(text=self.text, filters=filters, limit=self.limit, offset=self.offset)
+
+
 @router.get("", response_model=SearchResponse, responses=ERRORS)
-def search(
-    rt: RuntimeDep,
-    _user: Reader,
-    text: Annotated[str | None, Query(description='words and "quoted phrases"; accents optional')] = None,
-    procedure_code: Annotated[str | None, Query(description="exact, or prefix by whole segments")] = None,
-    dossier_code: Annotated[str | None, Query(description="exact")] = None,
-    number: Annotated[str | None, Query(description="số/ký hiệu: 12/2024/QĐ-UBND, 12/QĐ-UBND, 12 or QĐ-UBND")] = None,
-    document_type: Annotated[str | None, Query(description="name or abbreviation: Quyết định, QĐ")] = None,
-    issuer: Annotated[str | None, Query(description="words of the issuer, in order")] = None,
-    issued_from: Annotated[date | None, Query(description="issued on or after (YYYY-MM-DD)")] = None,
-    issued_to: Annotated[date | None, Query(description="issued on or before")] = None,
-    received_from: Annotated[date | None, Query(description="received on or after (day in Vietnam)")] = None,
-    received_to: Annotated[date | None, Query(description="received on or before")] = None,
-    state: DocumentState | None = None,
-    signed: Annotated[bool | None, Query(description="true: carries a signature; false: none")] = None,
-    superseded: Annotated[bool | None, Query(description="true: replaced by an archived newer document")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> SearchResponse:
-    query = SearchQuery(
-        text=text,
-        filters=DocumentFilters(
-            procedure_code=procedure_code,
-            dossier_code=dossier_code,
-            number=number,
-            document_type=document_type,
-            issuer=issuer,
-            issued_from=issued_from,
-            issued_to=issued_to,
-            received_from=received_from,
-            received_to=received_to,
-            state=state,
-            signed=signed,
-            superseded=superseded,
-        ),
-        limit=limit,
-        offset=offset,
-    )
+def search(rt: RuntimeDep, _user: DocumentReader, params: Annotated[SearchParams, Query()]) -> SearchResponse:
+    query = params.query()
     found = run_search(rt, query)
     results = [SearchResultPublic.model_validate(hit.to_dict()) for hit in found.hits]
     return SearchResponse(total=found.total, limit=found.limit, offset=found.offset, results=results)
