@@ -9,15 +9,21 @@ the right sees a page that says so (and the refusal is audited, as the API does)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
 
 from sohoa.api.deps import OptionalUser, Principal, RuntimeDep, audit_denied
 from sohoa.api.rights import Right, has_right
+from sohoa.api.web.i18n import Translator, request_language
+from sohoa.api.web.rendering import render
 from sohoa.core.domain import Role
+from sohoa.pipeline.runtime import Runtime
 
 __all__ = [
+    "Page",
     "PageRefused",
     "SignInNeeded",
     "SignedIn",
@@ -70,14 +76,34 @@ def signed_in(request: Request, user: OptionalUser) -> Principal:
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
-def allowed(right: Right) -> Callable[..., Principal]:
-    """A page dependency: the signed-in user if their role holds ``right``, else a refusal page."""
+@dataclass(frozen=True)
+class Page:
+    """A page being answered for a signed-in user who holds its right: what every page route starts from."""
 
-    def dependency(user: SignedIn, rt: RuntimeDep, request: Request) -> Principal:
+    request: Request
+    rt: Runtime
+    user: Principal
+
+    def can(self, right: Right) -> bool:
+        return has_right(self.user.role, right)
+
+    @property
+    def t(self) -> Translator:
+        """The page's words, in the language the request asks for."""
+        return Translator(request_language(self.request))
+
+    def render(self, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, template, user=self.user, status=status, **context)
+
+
+def allowed(right: Right) -> Callable[..., Page]:
+    """A page dependency: the page for the signed-in user if their role holds ``right``, else a refusal page."""
+
+    def dependency(user: SignedIn, rt: RuntimeDep, request: Request) -> Page:
         if not has_right(user.role, right):
             audit_denied(rt, user, right, request)
             raise PageRefused(403, "error.forbidden")
-        return user
+        return Page(request, rt, user)
 
     return dependency
 

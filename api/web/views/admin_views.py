@@ -8,18 +8,18 @@ same events are written. A form's outcome is shown after a redirect, so reloadin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sohoa.api.deps import Principal, RuntimeDep
-from sohoa.api.rights import Right, has_right
-from sohoa.api.web.access import allowed
-from sohoa.api.web.rendering import render
+from sohoa.api.rights import Right
+from sohoa.api.web.access import Page, allowed
+from sohoa.api.web.paging import Paging, paged
 from sohoa.core.clock import VN_TZ
 from sohoa.core.domain import Role
 from sohoa.core.errors import SohoaError
@@ -32,9 +32,9 @@ __all__ = ["AUDIT_PAGE_SIZE", "USERS_PAGE_SIZE", "UserFilter", "parse_day", "rou
 
 router = APIRouter(include_in_schema=False)
 
-UserReader = Annotated[Principal, Depends(allowed(Right.READ_USERS))]
-UserAdmin = Annotated[Principal, Depends(allowed(Right.MANAGE_USERS))]
-Auditor = Annotated[Principal, Depends(allowed(Right.READ_AUDIT))]
+UserReader = Annotated[Page, Depends(allowed(Right.READ_USERS))]
+UserAdmin = Annotated[Page, Depends(allowed(Right.MANAGE_USERS))]
+Auditor = Annotated[Page, Depends(allowed(Right.READ_AUDIT))]
 UserName = Annotated[str, Path(min_length=1, max_length=128)]
 AUDIT_PAGE_SIZE = 50
 USERS_PAGE_SIZE = 50
@@ -70,119 +70,104 @@ class UserFilter:
         return {k: v for k, v in (("q", self.text), ("role", self.role), ("status", self.status)) if v}
 
 
-def _users_page(
-    request: Request,
-    rt: RuntimeDep,
-    user: Principal,
-    *,
-    done: str | None = None,
-    name: str | None = None,
-    error: str | None = None,
-    status: int = 200,
-    chosen: UserFilter | None = None,
-    page: int = 1,
-) -> HTMLResponse:
-    chosen = chosen or UserFilter()
+def _chosen(
+    q: Annotated[str, Query(max_length=128)] = "",
+    role: Annotated[Role | Literal[""], Query()] = "",
+    status: Annotated[Literal["", "active", "disabled"], Query()] = "",
+) -> UserFilter:
+    """The filter as the page's form sends it."""
+    return UserFilter(q.strip(), role.value if isinstance(role, Role) else "", status)
+
+
+@dataclass(frozen=True)
+class UsersShown:
+    """What the users page shows besides the accounts: the filter and page, and what a form did or why it
+    was refused (``done`` as the redirect names it, ``error`` a reason code) to which account (``name``)."""
+
+    chosen: UserFilter = UserFilter()
+    paging: Paging = field(default_factory=lambda: Paging(1, USERS_PAGE_SIZE))
+    done: str | None = None
+    name: str | None = None
+    error: str | None = None
+    status: int = 200
+
+
+def _users_page(page: Page, shown: UsersShown) -> HTMLResponse:
+    chosen = shown.chosen
     # An office has tens of accounts: the whole list is read and filtered here.
-    found = [u for u in sorted(accounts.users(rt), key=lambda u: u.name) if chosen.keeps(u)]
-    pages = max(1, -(-len(found) // USERS_PAGE_SIZE))
-    page = min(page, pages)
-    query = urlencode(chosen.query())
-    return render(
-        request,
+    found = [u for u in sorted(accounts.users(page.rt), key=lambda u: u.name) if chosen.keeps(u)]
+    paging = shown.paging.at_most(len(found))
+    return page.render(
         "users.html",
-        user=user,
-        status=status,
-        users=found[(page - 1) * USERS_PAGE_SIZE : page * USERS_PAGE_SIZE],
-        total=len(found),
-        page=page,
-        pages=pages,
+        status=shown.status,
+        users=found[paging.offset : paging.offset + paging.size],
+        **paging.shown(len(found)),
         chosen=chosen,
-        query=query,
+        query=urlencode(chosen.query()),
         roles=list(Role),
-        can_manage=has_right(user.role, Right.MANAGE_USERS),
-        done_key=_DONE.get(done or ""),
-        name=name,
-        error=error,
+        can_manage=page.can(Right.MANAGE_USERS),
+        done_key=_DONE.get(shown.done or ""),
+        name=shown.name,
+        error=shown.error,
     )
-
-
-def _done(what: str, name: str) -> RedirectResponse:
-    return RedirectResponse("/admin/users?" + urlencode({"done": what, "name": name}), status_code=303)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(
-    request: Request,
-    rt: RuntimeDep,
-    user: UserReader,
+    page: UserReader,
+    chosen: Annotated[UserFilter, Depends(_chosen)],
+    paging: Annotated[Paging, Depends(paged(USERS_PAGE_SIZE))],
     done: Annotated[str | None, Query(max_length=16)] = None,
     name: Annotated[str | None, Query(max_length=128)] = None,
-    q: Annotated[str, Query(max_length=128)] = "",
-    role: Annotated[Role | Literal[""], Query()] = "",
-    status: Annotated[Literal["", "active", "disabled"], Query()] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    chosen = UserFilter(q.strip(), role.value if isinstance(role, Role) else "", status)
-    return _users_page(request, rt, user, done=done, name=name, chosen=chosen, page=page)
+    return _users_page(page, UsersShown(chosen, paging, done=done, name=name))
 
 
-def _refused(request: Request, rt: RuntimeDep, user: Principal, exc: SohoaError, name: str) -> HTMLResponse:
-    return _users_page(request, rt, user, error=exc.code, name=name, status=exc.http_status)
+def _acted(page: Page, name: str, act: Callable[[], object], done: str) -> Response:
+    """A form's action on account ``name``: back to the list saying ``done`` (a redirect, so reloading
+    repeats nothing), or the list saying why it was refused.
+
+    The form's csrf_token field was checked by the user dependency (api.deps) before we got here."""
+    try:
+        act()
+    except SohoaError as exc:
+        return _users_page(page, UsersShown(name=name, error=exc.code, status=exc.http_status))
+    return RedirectResponse("/admin/users?" + urlencode({"done": done, "name": name}), status_code=303)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
 def add_user(
-    request: Request,
-    rt: RuntimeDep,
-    admin: UserAdmin,
+    page: UserAdmin,
     name: Annotated[str, Form(max_length=128)],
     role: Annotated[Role, Form()],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    # The form's csrf_token field was checked by the user dependency (api.deps) before we got here.
-    try:
-        accounts.add_user(rt, name.strip(), role, actor=admin.name, password=password, token=False)
-    except SohoaError as exc:
-        return _refused(request, rt, admin, exc, name)
-    return _done("added", name.strip())
+    name, rt, admin = name.strip(), page.rt, page.user
+    return _acted(
+        page, name, lambda: accounts.add_user(rt, name, role, actor=admin.name, password=password, token=False), "added"
+    )
 
 
 @router.post("/admin/users/{name}/role", response_class=HTMLResponse)
-def change_role(
-    request: Request, rt: RuntimeDep, admin: UserAdmin, name: UserName, role: Annotated[Role, Form()]
-) -> Response:
-    try:
-        accounts.update_user(rt, name, actor=admin.name, actor_id=admin.id, role=role)
-    except SohoaError as exc:
-        return _refused(request, rt, admin, exc, name)
-    return _done("role", name)
+def change_role(page: UserAdmin, name: UserName, role: Annotated[Role, Form()]) -> Response:
+    rt, admin = page.rt, page.user
+    return _acted(
+        page, name, lambda: accounts.update_user(rt, name, actor=admin.name, actor_id=admin.id, role=role), "role"
+    )
 
 
 @router.post("/admin/users/{name}/disabled", response_class=HTMLResponse)
-def set_disabled(
-    request: Request, rt: RuntimeDep, admin: UserAdmin, name: UserName, disabled: Annotated[bool, Form()]
-) -> Response:
-    try:
-        accounts.update_user(rt, name, actor=admin.name, actor_id=admin.id, disabled=disabled)
-    except SohoaError as exc:
-        return _refused(request, rt, admin, exc, name)
-    return _done("disabled" if disabled else "enabled", name)
+def set_disabled(page: UserAdmin, name: UserName, disabled: Annotated[bool, Form()]) -> Response:
+    rt, admin, done = page.rt, page.user, "disabled" if disabled else "enabled"
+    return _acted(
+        page, name, lambda: accounts.update_user(rt, name, actor=admin.name, actor_id=admin.id, disabled=disabled), done
+    )
 
 
 @router.post("/admin/users/{name}/password", response_class=HTMLResponse)
-def reset_password(
-    request: Request,
-    rt: RuntimeDep,
-    admin: UserAdmin,
-    name: UserName,
-    password: Annotated[str, Form(max_length=1024)],
-) -> Response:
-    try:
-        accounts.change_password(rt, name, password, actor=admin.name)
-    except SohoaError as exc:
-        return _refused(request, rt, admin, exc, name)
-    return _done("password", name)
+def reset_password(page: UserAdmin, name: UserName, password: Annotated[str, Form(max_length=1024)]) -> Response:
+    rt, admin = page.rt, page.user
+    return _acted(page, name, lambda: accounts.change_password(rt, name, password, actor=admin.name), "password")
 
 
 # --- audit log --------------------------------------------------------------------------------------
@@ -208,15 +193,13 @@ def _start_of(day: date) -> datetime:
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request,
-    rt: RuntimeDep,
-    user: Auditor,
+    page: Auditor,
+    paging: Annotated[Paging, Depends(paged(AUDIT_PAGE_SIZE))],
     actor: Annotated[str | None, Query(max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     document_id: Annotated[str | None, Query(max_length=36)] = None,
     since: Annotated[str | None, Query(max_length=10)] = None,
     until: Annotated[str | None, Query(max_length=10)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """Newest first; ``since`` and ``until`` are whole days (both included), ``action`` exact or a
     prefix ending in ``*`` (``auth.*``)."""
@@ -236,8 +219,7 @@ def audit_log(
         since=_start_of(first) if first else None,
         until=_start_of(last + timedelta(days=1)) if last else None,
     )
-    events, total = audit_page(rt, flt, limit=AUDIT_PAGE_SIZE, offset=(page - 1) * AUDIT_PAGE_SIZE)
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    events, total = audit_page(page.rt, flt, limit=paging.size, offset=paging.offset)
     kept = {
         key: value
         for key, value in (
@@ -249,15 +231,11 @@ def audit_log(
         )
         if value
     }
-    return render(
-        request,
+    return page.render(
         "audit.html",
-        user=user,
         status=422 if errors else 200,
         events=events,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.shown(total),
         filters=kept,
         query=urlencode(kept),
         errors=errors,

@@ -8,15 +8,15 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from sohoa.api.deps import Principal, RuntimeDep
-from sohoa.api.rights import Right, has_right
+from sohoa.api.rights import Right
 from sohoa.api.routes.documents import content_disposition
-from sohoa.api.web.access import PageRefused, allowed
-from sohoa.api.web.i18n import Translator, request_language
-from sohoa.api.web.rendering import has_route, render
+from sohoa.api.web.access import Page, PageRefused, allowed
+from sohoa.api.web.i18n import Translator
+from sohoa.api.web.paging import Paging, paged
+from sohoa.api.web.rendering import has_route
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound, SohoaError
 from sohoa.pipeline.actions.documents import document_events, document_title, open_download
@@ -27,8 +27,8 @@ __all__ = ["PAGE_SIZE", "SearchForm", "marked_parts", "parse_day", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-Reader = Annotated[Principal, Depends(allowed(Right.READ_DOCUMENTS))]
-Downloader = Annotated[Principal, Depends(allowed(Right.DOWNLOAD))]
+Reader = Annotated[Page, Depends(allowed(Right.READ_DOCUMENTS))]
+Downloader = Annotated[Page, Depends(allowed(Right.DOWNLOAD))]
 PAGE_SIZE = 20
 VERIFICATION_ROUTE = "/api/v1/documents/{document_id}/verification"
 SUPERSEDE_ROUTE = "/api/v1/documents/{document_id}/supersede"
@@ -67,7 +67,7 @@ class SearchForm:
     def empty(self) -> bool:
         return not any(value.strip() for value in self.__dict__.values())
 
-    def query(self, page: int) -> SearchQuery:
+    def query(self, paging: Paging) -> SearchQuery:
         """The storage query; a date that is not ISO is refused with a reason the page can show."""
         return SearchQuery(
             text=self.text.strip() or None,
@@ -82,8 +82,8 @@ class SearchForm:
                 signed={"yes": True, "no": False}.get(self.signed),
                 state=DocumentState(self.state) if self.state else None,
             ),
-            limit=PAGE_SIZE,
-            offset=(page - 1) * PAGE_SIZE,
+            limit=paging.size,
+            offset=paging.offset,
         )
 
 
@@ -133,9 +133,8 @@ def marked_parts(text: str, highlights: list[tuple[int, int]] | tuple[tuple[int,
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
-    request: Request,
-    rt: RuntimeDep,
-    user: Reader,
+    page: Reader,
+    paging: Annotated[Paging, Depends(paged(PAGE_SIZE, most=10_000))],
     text: Text = "",
     procedure_code: Text = "",
     dossier_code: Text = "",
@@ -146,7 +145,6 @@ def search_page(
     received_to: Text = "",
     signed: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     state: Annotated[str, Query(pattern=STATE_PATTERN)] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     form = SearchForm(
         text, procedure_code, dossier_code, number, issued_from, issued_to, received_from, received_to, signed, state
@@ -154,8 +152,7 @@ def search_page(
     results, total, error = [], 0, None
     if not form.empty:
         try:
-            query = form.query(page)
-            found = search(rt, query)
+            found = search(page.rt, form.query(paging))
             total = found.total
             results = [hit.to_dict() for hit in found.hits]
         except _BadDate as exc:
@@ -165,23 +162,17 @@ def search_page(
     for hit in results:
         snippet = hit.get("snippet")
         hit["snippet_parts"] = marked_parts(snippet["text"], snippet["highlights"]) if snippet else []
+    request = page.request
     partial = request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
-    params = {k: v for k, v in request.query_params.items() if k != "page" and v}
-
-    def page_link(number: int) -> str:
-        return "/search?" + urlencode({**params, "page": number})
-
-    return render(
-        request,
+    # the pager's links keep the filters typed
+    kept = urlencode({k: v for k, v in request.query_params.items() if k != "page" and v})
+    return page.render(
         "_results.html" if partial else "search.html",
-        user=user,
         form=form,
         results=results,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **paging.shown(total),
         error=error,
-        page_link=page_link,
+        pages_base="/search?" + kept + ("&" if kept else ""),
         states=SEARCH_STATES,
     )
 
@@ -218,44 +209,41 @@ def shown_value(field: str | None, value: Any) -> str:
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
-def document_page(document_id: str, request: Request, rt: RuntimeDep, user: Reader) -> HTMLResponse:
+def document_page(document_id: str, page: Reader) -> HTMLResponse:
     try:
-        doc, events = document_events(rt, document_id, limit=1000)
+        doc, events = document_events(page.rt, document_id, limit=1000)
     except NotFound:
         raise PageRefused(404, "error.document_not_found") from None
-    translator = Translator(request_language(request))
+    translator = page.t
     # Superseding files a corrected record: the archivist's act, as in the archive API.
-    may_supersede = has_right(user.role, Right.MANAGE_REGISTRY) and has_route(request, SUPERSEDE_ROUTE, "post")
-    return render(
-        request,
+    may_supersede = page.can(Right.MANAGE_REGISTRY) and has_route(page.request, SUPERSEDE_ROUTE, "post")
+    return page.render(
         "document.html",
-        user=user,
         doc=doc,
         title=document_title(doc),
         signer=certificate_text(doc.signer_subject, translator),
         meta={k: v for k, v in (doc.metadata_json or {}).items() if k != "confidence" and v not in (None, "", [])},
         events=events,
-        can_download=has_right(user.role, Right.DOWNLOAD),
-        can_review=has_right(user.role, Right.REVIEW),
+        can_download=page.can(Right.DOWNLOAD),
+        can_review=page.can(Right.REVIEW),
         verification_url=(
             VERIFICATION_ROUTE.replace("{document_id}", doc.id)
-            if doc.archive_key and has_route(request, VERIFICATION_ROUTE)
+            if doc.archive_key and has_route(page.request, VERIFICATION_ROUTE)
             else None
         ),
         supersede_url=(SUPERSEDE_ROUTE.replace("{document_id}", doc.id) if doc.archive_key and may_supersede else None),
         shown=shown_value,
         field_names=lambda names: ", ".join(translator.field(str(n)) for n in names or ()),
-        texts=Translator(request_language(request)).client_texts(
-            "verifyjs.", "verifyproblem.", "reason.", "retryjs.", "state.", "cert."
-        ),
+        texts=translator.client_texts("verifyjs.", "verifyproblem.", "reason.", "retryjs.", "state.", "cert."),
     )
 
 
 @router.get("/ui/documents/{document_id}/view.pdf")
-def view_signed(document_id: str, rt: RuntimeDep, user: Downloader) -> Response:
+def view_signed(document_id: str, page: Downloader) -> Response:
     """The signed copy shown inline in the page's viewer; viewing is a download, and audited as one."""
+    rt = page.rt
     try:
-        taken = open_download(rt, document_id, "signed", actor=user.name, inline=True)
+        taken = open_download(rt, document_id, "signed", actor=page.user.name, inline=True)
     except NotFound as exc:
         key = "error.not_signed_yet" if exc.code == "file_not_available" else "error.document_not_found"
         raise PageRefused(404, key) from None

@@ -11,13 +11,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import HTMLResponse
 
-from sohoa.api.deps import Principal, RuntimeDep
-from sohoa.api.rights import Right, has_right
-from sohoa.api.web.access import PageRefused, allowed
-from sohoa.api.web.rendering import render
+from sohoa.api.rights import Right
+from sohoa.api.web.access import Page, PageRefused, allowed
+from sohoa.api.web.paging import Paging, paged
 from sohoa.core.domain import DocumentState, Role
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.actions.batches import RESTING, batch, batches
@@ -27,7 +26,7 @@ __all__ = ["PAGE_SIZE", "REFRESH_SECONDS", "BatchRow", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-Follower = Annotated[Principal, Depends(allowed(Right.READ_BATCHES))]
+Follower = Annotated[Page, Depends(allowed(Right.READ_BATCHES))]
 PAGE_SIZE = 25
 REFRESH_SECONDS = 5
 # The order states are listed in: how far along the pipeline, then the ends that need a person.
@@ -71,46 +70,30 @@ def _resting(state: str) -> bool:
 
 
 @router.get("/batches", response_class=HTMLResponse)
-def batch_list(
-    request: Request,
-    rt: RuntimeDep,
-    user: Follower,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
-    found, total = batches(rt, role=user.role, name=user.name, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+def batch_list(page: Follower, paging: Annotated[Paging, Depends(paged(PAGE_SIZE))]) -> HTMLResponse:
+    user = page.user
+    found, total = batches(page.rt, role=user.role, name=user.name, limit=paging.size, offset=paging.offset)
     rows = [BatchRow.of(record, counts) for record, counts in found]
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render(
-        request,
+    return page.render(
         "batches.html",
-        user=user,
         rows=rows,
-        total=total,
-        page=page,
-        pages=pages,
+        **paging.shown(total),
         own_only=user.role is Role.UPLOADER,  # the same rule as the action: uploaders see their own
         refresh=REFRESH_SECONDS if any(not r.finished for r in rows) else None,
     )
 
 
 @router.get("/batches/{batch_id}", response_class=HTMLResponse)
-def batch_page(
-    request: Request,
-    rt: RuntimeDep,
-    user: Follower,
-    batch_id: Annotated[str, Path(max_length=36)],
-) -> HTMLResponse:
+def batch_page(page: Follower, batch_id: Annotated[str, Path(max_length=36)]) -> HTMLResponse:
     try:
-        record, documents = batch(rt, batch_id, role=user.role, name=user.name)
+        record, documents = batch(page.rt, batch_id, role=page.user.role, name=page.user.name)
     except NotFound:
         raise PageRefused(404, "error.batch_not_found") from None
     row = BatchRow.of(record, dict(Counter(d.state for d in documents)))
-    return render(
-        request,
+    return page.render(
         "batch.html",
-        user=user,
         row=row,
         documents=documents,
-        can_read=has_right(user.role, Right.READ_DOCUMENTS),
+        can_read=page.can(Right.READ_DOCUMENTS),
         refresh=None if row.finished else REFRESH_SECONDS,
     )

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
-from sohoa.api.deps import Principal, RuntimeDep
-from sohoa.api.rights import Right, has_right
-from sohoa.api.web.access import allowed
-from sohoa.api.web.i18n import Translator, request_language
-from sohoa.api.web.rendering import render
+from sohoa.api.rights import Right
+from sohoa.api.web.access import Page, allowed
+from sohoa.api.web.i18n import Translator
 from sohoa.core.errors import InputRejected
 from sohoa.core.periods import PeriodKind, current_period, parse_period
 from sohoa.pipeline.actions.reports import coverage_report, monthly_coverage, period_choices, period_title
@@ -26,7 +24,7 @@ __all__ = ["MISSING_SHOWN", "chart_data", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-Reader = Annotated[Principal, Depends(allowed(Right.READ_REPORTS))]
+Reader = Annotated[Page, Depends(allowed(Right.READ_REPORTS))]
 MISSING_SHOWN = 200  # rows of the missing list on the page; the CSV export has them all
 
 
@@ -51,36 +49,28 @@ def chart_data(t: Translator, report: CoverageReport, months: list[tuple[str, Co
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(
-    request: Request,
-    rt: RuntimeDep,
-    user: Reader,
-    period: Annotated[str | None, Query(max_length=16)] = None,
-) -> HTMLResponse:
-    t = Translator(request_language(request))
+def dashboard(page: Reader, period: Annotated[str | None, Query(max_length=16)] = None) -> HTMLResponse:
     error = None
     try:
         chosen = parse_period(period) if period else current_period(PeriodKind.YEAR)
     except InputRejected:
         error = ("error.bad_period", {"value": period or ""})
         chosen = current_period(PeriodKind.YEAR)
-    report = coverage_report(rt, chosen)
-    months = monthly_coverage(rt, chosen)
+    report = coverage_report(page.rt, chosen)
+    months = monthly_coverage(page.rt, chosen)
     choices = period_choices()
-    return render(
-        request,
+    return page.render(
         "dashboard.html",
-        user=user,
         report=report,
         overall=report.overall.to_dict(),
         months=months,
         missing=report.missing[:MISSING_SHOWN],
         missing_total=len(report.missing),
-        charts=chart_data(t, report, months),
+        charts=chart_data(page.t, report, months),
         period=chosen,
         due=[c for c in choices if c.previous],
         running=[c for c in choices if not c.previous],
         period_title=period_title(chosen),
         error=error,
-        can_print=has_right(user.role, Right.PRINT_COVER_SHEETS),
+        can_print=page.can(Right.PRINT_COVER_SHEETS),
     )

@@ -10,13 +10,11 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sohoa.api.deps import Principal, RuntimeDep
-from sohoa.api.rights import Right, has_right, sees_owner_data
-from sohoa.api.web.access import PageRefused, allowed
-from sohoa.api.web.rendering import render
+from sohoa.api.rights import Right, sees_owner_data
+from sohoa.api.web.access import Page, PageRefused, allowed
 from sohoa.core.errors import NotFound, SohoaError
 from sohoa.pipeline.actions import dossiers, owners
 
@@ -24,9 +22,9 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-Reader = Annotated[Principal, Depends(allowed(Right.READ_DOSSIERS))]
-Manager = Annotated[Principal, Depends(allowed(Right.MANAGE_DOSSIERS))]
-Reviewer = Annotated[Principal, Depends(allowed(Right.REVIEW))]
+Reader = Annotated[Page, Depends(allowed(Right.READ_DOSSIERS))]
+Manager = Annotated[Page, Depends(allowed(Right.MANAGE_DOSSIERS))]
+Reviewer = Annotated[Page, Depends(allowed(Right.REVIEW))]
 
 
 def _to_dossier(code: str, **query: str) -> RedirectResponse:
@@ -35,19 +33,15 @@ def _to_dossier(code: str, **query: str) -> RedirectResponse:
 
 
 @router.get("/dossiers", response_class=HTMLResponse, response_model=None)
-def dossiers_page(request: Request, user: Reader, code: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+def dossiers_page(page: Reader, code: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     if code and code.strip():
         return _to_dossier(code.strip())
-    return render(
-        request, "dossiers.html", user=user, error=None, form={}, can_manage=has_right(user.role, Right.MANAGE_DOSSIERS)
-    )
+    return page.render("dossiers.html", error=None, form={}, can_manage=page.can(Right.MANAGE_DOSSIERS))
 
 
 @router.post("/dossiers", response_class=HTMLResponse, response_model=None)
 def create_dossier(
-    request: Request,
-    rt: RuntimeDep,
-    user: Manager,
+    page: Manager,
     code: Annotated[str, Form(max_length=64)],
     procedure_code: Annotated[str, Form(max_length=64)] = "",
     owner_id_type: Annotated[str, Form(max_length=32)] = "",
@@ -56,9 +50,9 @@ def create_dossier(
 ) -> Response:
     try:
         made = dossiers.create(
-            rt,
+            page.rt,
             code,
-            actor=user.name,
+            actor=page.user.name,
             procedure_code=procedure_code.strip() or None,
             owner_id_type=owner_id_type or None,
             owner_id=owner_id or None,
@@ -72,88 +66,76 @@ def create_dossier(
             "owner_id_type": owner_id_type,
             "owner_name": owner_name,
         }
-        return render(
-            request, "dossiers.html", user=user, status=exc.http_status, error=exc.code, form=form, can_manage=True
-        )
+        return page.render("dossiers.html", status=exc.http_status, error=exc.code, form=form, can_manage=True)
     return _to_dossier(made.code)
 
 
-def _view(rt: RuntimeDep, code: str) -> dossiers.DossierView:
+def _view(page: Page, code: str) -> dossiers.DossierView:
     try:
-        return dossiers.show(rt, code)
+        return dossiers.show(page.rt, code)
     except NotFound:
         raise PageRefused(404, "error.dossier_not_found", code=code) from None
     except SohoaError as exc:
         raise PageRefused(exc.http_status, "error.dossier_code_invalid", code=code) from None
 
 
-def _dossier_page(
-    request: Request, rt: RuntimeDep, user: Principal, code: str, *, error: str | None = None, status: int = 200
-) -> HTMLResponse:
-    view = _view(rt, code)
-    return render(
-        request,
+def _dossier_page(page: Page, code: str, *, error: str | None = None, status: int = 200) -> HTMLResponse:
+    view = _view(page, code)
+    return page.render(
         "dossier.html",
-        user=user,
         status=status,
         dossier=view.dossier,
-        owner=view.dossier.owner_dict(sees_owner_data(user.role, rt.settings)),
+        owner=view.dossier.owner_dict(sees_owner_data(page.user.role, page.rt.settings)),
         documents=view.documents,
         resubmitted=view.resubmitted,
-        can_manage=has_right(user.role, Right.MANAGE_DOSSIERS),
-        can_read_documents=has_right(user.role, Right.READ_DOCUMENTS),
-        can_review=has_right(user.role, Right.REVIEW),
+        can_manage=page.can(Right.MANAGE_DOSSIERS),
+        can_read_documents=page.can(Right.READ_DOCUMENTS),
+        can_review=page.can(Right.REVIEW),
         error=error,
-        reused=request.query_params.get("reused"),
+        reused=page.request.query_params.get("reused"),
     )
 
 
 @router.get("/dossiers/{code}", response_class=HTMLResponse)
-def dossier_page(request: Request, rt: RuntimeDep, user: Reader, code: str) -> HTMLResponse:
-    return _dossier_page(request, rt, user, code)
+def dossier_page(page: Reader, code: str) -> HTMLResponse:
+    return _dossier_page(page, code)
 
 
 @router.get("/dossiers/{code}/owner", response_class=HTMLResponse)
-def owner_page(request: Request, rt: RuntimeDep, user: Reader, code: str) -> HTMLResponse:
+def owner_page(page: Reader, code: str) -> HTMLResponse:
     """The store of the dossier's owner, with a "Dùng lại" button on each paper it can reuse."""
-    view = _view(rt, code)
+    view = _view(page, code)
     owner = view.dossier.owner
     if owner is None:
         raise PageRefused(404, "error.dossier_without_owner", code=view.dossier.code)
-    found = owners.store(rt, owner.id_type.value, owner.id_number, actor=user.name)
+    found = owners.store(page.rt, owner.id_type.value, owner.id_number, actor=page.user.name)
     held = {d.document_id for d in view.documents}
-    return render(
-        request,
+    return page.render(
         "owner_store.html",
-        user=user,
         dossier=view.dossier,
-        store=found.to_dict(full=sees_owner_data(user.role, rt.settings)),
+        store=found.to_dict(full=sees_owner_data(page.user.role, page.rt.settings)),
         held=held,
-        can_reuse=has_right(user.role, Right.MANAGE_DOSSIERS) and not view.dossier.closed,
+        can_reuse=page.can(Right.MANAGE_DOSSIERS) and not view.dossier.closed,
     )
 
 
 @router.post("/dossiers/{code}/reuse", response_class=HTMLResponse, response_model=None)
 def reuse(
-    request: Request,
-    rt: RuntimeDep,
-    user: Manager,
+    page: Manager,
     code: str,
     document_id: Annotated[str, Form(max_length=36)],
     component: Annotated[str, Form(max_length=500)],
 ) -> Response:
     try:
-        made = dossiers.reuse(rt, code, document_id, component, actor=user.name)
+        made = dossiers.reuse(page.rt, code, document_id, component, actor=page.user.name)
     except SohoaError as exc:
-        return _dossier_page(request, rt, user, code, error=exc.code, status=exc.http_status)
+        return _dossier_page(page, code, error=exc.code, status=exc.http_status)
     return _to_dossier(made.dossier_code, reused=made.document_id)
 
 
 @router.post("/dossiers/{code}/documents/{document_id}", response_class=HTMLResponse, response_model=None)
 def correct(
-    request: Request,
-    rt: RuntimeDep,
-    user: Reviewer,
+    page: Reviewer,
     code: str,
     document_id: str,
     role: Annotated[str, Form(max_length=16)],
@@ -161,14 +143,15 @@ def correct(
     valid_until: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Review: what a paper is in the dossier, and how long it is valid (empty: no end)."""
+    rt, actor = page.rt, page.user.name
     try:
         until = date.fromisoformat(valid_until) if valid_until else None
     except ValueError:
-        return _dossier_page(request, rt, user, code, error="invalid_date", status=422)
+        return _dossier_page(page, code, error="invalid_date", status=422)
     try:
-        now = dossiers.change_role(rt, code, document_id, role=role, component=component or None, actor=user.name)
+        now = dossiers.change_role(rt, code, document_id, role=role, component=component or None, actor=actor)
         if now.valid_until != until:  # the printed start of validity stays
-            dossiers.validity(rt, document_id, valid_from=now.valid_from, valid_until=until, actor=user.name)
+            dossiers.validity(rt, document_id, valid_from=now.valid_from, valid_until=until, actor=actor)
     except SohoaError as exc:
-        return _dossier_page(request, rt, user, code, error=exc.code, status=exc.http_status)
+        return _dossier_page(page, code, error=exc.code, status=exc.http_status)
     return _to_dossier(code)

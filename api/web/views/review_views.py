@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sohoa.api.deps import Principal, RuntimeDep
 from sohoa.api.rights import Right
-from sohoa.api.web.access import PageRefused, allowed
-from sohoa.api.web.i18n import Translator, request_language
+from sohoa.api.web.access import Page, PageRefused, allowed
+from sohoa.api.web.paging import Paging, paged
 from sohoa.api.web.previews import render_preview
-from sohoa.api.web.rendering import render
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound, SohoaError
 from sohoa.pipeline.actions import documents as doc_actions
@@ -30,8 +28,8 @@ __all__ = ["CONFIDENCE_THRESHOLD", "FAILURES_PAGE_SIZE", "REVIEW_FIELDS", "Revie
 
 router = APIRouter(include_in_schema=False)
 
-Reviewer = Annotated[Principal, Depends(allowed(Right.REVIEW))]
-Reader = Annotated[Principal, Depends(allowed(Right.READ_DOCUMENTS))]
+Reviewer = Annotated[Page, Depends(allowed(Right.REVIEW))]
+Reader = Annotated[Page, Depends(allowed(Right.READ_DOCUMENTS))]
 
 FAILURES_PAGE_SIZE = 50
 # the stage a document failed at, in words
@@ -135,39 +133,41 @@ def _code_choices(doc: DocumentRecord, name: str, typed: Any) -> tuple[tuple[str
     return (("printed", str(printed)), ("upload", str(given)))
 
 
-def _queue(rt: RuntimeDep) -> list[DocumentRecord]:
+def _queue(page: Page) -> list[DocumentRecord]:
     """Documents waiting for review, oldest first (the first to arrive is the first to be signed)."""
-    return doc_actions.review_queue(rt, limit=QUEUE_LIMIT)
+    return doc_actions.review_queue(page.rt, limit=QUEUE_LIMIT)
+
+
+def _document(page: Page, document_id: str) -> DocumentRecord:
+    try:
+        return document(page.rt, document_id)
+    except NotFound:
+        raise PageRefused(404, "error.document_not_found") from None
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_queue(request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLResponse:
-    return render(request, "review_queue.html", user=user, queue=_queue(rt))
+def review_queue(page: Reviewer) -> HTMLResponse:
+    return page.render("review_queue.html", queue=_queue(page))
 
 
 @router.get("/review/next")
-def next_to_review(rt: RuntimeDep, _user: Reviewer, after: Annotated[str, Query(max_length=64)] = "") -> Response:
+def next_to_review(page: Reviewer, after: Annotated[str, Query(max_length=64)] = "") -> Response:
     """The document to review after ``after``, by its own address (so the address bar names the document
     shown, even when the one expected next was taken meanwhile); the queue page when none waits."""
-    queue = [d.id for d in _queue(rt) if d.id != after]
+    queue = [d.id for d in _queue(page) if d.id != after]
     return RedirectResponse(f"/review/{queue[0]}" if queue else "/review", status_code=303)
 
 
 @router.get("/review/{document_id}", response_class=HTMLResponse)
-def review_document(document_id: str, request: Request, rt: RuntimeDep, user: Reviewer) -> HTMLResponse:
-    try:
-        doc = document(rt, document_id)
-    except NotFound:
-        raise PageRefused(404, "error.document_not_found") from None
-    queue = [d.id for d in _queue(rt)]
+def review_document(document_id: str, page: Reviewer) -> HTMLResponse:
+    doc = _document(page, document_id)
+    queue = [d.id for d in _queue(page)]
     position = queue.index(doc.id) if doc.id in queue else None
     following = [d for d in queue if d != doc.id]
     if position is not None:
         following = queue[position + 1 :] + queue[:position]
-    return render(
-        request,
+    return page.render(
         "review.html",
-        user=user,
         doc=doc,
         fields=review_fields(doc),
         waiting=doc.state == DocumentState.NEEDS_REVIEW.value,
@@ -177,18 +177,15 @@ def review_document(document_id: str, request: Request, rt: RuntimeDep, user: Re
         next_id=following[0] if following else None,
         pages=max(1, doc.page_count or 1),
         threshold=CONFIDENCE_THRESHOLD,
-        texts=Translator(request_language(request)).client_texts("reviewjs.", "reason."),
+        texts=page.t.client_texts("reviewjs.", "reason."),
     )
 
 
 @router.get("/ui/documents/{document_id}/pages/{number}.png")
-def page_image(document_id: str, number: int, rt: RuntimeDep, _user: Reader) -> Response:
+def page_image(document_id: str, number: int, page: Reader) -> Response:
+    doc = _document(page, document_id)
     try:
-        doc = document(rt, document_id)
-    except NotFound:
-        raise PageRefused(404, "error.document_not_found") from None
-    try:
-        png = render_preview(rt, doc, number - 1)
+        png = render_preview(page.rt, doc, number - 1)
     except SohoaError as exc:
         raise PageRefused(404, "error.preview_unavailable", code=exc.code) from None
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
@@ -196,24 +193,18 @@ def page_image(document_id: str, number: int, rt: RuntimeDep, _user: Reader) -> 
 
 @router.get("/failures", response_class=HTMLResponse)
 def failures_page(
-    request: Request,
-    rt: RuntimeDep,
-    user: Reviewer,
+    page: Reviewer,
+    paging: Annotated[Paging, Depends(paged(FAILURES_PAGE_SIZE, most=10_000))],
     state: Annotated[str, Query(pattern="^(|failed|rejected)$")] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     """Documents that stopped early, newest first, each with its reason in words; failed ones can be retried."""
     states = (DocumentState(state),) if state else (DocumentState.FAILED, DocumentState.REJECTED)
-    rows, total = failures(rt, states=states, limit=FAILURES_PAGE_SIZE, offset=(page - 1) * FAILURES_PAGE_SIZE)
-    return render(
-        request,
+    rows, total = failures(page.rt, states=states, limit=paging.size, offset=paging.offset)
+    return page.render(
         "failures.html",
-        user=user,
         rows=rows,
         stage_keys=STAGE_KEYS,
-        total=total,
+        **paging.shown(total),
         state=state,
-        page=page,
-        pages=max(1, -(-total // FAILURES_PAGE_SIZE)),
-        texts=Translator(request_language(request)).client_texts("retryjs.", "reason.", "state."),
+        texts=page.t.client_texts("retryjs.", "reason.", "state."),
     )

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
-from sohoa.api.deps import Principal, RuntimeDep
-from sohoa.api.rights import Right, has_right
-from sohoa.api.web.access import allowed
-from sohoa.api.web.i18n import Translator, request_language
-from sohoa.api.web.rendering import has_route, render
+from sohoa.api.rights import Right
+from sohoa.api.web.access import Page, allowed
+from sohoa.api.web.rendering import has_route
 from sohoa.pipeline.actions import registry
 from sohoa.registry.procedures import Procedure
 
@@ -24,37 +22,30 @@ __all__ = ["PROCEDURE_CHOICES", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-Uploader = Annotated[Principal, Depends(allowed(Right.UPLOAD))]
-ProcedureReader = Annotated[Principal, Depends(allowed(Right.READ_PROCEDURES))]
+Uploader = Annotated[Page, Depends(allowed(Right.UPLOAD))]
+ProcedureReader = Annotated[Page, Depends(allowed(Right.READ_PROCEDURES))]
 PROCEDURE_CHOICES = 50  # options shown at once; typing narrows the list
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def upload_page(request: Request, rt: RuntimeDep, user: Uploader) -> HTMLResponse:
-    loaded = registry.catalogue_ready(rt)
-    procedures, total = registry.procedures(rt, limit=PROCEDURE_CHOICES) if loaded else ([], 0)
-    return render(
-        request,
+def upload_page(page: Uploader) -> HTMLResponse:
+    loaded = registry.catalogue_ready(page.rt)
+    procedures, total = registry.procedures(page.rt, limit=PROCEDURE_CHOICES) if loaded else ([], 0)
+    return page.render(
         "upload.html",
-        user=user,
         catalogue=loaded,
         procedures=procedures,
         total=total,
-        events_available=has_route(request, "/api/v1/batches/{batch_id}/events"),
-        can_read=has_right(user.role, Right.READ_DOCUMENTS),
-        can_review=has_right(user.role, Right.REVIEW),
-        texts=Translator(request_language(request)).client_texts("uploadjs.", "state.", "reason."),
+        events_available=has_route(page.request, "/api/v1/batches/{batch_id}/events"),
+        can_read=page.can(Right.READ_DOCUMENTS),
+        can_review=page.can(Right.REVIEW),
+        texts=page.t.client_texts("uploadjs.", "state.", "reason."),
     )
 
 
 @router.get("/ui/procedures", response_class=HTMLResponse)
-def procedure_options(
-    request: Request,
-    rt: RuntimeDep,
-    user: ProcedureReader,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
+def procedure_options(page: ProcedureReader, q: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     """``<option>`` elements for the procedure list, narrowed by ``q`` (code or words, accents optional)."""
-    found, total = registry.procedures(rt, query=q, limit=PROCEDURE_CHOICES)
+    found, total = registry.procedures(page.rt, query=q, limit=PROCEDURE_CHOICES)
     chosen: list[Procedure] = list(found)
-    return render(request, "_procedure_options.html", user=user, procedures=chosen, total=total)
+    return page.render("_procedure_options.html", procedures=chosen, total=total)
