@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sohoa.cli.common import fail, handle_errors
+from sohoa.cli.common import DossierOption, ProcedureOption, fail, handle_errors
 from sohoa.core.errors import InputRejected
 
 if TYPE_CHECKING:
@@ -49,8 +49,8 @@ def _register_list(path: Path) -> list[SheetEntry]:
 
 
 def coversheet(
-    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code (mã thủ tục)")] = None,
-    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")] = None,
+    procedure: ProcedureOption = None,
+    dossier: DossierOption = None,
     title: Annotated[str | None, typer.Option("--title", help="dossier title, printed for people")] = None,
     applicant: Annotated[str | None, typer.Option("--applicant", help="applicant (người nộp)")] = None,
     register_list: Annotated[

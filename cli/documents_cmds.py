@@ -10,7 +10,18 @@ from typing import Annotated, Any
 
 import typer
 
-from sohoa.cli.common import add_commands, cli_actor, emit_json, fail, opened_runtime, settings_or_exit
+from sohoa.cli.common import (
+    DossierOption,
+    OwnerIdOption,
+    OwnerNameOption,
+    ProcedureOption,
+    add_commands,
+    cli_actor,
+    emit_json,
+    fail,
+    opened_runtime,
+    settings_or_exit,
+)
 from sohoa.core.domain import DocumentState
 
 __all__ = ["register"]
@@ -42,8 +53,8 @@ def _document_json(doc: Any) -> dict[str, Any]:
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files or folders of scans (PDF, TIFF, JPEG, PNG, zip)")],
-    procedure: Annotated[str | None, typer.Option("--procedure", help="procedure code (mã thủ tục)")] = None,
-    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code (mã hồ sơ)")] = None,
+    procedure: ProcedureOption = None,
+    dossier: DossierOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array, one object per document")] = False,
     cover_sheets: Annotated[
         bool, typer.Option("--cover-sheets", help="split stacks at printed cover sheets; file each part by its sheet")
@@ -57,8 +68,8 @@ def ingest(
     owner_id_type: Annotated[
         str | None, typer.Option("--owner-id-type", help="cccd, cmnd, passport or mst (default: the dossier's owner)")
     ] = None,
-    owner_id: Annotated[str | None, typer.Option("--owner-id", help="the owner's id number")] = None,
-    owner_name: Annotated[str | None, typer.Option("--owner-name", help="the owner's name")] = None,
+    owner_id: OwnerIdOption = None,
+    owner_name: OwnerNameOption = None,
     one_document: Annotated[
         bool, typer.Option("--one-document", help="all the files are the pages of one document, in the order given")
     ] = False,
