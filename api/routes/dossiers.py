@@ -102,16 +102,8 @@ class ValidityPublic(BaseModel):
 @router.post("/api/v1/dossiers", response_model=DossierPublic, status_code=201, responses=errors(401, 403, 409, 422))
 def create(body: DossierCreate, rt: RuntimeDep, config: ConfigDep, user: DossierManager) -> DossierPublic:
     """Create a dossier by hand, with its owner; 409 ``dossier_exists`` when the code is taken."""
-    made = dossiers.create(
-        rt,
-        body.code,
-        actor=user.name,
-        procedure_code=body.procedure_code,
-        owner_id_type=body.owner_id_type,
-        owner_id=body.owner_id,
-        owner_name=body.owner_name,
-        received_date=body.received_date,
-    )
+    # The body's fields are the action's own arguments, by name.
+    made = dossiers.create(rt, actor=user.name, **body.model_dump())
     return DossierPublic.model_validate(made.to_dict(full=sees_owner_data(user.role, config)))
 
 
@@ -149,22 +141,13 @@ def reuse(code: str, body: ReuseRequest, rt: RuntimeDep, user: DossierManager) -
     response_model=HeldDocumentPublic,
     responses=errors(401, 403, 404, 422),
 )
-def change_role(code: str, document_id: str, body: RoleChange, rt: RuntimeDep, user: Reviewer) -> HeldDocumentPublic:
+def change_role(
+    code: str, document_id: str, body: RoleChange, rt: RuntimeDep, config: ConfigDep, user: Reviewer
+) -> HeldDocumentPublic:
     """Correct in review what a document is in this dossier."""
+    # The answer is the document as the dossier shows it, printed owners (masked or not) included.
     d = dossiers.change_role(rt, code, document_id, role=body.role, component=body.component, actor=user.name)
-    return HeldDocumentPublic(
-        id=d.document_id,
-        role=d.role,
-        component=d.component,
-        origin=d.origin,
-        state=d.state,
-        filename=d.filename,
-        document_type=d.document_type,
-        number_symbol=d.number_symbol,
-        same_as=d.same_as,
-        valid_from=d.valid_from,
-        valid_until=d.valid_until,
-    )
+    return HeldDocumentPublic.model_validate(dossiers.held_to_dict(d, full=sees_owner_data(user.role, config)))
 
 
 @router.put(

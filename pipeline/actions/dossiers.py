@@ -38,6 +38,7 @@ __all__ = [
     "change_role",
     "close",
     "create",
+    "held_to_dict",
     "read_printed",
     "reuse",
     "show",
@@ -56,31 +57,33 @@ class DossierView:
         return {
             **self.dossier.to_dict(full=full),
             "resubmitted": self.resubmitted,
-            "documents": [
-                {
-                    "id": d.document_id,
-                    "role": d.role,
-                    "component": d.component,
-                    "origin": d.origin,
-                    "state": d.state,
-                    "filename": d.filename,
-                    "document_type": d.document_type,
-                    "number_symbol": d.number_symbol,
-                    "same_as": d.same_as,
-                    "valid_from": d.valid_from.isoformat() if d.valid_from else None,
-                    "valid_until": d.valid_until.isoformat() if d.valid_until else None,
-                    "printed_owners": [
-                        {
-                            "id_type": c["id_type"],
-                            "id_number": c["id_number"] if full else mask_id(c["id_number"]),
-                            "confidence": c["confidence"],
-                        }
-                        for c in d.printed_owners
-                    ],
-                }
-                for d in self.documents
-            ],
+            "documents": [held_to_dict(d, full=full) for d in self.documents],
         }
+
+
+def held_to_dict(d: HeldDocument, *, full: bool) -> dict[str, Any]:
+    """A held document's JSON form, in the dossier and after a role correction alike."""
+    return {
+        "id": d.document_id,
+        "role": d.role,
+        "component": d.component,
+        "origin": d.origin,
+        "state": d.state,
+        "filename": d.filename,
+        "document_type": d.document_type,
+        "number_symbol": d.number_symbol,
+        "same_as": d.same_as,
+        "valid_from": d.valid_from.isoformat() if d.valid_from else None,
+        "valid_until": d.valid_until.isoformat() if d.valid_until else None,
+        "printed_owners": [
+            {
+                "id_type": c["id_type"],
+                "id_number": c["id_number"] if full else mask_id(c["id_number"]),
+                "confidence": c["confidence"],
+            }
+            for c in d.printed_owners
+        ],
+    }
 
 
 # The upload fields checked by the registry's own rule (InputRejected with the expected shape when one
