@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from sohoa.storage.chunks import present
 from sohoa.storage.records import Base
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
 PARTS_KIND = "parts"  # ``documents.original_kind`` of a document made of several files
 PARTS_MEDIA_TYPE = "application/vnd.sohoa.parts+json"
 _FORMAT = "sohoa.parts/1"
-_CHUNK = 500
 
 
 class DocumentPartRecord(Base):
@@ -97,15 +97,8 @@ def manifest_sha256(parts: Sequence[DocumentPart]) -> str:
 def add_parts(session: Session, document_id: str, parts: Sequence[DocumentPart]) -> None:
     """Name a new document's files, in the caller's transaction (with the document row)."""
     session.add_all(
-        DocumentPartRecord(
-            document_id=document_id,
-            position=position,
-            sha256=part.sha256,
-            filename=part.filename,
-            kind=part.kind,
-            page_count=part.page_count,
-            size=part.size,
-        )
+        # A part's fields are the record's columns, named alike.
+        DocumentPartRecord(document_id=document_id, position=position, **asdict(part))
         for position, part in enumerate(parts)
     )
     session.flush()
@@ -123,9 +116,4 @@ def list_parts(session: Session, document_id: str) -> list[DocumentPart]:
 
 def referenced_parts(session: Session, shas: Collection[str]) -> set[str]:
     """Those of ``shas`` that are a file of some document."""
-    wanted = list(shas)
-    found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        found.update(session.scalars(select(DocumentPartRecord.sha256).where(DocumentPartRecord.sha256.in_(chunk))))
-    return found
+    return present(session, DocumentPartRecord.sha256, shas)

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import Conflict
+from sohoa.storage.chunks import CHUNK, chunked
 
 __all__ = ["CHUNK", "Upsert", "UpsertCounts", "upsert_by_key"]
-
-CHUNK = 500  # keys per IN (...) query: well under every engine's bound-parameter limit
 
 Row = TypeVar("Row")  # a parsed, valid row
 Stored = TypeVar("Stored")  # its database record
@@ -52,9 +51,7 @@ def upsert_by_key(session: Session, wanted: Mapping[str, Row], upsert: Upsert[Ro
     inserted = updated = unchanged = 0
     try:
         now = utcnow()
-        keys = list(wanted)
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        for chunk in chunked(wanted):
             # Loading the next chunk flushes the last one: a clash can surface here too.
             existing = upsert.load(session, chunk)
             for key in chunk:
