@@ -37,6 +37,7 @@ __all__ = [
     "OriginalRecord",
     "PageRecord",
     "UserRecord",
+    "UserSecretColumns",
 ]
 
 
@@ -100,15 +101,23 @@ class UserRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ApiTokenRecord(Base):
-    __tablename__ = "api_tokens"
+class UserSecretColumns:
+    """A secret a user holds (an API token, a browser session), kept only as its sha256.
+
+    The secret is 256 random bits: a slow hash adds nothing at that entropy, and a copied table
+    cannot be replayed as tokens or cookies.
+    """
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # sha256 of a 256-bit random token: a slow hash adds nothing for secrets of that entropy.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenRecord(UserSecretColumns, Base):
+    __tablename__ = "api_tokens"
+
+    prefix: Mapped[str] = mapped_column(String(16))
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)  # None: never (SOHOA_TOKEN_DAYS=0)
 
