@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Insert, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,6 +26,7 @@ from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord, Orig
 __all__ = [
     "Claim",
     "DocumentFilter",
+    "EventFields",
     "add_document",
     "claim_document",
     "claim_original",
@@ -49,27 +50,19 @@ __all__ = [
 ]
 
 
-def record_event(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    document_id: str | None = None,
-    batch_id: str | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> EventRecord:
-    event = EventRecord(
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        document_id=document_id,
-        batch_id=batch_id,
-        from_state=from_state,
-        to_state=to_state,
-        details=details or None,
-    )
+class EventFields(TypedDict, total=False):
+    """What an event may say besides who did what; each unsaid one is left empty."""
+
+    document_id: str | None
+    batch_id: str | None
+    from_state: str | None
+    to_state: str | None
+    details: dict[str, Any] | None
+
+
+def record_event(session: Session, *, actor: str, action: str, **fields: Unpack[EventFields]) -> EventRecord:
+    event = EventRecord(at=utcnow(), actor=actor, action=action, **fields)
+    event.details = event.details or None  # an empty map is stored as no map: one way to say "nothing"
     session.add(event)
     return event
 
