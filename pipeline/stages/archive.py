@@ -9,10 +9,10 @@ import shutil
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import ProcessingError
-from sohoa.pipeline.retention import record_retention
+from sohoa.pipeline.retention import companion_key, record_retention
 from sohoa.pipeline.runtime import Runtime
-from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, load_work, work_dir, work_key
-from sohoa.storage.catalogue import get_document, transition
+from sohoa.pipeline.stages.work import leave_stage, load_work, work_dir, work_key
+from sohoa.storage.catalogue import get_document
 from sohoa.storage.objectstore import archive_key
 
 __all__ = ["archive_stage"]
@@ -54,17 +54,16 @@ def archive_stage(rt: Runtime, document_id: str) -> str | None:
             indent=1,
         )
     )
-    rt.store.put_file(key.removesuffix(".pdf") + ".json", record, content_type="application/json", metadata=filing)
+    rt.store.put_file(companion_key(key), record, content_type="application/json", metadata=filing)
     # Idempotent: the store returns the existing object when the same bytes are put again.
     info = rt.store.put_file(key, signed, content_type="application/pdf", metadata=filing)
     rt.store.stat(key)  # read back: the catalogue only points at what the store confirms
     with rt.db.session() as session:
-        moved = transition(
+        moved = leave_stage(
             session,
             document_id,
-            expected=STAGE_INPUTS["archive"],
-            to=S.ARCHIVED,
-            actor=SYSTEM,
+            "archive",
+            S.ARCHIVED,
             details={"archive_key": key, "sha256": info.sha256},
             archive_key=key,
             archive_sha256=info.sha256,

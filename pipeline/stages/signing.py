@@ -13,8 +13,8 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import ProcessingError
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import hold_for_signer, sign_document
-from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, fetch_original, load_work, save_work, work_dir
-from sohoa.storage.catalogue import get_document, transition
+from sohoa.pipeline.stages.work import fetch_original, leave_stage, load_work, save_work, work_dir
+from sohoa.storage.catalogue import get_document
 
 __all__ = ["sign_stage"]
 
@@ -80,14 +80,7 @@ def sign_stage(rt: Runtime, document_id: str) -> str | None:
         save_work(rt, document_id, "signature.json", receipt)
     fields = {k: outcome[k] for k in ("signer_subject", "signer_fingerprint", "signature_level") if k in outcome}
     fields["signed_at"] = datetime.fromisoformat(outcome["signed_at"])
+    details = {k: v for k, v in outcome.items() if k != "signed_at"}
     with rt.db.session() as session:
-        moved = transition(
-            session,
-            document_id,
-            expected=STAGE_INPUTS["sign"],
-            to=S.SIGNED,
-            actor=SYSTEM,
-            details={k: v for k, v in outcome.items() if k != "signed_at"},
-            **fields,
-        )
+        moved = leave_stage(session, document_id, "sign", S.SIGNED, details=details, **fields)
     return "archive" if moved else None

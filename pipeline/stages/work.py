@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from sohoa.core.domain import DocumentState, FileKind
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.catalogue import transition
 from sohoa.storage.document_parts import PARTS_KIND, DocumentPart, list_parts
 from sohoa.storage.objectstore import original_key
 from sohoa.storage.records import DocumentRecord
@@ -18,6 +22,7 @@ __all__ = [
     "SYSTEM",
     "fetch_original",
     "fetch_parts",
+    "leave_stage",
     "load_work",
     "original_page",
     "save_work",
@@ -34,6 +39,17 @@ STAGE_INPUTS: dict[str, tuple[DocumentState, ...]] = {
     "sign": (S.EXTRACTED, S.APPROVED),
     "archive": (S.SIGNED,),
 }
+
+
+def leave_stage(
+    session: Session, document_id: str, stage: str, to: DocumentState, *, details: dict[str, Any], **fields: Any
+) -> bool:
+    """Move a document out of ``stage`` to ``to`` with the fields the stage found, as the system. False
+    when it was no longer in the stage's input states (another worker or a repeated task got there
+    first): the stage then hands nothing on, so each stage's work counts once."""
+    return transition(
+        session, document_id, expected=STAGE_INPUTS[stage], to=to, actor=SYSTEM, details=details, **fields
+    )
 
 
 def work_dir(rt: Runtime, document_id: str) -> Path:

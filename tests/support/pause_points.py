@@ -108,7 +108,8 @@ def _install(pause: str) -> None:
         def moving(_session: Any, document_id: str, *_a: Any, **_k: Any) -> None:
             _pause(pause, f"{pause} {document_id}")
 
-        _wrap(module, "transition", moving, None)
+        # A stage moves its document through the shared stages.work.leave_stage, or transition itself.
+        _wrap(module, "leave_stage" if hasattr(module, "leave_stage") else "transition", moving, None)
     elif pause == "archived":
         module = importlib.import_module(_STAGE_MODULES["archive"])
 
