@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Required, TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
@@ -62,6 +62,7 @@ __all__ = [
     "AcceptedDocument",
     "IncomingFile",
     "RejectedFile",
+    "UploadOptions",
     "UploadResult",
     "accept_files",
     "accept_paths",
@@ -162,6 +163,11 @@ class _Batch:
     documents: list[AcceptedDocument] = field(default_factory=list)
     rejected: list[RejectedFile] = field(default_factory=list)
     zip_folders: bool = False  # each folder of a zip is one document
+
+    @property
+    def filing(self) -> _Filing:
+        """The codes the upload was sent with (a part of a stack may carry its own)."""
+        return _Filing(self.procedure_code, self.dossier_code)
 
     def note(self, action: str, details: dict[str, Any]) -> None:
         """An event of this upload, in a transaction of its own."""
@@ -362,24 +368,30 @@ def _accept_batch(
     return UploadResult(batch_id, tuple(batch.documents), tuple(batch.rejected))
 
 
+class UploadOptions(TypedDict, total=False):
+    """The options of :func:`accept_files` that :func:`accept_paths` passes on as they are."""
+
+    procedure_code: Required[str | None]
+    dossier_code: str | None
+    actor: Required[str]
+    cover_sheets: bool
+    placement: Placement | None
+    zip_folders: bool
+
+
 def accept_paths(
     rt: Runtime,
     paths: Iterable[Path],
     *,
-    procedure_code: str | None,
-    dossier_code: str | None = None,
-    actor: str,
-    cover_sheets: bool = False,
-    placement: Placement | None = None,
     one_document: bool = False,
     group_by: str | None = None,
-    zip_folders: bool = False,
+    **options: Unpack[UploadOptions],
 ) -> UploadResult:
-    """CLI intake: files and folders (recursively, in name order).
+    """CLI intake: files and folders (recursively, in name order), with the options of :func:`accept_files`.
 
     ``one_document``: all the files are the pages of one document, in the order given;
     ``group_by="stem"``: files named ``stem_p1``, ``stem_p2``... (or ``stem-1``, ``stem_2``) in one
-    folder are one document each, by page number; ``zip_folders``: see :func:`accept_files`.
+    folder are one document each, by page number.
     """
     files: list[Path] = []
     for path in paths:
@@ -400,18 +412,7 @@ def accept_paths(
             with path.open("rb") as fh:
                 yield IncomingFile(path.name, fh)
 
-    return accept_files(
-        rt,
-        opened(),
-        procedure_code=procedure_code,
-        dossier_code=dossier_code,
-        actor=actor,
-        source="cli",
-        cover_sheets=cover_sheets,
-        placement=placement,
-        groups=groups,
-        zip_folders=zip_folders,
-    )
+    return accept_files(rt, opened(), source="cli", groups=groups, **options)
 
 
 def _accept_spooled(batch: _Batch, arrived: _Spooled) -> None:
@@ -437,7 +438,7 @@ def _accept_one(batch: _Batch, file: _Spooled) -> None:
     if batch.cover_sheets and not sniff.signed:
         _accept_stack(batch, file, sniff)
         return
-    _store_original(batch, file, sniff, _Filing(batch.procedure_code, batch.dossier_code))
+    _store_original(batch, file, sniff, batch.filing)
 
 
 def _accept_zip(batch: _Batch, file: _Spooled) -> None:
@@ -503,7 +504,7 @@ def _part_filing(batch: _Batch, part: StackPart | None) -> _Filing:
         # Pages before the first sheet belong to the upload's codes, or to review without them.
         if batch.procedure_code is None:
             return _Filing(None, batch.dossier_code, ("no_filing_codes",))
-        return _Filing(batch.procedure_code, batch.dossier_code)
+        return batch.filing
     reasons: tuple[str, ...] = ()
     if part.needs_review:
         reasons = (part.review_reason or "cover_sheet_uncertain",)
@@ -547,6 +548,8 @@ def _store_original(batch: _Batch, file: _Spooled, sniff: SniffResult, filing: _
                 sha,
                 file.size,
                 DocumentState.RECEIVED,
+                filing,
+                container=file.container,
                 details={
                     "filename": name,
                     "sha256": sha,
@@ -557,14 +560,10 @@ def _store_original(batch: _Batch, file: _Spooled, sniff: SniffResult, filing: _
                     "review": list(filing.review),
                     **({"active_content": list(sniff.active_content)} if sniff.active_content else {}),
                 },
-                procedure_code=filing.procedure_code,
-                dossier_code=filing.dossier_code,
                 original_key=info.key,
                 original_kind=sniff.kind.value,
                 page_count=sniff.page_count,
                 kept_signature=sniff.signed,
-                container_sha256=file.container.sha256 if file.container is not None else None,
-                review_reasons=list(filing.review) or None,
             )
             if filing.dossier_code:
                 _place(session, batch, document_id, filing)
@@ -623,11 +622,14 @@ def _add_document(
     sha: str,
     size: int,
     state: DocumentState,
+    filing: _Filing,
     *,
+    container: _Container | None,
     details: dict[str, Any],
     **fields: Any,
 ) -> None:
-    """Catalogue one incoming file in its first state, with the event that says so."""
+    """Catalogue one incoming file in its first state, filed under ``filing``'s codes (review reasons
+    with them), with the event that says so."""
     now = utcnow()
     add_document(
         session,
@@ -641,6 +643,10 @@ def _add_document(
             received_at=now,
             updated_at=now,
             created_by=batch.actor,
+            procedure_code=filing.procedure_code,
+            dossier_code=filing.dossier_code,
+            review_reasons=list(filing.review) or None,
+            container_sha256=container.sha256 if container is not None else None,
             **fields,
         ),
     )
@@ -686,13 +692,12 @@ def _reject(batch: _Batch, file: _Spooled, exc: InputRejected) -> None:
             file.sha,
             file.size,
             DocumentState.REJECTED,
+            batch.filing,
+            container=container,
             details=details,
             reason_code=exc.code,
             reason_message=exc.message,
-            procedure_code=batch.procedure_code,
-            dossier_code=batch.dossier_code,
             original_key=key,
-            container_sha256=container.sha256 if container is not None else None,
         )
     batch.rejected.append(RejectedFile(file.name, exc.code, exc.message, document_id))
 
@@ -855,7 +860,7 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
     ]
     manifest = parts_manifest(parts)
     sha = hashlib.sha256(manifest).hexdigest()
-    filing = _Filing(batch.procedure_code, batch.dossier_code)
+    filing = batch.filing
     container = next((m.container for m in members if m.container is not None), None)
     names = [m.name for m in members]
     try:
@@ -896,6 +901,8 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
                 sha,
                 sum(p.size for p in parts),
                 DocumentState.RECEIVED,
+                filing,
+                container=container,
                 details={
                     "filename": label,
                     "sha256": sha,
@@ -909,13 +916,10 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
                     "kept_signature": False,
                     "review": [],
                 },
-                procedure_code=filing.procedure_code,
-                dossier_code=filing.dossier_code,
                 original_key=info.key,
                 original_kind=PARTS_KIND,
                 page_count=sum(p.page_count for p in parts),
                 kept_signature=False,
-                container_sha256=container.sha256 if container is not None else None,
             )
             add_parts(session, document_id, parts)
             if filing.dossier_code:
