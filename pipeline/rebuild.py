@@ -31,7 +31,7 @@ from sohoa.pipeline.retention import companion_key, locking_store, record_retent
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
 from sohoa.storage.archive_queries import add_legal_hold, add_supersession, get_supersession
-from sohoa.storage.archive_records import active_hold
+from sohoa.storage.archive_records import SupersessionRecord, active_hold
 from sohoa.storage.catalogue import add_document, claim_original, document_exists, record_event, replace_pages
 from sohoa.storage.document_parts import PARTS_KIND, PARTS_MEDIA_TYPE, add_parts, read_manifest
 from sohoa.storage.objectstore import ObjectInfo, original_key
@@ -320,12 +320,14 @@ def _restore_links(rt: Runtime, keys: list[str], *, issues: list[RebuildIssue]) 
                 continue
             add_supersession(
                 session,
-                new_document_id=new_id,
-                old_document_id=old_id,
-                reason=str(record.get("reason") or ""),
-                actor=str(record.get("actor") or "unknown"),
-                created_at=_moment(record.get("at")) or utcnow(),
-                lineage_key=key,
+                SupersessionRecord(
+                    new_document_id=new_id,
+                    old_document_id=old_id,
+                    reason=str(record.get("reason") or ""),
+                    actor=str(record.get("actor") or "unknown"),
+                    created_at=_moment(record.get("at")) or utcnow(),
+                    lineage_key=key,
+                ),
             )
             links += 1
     return links

@@ -141,12 +141,14 @@ def supersede_document(
         _archive_lineage(rt, key, new, old_id=document_id, reason=reason, actor=actor, at=at)
         add_supersession(
             session,
-            new_document_id=new.id,
-            old_document_id=document_id,
-            reason=reason,
-            actor=actor,
-            created_at=at,
-            lineage_key=key,
+            SupersessionRecord(
+                new_document_id=new.id,
+                old_document_id=document_id,
+                reason=reason,
+                actor=actor,
+                created_at=at,
+                lineage_key=key,
+            ),
         )
         record_event(
             session,

@@ -110,23 +110,6 @@ def get_supersession(session: Session, new_document_id: str) -> SupersessionReco
     return session.get(SupersessionRecord, new_document_id)
 
 
-def add_supersession(
-    session: Session,
-    *,
-    new_document_id: str,
-    old_document_id: str,
-    reason: str,
-    actor: str,
-    created_at: datetime,
-    lineage_key: str | None,
-) -> SupersessionRecord:
-    link = SupersessionRecord(
-        new_document_id=new_document_id,
-        old_document_id=old_document_id,
-        reason=reason,
-        actor=actor,
-        created_at=created_at,
-        lineage_key=lineage_key,
-    )
+def add_supersession(session: Session, link: SupersessionRecord) -> SupersessionRecord:
     session.add(link)
     return link

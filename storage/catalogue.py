@@ -76,22 +76,11 @@ def create_batch(
     dossier_code: str | None,
     source: str,
 ) -> BatchRecord:
-    batch = BatchRecord(
-        id=batch_id,
-        created_by=actor,
-        procedure_code=procedure_code,
-        dossier_code=dossier_code,
-        source=source,
-        created_at=utcnow(),
-    )
+    # The event says what the row files: one map for both, so they cannot disagree.
+    filed: dict[str, Any] = {"procedure_code": procedure_code, "dossier_code": dossier_code, "source": source}
+    batch = BatchRecord(id=batch_id, created_by=actor, created_at=utcnow(), **filed)
     session.add(batch)
-    record_event(
-        session,
-        actor=actor,
-        action="batch.created",
-        batch_id=batch_id,
-        details={"procedure_code": procedure_code, "dossier_code": dossier_code, "source": source},
-    )
+    record_event(session, actor=actor, action="batch.created", batch_id=batch_id, details=filed)
     session.flush()
     return batch
 
