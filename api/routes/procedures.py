@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from sohoa.api.deps import ProcedureReader, RegistryManager, RuntimeDep
+from sohoa.api.deps import ProcedureReader, RuntimeDep
+from sohoa.api.routes.imports import add_import_route
 from sohoa.api.schemas import errors
 from sohoa.pipeline.actions import registry
 from sohoa.registry.procedures import Procedure
-from sohoa.registry.sources import ImportReport
 
-__all__ = ["ImportReportPublic", "ProcedureList", "ProcedurePublic", "router"]
+__all__ = ["ProcedureList", "ProcedurePublic", "router"]
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 
@@ -38,25 +38,6 @@ class ProcedureList(BaseModel):
     procedures: list[ProcedurePublic]
 
 
-class RowErrorPublic(BaseModel):
-    line: int
-    code: str
-    message: str
-    key: str | None = None
-
-
-class ImportReportPublic(BaseModel):
-    rows: int
-    inserted: int
-    updated: int
-    unchanged: int
-    errors: list[RowErrorPublic]
-
-    @classmethod
-    def from_value(cls, report: ImportReport) -> ImportReportPublic:
-        return cls.model_validate(report.to_dict())
-
-
 @router.get("", response_model=ProcedureList, responses=ERRORS)
 def list_all(
     rt: RuntimeDep,
@@ -77,11 +58,4 @@ def read(code: str, rt: RuntimeDep, _user: ProcedureReader) -> ProcedurePublic:
     return ProcedurePublic.from_value(registry.procedure(rt, code))
 
 
-@router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
-def import_file(
-    rt: RuntimeDep,
-    user: RegistryManager,
-    file: Annotated[UploadFile, File(description="CSV (code,name,field,agency) or JSON array")],
-) -> ImportReportPublic:
-    report = registry.import_file(rt, "procedures", file.file, filename=file.filename, actor=user.name)
-    return ImportReportPublic.from_value(report)
+add_import_route(router, "procedures", file_description="CSV (code,name,field,agency) or JSON array", responses=ERRORS)

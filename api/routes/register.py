@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from sohoa.api.deps import DocumentReader, RegistryManager, Reviewer, RuntimeDep
-from sohoa.api.routes.procedures import ImportReportPublic
+from sohoa.api.deps import DocumentReader, Reviewer, RuntimeDep
+from sohoa.api.routes.imports import add_import_route
 from sohoa.api.schemas import DocumentPublic, errors
 from sohoa.core.clock import to_local
 from sohoa.core.periods import parse_period
@@ -61,14 +61,7 @@ class LinkPublic(BaseModel):
     registered: bool
 
 
-@router.post("/import", response_model=ImportReportPublic, responses=ERRORS)
-def import_file(
-    rt: RuntimeDep,
-    user: RegistryManager,
-    file: Annotated[UploadFile, File(description="the one-stop system's export: CSV or JSON")],
-) -> ImportReportPublic:
-    report = registry.import_file(rt, "register", file.file, filename=file.filename, actor=user.name)
-    return ImportReportPublic.from_value(report)
+add_import_route(router, "register", file_description="the one-stop system's export: CSV or JSON", responses=ERRORS)
 
 
 @router.get("", response_model=RegisterList, responses=ERRORS)
