@@ -16,7 +16,17 @@ from sqlalchemy.orm import Session
 from sohoa.core.codes import validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
 from sohoa.core.text import fold, nfc, normalize_space
-from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
+from sohoa.registry.sources import (
+    ImportReport,
+    RowError,
+    SourceFormat,
+    SourceRow,
+    Upsert,
+    cell_text,
+    import_rows,
+    read_rows,
+    row_key,
+)
 from sohoa.storage.registry_queries import any_procedure, find_procedures, first_procedure_under, procedures_by_code
 from sohoa.storage.registry_records import ProcedureRecord
 from sohoa.storage.upserts import CHUNK
@@ -54,23 +64,14 @@ class Procedure:
         return cls(code=record.code, name=record.name, field=record.field, agency=record.agency)
 
 
-def _text(value: str) -> str | None:
-    value = normalize_space(nfc(value))
-    return value or None
-
-
 def _procedure_from_row(row: SourceRow) -> Procedure | RowError:
-    if row.problem:
-        return RowError(row.line, "unreadable_row", row.problem)
-    raw = row.values["code"]
-    try:
-        code = validate_procedure_code(raw)
-    except InputRejected as exc:
-        return RowError(row.line, exc.code, exc.message, raw or None)
-    name = _text(row.values["name"])
+    code = row_key(row, "code", validate_procedure_code)
+    if isinstance(code, RowError):
+        return code
+    name = cell_text(row.values["name"])
     if name is None:
         return RowError(row.line, "missing_name", "the procedure has no name", code)
-    field, agency = _text(row.values["field"]), _text(row.values["agency"])
+    field, agency = cell_text(row.values["field"]), cell_text(row.values["agency"])
     for label, value in (("field", field), ("agency", agency)):
         if value is not None and len(value) > 255:
             return RowError(row.line, f"{label}_too_long", f"{label} is longer than 255 characters", code)

@@ -27,9 +27,19 @@ from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
 from sohoa.core.owners import OwnerId
 from sohoa.core.periods import Period
-from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.core.text import fold, normalize_space
 from sohoa.registry.dossiers import ensure_dossier, owner_from_fields
-from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
+from sohoa.registry.sources import (
+    ImportReport,
+    RowError,
+    SourceFormat,
+    SourceRow,
+    Upsert,
+    cell_text,
+    import_rows,
+    read_rows,
+    row_key,
+)
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.registry_queries import (
@@ -133,20 +143,11 @@ def parse_register_date(value: str) -> date:
     return moment.astimezone(VN_TZ).date()
 
 
-def _text(value: str) -> str | None:
-    value = normalize_space(nfc(value))
-    return value or None
-
-
 def _entry_from_row(row: SourceRow) -> RegisterEntry | RowError:
-    if row.problem:
-        return RowError(row.line, "unreadable_row", row.problem)
+    dossier = row_key(row, "dossier_code", validate_dossier_code)
+    if isinstance(dossier, RowError):
+        return dossier
     v = row.values
-    raw_dossier = v["dossier_code"]
-    try:
-        dossier = validate_dossier_code(raw_dossier)
-    except InputRejected as exc:
-        return RowError(row.line, exc.code, exc.message, raw_dossier or None)
     try:
         procedure = validate_procedure_code(v["procedure_code"])
     except InputRejected as exc:
@@ -170,10 +171,10 @@ def _entry_from_row(row: SourceRow) -> RegisterEntry | RowError:
         return RowError(
             row.line, "invalid_result_type", f"result_type {v['result_type']!r} is not paper or electronic", dossier
         )
-    field = _text(v["field"])
+    field = cell_text(v["field"])
     if field is not None and len(field) > 255:
         return RowError(row.line, "field_too_long", "field is longer than 255 characters", dossier)
-    return RegisterEntry(dossier, procedure, _text(v["procedure_name"]), field, received, resolved, result_type)
+    return RegisterEntry(dossier, procedure, cell_text(v["procedure_name"]), field, received, resolved, result_type)
 
 
 def _updated(record: RegisterEntryRecord, new: RegisterEntry, now: datetime) -> None:

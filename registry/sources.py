@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, TypeVar
 from sqlalchemy.orm import Session
 
 from sohoa.core.errors import InputRejected
-from sohoa.core.text import fold, nfc
+from sohoa.core.text import fold, nfc, normalize_space
 from sohoa.storage.catalogue import record_event
 from sohoa.storage.upserts import Upsert, upsert_by_key
 
@@ -29,11 +29,13 @@ __all__ = [
     "SourceFormat",
     "SourceRow",
     "Upsert",
+    "cell_text",
     "detect_format",
     "import_rows",
     "read_limited",
     "read_rows",
     "record_import",
+    "row_key",
 ]
 
 # A year of a province's register is a few megabytes; far more is a mistake, not a register.
@@ -183,6 +185,24 @@ class RowError:
     code: str  # stable, like the error tree's codes
     message: str
     key: str | None = None  # the row's dossier or procedure code, when it had one
+
+
+def cell_text(value: str) -> str | None:
+    """A name read from a cell, its spaces folded; None when the cell is blank."""
+    value = normalize_space(nfc(value))
+    return value or None
+
+
+def row_key(row: SourceRow, column: str, validate: Callable[[str], str]) -> str | RowError:
+    """The code that keys the row (its ``column`` checked by ``validate``), or the RowError of a row
+    that could not be read or whose code is refused."""
+    if row.problem:
+        return RowError(row.line, "unreadable_row", row.problem)
+    raw = row.values[column]
+    try:
+        return validate(raw)
+    except InputRejected as exc:
+        return RowError(row.line, exc.code, exc.message, raw or None)
 
 
 @dataclass(frozen=True)
