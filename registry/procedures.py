@@ -16,17 +16,7 @@ from sqlalchemy.orm import Session
 from sohoa.core.codes import validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
 from sohoa.core.text import fold, nfc, normalize_space
-from sohoa.registry.sources import (
-    ImportReport,
-    RowError,
-    SourceFormat,
-    SourceRow,
-    Upsert,
-    cell_text,
-    import_rows,
-    read_rows,
-    row_key,
-)
+from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.registry_queries import any_procedure, find_procedures, first_procedure_under, procedures_by_code
 from sohoa.storage.registry_records import ProcedureRecord
 from sohoa.storage.upserts import CHUNK
@@ -65,13 +55,13 @@ class Procedure:
 
 
 def _procedure_from_row(row: SourceRow) -> Procedure | RowError:
-    code = row_key(row, "code", validate_procedure_code)
+    code = row.key("code", validate_procedure_code)
     if isinstance(code, RowError):
         return code
-    name = cell_text(row.values["name"])
+    name = row.text("name")
     if name is None:
         return RowError(row.line, "missing_name", "the procedure has no name", code)
-    field, agency = cell_text(row.values["field"]), cell_text(row.values["agency"])
+    field, agency = row.text("field"), row.text("agency")
     for label, value in (("field", field), ("agency", agency)):
         if value is not None and len(value) > 255:
             return RowError(row.line, f"{label}_too_long", f"{label} is longer than 255 characters", code)

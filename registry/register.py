@@ -29,17 +29,7 @@ from sohoa.core.owners import OwnerId
 from sohoa.core.periods import Period
 from sohoa.core.text import fold, normalize_space
 from sohoa.registry.dossiers import ensure_dossier, owner_from_fields
-from sohoa.registry.sources import (
-    ImportReport,
-    RowError,
-    SourceFormat,
-    SourceRow,
-    Upsert,
-    cell_text,
-    import_rows,
-    read_rows,
-    row_key,
-)
+from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.registry_queries import (
@@ -144,7 +134,7 @@ def parse_register_date(value: str) -> date:
 
 
 def _entry_from_row(row: SourceRow) -> RegisterEntry | RowError:
-    dossier = row_key(row, "dossier_code", validate_dossier_code)
+    dossier = row.key("dossier_code", validate_dossier_code)
     if isinstance(dossier, RowError):
         return dossier
     v = row.values
@@ -171,10 +161,10 @@ def _entry_from_row(row: SourceRow) -> RegisterEntry | RowError:
         return RowError(
             row.line, "invalid_result_type", f"result_type {v['result_type']!r} is not paper or electronic", dossier
         )
-    field = cell_text(v["field"])
+    field = row.text("field")
     if field is not None and len(field) > 255:
         return RowError(row.line, "field_too_long", "field is longer than 255 characters", dossier)
-    return RegisterEntry(dossier, procedure, cell_text(v["procedure_name"]), field, received, resolved, result_type)
+    return RegisterEntry(dossier, procedure, row.text("procedure_name"), field, received, resolved, result_type)
 
 
 def _updated(record: RegisterEntryRecord, new: RegisterEntry, now: datetime) -> None:

@@ -29,13 +29,11 @@ __all__ = [
     "SourceFormat",
     "SourceRow",
     "Upsert",
-    "cell_text",
     "detect_format",
     "import_rows",
     "read_limited",
     "read_rows",
     "record_import",
-    "row_key",
 ]
 
 # A year of a province's register is a few megabytes; far more is a mistake, not a register.
@@ -52,6 +50,21 @@ class SourceRow:
     line: int  # CSV: the physical line the record starts on (header = 1); JSON: the item's position, from 1
     values: dict[str, str]  # canonical column -> NFC text, stripped ("" when absent)
     problem: str | None = None  # the record could not be read as a row at all
+
+    def text(self, column: str) -> str | None:
+        """A name read from the row, its spaces folded; None when the cell is blank."""
+        return normalize_space(nfc(self.values[column])) or None
+
+    def key(self, column: str, validate: Callable[[str], str]) -> str | RowError:
+        """The code that keys the row (its ``column`` checked by ``validate``), or the RowError of a row
+        that could not be read or whose code is refused."""
+        if self.problem:
+            return RowError(self.line, "unreadable_row", self.problem)
+        raw = self.values[column]
+        try:
+            return validate(raw)
+        except InputRejected as exc:
+            return RowError(self.line, exc.code, exc.message, raw or None)
 
 
 def read_limited(stream: BinaryIO, max_bytes: int = MAX_IMPORT_BYTES) -> bytes:
@@ -185,24 +198,6 @@ class RowError:
     code: str  # stable, like the error tree's codes
     message: str
     key: str | None = None  # the row's dossier or procedure code, when it had one
-
-
-def cell_text(value: str) -> str | None:
-    """A name read from a cell, its spaces folded; None when the cell is blank."""
-    value = normalize_space(nfc(value))
-    return value or None
-
-
-def row_key(row: SourceRow, column: str, validate: Callable[[str], str]) -> str | RowError:
-    """The code that keys the row (its ``column`` checked by ``validate``), or the RowError of a row
-    that could not be read or whose code is refused."""
-    if row.problem:
-        return RowError(row.line, "unreadable_row", row.problem)
-    raw = row.values[column]
-    try:
-        return validate(raw)
-    except InputRejected as exc:
-        return RowError(row.line, exc.code, exc.message, raw or None)
 
 
 @dataclass(frozen=True)
