@@ -1,4 +1,4 @@
-"""Listing pages cut into pages: the ``?page=`` asked for, and what the pager macro (``_pages.html``) shows.
+"""Listing pages cut into pages: the ``?page=`` asked for, and what the pager (``_macros.html``) shows.
 
 Not ``from __future__ import annotations``: the dependency's ``page`` parameter is annotated with the
 bound of its own listing, which FastAPI must read as an object, not as text to resolve later.
