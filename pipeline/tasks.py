@@ -20,8 +20,8 @@ from sohoa.pipeline.stages.archive import archive_stage
 from sohoa.pipeline.stages.metadata import extract_stage
 from sohoa.pipeline.stages.ocr import ocr_stage
 from sohoa.pipeline.stages.signing import sign_stage
-from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, work_dir
-from sohoa.storage.catalogue import Claim, claim_document, get_document, release_document, transition
+from sohoa.pipeline.stages.work import STAGE_INPUTS, leave_stage, work_dir
+from sohoa.storage.catalogue import Claim, claim_document, get_document, release_document
 
 __all__ = ["STAGE_INPUTS", "TransientFailure", "run_task", "work_dir", "worked_on_here", "worker_identity"]
 
@@ -143,12 +143,11 @@ def _release(rt: Runtime, document_id: str, owner: str) -> None:
 def _fail(rt: Runtime, document_id: str, task: str, to: DocumentState, exc: SohoaError) -> None:
     with rt.db.session() as session:
         doc = get_document(session, document_id)
-        transition(
+        leave_stage(
             session,
             document_id,
-            expected=STAGE_INPUTS[task],
-            to=to,
-            actor=SYSTEM,
+            task,
+            to,
             details={"task": task, "message": exc.message, **exc.details},
             reason_code=exc.code,
             reason_message=exc.message,
