@@ -59,6 +59,7 @@ __all__ = [
     "RESULT",
     "ROLES",
     "Dossier",
+    "DossierFacts",
     "HeldDocument",
     "Placement",
     "PrintedFacts",
@@ -163,29 +164,49 @@ def placement_from_fields(
 
 
 @dataclass(frozen=True)
-class Dossier:
+class DossierFacts:
+    """What one source (the register, an upload, a clerk) says of a dossier; None where it says nothing."""
+
+    procedure_code: str | None = None
+    owner: OwnerId | None = None
+    owner_name: str | None = None
+    received_date: date | None = None
+    resolved_date: date | None = None
+    result_type: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        """The facts as the dossier record's columns."""
+        return {
+            "procedure_code": self.procedure_code,
+            "owner_id_type": self.owner.id_type.value if self.owner else None,
+            "owner_id_number": self.owner.id_number if self.owner else None,
+            "owner_name": self.owner_name,
+            "received_date": self.received_date,
+            "resolved_date": self.resolved_date,
+            "result_type": self.result_type,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dossier(DossierFacts):
+    """A dossier as the catalogue holds it: its code, its facts, whether it is closed, where it came from."""
+
     code: str
-    procedure_code: str | None
-    owner: OwnerId | None
-    owner_name: str | None
-    received_date: date | None
-    resolved_date: date | None
-    result_type: str | None
     closed: bool
     source: str
 
     @classmethod
     def from_record(cls, r: DossierRecord) -> Dossier:
         return cls(
-            r.code,
-            r.procedure_code,
-            dossier_owner(r),
-            r.owner_name,
-            r.received_date,
-            r.resolved_date,
-            r.result_type,
-            r.closed_at is not None,
-            r.source,
+            code=r.code,
+            procedure_code=r.procedure_code,
+            owner=dossier_owner(r),
+            owner_name=r.owner_name,
+            received_date=r.received_date,
+            resolved_date=r.resolved_date,
+            result_type=r.result_type,
+            closed=r.closed_at is not None,
+            source=r.source,
         )
 
     def owner_dict(self, full: bool) -> dict[str, Any] | None:
@@ -223,38 +244,22 @@ def _owner_event(owner: OwnerId | None) -> dict[str, str] | None:
     return None if owner is None else {"id_type": owner.id_type.value, "id_number": owner.masked}
 
 
-def ensure_dossier(
-    session: Session,
-    code: str,
-    *,
-    actor: str,
-    source: str,
-    procedure_code: str | None = None,
-    owner: OwnerId | None = None,
-    owner_name: str | None = None,
-    received_date: date | None = None,
-    resolved_date: date | None = None,
-    result_type: str | None = None,
-) -> DossierRecord:
+def ensure_dossier(session: Session, code: str, facts: DossierFacts, *, actor: str, source: str) -> DossierRecord:
     """The dossier of ``code``, created on first sight; facts it lacks are filled in, none is overwritten
     except by the register (``source="register"``), which is the one-stop system's word."""
     code = validate_dossier_code(code)
     now = utcnow()
     record = get_dossier_record(session, code)
+    owner = facts.owner
     if owner is not None:
-        save_owner(session, owner.id_type.value, owner.id_number, owner_name, now=now)
+        save_owner(session, owner.id_type.value, owner.id_number, facts.owner_name, now=now)
     if record is None:
         record, created = add_dossier(
             session,
             {
+                **facts.columns(),
                 "code": code,
-                "procedure_code": procedure_code,
-                "owner_id_type": owner.id_type.value if owner else None,
-                "owner_id_number": owner.id_number if owner else None,
-                "owner_name": owner_name,
-                "received_date": received_date or (today() if source != "register" else None),
-                "resolved_date": resolved_date,
-                "result_type": result_type,
+                "received_date": facts.received_date or (today() if source != "register" else None),
                 "closed_at": None,
                 "source": source,
                 "created_by": actor,
@@ -274,17 +279,8 @@ def ensure_dossier(
             )
         return record
     overwrite = source == "register"
-    values = {
-        "procedure_code": procedure_code,
-        "owner_id_type": owner.id_type.value if owner else None,
-        "owner_id_number": owner.id_number if owner else None,
-        "owner_name": owner_name,
-        "received_date": received_date,
-        "resolved_date": resolved_date,
-        "result_type": result_type,
-    }
     changed = set()
-    for name, value in values.items():
+    for name, value in facts.columns().items():
         if value is not None and (overwrite or getattr(record, name) is None) and getattr(record, name) != value:
             setattr(record, name, value)
             changed.add(name)
@@ -331,16 +327,8 @@ def create_dossier(
     code = validate_dossier_code(code)
     if get_dossier_record(session, code) is not None:
         raise Conflict(f"dossier {code} already exists", code="dossier_exists", details={"dossier_code": code})
-    record = ensure_dossier(
-        session,
-        code,
-        actor=actor,
-        source="manual",
-        procedure_code=procedure_code,
-        owner=owner,
-        owner_name=owner_name,
-        received_date=received_date,
-    )
+    facts = DossierFacts(procedure_code, owner, owner_name, received_date)
+    record = ensure_dossier(session, code, facts, actor=actor, source="manual")
     return Dossier.from_record(record)
 
 
@@ -379,10 +367,8 @@ def file_in_dossier(
     actor: str,
 ) -> DossierDocumentRecord:
     """An uploaded document's place in its dossier and its owner (the upload's, else the dossier's)."""
-    dossier = ensure_dossier(
-        session, dossier_code, actor=actor, source="upload", procedure_code=procedure_code, owner=owner,
-        owner_name=owner_name,
-    )  # fmt: skip
+    facts = DossierFacts(procedure_code, owner, owner_name)
+    dossier = ensure_dossier(session, dossier_code, facts, actor=actor, source="upload")
     link = save_membership(
         session,
         DossierDocumentRecord(
@@ -637,9 +623,8 @@ def note_duplicate(
     if not reusable_copy_of_bytes(session, holder_id, owner, day=day):
         return False
     if dossier is None:
-        ensure_dossier(
-            session, dossier_code, actor=actor, source="upload", owner=owner, owner_name=placement.owner_name
-        )
+        facts = DossierFacts(owner=owner, owner_name=placement.owner_name)
+        ensure_dossier(session, dossier_code, facts, actor=actor, source="upload")
     record_resubmission(
         session, dossier_code=dossier_code, archived_id=holder_id, kind="bytes", component=placement.component,
         actor=actor,

@@ -28,7 +28,7 @@ from sohoa.core.errors import InputRejected, NotFound
 from sohoa.core.owners import OwnerId
 from sohoa.core.periods import Period
 from sohoa.core.text import fold, normalize_space
-from sohoa.registry.dossiers import ensure_dossier, owner_from_fields
+from sohoa.registry.dossiers import DossierFacts, ensure_dossier, owner_from_fields
 from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
@@ -205,18 +205,10 @@ def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: 
 
     report = import_rows(session, rows, parse, _ENTRIES, actor=actor, action="register.imported")
     for code, (entry, owner, name) in owners.items():
-        ensure_dossier(
-            session,
-            code,
-            actor=actor,
-            source="register",
-            procedure_code=entry.procedure_code,
-            owner=owner,
-            owner_name=name,
-            received_date=entry.received_date,
-            resolved_date=entry.resolved_date,
-            result_type=entry.result_type,
+        facts = DossierFacts(
+            entry.procedure_code, owner, name, entry.received_date, entry.resolved_date, entry.result_type
         )
+        ensure_dossier(session, code, facts, actor=actor, source="register")
     return report
 
 
