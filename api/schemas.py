@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from sohoa.core.clock import to_local
 from sohoa.core.domain import Role
 from sohoa.storage.accounts import MAX_PASSWORD, MIN_PASSWORD
-from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord, UserRecord
+from sohoa.storage.records import BatchRecord, UserRecord
 
 __all__ = [
     "AuditPage",
@@ -21,6 +21,8 @@ __all__ = [
     "DocumentPublic",
     "ErrorPublic",
     "EventPublic",
+    "FromAttributes",
+    "LocalTime",
     "LoginPublic",
     "MePublic",
     "PasswordSet",
@@ -71,11 +73,18 @@ class UploadResponse(BaseModel):
     rejected: list[RejectedPublic]
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    return to_local(moment) if moment is not None else None
+# A moment as every answer gives it: in Vietnam's time zone (ISO 8601 with +07:00).
+LocalTime = Annotated[datetime, AfterValidator(to_local)]
 
 
-class DocumentPublic(BaseModel):
+class FromAttributes(BaseModel):
+    """A public schema read from a record or a domain value by its attribute names (``model_validate(value)``),
+    so that the fields are declared once here and not copied one by one."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DocumentPublic(FromAttributes):
     id: str
     batch_id: str | None
     filename: str
@@ -84,45 +93,20 @@ class DocumentPublic(BaseModel):
     reason_message: str | None = None
     procedure_code: str | None
     dossier_code: str | None
-    sha256: str
+    sha256: str = Field(validation_alias=AliasChoices("original_sha256", "sha256"))
     page_count: int | None
     kept_signature: bool
     mean_confidence: float | None
-    metadata: dict[str, Any] | None
+    # A record's own ``metadata`` is SQLAlchemy's table catalogue: the JSON column is ``metadata_json``.
+    metadata: dict[str, Any] | None = Field(validation_alias=AliasChoices("metadata_json", "metadata"))
     review_reasons: list[str] | None
     archive_key: str | None
     archive_sha256: str | None
     signer_subject: str | None
     signature_level: str | None
-    signed_at: datetime | None
-    received_at: datetime
-    archived_at: datetime | None
-
-    @classmethod
-    def from_record(cls, doc: DocumentRecord) -> DocumentPublic:
-        return cls(
-            id=doc.id,
-            batch_id=doc.batch_id,
-            filename=doc.filename,
-            state=doc.state,
-            reason_code=doc.reason_code,
-            reason_message=doc.reason_message,
-            procedure_code=doc.procedure_code,
-            dossier_code=doc.dossier_code,
-            sha256=doc.original_sha256,
-            page_count=doc.page_count,
-            kept_signature=doc.kept_signature,
-            mean_confidence=doc.mean_confidence,
-            metadata=doc.metadata_json,
-            review_reasons=doc.review_reasons,
-            archive_key=doc.archive_key,
-            archive_sha256=doc.archive_sha256,
-            signer_subject=doc.signer_subject,
-            signature_level=doc.signature_level,
-            signed_at=_local(doc.signed_at),
-            received_at=to_local(doc.received_at),
-            archived_at=_local(doc.archived_at),
-        )
+    signed_at: LocalTime | None
+    received_at: LocalTime
+    archived_at: LocalTime | None
 
 
 class DocumentList(BaseModel):
@@ -134,7 +118,7 @@ class DocumentList(BaseModel):
 
 class BatchSummary(BaseModel):
     batch_id: str
-    created_at: datetime
+    created_at: LocalTime
     created_by: str
     procedure_code: str | None
     dossier_code: str | None
@@ -145,7 +129,7 @@ class BatchSummary(BaseModel):
         """``more``: the fields a subclass adds (a batch's own page lists its documents too)."""
         return cls(
             batch_id=batch.id,
-            created_at=to_local(batch.created_at),
+            created_at=batch.created_at,
             created_by=batch.created_by,
             procedure_code=batch.procedure_code,
             dossier_code=batch.dossier_code,
@@ -165,9 +149,9 @@ class BatchList(BaseModel):
     batches: list[BatchSummary]
 
 
-class EventPublic(BaseModel):
+class EventPublic(FromAttributes):
     id: int
-    at: datetime
+    at: LocalTime
     actor: str
     action: str
     document_id: str | None
@@ -175,20 +159,6 @@ class EventPublic(BaseModel):
     from_state: str | None
     to_state: str | None
     details: dict[str, Any] | None
-
-    @classmethod
-    def from_record(cls, event: EventRecord) -> EventPublic:
-        return cls(
-            id=event.id,
-            at=to_local(event.at),
-            actor=event.actor,
-            action=event.action,
-            document_id=event.document_id,
-            batch_id=event.batch_id,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            details=event.details,
-        )
 
 
 class AuditPage(BaseModel):
@@ -213,8 +183,8 @@ class UserPublic(BaseModel):
     role: Role
     disabled: bool
     has_password: bool
-    locked_until: datetime | None
-    created_at: datetime
+    locked_until: LocalTime | None
+    created_at: LocalTime
 
     @classmethod
     def from_record(cls, user: UserRecord) -> UserPublic:
@@ -223,8 +193,8 @@ class UserPublic(BaseModel):
             role=Role(user.role),
             disabled=user.disabled,
             has_password=user.password_hash is not None,
-            locked_until=_local(user.locked_until),
-            created_at=to_local(user.created_at),
+            locked_until=user.locked_until,
+            created_at=user.created_at,
         )
 
 
@@ -264,7 +234,7 @@ class SigningStatusPublic(BaseModel):
     backend: str | None
     subject: str | None
     issuer: str | None
-    not_after: datetime | None
+    not_after: LocalTime | None
     days_left: float | None
     level: str
     tsa_url: str | None

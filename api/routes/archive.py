@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, UploadFile
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel, Field
 
 from sohoa.api.deps import Auditor, DocumentReader, HoldKeeper, RegistryManager, RuntimeDep
-from sohoa.api.schemas import errors
-from sohoa.core.clock import to_local
+from sohoa.api.schemas import FromAttributes, LocalTime, errors
 from sohoa.core.errors import NotFound
 from sohoa.pipeline.actions.documents import lineage as read_lineage
-from sohoa.pipeline.fixity import FixitySummary, latest_fixity
+from sohoa.pipeline.fixity import latest_fixity
 from sohoa.pipeline.intake import IncomingFile
-from sohoa.pipeline.retention import ArchiveProtection, archive_protection, place_hold, release_hold
-from sohoa.pipeline.supersede import Lineage, LineageLink, supersede_document
+from sohoa.pipeline.retention import archive_protection, place_hold, release_hold
+from sohoa.pipeline.supersede import supersede_document
 
 __all__ = ["router"]
 
@@ -26,38 +24,21 @@ ERRORS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 422)
 CONFLICTS: dict[int | str, dict[str, Any]] = errors(401, 403, 404, 409, 422)
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    return to_local(moment) if moment is not None else None
-
-
-class LinkPublic(BaseModel):
+class LinkPublic(FromAttributes):
     old_document_id: str
     new_document_id: str
     new_state: str
     effective: bool
     reason: str
     actor: str
-    at: datetime
-
-    @classmethod
-    def from_link(cls, link: LineageLink) -> LinkPublic:
-        return cls(**{**link.__dict__, "at": to_local(link.at)})
+    at: LocalTime
 
 
-class LineagePublic(BaseModel):
+class LineagePublic(FromAttributes):
     document_id: str
     superseded: bool
     supersedes: list[LinkPublic]
     superseded_by: list[LinkPublic]
-
-    @classmethod
-    def from_lineage(cls, lineage: Lineage) -> LineagePublic:
-        return cls(
-            document_id=lineage.document_id,
-            superseded=lineage.superseded,
-            supersedes=[LinkPublic.from_link(link) for link in lineage.supersedes],
-            superseded_by=[LinkPublic.from_link(link) for link in lineage.superseded_by],
-        )
 
 
 class SupersedePublic(BaseModel):
@@ -68,35 +49,22 @@ class SupersedePublic(BaseModel):
     lineage_key: str
 
 
-class ProtectionPublic(BaseModel):
+class ProtectionPublic(FromAttributes):
     document_id: str
     archive_key: str
-    retention_mode: str | None
-    retain_until: datetime | None
+    retention_mode: str | None = Field(validation_alias=AliasChoices("mode", "retention_mode"))
+    retain_until: LocalTime | None
     legal_hold: bool
     hold_reason: str | None = None
     hold_placed_by: str | None = None
-    hold_placed_at: datetime | None = None
-
-    @classmethod
-    def from_protection(cls, p: ArchiveProtection) -> ProtectionPublic:
-        return cls(
-            document_id=p.document_id,
-            archive_key=p.archive_key,
-            retention_mode=p.mode,
-            retain_until=_local(p.retain_until),
-            legal_hold=p.legal_hold,
-            hold_reason=p.hold_reason,
-            hold_placed_by=p.hold_placed_by,
-            hold_placed_at=_local(p.hold_placed_at),
-        )
+    hold_placed_at: LocalTime | None = None
 
 
 class HoldRequest(BaseModel):
     reason: str
 
 
-class FixityProblemPublic(BaseModel):
+class FixityProblemPublic(FromAttributes):
     document_id: str
     key: str
     kind: str
@@ -105,11 +73,11 @@ class FixityProblemPublic(BaseModel):
     message: str
 
 
-class FixityPublic(BaseModel):
+class FixityPublic(FromAttributes):
     run_id: int
     ok: bool
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: LocalTime
+    finished_at: LocalTime | None
     actor: str
     checked: int
     intact: int
@@ -118,23 +86,6 @@ class FixityPublic(BaseModel):
     unreadable: int
     bytes_read: int
     problems: list[FixityProblemPublic]
-
-    @classmethod
-    def from_summary(cls, s: FixitySummary) -> FixityPublic:
-        return cls(
-            run_id=s.run_id,
-            ok=s.ok,
-            started_at=to_local(s.started_at),
-            finished_at=_local(s.finished_at),
-            actor=s.actor,
-            checked=s.checked,
-            intact=s.intact,
-            mismatched=s.mismatched,
-            missing=s.missing,
-            unreadable=s.unreadable,
-            bytes_read=s.bytes_read,
-            problems=[FixityProblemPublic(**p.to_dict()) for p in s.problems],
-        )
 
 
 @router.post(
@@ -160,7 +111,7 @@ def supersede(
 @router.get("/api/v1/documents/{document_id}/lineage", response_model=LineagePublic, responses=ERRORS)
 def lineage(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> LineagePublic:
     """The records this document supersedes and those that supersede it."""
-    return LineagePublic.from_lineage(read_lineage(rt, document_id))
+    return LineagePublic.model_validate(read_lineage(rt, document_id))
 
 
 @router.get(
@@ -170,19 +121,19 @@ def lineage(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> LineageP
 )
 def retention(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> ProtectionPublic:
     """Until when the archived object is kept, and whether it is under legal hold."""
-    return ProtectionPublic.from_protection(archive_protection(rt, document_id))
+    return ProtectionPublic.model_validate(archive_protection(rt, document_id))
 
 
 @router.post("/api/v1/documents/{document_id}/hold", response_model=ProtectionPublic, responses=CONFLICTS)
 def hold(document_id: str, rt: RuntimeDep, user: HoldKeeper, body: Annotated[HoldRequest, Body()]) -> ProtectionPublic:
-    return ProtectionPublic.from_protection(place_hold(rt, document_id, reason=body.reason, actor=user.name))
+    return ProtectionPublic.model_validate(place_hold(rt, document_id, reason=body.reason, actor=user.name))
 
 
 @router.post("/api/v1/documents/{document_id}/release", response_model=ProtectionPublic, responses=CONFLICTS)
 def release(
     document_id: str, rt: RuntimeDep, user: HoldKeeper, body: Annotated[HoldRequest, Body()]
 ) -> ProtectionPublic:
-    return ProtectionPublic.from_protection(release_hold(rt, document_id, reason=body.reason, actor=user.name))
+    return ProtectionPublic.model_validate(release_hold(rt, document_id, reason=body.reason, actor=user.name))
 
 
 @router.get("/api/v1/archive/fixity", response_model=FixityPublic, responses=ERRORS)
@@ -191,4 +142,4 @@ def fixity(rt: RuntimeDep, _user: Auditor) -> FixityPublic:
     summary = latest_fixity(rt)
     if summary is None:
         raise NotFound("no fixity audit has run yet", code="no_fixity_run")
-    return FixityPublic.from_summary(summary)
+    return FixityPublic.model_validate(summary)

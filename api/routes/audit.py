@@ -49,5 +49,5 @@ class AuditParams(BaseModel):
 @router.get("", response_model=AuditPage, responses=errors(401, 403, 422))
 def list_events(rt: RuntimeDep, _user: Auditor, params: Annotated[AuditParams, Query()]) -> AuditPage:
     found, total = audit_page(rt, params.filter(), limit=params.limit, offset=params.offset)
-    events = [EventPublic.from_record(e) for e in found]
+    events = [EventPublic.model_validate(e) for e in found]
     return AuditPage(total=total, limit=params.limit, offset=params.offset, events=events)

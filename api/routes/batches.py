@@ -39,7 +39,7 @@ def list_all(
 def read_batch(batch_id: str, rt: RuntimeDep, user: BatchReader) -> BatchPublic:
     found, docs = batch(rt, batch_id, role=user.role, name=user.name)
     counts = dict(Counter(d.state for d in docs))
-    return BatchPublic.from_record(found, counts, documents=[DocumentPublic.from_record(d) for d in docs])
+    return BatchPublic.from_record(found, counts, documents=[DocumentPublic.model_validate(d) for d in docs])
 
 
 async def _follow(
@@ -51,7 +51,7 @@ async def _follow(
     while True:
         progress = await run_in_threadpool(batch_progress, rt, batch_id, after_id=after_id)
         for record in progress.events:
-            event = EventPublic.from_record(record)
+            event = EventPublic.model_validate(record)
             after_id = event.id
             yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.action, id=str(event.id))
         if progress.resting or time.monotonic() >= deadline:

@@ -35,19 +35,19 @@ def list_all(
         rt, procedure_code=procedure_code, dossier_code=dossier_code, state=state, limit=limit, offset=offset
     )
     return DocumentList(
-        total=total, limit=limit, offset=offset, documents=[DocumentPublic.from_record(d) for d in docs]
+        total=total, limit=limit, offset=offset, documents=[DocumentPublic.model_validate(d) for d in docs]
     )
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, responses=ERRORS)
 def read(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> DocumentPublic:
-    return DocumentPublic.from_record(document(rt, document_id))
+    return DocumentPublic.model_validate(document(rt, document_id))
 
 
 @router.get("/{document_id}/events", response_model=list[EventPublic], responses=ERRORS)
 def events(document_id: str, rt: RuntimeDep, _user: DocumentReader) -> list[EventPublic]:
     _doc, history = document_events(rt, document_id)
-    return [EventPublic.from_record(e) for e in history]
+    return [EventPublic.model_validate(e) for e in history]
 
 
 def content_disposition(kind: str, filename: str) -> str:
@@ -91,7 +91,7 @@ def patch_metadata(
     user: Reviewer,
     changes: Annotated[dict[str, Any], Body(description="metadata fields to set")],
 ) -> DocumentPublic:
-    return DocumentPublic.from_record(correct_metadata(rt, document_id, changes, actor=user.name))
+    return DocumentPublic.model_validate(correct_metadata(rt, document_id, changes, actor=user.name))
 
 
 @router.post("/{document_id}/approve", response_model=DocumentPublic, responses=errors(401, 403, 404, 409, 422))
@@ -107,7 +107,7 @@ def approve(
         ),
     ] = None,
 ) -> DocumentPublic:
-    return DocumentPublic.from_record(
+    return DocumentPublic.model_validate(
         approve_document(rt, document_id, actor=user.name, confirm_missing=confirm_missing)
     )
 
@@ -116,4 +116,4 @@ def approve(
 def retry(document_id: str, rt: RuntimeDep, user: Reviewer) -> DocumentPublic:
     """Take a failed document back to the stage that failed (409 ``invalid_state``/``not_retryable`` otherwise)."""
     retry_document(rt, document_id, actor=user.name, via="api")
-    return DocumentPublic.from_record(document(rt, document_id))
+    return DocumentPublic.model_validate(document(rt, document_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -10,8 +10,7 @@ from pydantic import BaseModel
 
 from sohoa.api.deps import DocumentReader, Reviewer, RuntimeDep
 from sohoa.api.routes.imports import add_import_route
-from sohoa.api.schemas import DocumentPublic, errors
-from sohoa.core.clock import to_local
+from sohoa.api.schemas import DocumentPublic, FromAttributes, LocalTime, errors
 from sohoa.core.periods import parse_period
 from sohoa.pipeline.actions import registry
 from sohoa.registry.register import RegisterEntry
@@ -53,11 +52,11 @@ class LinkRequest(BaseModel):
     document_id: str
 
 
-class LinkPublic(BaseModel):
+class LinkPublic(FromAttributes):
     document_id: str
     dossier_code: str
     linked_by: str
-    linked_at: datetime
+    linked_at: LocalTime
     registered: bool
 
 
@@ -86,21 +85,14 @@ def list_all(
 @router.get("/{dossier_code}", response_model=DossierPublic, responses=ERRORS)
 def read(dossier_code: str, rt: RuntimeDep, _user: DocumentReader) -> DossierPublic:
     entry, filed = registry.dossier(rt, dossier_code)
-    documents = [DocumentPublic.from_record(d) for d in filed]
+    documents = [DocumentPublic.model_validate(d) for d in filed]
     return DossierPublic(entry=RegisterEntryPublic.from_value(entry), documents=documents)
 
 
 @router.post("/{dossier_code}/documents", response_model=LinkPublic, responses=ERRORS)
 def link(dossier_code: str, body: LinkRequest, rt: RuntimeDep, user: Reviewer) -> LinkPublic:
     """Say which dossier a document belongs to; it overrides the dossier code it came with."""
-    made = registry.link(rt, body.document_id, dossier_code, actor=user.name)
-    return LinkPublic(
-        document_id=made.document_id,
-        dossier_code=made.dossier_code,
-        linked_by=made.linked_by,
-        linked_at=to_local(made.linked_at),
-        registered=made.registered,
-    )
+    return LinkPublic.model_validate(registry.link(rt, body.document_id, dossier_code, actor=user.name))
 
 
 @router.delete("/links/{document_id}", status_code=204, responses=ERRORS)

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 
 from sohoa.api.deps import RuntimeDep, SigningReader
 from sohoa.api.schemas import SigningStatusPublic, WarningPublic, errors
-from sohoa.core.clock import to_local
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import signer_status
 
@@ -23,7 +22,7 @@ def signing_status(rt: Runtime) -> SigningStatusPublic:
         backend=health.signer,
         subject=health.subject,
         issuer=health.issuer,
-        not_after=to_local(health.not_after) if health.not_after else None,
+        not_after=health.not_after,
         days_left=None if health.days_left is None else round(health.days_left, 2),
         level=rt.settings.signing_level,
         tsa_url=rt.settings.tsa_url,
