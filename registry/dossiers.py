@@ -197,17 +197,10 @@ class Dossier(DossierFacts):
 
     @classmethod
     def from_record(cls, r: DossierRecord) -> Dossier:
-        return cls(
-            code=r.code,
-            procedure_code=r.procedure_code,
-            owner=dossier_owner(r),
-            owner_name=r.owner_name,
-            received_date=r.received_date,
-            resolved_date=r.resolved_date,
-            result_type=r.result_type,
-            closed=r.closed_at is not None,
-            source=r.source,
+        facts = DossierFacts(
+            r.procedure_code, dossier_owner(r), r.owner_name, r.received_date, r.resolved_date, r.result_type
         )
+        return cls(**vars(facts), code=r.code, closed=r.closed_at is not None, source=r.source)
 
     def owner_dict(self, full: bool) -> dict[str, Any] | None:
         if self.owner is None:
