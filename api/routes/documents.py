@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from sohoa.api.deps import DocumentReader, Downloader, Principal, Reviewer, RuntimeDep
 from sohoa.api.schemas import DocumentList, DocumentPublic, EventPublic, errors
@@ -21,22 +22,21 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 ERRORS = errors(401, 403, 404, 422)
 
 
+class DocumentListParams(BaseModel):
+    """The query string: the listing's filters and page, by the names the action takes them."""
+
+    procedure_code: str | None = Field(default=None, description="exact, or prefix by whole segments")
+    dossier_code: str | None = None
+    state: DocumentState | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
 @router.get("", response_model=DocumentList, responses=ERRORS)
-def list_all(
-    rt: RuntimeDep,
-    _user: DocumentReader,
-    procedure_code: Annotated[str | None, Query(description="exact, or prefix by whole segments")] = None,
-    dossier_code: str | None = None,
-    state: DocumentState | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> DocumentList:
-    docs, total = documents(
-        rt, procedure_code=procedure_code, dossier_code=dossier_code, state=state, limit=limit, offset=offset
-    )
-    return DocumentList(
-        total=total, limit=limit, offset=offset, documents=[DocumentPublic.model_validate(d) for d in docs]
-    )
+def list_all(rt: RuntimeDep, _user: DocumentReader, params: Annotated[DocumentListParams, Query()]) -> DocumentList:
+    docs, total = documents(rt, **params.model_dump())
+    page = [DocumentPublic.model_validate(d) for d in docs]
+    return DocumentList(total=total, limit=params.limit, offset=params.offset, documents=page)
 
 
 @router.get("/{document_id}", response_model=DocumentPublic, responses=ERRORS)
