@@ -109,14 +109,6 @@ class UploadResult:
     rejected: tuple[RejectedFile, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Container:
-    """The zip a file came out of: what quarantine keeps when the file is refused."""
-
-    sha256: str
-    path: Path
-
-
 @dataclass
 class _Quarantine:
     """What one upload keeps of refused input, shared by its threads: each distinct file once,
@@ -209,7 +201,7 @@ def spool(stream: BinaryIO, dest: Path, max_bytes: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _spooled(path: Path, name: str, container: _Container) -> _Spooled:
+def _spooled(path: Path, name: str, container: _Spooled) -> _Spooled:
     """A file made in the work area out of another (a zip's entry, a stack's part), hashed where it lies."""
     with path.open("rb") as fh:
         sha, size = copy_hashing(fh)
@@ -460,19 +452,18 @@ def _accept_zip(batch: _Batch, file: _Spooled) -> None:
         )
         for refused in expansion.rejected:
             batch.refuse(InputRejected(refused.message, code=refused.code), f"{file.name}/{refused.name}")
-        container = _Container(file.sha, file.path)
         joined: set[int] = set()
         if batch.zip_folders:
             for folder, positions in folder_groups([m.name for m in expansion.accepted]):
                 joined.update(positions)
                 members = [
-                    _spooled(expansion.accepted[p].path, f"{file.name}/{expansion.accepted[p].name}", container)
+                    _spooled(expansion.accepted[p].path, f"{file.name}/{expansion.accepted[p].name}", file)
                     for p in positions
                 ]
                 _accept_group(batch, members, label=f"{file.name}/{folder}")
         for position, member in enumerate(expansion.accepted):
             if position not in joined:
-                _accept_one(batch, _spooled(member.path, f"{file.name}/{member.name}", container))
+                _accept_one(batch, _spooled(member.path, f"{file.name}/{member.name}", file))
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
@@ -487,7 +478,7 @@ def _accept_stack(batch: _Batch, file: _Spooled, sniff: SniffResult) -> None:
             return
         batch.note("upload.stack", {"filename": file.name, "sha256": file.sha, "parts": len(parts)})
         # Each part is catalogued as coming out of the stack, or out of the zip the stack came in.
-        stack = file.container or _Container(file.sha, file.path)
+        stack = file.container or file
         for number, part in enumerate(parts, start=1):
             _store_original(
                 batch,
@@ -624,7 +615,7 @@ def _add_document(
     state: DocumentState,
     filing: _Filing,
     *,
-    container: _Container | None,
+    container: _Spooled | None,
     details: dict[str, Any],
     **fields: Any,
 ) -> None:
@@ -646,7 +637,7 @@ def _add_document(
             procedure_code=filing.procedure_code,
             dossier_code=filing.dossier_code,
             review_reasons=list(filing.review) or None,
-            container_sha256=container.sha256 if container is not None else None,
+            container_sha256=container.sha if container is not None else None,
             **fields,
         ),
     )
@@ -670,7 +661,7 @@ def _reject(batch: _Batch, file: _Spooled, exc: InputRejected) -> None:
     document_id = str(uuid.uuid4())
     container = file.container
     if container is not None:
-        key, outcome = batch.quarantine.keep(rt, container.sha256, container.path, file.name.split("/")[0])
+        key, outcome = batch.quarantine.keep(rt, container.sha, container.path, container.name)
     else:
         key, outcome = batch.quarantine.keep(rt, file.sha, file.path, file.name)
     details: dict[str, Any] = {
@@ -716,7 +707,8 @@ class _Spooled:
     name: str
     sha: str
     size: int
-    container: _Container | None = None
+    # Catalogued as the document's container; what quarantine keeps, once, when an entry of a zip is refused.
+    container: _Spooled | None = None
 
 
 @dataclass(frozen=True)
