@@ -1,4 +1,4 @@
-"""Who is looking at a page: the signed-in user and their rights.
+"""Who is looking at a page: the signed-in user and their rights, and the ``Page`` a page route answers from.
 
 Pages take the browser session through ``api.deps.OptionalUser`` (the session cookie or a bearer
 token), which also refuses a form post whose ``csrf_token`` field does not match the session's
