@@ -9,9 +9,8 @@ from pydantic import BaseModel
 
 from sohoa.api.deps import ProcedureReader, RuntimeDep
 from sohoa.api.routes.imports import add_import_route
-from sohoa.api.schemas import errors
+from sohoa.api.schemas import FromAttributes, errors
 from sohoa.pipeline.actions import registry
-from sohoa.registry.procedures import Procedure
 
 __all__ = ["ProcedureList", "ProcedurePublic", "router"]
 
@@ -20,15 +19,11 @@ router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 ERRORS = errors(401, 403, 422)
 
 
-class ProcedurePublic(BaseModel):
+class ProcedurePublic(FromAttributes):
     code: str
     name: str
     field: str | None
     agency: str | None
-
-    @classmethod
-    def from_value(cls, p: Procedure) -> ProcedurePublic:
-        return cls(code=p.code, name=p.name, field=p.field, agency=p.agency)
 
 
 class ProcedureList(BaseModel):
@@ -49,13 +44,13 @@ def list_all(
 ) -> ProcedureList:
     found, total = registry.procedures(rt, query=q, field=field, limit=limit, offset=offset)
     return ProcedureList(
-        total=total, limit=limit, offset=offset, procedures=[ProcedurePublic.from_value(p) for p in found]
+        total=total, limit=limit, offset=offset, procedures=[ProcedurePublic.model_validate(p) for p in found]
     )
 
 
 @router.get("/{code}", response_model=ProcedurePublic, responses=errors(401, 403, 404, 422))
 def read(code: str, rt: RuntimeDep, _user: ProcedureReader) -> ProcedurePublic:
-    return ProcedurePublic.from_value(registry.procedure(rt, code))
+    return ProcedurePublic.model_validate(registry.procedure(rt, code))
 
 
 add_import_route(router, "procedures", file_description="CSV (code,name,field,agency) or JSON array", responses=ERRORS)

@@ -13,7 +13,6 @@ from sohoa.api.routes.imports import add_import_route
 from sohoa.api.schemas import DocumentPublic, FromAttributes, LocalTime, errors
 from sohoa.core.periods import parse_period
 from sohoa.pipeline.actions import registry
-from sohoa.registry.register import RegisterEntry
 
 __all__ = ["router"]
 
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/api/v1/register", tags=["register"])
 ERRORS = errors(401, 403, 404, 422)
 
 
-class RegisterEntryPublic(BaseModel):
+class RegisterEntryPublic(FromAttributes):
     dossier_code: str
     procedure_code: str
     procedure_name: str | None
@@ -30,10 +29,6 @@ class RegisterEntryPublic(BaseModel):
     received_date: date | None
     resolved_date: date
     result_type: str
-
-    @classmethod
-    def from_value(cls, e: RegisterEntry) -> RegisterEntryPublic:
-        return cls.model_validate(e.__dict__)
 
 
 class RegisterList(BaseModel):
@@ -78,7 +73,7 @@ def list_all(
         rt, period=chosen, procedure_code=procedure_code, result_type=result_type, limit=limit, offset=offset
     )
     return RegisterList(
-        total=total, limit=limit, offset=offset, entries=[RegisterEntryPublic.from_value(e) for e in entries]
+        total=total, limit=limit, offset=offset, entries=[RegisterEntryPublic.model_validate(e) for e in entries]
     )
 
 
@@ -86,7 +81,7 @@ def list_all(
 def read(dossier_code: str, rt: RuntimeDep, _user: DocumentReader) -> DossierPublic:
     entry, filed = registry.dossier(rt, dossier_code)
     documents = [DocumentPublic.model_validate(d) for d in filed]
-    return DossierPublic(entry=RegisterEntryPublic.from_value(entry), documents=documents)
+    return DossierPublic(entry=RegisterEntryPublic.model_validate(entry), documents=documents)
 
 
 @router.post("/{dossier_code}/documents", response_model=LinkPublic, responses=ERRORS)
