@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from sohoa.core.domain import FileKind, PageImage, PageText
 from sohoa.ingest.metadata.filing import file_document
-from sohoa.ingest.metadata.second_look import SIGNATURE_COLUMN, dark_ink_image, dark_ink_page, signer_from_page
+from sohoa.ingest.metadata.second_look import (
+    SIGNATURE_COLUMN,
+    dark_ink_image,
+    dark_ink_page,
+    ink_level,
+    signer_from_page,
+)
 from sohoa.ingest.pages import iter_page_images
 from tests.ingest.test_metadata_layout import MIDDLE, Row, _header, _page, _signature
 
@@ -104,6 +111,21 @@ def test_dark_ink_keeps_the_print_and_drops_a_grey_seal() -> None:
     assert dark.getpixel((200, 130)) == 0  # the print stays
     assert dark.getpixel((105, 100)) == 255  # the seal's ring goes
     assert dark.getpixel((20, 20)) == 255
+
+
+def test_a_page_with_little_print_keeps_its_seal_out_of_the_dark_ink() -> None:
+    # a last page holding the signature block alone: the seal's ring has more ink than the print,
+    # so the darkest 0.5 % of the page is the ring's grey; the print's own level drops it
+    page = Image.new("L", (2000, 2000), 235)
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((300, 300, 700, 700), outline=100, width=14)
+    assert np.percentile(np.asarray(page), 0.5) > 90  # what the page's darkest 0.5 % would say
+    draw.rectangle((420, 640, 620, 680), fill=15)  # the name, under the ring's edge
+    assert ink_level(page) < 40
+    dark = dark_ink_image(page)
+    assert dark.getpixel((500, 660)) == 0
+    assert dark.getpixel((305, 500)) == 255  # the ring's left edge, far from the print
+    assert dark.getpixel((500, 690)) == 255  # the ring below the name
 
 
 def test_a_mark_on_a_consonant_is_a_speck_not_a_name() -> None:
