@@ -12,7 +12,7 @@ import functools
 import importlib
 import io
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -25,9 +25,11 @@ from sohoa.core.settings import Settings
 from sohoa.core.text import nfc
 from sohoa.ingest.tesseract import (
     DEFAULT_MEMORY_MB,
+    NEAR_TIE,
     check_tesseract,
     ocr_to_pdf_and_tsv,
     read_tsv_words,
+    word_doubts,
     words_to_text,
 )
 
@@ -71,6 +73,9 @@ class TesseractEngine:
     binary: str | None = None
     psm: int | None = None
     memory_mb: int = DEFAULT_MEMORY_MB
+    # a word whose marks the LSTM nearly read otherwise gets that lead as its confidence (for a
+    # second look at a signer's name, where a mark in doubt must go to a person)
+    choices: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TesseractEngine:
@@ -89,9 +94,17 @@ class TesseractEngine:
             psm=self.psm,
             binary=self.binary,
             memory_mb=self.memory_mb,
+            choices=self.choices,
         )
         words = read_tsv_words(tsv)
         tsv.unlink(missing_ok=True)
+        hocr = tsv.with_suffix(".hocr")
+        if self.choices and hocr.exists():
+            doubts = {corner: lead for corner, lead in word_doubts(hocr).items() if lead < NEAR_TIE}
+            words = tuple(
+                replace(w, confidence=min(w.confidence, doubts.get((w.left, w.top), 100.0))) for w in words
+            )
+            hocr.unlink()
         return PageText(
             index=image.index,
             text=words_to_text(words),

@@ -23,6 +23,7 @@ from sohoa.ingest.tesseract import (
     detect_orientation_osd,
     ocr_to_pdf_and_tsv,
     read_tsv_words,
+    word_doubts,
     words_to_text,
 )
 from tests.ingest.textpages import draw_page
@@ -180,3 +181,64 @@ def test_the_configured_program_and_cap_run_both_osd_and_ocr(tmp_path):
     osd = [limit for limit, args in calls if "--psm 0" in args]
     ocr = [limit for limit, args in calls if "textonly_pdf=1" in args]
     assert osd == ["307200"] and ocr == ["307200"]  # 300 MiB in KiB, on the settings' program
+
+
+def _hocr_word(left: int, top: int, conf: int, text: str, choices: list[list[tuple[float, str]]]) -> str:
+    groups = "".join(
+        f"<span class='ocrx_cinfo' id='lstm_choices_1_{left}_{k}'>"
+        + "".join(f"<span class='ocrx_cinfo' id='c' title='x_confs {c}'>{ch}</span>" for c, ch in group)
+        + "</span>"
+        for k, group in enumerate(choices)
+    )
+    title = f"bbox {left} {top} {left + 100} {top + 40}; x_wconf {conf}"
+    return f"<span class='ocrx_word' id='w' title='{title}'>{text}{groups}</span>"
+
+
+def test_a_mark_the_lstm_nearly_read_otherwise_is_a_near_tie(tmp_path):
+    # ``Vịnh`` for a printed ``Vinh`` (a 150-dpi name by a seal): ``ị`` 85.6, ``i`` 82.4 - a lead of 3.2
+    # while the word's own confidence says 75, as for words read right
+    hocr = tmp_path / "page.hocr"
+    hocr.write_text(
+        "<html><body>"
+        + _hocr_word(
+            351, 748, 92, "Đặng", [[(96.0, " ")], [(95.0, "Đ"), (30.0, "D")], [(90.0, "ặ"), (62.0, "ă"), (40.0, "ạ")]]
+        )
+        + _hocr_word(494, 755, 96, "Quang", [[(95.0, "Q"), (0.0, "q")], [(94.0, "u"), (0.0, "ụ")]])
+        + _hocr_word(669, 760, 75, "Vịnh", [[(95.1, "V")], [(85.6, "ị"), (82.4, "i"), (40.5, "ĩ")], [(93.0, "n")]])
+        + _hocr_word(800, 760, 91, "GIÁM", [[(95.0, "Á"), (95.0, "á")]])  # a case, not a mark
+        + "</body></html>",
+        encoding="utf-8",
+    )
+    doubts = word_doubts(hocr)
+    assert doubts[(669, 760)] == pytest.approx(3.2)
+    assert doubts[(351, 748)] == pytest.approx(28.0)  # the same letter's other mark, far behind
+    assert doubts[(494, 755)] == pytest.approx(94.0)
+    assert (800, 760) not in doubts
+
+
+def test_a_second_look_engine_gives_a_near_tie_as_the_word_confidence(tmp_path):
+    from sohoa.core.domain import PageImage
+    from sohoa.ingest.ocr_engines import TesseractEngine
+
+    # the program writes a TSV of one name and the hOCR of its LSTM choices
+    tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+    tsv += "5\t1\t1\t1\t1\t1\t494\t755\t100\t40\t96\tQuang\n5\t1\t1\t1\t1\t2\t669\t760\t100\t40\t75\tVịnh\n"
+    hocr = _hocr_word(669, 760, 75, "Vịnh", [[(85.6, "ị"), (82.4, "i")]]) + _hocr_word(494, 755, 96, "Quang", [])
+    (tmp_path / "words.tsv").write_text(tsv, encoding="utf-8")
+    (tmp_path / "words.hocr").write_text(hocr, encoding="utf-8")
+    fake = _fake_tesseract(
+        tmp_path,
+        'case "$1" in\n'
+        '  --version) echo "tesseract 5.3.0";;\n'
+        '  --list-langs) printf "List of available languages (1):\\nvie\\n";;\n'
+        f'  *) printf "%%%%PDF-1.5\\n" > "$2.pdf"; cp {tmp_path}/words.tsv "$2.tsv";'
+        f' case "$*" in *hocr*) cp {tmp_path}/words.hocr "$2.hocr";; esac;;\n'
+        "esac\n",
+    )
+    image = tmp_path / "in.png"
+    Image.new("L", (10, 10), 255).save(image)
+    page = PageImage(index=0, path=image, dpi=300, width_px=10, height_px=10)
+    plain = TesseractEngine(binary=str(fake)).ocr_page(page, tmp_path, languages="vie")
+    doubting = TesseractEngine(binary=str(fake), choices=True).ocr_page(page, tmp_path, languages="vie")
+    assert [round(w.confidence) for w in plain.words] == [96, 75]
+    assert [round(w.confidence, 1) for w in doubting.words] == [96, 3.2]
