@@ -81,18 +81,11 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
         if code:
             values["type_code"], conf["type_code"] = code, type_conf
     if number is not None:
-        if number.number:
-            values["number"], conf["number"] = number.number, number.conf
-        if number.year:
-            values["number_year"], conf["number_year"] = number.year, number.conf
-        values["symbol"], conf["symbol"] = number.symbol, number.conf
-        values["number_symbol"], conf["number_symbol"] = number.text, number.conf
+        fields = {"number": number.number, "number_year": number.year, "symbol": number.symbol}
+        _put(values, conf, {**fields, "number_symbol": number.text}, number.conf)
     if date is not None:
-        if date.place:
-            values["issued_place"], conf["issued_place"] = date.place, date.conf
-        if date.iso:
-            values["issued_date"], conf["issued_date"] = date.iso, date.conf
-        values["issued_date_text"], conf["issued_date_text"] = date.text, date.conf
+        fields = {"issued_place": date.place, "issued_date": date.iso, "issued_date_text": date.text}
+        _put(values, conf, fields, date.conf)
     if issuer:
         values["issuer"], conf["issuer"] = issuer, issuer_conf
     if parent:
@@ -132,6 +125,14 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
         values["dossier_code"], conf["dossier_code"] = dossier, dossier_conf
     rounded = {k: round(max(0.0, min(1.0, v)), 3) for k, v in conf.items()}
     return Metadata(**values, confidence=rounded)  # type: ignore[arg-type]
+
+
+def _put(values: dict[str, object], conf: dict[str, float], fields: dict[str, object], confidence: float) -> None:
+    """The fields read from one printed line, each with that line's confidence; a part the line
+    leaves out (a number left blank, a day not filled in) stays unset."""
+    for name, value in fields.items():
+        if value:
+            values[name], conf[name] = value, confidence
 
 
 def _decide_type(

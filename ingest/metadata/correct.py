@@ -18,6 +18,7 @@ Only OCR text goes through here (``extract_metadata`` decides): a text layer is 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -176,6 +177,8 @@ def correct_text(text: str) -> str:
             words[i] = _match_case(core, fixed[0])
         elif broken[i] and (extra := _extra_letter(core)):
             words[i] = _match_case(core, extra)
+    for i in _years_named(cores):
+        words[i] = _match_case(cores[i], "năm")
     letters = [ch for ch in text if ch.isalpha()]
     running = sum(ch.islower() for ch in letters) > len(letters) / 2  # not an upper-case title
     vouched = _vouched(cores)
@@ -211,6 +214,22 @@ def correct_text(text: str) -> str:
         i += step
     out = [t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True)]
     return " ".join(out)
+
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def _years_named(cores: Sequence[str]) -> list[int]:
+    """Words ``nam`` with another mark (``nắm``, ``nằm``) right before a year: before ``2030`` only
+    ``năm`` (year) reads; ``Việt Nam 2030`` and a capitalised ``Nam`` in running text stay."""
+    out = []
+    for i, (core, after) in enumerate(pairwise(cores)):
+        if fold(core) != "nam" or core.lower() == "năm" or not _YEAR.match(after):
+            continue
+        if (i > 0 and fold(cores[i - 1]) == "viet") or (core[:1].isupper() and not core.isupper()):
+            continue
+        out.append(i)
+    return out
 
 
 def drop_specks(text: str) -> str:

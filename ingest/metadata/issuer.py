@@ -164,7 +164,7 @@ def _header_org_lines(lines: list[_Line], end: int, skip: set[int]) -> list[_Lin
         if i in skip or line.column == "right" or _is_motto(line) or _is_separator(line):
             continue
         key = line.key
-        cut = re.search(r"(?:^|\s)s\s?[oô6]\s*:", key)
+        cut = re.search(r"(?:^|[\s_])s\s?[oô6]\s*:", key)  # ``_S6:``: a speck off the rule above
         text = line.text[: cut.start()].strip() if cut else line.text
         if _title_type(line) or _starts_body(line):
             break

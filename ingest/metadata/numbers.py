@@ -24,7 +24,7 @@ _LOOSE_SYMBOL = re.compile(r"^(?:\d{1,7}|[\s._…·]*)\s*/\s*(?:(?:19|20)\d\d\s*
 
 _NUMBER_SYMBOL = re.compile(
     r"(?P<num>[0-9OolI|]{1,7})?[\s._…·,-]*/\s*(?:(?P<year>(?:19|20)\d\d)\s*/\s*)?"
-    r"(?P<sym>[A-Za-zĐđ0-9][A-Za-zĐđ0-9.&]*(?:\s?-\s?[A-Za-zĐđ0-9][A-Za-zĐđ0-9.&]*)*)"
+    r"(?P<sym>[A-Za-zĐđ0-9][A-Za-zĐđ0-9.&]*(?:\s?-+\s?[A-Za-zĐđ0-9][A-Za-zĐđ0-9.&]*)*)"
 )
 
 
@@ -46,7 +46,7 @@ def _parse_number(text: str, labelled: bool) -> tuple[str | None, int | None, st
     m = _NUMBER_SYMBOL.match(text) if labelled else _NUMBER_SYMBOL.search(text)
     if not m:
         return None
-    symbol = re.sub(r"\s", "", m["sym"]).strip(".")
+    symbol = re.sub(r"-{2,}", "-", re.sub(r"\s", "", m["sym"])).strip(".")  # ``TTr--SNNMT``: one hyphen doubled
     if not re.search(r"[A-Za-zĐđ]", symbol) or (not labelled and "-" not in symbol):
         return None
     number = m["num"].translate(_DIGITISH) if m["num"] else None

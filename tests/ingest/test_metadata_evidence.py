@@ -21,6 +21,9 @@ TODAY = dt.date(2026, 12, 7)
         ("CÁC TRƯỜNG HỢP ĐƯUỢC HỖ TRỢ", "CÁC TRƯỜNG HỢP ĐƯỢC HỖ TRỢ"),  # a mark's stroke read as a letter
         ("TĂNG CƯỜNG CÔNG TÁC PHÒNG, CHÔNG THIÊN TAI", "TĂNG CƯỜNG CÔNG TÁC PHÒNG, CHỐNG THIÊN TAI"),
         ("VẼ VIỆC BAN HÀNH QUY CHẾ", "VỀ VIỆC BAN HÀNH QUY CHẾ"),
+        # before a year only ``năm`` reads: ``nắm`` (to grasp) is a syllable but not there
+        ("định hướng đến nắm 2030 trên địa bàn tỉnh", "định hướng đến năm 2030 trên địa bàn tỉnh"),
+        ("GIAI ĐOẠN ĐẾN NẰM 2030", "GIAI ĐOẠN ĐẾN NĂM 2030"),
     ],
 )
 def test_ocr_confusions_are_put_right_where_the_evidence_is_clear(read: str, right: str) -> None:
@@ -34,6 +37,8 @@ def test_ocr_confusions_are_put_right_where_the_evidence_is_clear(read: str, rig
         "hỗ trợ đồng bào huyện Krông Pắc",  # a name in another language of Vietnam
         "phòng, chống tham nhũng",
         "CHÔNG GAI TRÊN ĐƯỜNG",  # a valid word no phrase vouches against
+        "chiến lược phát triển ngành đến Việt Nam 2030",  # the country before a year
+        "nắm tình hình năm 2030",  # ``nắm`` not before a year
     ],
 )
 def test_valid_readings_are_left_alone(text: str) -> None:
@@ -111,3 +116,26 @@ def test_a_type_code_one_letter_off_under_its_title_is_put_right() -> None:
     text = doc.pages[0].replace("/TTr-", "/TIr-")
     got = extract_metadata([PageText(0, text, "ocr", confidence=85.0)])
     assert got.number_symbol == doc.labels["number_symbol"]
+
+
+def test_a_hyphen_ocr_doubled_in_a_symbol_is_one() -> None:
+    # ``Số:      /TTr--SNNMT``: the number left blank for the hand, the symbol's hyphen read twice;
+    # the symbol stopped at ``TTr`` and was archived so
+    doc = compose(seed=5)
+    text = doc.pages[0]
+    line = next(x for x in text.splitlines() if x.startswith("Số:"))
+    number, symbol = line.removeprefix("Số:").strip().split("/", 1)[0], line.split("/")[-1]
+    head, _, rest = symbol.partition("-")
+    damaged = text.replace(line, f"Số:        /{head}--{rest}")
+    got = extract_metadata([PageText(index=0, text=damaged, source="ocr", confidence=90.0)])
+    assert got.symbol == symbol and got.number_symbol == f"/{symbol}", (number, got.number_symbol)
+
+
+def test_a_number_line_with_a_speck_before_it_is_no_part_of_the_issuer() -> None:
+    # ``_S6:1414TCTCS``: the rule under the issuer read as ``_`` onto a number line OCR garbled
+    doc = compose(seed=5)
+    text = doc.pages[0]
+    line = next(x for x in text.splitlines() if x.startswith("Số:"))
+    damaged = text.replace(line, "_S6:1414TCTCS")
+    got = extract_metadata([PageText(index=0, text=damaged, source="ocr", confidence=90.0)])
+    assert got.issuer == doc.labels["issuer"]
