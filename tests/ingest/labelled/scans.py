@@ -170,8 +170,12 @@ def _header(p: _Pages, spec: _Spec, look: dict[str, Any], date_text: str) -> Non
     right_c = p.margin + left_w + (p.width - left_w) / 2
     small = p.gap(-1)
     y = p.y
-    y = p.centred(list(spec.agency.parent_printed), left_c, p.font(delta=-1), y, small)
-    y = p.centred(list(spec.agency.printed), left_c, p.font("Bold", -1), y, small)
+    # a typist keeps the agency's name left of the motto: a line that would run into it wraps
+    # (a wide face at 14 pt drew ``ĐỒNG NAI`` over ``CỘNG``, which no printed page shows)
+    motto_left = right_c - p.font("Bold", -1).getlength(MOTTO[0]) / 2
+    room = 2 * min(motto_left - 30 - left_c, left_c - p.margin + 120)
+    y = p.centred(_fit(spec.agency.parent_printed, p.font(delta=-1), room), left_c, p.font(delta=-1), y, small)
+    y = p.centred(_fit(spec.agency.printed, p.font("Bold", -1), room), left_c, p.font("Bold", -1), y, small)
     p.rule(left_c, y + 8, left_w * 0.3)
     ry = p.centred([MOTTO[0]], right_c, p.font("Bold", -1), p.y, small)
     ry = p.centred([MOTTO[1]], right_c, p.font("Bold"), ry, p.gap())
@@ -185,6 +189,11 @@ def _header(p: _Pages, spec: _Spec, look: dict[str, Any], date_text: str) -> Non
         font = p.font(delta=-1.5)
         row = p.centred(_wrap(f"V/v {spec.subject}", font, left_w - 40), left_c, font, row, p.gap(-1.5))
     p.y = row + p.gap()
+
+
+def _fit(lines: tuple[str, ...], font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """The printed lines, each wrapped again where it is wider than ``width``."""
+    return [part for line in lines for part in (_wrap(line, font, width) if font.getlength(line) > width else [line])]
 
 
 def _title_and_subject(p: _Pages, spec: _Spec, look: dict[str, Any]) -> None:
