@@ -93,8 +93,10 @@ def test_the_viewer_shows_the_archived_copy_without_running_any_script(archived:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             assert _alerts_while_open(browser, server, f"/documents/{doc_id}") == []
-            # The control: the file as received, in the same viewer, runs its script.
+            # The control: the file as received, in the same viewer, runs its script. It carries two
+            # triggers (the open action and the page's own) saying the same, and whether the viewer has
+            # fired the page's by the time it settles varies: once or twice, never anything else.
             control = _alerts_while_open(browser, server, f"/documents/{doc_id}", control=received.read_bytes())
-            assert control == [ALERT]
+            assert control and set(control) == {ALERT}, control
         finally:
             browser.close()
