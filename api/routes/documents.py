@@ -16,6 +16,7 @@ from sohoa.core.domain import DocumentState
 from sohoa.pipeline.actions.documents import FileKind, document, document_events, documents, open_download
 from sohoa.pipeline.actions.recovery import retry_document
 from sohoa.pipeline.review import approve_document, correct_metadata
+from sohoa.storage.catalogue import DocumentFilter
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -23,7 +24,8 @@ ERRORS = errors(401, 403, 404, 422)
 
 
 class DocumentListParams(BaseModel):
-    """The query string: the listing's filters and page, by the names the action takes them."""
+    """The query string: one parameter per field of the catalogue's ``DocumentFilter`` a caller may set,
+    and the page."""
 
     procedure_code: str | None = Field(default=None, description="exact, or prefix by whole segments")
     dossier_code: str | None = None
@@ -31,10 +33,13 @@ class DocumentListParams(BaseModel):
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
+    def filter(self) -> DocumentFilter:
+        return DocumentFilter(**self.model_dump(exclude={"limit", "offset"}))
+
 
 @router.get("", response_model=DocumentList, responses=ERRORS)
 def list_all(rt: RuntimeDep, _user: DocumentReader, params: Annotated[DocumentListParams, Query()]) -> DocumentList:
-    docs, total = documents(rt, **params.model_dump())
+    docs, total = documents(rt, params.filter(), limit=params.limit, offset=params.offset)
     page = [DocumentPublic.model_validate(d) for d in docs]
     return DocumentList(total=total, limit=params.limit, offset=params.offset, documents=page)
 

@@ -82,16 +82,9 @@ def document(rt: Runtime, document_id: str) -> DocumentRecord:
 
 
 def documents(
-    rt: Runtime,
-    *,
-    procedure_code: str | None = None,
-    dossier_code: str | None = None,
-    state: DocumentState | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    rt: Runtime, flt: DocumentFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[DocumentRecord], int]:
-    """A page of documents, newest first, and how many match in all."""
-    flt = DocumentFilter(procedure_code=procedure_code, dossier_code=dossier_code, state=state)
+    """A page of the documents ``flt`` lets through, newest first, and how many match in all."""
     with rt.db.session() as session:
         return list_documents(session, flt, limit=limit, offset=offset)
 
