@@ -23,6 +23,7 @@ from sohoa.cli.common import (
     settings_or_exit,
 )
 from sohoa.core.domain import DocumentState
+from sohoa.core.owners import OwnerFields
 
 __all__ = ["register"]
 
@@ -98,7 +99,7 @@ def ingest(
         raise fail(f"not_found: no such file or folder: {', '.join(missing)}", 3)
     if one_document and group_by is not None:
         raise fail("invalid_request: --one-document and --group-by ask for different groupings; give one", 2)
-    placement = upload_placement(role, component, owner_id_type, owner_id, owner_name)
+    placement = upload_placement(role, component, OwnerFields(owner_id_type, owner_id, owner_name))
     settings = settings_or_exit()
     make_process_private(settings)
     pages: dict[str, tuple[int, int]] = {}

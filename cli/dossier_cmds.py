@@ -23,6 +23,7 @@ from sohoa.cli.common import (
     opened_runtime,
 )
 from sohoa.core.errors import Conflict
+from sohoa.core.owners import OwnerFields
 
 __all__ = ["register"]
 
@@ -53,23 +54,15 @@ def dossiers_create(
     masked: _Masked = False,
 ) -> None:
     """Create a dossier by hand, with its owner."""
-    from sohoa.pipeline.actions.dossiers import create
+    from sohoa.pipeline.actions.dossiers import NewDossier, create
 
     try:
         day = date.fromisoformat(received) if received else None
     except ValueError:
         raise fail(f"invalid_date: {received!r} is not YYYY-MM-DD", 2) from None
+    new = NewDossier(code, procedure, OwnerFields(owner_id_type, owner_id, owner_name), day)
     with opened_runtime() as rt:
-        made = create(
-            rt,
-            code,
-            actor=cli_actor(),
-            procedure_code=procedure,
-            owner_id_type=owner_id_type,
-            owner_id=owner_id,
-            owner_name=owner_name,
-            received_date=day,
-        )
+        made = create(rt, new, actor=cli_actor())
     data = made.to_dict(full=not masked)
     emit(as_json, data, _dossier_lines(data))
 

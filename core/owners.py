@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sohoa.core.errors import InputRejected
-from sohoa.core.text import fold, normalize_space
+from sohoa.core.text import fold, nfc, normalize_space
 
 __all__ = [
     "ID_TYPE_ALIASES",
     "OWNER_ID_SHAPES",
     "PROVINCE_CODES",
+    "OwnerFields",
     "OwnerId",
     "OwnerIdType",
+    "clean_name",
     "mask_id",
     "parse_id_type",
     "parse_owner_id",
@@ -206,3 +208,36 @@ def parse_owner_id(id_type: str | OwnerIdType, number: str) -> OwnerId:
         raise _refuse(kind, raw, "not 10 digits or 10-3")
     head, branch = match.groups()
     return OwnerId(kind, f"{head}-{branch}" if branch else head)
+
+
+def clean_name(value: str | None, limit: int = 500) -> str | None:
+    """A name as typed (an owner's, a component's): NFC, spaces collapsed, None when blank;
+    InputRejected past ``limit`` characters."""
+    text = normalize_space(nfc(value or ""))
+    if len(text) > limit:
+        raise InputRejected(f"text longer than {limit} characters", code="invalid_request")
+    return text or None
+
+
+@dataclass(frozen=True)
+class OwnerFields:
+    """An owner as typed at an edge (API body, web form, CLI options, a register row), not yet checked:
+    the id type and number go together or not at all; the name may come alone."""
+
+    id_type: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+
+    def checked(self) -> tuple[OwnerId | None, str | None]:
+        """The validated owner id (None when neither type nor number is given) and the cleaned name;
+        InputRejected (``owner_id_incomplete``, ``invalid_owner_id_type``, ``invalid_owner_id``) otherwise."""
+        given_type, given_number = (self.id_type or "").strip(), (self.id_number or "").strip()
+        if not given_type and not given_number:
+            return None, clean_name(self.name)
+        if not given_type or not given_number:
+            raise InputRejected(
+                "owner_id_type and owner_id go together: give both or neither",
+                code="owner_id_incomplete",
+                details={"expected": "owner_id_type (cccd, cmnd, passport, mst) and owner_id"},
+            )
+        return parse_owner_id(given_type, given_number), clean_name(self.name)

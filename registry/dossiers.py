@@ -28,8 +28,8 @@ from sohoa.core.clock import VN_TZ, utcnow
 from sohoa.core.codes import validate_dossier_code
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import Conflict, InputRejected, NotFound
-from sohoa.core.owners import OwnerId, parse_owner_id
-from sohoa.core.text import fold, nfc, normalize_space
+from sohoa.core.owners import OwnerFields, OwnerId, clean_name, parse_owner_id
+from sohoa.core.text import fold, normalize_space
 from sohoa.storage.archive_records import is_superseded
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.dossier_queries import (
@@ -111,27 +111,11 @@ def parse_role(value: str | None) -> str:
     return role
 
 
-def _clean_text(value: str | None, limit: int = 500) -> str | None:
-    text = normalize_space(nfc(value or ""))
-    if len(text) > limit:
-        raise InputRejected(f"text longer than {limit} characters", code="invalid_request")
-    return text or None
-
-
 def owner_from_fields(
     id_type: str | None, id_number: str | None, name: str | None
 ) -> tuple[OwnerId | None, str | None]:
-    """An owner from upload or register fields: type and number together, or neither."""
-    given_type, given_number = (id_type or "").strip(), (id_number or "").strip()
-    if not given_type and not given_number:
-        return None, _clean_text(name)
-    if not given_type or not given_number:
-        raise InputRejected(
-            "owner_id_type and owner_id go together: give both or neither",
-            code="owner_id_incomplete",
-            details={"expected": "owner_id_type (cccd, cmnd, passport, mst) and owner_id"},
-        )
-    return parse_owner_id(given_type, given_number), _clean_text(name)
+    """An owner from a register row's fields: type and number together, or neither."""
+    return OwnerFields(id_type, id_number, name).checked()
 
 
 @dataclass(frozen=True)
@@ -145,22 +129,18 @@ class Placement:
 
 
 def placement_from_fields(
-    role: str | None = None,
-    component: str | None = None,
-    owner_id_type: str | None = None,
-    owner_id: str | None = None,
-    owner_name: str | None = None,
+    role: str | None = None, component: str | None = None, owner: OwnerFields | None = None
 ) -> Placement:
-    """The upload fields ``role``, ``component``, ``owner_id_type``, ``owner_id``, ``owner_name`` checked."""
+    """The upload fields ``role``, ``component`` and the owner as typed, checked (no owner: the dossier's)."""
     chosen = parse_role(role)
-    name = _clean_text(component)
+    name = clean_name(component)
     if chosen == COMPONENT and name is None:
         raise InputRejected(
             "a component needs its name as the procedure lists it (e.g. Đơn đề nghị cấp giấy phép)",
             code="component_required",
         )
-    owner, owner_label = owner_from_fields(owner_id_type, owner_id, owner_name)
-    return Placement(chosen, name if chosen == COMPONENT else None, owner, owner_label)
+    owner_id, owner_label = (owner or OwnerFields()).checked()
+    return Placement(chosen, name if chosen == COMPONENT else None, owner_id, owner_label)
 
 
 @dataclass(frozen=True)
@@ -306,21 +286,11 @@ def _documents_take_owner(session: Session, dossier: DossierRecord) -> None:
             )
 
 
-def create_dossier(
-    session: Session,
-    code: str,
-    *,
-    actor: str,
-    procedure_code: str | None,
-    owner: OwnerId | None,
-    owner_name: str | None,
-    received_date: date | None = None,
-) -> Dossier:
+def create_dossier(session: Session, code: str, facts: DossierFacts, *, actor: str) -> Dossier:
     """A dossier created by hand; Conflict (``dossier_exists``) when the code is taken."""
     code = validate_dossier_code(code)
     if get_dossier_record(session, code) is not None:
         raise Conflict(f"dossier {code} already exists", code="dossier_exists", details={"dossier_code": code})
-    facts = DossierFacts(procedure_code, owner, owner_name, received_date)
     record = ensure_dossier(session, code, facts, actor=actor, source="manual")
     return Dossier.from_record(record)
 
@@ -517,7 +487,7 @@ def reuse_document(
     session: Session, dossier_code: str, document_id: str, component: str, *, actor: str, day: date
 ) -> Reuse:
     """Link a reusable document of the dossier's owner as one of its components; Conflict with the reason."""
-    name = _clean_text(component)
+    name = clean_name(component)
     if name is None:
         raise InputRejected("the component's name is required", code="component_required")
     dossier = _dossier_record(session, dossier_code, for_update=True)
@@ -668,7 +638,7 @@ def set_role(
             code="not_in_dossier",
             details={"dossier_code": dossier_code, "document_id": document_id},
         )
-    name = _clean_text(component) if role == COMPONENT else None
+    name = clean_name(component) if role == COMPONENT else None
     if role == COMPONENT and name is None:
         raise InputRejected("a component needs its name", code="component_required")
     if (link.role, link.component) != (role, name):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sohoa.api.deps import ConfigDep, DossierManager, DossierReader, Reviewer, RuntimeDep
 from sohoa.api.rights import sees_owner_data
 from sohoa.api.schemas import errors
+from sohoa.core.owners import OwnerFields
 from sohoa.pipeline.actions import dossiers
 
 __all__ = ["router"]
@@ -70,6 +71,10 @@ class DossierCreate(BaseModel):
     owner_name: str | None = Field(default=None, max_length=500)
     received_date: date | None = None
 
+    def new_dossier(self) -> dossiers.NewDossier:
+        owner = OwnerFields(self.owner_id_type, self.owner_id, self.owner_name)
+        return dossiers.NewDossier(self.code, self.procedure_code, owner, self.received_date)
+
 
 class ReuseRequest(BaseModel):
     document_id: str = Field(max_length=36)
@@ -102,8 +107,7 @@ class ValidityPublic(BaseModel):
 @router.post("/api/v1/dossiers", response_model=DossierPublic, status_code=201, responses=errors(401, 403, 409, 422))
 def create(body: DossierCreate, rt: RuntimeDep, config: ConfigDep, user: DossierManager) -> DossierPublic:
     """Create a dossier by hand, with its owner; 409 ``dossier_exists`` when the code is taken."""
-    # The body's fields are the action's own arguments, by name.
-    made = dossiers.create(rt, actor=user.name, **body.model_dump())
+    made = dossiers.create(rt, body.new_dossier(), actor=user.name)
     return DossierPublic.model_validate(made.to_dict(full=sees_owner_data(user.role, config)))
 
 

@@ -29,6 +29,7 @@ from sohoa.api.formstream import FormLimits, StreamedForm, read_form
 from sohoa.api.rights import Right, has_right
 from sohoa.api.schemas import RejectedPublic, UploadDocumentPublic, UploadResponse, errors
 from sohoa.core.errors import InputRejected, insufficient_storage
+from sohoa.core.owners import OwnerFields
 from sohoa.pipeline.actions.dossiers import upload_placement
 from sohoa.pipeline.diskspace import check_free_space
 from sohoa.pipeline.intake import AcceptedDocument, IncomingFile, UploadResult, accept_files, group_positions
@@ -136,9 +137,8 @@ def _accept(rt: Runtime, form: StreamedForm, user: Principal) -> UploadResult:
     zip_folders = _flag(form, "zip_folders")
     groups = group_positions([part.filename for part in form.files], _named_groups(form))
     get = form.fields.get
-    placement = upload_placement(
-        get("role"), get("component"), get("owner_id_type"), get("owner_id"), get("owner_name")
-    )
+    owner = OwnerFields(get("owner_id_type"), get("owner_id"), get("owner_name"))
+    placement = upload_placement(get("role"), get("component"), owner)
 
     def incoming() -> Iterator[IncomingFile]:
         for part in form.files:

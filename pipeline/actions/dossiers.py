@@ -6,17 +6,18 @@ each rule means). Owner numbers leave here masked unless the caller says the rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sohoa.core.domain import PageText
 from sohoa.core.errors import Conflict
-from sohoa.core.owners import mask_id
+from sohoa.core.owners import OwnerFields, mask_id
 from sohoa.pipeline.actions.audit import audit_event
 from sohoa.pipeline.runtime import Runtime
 from sohoa.registry.dossiers import (
     Dossier,
+    DossierFacts,
     HeldDocument,
     PrintedFacts,
     Reuse,
@@ -24,7 +25,6 @@ from sohoa.registry.dossiers import (
     create_dossier,
     held,
     judge_printed,
-    owner_from_fields,
     parse_role,
     placement_from_fields,
     reuse_document,
@@ -35,6 +35,7 @@ from sohoa.registry.dossiers import set_role as _set_role
 
 __all__ = [
     "DossierView",
+    "NewDossier",
     "change_role",
     "close",
     "create",
@@ -91,29 +92,22 @@ def held_to_dict(d: HeldDocument, *, full: bool) -> dict[str, Any]:
 upload_placement = placement_from_fields
 
 
-def create(
-    rt: Runtime,
-    code: str,
-    *,
-    actor: str,
-    procedure_code: str | None = None,
-    owner_id_type: str | None = None,
-    owner_id: str | None = None,
-    owner_name: str | None = None,
-    received_date: date | None = None,
-) -> Dossier:
+@dataclass(frozen=True)
+class NewDossier:
+    """A dossier as reception types it before its papers are scanned; checked when created."""
+
+    code: str
+    procedure_code: str | None = None
+    owner: OwnerFields = field(default_factory=OwnerFields)
+    received_date: date | None = None
+
+
+def create(rt: Runtime, new: NewDossier, *, actor: str) -> Dossier:
     """A dossier created by hand (reception of a new dossier before its papers are scanned)."""
-    owner, name = owner_from_fields(owner_id_type, owner_id, owner_name)
+    owner, name = new.owner.checked()
+    facts = DossierFacts(new.procedure_code, owner, name, new.received_date)
     with rt.db.session() as session:
-        return create_dossier(
-            session,
-            code,
-            actor=actor,
-            procedure_code=procedure_code,
-            owner=owner,
-            owner_name=name,
-            received_date=received_date,
-        )
+        return create_dossier(session, new.code, facts, actor=actor)
 
 
 def show(rt: Runtime, code: str) -> DossierView:

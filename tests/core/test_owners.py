@@ -4,7 +4,14 @@ import pytest
 
 from sohoa.core.codes import validate_dossier_code
 from sohoa.core.errors import InputRejected
-from sohoa.core.owners import PROVINCE_CODES, OwnerIdType, mask_id, parse_id_type, parse_owner_id
+from sohoa.core.owners import (
+    PROVINCE_CODES,
+    OwnerFields,
+    OwnerIdType,
+    mask_id,
+    parse_id_type,
+    parse_owner_id,
+)
 from tests.support.codes import DOSSIER
 
 
@@ -55,6 +62,27 @@ def test_unknown_id_type_is_refused() -> None:
         parse_id_type("bằng lái")
     assert caught.value.code == "invalid_owner_id_type"
     assert parse_id_type("Căn cước công dân") is OwnerIdType.CCCD
+
+
+def test_owner_fields_give_the_owner_and_the_cleaned_name() -> None:
+    owner, name = OwnerFields("CCCD", " 001 085 012 389 ", "  Nguyễn   Văn An ").checked()
+    assert owner == parse_owner_id("cccd", "001085012389")
+    assert name == "Nguyễn Văn An"
+    assert OwnerFields(None, "  ", "Lan").checked() == (None, "Lan")
+    assert OwnerFields().checked() == (None, None)
+
+
+@pytest.mark.parametrize(("kind", "number"), [("cccd", None), (None, "001085012389"), ("  ", "001085012389")])
+def test_owner_type_and_number_go_together(kind: str | None, number: str | None) -> None:
+    with pytest.raises(InputRejected) as caught:
+        OwnerFields(kind, number, "Nguyễn Văn An").checked()
+    assert caught.value.code == "owner_id_incomplete"
+
+
+def test_an_owner_name_past_the_limit_is_refused() -> None:
+    with pytest.raises(InputRejected) as caught:
+        OwnerFields(name="a" * 501).checked()
+    assert caught.value.code == "invalid_request"
 
 
 def test_masking_shows_three_and_two() -> None:

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sohoa.api.rights import Right, sees_owner_data
 from sohoa.api.web.access import Page, PageRefused, allowed
 from sohoa.core.errors import NotFound, SohoaError
+from sohoa.core.owners import OwnerFields
 from sohoa.pipeline.actions import dossiers, owners
 
 __all__ = ["router"]
@@ -49,15 +50,9 @@ def create_dossier(
     owner_name: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        made = dossiers.create(
-            page.rt,
-            code,
-            actor=page.user.name,
-            procedure_code=procedure_code.strip() or None,
-            owner_id_type=owner_id_type or None,
-            owner_id=owner_id or None,
-            owner_name=owner_name or None,
-        )
+        owner = OwnerFields(owner_id_type or None, owner_id or None, owner_name or None)
+        new = dossiers.NewDossier(code, procedure_code.strip() or None, owner)
+        made = dossiers.create(page.rt, new, actor=page.user.name)
     except SohoaError as exc:
         # The number typed is not sent back into the page: the form shows what was chosen, not it.
         form = {

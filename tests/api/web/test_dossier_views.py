@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sohoa.core.domain import DocumentState
 from sohoa.core.owners import parse_owner_id
 from sohoa.pipeline.runtime import Runtime
-from sohoa.registry.dossiers import create_dossier, file_in_dossier
+from sohoa.registry.dossiers import DossierFacts, create_dossier, file_in_dossier
 from sohoa.storage.records import EventRecord
 from tests.api.web.conftest import sign_in
 from tests.registry.builders import add_document
@@ -21,8 +21,9 @@ D1, D2 = "000.00.32.H19-250312-0017", "000.00.32.H19-250401-0042"
 def _office(runtime: Runtime) -> str:
     owner = parse_owner_id("cccd", A)
     with runtime.db.session() as session:
-        create_dossier(session, D1, actor="t", procedure_code=None, owner=owner, owner_name="Nguyễn Văn An")
-        create_dossier(session, D2, actor="t", procedure_code=None, owner=owner, owner_name="Nguyễn Văn An")
+        facts = DossierFacts(owner=owner, owner_name="Nguyễn Văn An")
+        create_dossier(session, D1, facts, actor="t")
+        create_dossier(session, D2, facts, actor="t")
         doc = add_document(session, dossier=D1, state=DocumentState.ARCHIVED)
         doc.metadata_json = {
             "document_type": "Giấy phép",
