@@ -30,7 +30,7 @@ from sohoa.ingest.metadata.lines import _distance
 from sohoa.ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
 from sohoa.ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
-__all__ = ["correct_name", "correct_subject", "correct_text", "marks_from_document", "vouched_words"]
+__all__ = ["correct_name", "correct_subject", "correct_text", "marks_from_document", "repair_damaged", "vouched_words"]
 
 _PUNCT = ",.;:()\"'“”‘’"
 _QUOTES = "'\"‘’“”"
@@ -158,6 +158,33 @@ for _word in _PREFER:
     _BY_FOLD[fold(_word)].append(_word)
 
 
+def _broken(cores: Sequence[str]) -> list[bool]:
+    return [
+        bool(c) and c.isalpha() and len(c) <= LONGEST and not is_syllable(c) and _syllable_key(c) not in _KNOWN
+        for c in cores
+    ]
+
+
+def _repaired(cores: Sequence[str], broken: Sequence[bool]) -> list[str]:
+    """Each word that is no syllable and no known spelling as the nearest syllable, when one is clear."""
+    words = list(cores)
+    for i, core in enumerate(cores):
+        if broken[i] and damaged(core) and (fixed := repairs(core, _PREFER)):
+            words[i] = _match_case(core, fixed[0])
+        elif broken[i] and (extra := _extra_letter(core)):
+            words[i] = _match_case(core, extra)
+    return words
+
+
+def repair_damaged(text: str) -> str:
+    """``TỔỐNG CỤC THUẾ`` -> ``TỔNG CỤC THUẾ``: only the words OCR made into no syllable at all (two
+    tone marks, a letter too many) put right; every word that is a syllable stays as read."""
+    tokens = text.split()
+    cores = [t.strip(_PUNCT) for t in tokens]
+    words = _repaired(cores, _broken(cores))
+    return " ".join(t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True))
+
+
 def correct_text(text: str) -> str:
     """``KÊ HOẠCH VỐN`` -> ``KẾ HOẠCH VỐN``: OCR-damaged words of ``text`` put right, case kept.
 
@@ -167,16 +194,8 @@ def correct_text(text: str) -> str:
     ``về việc mời`` is a phrase)."""
     tokens = text.split()
     cores = [t.strip(_PUNCT) for t in tokens]
-    broken = [
-        bool(c) and c.isalpha() and len(c) <= LONGEST and not is_syllable(c) and _syllable_key(c) not in _KNOWN
-        for c in cores
-    ]
-    words = list(cores)
-    for i, core in enumerate(cores):
-        if broken[i] and damaged(core) and (fixed := repairs(core, _PREFER)):
-            words[i] = _match_case(core, fixed[0])
-        elif broken[i] and (extra := _extra_letter(core)):
-            words[i] = _match_case(core, extra)
+    broken = _broken(cores)
+    words = _repaired(cores, broken)
     for i in _years_named(cores):
         words[i] = _match_case(cores[i], "năm")
     letters = [ch for ch in text if ch.isalpha()]

@@ -9,6 +9,7 @@ from dataclasses import replace
 from statistics import mean
 
 from sohoa.core.text import fold
+from sohoa.ingest.metadata.correct import repair_damaged
 from sohoa.ingest.metadata.lexicon import _LEXICON, _PUNCT, _correct_words, _is_acronym, _match_case
 from sohoa.ingest.metadata.lines import _is_motto, _is_separator, _key, _Line, _starts_body, _upper_ratio, _words
 from sohoa.ingest.metadata.numbers import _DATE
@@ -166,6 +167,8 @@ def _header_org_lines(lines: list[_Line], end: int, skip: set[int]) -> list[_Lin
         key = line.key
         cut = re.search(r"(?:^|[\s_])s\s?[oô6]\s*:", key)  # ``_S6:``: a speck off the rule above
         text = line.text[: cut.start()].strip() if cut else line.text
+        # OCR's ``TỔỐNG`` is no agency head, and the name would be read into its parent's
+        text = repair_damaged(text) if line.conf < 1.0 else text
         if _title_type(line) or _starts_body(line):
             break
         letters = sum(ch.isalpha() for ch in text)
@@ -205,7 +208,7 @@ def _find_issuer(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | No
     orgs = _group_orgs(_header_org_lines(lines, end, skip))
     if not orgs:
         return None, None, 0.0
-    names = [" ".join(line.text.strip(" .,;:_-'\"„") for line in org) for org in orgs]
+    names = [" ".join(_org_piece(line.text, k < len(org) - 1) for k, line in enumerate(org)) for org in orgs]
     issuer = _agency_case(names[-1])
     parent = _agency_case(names[-2]) if len(names) > 1 else None
     known = _match_phrase(_words(orgs[-1][0].key), 0, _ORG_HEADS) is not None
@@ -213,6 +216,13 @@ def _find_issuer(lines: list[_Line], end: int, skip: set[int]) -> tuple[str | No
     if any(_unsure_damage(w.strip(_PUNCT)) for line in orgs[-1] for w in line.weak):
         conf *= 0.7  # a word OCR was unsure of and no syllable: the name may hold a neighbour's letters
     return issuer, parent, conf
+
+
+def _org_piece(text: str, more: bool) -> str:
+    """A line of an agency's name without specks at its edges; a hyphen that ends a line the name
+    goes on from (``BỘ LAO ĐỘNG -`` / ``THƯƠNG BINH VÀ XÃ HỘI``) joins its two parts and stays."""
+    piece = text.strip(" .,;:_-'\"„")
+    return f"{piece} -" if more and re.search(r"\s-\s*$", text) else piece
 
 
 def _unsure_damage(core: str) -> bool:

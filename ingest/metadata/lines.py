@@ -99,13 +99,21 @@ def _lines_from_words(page: PageText) -> list[_Line]:
             # pieces on both sides of the columns' boundary; a blank inside one column (a date's
             # missing day, a number left for the hand) keeps its line whole
             across = (end - span[0]) / full < 0.6 and (w.left - span[0]) / full > 0.38
-            if (gap > 1.8 * height and across) or gap > 0.3 * full or w is cut:
+            if _date_blank(segment[-1].text, w.text) and gap <= 0.3 * full:
+                pass  # ``ngày      tháng 12``: the day left blank for the hand, wherever the line sits
+            elif (gap > 1.8 * height and across) or gap > 0.3 * full or w is cut:
                 out.append(_segment_line(segment, page.index, span))
                 segment = []
             segment.append(w)
         out.append(_segment_line(segment, page.index, span))
     split = [part for line in out if line.text for part in _split_motto(line)]
     return split
+
+
+def _date_blank(before: str, after: str) -> bool:
+    """A gap between ``ngày`` and ``tháng`` or ``tháng`` and ``năm`` is a day or month left blank."""
+    first, then = fold(before).strip(" ,."), fold(after).strip(" ,.")
+    return (first, then) in {("ngay", "thang"), ("thang", "nam")}
 
 
 def _column_cut(row: list, span: tuple[int, int]) -> object | None:

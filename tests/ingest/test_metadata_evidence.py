@@ -139,3 +139,13 @@ def test_a_number_line_with_a_speck_before_it_is_no_part_of_the_issuer() -> None
     damaged = text.replace(line, "_S6:1414TCTCS")
     got = extract_metadata([PageText(index=0, text=damaged, source="ocr", confidence=90.0)])
     assert got.issuer == doc.labels["issuer"]
+
+
+def test_an_agency_word_ocr_gave_two_tone_marks_is_still_the_agency() -> None:
+    # ``TỔỐNG CỤC THUẾ``: no syllable, so no agency head, and the agency was read into its parent's name
+    doc = compose(seed=5)
+    text = doc.pages[0]
+    agency = text.split("\nCỘNG HÒA", 1)[0]  # the seed's parent and agency lines
+    damaged = text.replace(agency, "BỘ TÀI CHÍNH\nTỔỐNG CỤC THUẾ", 1)
+    got = extract_metadata([PageText(index=0, text=damaged, source="ocr", confidence=90.0)])
+    assert got.issuer == "Tổng cục Thuế" and got.parent_issuer == "Bộ Tài chính"

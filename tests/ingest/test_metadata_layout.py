@@ -354,3 +354,28 @@ def test_the_header_is_found_by_position_whatever_order_ocr_read_the_blocks_in()
 def test_a_blank_day_printed_with_dots_or_read_as_a_speck_stays_blank(printed: str, kept: str) -> None:
     got = extract_metadata(_letter("Số: 12/UBND-KT", f"Lào Cai, {printed} 8 năm 2026", CITING))
     assert got.issued_date is None and got.issued_date_text == f"Lào Cai, {kept} 8 năm 2026"
+
+
+def test_a_date_whose_blank_day_leaves_a_wide_gap_stays_one_line() -> None:
+    # tesseract reads the date as one line; the blank for the day is wider than the gap between
+    # the header's columns, and the line's first half sits where the left column ends
+    left, right = _header(date="")
+    row = [Row("Lào Cai, ngày", 1000, 330), Row("tháng 8 năm 2026", 1500, 330)]
+    date = tuple(OcrWord(w.text, w.left, w.top, w.width, w.height, w.confidence, block=98, line=1) for w in _words(row))
+    right = [r for r in right if r.text]
+    page = _page(0, left, right, [Row("KẾ HOẠCH", MIDDLE, 450, True), Row("Tổ chức hội chợ", MIDDLE, 500, True)])
+    page = PageText(0, page.text, "ocr", words=page.words + date, confidence=95.0)
+    got = extract_metadata([page])
+    assert got.issued_date is None
+    assert got.issued_date_text == "Lào Cai, ngày tháng 8 năm 2026" and got.issued_place == "Lào Cai"
+
+
+def test_an_agency_name_wrapped_after_its_hyphen_keeps_it() -> None:
+    left = [
+        Row("BỘ LAO ĐỘNG -", LEFT_C, 200, True),
+        Row("THƯƠNG BINH VÀ XÃ HỘI", LEFT_C, 250, True),
+        Row("Số: 15/QĐ-LĐTBXH", LEFT_C, 330, True),
+    ]
+    _, right = _header()
+    page = _page(0, left, right, [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc khen thưởng", MIDDLE, 500, True)])
+    assert extract_metadata([page]).issuer == "Bộ Lao động - Thương binh và Xã hội"
