@@ -75,7 +75,6 @@ __all__ = [
     "judge_printed",
     "keep_printed",
     "note_duplicate",
-    "owner_from_fields",
     "owner_store",
     "parse_role",
     "placement_from_fields",
@@ -109,13 +108,6 @@ def parse_role(value: str | None) -> str:
             details={"role": value, "expected": list(ROLES)},
         )
     return role
-
-
-def owner_from_fields(
-    id_type: str | None, id_number: str | None, name: str | None
-) -> tuple[OwnerId | None, str | None]:
-    """An owner from a register row's fields: type and number together, or neither."""
-    return OwnerFields(id_type, id_number, name).checked()
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import VN_TZ, utcnow
 from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
-from sohoa.core.owners import OwnerId
+from sohoa.core.owners import OwnerFields, OwnerId
 from sohoa.core.periods import Period
 from sohoa.core.text import fold, normalize_space
-from sohoa.registry.dossiers import DossierFacts, ensure_dossier, owner_from_fields
+from sohoa.registry.dossiers import DossierFacts, ensure_dossier
 from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.records import DocumentRecord
@@ -197,7 +197,7 @@ def import_register(session: Session, data: bytes, fmt: SourceFormat, *, actor: 
             return entry
         v = row.values
         try:
-            owner, name = owner_from_fields(v["owner_id_type"], v["owner_id"], v["owner_name"])
+            owner, name = OwnerFields(v["owner_id_type"], v["owner_id"], v["owner_name"]).checked()
         except InputRejected as exc:
             return RowError(row.line, exc.code, exc.message, entry.dossier_code)
         owners.setdefault(entry.dossier_code, (entry, owner, name))  # the first row of a code wins
