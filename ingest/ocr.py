@@ -76,6 +76,10 @@ class OcrOutput:
     photo_pages: tuple[int, ...] = ()  # 0-based pages found to be photos and flattened
     photo_pages_not_found: tuple[int, ...] = ()  # photos whose page could not be found: OCRed as scans
     pdfa: bool = True  # the output claims PDF/A-2b (never when a page was kept as it came)
+    # the last page as OCR read it (grey, upright, level, flattened), lossless, beside the output:
+    # the signature block's second look thresholds it (the PDF's JPEG, redrawn turned, blurs a name
+    # under a seal into another one: ``Tuấn`` read ``Thân``); None when the last page kept its text
+    last_page_image: Path | None = None
 
     @property
     def ocr_pages(self) -> tuple[int, ...]:
@@ -120,6 +124,7 @@ class PageJob:
     straighten: bool = True
     photos: bool = True  # look for photographed pages and flatten them
     number: int | None = None  # the page's place in the document when it has several files (else index)
+    keep_image: bool = False  # keep the image OCR read, lossless (``PageOutcome.image``)
 
     @property
     def position(self) -> int:
@@ -132,6 +137,7 @@ class PageOutcome:
     page_pdf: Path
     geometry: PageGeometry
     photo: PhotoCorrection = field(default_factory=lambda: PhotoCorrection(status="scan"))
+    image: Path | None = None  # the image OCR read, as PNG, when the job asked to keep it
 
 
 def _discard(path: Path | None, keep: Path, scratch: Path) -> None:
@@ -246,6 +252,11 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     page = PageImage(index=job.position, path=ocr_input, dpi=ocr_dpi, width_px=ocr_img.width, height_px=ocr_img.height)
     del ocr_img
     text = _in_page_pixels(job.engine.ocr_page(page, job.scratch, languages=job.languages), dpi / ocr_dpi)
+    kept = None
+    if job.keep_image:
+        kept = job.scratch / f"read-{stem}.png"
+        with Image.open(ocr_input) as read:
+            read.save(kept, dpi=(ocr_dpi, ocr_dpi))
     encoded = None if flattened else _scanned_jpeg(job, stem)
     if encoded is not None and (encoded.width, encoded.height) != original.size:
         encoded = None  # upsampled or turned by its EXIF tag: the file's bytes are not the page
@@ -258,7 +269,7 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     )
     for path in (ocr_input, encoded.path, text.text_pdf):
         _discard(path, page_pdf, job.scratch)
-    return PageOutcome(text=replace(text, text_pdf=None), page_pdf=page_pdf, geometry=geometry, photo=photo)
+    return PageOutcome(text=replace(text, text_pdf=None), page_pdf=page_pdf, geometry=geometry, photo=photo, image=kept)
 
 
 class _InlineExecutor(Executor):
@@ -425,6 +436,9 @@ def make_document_pdf(
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="ocr-", dir=work_dir))
     photos_found: dict[int, PhotoCorrection] = {}
+    images: dict[int, Path] = {}
+    last_image = output_path.with_name(f"{output_path.stem}.last-page.png")
+    last_image.unlink(missing_ok=True)
     try:
         texts = _kept_texts(slots)
         with PdfAssembler(scratch) as assembler:
@@ -434,6 +448,7 @@ def make_document_pdf(
                 texts,
                 assembler,
                 photo_outcomes=photos_found,
+                images=images,
                 look_for_photos=photos,
                 engine=engine,
                 languages=languages,
@@ -446,6 +461,8 @@ def make_document_pdf(
                 os.replace(partial, output_path)
             finally:
                 partial.unlink(missing_ok=True)
+        if total - 1 in images:
+            shutil.move(images[total - 1], last_image)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     pages = [texts[i] for i in range(total)]
@@ -459,6 +476,7 @@ def make_document_pdf(
             i for i in sorted(photos_found) if photos_found[i].status == PHOTO_NOT_FOUND_REASON
         ),
         pdfa=pdfa,
+        last_page_image=last_image if last_image.exists() else None,
     )
 
 
@@ -469,6 +487,7 @@ def _run_pages(
     assembler: PdfAssembler,
     *,
     photo_outcomes: dict[int, PhotoCorrection],
+    images: dict[int, Path],
     look_for_photos: bool,
     engine: OcrEngine,
     languages: str,
@@ -503,6 +522,7 @@ def _run_pages(
                     languages=languages,
                     photos=look_for_photos,
                     number=number,
+                    keep_image=number == total - 1,
                 )
                 in_flight[pool.submit(ocr_page_job, job)] = number
 
@@ -520,6 +540,8 @@ def _run_pages(
                         raise OcrError(f"page {number + 1} failed: {exc}", code="ocr_failed") from exc
                     texts[number] = replace(outcome.text, index=number)
                     photo_outcomes[number] = outcome.photo
+                    if outcome.image is not None:
+                        images[number] = outcome.image
                     ready[number] = outcome.page_pdf
                     done += 1
                     if progress is not None:

@@ -25,7 +25,9 @@ from sohoa.ingest.metadata.correct import correct_name
 from sohoa.ingest.metadata.lines import _collect_lines
 from sohoa.ingest.metadata.signature import _find_signature
 
-__all__ = ["INK_STEP", "dark_ink_image", "dark_ink_page", "ink_level", "signer_from_page"]
+__all__ = ["INK_STEP", "LAST_PAGE_NAME", "dark_ink_image", "dark_ink_page", "ink_level", "signer_from_page"]
+
+LAST_PAGE_NAME = "last-page.png"  # the OCR stage's work file: the last page as OCR read it, lossless
 
 INK_STEP = 55  # grey levels above the page's darkest ink still counted as printed text
 # the signature column alone is read with a tighter step first: in a 150-200 dpi grey scan, and
@@ -53,8 +55,9 @@ def ink_level(grey: Image.Image) -> float:
     return float(np.percentile(ink, 10)) if ink.size else float(np.percentile(pixels, 0.5))
 
 
-def dark_ink_page(pdf: Path, page_index: int, work: Path, *, engine: object, languages: str) -> PageText | None:
-    """Page ``page_index`` of the searchable ``pdf``, darkest ink only, read by ``engine``.
+def dark_ink_page(source: Path, page_index: int, work: Path, *, engine: object, languages: str) -> PageText | None:
+    """Page ``page_index`` of the searchable PDF ``source``, darkest ink only, read by ``engine``;
+    or, when ``source`` is a PNG, that page as the OCR stage read it (``OcrOutput.last_page_image``).
 
     First the signature column alone, at the tighter step, read as one block of text (the page's
     layout analysis drops lines among a seal's specks); when no plausible name comes out of it, the
@@ -64,7 +67,10 @@ def dark_ink_page(pdf: Path, page_index: int, work: Path, *, engine: object, lan
 
     work.mkdir(parents=True, exist_ok=True)
     engine = _doubting(engine)
-    for index, image, dpi in iter_page_images(pdf, FileKind.PDF, pages=[page_index]):
+    image_file = source.suffix.lower() == ".png"
+    kind, pages = (FileKind.PNG, [0]) if image_file else (FileKind.PDF, [page_index])
+    for _, image, dpi in iter_page_images(source, kind, pages=pages):
+        index = page_index
         grey = image.convert("L")
         darkest = ink_level(grey)
         left = round(grey.width * SIGNATURE_COLUMN)

@@ -62,8 +62,10 @@ def reading(path: Path, settings: Settings) -> Iterator[Reading]:
         )
 
         def look_again(index: int) -> PageText | None:
+            # as the extract stage: the last page as OCR read it (lossless) when the OCR kept it
+            last = result.last_page_image if index == result.page_count - 1 else None
             return dark_ink_page(
-                work / "ocr.pdf", index, work / "again", engine=engine, languages=settings.ocr_languages
+                last or work / "ocr.pdf", index, work / "again", engine=engine, languages=settings.ocr_languages
             )
 
         yield Reading(list(result.pages), result.review_reasons, look_again)

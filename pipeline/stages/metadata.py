@@ -39,18 +39,21 @@ def _stage_pages(rt: Runtime, document_id: str, page_rows: list[PageRecord]) -> 
     ]
 
 
-def _look_again(rt: Runtime, document_id: str) -> Callable[[int], PageText | None]:
-    """A second reading of one page of the OCR stage's PDF (darkest ink only: under a seal), on demand."""
+def _look_again(rt: Runtime, document_id: str, last: int) -> Callable[[int], PageText | None]:
+    """A second reading of one page (darkest ink only: under a seal), on demand: the last page as
+    the OCR stage read it, kept lossless, or else the page of the OCR stage's PDF."""
 
     def look(index: int) -> PageText | None:
-        from sohoa.ingest.metadata.second_look import dark_ink_page
+        from sohoa.ingest.metadata.second_look import LAST_PAGE_NAME, dark_ink_page
 
         work = work_dir(rt, document_id)
-        if not load_work(rt, document_id, "ocr.pdf", work / "ocr.pdf"):
+        if index == last and load_work(rt, document_id, LAST_PAGE_NAME, work / LAST_PAGE_NAME):
+            source = work / LAST_PAGE_NAME
+        elif load_work(rt, document_id, "ocr.pdf", work / "ocr.pdf"):
+            source = work / "ocr.pdf"
+        else:
             return None
-        return dark_ink_page(
-            work / "ocr.pdf", index, work / "again", engine=rt.ocr_engine(), languages=rt.settings.ocr_languages
-        )
+        return dark_ink_page(source, index, work / "again", engine=rt.ocr_engine(), languages=rt.settings.ocr_languages)
 
     return look
 
@@ -77,7 +80,7 @@ def extract_stage(rt: Runtime, document_id: str) -> str | None:
         upload_procedure_code=doc.procedure_code,
         upload_dossier_code=doc.dossier_code,
         intake_reasons=tuple(doc.review_reasons or ()),
-        look_again=None if doc.kept_signature else _look_again(rt, document_id),
+        look_again=None if doc.kept_signature else _look_again(rt, document_id, (doc.page_count or len(pages)) - 1),
     )
     # Owners and validity printed on the pages: a printed owner that is not the dossier's, or a
     # component that repeats an archived paper of the owner, holds the document for review.

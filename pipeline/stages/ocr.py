@@ -75,6 +75,7 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
         confidence = None
         ocr_details: dict[str, Any] = {}
         photo_reasons: tuple[str, ...] = ()
+        last_page: Path | None = None
     else:
         result = make_document_pdf(
             _sources(rt, doc, parts, work),
@@ -92,7 +93,7 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
             },
             progress=_progress_for(rt, document_id),
         )
-        pages, confidence = result.pages, result.mean_confidence
+        pages, confidence, last_page = result.pages, result.mean_confidence, result.last_page_image
         # Which pages were photos (flattened, or read as shot): the event says; a photo read as
         # shot waits for a person, through the reasons the extract stage keeps under every policy.
         ocr_details, photo_reasons = dict(result.event_details()), result.review_reasons
@@ -102,6 +103,11 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
             ocr_details["pdfa"] = False  # a page kept as it came may not meet PDF/A
     save_work(rt, document_id, "ocr.pdf", output)
     _save_pages(rt, document_id, pages, work)
+    if last_page is not None:
+        from sohoa.ingest.metadata.second_look import LAST_PAGE_NAME
+
+        # the extract stage's second look at the signature block reads it rather than the PDF's JPEG
+        rt.store.put_file(work_key(document_id, LAST_PAGE_NAME), last_page, content_type="image/png")
     with rt.db.session() as session:
         replace_pages(
             session,

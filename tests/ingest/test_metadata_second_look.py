@@ -209,3 +209,17 @@ def test_the_second_look_reads_the_whole_page_when_the_column_gives_no_name(tmp_
     page = dark_ink_page(_scan_pdf(tmp_path), 0, tmp_path / "again", engine=engine, languages="vie")
     assert page is not None and len(engine.widths) == 2 and engine.widths[1] >= PAGE_WIDTH
     assert signer_from_page(page)[0] == "Lê Văn Tuấn"
+
+
+def test_the_second_look_reads_the_last_page_as_the_ocr_kept_it(tmp_path: Path) -> None:
+    # a PNG is the page the OCR stage read, lossless: read as the document's own page ``index``
+    png = tmp_path / "last-page.png"
+    page = Image.new("L", (PAGE_WIDTH, 1700), 235)
+    ImageDraw.Draw(page).rectangle((700, 900, 1000, 940), fill=15)
+    page.save(png, dpi=(200, 200))
+    column = [Row("GIÁM ĐỐC", 300, 200, True), Row("Lê Văn Tuấn", 300, 500, True)]
+    engine = _ColumnEngine(column, whole=[])
+    got = dark_ink_page(png, 3, tmp_path / "again", engine=engine, languages="vie")
+    assert got is not None and got.index == 3
+    assert engine.widths == [PAGE_WIDTH - round(PAGE_WIDTH * SIGNATURE_COLUMN)]
+    assert signer_from_page(got)[0] == "Lê Văn Tuấn"

@@ -295,3 +295,25 @@ def test_upside_down_jpeg_is_kept_byte_for_byte_and_drawn_upright(tmp_path):
     page = _rendered_page(out.output_path)
     geometry = detect_geometry(page, 100, use_osd=False)
     assert geometry.rotation == 0 and geometry.updown_ratio > 1.4
+
+
+def test_the_last_page_is_kept_as_ocr_read_it_for_the_signature_blocks_second_look(tmp_path):
+    # lossless and only the last: the PDF's JPEG, redrawn turned, blurs a name under a seal
+    frames = [draw_page(LINES), draw_page(LINES), draw_page(["Nơi nhận:"])]
+    source = tmp_path / "scan.tif"
+    frames[0].save(source, save_all=True, append_images=frames[1:], dpi=(200, 200))
+    out = make_searchable_pdf(
+        source, FileKind.TIFF, tmp_path / "out.pdf", tmp_path / "work", engine=FakeOcrEngine(), processes=2
+    )
+    assert out.last_page_image == tmp_path / "out.last-page.png"
+
+    def ink(image: Image.Image) -> float:
+        grey = image.convert("L")
+        return sum(grey.histogram()[:128]) / (grey.width * grey.height)
+
+    with Image.open(out.last_page_image) as kept:
+        assert kept.format == "PNG" and kept.mode == "L"
+        assert kept.width / kept.height == pytest.approx(frames[2].width / frames[2].height, rel=0.01)
+        # the last page's one short line, not a full page's four
+        assert ink(kept) == pytest.approx(ink(frames[2]), rel=0.35) and ink(kept) < 0.6 * ink(frames[0])
+    assert not list((tmp_path / "work").rglob("*.png"))  # nothing left in the scratch space
