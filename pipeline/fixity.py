@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -129,6 +130,32 @@ def _check_companion(rt: Runtime, document_id: str, key: str) -> tuple[FixityPro
     return _check(rt, document_id, record, expected)
 
 
+@dataclass
+class _Tally:
+    """What a run has found so far: each document once, under its worst problem; every problem listed."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[FixityProblem] = field(default_factory=list)
+
+    def add(self, found: list[FixityProblem], bytes_read: int) -> None:
+        self.counts.update(checked=1, bytes_read=bytes_read)
+        if not found:
+            self.counts["intact"] += 1
+            return
+        worst = min(found, key=lambda p: _WORST_FIRST.index(p.kind))
+        self.counts[_COUNTED_AS[worst.kind]] += 1
+        self.problems.extend(found)
+
+    def columns(self) -> dict[str, int]:
+        """The counts, under the run row's column names."""
+        return {name: self.counts[name] for name in _COUNT_COLUMNS}
+
+
+_WORST_FIRST = ("missing", "mismatch", "unreadable")
+_COUNTED_AS = {"mismatch": "mismatched", "missing": "missing", "unreadable": "unreadable"}
+_COUNT_COLUMNS = ("checked", "intact", "mismatched", "missing", "unreadable", "bytes_read")
+
+
 def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: datetime | None = None) -> FixitySummary:
     """Audit the archived documents (a random ``sample`` of them, or those archived ``since``)."""
     if sample is not None and sample < 1:
@@ -136,34 +163,12 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
     started = utcnow()
     with rt.db.session() as session:
         targets = archived_objects(session, since=since, sample=sample)
-    counts = {"mismatch": 0, "missing": 0, "unreadable": 0}
-    problems: list[FixityProblem] = []
-    intact = bytes_read = 0
+    tally = _Tally()
     for document_id, key, expected in targets:
-        found: list[FixityProblem] = []
-        for problem, size in (_check(rt, document_id, key, expected), _check_companion(rt, document_id, key)):
-            bytes_read += size
-            if problem is not None:
-                found.append(problem)
-        if not found:
-            intact += 1
-            continue
-        # A document counts once, under its worst problem; every problem is listed.
-        worst = min(found, key=lambda p: ("missing", "mismatch", "unreadable").index(p.kind))
-        counts[worst.kind] += 1
-        problems.extend(found)
-    summary = _record_run(
-        rt,
-        actor=actor,
-        started=started,
-        sample=sample,
-        since=since,
-        checked=len(targets),
-        intact=intact,
-        counts=counts,
-        bytes_read=bytes_read,
-        problems=problems,
-    )
+        checks = (_check(rt, document_id, key, expected), _check_companion(rt, document_id, key))
+        tally.add([problem for problem, _ in checks if problem is not None], sum(size for _, size in checks))
+    run = FixityRunRecord(started_at=started, actor=actor, sample=sample, since=since, **tally.columns())
+    summary = _record_run(rt, run, tally.problems)
     log.info(
         "fixity run %d: %d checked, %d intact, %d mismatched, %d missing, %d unreadable",
         summary.run_id,
@@ -176,42 +181,16 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
     return summary
 
 
-def _record_run(
-    rt: Runtime,
-    *,
-    actor: str,
-    started: datetime,
-    sample: int | None,
-    since: datetime | None,
-    checked: int,
-    intact: int,
-    counts: dict[str, int],
-    bytes_read: int,
-    problems: list[FixityProblem],
-) -> FixitySummary:
+def _record_run(rt: Runtime, run: FixityRunRecord, problems: list[FixityProblem]) -> FixitySummary:
     kept = problems[:MAX_RECORDED_PROBLEMS]
+    run.finished_at = utcnow()
+    run.problems = [p.to_dict() for p in kept] or None
     with rt.db.session() as session:
-        row = add_fixity_run(
-            session,
-            FixityRunRecord(
-                started_at=started,
-                finished_at=utcnow(),
-                actor=actor,
-                sample=sample,
-                since=since,
-                checked=checked,
-                intact=intact,
-                mismatched=counts["mismatch"],
-                missing=counts["missing"],
-                unreadable=counts["unreadable"],
-                bytes_read=bytes_read,
-                problems=[p.to_dict() for p in kept] or None,
-            ),
-        )
+        row = add_fixity_run(session, run)
         for problem in kept:
             record_event(
                 session,
-                actor=actor,
+                actor=run.actor,
                 action="fixity.failed",
                 document_id=problem.document_id,
                 details={"run_id": row.id, **problem.to_dict()},
@@ -219,7 +198,7 @@ def _record_run(
         summary = _summary(row)
         record_event(
             session,
-            actor=actor,
+            actor=run.actor,
             action="fixity.run",
             details={k: v for k, v in summary.to_dict().items() if k != "problems"},
         )
