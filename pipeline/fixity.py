@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -206,21 +206,9 @@ def _record_run(rt: Runtime, run: FixityRunRecord, problems: list[FixityProblem]
 
 
 def _summary(row: FixityRunRecord) -> FixitySummary:
-    return FixitySummary(
-        run_id=row.id,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        actor=row.actor,
-        checked=row.checked,
-        intact=row.intact,
-        mismatched=row.mismatched,
-        missing=row.missing,
-        unreadable=row.unreadable,
-        bytes_read=row.bytes_read,
-        sample=row.sample,
-        since=row.since,
-        problems=tuple(FixityProblem(**p) for p in row.problems or ()),
-    )
+    # The summary's fields are the row's columns by the same names, but for the id and the problems.
+    same = {f.name: getattr(row, f.name) for f in fields(FixitySummary) if f.name not in ("run_id", "problems")}
+    return FixitySummary(run_id=row.id, problems=tuple(FixityProblem(**p) for p in row.problems or ()), **same)
 
 
 def latest_fixity(rt: Runtime) -> FixitySummary | None:
