@@ -575,10 +575,7 @@ def _place(session: Session, batch: _Batch, document_id: str, filing: _Filing) -
         session,
         document_id,
         filing.dossier_code,
-        role=p.role,
-        component=p.component,
-        owner=p.owner,
-        owner_name=p.owner_name,
+        p,
         procedure_code=filing.procedure_code,
         actor=batch.actor,
     )

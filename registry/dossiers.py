@@ -313,15 +313,13 @@ def file_in_dossier(
     session: Session,
     document_id: str,
     dossier_code: str,
+    placement: Placement,
     *,
-    role: str,
-    component: str | None,
-    owner: OwnerId | None,
-    owner_name: str | None,
     procedure_code: str | None,
     actor: str,
 ) -> DossierDocumentRecord:
     """An uploaded document's place in its dossier and its owner (the upload's, else the dossier's)."""
+    role, owner, owner_name = placement.role, placement.owner, placement.owner_name
     facts = DossierFacts(procedure_code, owner, owner_name)
     dossier = ensure_dossier(session, dossier_code, facts, actor=actor, source="upload")
     link = save_membership(
@@ -330,7 +328,7 @@ def file_in_dossier(
             dossier_code=dossier.code,
             document_id=document_id,
             role=role,
-            component=component if role == COMPONENT else None,
+            component=placement.component if role == COMPONENT else None,
             origin="upload",
             linked_by=actor,
             linked_at=utcnow(),

@@ -25,7 +25,7 @@ from sohoa.cli.main import app as cli_app
 from sohoa.core.domain import DocumentState, Role
 from sohoa.core.settings import Settings
 from sohoa.pipeline.wiring import open_runtime
-from sohoa.registry.dossiers import file_in_dossier, record_resubmission, reuse_document
+from sohoa.registry.dossiers import Placement, file_in_dossier, record_resubmission, reuse_document
 from sohoa.registry.export import SHEETS
 from sohoa.registry.metrics import render_metrics
 from sohoa.registry.register import import_register
@@ -82,15 +82,14 @@ def _fill(session, plan: list[Planned], rng: random.Random) -> None:  # type: ig
             doc = add_document(session, dossier=p.code, state=p.result)
             session.flush()
             file_in_dossier(
-                session, doc.id, p.code, role="result", component=None, owner=None, owner_name=None,
-                procedure_code=None, actor="test",
+                session, doc.id, p.code, Placement(), procedure_code=None, actor="test",
             )  # fmt: skip
         for n, state in enumerate(p.components):
             doc = add_document(session, dossier=p.code, state=state)
             session.flush()
             file_in_dossier(
-                session, doc.id, p.code, role="component", component=f"Thành phần {n}", owner=None,
-                owner_name=None, procedure_code=None, actor="test",
+                session, doc.id, p.code, Placement("component", f"Thành phần {n}"), procedure_code=None,
+                actor="test",
             )  # fmt: skip
             if state is S.ARCHIVED:
                 archived_of_owner.setdefault(p.owner, []).append(doc.id)

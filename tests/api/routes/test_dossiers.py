@@ -379,14 +379,14 @@ def test_exports_mask_owners_for_roles_without_owner_data(
 
 
 def test_role_and_validity_are_corrected_in_review(office: Runtime, api: TestClient, keys: dict[str, str]) -> None:
-    from sohoa.registry.dossiers import file_in_dossier
+    from sohoa.registry.dossiers import Placement, file_in_dossier
     from tests.registry.builders import add_document
 
     with office.db.session() as session:
         doc = add_document(session, dossier=D1, state=DocumentState.ARCHIVED)
         session.flush()
         file_in_dossier(
-            session, doc.id, D1, role="result", component=None, owner=parse_owner_id("cccd", A_ID), owner_name=A_NAME,
+            session, doc.id, D1, Placement(owner=parse_owner_id("cccd", A_ID), owner_name=A_NAME),
             procedure_code=None, actor="t",
         )  # fmt: skip
         doc_id = doc.id

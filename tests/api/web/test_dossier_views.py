@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sohoa.core.domain import DocumentState
 from sohoa.core.owners import parse_owner_id
 from sohoa.pipeline.runtime import Runtime
-from sohoa.registry.dossiers import DossierFacts, create_dossier, file_in_dossier
+from sohoa.registry.dossiers import DossierFacts, Placement, create_dossier, file_in_dossier
 from sohoa.storage.records import EventRecord
 from tests.api.web.conftest import sign_in
 from tests.registry.builders import add_document
@@ -32,8 +32,7 @@ def _office(runtime: Runtime) -> str:
         }
         session.flush()
         file_in_dossier(
-            session, doc.id, D1, role="result", component=None, owner=None, owner_name=None, procedure_code=None,
-            actor="t",
+            session, doc.id, D1, Placement(), procedure_code=None, actor="t",
         )  # fmt: skip
         return doc.id
 
@@ -147,8 +146,7 @@ def test_a_rescan_is_offered_the_archived_paper_with_one_button(runtime: Runtime
         rescan = add_document(session, dossier=D2, state=DocumentState.NEEDS_REVIEW)
         session.flush()
         file_in_dossier(
-            session, rescan.id, D2, role="component", component="Giấy phép", owner=None, owner_name=None,
-            procedure_code=None, actor="t",
+            session, rescan.id, D2, Placement("component", "Giấy phép"), procedure_code=None, actor="t",
         )  # fmt: skip
         save_facts(session, rescan.id, now=rescan.received_at, same_as=licence)
     sign_in(client, "uploader")
