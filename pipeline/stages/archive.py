@@ -72,8 +72,8 @@ def archive_stage(rt: Runtime, document_id: str) -> str | None:
         if moved:
             record_retention(session, rt.store, document_id, key)
     if moved:
-        for name in ("ocr.pdf", "pages.json", "signed.pdf", "signature.json"):
-            if rt.store.exists(work_key(document_id, name)):
-                rt.store.delete(work_key(document_id, name))
+        # Every stage output, whichever stages wrote it (a list of names here forgot the newer ones).
+        for leftover in list(rt.store.list(work_key(document_id, ""))):
+            rt.store.delete(leftover)
         shutil.rmtree(rt.settings.work_dir / document_id, ignore_errors=True)
     return None

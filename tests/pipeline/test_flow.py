@@ -61,6 +61,7 @@ def test_scan_becomes_signed_archived_and_findable(runtime: Runtime, scan: Path,
             if e.action == "document.state"
         ]
     assert states == ["received", "ocr_done", "extracted", "signed", "archived"]
+    assert list(runtime.store.list(f"work/{doc_id}/")) == []  # no stage output outlives the archiving
 
 
 def test_duplicate_upload_creates_nothing(runtime: Runtime, scan: Path) -> None:
