@@ -99,6 +99,13 @@ def sign_document(
     return outcome
 
 
+# The row keeps these of a signature's report as they are, under the same names (texts are cut to
+# their columns above).
+_AS_REPORTED = (
+    "certificate_sha256", "signing_time", "intact", "trusted", "revocation", "modification", "certification", "valid",
+)  # fmt: skip
+
+
 def record_existing_signatures(rt: Runtime, document_id: str, pdf_path: Path) -> list[dict[str, Any]]:
     """Verify the signatures ``pdf_path`` carries (against the configured roots, offline) and store one
     row each, replacing earlier rows of the document; returns the reports as dicts."""
@@ -109,16 +116,9 @@ def record_existing_signatures(rt: Runtime, document_id: str, pdf_path: Path) ->
             position=i,
             field_name=s.field_name[:255],
             signer_subject=s.signer_subject[:512] if s.signer_subject else None,
-            certificate_sha256=s.certificate_sha256,
-            signing_time=s.signing_time,
-            intact=s.intact,
-            trusted=s.trusted,
-            revocation=s.revocation,
-            modification=s.modification,
-            certification=s.certification,
-            valid=s.valid,
             problems=list(s.problems),
             recorded_at=utcnow(),
+            **{name: getattr(s, name) for name in _AS_REPORTED},
         )
         for i, s in enumerate(report.signatures)
     ]
