@@ -30,7 +30,15 @@ from sohoa.ingest.metadata.lines import _distance
 from sohoa.ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_marks, mark_distance, repairs
 from sohoa.ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
-__all__ = ["correct_name", "correct_subject", "correct_text", "marks_from_document", "repair_damaged", "vouched_words"]
+__all__ = [
+    "correct_name",
+    "correct_subject",
+    "correct_text",
+    "known_surname",
+    "marks_from_document",
+    "repair_damaged",
+    "vouched_words",
+]
 
 _PUNCT = ",.;:()\"'“”‘’"
 _QUOTES = "'\"‘’“”"
@@ -317,6 +325,17 @@ def marks_from_document(text: str, read: Sequence[Sequence[tuple[str, float]]]) 
             if word != cores[k].lower():
                 words[k] = _match_case(cores[k], word)
     return " ".join(t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True))
+
+
+_SURNAME_SPELLINGS = frozenset(unicodedata.normalize("NFC", s).lower() for s in SURNAMES)
+
+
+def known_surname(name: str) -> bool:
+    """``name`` starts with a family name as Vietnamese spell it. The list covers nearly everyone, so
+    a first word outside it is more likely a surname OCR misread into another syllable (``Đừng`` for
+    ``Đặng``) than a rare family name: a person should look either way."""
+    words = unicodedata.normalize("NFC", name).split()
+    return bool(words) and words[0].lower() in _SURNAME_SPELLINGS
 
 
 def correct_name(name: str) -> str:

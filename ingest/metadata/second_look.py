@@ -21,7 +21,8 @@ import numpy as np
 from PIL import Image
 
 from sohoa.core.domain import FileKind, PageImage, PageText
-from sohoa.ingest.metadata.correct import correct_name
+from sohoa.ingest.metadata import UNKNOWN_SURNAME
+from sohoa.ingest.metadata.correct import correct_name, known_surname
 from sohoa.ingest.metadata.lines import _collect_lines
 from sohoa.ingest.metadata.signature import _find_signature
 
@@ -129,4 +130,5 @@ def signer_from_page(page: PageText, *, ocr: bool = True) -> tuple[str | None, t
         return None, found.authority, 0.0
     name = correct_name(found.name) if ocr else found.name
     # a second reading of a page the first could not read: a person should see it unless sure
-    return name, found.authority, 0.85 * found.conf_name
+    doubt = UNKNOWN_SURNAME if ocr and not known_surname(name) else 1.0
+    return name, found.authority, 0.85 * found.conf_name * doubt

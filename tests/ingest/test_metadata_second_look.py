@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -223,3 +224,20 @@ def test_the_second_look_reads_the_last_page_as_the_ocr_kept_it(tmp_path: Path) 
     assert got is not None and got.index == 3
     assert engine.widths == [PAGE_WIDTH - round(PAGE_WIDTH * SIGNATURE_COLUMN)]
     assert signer_from_page(got)[0] == "Lê Văn Tuấn"
+
+
+def test_a_name_whose_first_word_is_no_family_name_goes_to_review() -> None:
+    # ``Đừng`` is a syllable but nobody's family name: the seal's specks made ``Đặng`` into it
+    misread = file_document(
+        _block_with_name(Row("Đừng Ngọc Bình", 1750, 1000, True)), policy="auto", upload_procedure_code=PROCEDURE
+    )
+    assert misread.printed.signer_name == "Đừng Ngọc Bình"
+    assert "low_confidence:signer_name" in misread.reasons, misread.reasons
+    right = file_document(
+        _block_with_name(Row("Đặng Ngọc Bình", 1750, 1000, True)), policy="auto", upload_procedure_code=PROCEDURE
+    )
+    assert right.printed.signer_name == "Đặng Ngọc Bình" and not any(r.endswith(":signer_name") for r in right.reasons)
+    # a second look is held to the same: its name is no surer than the first reading's
+    alone = _signer_page()
+    page = replace(alone, words=tuple(replace(w, text="Đừng") if w.text == "Nguyễn" else w for w in alone.words))
+    assert signer_from_page(page)[2] < 0.85 * signer_from_page(alone)[2]
