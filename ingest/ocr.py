@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import pdfplumber
 from PIL import Image, ImageFilter
@@ -46,6 +46,7 @@ __all__ = [
     "OcrOutput",
     "PageJob",
     "PageOutcome",
+    "PdfOptions",
     "SourceFile",
     "extract_text_layer",
     "make_document_pdf",
@@ -343,6 +344,18 @@ def _mean_confidence(pages: list[PageText]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+class PdfOptions(TypedDict, total=False):
+    """How :func:`make_document_pdf` makes the PDF, beyond its engine; the defaults are its own."""
+
+    languages: str
+    processes: int
+    force_ocr: bool
+    xmp: Mapping[str, str] | None
+    pdfa: bool
+    progress: Callable[[int, int], None] | None
+    photos: bool
+
+
 def make_searchable_pdf(
     input_path: Path,
     kind: FileKind,
@@ -350,32 +363,15 @@ def make_searchable_pdf(
     work_dir: Path,
     *,
     engine: OcrEngine,
-    languages: str = "vie",
-    processes: int = 2,
-    force_ocr: bool = False,
     text_layer_pages: frozenset[int] = frozenset(),
-    xmp: Mapping[str, str] | None = None,
-    pdfa: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-    photos: bool = True,
+    **options: Unpack[PdfOptions],
 ) -> OcrOutput:
     """OCR ``input_path`` into a searchable (PDF/A-2b unless ``pdfa=False``) ``output_path``.
 
     ``photos=False`` reads photographed pages as they were shot (for comparisons).
     """
-    return make_document_pdf(
-        [SourceFile(input_path, kind, frozenset(text_layer_pages))],
-        output_path,
-        work_dir,
-        engine=engine,
-        languages=languages,
-        processes=processes,
-        force_ocr=force_ocr,
-        xmp=xmp,
-        pdfa=pdfa,
-        progress=progress,
-        photos=photos,
-    )
+    source = SourceFile(input_path, kind, frozenset(text_layer_pages))
+    return make_document_pdf([source], output_path, work_dir, engine=engine, **options)
 
 
 @dataclass(frozen=True)
