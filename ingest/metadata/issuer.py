@@ -188,13 +188,16 @@ def _group_orgs(org_lines: list[_Line]) -> list[list[_Line]]:
     for line in org_lines:
         words = _words(line.key)
         prev = orgs[-1][-1] if orgs else None
+        head = _match_phrase(words, 0, _ORG_HEADS) is not None
         continues = prev is not None and (
-            prev.text.rstrip().endswith((",", "-"))
+            # a hyphen or comma ending a line carries the name on, unless the next line opens an
+            # agency of its own: then it was a speck (``UBND TỈNH LÀO`` / ``CAI -`` / ``SỞ Y TẾ``)
+            (prev.text.rstrip().endswith((",", "-")) and not head)
             or _words(prev.key)[-1:] == ["va"]
             or len(words) == 1  # a lone word is the end of a wrapped name
             or (words and words[0] in _CONTINUATIONS)
             or _match_phrase(words, 0, _ADMIN_UNITS) is not None
-            or _match_phrase(words, 0, _ORG_HEADS) is None
+            or not head
             or f"{_words(prev.key)[-1]} {words[0]}" in _LEXICON  # MÔI / TRƯỜNG
         )
         if continues:

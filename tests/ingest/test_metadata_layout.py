@@ -379,3 +379,19 @@ def test_an_agency_name_wrapped_after_its_hyphen_keeps_it() -> None:
     _, right = _header()
     page = _page(0, left, right, [Row("QUYẾT ĐỊNH", MIDDLE, 450, True), Row("Về việc khen thưởng", MIDDLE, 500, True)])
     assert extract_metadata([page]).issuer == "Bộ Lao động - Thương binh và Xã hội"
+
+
+def test_a_speck_hyphen_ending_the_parent_agency_does_not_join_the_agency_below() -> None:
+    # both names wrapped in a narrow column; OCR read a hyphen off the row's noise after the parent's
+    # last word: the next line opens an agency of its own, so the hyphen carries nothing on
+    left = [
+        Row("UBND TỈNH LÀO", LEFT_C, 200, True),
+        Row("CAI -", LEFT_C, 240, True),
+        Row("SỞ NÔNG NGHIỆP", LEFT_C, 280, True),
+        Row("VÀ MÔI TRƯỜNG", LEFT_C, 320, True),
+        Row("Số: 98/KH-SNNMT", LEFT_C, 380, True),
+    ]
+    _, right = _header()
+    page = _page(0, left, right, [Row("KẾ HOẠCH", MIDDLE, 450, True), Row("Tổ chức hội chợ", MIDDLE, 500, True)])
+    got = extract_metadata([page])
+    assert (got.issuer, got.parent_issuer) == ("Sở Nông nghiệp và Môi trường", "UBND tỉnh Lào Cai")
