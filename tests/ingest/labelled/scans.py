@@ -29,10 +29,10 @@ from tests.ingest.labelled.vocabulary import AGENCIES, SUBJECTS
 __all__ = ["DEV_SEED", "HELD_BACK_SEED", "SEEN_SEEDS", "ScanDoc", "draw_pages", "generate_scans", "scan_spec"]
 
 DEV_SEED = 7100
-HELD_BACK_SEED = 2718281  # measure only: never look at these documents while changing the reader
-# held back until a session looked at their errors (90210, 524287) or developed on them (31337): still
-# measured, no longer unseen
-SEEN_SEEDS = (90210, 524287, 31337)
+HELD_BACK_SEED = 2236067  # measure only: never look at these documents while changing the reader
+# held back until a session looked at their errors (90210, 524287, 2718281) or developed on them
+# (31337): still measured, no longer unseen
+SEEN_SEEDS = (90210, 524287, 31337, 2718281)
 _DPI = 300
 _A4 = (2480, 3508)
 _FACES = {
