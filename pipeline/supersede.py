@@ -10,11 +10,10 @@ the new one is archived.
 
 from __future__ import annotations
 
+import io
 import json
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -136,20 +135,17 @@ def supersede_document(
         # Checked again under the row lock: a concurrent correction of the same record loses here.
         _check_supersedable(session, document_id)
         new = get_document(session, accepted.id)
-        at = utcnow()
         key = lineage_key(new)
-        _archive_lineage(rt, key, new, old_id=document_id, reason=reason, actor=actor, at=at)
-        add_supersession(
-            session,
-            SupersessionRecord(
-                new_document_id=new.id,
-                old_document_id=document_id,
-                reason=reason,
-                actor=actor,
-                created_at=at,
-                lineage_key=key,
-            ),
+        link = SupersessionRecord(
+            new_document_id=new.id,
+            old_document_id=document_id,
+            reason=reason,
+            actor=actor,
+            created_at=utcnow(),
+            lineage_key=key,
         )
+        _archive_lineage(rt, new, link)
+        add_supersession(session, link)
         record_event(
             session,
             actor=actor,
@@ -169,24 +165,24 @@ def supersede_document(
     return SupersedeResult(document_id, accepted.id, result.batch_id, state, key)
 
 
-def _archive_lineage(
-    rt: Runtime, key: str, new: DocumentRecord, *, old_id: str, reason: str, actor: str, at: datetime
-) -> None:
+def _archive_lineage(rt: Runtime, new: DocumentRecord, link: SupersessionRecord) -> None:
+    """The lineage beside the archive, so the store alone still tells which record replaced which."""
     record = {
         "document_id": new.id,
-        "supersedes": old_id,
+        "supersedes": link.old_document_id,
         "procedure_code": new.procedure_code,
         "dossier_code": new.dossier_code or "",
-        "reason": reason,
-        "actor": actor,
-        "at": at.isoformat(),
+        "reason": link.reason,
+        "actor": link.actor,
+        "at": link.created_at.isoformat(),
     }
-    with tempfile.TemporaryDirectory(dir=rt.settings.work_dir) as tmp:
-        path = Path(tmp) / "lineage.json"
-        path.write_text(json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8")
-        rt.store.put_file(
-            key, path, content_type="application/json", metadata={"document_id": new.id, "supersedes": old_id}
-        )
+    body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+    rt.store.put_stream(
+        link.lineage_key,
+        io.BytesIO(body),
+        content_type="application/json",
+        metadata={"document_id": new.id, "supersedes": link.old_document_id},
+    )
 
 
 def _link(session: Session, row: SupersessionRecord) -> LineageLink:
