@@ -42,6 +42,7 @@ _MIN_OCR_DPI = 150.0
 _PHOTO_SHARPEN = ImageFilter.UnsharpMask(radius=1, percent=300, threshold=2)
 
 __all__ = [
+    "LAST_PAGE_NAME",
     "PHOTO_NOT_FOUND_REASON",
     "OcrOutput",
     "PageJob",
@@ -57,6 +58,9 @@ __all__ = [
 
 
 PHOTO_NOT_FOUND_REASON = "photo_page_not_found"
+# the last page as tesseract read it (grey, upright, level, lossless), kept beside the output for
+# a second look at the signature block; the OCR stage stores it under this name
+LAST_PAGE_NAME = "last-page.png"
 
 
 @dataclass(frozen=True)
@@ -251,13 +255,12 @@ def ocr_page_job(job: PageJob) -> PageOutcome:
     ocr_img = apply_geometry(ocr_img, geometry)
     ocr_input = save_page_image(ocr_img, job.scratch / f"ocr-in-{stem}", ocr_dpi)
     page = PageImage(index=job.position, path=ocr_input, dpi=ocr_dpi, width_px=ocr_img.width, height_px=ocr_img.height)
-    del ocr_img
-    text = _in_page_pixels(job.engine.ocr_page(page, job.scratch, languages=job.languages), dpi / ocr_dpi)
     kept = None
     if job.keep_image:
         kept = job.scratch / f"read-{stem}.png"
-        with Image.open(ocr_input) as read:
-            read.save(kept, dpi=(ocr_dpi, ocr_dpi))
+        ocr_img.save(kept, dpi=(ocr_dpi, ocr_dpi))
+    del ocr_img
+    text = _in_page_pixels(job.engine.ocr_page(page, job.scratch, languages=job.languages), dpi / ocr_dpi)
     encoded = None if flattened else _scanned_jpeg(job, stem)
     if encoded is not None and (encoded.width, encoded.height) != original.size:
         encoded = None  # upsampled or turned by its EXIF tag: the file's bytes are not the page
@@ -433,7 +436,7 @@ def make_document_pdf(
     scratch = Path(tempfile.mkdtemp(prefix="ocr-", dir=work_dir))
     photos_found: dict[int, PhotoCorrection] = {}
     images: dict[int, Path] = {}
-    last_image = output_path.with_name(f"{output_path.stem}.last-page.png")
+    last_image = output_path.with_name(f"{output_path.stem}.{LAST_PAGE_NAME}")
     last_image.unlink(missing_ok=True)
     try:
         texts = _kept_texts(slots)

@@ -26,9 +26,7 @@ from sohoa.ingest.metadata.correct import correct_name, known_surname
 from sohoa.ingest.metadata.lines import _collect_lines
 from sohoa.ingest.metadata.signature import _find_signature
 
-__all__ = ["INK_STEP", "LAST_PAGE_NAME", "dark_ink_image", "dark_ink_page", "ink_level", "signer_from_page"]
-
-LAST_PAGE_NAME = "last-page.png"  # the OCR stage's work file: the last page as OCR read it, lossless
+__all__ = ["INK_STEP", "dark_ink_image", "dark_ink_page", "ink_level", "signer_from_page"]
 
 INK_STEP = 55  # grey levels above the page's darkest ink still counted as printed text
 # the signature column alone is read with a tighter step first: in a 150-200 dpi grey scan, and

@@ -44,7 +44,8 @@ def _look_again(rt: Runtime, document_id: str, last: int) -> Callable[[int], Pag
     the OCR stage read it, kept lossless, or else the page of the OCR stage's PDF."""
 
     def look(index: int) -> PageText | None:
-        from sohoa.ingest.metadata.second_look import LAST_PAGE_NAME, dark_ink_page
+        from sohoa.ingest.metadata.second_look import dark_ink_page
+        from sohoa.ingest.ocr import LAST_PAGE_NAME
 
         work = work_dir(rt, document_id)
         if index == last and load_work(rt, document_id, LAST_PAGE_NAME, work / LAST_PAGE_NAME):

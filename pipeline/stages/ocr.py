@@ -21,7 +21,6 @@ from sohoa.pipeline.stages.work import (
     fetch_parts,
     save_work,
     work_dir,
-    work_key,
 )
 from sohoa.storage.catalogue import get_document, replace_pages, transition
 from sohoa.storage.document_parts import PARTS_KIND, DocumentPart, list_parts
@@ -104,10 +103,10 @@ def ocr_stage(rt: Runtime, document_id: str) -> str | None:
     save_work(rt, document_id, "ocr.pdf", output)
     _save_pages(rt, document_id, pages, work)
     if last_page is not None:
-        from sohoa.ingest.metadata.second_look import LAST_PAGE_NAME
+        from sohoa.ingest.ocr import LAST_PAGE_NAME
 
         # the extract stage's second look at the signature block reads it rather than the PDF's JPEG
-        rt.store.put_file(work_key(document_id, LAST_PAGE_NAME), last_page, content_type="image/png")
+        save_work(rt, document_id, LAST_PAGE_NAME, last_page, "image/png")
     with rt.db.session() as session:
         replace_pages(
             session,
@@ -149,4 +148,4 @@ def _save_pages(rt: Runtime, document_id: str, pages: tuple[PageText, ...], work
 
     path = work / PAGES_NAME
     path.write_bytes(dump_pages(pages))
-    rt.store.put_file(work_key(document_id, PAGES_NAME), path, content_type="application/json")
+    save_work(rt, document_id, PAGES_NAME, path, "application/json")

@@ -62,9 +62,9 @@ def work_key(document_id: str, name: str) -> str:
     return f"work/{document_id}/{name}"
 
 
-def save_work(rt: Runtime, document_id: str, name: str, path: Path) -> None:
+def save_work(rt: Runtime, document_id: str, name: str, path: Path, content_type: str = "application/pdf") -> None:
     """Stage outputs go to the object store: the next stage may run on another machine."""
-    rt.store.put_file(work_key(document_id, name), path, content_type="application/pdf")
+    rt.store.put_file(work_key(document_id, name), path, content_type=content_type)
 
 
 def load_work(rt: Runtime, document_id: str, name: str, dest: Path) -> bool:
