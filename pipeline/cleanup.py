@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ObjectNotFound, SohoaError
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.chunks import chunked
 from sohoa.storage.leftover_queries import (
     delete_orphan_claims,
     documents_in_flight,
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 _SPOOL_DIRS = ("requests", "incoming")
 _ORIGINALS = "originals/"
 _WORK = "work/"
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,7 @@ def _unneeded(
 ) -> Iterator[str]:
     """The ``ids`` the catalogue needs no more, asked a chunk at a time: one query per id would be
     thousands, and one for all of them more parameters than a statement may carry."""
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in chunked(ids):
         with rt.db.session() as session:
             kept = needed(session, chunk)
         yield from (i for i in chunk if i not in kept)

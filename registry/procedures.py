@@ -17,9 +17,9 @@ from sohoa.core.codes import validate_procedure_code
 from sohoa.core.errors import InputRejected, NotFound
 from sohoa.core.text import fold, nfc, normalize_space
 from sohoa.registry.sources import ImportReport, RowError, SourceFormat, SourceRow, Upsert, import_rows, read_rows
+from sohoa.storage.chunks import chunked
 from sohoa.storage.registry_queries import any_procedure, find_procedures, first_procedure_under, procedures_by_code
 from sohoa.storage.registry_records import ProcedureRecord
-from sohoa.storage.upserts import CHUNK
 
 __all__ = [
     "PROCEDURE_COLUMNS",
@@ -157,8 +157,8 @@ def procedure_labels(session: Session, codes: Iterable[str]) -> dict[str, Proced
     wanted = sorted({c.strip() for c in codes if c and c.strip()})
     candidates = sorted({p for c in wanted for p in _prefixes(c)})
     found: dict[str, ProcedureRecord] = {}
-    for start in range(0, len(candidates), CHUNK):
-        found.update(procedures_by_code(session, candidates[start : start + CHUNK]))
+    for chunk in chunked(candidates):
+        found.update(procedures_by_code(session, chunk))
     out: dict[str, Procedure] = {}
     for code in wanted:
         match = next((found[p] for p in _prefixes(code) if p in found), None)

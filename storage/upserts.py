@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import Conflict
-from sohoa.storage.chunks import CHUNK, chunked
+from sohoa.storage.chunks import chunked
 
-__all__ = ["CHUNK", "Upsert", "UpsertCounts", "upsert_by_key"]
+__all__ = ["Upsert", "UpsertCounts", "upsert_by_key"]
 
 Row = TypeVar("Row")  # a parsed, valid row
 Stored = TypeVar("Stored")  # its database record
