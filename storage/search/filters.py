@@ -31,7 +31,7 @@ from sohoa.storage.records import DocumentRecord, UTCDateTime
 from sohoa.storage.search.schema import metadata_sql
 from sohoa.storage.search.textquery import tokenize
 
-__all__ = ["DocumentFilters", "filter_conditions"]
+__all__ = ["DocumentFilters", "filter_conditions", "unindexed"]
 
 # Beyond this many distinct values of a field, a loose match is refused rather than slow.
 MAX_DISTINCT_VALUES = 50_000
@@ -68,6 +68,13 @@ def _procedure(dialect: str, code: str) -> ColumnElement[bool]:
     )
 
 
+def unindexed(dialect: str, sql: str, *, timestamp: bool = False) -> ColumnElement[Any]:
+    """A value equal to ``sql`` that no index matches, so other conditions choose the plan."""
+    if dialect != "postgresql":
+        return literal_column(f"+{sql}")  # SQLite's documented way to keep a term off its index
+    return literal_column(f"({sql} + interval '0 seconds')" if timestamp else f"({sql} || '')")
+
+
 @dataclass(frozen=True)
 class _Context:
     session: Session
@@ -76,11 +83,7 @@ class _Context:
 
     def plain(self, sql: str, *, timestamp: bool = False) -> ColumnElement[Any]:
         """``sql`` itself, or an equal value no index matches."""
-        if self.indexed:
-            return literal_column(sql)
-        if self.dialect != "postgresql":
-            return literal_column(f"+{sql}")  # SQLite's documented way to keep a term off its index
-        return literal_column(f"({sql} + interval '0 seconds')" if timestamp else f"({sql} || '')")
+        return unindexed(self.dialect, sql, timestamp=timestamp) if not self.indexed else literal_column(sql)
 
     def meta(self, field: str) -> ColumnElement[Any]:
         return self.plain(metadata_sql(self.dialect, field))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from sohoa.core.clock import to_local
@@ -16,7 +16,7 @@ from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InputRejected
 from sohoa.storage.records import DocumentRecord, PageRecord
 from sohoa.storage.search.engines import engine_for
-from sohoa.storage.search.filters import DocumentFilters, filter_conditions
+from sohoa.storage.search.filters import DocumentFilters, filter_conditions, unindexed
 from sohoa.storage.search.snippets import Snippet, SnippetSource, best_snippet
 from sohoa.storage.search.textquery import TextQuery, parse_text_query
 
@@ -158,9 +158,7 @@ def _page_archived_first(session: Session, conditions: list[Any], query: SearchQ
     order = (DocumentRecord.received_at.desc(), DocumentRecord.id)
     state: Any = DocumentRecord.state
     if conditions:  # codes or filters find the rows; the state index must not take the plan from them
-        state = literal_column(
-            "+documents.state" if session.get_bind().dialect.name != "postgresql" else "(documents.state || '')"
-        )
+        state = unindexed(session.get_bind().dialect.name, "documents.state")
     archived = select(DocumentRecord.id).where(*conditions, state == _ARCHIVED)
     ids = list(session.scalars(archived.order_by(*order).limit(query.limit).offset(query.offset)))
     if len(ids) == query.limit:
