@@ -92,6 +92,10 @@ class SohoaError(Exception):
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
+    def event_details(self) -> dict[str, Any]:
+        """The error as an audit event tells it: the same two keys wherever a refusal is recorded."""
+        return {"reason_code": self.code, "message": self.message}
+
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
