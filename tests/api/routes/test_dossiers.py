@@ -250,6 +250,7 @@ def test_owners_papers_are_reused_not_asked_for_again(
 
     assert refused(b_id) == (409, "owner_mismatch")
     assert refused(expired_id) == (409, "expired")
+    assert refused(again_doc["id"]) == (409, "not_archived")  # A's, but still waiting for review
     scan = make_scan(
         tmp_path / "licence-fixed.png", licence_lines(14, until="31/12/2099", owner_line=f"CCCD số {A_ID}")
     )
@@ -299,7 +300,7 @@ def test_owners_papers_are_reused_not_asked_for_again(
             select(func.count()).select_from(EventRecord).where(EventRecord.action == "document.reuse_refused")
         )
         texts = [json.dumps(e.details, ensure_ascii=False) for e in session.scalars(select(EventRecord))]
-    assert refusals == 6
+    assert refusals == 7
     assert not [t for t in texts if A_ID in t]
 
 
