@@ -101,9 +101,7 @@ class TesseractEngine:
         hocr = tsv.with_suffix(".hocr")
         if self.choices and hocr.exists():
             doubts = {corner: lead for corner, lead in word_doubts(hocr).items() if lead < NEAR_TIE}
-            words = tuple(
-                replace(w, confidence=min(w.confidence, doubts.get((w.left, w.top), 100.0))) for w in words
-            )
+            words = tuple(replace(w, confidence=min(w.confidence, doubts.get((w.left, w.top), 100.0))) for w in words)
             hocr.unlink()
         return PageText(
             index=image.index,
