@@ -84,7 +84,6 @@ class SearchParams(BaseModel):
 
 @router.get("", response_model=SearchResponse, responses=ERRORS)
 def search(rt: RuntimeDep, _user: DocumentReader, params: Annotated[SearchParams, Query()]) -> SearchResponse:
-    query = params.query()
-    found = run_search(rt, query)
+    found = run_search(rt, params.query())
     results = [SearchResultPublic.model_validate(hit.to_dict()) for hit in found.hits]
-    return SearchResponse(total=found.total, limit=found.limit, offset=found.offset, results=results)
+    return SearchResponse(total=found.total, limit=params.limit, offset=params.offset, results=results)

@@ -73,9 +73,9 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResults:
+    """What one page of a search found; the page asked for is the query's own."""
+
     total: int
-    limit: int
-    offset: int
     hits: tuple[SearchHit, ...]
 
 
@@ -190,9 +190,9 @@ def search_documents(session: Session, query: SearchQuery) -> SearchResults:
         ids = _page_archived_first(session, conditions, query)
         docs = _load(session, ids)
         hits = tuple(SearchHit(doc, None, None) for doc in docs)
-        return SearchResults(int(total), query.limit, query.offset, hits)
+        return SearchResults(int(total), hits)
     total, ranked = _ranked(session, text_query, query, conditions)
     docs = _load(session, [doc_id for doc_id, _ in ranked])
     snippets = _snippets(session, docs, text_query) if docs else {}
     hits = tuple(SearchHit(doc, score, snippets[doc.id]) for doc, (_, score) in zip(docs, ranked, strict=True))
-    return SearchResults(total, query.limit, query.offset, hits)
+    return SearchResults(total, hits)

@@ -36,8 +36,8 @@ def _direct(runtime: Runtime, query: SearchQuery) -> dict[str, Any]:
         assert [h.document.id for h in search_documents(session, query).hits] == [h.document.id for h in found.hits]
     return {
         "total": found.total,
-        "limit": found.limit,
-        "offset": found.offset,
+        "limit": query.limit,
+        "offset": query.offset,
         "results": [hit.to_dict() for hit in found.hits],
     }
 
