@@ -32,7 +32,7 @@ from pyhanko.sign import signers  # noqa: E402
 from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
 
 from sohoa.core.domain import SignRequest  # noqa: E402
-from sohoa.signing.backends import Pkcs11Config, SignerBackend, open_pkcs11, open_pkcs12  # noqa: E402
+from sohoa.signing.backends import SignerBackend, open_pkcs11, open_pkcs12  # noqa: E402
 from sohoa.signing.pades import sign_pdf  # noqa: E402
 from sohoa.signing.stamp import CopyStamp  # noqa: E402
 from testkit.localpki import local_pki  # noqa: E402
@@ -120,8 +120,7 @@ def main() -> None:
             module, util = find_module(), shutil.which("softhsm2-util")
             if module is not None and util is not None:
                 token = make_token(work / "softhsm", module, util, ca)
-                config = Pkcs11Config(module=module, token_label=token.label, key_label="rsa", pin=token.pin)
-                token_backend = stack.enter_context(open_pkcs11(config))
+                token_backend = stack.enter_context(open_pkcs11(token.config("rsa"), pin=token.pin))
                 runs.append(("sohoa softhsm-rsa B-B", sohoa_loop(token_backend, source, work, "hsm"), args.docs))
             else:
                 print("softhsm2 not installed: SoftHSM2 row skipped", file=sys.stderr)

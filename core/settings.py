@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = "B-B"
     tsa_url: Annotated[str | None, _Unset] = None  # RFC 3161 time-stamping authority, needed from B-T up
 
-    # Signing: a key on an HSM or USB token instead (see signing.backends.Pkcs11Config).
+    # Signing: a key on an HSM or USB token instead (see signing.backends.pkcs11_config).
     pkcs11_module: Annotated[Path | None, _Unset] = Field(
         default=None, description="PKCS#11 library of the token or HSM; set -> the key lives there"
     )

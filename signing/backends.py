@@ -17,7 +17,6 @@ import threading
 from abc import abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +24,7 @@ from asn1crypto import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.config.pkcs11 import TokenCriteria
+from pyhanko.config.pkcs11 import PKCS11SignatureConfig, TokenCriteria
 from pyhanko.keys.internal import (
     translate_pyca_cryptography_cert_to_asn1,
     translate_pyca_cryptography_key_to_asn1,
@@ -42,7 +41,6 @@ from sohoa.signing.devca import ensure_dev_ca
 
 __all__ = [
     "Pkcs11Backend",
-    "Pkcs11Config",
     "Pkcs12Backend",
     "SignerBackend",
     "key_matches_certificate",
@@ -50,6 +48,7 @@ __all__ = [
     "open_dev_ca",
     "open_pkcs11",
     "open_pkcs12",
+    "pkcs11_config",
 ]
 
 _PROBE = b"sohoa signing key probe"
@@ -156,49 +155,39 @@ def open_pkcs12(path: Path, passphrase: bytes | None) -> Pkcs12Backend:
     return Pkcs12Backend(Path(path), signer)
 
 
-@dataclass(frozen=True)
-class Pkcs11Config:
-    """Where a key lives on a PKCS#11 token (HSM, smart card, SoftHSM2)."""
+def pkcs11_config(settings: Settings) -> PKCS11SignatureConfig | None:
+    """The ``pkcs11_*`` settings as pyHanko's configuration; None when no module is configured.
 
-    module: Path
-    token_label: str
-    key_label: str | None = None
-    key_id: bytes | None = None
-    cert_label: str | None = None  # default: the key's label
-    pin: str | None = field(default=None, repr=False)
-    # Use the token's raw signing mechanism (hash on our side). None: only for ECDSA keys, since
-    # SoftHSM2 and many HSMs offer CKM_ECDSA but not CKM_ECDSA_SHA256.
-    raw_mechanism: bool | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Pkcs11Config | None:
-        """The ``pkcs11_*`` settings; None when no module is configured."""
-        if settings.pkcs11_module is None:
-            return None
-        token = settings.pkcs11_token_label
-        if not token or not (settings.pkcs11_key_label or settings.pkcs11_key_id):
-            raise ConfigurationError(
-                "SOHOA_PKCS11_MODULE needs SOHOA_PKCS11_TOKEN_LABEL and SOHOA_PKCS11_KEY_LABEL "
-                "(or SOHOA_PKCS11_KEY_ID)",
-                code="pkcs11_incomplete",
-            )
-        pin = _read_secret(settings.pkcs11_secret, "SOHOA_PKCS11_PIN_FILE", code="pkcs11_incomplete")
-        return cls(
-            module=settings.pkcs11_module,
-            token_label=token,
-            key_label=settings.pkcs11_key_label,
-            # checked to be hex when the settings were read
-            key_id=bytes.fromhex(settings.pkcs11_key_id) if settings.pkcs11_key_id else None,
-            cert_label=settings.pkcs11_cert_label,
-            pin=pin,
-            raw_mechanism=settings.pkcs11_raw_mechanism,
+    The PIN stays out of it (the dataclass prints every field in its repr), and so does
+    ``pkcs11_raw_mechanism``, whose unset value (automatic) pyHanko's field lacks: :func:`load_signer`
+    gives both to :func:`open_pkcs11` apart."""
+    if settings.pkcs11_module is None:
+        return None
+    token = settings.pkcs11_token_label
+    if not token or not (settings.pkcs11_key_label or settings.pkcs11_key_id):
+        raise ConfigurationError(
+            "SOHOA_PKCS11_MODULE needs SOHOA_PKCS11_TOKEN_LABEL and SOHOA_PKCS11_KEY_LABEL (or SOHOA_PKCS11_KEY_ID)",
+            code="pkcs11_incomplete",
         )
+    return PKCS11SignatureConfig(
+        module_path=str(settings.pkcs11_module),
+        token_criteria=TokenCriteria(label=token),
+        key_label=settings.pkcs11_key_label,
+        # checked to be hex when the settings were read
+        key_id=bytes.fromhex(settings.pkcs11_key_id) if settings.pkcs11_key_id else None,
+        # The key's label when not given: left unset, pyHanko would look for a certificate carrying
+        # the key's id as well whenever the key is named by both.
+        cert_label=settings.pkcs11_cert_label or settings.pkcs11_key_label,
+        # Tokens issued to agencies carry the CA chain beside the signer: embed it, or no verifier
+        # without the intermediate can build the path to the root.
+        other_certs_to_pull=None,
+    )
 
 
 class Pkcs11Backend(SignerBackend):
     kind = "pkcs11"
 
-    def __init__(self, config: Pkcs11Config, session: Any, signer: Signer) -> None:
+    def __init__(self, config: PKCS11SignatureConfig, session: Any, signer: Signer) -> None:
         self.config = config
         self.signer = signer
         self._session = session
@@ -210,7 +199,7 @@ class Pkcs11Backend(SignerBackend):
 
     def describe(self) -> str:
         key = self.config.key_label or (self.config.key_id or b"").hex()
-        return f"pkcs11:{self.config.module}#{self.config.token_label}/{key}"
+        return f"pkcs11:{self.config.module_path}#{_token_label(self.config)}/{key}"
 
     def close(self) -> None:
         session, self._session = self._session, None
@@ -218,31 +207,36 @@ class Pkcs11Backend(SignerBackend):
             session.close()
 
 
-def open_pkcs11(config: Pkcs11Config) -> Pkcs11Backend:
-    """Open a session on the token and find the key and certificate, once."""
+def open_pkcs11(
+    config: PKCS11SignatureConfig, *, pin: str | None = None, raw_mechanism: bool | None = None
+) -> Pkcs11Backend:
+    """Open a session on the token and find the key and certificate, once.
+
+    ``pin`` logs in (the config's own PIN fields are not read: the PIN is kept out of it).
+    ``raw_mechanism`` signs with the token's raw mechanism, hashing here; None: as the config says,
+    and for EC keys always, since SoftHSM2 and many HSMs offer CKM_ECDSA but not CKM_ECDSA_SHA256."""
     # python-pkcs11 is an optional native extension: import it only when a token is configured
     from pkcs11.exceptions import PKCS11Error as NativePkcs11Error
     from pyhanko.sign.general import SigningError as PyhankoSigningError
     from pyhanko.sign.pkcs11 import PKCS11Error, PKCS11Signer, open_pkcs11_session
 
-    if not config.module.exists():
-        raise SigningError(f"PKCS#11 module {config.module} not found", code="signer_unavailable")
+    token = _token_label(config)
+    if not Path(config.module_path).exists():
+        raise SigningError(f"PKCS#11 module {config.module_path} not found", code="signer_unavailable")
     try:
         session = open_pkcs11_session(
-            str(config.module), token_criteria=TokenCriteria(label=config.token_label), user_pin=config.pin
+            config.module_path, slot_no=config.slot_no, token_criteria=config.token_criteria, user_pin=pin
         )
     except (PKCS11Error, NativePkcs11Error, RuntimeError) as exc:
         raise SigningError(
-            f"cannot open PKCS#11 token {config.token_label!r}: {type(exc).__name__} {exc}",
+            f"cannot open PKCS#11 token {token!r}: {type(exc).__name__} {exc}",
             code="signer_unavailable",
         ) from None
     try:
-        signer = _open_pkcs11_signer(_own_cert_once(PKCS11Signer), session, config)
+        signer = _open_pkcs11_signer(_own_cert_once(PKCS11Signer), session, config, raw_mechanism)
     except (PKCS11Error, NativePkcs11Error, PyhankoSigningError) as exc:
         session.close()
-        raise SigningError(
-            f"cannot use key on PKCS#11 token {config.token_label!r}: {exc}", code="signer_unavailable"
-        ) from None
+        raise SigningError(f"cannot use key on PKCS#11 token {token!r}: {exc}", code="signer_unavailable") from None
     except BaseException:
         session.close()
         raise
@@ -250,27 +244,41 @@ def open_pkcs11(config: Pkcs11Config) -> Pkcs11Backend:
     if not key_matches_certificate(backend):
         backend.close()
         raise SigningError(
-            f"the key on PKCS#11 token {config.token_label!r} does not match its certificate",
+            f"the key on PKCS#11 token {token!r} does not match its certificate",
             code="key_mismatch",
         )
     return backend
 
 
-def _open_pkcs11_signer(signer_cls: Any, session: Any, config: Pkcs11Config) -> Signer:
-    kwargs: dict[str, Any] = {
-        "key_label": config.key_label,
-        "key_id": config.key_id,
-        "cert_label": config.cert_label or config.key_label,
-        "cert_id": None if (config.cert_label or config.key_label) else config.key_id,
-        # Tokens issued to agencies carry the CA chain beside the signer: embed it, or no verifier
-        # without the intermediate can build the path to the root.
-        "other_certs_to_pull": None,
-    }
-    signer = signer_cls(session, use_raw_mechanism=bool(config.raw_mechanism), **kwargs)
+def _token_label(config: PKCS11SignatureConfig) -> str | None:
+    return config.token_criteria.label if config.token_criteria is not None else None
+
+
+def _open_pkcs11_signer(
+    signer_cls: Any, session: Any, config: PKCS11SignatureConfig, raw_mechanism: bool | None
+) -> Signer:
+    # each field pyHanko's own PKCS11SigningContext gives its signer, so that none is set in vain
+    signer = signer_cls(
+        session,
+        key_label=config.key_label,
+        key_id=config.key_id,
+        cert_label=config.cert_label,
+        cert_id=config.cert_id,
+        signing_cert=config.signing_certificate,
+        ca_chain=config.other_certs,
+        other_certs_to_pull=config.other_certs_to_pull,
+        bulk_fetch=config.bulk_fetch,
+        prefer_pss=config.prefer_pss,
+        signature_mechanism=config.signature_mechanism,
+        use_raw_mechanism=config.raw_mechanism if raw_mechanism is None else raw_mechanism,
+    )
+    if config.only_resident_certs:
+        from pkcs11 import Attribute
+
+        signer.default_cert_query_params[Attribute.TOKEN] = True
     cert = signer.signing_cert  # loads certificate and key handle now, not at the first document
-    if config.raw_mechanism is None and cert.public_key.algorithm == "ec":
-        signer = signer_cls(session, signing_cert=cert, use_raw_mechanism=True, **kwargs)
-        signer.signing_cert  # noqa: B018 - load the key handle now
+    if raw_mechanism is None and cert.public_key.algorithm == "ec":
+        signer.use_raw_mechanism = True  # read at each signature, so the key need not be looked up again
     return signer
 
 
@@ -324,14 +332,15 @@ def _read_secret(read: Callable[[], _S], variable: str, *, code: str) -> _S:
 def load_signer(settings: Settings) -> SignerBackend:
     """Open the configured key: a PKCS#11 token (``SOHOA_PKCS11_*``), else a PKCS#12 file, else the
     development CA under the data dir."""
-    pkcs11_config = Pkcs11Config.from_settings(settings)
-    if pkcs11_config is not None and settings.pkcs12_path is not None:
+    token_config = pkcs11_config(settings)
+    if token_config is not None and settings.pkcs12_path is not None:
         raise ConfigurationError(
             "both SOHOA_PKCS11_MODULE and SOHOA_PKCS12_PATH are set: choose one signing key",
             code="ambiguous_signer",
         )
-    if pkcs11_config is not None:
-        return open_pkcs11(pkcs11_config)
+    if token_config is not None:
+        pin = _read_secret(settings.pkcs11_secret, "SOHOA_PKCS11_PIN_FILE", code="pkcs11_incomplete")
+        return open_pkcs11(token_config, pin=pin, raw_mechanism=settings.pkcs11_raw_mechanism)
     if settings.pkcs12_path is not None:
         passphrase = _read_secret(settings.pkcs12_secret, "SOHOA_PKCS12_PASSPHRASE_FILE", code="signer_unavailable")
         return open_pkcs12(settings.pkcs12_path, passphrase)

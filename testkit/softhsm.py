@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from pyhanko.config.pkcs11 import PKCS11SignatureConfig, TokenCriteria
 
 from testkit.material import TestCa
 
@@ -28,6 +29,17 @@ class SoftHsmToken:
     label: str
     pin: str
     key_labels: tuple[str, ...]
+
+    def config(self, key_label: str) -> PKCS11SignatureConfig:
+        """pyHanko's configuration of the key ``key_label`` (and its certificate, labelled alike), as
+        :func:`sohoa.signing.backends.pkcs11_config` makes it: the PIN is given to ``open_pkcs11`` apart."""
+        return PKCS11SignatureConfig(
+            module_path=str(self.module),
+            token_criteria=TokenCriteria(label=self.label),
+            key_label=key_label,
+            cert_label=key_label,
+            other_certs_to_pull=None,  # the chain the token holds, as the service embeds it
+        )
 
 
 def find_module() -> Path | None:

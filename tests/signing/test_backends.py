@@ -7,18 +7,19 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from pydantic import SecretStr
+from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sohoa.core.errors import ConfigurationError, SigningError
 from sohoa.core.settings import Settings
 from sohoa.signing.backends import (
-    Pkcs11Config,
     Pkcs12Backend,
     _ParsedKeySigner,
     key_matches_certificate,
     load_signer,
     open_pkcs12,
+    pkcs11_config,
 )
 from sohoa.signing.certificates import check_certificate
 from testkit.material import TestCa, new_key
@@ -97,7 +98,7 @@ def test_two_configured_keys_are_ambiguous(tmp_path: Path, pkcs12_path: Path, mo
     assert info.value.code == "ambiguous_signer"
 
 
-def test_pkcs11_config_from_settings_reads_pin_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pkcs11_config_from_settings_keeps_the_pin_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pin = tmp_path / "pin"
     pin.write_text("123456\n")
     for key, value in {
@@ -107,17 +108,39 @@ def test_pkcs11_config_from_settings_reads_pin_file(tmp_path: Path, monkeypatch:
         "SOHOA_PKCS11_PIN_FILE": str(pin),
     }.items():
         monkeypatch.setenv(key, value)
-    config = Pkcs11Config.from_settings(Settings(data_dir=tmp_path))
+    config = pkcs11_config(Settings(data_dir=tmp_path))
     assert config is not None
-    assert (config.token_label, config.key_id, config.pin) == ("sohoa", b"\x0a\x0b", "123456")
-    assert "123456" not in repr(config)
-    assert config.raw_mechanism is None  # unset: decided by the key type
+    assert (config.module_path, config.token_criteria, config.key_id) == (
+        "/usr/lib/softhsm/libsofthsm2.so",
+        TokenCriteria(label="sohoa"),
+        b"\x0a\x0b",
+    )
+    # no label: pyHanko finds the certificate by the key's id
+    assert (config.key_label, config.cert_label, config.cert_id) == (None, None, None)
+    assert config.other_certs_to_pull is None  # the token's chain is embedded beside the signer
+    assert config.user_pin is None and "123456" not in repr(config)
+
+
+def test_pkcs11_certificate_is_found_by_the_key_label(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        pkcs11_module=Path("/x.so"),
+        pkcs11_token_label="t",
+        pkcs11_key_label="k",
+        pkcs11_key_id="0a",
+        pkcs11_cert_label=None,
+    )
+    config = pkcs11_config(settings)
+    assert config is not None
+    assert (config.key_label, config.key_id, config.cert_label, config.cert_id) == ("k", b"\x0a", "k", None)
+    config = pkcs11_config(settings.model_copy(update={"pkcs11_cert_label": "c"}))
+    assert config is not None and config.cert_label == "c"
 
 
 def test_pkcs11_config_needs_a_module_token_and_key(tmp_path: Path) -> None:
-    assert Pkcs11Config.from_settings(Settings(data_dir=tmp_path, pkcs11_module=None)) is None
+    assert pkcs11_config(Settings(data_dir=tmp_path, pkcs11_module=None)) is None
     with pytest.raises(ConfigurationError) as info:
-        Pkcs11Config.from_settings(
+        pkcs11_config(
             Settings(
                 data_dir=tmp_path,
                 pkcs11_module=Path("/x.so"),
@@ -135,5 +158,5 @@ def test_pkcs11_config_needs_a_module_token_and_key(tmp_path: Path) -> None:
         pkcs11_pin_file=tmp_path / "absent",
     )
     with pytest.raises(ConfigurationError) as info:
-        Pkcs11Config.from_settings(missing_pin)
+        load_signer(missing_pin)
     assert info.value.code == "pkcs11_incomplete" and "SOHOA_PKCS11_PIN_FILE" in info.value.message

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pyhanko.config.pkcs11 import TokenCriteria
 
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import SigningError
 from sohoa.core.settings import Settings
-from sohoa.signing.backends import Pkcs11Config, load_signer, open_pkcs11
+from sohoa.signing.backends import load_signer, open_pkcs11, pkcs11_config
 from sohoa.signing.certificates import check_certificate
 from sohoa.signing.pades import sign_pdf
 from sohoa.signing.verify import verify_pdf
@@ -28,8 +30,7 @@ def token(tmp_path_factory: pytest.TempPathFactory, test_ca) -> SoftHsmToken:
 
 @pytest.mark.parametrize("key_label", ["rsa", "ec"])
 def test_token_key_signs_verifiable_pdfs(token: SoftHsmToken, key_label: str, test_ca, tmp_path: Path, pdf) -> None:
-    config = Pkcs11Config(module=token.module, token_label=token.label, key_label=key_label, pin=token.pin)
-    with open_pkcs11(config) as backend:
+    with open_pkcs11(token.config(key_label), pin=token.pin) as backend:
         assert backend.certificate.public_key.algorithm == key_label
         for i in range(2):  # one session, several documents
             out = tmp_path / f"signed{i}.pdf"
@@ -46,9 +47,8 @@ def test_token_signature_embeds_each_certificate_once(token: SoftHsmToken, key_l
     the CMS with the signer's certificate twice."""
     from asn1crypto import cms
 
-    config = Pkcs11Config(module=token.module, token_label=token.label, key_label=key_label, pin=token.pin)
     out = tmp_path / "signed.pdf"
-    with open_pkcs11(config) as backend:
+    with open_pkcs11(token.config(key_label), pin=token.pin) as backend:
         sign_pdf(SignRequest(pdf, out), backend)
         own = backend.certificate.dump()
     data = out.read_bytes()
@@ -60,24 +60,38 @@ def test_token_signature_embeds_each_certificate_once(token: SoftHsmToken, key_l
 
 def test_poppler_accepts_a_token_ecdsa_signature(token: SoftHsmToken, tmp_path: Path, pdf) -> None:
     pdfsig = need_program("pdfsig")
-    config = Pkcs11Config(module=token.module, token_label=token.label, key_label="ec", pin=token.pin)
     out = tmp_path / "signed.pdf"
-    with open_pkcs11(config) as backend:
+    with open_pkcs11(token.config("ec"), pin=token.pin) as backend:
         sign_pdf(SignRequest(pdf, out), backend)
     result = subprocess.run([pdfsig, str(out)], capture_output=True, text=True, timeout=60, check=False)
     assert "Signature is Valid" in result.stdout, result.stdout + result.stderr
 
 
 def test_wrong_pin_and_unknown_token_are_signer_unavailable(token: SoftHsmToken) -> None:
-    for config in (
-        Pkcs11Config(module=token.module, token_label=token.label, key_label="rsa", pin="000000"),
-        Pkcs11Config(module=token.module, token_label="no-such-token", key_label="rsa", pin=token.pin),
-        Pkcs11Config(module=token.module, token_label=token.label, key_label="no-such-key", pin=token.pin),
+    for config, pin in (
+        (token.config("rsa"), "000000"),
+        (replace(token.config("rsa"), token_criteria=TokenCriteria(label="no-such-token")), token.pin),
+        (token.config("no-such-key"), token.pin),
     ):
         with pytest.raises(SigningError) as info:
-            open_pkcs11(config)
+            open_pkcs11(config, pin=pin)
         assert info.value.code == "signer_unavailable"
         assert token.pin not in str(info.value)
+
+
+def test_raw_mechanism_is_for_ec_keys_unless_chosen(token: SoftHsmToken) -> None:
+    """SoftHSM2 has no CKM_ECDSA_SHA256: unchosen, EC keys sign with the raw mechanism, others do not.
+    Each backend opened has signed and verified a probe with its mechanism."""
+    rsa_raw = replace(token.config("rsa"), raw_mechanism=True)
+    for config, raw_mechanism, used in (
+        (token.config("rsa"), None, False),
+        (token.config("ec"), None, True),
+        (token.config("rsa"), True, True),
+        (rsa_raw, None, True),
+        (rsa_raw, False, False),
+    ):
+        with open_pkcs11(config, pin=token.pin, raw_mechanism=raw_mechanism) as backend:
+            assert backend.signer.use_raw_mechanism is used, (config.key_label, raw_mechanism)
 
 
 def test_load_signer_reads_the_pkcs11_environment(token: SoftHsmToken, tmp_path: Path, monkeypatch) -> None:
@@ -88,14 +102,16 @@ def test_load_signer_reads_the_pkcs11_environment(token: SoftHsmToken, tmp_path:
     monkeypatch.setenv("SOHOA_PKCS11_KEY_LABEL", "rsa")
     monkeypatch.setenv("SOHOA_PKCS11_PIN_FILE", str(pin_file))
     monkeypatch.delenv("SOHOA_PKCS12_PATH", raising=False)
-    with load_signer(Settings(data_dir=tmp_path / "var")) as backend:
+    settings = Settings(data_dir=tmp_path / "var")
+    assert pkcs11_config(settings) == token.config("rsa")  # the tests' keys are configured as the service's
+    with load_signer(settings) as backend:
         assert backend.kind == "pkcs11"
-        assert "rsa" in backend.describe() and token.pin not in backend.describe()
+        assert backend.describe() == f"pkcs11:{token.module}#{token.label}/rsa"
+        assert token.pin not in backend.describe() and token.pin not in repr(backend.config)
 
 
 def test_closed_session_is_signer_unavailable(token: SoftHsmToken, pdf, tmp_path: Path) -> None:
-    config = Pkcs11Config(module=token.module, token_label=token.label, key_label="rsa", pin=token.pin)
-    backend = open_pkcs11(config)
+    backend = open_pkcs11(token.config("rsa"), pin=token.pin)
     backend._session.close()  # as if the token went away under a long-running worker
     with pytest.raises(SigningError) as info:
         sign_pdf(SignRequest(pdf, tmp_path / "out.pdf"), backend)
@@ -154,10 +170,9 @@ def test_every_level_validates_with_a_token_key(
 ) -> None:
     from pyhanko_certvalidator import ValidationContext
 
-    config = Pkcs11Config(module=token.module, token_label=token.label, key_label=pki_token_key, pin=token.pin)
     context = ValidationContext(trust_roots=[pki.root], allow_fetching=True, revocation_mode="hard-fail")
     out = tmp_path / f"token-{level}.pdf"
-    with open_pkcs11(config) as backend:
+    with open_pkcs11(token.config(pki_token_key), pin=token.pin) as backend:
         info = sign_pdf(
             SignRequest(pdf, out, level=level),
             backend,
