@@ -4,9 +4,10 @@ Not ``from __future__ import annotations``: the dependency's ``page`` parameter 
 bound of its own listing, which FastAPI must read as an object, not as text to resolve later.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Query
 
@@ -31,9 +32,13 @@ class Paging:
         """This page, or the last one when ``total`` rows do not reach it."""
         return Paging(min(self.number, self.pages(total)), self.size)
 
-    def shown(self, total: int) -> dict[str, int]:
-        """The pager's part of a page's context: the row count, this page and how many there are."""
-        return {"total": total, "page": self.number, "pages": self.pages(total)}
+    def shown(self, total: int, listing: str, kept: Mapping[str, str | None] | None = None) -> dict[str, int | str]:
+        """The pager's part of a page's context: the row count, this page, how many there are, and
+        ``pages_base``: the address of the ``listing`` up to where ``page=`` goes, with the filters
+        ``kept`` (the empty ones left out), so that every page of a filtered listing stays filtered."""
+        query = urlencode({key: value for key, value in (kept or {}).items() if value})
+        base = f"{listing}?{query}&" if query else f"{listing}?"
+        return {"total": total, "page": self.number, "pages": self.pages(total), "pages_base": base}
 
 
 def paged(size: int, most: int = 100_000) -> Callable[[int], Paging]:

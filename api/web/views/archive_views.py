@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -164,15 +163,12 @@ def search_page(
         hit["snippet_parts"] = marked_parts(snippet["text"], snippet["highlights"]) if snippet else []
     request = page.request
     partial = request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
-    # the pager's links keep the filters typed
-    kept = urlencode({k: v for k, v in request.query_params.items() if k != "page" and v})
     return page.render(
         "_results.html" if partial else "search.html",
         form=form,
         results=results,
-        **paging.shown(total),
+        **paging.shown(total, "/search", asdict(form)),
         error=error,
-        pages_base="/search?" + kept + ("&" if kept else ""),
         states=SEARCH_STATES,
     )
 

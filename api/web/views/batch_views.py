@@ -77,7 +77,7 @@ def batch_list(page: Follower, paging: Annotated[Paging, Depends(paged(PAGE_SIZE
     return page.render(
         "batches.html",
         rows=rows,
-        **paging.shown(total),
+        **paging.shown(total, "/batches"),
         own_only=user.role is Role.UPLOADER,  # the same rule as the action: uploaders see their own
         refresh=REFRESH_SECONDS if any(not r.finished for r in rows) else None,
     )

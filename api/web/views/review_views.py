@@ -204,7 +204,7 @@ def failures_page(
         "failures.html",
         rows=rows,
         stage_keys=STAGE_KEYS,
-        **paging.shown(total),
+        **paging.shown(total, "/failures", {"state": state}),
         state=state,
         texts=page.t.client_texts("retryjs.", "reason.", "state."),
     )
