@@ -212,9 +212,11 @@ def open_pkcs11(
 ) -> Pkcs11Backend:
     """Open a session on the token and find the key and certificate, once.
 
-    ``pin`` logs in (the config's own PIN fields are not read: the PIN is kept out of it).
-    ``raw_mechanism`` signs with the token's raw mechanism, hashing here; None: as the config says,
-    and for EC keys always, since SoftHSM2 and many HSMs offer CKM_ECDSA but not CKM_ECDSA_SHA256."""
+    Of the config, the fields :func:`pkcs11_config` sets are read (module, token, key, certificate,
+    other certificates to pull) and ``raw_mechanism``; pyHanko's other options keep their defaults,
+    and the PIN comes as ``pin``. ``raw_mechanism`` signs with the token's raw mechanism, hashing
+    here; None: as the config says, and for EC keys always, since SoftHSM2 and many HSMs offer
+    CKM_ECDSA but not CKM_ECDSA_SHA256."""
     # python-pkcs11 is an optional native extension: import it only when a token is configured
     from pkcs11.exceptions import PKCS11Error as NativePkcs11Error
     from pyhanko.sign.general import SigningError as PyhankoSigningError
@@ -224,9 +226,7 @@ def open_pkcs11(
     if not Path(config.module_path).exists():
         raise SigningError(f"PKCS#11 module {config.module_path} not found", code="signer_unavailable")
     try:
-        session = open_pkcs11_session(
-            config.module_path, slot_no=config.slot_no, token_criteria=config.token_criteria, user_pin=pin
-        )
+        session = open_pkcs11_session(config.module_path, token_criteria=config.token_criteria, user_pin=pin)
     except (PKCS11Error, NativePkcs11Error, RuntimeError) as exc:
         raise SigningError(
             f"cannot open PKCS#11 token {token!r}: {type(exc).__name__} {exc}",
@@ -257,25 +257,14 @@ def _token_label(config: PKCS11SignatureConfig) -> str | None:
 def _open_pkcs11_signer(
     signer_cls: Any, session: Any, config: PKCS11SignatureConfig, raw_mechanism: bool | None
 ) -> Signer:
-    # each field pyHanko's own PKCS11SigningContext gives its signer, so that none is set in vain
     signer = signer_cls(
         session,
         key_label=config.key_label,
         key_id=config.key_id,
         cert_label=config.cert_label,
-        cert_id=config.cert_id,
-        signing_cert=config.signing_certificate,
-        ca_chain=config.other_certs,
         other_certs_to_pull=config.other_certs_to_pull,
-        bulk_fetch=config.bulk_fetch,
-        prefer_pss=config.prefer_pss,
-        signature_mechanism=config.signature_mechanism,
         use_raw_mechanism=config.raw_mechanism if raw_mechanism is None else raw_mechanism,
     )
-    if config.only_resident_certs:
-        from pkcs11 import Attribute
-
-        signer.default_cert_query_params[Attribute.TOKEN] = True
     cert = signer.signing_cert  # loads certificate and key handle now, not at the first document
     if raw_mechanism is None and cert.public_key.algorithm == "ec":
         signer.use_raw_mechanism = True  # read at each signature, so the key need not be looked up again
