@@ -111,5 +111,8 @@ def get_supersession(session: Session, new_document_id: str) -> SupersessionReco
 
 
 def add_supersession(session: Session, link: SupersessionRecord) -> SupersessionRecord:
+    """File ``link`` (a correction, or one read back from the archive's lineage files).
+
+    A bare ``add``, kept so that the pipeline writes no row itself: every write goes through storage."""
     session.add(link)
     return link
