@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from asn1crypto import x509
@@ -16,7 +16,14 @@ from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError,
 from sohoa.core.errors import SigningError
 from sohoa.signing.backends import SignerBackend, key_matches_certificate
 
-__all__ = ["EXPIRY_WARNING", "CertificateWarning", "certificate_days_left", "check_certificate", "check_revocation"]
+__all__ = [
+    "EXPIRY_WARNING",
+    "CertificateWarning",
+    "certificate_days_left",
+    "check_certificate",
+    "check_revocation",
+    "validity_warning",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +40,26 @@ WarningCode = Literal[
     "test_signature_failed",
 ]
 
+# The reason code of a fatal warning's refusal (signing errors, held documents' events) where it is not
+# the warning's own: the codes signing.pades gives pyHanko's validation failures too.
+_ERROR_CODES: dict[WarningCode, str] = {
+    "expired": "certificate_expired",
+    "revoked": "certificate_revoked",
+    "not_yet_valid": "certificate_not_yet_valid",
+}
+
 
 @dataclass(frozen=True)
 class CertificateWarning:
     code: WarningCode
     message: str
     fatal: bool  # signing is refused while this holds
+    # what the message says, for machines (e.g. the date passed); left out of equality, as the message tells it
+    details: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def error(self) -> SigningError:
+        """The refusal a fatal warning stands for: what signing raises, and a held document records."""
+        return SigningError(self.message, code=_ERROR_CODES.get(self.code, self.code), details=dict(self.details))
 
 
 def certificate_days_left(backend: SignerBackend, now: dt.datetime) -> float:
@@ -60,17 +81,9 @@ def check_certificate(
     subject = cert.subject.human_friendly
     warnings: list[CertificateWarning] = []
     not_after = _not_after(cert)
-    not_before = cert["tbs_certificate"]["validity"]["not_before"].native
-    if now >= not_after:
-        warnings.append(
-            CertificateWarning("expired", f"signing certificate {subject!r} expired on {not_after:%Y-%m-%d}", True)
-        )
-    elif now < not_before:
-        warnings.append(
-            CertificateWarning(
-                "not_yet_valid", f"signing certificate {subject!r} is valid from {not_before:%Y-%m-%d}", True
-            )
-        )
+    outside = validity_warning(cert, now)
+    if outside is not None:
+        warnings.append(outside)
     elif not_after - now <= EXPIRY_WARNING:
         days = (not_after - now).days
         warnings.append(
@@ -97,11 +110,28 @@ def check_certificate(
     else:
         if not matches:
             warnings.append(CertificateWarning("key_mismatch", "the signing key does not match the certificate", True))
-    if trust_roots is not None and not any(w.code in ("expired", "not_yet_valid") for w in warnings):
+    if trust_roots is not None and outside is None:
         revoked = check_revocation(backend, trust_roots, now)
         if revoked is not None:
             warnings.append(revoked)
     return warnings
+
+
+def validity_warning(cert: x509.Certificate, now: dt.datetime) -> CertificateWarning | None:
+    """A fatal warning when ``now`` is outside the certificate's validity period, else None.
+
+    The period includes both its ends (RFC 5280, 4.1.2.5), as pyHanko's validator reads it: the one
+    judgement the certificate check and signing (signing.pades) share, so they never disagree."""
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    subject = cert.subject.human_friendly
+    if now > not_after:
+        message = f"signing certificate {subject!r} expired on {not_after:%Y-%m-%d}"
+        return CertificateWarning("expired", message, True, {"not_after": not_after.isoformat()})
+    if now < not_before:
+        message = f"signing certificate {subject!r} is not valid before {not_before:%Y-%m-%d}"
+        return CertificateWarning("not_yet_valid", message, True, {"not_before": not_before.isoformat()})
+    return None
 
 
 def check_revocation(

@@ -62,9 +62,11 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 
+from sohoa.core.clock import utcnow
 from sohoa.core.domain import SignatureLevel, SignRequest
 from sohoa.core.errors import ConfigurationError, InputRejected, SigningError
 from sohoa.signing.backends import SignerBackend
+from sohoa.signing.certificates import validity_warning
 from sohoa.signing.stamp import CopyStamp, stamp_field, stamp_lines
 
 __all__ = [
@@ -150,7 +152,9 @@ def sign_pdf(
     if refusal is not None and validation_context is None:
         raise ConfigurationError(refusal, code="level_unavailable")
     cert = backend.certificate
-    _refuse_outside_validity(cert, dt.datetime.now(dt.UTC))
+    outside = validity_warning(cert, utcnow())
+    if outside is not None:
+        raise outside.error()
     if level == "B-B":
         timestamper = None
     if isinstance(timestamper, str):
@@ -225,7 +229,7 @@ def sign_pdf(
                         source.seek(0)
                         writer = _open_writer(source, request.input_path)
                         continue
-                    signed_at = dt.datetime.now(dt.UTC)
+                    signed_at = utcnow()
                     # No fsync: the rename makes the output appear whole or not at all; durability is
                     # the archive's job (it stores and checks the bytes by their sha256).
                     sink.seek(0)
@@ -248,7 +252,7 @@ def sign_pdf(
 def _drawn_stamp(stamp: CopyStamp | None, style: Any) -> str | None:
     if stamp is None or style is None or not style.drawn:
         return None
-    copy_type, agency, _ = stamp_lines(stamp, dt.datetime.now(dt.UTC))
+    copy_type, agency, _ = stamp_lines(stamp, utcnow())
     return "\n".join((copy_type, agency, style.drawn[-1]))
 
 
@@ -362,25 +366,6 @@ def _choose_field(writer: IncrementalPdfFileWriter, wanted: str, *, reuse_empty:
     while f"{wanted}_{n}" in taken:
         n += 1
     return f"{wanted}_{n}"
-
-
-def _refuse_outside_validity(cert: x509.Certificate, now: dt.datetime) -> None:
-    validity = cert["tbs_certificate"]["validity"]
-    not_after = validity["not_after"].native
-    not_before = validity["not_before"].native
-    subject = cert.subject.human_friendly
-    if now > not_after:
-        raise SigningError(
-            f"signing certificate {subject!r} expired on {not_after:%Y-%m-%d}",
-            code="certificate_expired",
-            details={"not_after": not_after.isoformat()},
-        )
-    if now < not_before:
-        raise SigningError(
-            f"signing certificate {subject!r} is not valid before {not_before:%Y-%m-%d}",
-            code="certificate_not_yet_valid",
-            details={"not_before": not_before.isoformat()},
-        )
 
 
 async def _check_signer_path(backend: SignerBackend, context: ValidationContext) -> None:

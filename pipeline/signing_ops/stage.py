@@ -23,12 +23,6 @@ from sohoa.storage.signing_records import ExistingSignatureRecord
 log = logging.getLogger(__name__)
 
 SYSTEM = "system"
-# certificate warnings as the reason codes signing errors use (signing.pades)
-_REASON_CODES = {
-    "expired": "certificate_expired",
-    "revoked": "certificate_revoked",
-    "not_yet_valid": "certificate_not_yet_valid",
-}
 
 
 def hold_for_signer(rt: Runtime, document_id: str) -> bool:
@@ -39,16 +33,15 @@ def hold_for_signer(rt: Runtime, document_id: str) -> bool:
     blocking = signing_blocked(rt)
     if blocking is None:
         return False
-    code = _REASON_CODES.get(blocking.code, blocking.code)
-    reason = f"{blocking.code}: {blocking.message}"
-    log.warning("document %s waits for the signing key: %s", document_id, reason)
+    refusal = blocking.error()  # what signing would raise: the held event tells the same reason
+    log.warning("document %s waits for the signing key: %s", document_id, refusal)
     with rt.db.session() as session:
         record_event(
             session,
             actor=SYSTEM,
             action="signing.held",
             document_id=document_id,
-            details={"reason_code": code, "message": reason},
+            details=refusal.event_details(),
         )
         release_document(session, document_id, owner=worker_identity())
     return True

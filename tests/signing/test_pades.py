@@ -10,6 +10,9 @@ import pytest
 
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import InputRejected, SigningError
+from sohoa.signing import pades
+from sohoa.signing.backends import open_pkcs12
+from sohoa.signing.certificates import check_certificate
 from sohoa.signing.pades import certificate_fingerprint, sign_pdf
 from sohoa.signing.verify import verify_pdf
 from testkit.material import make_pdf, new_key, write_pkcs12
@@ -95,8 +98,6 @@ def test_output_replaces_atomically_and_leaves_no_temp_files(dev_backend, pdf: P
 
 
 def test_expired_certificate_is_refused(test_ca, pdf: Path, tmp_path: Path) -> None:
-    from sohoa.signing.backends import open_pkcs12
-
     key = new_key("ec")
     now = dt.datetime.now(dt.UTC)
     cert = test_ca.issue(
@@ -107,6 +108,40 @@ def test_expired_certificate_is_refused(test_ca, pdf: Path, tmp_path: Path) -> N
         sign_pdf(SignRequest(pdf, tmp_path / "out.pdf"), backend)
     assert info.value.code == "certificate_expired"
     assert not (tmp_path / "out.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("edge", "refused"),
+    [
+        # a moment before, at and after the edge: the period includes both its ends (RFC 5280)
+        ("not_before", ["certificate_not_yet_valid", None, None]),
+        ("not_after", [None, None, "certificate_expired"]),
+    ],
+)
+def test_signing_refuses_exactly_when_the_certificate_check_does(
+    test_ca, pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edge: str, refused: list[str | None]
+) -> None:
+    key = new_key("ec")
+    now = dt.datetime.now(dt.UTC)
+    cert = test_ca.issue(
+        key, "edge signer", not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=1)
+    )
+    backend = open_pkcs12(write_pkcs12(tmp_path / "edge.p12", key, cert, [test_ca.cert], PASSPHRASE), PASSPHRASE)
+    at_edge = backend.certificate["tbs_certificate"]["validity"][edge].native
+    signed: list[str | None] = []
+    checked: list[str | None] = []
+    for i, moment in enumerate(at_edge + dt.timedelta(microseconds=step) for step in (-1, 0, 1)):
+        monkeypatch.setattr(pades, "utcnow", lambda moment=moment: moment)
+        try:
+            sign_pdf(SignRequest(pdf, tmp_path / f"out{i}.pdf"), backend)
+        except SigningError as exc:
+            signed.append(exc.code)
+            assert exc.details == {edge: at_edge.isoformat()}
+        else:
+            signed.append(None)
+        fatal = [w.error().code for w in check_certificate(backend, moment) if w.fatal]
+        checked.append(fatal[0] if fatal else None)
+    assert signed == checked == refused
 
 
 def test_certified_no_changes_document_is_not_signed(dev_backend, tmp_path: Path) -> None:
