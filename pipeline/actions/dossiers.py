@@ -132,7 +132,7 @@ def reuse(rt: Runtime, code: str, document_id: str, component: str, *, actor: st
             actor=actor,
             action="document.reuse_refused",
             document_id=document_id,
-            details={"dossier_code": code, "reason_code": exc.code},
+            details={"dossier_code": code, **exc.event_details()},
         )
         raise
 
