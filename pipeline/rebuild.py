@@ -4,8 +4,10 @@ Every archived PDF carries its filing in its object metadata (document id, proce
 dossier codes, original SHA-256, signing time) and a full filing record beside it
 (``{id}.json``: file name, received time, extracted metadata, signer). The PDF's own XMP,
 written at assembly, is read as a cross-check; its text layer restores the pages and the
-search text. Lineage records (``{id}.lineage.json``) restore supersessions, and the
-store's retention dates and legal holds are recorded again.
+search text. The newest correction stored beside it (``{id}.c{n}.json``, see
+``pipeline.corrections``) restores a correction of its metadata made after archiving. Lineage
+records (``{id}.lineage.json``) restore supersessions, and the store's retention dates and legal
+holds are recorded again.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState, FileKind, PageText
 from sohoa.core.errors import IntegrityError, ObjectNotFound, SohoaError
 from sohoa.ingest.assemble import SOHOA_XMP_NS
+from sohoa.pipeline.corrections import corrected_filing
 from sohoa.pipeline.indexing import build_search_text
-from sohoa.pipeline.retention import companion_key, locking_store, record_retention
+from sohoa.pipeline.retention import companion_key, correction_keys, locking_store, record_retention
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
 from sohoa.storage.archive_queries import add_legal_hold, add_supersession, get_supersession
@@ -180,6 +183,24 @@ class _Restore:
                 )
 
 
+def _apply_correction(rt: Runtime, key: str, filing: dict[str, Any], issues: list[RebuildIssue]) -> str | None:
+    """Set in ``filing`` what the newest readable correction stored beside the PDF says; its key.
+
+    A correction is stored before the catalogue commits it, so the newest may be one the catalogue
+    never had (a failure in between, its ``metadata.corrected`` events lost with it). It is applied
+    all the same: it is the latest word of a person on the filing and names who made it and when,
+    where passing over it would bring back the very values that person corrected. A retry of that
+    correction is stored under the next number, and so wins over it in any case."""
+    for correction in reversed(correction_keys(rt.store, key)):
+        try:
+            filing.update(corrected_filing(_read_json(rt, correction), filing["id"]))
+        except (ValueError, UnicodeDecodeError, SohoaError) as exc:
+            issues.append(RebuildIssue(correction, "record_unreadable", str(exc)))
+            continue
+        return correction
+    return None
+
+
 def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Path) -> tuple[bool, list[RebuildIssue]]:
     info = rt.store.stat(key)
     issues: list[RebuildIssue] = []
@@ -211,9 +232,11 @@ def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Pa
             from sohoa.ingest.ocr import extract_text_layer
 
             pages = extract_text_layer(pdf)
+    # After the cross-check: the PDF's XMP carries the filing as archived, not as corrected since.
+    correction = _apply_correction(rt, key, filing, issues)
     lock = locking_store(rt.store).lock_status(key)
     with rt.db.session() as session:
-        _insert(session, rt, filing, info, lock.stored_at, pages=pages, actor=actor, key=key)
+        _insert(session, rt, filing, info, lock.stored_at, pages=pages, actor=actor, key=key, correction=correction)
         record_retention(session, rt.store, filing["id"], key)
         if lock.legal_hold and active_hold(session, filing["id"]) is None:
             add_legal_hold(
@@ -247,6 +270,7 @@ def _insert(
     pages: tuple[PageText, ...] | None,
     actor: str,
     key: str,
+    correction: str | None,
 ) -> None:
     original = _original(rt, filing["original_sha256"])
     now = utcnow()
@@ -284,7 +308,7 @@ def _insert(
         action="document.state",
         document_id=doc.id,
         to_state=DocumentState.ARCHIVED.value,
-        details={"rebuilt_from": key, "sha256": info.sha256},
+        details={"rebuilt_from": key, "sha256": info.sha256, **({"corrected_by": correction} if correction else {})},
     )
 
 

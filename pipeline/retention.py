@@ -27,6 +27,9 @@ __all__ = [
     "ArchiveProtection",
     "archive_protection",
     "companion_key",
+    "correction_key",
+    "correction_keys",
+    "hold_like_filing",
     "locking_store",
     "place_hold",
     "record_retention",
@@ -51,6 +54,22 @@ class ArchiveProtection:
 def companion_key(archive_key: str) -> str:
     """The filing record archived beside the PDF."""
     return archive_key.removesuffix(".pdf") + ".json"
+
+
+def correction_key(archive_key: str, number: int) -> str:
+    """The ``number``th correction (from 1) of the filing archived under ``archive_key``, stored beside it."""
+    return f"{archive_key.removesuffix('.pdf')}.c{number}.json"
+
+
+def correction_keys(store: ObjectStore, archive_key: str) -> list[str]:
+    """The corrections stored beside an archived PDF, oldest first.
+
+    They are numbered from 1 without gaps (each takes the first free number), so the first number not
+    stored ends them: a stat per correction, where listing the folder would read a whole year's filings."""
+    keys: list[str] = []
+    while store.exists(key := correction_key(archive_key, len(keys) + 1)):
+        keys.append(key)
+    return keys
 
 
 def locking_store(store: ObjectStore) -> LockingStore:
@@ -99,11 +118,22 @@ def record_retention(session: Session, store: ObjectStore, document_id: str, key
     )
 
 
-def _set_hold(store: LockingStore, key: str, on: bool) -> ObjectLock:
-    lock = store.set_legal_hold(key, on)
+def _set_hold(store: ObjectStore, key: str, on: bool) -> ObjectLock:
+    locking = locking_store(store)
+    lock = locking.set_legal_hold(key, on)
     with suppress(ObjectNotFound):  # the filing record beside the PDF is held with it
-        store.set_legal_hold(companion_key(key), on)
+        locking.set_legal_hold(companion_key(key), on)
+    for correction in correction_keys(store, key):  # and so are the corrections of that filing
+        locking.set_legal_hold(correction, on)
     return lock
+
+
+def hold_like_filing(store: ObjectStore, archive_key: str, key: str) -> None:
+    """Put ``key``, just stored beside an archived PDF, under legal hold when the PDF is held: a hold
+    keeps the whole filing (PDF, filing record, corrections), and the PDF's is the one a release asks."""
+    locking = locking_store(store)
+    if locking.lock_status(archive_key).legal_hold:
+        locking.set_legal_hold(key, True)
 
 
 def _reason(reason: str) -> str:
@@ -134,7 +164,7 @@ def _change_hold(rt: Runtime, document_id: str, *, on: bool, reason: str, actor:
             raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
         if not on and hold is None and not store.lock_status(key).legal_hold:
             raise Conflict(f"document {document_id} is not under legal hold", code="not_held")
-        lock = _set_hold(store, key, on)
+        lock = _set_hold(rt.store, key, on)
         if on:
             add_legal_hold(session, document_id, key, reason=reason, placed_by=actor, placed_at=utcnow())
         elif hold is not None:

@@ -8,6 +8,7 @@ from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.domain import DocumentState, Metadata
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.core.text import nfc
+from sohoa.pipeline.corrections import store_correction
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.catalogue import get_document, record_event, transition
@@ -17,8 +18,9 @@ __all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata", "empty_req
 
 # Before signing, metadata is what the signature will be filed under. An archived record's catalogue
 # entry may be corrected too (a misread date, a subject cut short): the signed file is never touched,
-# and every change is an event with its old and new value. Its procedure code is where the archive
-# filed it: changing that is superseding, not correcting.
+# every change is an event with its old and new value, and the corrected filing is stored in the
+# archive beside it (pipeline.corrections), so a catalogue rebuilt from the store keeps the correction.
+# Its procedure code is where the archive filed it: changing that is superseding, not correcting.
 EDITABLE_STATES = (DocumentState.NEEDS_REVIEW, DocumentState.EXTRACTED, DocumentState.ARCHIVED)
 _FIXED_WHEN_ARCHIVED = frozenset({"procedure_code"})
 _FIELDS = set(Metadata().to_dict()) - {"confidence"}
@@ -79,16 +81,18 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
             )
         current = dict(doc.metadata_json or {})
         confidence = dict(current.get("confidence") or {})
+        corrected: list[dict[str, Any]] = []
         for key, new in cleaned.items():
             old = current.get(key)
             if old == new:
                 continue
+            corrected.append({"field": key, "old": old, "new": new})
             record_event(
                 session,
                 actor=actor,
                 action="metadata.corrected",
                 document_id=document_id,
-                details={"field": key, "old": old, "new": new, **({"archived": True} if archived else {})},
+                details={**corrected[-1], **({"archived": True} if archived else {})},
             )
             current[key] = new
             confidence[key] = 1.0  # a person confirmed it
@@ -100,6 +104,10 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
             doc.dossier_code = cleaned["dossier_code"]
         doc.search_text = build_search_text(session, doc)
         session.flush()
+        if archived and corrected:
+            # Stored before the catalogue commits (when this block ends): a failure in between leaves
+            # a correction in the archive the catalogue never had, never one the archive would lose.
+            store_correction(rt, doc, corrected, actor=actor)
         return doc
 
 

@@ -1,0 +1,52 @@
+"""Corrections of an archived filing, kept in the archive so that a catalogue rebuilt from it keeps them.
+
+The signed PDF and its filing record (``{id}.json``) stay as they were archived: the store refuses to
+overwrite them. Each correction of an archived document's metadata is therefore a new object beside
+them, ``{id}.c{n}.json`` (n = 1, 2, ... in the order made). It holds the whole corrected filing, what
+a correction may change (the metadata and the dossier code; the procedure code stays), not only the
+fields changed: the newest record alone is the filing, and ``rebuild`` applies the newest.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from sohoa.core.clock import utcnow
+from sohoa.pipeline.retention import correction_key, correction_keys, hold_like_filing
+from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.records import DocumentRecord
+
+__all__ = ["corrected_filing", "store_correction"]
+
+
+def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, Any]], *, actor: str) -> str:
+    """Store ``doc``'s corrected filing beside its archived PDF under the next free number; its key.
+
+    The next free number is asked of the store, not the catalogue: a correction stored before a
+    catalogue commit that failed took its number, and the retry takes the one after it."""
+    assert doc.archive_key is not None
+    key = correction_key(doc.archive_key, len(correction_keys(rt.store, doc.archive_key)) + 1)
+    record = {
+        "document_id": doc.id,
+        "dossier_code": doc.dossier_code,
+        "metadata": doc.metadata_json or {},
+        "changes": changes,
+        "actor": actor,
+        "at": utcnow().isoformat(),
+    }
+    body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+    rt.store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata={"document_id": doc.id})
+    hold_like_filing(rt.store, doc.archive_key, key)
+    return key
+
+
+def corrected_filing(record: dict[str, Any], document_id: str) -> dict[str, Any]:
+    """The catalogue fields a stored correction sets; ValueError when it is not one of ``document_id``."""
+    if record.get("document_id") != document_id:
+        raise ValueError(f"a correction of {record.get('document_id')!r}, not of {document_id}")
+    metadata, dossier_code = record.get("metadata"), record.get("dossier_code")
+    if not isinstance(metadata, dict) or not isinstance(dossier_code, str | None):
+        raise ValueError("not a corrected filing: metadata must be an object, dossier_code text or null")
+    return {"metadata_json": metadata or None, "dossier_code": dossier_code or None}

@@ -1,0 +1,197 @@
+"""A correction of an archived document is kept in the archive, so losing the catalogue loses none:
+rebuilt from the store, the corrected metadata and dossier code come back, the latest correction
+winning; a correction whose catalogue commit failed after the store write blocks no retry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+
+from sohoa.core.settings import Settings
+from sohoa.pipeline import review
+from sohoa.pipeline.actions.search import search
+from sohoa.pipeline.rebuild import filing_fields, rebuild_catalogue
+from sohoa.pipeline.retention import correction_key, correction_keys, locking_store, place_hold
+from sohoa.pipeline.review import correct_metadata
+from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.wiring import open_runtime
+from sohoa.storage.catalogue import get_document, list_events
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import RetentionPolicy
+from sohoa.storage.s3store import S3Store
+from sohoa.storage.search import DocumentFilters, SearchQuery
+from tests.support.codes import DOSSIER
+from tests.support.flows import archive_one, ingest
+from tests.support.pdfs import make_text_image
+from tests.support.s3server import S3Endpoint
+
+POLICY = RetentionPolicy(years=10)
+LATER_DOSSIER = "000.00.32.H19-250313-0042"
+FIRST = {"subject": "Cấp giấy phép vũ trường", "issued_date": "2025-03-12", "dossier_code": DOSSIER}
+LATEST = {"subject": "Cấp giấy phép cho vũ trường ca nhạc", "dossier_code": LATER_DOSSIER}
+
+
+def _scan(tmp_path: Path, number: int) -> Path:
+    return make_text_image(tmp_path / f"scan-{number}.png", ["QUYẾT ĐỊNH", f"Số: {number}/QĐ-SVHTTDL", "Về việc"])
+
+
+def _open(settings: Settings) -> Runtime:
+    rt = open_runtime(settings)
+    if isinstance(rt.store, LocalStore):
+        rt.store = LocalStore(rt.store.root, retention=POLICY)
+    else:
+        assert isinstance(rt.store, S3Store)
+        rt.store.retention = POLICY
+    return rt
+
+
+def _lose_sqlite_catalogue(settings: Settings) -> None:
+    database = settings.data_dir / "sohoa.db"
+    for path in (database, database.with_name("sohoa.db-wal"), database.with_name("sohoa.db-shm")):
+        path.unlink(missing_ok=True)
+
+
+def _subject(rt: Runtime, document_id: str) -> str | None:
+    with rt.db.session() as session:
+        return (get_document(session, document_id).metadata_json or {}).get("subject")
+
+
+def _corrected_twice(rt: Runtime, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """An archived document corrected, put under legal hold, corrected again; its id and filing."""
+    doc = archive_one(rt, _scan(tmp_path, 1))
+    assert doc.archive_key is not None and doc.dossier_code != DOSSIER
+    correct_metadata(rt, doc.id, FIRST, actor="hoa")
+    place_hold(rt, doc.id, reason="thanh tra", actor="admin")
+    correct_metadata(rt, doc.id, LATEST, actor="lan")
+    keys = correction_keys(rt.store, doc.archive_key)
+    assert keys == [correction_key(doc.archive_key, 1), correction_key(doc.archive_key, 2)]
+    for key in keys:  # kept like the filing record beside them
+        lock = locking_store(rt.store).lock_status(key)
+        assert lock.legal_hold and lock.mode == "COMPLIANCE" and lock.retain_until is not None
+    with rt.store.open(keys[-1]) as fh:
+        latest = json.load(fh)
+    assert (latest["actor"], latest["dossier_code"]) == ("lan", LATER_DOSSIER)
+    assert [change["field"] for change in latest["changes"]] == ["subject", "dossier_code"]
+    with rt.db.session() as session:
+        corrected = get_document(session, doc.id)
+        assert corrected.dossier_code == LATER_DOSSIER
+        return doc.id, filing_fields(corrected)
+
+
+def _assert_rebuilt(rt: Runtime, document_id: str, before: dict[str, Any]) -> None:
+    with rt.db.session() as session:
+        assert list_events(session, document_id=document_id) == []  # the catalogue is gone
+    report = rebuild_catalogue(rt, actor="restorer")
+    # The corrections are neither documents nor problems.
+    assert report.ok and report.restored == (document_id,) and report.issues == (), report.issues
+    with rt.db.session() as session:
+        rebuilt = get_document(session, document_id)
+        restored = [e for e in list_events(session, document_id=document_id) if e.action == "document.state"]
+    assert filing_fields(rebuilt) == before
+    assert rebuilt.dossier_code == LATER_DOSSIER
+    meta = rebuilt.metadata_json or {}
+    # The latest correction wins, and holds what the earlier one set that it left alone.
+    assert (meta["subject"], meta["dossier_code"], meta["issued_date"]) == (
+        LATEST["subject"],
+        LATER_DOSSIER,
+        FIRST["issued_date"],
+    )
+    assert meta["confidence"]["subject"] == 1.0
+    assert rebuilt.archive_key is not None
+    assert restored[0].details["corrected_by"] == correction_key(rebuilt.archive_key, 2)
+    hits = search(rt, SearchQuery(text="vu truong ca nhac", filters=DocumentFilters())).hits
+    assert [hit.document.id for hit in hits] == [document_id]
+
+
+def test_corrections_come_back_when_the_sqlite_catalogue_is_lost(settings: Settings, tmp_path: Path) -> None:
+    rt = _open(settings)
+    try:
+        document_id, before = _corrected_twice(rt, tmp_path)
+    finally:
+        rt.close()
+    _lose_sqlite_catalogue(settings)
+    rt = _open(settings)
+    try:
+        _assert_rebuilt(rt, document_id, before)
+    finally:
+        rt.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.s3
+def test_corrections_come_back_on_postgresql_and_s3(
+    settings: Settings, pg_url: str, s3_endpoint: S3Endpoint, tmp_path: Path
+) -> None:
+    settings.database_url = pg_url
+    settings.s3_endpoint = s3_endpoint.endpoint
+    settings.s3_access_key = s3_endpoint.access_key
+    settings.s3_secret_key = SecretStr(s3_endpoint.secret_key)
+    settings.s3_bucket = "sohoa-corr-" + tmp_path.name.lower().replace("_", "-")[-20:]
+    rt = _open(settings)
+    try:
+        document_id, before = _corrected_twice(rt, tmp_path)
+    finally:
+        rt.close()
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    rt = _open(settings)
+    try:
+        _assert_rebuilt(rt, document_id, before)
+    finally:
+        rt.close()
+
+
+def _killed_after(stored: Callable[..., str]) -> Callable[..., str]:
+    def store_then_fail(*args: Any, **kwargs: Any) -> str:
+        stored(*args, **kwargs)
+        raise OSError("killed before the catalogue committed")
+
+    return store_then_fail
+
+
+def test_a_correction_the_catalogue_never_committed_blocks_no_retry(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _open(settings)
+    try:
+        retried, abandoned = ingest(rt, [_scan(tmp_path, 1), _scan(tmp_path, 2)])
+        with rt.db.session() as session:
+            archive_keys = {i: get_document(session, i).archive_key or "" for i in (retried, abandoned)}
+            subjects = {i: _subject(rt, i) for i in (retried, abandoned)}
+        monkeypatch.setattr(review, "store_correction", _killed_after(review.store_correction))
+        for document_id in (retried, abandoned):
+            with pytest.raises(OSError):
+                correct_metadata(rt, document_id, {"subject": "Lần một"}, actor="hoa")
+        monkeypatch.undo()
+        with rt.db.session() as session:
+            for document_id in (retried, abandoned):
+                assert _subject(rt, document_id) == subjects[document_id]
+                events = list_events(session, document_id=document_id)
+                assert not [e for e in events if e.action == "metadata.corrected"]
+                assert correction_keys(rt.store, archive_keys[document_id]) == [
+                    correction_key(archive_keys[document_id], 1)
+                ]
+        correct_metadata(rt, retried, {"subject": "Lần hai"}, actor="hoa")  # the stored one takes no number of it
+        assert _subject(rt, retried) == "Lần hai"
+        assert correction_keys(rt.store, archive_keys[retried])[-1] == correction_key(archive_keys[retried], 2)
+    finally:
+        rt.close()
+    _lose_sqlite_catalogue(settings)
+    rt = _open(settings)
+    try:
+        report = rebuild_catalogue(rt, actor="restorer")
+        assert report.ok, report.issues
+        assert _subject(rt, retried) == "Lần hai"
+        # Never committed, and never retried: still the newest word of a person on that filing.
+        assert _subject(rt, abandoned) == "Lần một"
+    finally:
+        rt.close()
