@@ -61,6 +61,7 @@ __all__ = [
     "identify_request",
     "refusals",
     "require",
+    "wants_json",
     "within_rate",
 ]
 
@@ -115,6 +116,12 @@ def client_of(request: Request) -> dict[str, str]:
     """Who is at the other end, for audit events: address and user agent (cut short)."""
     address = request.client.host if request.client else "-"
     return {"client": address, "user_agent": request.headers.get("user-agent", "")[:200]}
+
+
+def wants_json(request: Request) -> bool:
+    """Whether the caller asked for JSON (a script, the page's own fetch) rather than a page: a
+    browser's form is answered with a redirect instead."""
+    return "application/json" in request.headers.get("accept", "").lower()
 
 
 def refusals(request: Request) -> RefusalLog:

@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sohoa.api.deps import client_of, identify_request, refusals
+from sohoa.api.deps import client_of, identify_request, refusals, wants_json
 from sohoa.api.limits import RateLimit, SignInGuard, SignInLimits, Throttled
 from sohoa.core.errors import AuthenticationFailed
 from sohoa.core.settings import Settings
@@ -268,8 +268,7 @@ async def _throttled(request: Request, exc: Exception) -> Response:
 def _throttled_answer(request: Request, exc: Throttled) -> Response:
     """429 with ``Retry-After``; the sign-in form of a browser goes back to its page, which says why."""
     wait = {"Retry-After": str(exc.retry_after)}
-    wants_json = "application/json" in request.headers.get("accept", "").lower()
-    if request.url.path == _SIGN_IN and not wants_json:
+    if request.url.path == _SIGN_IN and not wants_json(request):
         return RedirectResponse("/login?error=throttled", status_code=303, headers=wait)
     return _error(429, exc.code, exc.message, exc.details, **wait)
 

@@ -28,6 +28,7 @@ from sohoa.api.deps import (
     client_of,
     identify_request,
     refusals,
+    wants_json,
 )
 from sohoa.api.limits import SignInGuard, Throttled
 from sohoa.api.schemas import LoginPublic, MePublic, errors
@@ -50,10 +51,6 @@ _MESSAGES = {
 _REDIRECT: dict[int | str, dict[str, Any]] = {
     303: {"description": "form posts: to `next` after sign-in, to `/login?error=1` after a refusal"}
 }
-
-
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "").lower()
 
 
 def safe_next(target: str | None) -> str:
@@ -143,13 +140,13 @@ async def login(
     opened, user = result.session, result.user
     if opened is None or user is None:
         code = result.code or "invalid_credentials"
-        if _wants_json(request):
+        if wants_json(request):
             raise AuthenticationFailed(_MESSAGES.get(code, "sign-in refused"), code=code)
         return RedirectResponse("/login?error=1", status_code=303)
     name, role = user.name, Role(user.role)
     answer: Response = (
         JSONResponse(LoginPublic(user=name, role=role).model_dump(mode="json"))
-        if _wants_json(request)
+        if wants_json(request)
         else RedirectResponse(safe_next(next), status_code=303)
     )
     secure = request.url.scheme == "https"
@@ -185,7 +182,7 @@ async def logout(request: Request, rt: RuntimeDep) -> Response:
                 submitted = value if isinstance(value, str) else None
             await check_csrf(request, rt, user, submitted)
             await run_in_threadpool(lambda: sign_out(rt, cookie, client=client_of(request)))
-    answer: Response = Response(status_code=204) if _wants_json(request) else RedirectResponse("/login", 303)
+    answer: Response = Response(status_code=204) if wants_json(request) else RedirectResponse("/login", 303)
     answer.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     answer.delete_cookie(CSRF_COOKIE, path="/", samesite="lax")
     return answer
