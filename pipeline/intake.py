@@ -96,10 +96,20 @@ class AcceptedDocument:
 
 @dataclass(frozen=True)
 class RejectedFile:
+    """A refused file and the error that refused it, kept whole: its class says whether trying again
+    can help (a storage failure) or not (the input itself), its details what exactly was wrong."""
+
     filename: str
-    code: str
-    message: str
-    document_id: str | None = None
+    error: SohoaError
+    document_id: str | None = None  # the document catalogued as rejected, when there is one
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    @property
+    def message(self) -> str:
+        return self.error.message
 
 
 @dataclass(frozen=True)
@@ -169,8 +179,8 @@ class _Batch:
     def refuse(self, exc: SohoaError, *names: str) -> None:
         """Files refused before any document was catalogued for them: answered, and audited."""
         for name in names:
-            self.rejected.append(RejectedFile(name, exc.code, exc.message))
-            self.note("upload.rejected", {"filename": name, "reason_code": exc.code, "message": exc.message})
+            self.rejected.append(RejectedFile(name, exc))
+            self.note("upload.rejected", {"filename": name, **exc.event_details()})
 
 
 @dataclass(frozen=True)
@@ -517,7 +527,7 @@ def _store_original(batch: _Batch, file: _Spooled, sniff: SniffResult, filing: _
         with rt.db.session() as session:
             holder = original_holder(session, sha)
             if holder is not None:
-                _record_duplicate(session, batch, holder, name, sha)
+                _record_duplicate(session, batch, holder, file)
                 return
         # Stored before the claim, outside any transaction: SQLite's one writer is not held while
         # the bytes are fsynced. A crash or a lost race leaves at most a content-addressed object
@@ -529,18 +539,15 @@ def _store_original(batch: _Batch, file: _Spooled, sniff: SniffResult, filing: _
         with rt.db.session() as session:
             holder = claim_original(session, sha, document_id)
             if holder is not None:  # another upload of the same file won meanwhile
-                _record_duplicate(session, batch, holder, name, sha)
+                _record_duplicate(session, batch, holder, file)
                 return
             _add_document(
                 session,
                 batch,
                 document_id,
-                name,
-                sha,
-                file.size,
+                file,
                 DocumentState.RECEIVED,
                 filing,
-                container=file.container,
                 details={
                     "filename": name,
                     "sha256": sha,
@@ -581,7 +588,7 @@ def _place(session: Session, batch: _Batch, document_id: str, filing: _Filing) -
     )
 
 
-def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, sha: str) -> None:
+def _record_duplicate(session: Session, batch: _Batch, holder: str, file: _Spooled) -> None:
     held = get_document(session, holder)
     state = held.state
     owner = get_batch(session, held.batch_id).created_by if held.batch_id else None
@@ -590,7 +597,9 @@ def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, s
     # Another user's document: the event stays in the audit log, but out of this batch's event stream
     # (which the uploader follows), so it does not name a document the uploader may not see.
     own = owner == batch.actor
-    details = {"filename": name, "sha256": sha} if own else {"filename": name, "sha256": sha, "batch": batch.batch_id}
+    details = {"filename": file.name, "sha256": file.sha}
+    if not own:
+        details["batch"] = batch.batch_id
     record_event(
         session,
         actor=batch.actor,
@@ -599,42 +608,39 @@ def _record_duplicate(session: Session, batch: _Batch, holder: str, name: str, s
         batch_id=batch.batch_id if own else None,
         details=details,
     )
-    batch.documents.append(AcceptedDocument(holder, name, state, duplicate_of=holder, holder_owner=owner))
+    batch.documents.append(AcceptedDocument(holder, file.name, state, duplicate_of=holder, holder_owner=owner))
 
 
 def _add_document(
     session: Session,
     batch: _Batch,
     document_id: str,
-    name: str,
-    sha: str,
-    size: int,
+    file: _Spooled,
     state: DocumentState,
     filing: _Filing,
     *,
-    container: _Spooled | None,
     details: dict[str, Any],
     **fields: Any,
 ) -> None:
     """Catalogue one incoming file in its first state, filed under ``filing``'s codes (review reasons
-    with them), with the event that says so."""
+    with them) and under the zip or stack it came out of, with the event that says so."""
     now = utcnow()
     add_document(
         session,
         DocumentRecord(
             id=document_id,
             batch_id=batch.batch_id,
-            filename=name,
+            filename=file.name,
             state=state.value,
-            original_sha256=sha,
-            original_size=size,
+            original_sha256=file.sha,
+            original_size=file.size,
             received_at=now,
             updated_at=now,
             created_by=batch.actor,
             procedure_code=filing.procedure_code,
             dossier_code=filing.dossier_code,
             review_reasons=list(filing.review) or None,
-            container_sha256=container.sha if container is not None else None,
+            container_sha256=file.container.sha if file.container is not None else None,
             **fields,
         ),
     )
@@ -661,12 +667,7 @@ def _reject(batch: _Batch, file: _Spooled, exc: InputRejected) -> None:
         key, outcome = batch.quarantine.keep(rt, container.sha, container.path, container.name)
     else:
         key, outcome = batch.quarantine.keep(rt, file.sha, file.path, file.name)
-    details: dict[str, Any] = {
-        "filename": file.name,
-        "reason_code": exc.code,
-        "message": exc.message,
-        "quarantine": key,
-    }
+    details: dict[str, Any] = {"filename": file.name, **exc.event_details(), "quarantine": key}
     if container is not None:
         details["quarantine_of"] = "container"
     if key is None:
@@ -676,18 +677,15 @@ def _reject(batch: _Batch, file: _Spooled, exc: InputRejected) -> None:
             session,
             batch,
             document_id,
-            file.name,
-            file.sha,
-            file.size,
+            file,
             DocumentState.REJECTED,
             batch.filing,
-            container=container,
             details=details,
             reason_code=exc.code,
             reason_message=exc.message,
             original_key=key,
         )
-    batch.rejected.append(RejectedFile(file.name, exc.code, exc.message, document_id))
+    batch.rejected.append(RejectedFile(file.name, exc, document_id))
 
 
 def group_positions(filenames: Sequence[str], groups: Sequence[Sequence[str]]) -> list[list[int]]:
@@ -848,15 +846,22 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
         DocumentPart(m.sha, m.name, s.kind.value, s.page_count, m.size) for m, s in zip(members, sniffs, strict=True)
     ]
     manifest = parts_manifest(parts)
-    sha = hashlib.sha256(manifest).hexdigest()
+    # The document as one file: the list of its files, which is stored as its original; its size is
+    # all of its files', which is what the catalogue counts as a document's original.
+    whole = _Spooled(
+        members[0].path.with_name(members[0].path.name + ".parts.json"),
+        label,
+        hashlib.sha256(manifest).hexdigest(),
+        sum(p.size for p in parts),
+        container=next((m.container for m in members if m.container is not None), None),
+    )
     filing = batch.filing
-    container = next((m.container for m in members if m.container is not None), None)
     names = [m.name for m in members]
     try:
         with rt.db.session() as session:
-            holder = original_holder(session, sha)
+            holder = original_holder(session, whole.sha)
             if holder is not None:
-                _record_duplicate(session, batch, holder, label, sha)
+                _record_duplicate(session, batch, holder, whole)
                 _name_parts(batch, names)
                 return
         for member, sniff in zip(members, sniffs, strict=True):
@@ -866,18 +871,17 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
                 content_type=sniff.kind.media_type,
                 metadata={"filename": member.name},
             )
-        listing = members[0].path.with_name(members[0].path.name + ".parts.json")
-        listing.write_bytes(manifest)
+        whole.path.write_bytes(manifest)
         try:
             info = rt.store.put_file(
-                original_key(sha), listing, content_type=PARTS_MEDIA_TYPE, metadata={"filename": label}
+                original_key(whole.sha), whole.path, content_type=PARTS_MEDIA_TYPE, metadata={"filename": label}
             )
         finally:
-            listing.unlink(missing_ok=True)
+            whole.path.unlink(missing_ok=True)
         with rt.db.session() as session:
-            holder = claim_original(session, sha, document_id)
+            holder = claim_original(session, whole.sha, document_id)
             if holder is not None:  # the same files in the same order won meanwhile
-                _record_duplicate(session, batch, holder, label, sha)
+                _record_duplicate(session, batch, holder, whole)
                 _name_parts(batch, names)
                 return
             for part in parts:
@@ -886,15 +890,12 @@ def _store_group(batch: _Batch, members: Sequence[_Spooled], sniffs: Sequence[Sn
                 session,
                 batch,
                 document_id,
-                label,
-                sha,
-                sum(p.size for p in parts),
+                whole,
                 DocumentState.RECEIVED,
                 filing,
-                container=container,
                 details={
                     "filename": label,
-                    "sha256": sha,
+                    "sha256": whole.sha,
                     "kind": PARTS_KIND,
                     "pages": sum(p.page_count for p in parts),
                     "files": [

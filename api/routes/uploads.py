@@ -201,7 +201,7 @@ async def upload(request: Request, rt: RuntimeDep, config: ConfigDep, user: Uplo
     return UploadResponse(
         batch_id=result.batch_id,
         documents=[UploadDocumentPublic(**d.__dict__) for d in shown],
-        rejected=[RejectedPublic(**r.__dict__) for r in result.rejected]
+        rejected=[RejectedPublic.model_validate(r, from_attributes=True) for r in result.rejected]
         + [_already_held(d) for d in result.documents if not _may_see(user, d)],
     )
 

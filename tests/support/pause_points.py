@@ -97,9 +97,9 @@ def _install(pause: str) -> None:
 
         filename = pause.partition(":")[2]
 
-        def catalogued(_session: Any, _batch: Any, document_id: str, name: str, *_a: Any, **_k: Any) -> None:
-            if name == filename:
-                _pause("intake", f"intake {name} {document_id}")
+        def catalogued(_session: Any, _batch: Any, document_id: str, file: Any, *_a: Any, **_k: Any) -> None:
+            if file.name == filename:
+                _pause("intake", f"intake {file.name} {document_id}")
 
         _wrap(intake, "_add_document", None, catalogued)
     elif pause in _STAGE_MODULES:

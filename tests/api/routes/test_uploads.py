@@ -169,8 +169,16 @@ def test_many_files_and_a_zip_in_one_request(
         "s0.png",
         "s1.png",
     ]
-    assert [(r["filename"], r["code"]) for r in body["rejected"]] == [("rỗng.pdf", "empty_file")]
+    [refused] = body["rejected"]
+    # The answer's four keys, whatever intake keeps of the error: clients read them.
+    assert refused == {
+        "filename": "rỗng.pdf",
+        "code": "empty_file",
+        "message": "the file is empty (0 bytes)",
+        "document_id": refused["document_id"],
+    }
     with runtime.db.session() as session:
+        assert get_document(session, refused["document_id"]).state == "rejected"
         for doc in body["documents"]:
             key = get_document(session, doc["id"]).original_key
             assert key is not None and runtime.store.stat(key).size > 0  # stored before the answer
