@@ -11,10 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pyhanko_certvalidator import ValidationContext
+
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import NotFound, SigningError, SohoaError
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.stage import SYSTEM
+from sohoa.signing.renewal import RenewalInfo, renew_archive_timestamp, timestamp_expiry
 from sohoa.signing.trust import trust_roots
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import get_document, record_event
@@ -33,13 +36,20 @@ log = logging.getLogger(__name__)
 
 def current_archive_key(rt: Runtime, doc: DocumentRecord) -> str:
     """The newest archived copy: the last renewal's, else the document's own archive key."""
+    return _newest_copy(rt, doc)[0]
+
+
+def _newest_copy(rt: Runtime, doc: DocumentRecord) -> tuple[str, int]:
+    """The newest archived copy's key and its generation (0: the first copy, never renewed)."""
     if doc.archive_key is None:
         raise NotFound(
             "this document has no archived copy yet", code="file_not_available", details={"state": doc.state}
         )
     with rt.db.session() as session:
         renewed = latest_renewal(session, doc.id)
-        return renewed.archive_key if renewed is not None else doc.archive_key
+    if renewed is None:
+        return doc.archive_key, 0
+    return renewed.archive_key, renewed.generation
 
 
 @contextmanager
@@ -109,10 +119,6 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
     certificate expires before ``before``. The renewed copy is stored under a new key
     ``{document_id}.r{n}.pdf`` beside the first and linked in ``archive_renewals``; nothing is
     overwritten. One answer per document looked at: ``renewed``, ``current`` or ``failed``."""
-    from pyhanko_certvalidator import ValidationContext
-
-    from sohoa.signing.renewal import renew_archive_timestamp, timestamp_expiry
-
     if not rt.settings.tsa_url:
         raise SigningError(
             "renewing timestamps needs a timestamp authority (SOHOA_TSA_URL)", code="timestamper_required"
@@ -122,7 +128,8 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
         docs = archived_at_level(session, "B-LTA")
     results = []
     for doc in docs:
-        key = current_archive_key(rt, doc)
+        # The copy renewed and the generation after it, from one reading: a renewal records its predecessor.
+        key, generation = _newest_copy(rt, doc)
         answer: dict[str, Any] = {"document_id": doc.id, "previous_key": key}
         try:
             with _fetched(rt, key) as (path, _):
@@ -136,7 +143,7 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
                 info = renew_archive_timestamp(
                     path, renewed, timestamper=rt.settings.tsa_url, validation_context=context
                 )
-                results.append({**answer, **_store_renewal(rt, doc, key, renewed, info, actor)})
+                results.append({**answer, **_store_renewal(rt, doc, key, generation + 1, renewed, info, actor)})
         except SohoaError as exc:
             log.warning("timestamp renewal of %s failed: %s", doc.id, exc)
             results.append({**answer, "status": "failed", "code": exc.code, "message": exc.message})
@@ -144,12 +151,9 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
 
 
 def _store_renewal(
-    rt: Runtime, doc: DocumentRecord, previous: str, renewed: Path, info: Any, actor: str
+    rt: Runtime, doc: DocumentRecord, previous: str, generation: int, renewed: Path, info: RenewalInfo, actor: str
 ) -> dict[str, Any]:
     assert doc.archive_key is not None
-    with rt.db.session() as session:
-        last = latest_renewal(session, doc.id)
-        generation = (last.generation if last is not None else 0) + 1
     key = f"{doc.archive_key.removesuffix('.pdf')}.r{generation}.pdf"
     metadata = {"document_id": doc.id, "renewal_of": previous, "generation": str(generation)}
     # the store refuses to overwrite a key: a renewal is always a new object
