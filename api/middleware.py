@@ -38,7 +38,7 @@ from sohoa.api.limits import RateLimit, SignInGuard, SignInLimits, Throttled
 from sohoa.core.errors import AuthenticationFailed
 from sohoa.core.settings import Settings
 
-__all__ = ["BodyCaps", "RequestGate", "close_limits", "install_limits"]
+__all__ = ["BodyCaps", "RequestGate", "close_limits", "install_limits", "refuse_sign_in"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_OVERHEAD = 64 * 1024  # the fields and part headers around a file
@@ -166,19 +166,13 @@ class RequestGate:
         await self._pass_on(scope, receive, send, cap, too_large)
 
     async def _sign_in_throttled(self, scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
-        """A flood of sign-ins from one address, refused from the head: no form parsed, no hash.
-
-        The answer is held back a moment, as every 429 is (see ``_throttled``)."""
+        """A flood of sign-ins from one address, refused from the head: no form parsed, no hash."""
         guard: SignInGuard = scope["app"].state.sign_in_guard
         request = Request(scope)
-        address = client_of(request)["client"]
-        wait = guard.address_wait(address)
+        wait = guard.address_wait(client_of(request)["client"])
         if wait <= 0:
             return None
-        details = {"reason": "throttled", "path": _SIGN_IN, "method": "POST", **client_of(request)}
-        await run_in_threadpool(refusals(request).record, actor="-", action="auth.refused", details=details)
-        await asyncio.sleep(min(wait, _TARPIT))
-        return _throttled_answer(
+        return await refuse_sign_in(
             request, Throttled("too many failed sign-ins: wait before trying again", retry_after=wait)
         )
 
@@ -257,20 +251,28 @@ def _redirect(scope: Scope) -> Callable[[Scope, Receive, Send], Awaitable[None]]
     return RedirectResponse("/login?next=" + quote(scope["path"], safe="/"), status_code=303)
 
 
-async def _throttled(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Throttled)
-    # Held back a moment: a client that retries at once then costs a sleeping coroutine, not a
-    # request a millisecond.
+async def _held_back(exc: Throttled) -> dict[str, str]:
+    """The ``Retry-After`` of a refusal, once it has been held back a moment: a client that retries
+    at once then costs a sleeping coroutine, not a request a millisecond."""
     await asyncio.sleep(min(exc.retry_after, _TARPIT))
-    return _throttled_answer(request, exc)
+    return {"Retry-After": str(exc.retry_after)}
 
 
-def _throttled_answer(request: Request, exc: Throttled) -> Response:
-    """429 with ``Retry-After``; the sign-in form of a browser goes back to its page, which says why."""
-    wait = {"Retry-After": str(exc.retry_after)}
-    if request.url.path == _SIGN_IN and not wants_json(request):
-        return RedirectResponse("/login?error=throttled", status_code=303, headers=wait)
-    return _error(429, exc.code, exc.message, exc.details, **wait)
+async def _throttled(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Throttled)
+    return _error(429, exc.code, exc.message, exc.details, **await _held_back(exc))
+
+
+async def refuse_sign_in(request: Request, exc: Throttled) -> Response:
+    """A throttled sign-in, whether the gate refused it from the head or the route from the name:
+    audited (folded per client, whatever names it tries: a flood of invented names is one event a
+    minute), then answered as every 429 is, except that a browser's form goes back to the sign-in
+    page, which says why."""
+    details = {"reason": "throttled", "path": request.url.path, "method": "POST", **client_of(request)}
+    await run_in_threadpool(refusals(request).record, actor="-", action="auth.refused", details=details)
+    if wants_json(request):
+        return await _throttled(request, exc)
+    return RedirectResponse("/login?error=throttled", status_code=303, headers=await _held_back(exc))
 
 
 def install_limits(app: FastAPI, settings: Settings) -> None:

@@ -31,6 +31,7 @@ from sohoa.api.deps import (
     wants_json,
 )
 from sohoa.api.limits import SignInGuard, Throttled
+from sohoa.api.middleware import refuse_sign_in
 from sohoa.api.schemas import LoginPublic, MePublic, errors
 from sohoa.core.domain import Role
 from sohoa.core.errors import AuthenticationFailed, PermissionDenied
@@ -110,11 +111,8 @@ async def login(
     key, address = unicodedata.normalize("NFC", username).strip()[:128], client["client"]
     try:
         guard.check(key, address)
-    except Throttled:
-        # Folded per client, whatever names it tries: a flood of invented names is one event a minute.
-        details = {"reason": "throttled", "path": request.url.path, "method": "POST", **client}
-        await run_in_threadpool(refusals(request).record, actor="-", action="auth.refused", details=details)
-        raise
+    except Throttled as exc:
+        return await refuse_sign_in(request, exc)
     lifetime = timedelta(hours=config.session_hours)
     if guard.locked(key, address):
         # Refused unread, at no Argon2 cost: the lock binds this address only, so its owner elsewhere

@@ -180,3 +180,22 @@ def test_a_throttled_browser_is_sent_back_to_a_page_that_says_why(runtime: Runti
         assert "Too many failed sign-ins from this computer" in page
         scripted = client.post("/auth/login", data=wrong, headers=JSON)
         assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
+
+
+def test_a_name_throttled_after_its_form_is_read_is_answered_as_from_the_head(
+    runtime: Runtime, tokens: dict[str, str]
+) -> None:
+    # The address stays under its limit: the gate lets the form through and the route's own check refuses the name.
+    settings = runtime.settings.model_copy(update={"login_rate_per_address": 100, "login_rate_per_user": 2})
+    with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as client:
+        wrong = {"username": "u-reviewer", "password": "not the password"}
+        assert [client.post("/auth/login", data=wrong).headers["location"] for _ in range(2)] == ["/login?error=1"] * 2
+        form = client.post("/auth/login", data=wrong)
+        assert form.status_code == 303 and form.headers["location"] == "/login?error=throttled"
+        assert int(form.headers["retry-after"]) >= 1
+        scripted = client.post("/auth/login", data=wrong, headers=JSON)
+        assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
+        assert int(scripted.headers["retry-after"]) >= 1 and scripted.headers["connection"] == "close"
+        client.app.state.refusals.flush()
+    throttled = [e.details for e in _events(runtime, "auth.refused") if e.details["reason"] == "throttled"]  # type: ignore[index]
+    assert [(d["path"], d["method"], d["count"]) for d in throttled] == [("/auth/login", "POST", 2)]  # type: ignore[index]
