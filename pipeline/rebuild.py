@@ -5,9 +5,11 @@ dossier codes, original SHA-256, signing time) and a full filing record beside i
 (``{id}.json``: file name, received time, extracted metadata, signer). The PDF's own XMP,
 written at assembly, is read as a cross-check; its text layer restores the pages and the
 search text. The newest correction stored beside it (``{id}.c{n}.json``, see
-``pipeline.corrections``) restores a correction of its metadata made after archiving. Lineage
-records (``{id}.lineage.json``) restore supersessions, and the store's retention dates and legal
-holds are recorded again.
+``pipeline.corrections``) restores a correction of its metadata made after archiving. A renewed
+copy (``{id}.r{n}.pdf``, whose object metadata names the copy it renews, see
+``pipeline.signing_ops.archive``) is no document: it restores the document's renewal of that
+generation. Lineage records (``{id}.lineage.json``) restore supersessions, and the store's
+retention dates and legal holds are recorded again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,19 +29,29 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState, FileKind, PageText
-from sohoa.core.errors import IntegrityError, ObjectNotFound, SohoaError
+from sohoa.core.errors import InputRejected, IntegrityError, ObjectNotFound, SohoaError
 from sohoa.ingest.assemble import SOHOA_XMP_NS
 from sohoa.pipeline.corrections import corrected_filing
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.retention import companion_key, correction_keys, locking_store, record_retention
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
+from sohoa.signing.renewal import timestamp_expiry
 from sohoa.storage.archive_queries import add_legal_hold, add_supersession, get_supersession
 from sohoa.storage.archive_records import SupersessionRecord, active_hold
-from sohoa.storage.catalogue import add_document, claim_original, document_exists, record_event, replace_pages
+from sohoa.storage.catalogue import (
+    add_document,
+    claim_original,
+    document_exists,
+    get_document,
+    record_event,
+    replace_pages,
+)
 from sohoa.storage.document_parts import PARTS_KIND, PARTS_MEDIA_TYPE, add_parts, read_manifest
 from sohoa.storage.objectstore import ObjectInfo, original_key
 from sohoa.storage.records import DocumentRecord, PageRecord
+from sohoa.storage.signing_queries import add_renewal, latest_renewal
+from sohoa.storage.signing_records import ArchiveRenewalRecord
 
 __all__ = ["FILING_FIELDS", "RebuildIssue", "RebuildReport", "filing_fields", "rebuild_catalogue"]
 
@@ -68,7 +81,7 @@ _KIND_BY_MEDIA = {kind.media_type: kind.value for kind in FileKind}
 @dataclass(frozen=True)
 class RebuildIssue:
     key: str
-    kind: str  # errors: see _ERRORS; notes: no_xmp, orphan_lineage
+    kind: str  # errors: see _ERRORS; notes: no_xmp, orphan_lineage, orphan_renewal
     message: str
 
     @property
@@ -81,6 +94,7 @@ class RebuildReport:
     restored: tuple[str, ...] = ()
     present: tuple[str, ...] = ()  # already in the catalogue: left as they were
     links: int = 0
+    renewals: int = 0  # renewed copies linked to their documents again
     issues: tuple[RebuildIssue, ...] = field(default_factory=tuple)
 
     @property
@@ -93,6 +107,7 @@ class RebuildReport:
             "restored": len(self.restored),
             "present": len(self.present),
             "links": self.links,
+            "renewals": self.renewals,
             "issues": [{"key": i.key, "kind": i.kind, "message": i.message} for i in self.issues],
         }
 
@@ -201,8 +216,10 @@ def _apply_correction(rt: Runtime, key: str, filing: dict[str, Any], issues: lis
     return None
 
 
-def _restore_document(rt: Runtime, key: str, *, actor: str, text: bool, work: Path) -> tuple[bool, list[RebuildIssue]]:
-    info = rt.store.stat(key)
+def _restore_document(
+    rt: Runtime, info: ObjectInfo, *, actor: str, text: bool, work: Path
+) -> tuple[bool, list[RebuildIssue]]:
+    key = info.key
     issues: list[RebuildIssue] = []
     try:
         record = _read_json(rt, companion_key(key))
@@ -357,9 +374,120 @@ def _restore_links(rt: Runtime, keys: list[str], *, issues: list[RebuildIssue]) 
     return links
 
 
+def _expiry(rt: Runtime, key: str, work: Path) -> datetime | None:
+    """When the last timestamp of the copy under ``key`` expires, read as its renewal read it."""
+    path = work / "copy.pdf"
+    try:
+        rt.store.get_file(key, path, verify=True)
+        return timestamp_expiry(path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _renewal(
+    rt: Runtime,
+    info: ObjectInfo,
+    generation: int,
+    previous: str,
+    previous_expiry: datetime | None,
+    actor: str,
+    work: Path,
+) -> ArchiveRenewalRecord:
+    """The renewal that stored the copy ``info`` over ``previous``, its expiries read from both copies.
+
+    Not in the archive: when the renewal ran (the store's write of the copy, moments after, stands
+    in) and who ran it (the rebuild's actor stands in)."""
+    previous_expiry = previous_expiry or _expiry(rt, previous, work)
+    expires_at = _expiry(rt, info.key, work)
+    if previous_expiry is None or expires_at is None:
+        raise InputRejected(f"{previous} or {info.key} carries no document timestamp", code="not_lta")
+    return ArchiveRenewalRecord(
+        document_id=info.metadata["document_id"],
+        generation=generation,
+        archive_key=info.key,
+        previous_key=previous,
+        sha256=info.sha256,
+        previous_expiry=previous_expiry,
+        expires_at=expires_at,
+        renewed_at=locking_store(rt.store).lock_status(info.key).stored_at or utcnow(),
+        renewed_by=actor,
+    )
+
+
+def _restore_renewals(
+    rt: Runtime, copies: list[ObjectInfo], *, actor: str, work: Path, issues: list[RebuildIssue]
+) -> int:
+    """Link renewed copies to their documents again, each document's in generation order; how many.
+
+    A chain is followed while each copy renews the one before it (the document's own copy for the
+    first generation), as ``renewal_of`` in its object metadata says. The first that does not is
+    reported, and the chain stops there: linked, it would pass for the newest copy, which verification
+    reads and the next renewal renews, with no known way back to the copy the document was archived as."""
+    chains: dict[str, list[tuple[int, ObjectInfo]]] = defaultdict(list)
+    for info in copies:
+        try:
+            chains[info.metadata["document_id"]].append((int(info.metadata["generation"]), info))
+        except (KeyError, ValueError) as exc:
+            issues.append(RebuildIssue(info.key, "record_unreadable", f"renewal metadata: {exc!r}"))
+    linked = 0
+    for document_id, chain in chains.items():
+        with rt.db.session() as session:
+            if not document_exists(session, document_id):
+                issues.extend(
+                    RebuildIssue(info.key, "orphan_renewal", f"{document_id} is not in the archive")
+                    for _, info in chain
+                )
+                continue
+            last = latest_renewal(session, document_id)
+            # The copy the next generation renews, and its timestamp's expiry once read.
+            generation, previous, previous_expiry = (
+                (last.generation, last.archive_key, last.expires_at)
+                if last is not None
+                else (0, get_document(session, document_id).archive_key or "", None)
+            )
+        for number, info in sorted(chain, key=lambda item: item[0]):
+            if number <= generation:
+                continue  # in the catalogue already
+            renewal_of = info.metadata.get("renewal_of")
+            if number != generation + 1 or renewal_of != previous:
+                issues.append(
+                    RebuildIssue(
+                        info.key,
+                        "conflict",
+                        f"generation {number} renews {renewal_of!r}, not generation {generation}'s {previous!r}",
+                    )
+                )
+                break
+            try:
+                renewal = _renewal(rt, info, number, previous, previous_expiry, actor, work)
+            except (SohoaError, OSError) as exc:
+                issues.append(
+                    RebuildIssue(info.key, "integrity" if isinstance(exc, IntegrityError) else "failed", str(exc))
+                )
+                break
+            with rt.db.session() as session:
+                add_renewal(session, renewal)
+                record_event(
+                    session,
+                    actor=actor,
+                    action="archive.renewed",
+                    document_id=document_id,
+                    details={
+                        "archive_key": info.key,
+                        "previous_key": previous,
+                        "sha256": info.sha256,
+                        "rebuilt_from": info.key,
+                    },
+                )
+            linked += 1
+            generation, previous, previous_expiry = number, info.key, renewal.expires_at
+    return linked
+
+
 def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildReport:
     """Restore every archived document missing from the catalogue; documents present are left alone."""
     lineage: list[str] = []
+    renewed: list[ObjectInfo] = []
     restored: list[str] = []
     present: list[str] = []
     issues: list[RebuildIssue] = []
@@ -370,15 +498,20 @@ def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildR
             if not key.endswith(".pdf"):
                 continue
             try:
-                done, found = _restore_document(rt, key, actor=actor, text=text, work=Path(tmp))
+                info = rt.store.stat(key)
+                if "renewal_of" in info.metadata:
+                    renewed.append(info)  # a later copy of a document: linked once the document is back
+                    continue
+                done, found = _restore_document(rt, info, actor=actor, text=text, work=Path(tmp))
             except (SohoaError, OSError, ValueError) as exc:
                 log.warning("could not restore %s", key, exc_info=True)
                 issues.append(RebuildIssue(key, "failed", str(exc)))
                 continue
             issues.extend(found)
             (restored if done else present).append(PurePosixPath(key).stem)
+        renewals = _restore_renewals(rt, renewed, actor=actor, work=Path(tmp), issues=issues)
     links = _restore_links(rt, lineage, issues=issues)
-    report = RebuildReport(tuple(restored), tuple(present), links, tuple(issues))
+    report = RebuildReport(tuple(restored), tuple(present), links, renewals, tuple(issues))
     with rt.db.session() as session:
         details = report.to_dict()
         details["issues"] = details["issues"][:1000]

@@ -162,7 +162,14 @@ def test_cli_rebuild(settings: Settings, tmp_path: Path, monkeypatch: pytest.Mon
     assert runner.invoke(app, ["catalogue", "rebuild"]).exit_code == 2  # the source must be named
     done = runner.invoke(app, ["catalogue", "rebuild", "--from-store", "--json"])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout) == {"ok": True, "restored": 1, "present": 0, "links": 0, "issues": []}
+    assert json.loads(done.stdout) == {
+        "ok": True,
+        "restored": 1,
+        "present": 0,
+        "links": 0,
+        "renewals": 0,
+        "issues": [],
+    }
     rt = open_runtime(settings, with_queue=False)
     try:
         with rt.db.session() as session:
