@@ -19,7 +19,7 @@ from sohoa.core.domain import Metadata, PageText
 from sohoa.core.text import fold
 from sohoa.ingest.doctypes import CONG_VAN, RECEIPT, DocType, find_type_by_code
 from sohoa.ingest.metadata.codes import _find_dossier, _find_procedure
-from sohoa.ingest.metadata.correct import correct_name, correct_subject, known_surname, marks_from_document
+from sohoa.ingest.metadata.correct import correct_subject, marks_from_document, read_name
 from sohoa.ingest.metadata.issuer import _find_issuer
 from sohoa.ingest.metadata.layout import _header_first
 from sohoa.ingest.metadata.lines import _collect_lines, _distance, _Line, _starts_body
@@ -28,9 +28,7 @@ from sohoa.ingest.metadata.signature import _find_signature
 from sohoa.ingest.metadata.subject import _subject_after_title, _subject_vv
 from sohoa.ingest.metadata.title import _find_title, _Title
 
-__all__ = ["UNKNOWN_SURNAME", "extract_metadata"]
-
-UNKNOWN_SURNAME = 0.6  # what a name OCR read with no known family name first keeps of its confidence
+__all__ = ["extract_metadata"]
 
 
 def extract_metadata(pages: Sequence[PageText]) -> Metadata:
@@ -113,11 +111,9 @@ def extract_metadata(pages: Sequence[PageText]) -> Metadata:
         values["signer_title"] = signature.authority[-1]
         conf["signer_authority"] = conf["signer_title"] = signature.conf_authority
     if signature.name:
-        name = correct_name(signature.name) if ocr else signature.name
+        name, doubt = read_name(signature.name, ocr=ocr)
         values["signer_name"] = name
-        conf["signer_name"] = signature.conf_name * (0.85 if name != signature.name else 1.0)
-        if ocr and not known_surname(name):
-            conf["signer_name"] *= UNKNOWN_SURNAME
+        conf["signer_name"] = signature.conf_name * (0.85 if name != signature.name else 1.0) * doubt
     if signature.recipients:
         values["recipients"], conf["recipients"] = signature.recipients, signature.conf_recipients
 

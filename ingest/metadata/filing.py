@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from sohoa.core.domain import Metadata, PageText
 from sohoa.ingest.metadata import extract_metadata
+from sohoa.ingest.metadata.correct import read_name
+from sohoa.ingest.metadata.signature import Signature
 from sohoa.ingest.review_rules import plausible_name, review_reasons
 
 __all__ = ["SURE_NAME", "Filing", "file_document"]
@@ -41,14 +43,15 @@ def file_document(
     upload_procedure_code: str | None = None,
     upload_dossier_code: str | None = None,
     intake_reasons: Sequence[str] = (),
-    look_again: Callable[[int], PageText | None] | None = None,
+    look_again: Callable[[int], Signature | None] | None = None,
 ) -> Filing:
     """The extract stage's decision for ``pages``.
 
-    ``look_again(page_index)`` gives a second reading of a page (``second_look.dark_ink_page``): asked
-    for the last page only when the first reading found no plausible signer's name or read it with
-    less than ``SURE_NAME`` confidence, as a seal can hide it or put specks into it; a plausible name
-    read there replaces the first reading's unless that one was plausible and no less sure.
+    ``look_again(page_index)`` gives the signature block of a second reading of a page
+    (``second_look.dark_ink_signature``): asked for the last page only when the first reading found
+    no plausible signer's name or read it with less than ``SURE_NAME`` confidence, as a seal can hide
+    it or put specks into it; a plausible name read there replaces the first reading's unless that
+    one was plausible and no less sure.
     """
     printed = extract_metadata(pages)
     # no name, one no person bears (``Ó GIÁM Ố``, a title read as a name), or one read in doubt: a
@@ -73,20 +76,20 @@ def file_document(
     return Filing(printed, filed, held + tuple(r for r in found if r not in held))
 
 
-def _second_look(printed: Metadata, page: PageText | None, ocr: bool) -> Metadata:
-    from sohoa.ingest.metadata.second_look import signer_from_page
-
-    if page is None:
+def _second_look(printed: Metadata, found: Signature | None, ocr: bool) -> Metadata:
+    if found is None or not found.name:
         return printed
-    name, authority, conf = signer_from_page(page, ocr=ocr)
-    if not name or not plausible_name(name):
+    name, doubt = read_name(found.name, ocr=ocr)
+    if not plausible_name(name):
         return printed
+    # a second reading of a page the first could not read: a person should see it unless sure
+    conf = 0.85 * found.conf_name * doubt
     first = printed.signer_name
     if first and plausible_name(first) and printed.confidence.get("signer_name", 0.0) >= conf:
         return printed  # the first reading was no less sure
     values: dict[str, Any] = {"signer_name": name}
     confidence = {**printed.confidence, "signer_name": round(conf, 3)}
-    if authority and not printed.signer_authority:
-        values |= {"signer_authority": authority, "signer_title": authority[-1]}
+    if found.authority and not printed.signer_authority:
+        values |= {"signer_authority": found.authority, "signer_title": found.authority[-1]}
         confidence |= {"signer_authority": round(conf, 3), "signer_title": round(conf, 3)}
     return replace(printed, **values, confidence=confidence)

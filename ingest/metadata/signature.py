@@ -94,7 +94,10 @@ def _deputy(authority: tuple[str, ...]) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Signature:
+class Signature:
+    """The signature block and the ``Nơi nhận`` list beside it, as read: the name not yet put right
+    (``correct.read_name`` does that for OCR text)."""
+
     authority: tuple[str, ...]
     name: str | None
     recipients: tuple[str, ...]
@@ -103,7 +106,7 @@ class _Signature:
     conf_recipients: float
 
 
-def _find_signature(lines: list[_Line], body_start: int) -> _Signature:
+def _find_signature(lines: list[_Line], body_start: int) -> Signature:
     anchor = next((i for i, line in enumerate(lines) if i >= body_start and _NOI_NHAN.match(line.key)), None)
     if anchor is not None:
         window = lines[max(body_start, anchor - 15) : anchor + 40]
@@ -165,7 +168,7 @@ def _find_signature(lines: list[_Line], body_start: int) -> _Signature:
         # nothing to centre it under, a word lost under the seal cannot be told (``Thanh Hòa``), so
         # a person should see it
         name_conf = 0.65 * name.conf if name else 0.0
-    return _Signature(
+    return Signature(
         (*lines_read, deputy) if deputy else lines_read,
         normalize_space(name.text.strip(" .,;")) if name else None,
         items,

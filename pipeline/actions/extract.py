@@ -9,12 +9,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sohoa.core.domain import FileKind, PageText
 from sohoa.core.errors import InputRejected
 from sohoa.core.settings import Settings
 from sohoa.ingest.metadata.filing import Filing, file_document
+from sohoa.ingest.metadata.signature import Signature
 
 __all__ = ["Reading", "read_filing", "read_page_texts", "read_pages", "reading"]
 
@@ -25,14 +27,14 @@ class Reading:
 
     pages: list[PageText]
     ocr_reasons: tuple[str, ...]  # the OCR stage's reasons for a person to look (a photo read as shot)
-    look_again: Callable[[int], PageText | None] | None  # a second look at a page (see second_look)
+    look_again: Callable[[int], Signature | None] | None  # a second look at a page's signature block (see second_look)
 
 
 @contextmanager
 def reading(path: Path, settings: Settings) -> Iterator[Reading]:
     """Read ``path`` as the OCR stage does; the searchable PDF lives until the block ends, for a second look."""
-    from sohoa.ingest.metadata.second_look import dark_ink_page
-    from sohoa.ingest.ocr import extract_text_layer, make_searchable_pdf
+    from sohoa.ingest.metadata.second_look import dark_ink_signature
+    from sohoa.ingest.ocr import LAST_PAGE_NAME, extract_text_layer, make_searchable_pdf
     from sohoa.ingest.ocr_engines import load_engine
     from sohoa.ingest.sniff import sniff_file
     from sohoa.ingest.textlayer import text_layer_pages
@@ -60,14 +62,16 @@ def reading(path: Path, settings: Settings) -> Iterator[Reading]:
             text_layer_pages=text_layer_pages(path) if sniffed.kind is FileKind.PDF else frozenset(),
             pdfa=False,
         )
-
-        def look_again(index: int) -> PageText | None:
-            # as the extract stage: the last page as OCR read it (lossless) when the OCR kept it
-            last = result.last_page_image if index == result.page_count - 1 else None
-            return dark_ink_page(
-                last or work / "ocr.pdf", index, work / "again", engine=engine, languages=settings.ocr_languages
-            )
-
+        # this reading's files under the names the OCR stage keeps them by
+        kept = {LAST_PAGE_NAME: result.last_page_image, "ocr.pdf": work / "ocr.pdf"}.get
+        look_again = partial(
+            dark_ink_signature,
+            last_index=result.page_count - 1,
+            kept=kept,
+            work=work / "again",
+            engine=engine,
+            languages=settings.ocr_languages,
+        )
         yield Reading(list(result.pages), result.review_reasons, look_again)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sohoa.core.domain import DocumentState, PageText
 from sohoa.pipeline.indexing import build_search_text
@@ -11,6 +13,9 @@ from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.stages.work import STAGE_INPUTS, SYSTEM, load_work, work_dir
 from sohoa.storage.catalogue import get_document, transition
 from sohoa.storage.records import PageRecord
+
+if TYPE_CHECKING:
+    from sohoa.ingest.metadata.signature import Signature
 
 __all__ = ["extract_stage"]
 
@@ -39,22 +44,20 @@ def _stage_pages(rt: Runtime, document_id: str, page_rows: list[PageRecord]) -> 
     ]
 
 
-def _look_again(rt: Runtime, document_id: str, last: int) -> Callable[[int], PageText | None]:
-    """A second reading of one page (darkest ink only: under a seal), on demand: the last page as
-    the OCR stage read it, kept lossless, or else the page of the OCR stage's PDF."""
+def _look_again(rt: Runtime, document_id: str, last: int) -> Callable[[int], Signature | None]:
+    """A second reading of one page's signature block (darkest ink only: under a seal), on demand,
+    from the files the OCR stage kept."""
+    work = work_dir(rt, document_id)
 
-    def look(index: int) -> PageText | None:
-        from sohoa.ingest.metadata.second_look import dark_ink_page
-        from sohoa.ingest.ocr import LAST_PAGE_NAME
+    def kept(name: str) -> Path | None:
+        return work / name if load_work(rt, document_id, name, work / name) else None
 
-        work = work_dir(rt, document_id)
-        if index == last and load_work(rt, document_id, LAST_PAGE_NAME, work / LAST_PAGE_NAME):
-            source = work / LAST_PAGE_NAME
-        elif load_work(rt, document_id, "ocr.pdf", work / "ocr.pdf"):
-            source = work / "ocr.pdf"
-        else:
-            return None
-        return dark_ink_page(source, index, work / "again", engine=rt.ocr_engine(), languages=rt.settings.ocr_languages)
+    def look(index: int) -> Signature | None:
+        from sohoa.ingest.metadata.second_look import dark_ink_signature
+
+        return dark_ink_signature(
+            index, last, kept, work / "again", engine=rt.ocr_engine(), languages=rt.settings.ocr_languages
+        )
 
     return look
 

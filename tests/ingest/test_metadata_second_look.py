@@ -12,11 +12,12 @@ from sohoa.core.domain import FileKind, PageImage, PageText
 from sohoa.ingest.metadata.filing import file_document
 from sohoa.ingest.metadata.second_look import (
     SIGNATURE_COLUMN,
-    dark_ink_image,
-    dark_ink_page,
+    dark_ink_signature,
     ink_level,
-    signer_from_page,
+    signature_of,
 )
+from sohoa.ingest.metadata.signature import Signature
+from sohoa.ingest.ocr import LAST_PAGE_NAME
 from sohoa.ingest.pages import iter_page_images
 from tests.ingest.test_metadata_layout import MIDDLE, Row, _header, _page, _signature
 
@@ -40,9 +41,9 @@ def _signer_page() -> PageText:
 def test_a_name_the_seal_hid_is_read_on_the_second_look() -> None:
     asked: list[int] = []
 
-    def look(index: int) -> PageText | None:
+    def look(index: int) -> Signature | None:
         asked.append(index)
-        return _signer_page()
+        return signature_of(_signer_page())
 
     first = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE)
     assert first.printed.signer_name is None and "missing:signer_name" in first.reasons
@@ -78,9 +79,9 @@ def test_a_name_read_in_doubt_gets_a_second_look_and_the_surer_reading_wins() ->
     assert first.printed.confidence["signer_name"] < 0.6 and "low_confidence:signer_name" in first.reasons
     asked: list[int] = []
 
-    def look(index: int) -> PageText | None:
+    def look(index: int) -> Signature | None:
         asked.append(index)
-        return _signer_page()
+        return signature_of(_signer_page())
 
     again = file_document(doubtful, policy="auto", upload_procedure_code=PROCEDURE, look_again=look)
     assert asked == [0]
@@ -92,9 +93,8 @@ def test_a_second_look_less_sure_than_the_first_reading_changes_nothing() -> Non
     first = _page_with_name("Trần Văn Hòa", 58.0)
     recipients, signer = _signature(300)
     unsure = [Row("Trần Văn Hoà", row.x, row.y, True, 30.0) if row.text == "Nguyễn Văn Hòa" else row for row in signer]
-    filing = file_document(
-        first, policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: _page(0, unsure, recipients)
-    )
+    again = signature_of(_page(0, unsure, recipients))
+    filing = file_document(first, policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: again)
     assert filing.printed.signer_name == "Trần Văn Hòa"
 
 
@@ -103,18 +103,41 @@ def test_a_second_look_that_finds_nothing_leaves_the_document_for_review() -> No
     assert filing.printed.signer_name is None and "missing:signer_name" in filing.reasons
 
 
-def test_dark_ink_keeps_the_print_and_drops_a_grey_seal() -> None:
+class _InkEngine:
+    """Reads nothing, and keeps each image it was given (the second look deletes its files)."""
+
+    def __init__(self) -> None:
+        self.images: list[Image.Image] = []
+
+    def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
+        with Image.open(image.path) as read:
+            self.images.append(read.copy())
+        return PageText(image.index, "", "ocr")
+
+
+def _whole_page_read(page: Image.Image, tmp_path: Path) -> Image.Image:
+    """The whole page as the second look reads it after the signature column gave no name."""
+    png = tmp_path / LAST_PAGE_NAME
+    page.save(png, dpi=(200, 200))
+    engine = _InkEngine()
+    found = dark_ink_signature(0, 0, {LAST_PAGE_NAME: png}.get, tmp_path / "again", engine=engine, languages="vie")
+    assert found is not None and found.name is None
+    assert len(engine.images) == 2 and engine.images[1].size == page.size
+    return engine.images[1]
+
+
+def test_dark_ink_keeps_the_print_and_drops_a_grey_seal(tmp_path: Path) -> None:
     page = Image.new("L", (400, 200), 235)
     draw = ImageDraw.Draw(page)
     draw.ellipse((100, 20, 300, 180), outline=105, width=12)  # a red seal scanned in grey
     draw.rectangle((150, 120, 250, 140), fill=15)  # printed text
-    dark = dark_ink_image(page)
+    dark = _whole_page_read(page, tmp_path)
     assert dark.getpixel((200, 130)) == 0  # the print stays
     assert dark.getpixel((105, 100)) == 255  # the seal's ring goes
     assert dark.getpixel((20, 20)) == 255
 
 
-def test_a_page_with_little_print_keeps_its_seal_out_of_the_dark_ink() -> None:
+def test_a_page_with_little_print_keeps_its_seal_out_of_the_dark_ink(tmp_path: Path) -> None:
     # a last page holding the signature block alone: the seal's ring has more ink than the print,
     # so the darkest 0.5 % of the page is the ring's grey; the print's own level drops it
     page = Image.new("L", (2000, 2000), 235)
@@ -123,7 +146,7 @@ def test_a_page_with_little_print_keeps_its_seal_out_of_the_dark_ink() -> None:
     assert np.percentile(np.asarray(page), 0.5) > 90  # what the page's darkest 0.5 % would say
     draw.rectangle((420, 640, 620, 680), fill=15)  # the name, under the ring's edge
     assert ink_level(page) < 40
-    dark = dark_ink_image(page)
+    dark = _whole_page_read(page, tmp_path)
     assert dark.getpixel((500, 660)) == 0
     assert dark.getpixel((305, 500)) == 255  # the ring's left edge, far from the print
     assert dark.getpixel((500, 690)) == 255  # the ring below the name
@@ -163,7 +186,8 @@ def test_a_second_look_that_reads_the_name_without_any_authority_line_goes_to_re
     # Phụ lục I puts it, but nothing tells whether a word of it was lost too (``Thanh Hòa``)
     recipients, _ = _signature(300)
     alone = _page(0, recipients, [Row("Thanh Hòa", 1750, 600, True)])
-    filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: alone)
+    again = signature_of(alone)
+    filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: again)
     assert filing.printed.signer_name == "Thanh Hòa"
     assert "low_confidence:signer_name" in filing.reasons, filing.reasons
 
@@ -191,39 +215,54 @@ def _scan_pdf(tmp_path: Path) -> Path:
     return path
 
 
-def test_the_second_look_reads_the_signature_column_first_and_gives_page_positions(tmp_path: Path) -> None:
+def _column_width(page_width: int) -> int:
+    return page_width - round(page_width * SIGNATURE_COLUMN)
+
+
+def test_the_second_look_reads_the_signature_column_first(tmp_path: Path) -> None:
     column = [Row("GIÁM ĐỐC", 300, 200, True), Row("Lê Văn Tuấn", 300, 500, True)]
     engine = _ColumnEngine(column, whole=[Row("Nơi nhận:", 100, 200)])
-    page = dark_ink_page(_scan_pdf(tmp_path), 0, tmp_path / "again", engine=engine, languages="vie")
-    assert page is not None and len(engine.widths) == 1 and engine.widths[0] < PAGE_WIDTH
-    assert signer_from_page(page)[0] == "Lê Văn Tuấn"
-    _, image, _ = next(iter_page_images(tmp_path / "ocr.pdf", FileKind.PDF))
-    assert engine.widths[0] == image.width - round(image.width * SIGNATURE_COLUMN)
-    name = next(w for w in page.words if w.text == "Lê")
-    # in page pixels: the column's own position plus where the column starts
-    assert name.left == round(image.width * SIGNATURE_COLUMN) + 300 - len("Lê Văn Tuấn") * 20 // 2
+    pdf = _scan_pdf(tmp_path)
+    found = dark_ink_signature(0, 0, {"ocr.pdf": pdf}.get, tmp_path / "again", engine=engine, languages="vie")
+    assert found is not None and found.name == "Lê Văn Tuấn" and found.authority == ("GIÁM ĐỐC",)
+    _, image, _ = next(iter_page_images(pdf, FileKind.PDF))
+    assert engine.widths == [_column_width(image.width)]
 
 
 def test_the_second_look_reads_the_whole_page_when_the_column_gives_no_name(tmp_path: Path) -> None:
     whole = [Row("GIÁM ĐỐC", 900, 200, True), Row("Lê Văn Tuấn", 900, 500, True)]
     engine = _ColumnEngine([Row("x ~", 300, 500, True)], whole)
-    page = dark_ink_page(_scan_pdf(tmp_path), 0, tmp_path / "again", engine=engine, languages="vie")
-    assert page is not None and len(engine.widths) == 2 and engine.widths[1] >= PAGE_WIDTH
-    assert signer_from_page(page)[0] == "Lê Văn Tuấn"
+    kept = {"ocr.pdf": _scan_pdf(tmp_path)}.get
+    found = dark_ink_signature(0, 0, kept, tmp_path / "again", engine=engine, languages="vie")
+    assert found is not None and found.name == "Lê Văn Tuấn"
+    assert len(engine.widths) == 2 and engine.widths[1] >= PAGE_WIDTH
 
 
-def test_the_second_look_reads_the_last_page_as_the_ocr_kept_it(tmp_path: Path) -> None:
-    # a PNG is the page the OCR stage read, lossless: read as the document's own page ``index``
-    png = tmp_path / "last-page.png"
+def test_the_second_look_reads_the_last_page_as_the_ocr_kept_it_else_the_searchable_pdf(tmp_path: Path) -> None:
+    # the kept PNG is the last page as the OCR stage read it, lossless; the PDF's page was re-encoded
+    png = tmp_path / LAST_PAGE_NAME
     page = Image.new("L", (PAGE_WIDTH, 1700), 235)
     ImageDraw.Draw(page).rectangle((700, 900, 1000, 940), fill=15)
     page.save(png, dpi=(200, 200))
-    column = [Row("GIÁM ĐỐC", 300, 200, True), Row("Lê Văn Tuấn", 300, 500, True)]
-    engine = _ColumnEngine(column, whole=[])
-    got = dark_ink_page(png, 3, tmp_path / "again", engine=engine, languages="vie")
-    assert got is not None and got.index == 3
-    assert engine.widths == [PAGE_WIDTH - round(PAGE_WIDTH * SIGNATURE_COLUMN)]
-    assert signer_from_page(got)[0] == "Lê Văn Tuấn"
+    pdf = _scan_pdf(tmp_path)
+    _, image, _ = next(iter_page_images(pdf, FileKind.PDF))
+    assert image.width != PAGE_WIDTH  # which of the two was read shows in the column's width
+
+    def read(index: int, last: int, kept: dict[str, Path]) -> list[int] | None:
+        engine = _ColumnEngine([Row("GIÁM ĐỐC", 300, 200, True), Row("Lê Văn Tuấn", 300, 500, True)], whole=[])
+        found = dark_ink_signature(index, last, kept.get, tmp_path / "again", engine=engine, languages="vie")
+        if found is None:
+            assert engine.widths == []
+            return None
+        assert found.name == "Lê Văn Tuấn"
+        return engine.widths
+
+    both = {LAST_PAGE_NAME: png, "ocr.pdf": pdf}
+    assert read(0, 0, both) == [_column_width(PAGE_WIDTH)]
+    assert read(0, 1, both) == [_column_width(image.width)]  # not the last page: the PDF's
+    assert read(0, 0, {"ocr.pdf": pdf}) == [_column_width(image.width)]
+    assert read(0, 1, {LAST_PAGE_NAME: png}) is None
+    assert read(0, 0, {}) is None
 
 
 def test_a_name_whose_first_word_is_no_family_name_goes_to_review() -> None:
@@ -237,7 +276,10 @@ def test_a_name_whose_first_word_is_no_family_name_goes_to_review() -> None:
         _block_with_name(Row("Đặng Ngọc Bình", 1750, 1000, True)), policy="auto", upload_procedure_code=PROCEDURE
     )
     assert right.printed.signer_name == "Đặng Ngọc Bình" and not any(r.endswith(":signer_name") for r in right.reasons)
-    # a second look is held to the same: its name is no surer than the first reading's
+    # a second look is held to the same (its name as read again, ``Nguyễn``, is filed without review)
     alone = _signer_page()
     page = replace(alone, words=tuple(replace(w, text="Đừng") if w.text == "Nguyễn" else w for w in alone.words))
-    assert signer_from_page(page)[2] < 0.85 * signer_from_page(alone)[2]
+    again = signature_of(page)
+    filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: again)
+    assert filing.printed.signer_name == "Đừng Văn Hòa"
+    assert "low_confidence:signer_name" in filing.reasons, filing.reasons
