@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from sohoa.core.domain import Metadata, PageText  # noqa: E402
 from sohoa.core.text import normalize_space  # noqa: E402
+from sohoa.ingest.metadata.signature import Signature  # noqa: E402
 
 FIELDS = (
     "document_type", "type_code", "number", "number_year", "symbol", "number_symbol", "issued_place",
@@ -169,7 +170,8 @@ def run_stage(cases: Sequence[Case], cache: Path | None) -> list[Outcome]:
     settings = Settings(review_policy="auto")
     out = []
     for case in cases:
-        stored = cache / f"{hashlib.sha256(case.path.read_bytes()).hexdigest()[:24]}.look.pickle" if cache else None
+        # ".look2": second looks are kept as signature blocks now (pages before), so an older cache is not read
+        stored = cache / f"{hashlib.sha256(case.path.read_bytes()).hexdigest()[:24]}.look2.pickle" if cache else None
         if stored is not None and stored.exists():
             pages, ocr_reasons, looks = pickle.loads(stored.read_bytes())
             filing = file_document(
@@ -178,9 +180,9 @@ def run_stage(cases: Sequence[Case], cache: Path | None) -> list[Outcome]:
             )  # fmt: skip
         else:
             with reading(case.path, settings) as read:
-                looks: dict[int, PageText | None] = {}
+                looks: dict[int, Signature | None] = {}
 
-                def look(index: int, read: Any = read, looks: dict[int, Any] = looks) -> PageText | None:
+                def look(index: int, read: Any = read, looks: dict[int, Any] = looks) -> Signature | None:
                     looks[index] = read.look_again(index) if read.look_again else None
                     return looks[index]
 
