@@ -124,9 +124,12 @@ async def login(
         result = SignIn(None, None, "invalid_credentials", actor)
     else:
         previous = request.cookies.get(SESSION_COOKIE)
-        result = await guard.run(
-            lambda: sign_in(rt, username, password, lifetime=lifetime, previous=previous, client=client)
-        )
+        try:
+            result = await guard.run(
+                lambda: sign_in(rt, username, password, lifetime=lifetime, previous=previous, client=client)
+            )
+        except Throttled as exc:  # too many password checks waiting: answered like any throttled sign-in
+            return await refuse_sign_in(request, exc)
         if result.user is None:
             until = guard.failed(key, address)
             if until is not None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sohoa.api.app import create_app
+from sohoa.api.limits import SignInGuard, Throttled
 from sohoa.core.clock import utcnow
 from sohoa.pipeline.actions.accounts import add_user, change_password
 from sohoa.pipeline.intake import accept_paths
@@ -199,3 +200,18 @@ def test_a_name_throttled_after_its_form_is_read_is_answered_as_from_the_head(
         client.app.state.refusals.flush()
     throttled = [e.details for e in _events(runtime, "auth.refused") if e.details["reason"] == "throttled"]  # type: ignore[index]
     assert [(d["path"], d["method"], d["count"]) for d in throttled] == [("/auth/login", "POST", 2)]  # type: ignore[index]
+
+
+def test_a_sign_in_refused_while_passwords_queue_is_answered_as_any_throttled_sign_in(
+    runtime: Runtime, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def busy(self: SignInGuard, check: object) -> None:
+        raise Throttled("the service is busy checking passwords: try again shortly", retry_after=1)
+
+    monkeypatch.setattr(SignInGuard, "run", busy)
+    with TestClient(create_app(runtime.settings, runtime=runtime), follow_redirects=False) as client:
+        form = client.post("/auth/login", data={"username": "u-reviewer", "password": "whatever"})
+        assert form.status_code == 303 and form.headers["location"] == "/login?error=throttled"
+        assert form.headers["retry-after"] == "1"
+        scripted = client.post("/auth/login", data={"username": "u-reviewer", "password": "whatever"}, headers=JSON)
+        assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
