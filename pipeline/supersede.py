@@ -119,6 +119,8 @@ def supersede_document(
     )
     if result.rejected:
         refused = result.rejected[0]
+        if not isinstance(refused.error, InputRejected):
+            raise refused.error  # the store failed, not the file: a server fault, worth trying again
         raise InputRejected(
             f"the corrected file was refused: {refused.message}",
             code=refused.code,

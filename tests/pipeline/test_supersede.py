@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from sohoa.cli.archive_cmds import register
 from sohoa.core.domain import DocumentState
-from sohoa.core.errors import Conflict, InputRejected
+from sohoa.core.errors import Conflict, InputRejected, StorageError
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile, accept_paths
 from sohoa.pipeline.runtime import Runtime
@@ -130,6 +130,23 @@ def test_refused_corrections_leave_the_record_current(rt: Runtime, tmp_path: Pat
     with rt.db.session() as session:
         assert not is_superseded(session, old.id)
         assert read_lineage(session, old.id).superseded_by == ()
+
+
+def test_a_store_failure_is_not_answered_as_a_refused_file(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _archived(rt, _scan(tmp_path, "a.png", "17"))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise StorageError("the store did not answer")
+
+    monkeypatch.setattr(rt.store, "put_file", broken)
+    with pytest.raises(StorageError) as failed:
+        _supersede(rt, old.id, _scan(tmp_path, "b.png", "18"))
+    # a fault of the server (500 on the API, worth trying again), not bad input (422)
+    assert not isinstance(failed.value, InputRejected) and failed.value.retryable
+    with rt.db.session() as session:
+        assert not is_superseded(session, old.id)
 
 
 def test_only_archived_records_can_be_superseded(settings: Settings, tmp_path: Path) -> None:
