@@ -64,7 +64,7 @@ class CertificateWarning:
 
 def certificate_days_left(backend: SignerBackend, now: dt.datetime) -> float:
     """Days until the signing certificate expires (negative once expired)."""
-    return (_not_after(backend.certificate) - now).total_seconds() / 86400
+    return (backend.certificate.not_valid_after - now).total_seconds() / 86400
 
 
 def check_certificate(
@@ -80,7 +80,7 @@ def check_certificate(
     cert = backend.certificate
     subject = cert.subject.human_friendly
     warnings: list[CertificateWarning] = []
-    not_after = _not_after(cert)
+    not_after = cert.not_valid_after
     outside = validity_warning(cert, now)
     if outside is not None:
         warnings.append(outside)
@@ -122,8 +122,7 @@ def validity_warning(cert: x509.Certificate, now: dt.datetime) -> CertificateWar
 
     The period includes both its ends (RFC 5280, 4.1.2.5), as pyHanko's validator reads it: the one
     judgement the certificate check and signing (signing.pades) share, so they never disagree."""
-    validity = cert["tbs_certificate"]["validity"]
-    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    not_before, not_after = cert.not_valid_before, cert.not_valid_after
     subject = cert.subject.human_friendly
     if now > not_after:
         message = f"signing certificate {subject!r} expired on {not_after:%Y-%m-%d}"
@@ -173,10 +172,6 @@ def check_revocation(
     if reason is None:
         return None
     return CertificateWarning("revoked", f"signing certificate {subject!r} is revoked: {reason}", True)
-
-
-def _not_after(cert: x509.Certificate) -> dt.datetime:
-    return cert["tbs_certificate"]["validity"]["not_after"].native
 
 
 def _chain_complete(cert: x509.Certificate, chain: tuple[x509.Certificate, ...]) -> bool:

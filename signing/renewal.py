@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from asn1crypto import x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
@@ -50,7 +49,7 @@ def timestamp_expiry(path: Path) -> dt.datetime | None:
         timestamps = reader.embedded_timestamp_signatures
         if not timestamps:
             return None
-        return _not_after(timestamps[-1].signer_cert)
+        return timestamps[-1].signer_cert.not_valid_after
 
 
 def renew_archive_timestamp(
@@ -74,7 +73,7 @@ def renew_archive_timestamp(
             if not timestamps:
                 raise SigningError("the document has no document timestamp to renew", code="not_lta")
             last = timestamps[-1]
-            previous_expiry = _not_after(last.signer_cert)
+            previous_expiry = last.signer_cert.not_valid_after
             fh.seek(0)
             while chunk := fh.read(1 << 20):
                 sink.write(chunk)
@@ -89,7 +88,7 @@ def renew_archive_timestamp(
         renewed = _reader(fh, output).embedded_timestamp_signatures
         return RenewalInfo(
             previous_expiry=previous_expiry,
-            expires_at=_not_after(renewed[-1].signer_cert),
+            expires_at=renewed[-1].signer_cert.not_valid_after,
             document_timestamps=len(renewed),
             output_sha256=digest,
         )
@@ -130,7 +129,3 @@ def _reader(fh: IO[bytes], path: Path) -> PdfFileReader:
         return PdfFileReader(fh, strict=False)
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise InputRejected(f"cannot parse {Path(path).name}: {exc}", code="unreadable_pdf") from None
-
-
-def _not_after(cert: x509.Certificate) -> dt.datetime:
-    return cert["tbs_certificate"]["validity"]["not_after"].native
