@@ -107,6 +107,14 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
         if archived and corrected:
             # Stored before the catalogue commits (when this block ends): a failure in between leaves
             # a correction in the archive the catalogue never had, never one the archive would lose.
+            # Under the write lock (the row's, SQLite's one writer), after the flush: corrections are
+            # stored in the order the catalogue commits them, so the newest in the archive is the
+            # filing last committed (or, after a crash, the one about to be) and rebuild may apply it
+            # as it is. Stored before the lock, a correction could be stored, then overtaken by
+            # another one's commit, and a crash before its retry would leave it the newest, undoing
+            # the other. The price, on SQLite: every writer waits on the store meanwhile (a few
+            # stats, a put of a small record with its fsyncs, a hold read and maybe sets); intake
+            # keeps its large, frequent writes out of that lock, a correction is a rare human action.
             store_correction(rt, doc, corrected, actor=actor)
         return doc
 
