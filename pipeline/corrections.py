@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from sohoa.core.clock import utcnow
+from sohoa.core.errors import IntegrityError
 from sohoa.pipeline.retention import correction_key, correction_keys, hold_like_filing
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.records import DocumentRecord
@@ -26,7 +27,11 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
 
     The next free number is asked of the store, not the catalogue: a correction stored before a
     catalogue commit that failed took its number, and the retry takes the one after it."""
-    assert doc.archive_key is not None
+    if doc.archive_key is None:  # every archived row has its key; one without has nowhere to put this
+        raise IntegrityError(
+            f"document {doc.id} is archived but the catalogue has no archive key for it",
+            details={"document_id": doc.id, "state": doc.state},
+        )
     key = correction_key(doc.archive_key, len(correction_keys(rt.store, doc.archive_key)) + 1)
     record = {
         "document_id": doc.id,
@@ -38,7 +43,7 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
     }
     body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
     rt.store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata={"document_id": doc.id})
-    hold_like_filing(rt.store, doc.archive_key, key)
+    hold_like_filing(rt.store, doc.archive_key)
     return key
 
 

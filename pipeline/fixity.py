@@ -2,8 +2,9 @@
 
 Each archived PDF is streamed from the store (never held whole in memory) and its digest
 compared with ``documents.archive_sha256``; the filing record beside it is checked against
-the digest the store recorded for it. A run is one row in ``fixity_runs`` and one
-``fixity.run`` event; each problem is also an event on its document.
+the digest the store recorded for it. The corrections of a held filing are put under its hold
+again, so one stored just before a crash is not left out of it. A run is one row in
+``fixity_runs`` and one ``fixity.run`` event; each problem is also an event on its document.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
-from sohoa.pipeline.retention import companion_key
+from sohoa.pipeline.retention import companion_key, hold_like_filing
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
 from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last_fixity_run
@@ -165,8 +166,11 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
         targets = archived_objects(session, since=since, sample=sample)
     tally = _Tally()
     for document_id, key, expected in targets:
-        checks = (_check(rt, document_id, key, expected), _check_companion(rt, document_id, key))
-        tally.add([problem for problem, _ in checks if problem is not None], sum(size for _, size in checks))
+        pdf, pdf_read = _check(rt, document_id, key, expected)
+        record, record_read = _check_companion(rt, document_id, key)
+        tally.add([problem for problem in (pdf, record) if problem is not None], pdf_read + record_read)
+        if pdf is None or pdf.kind == "mismatch":  # the PDF is there to say whether it is held
+            hold_like_filing(rt.store, key)
     run = FixityRunRecord(started_at=started, actor=actor, sample=sample, since=since, **tally.columns())
     summary = _record_run(rt, run, tally.problems)
     log.info(

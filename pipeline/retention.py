@@ -128,12 +128,17 @@ def _set_hold(store: ObjectStore, key: str, on: bool) -> ObjectLock:
     return lock
 
 
-def hold_like_filing(store: ObjectStore, archive_key: str, key: str) -> None:
-    """Put ``key``, just stored beside an archived PDF, under legal hold when the PDF is held: a hold
-    keeps the whole filing (PDF, filing record, corrections), and the PDF's is the one a release asks."""
+def hold_like_filing(store: ObjectStore, archive_key: str) -> None:
+    """Put every correction stored beside an archived PDF under legal hold when the PDF is held (a hold
+    keeps the whole filing: PDF, filing record, corrections, and the PDF's is the one a release asks).
+
+    A store cannot put an object held in one step, so a correction stored just before a crash may be
+    left out of its filing's hold: holding them all, not only the newest, mends that at the next
+    correction or fixity run. Holding a held object again changes nothing."""
     locking = locking_store(store)
     if locking.lock_status(archive_key).legal_hold:
-        locking.set_legal_hold(key, True)
+        for correction in correction_keys(store, archive_key):
+            locking.set_legal_hold(correction, True)
 
 
 def _reason(reason: str) -> str:

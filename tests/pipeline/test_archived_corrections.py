@@ -13,17 +13,21 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
+from sohoa.core.errors import IntegrityError
 from sohoa.core.settings import Settings
-from sohoa.pipeline import review
+from sohoa.pipeline import corrections, review
 from sohoa.pipeline.actions.search import search
+from sohoa.pipeline.corrections import store_correction
+from sohoa.pipeline.fixity import run_fixity
 from sohoa.pipeline.rebuild import filing_fields, rebuild_catalogue
-from sohoa.pipeline.retention import correction_key, correction_keys, locking_store, place_hold
+from sohoa.pipeline.retention import correction_key, correction_keys, locking_store, place_hold, release_hold
 from sohoa.pipeline.review import correct_metadata
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
+from sohoa.storage.records import DocumentRecord
 from sohoa.storage.s3store import S3Store
 from sohoa.storage.search import DocumentFilters, SearchQuery
 from tests.support.codes import DOSSIER
@@ -193,5 +197,55 @@ def test_a_correction_the_catalogue_never_committed_blocks_no_retry(
         assert _subject(rt, retried) == "Lần hai"
         # Never committed, and never retried: still the newest word of a person on that filing.
         assert _subject(rt, abandoned) == "Lần một"
+    finally:
+        rt.close()
+
+
+def _held(rt: Runtime, archive_key: str) -> list[bool]:
+    """Whether the PDF, its filing record and each correction are under legal hold, in that order."""
+    keys = [archive_key, archive_key.removesuffix(".pdf") + ".json", *correction_keys(rt.store, archive_key)]
+    return [locking_store(rt.store).lock_status(key).legal_hold for key in keys]
+
+
+def _killed_before_the_hold(*args: Any) -> None:
+    raise OSError("killed after the store put, before the hold")
+
+
+def test_a_correction_left_out_of_its_filings_hold_is_held_again_and_released_with_it(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _open(settings)
+    try:
+        doc = archive_one(rt, _scan(tmp_path, 1))
+        assert doc.archive_key is not None
+        place_hold(rt, doc.id, reason="thanh tra", actor="admin")
+        monkeypatch.setattr(corrections, "hold_like_filing", _killed_before_the_hold)
+        with pytest.raises(OSError):
+            correct_metadata(rt, doc.id, {"subject": "Lần một"}, actor="hoa")
+        assert _held(rt, doc.archive_key) == [True, True, False]  # stored, but outside the hold
+        monkeypatch.undo()
+        correct_metadata(rt, doc.id, {"subject": "Lần hai"}, actor="hoa")  # the next correction mends it
+        assert _held(rt, doc.archive_key) == [True, True, True, True]
+        monkeypatch.setattr(corrections, "hold_like_filing", _killed_before_the_hold)
+        with pytest.raises(OSError):
+            correct_metadata(rt, doc.id, {"subject": "Lần ba"}, actor="hoa")
+        monkeypatch.undo()
+        assert _held(rt, doc.archive_key) == [True, True, True, True, False]
+        assert run_fixity(rt, actor="auditor").ok  # and so does a fixity run, which finds nothing wrong
+        assert _held(rt, doc.archive_key) == [True, True, True, True, True]
+        release_hold(rt, doc.id, reason="xong", actor="admin")  # a release frees the whole filing
+        assert _held(rt, doc.archive_key) == [False] * 5
+        correct_metadata(rt, doc.id, {"subject": "Lần bốn"}, actor="hoa")  # no hold to join now
+        assert _held(rt, doc.archive_key) == [False] * 6
+    finally:
+        rt.close()
+
+
+def test_an_archived_row_without_its_key_stores_no_correction(settings: Settings) -> None:
+    rt = _open(settings)
+    try:
+        doc = DocumentRecord(id="doc-no-key", state="archived", archive_key=None)
+        with pytest.raises(IntegrityError, match="no archive key"):
+            store_correction(rt, doc, [], actor="hoa")
     finally:
         rt.close()
