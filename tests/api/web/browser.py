@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sohoa.core.domain import Role
 from sohoa.core.settings import Settings
@@ -24,12 +25,24 @@ from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.accounts import create_user
 from tests.support.services import need
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "Server", "need_browser", "running_server"]
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "PASSWORD",
+    "Server",
+    "expect",
+    "need_browser",
+    "running_server",
+    "shot",
+    "signed_in",
+]
 
 REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "test-artifacts" / "web"
 CHROMIUM = Path(os.environ.get("SOHOA_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "mật khẩu đủ dài 2025"  # every browser test's users sign in with it
 
 
 def need_browser() -> None:
@@ -120,3 +133,36 @@ def running_server(data_dir: Path, users: dict[str, tuple[Role, str]], **env: st
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+def signed_in(browser: Any, server: Server, name: str, *, height: int = 768, **options: Any) -> Any:
+    """A page of a fresh browser context (its own cookies) signed in as ``name`` through the sign-in page.
+
+    The window is 1366 pixels wide and ``height`` high; ``options`` add to or override the context's
+    other options (Vietnamese locale).
+    """
+    viewport = {"width": 1366, "height": height}
+    context = browser.new_context(base_url=server.url, viewport=viewport, **{"locale": "vi-VN", **options})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.goto("/")
+    assert page.url.endswith("/login")  # signed out, the app sends a browser to sign in
+    page.get_by_label("Tên đăng nhập").fill(name)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:2000]
+    return page
+
+
+def shot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """A screenshot of ``page`` kept as ``test-artifacts/web/<name>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def expect(target: Any) -> Any:
+    """Playwright's ``expect``, imported when called so that a machine without Playwright skips, not errors."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)

@@ -1,4 +1,5 @@
-"""Fixtures of the web interface's page tests: an office with data, the app with the pages installed.
+"""Fixtures of the web interface's page tests: an office with data, the app with the pages installed,
+and the browser of the end-to-end tests.
 
 ``office`` is built once per session (signing makes a development CA, which takes a while): a
 procedure catalogue, a register, users of every role, and documents in the states pages show.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -27,10 +29,10 @@ from sohoa.registry.register import import_register
 from sohoa.registry.sources import SourceFormat
 from sohoa.storage.accounts import create_user
 from sohoa.storage.catalogue import get_document
+from tests.api.web.browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, need_browser
 from tests.api.web.scans import decision_lines, make_scan
 from tests.support.codes import SECOND_PROCEDURE, short_code
 
-PASSWORD = "mật khẩu đủ dài 2025"
 PROCEDURE = short_code(SECOND_PROCEDURE)
 DOSSIERS = ("000.00.32.H19-250305-0011", "000.00.32.H19-250306-0012", "000.00.32.H19-250307-0013")
 MISSING_DOSSIER = "000.00.32.H19-250310-0021"
@@ -147,3 +149,17 @@ def sign_in(client: TestClient, name: str, *, lang: str | None = None) -> TestCl
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for a module's end-to-end tests; each signs its users in with ``browser.signed_in``."""
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -18,13 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sohoa.core.domain import Role
-from tests.api.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
+from tests.api.web.browser import PASSWORD, Server, expect, need_browser, running_server, shot, signed_in
 from tests.api.web.scans import decision_lines, make_scan
 from tests.support.codes import SECOND_PROCEDURE, short_code
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "mật khẩu đủ dài 2025"
 USERS = {
     "minh": (Role.ARCHIVIST, PASSWORD),
     "lan": (Role.UPLOADER, PASSWORD),
@@ -55,38 +54,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
-
-
-def _signed_in(browser: Any, server: Server, name: str) -> Any:
-    """A fresh browser (its own cookies) signed in as ``name`` through the sign-in page."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=server.url, locale="vi-VN")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/")
-    assert page.url.endswith("/login")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
-    return page
-
-
 def _file(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.write_text(text, encoding="utf-8")
@@ -97,12 +64,6 @@ def _status_of(page: Any, filename: str) -> str:
     return str(page.locator("#file-table tbody tr", has_text=filename).locator("td.status .state").inner_text())
 
 
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
-
-
 def test_sign_in_page_is_vietnamese_and_refuses_a_wrong_password(browser: Any, server: Server) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=server.url)
     page = context.new_page()
@@ -110,7 +71,7 @@ def test_sign_in_page_is_vietnamese_and_refuses_a_wrong_password(browser: Any, s
     assert re.search(r"/login\?next=/upload$", page.url)
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.get_by_role("heading", name="Đăng nhập").is_visible()
-    _shot(page, "01-login")
+    shot(page, "01-login")
     page.get_by_label("Tên đăng nhập").fill("lan")
     page.get_by_label("Mật khẩu").fill("not the password at all")
     page.get_by_role("button", name="Đăng nhập").click()
@@ -120,7 +81,7 @@ def test_sign_in_page_is_vietnamese_and_refuses_a_wrong_password(browser: Any, s
 
 
 def test_the_upload_page_takes_dropped_files_and_says_what_is_missing(browser: Any, server: Server) -> None:
-    page = _signed_in(browser, server, "lan")
+    page = signed_in(browser, server, "lan")
     page.get_by_role("button", name="Tải lên", exact=True).click()
     assert page.locator("#form-error").inner_text() == "Hãy chọn hoặc kéo thả ít nhất một tệp."
     page.locator("#drop-zone").evaluate(
@@ -145,7 +106,7 @@ def test_the_upload_page_takes_dropped_files_and_says_what_is_missing(browser: A
 
 def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> None:
     # The archivist loads the reference data, and sees every paper result still missing.
-    archivist = _signed_in(browser, server, "minh")
+    archivist = signed_in(browser, server, "minh")
     archivist.goto("/registry")
     archivist.set_input_files("#procedures-file", str(_file(tmp_path, "danh-muc.csv", CATALOGUE)))
     archivist.get_by_role("button", name="Nhập danh mục").click()
@@ -153,12 +114,12 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
     archivist.set_input_files("#register-file", str(_file(tmp_path, "so-theo-doi.csv", REGISTER)))
     archivist.get_by_role("button", name="Nhập sổ theo dõi").click()
     assert archivist.locator("#report-inserted").inner_text() == "5"
-    _shot(archivist, "02-registry")
+    shot(archivist, "02-registry")
     archivist.goto("/dashboard?period=2025-03")
     assert archivist.locator("#count-paper").inner_text() == "4"
     assert archivist.locator("#count-archived").inner_text() == "0"
     assert archivist.locator("#count-missing").inner_text() == "4"
-    _shot(archivist, "03-dashboard-before")
+    shot(archivist, "03-dashboard-before")
 
     # The uploader finds the procedure without accents and sends three scans.
     scans = [
@@ -177,7 +138,7 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
             decision_lines(13, "Về việc cấp giấy phép kinh doanh dịch vụ karaoke", signer=None, dossier=DOSSIERS[2]),
         ),
     ]
-    uploader = _signed_in(browser, server, "lan")
+    uploader = signed_in(browser, server, "lan")
     assert uploader.url.endswith("/upload")
     uploader.get_by_label("Tìm thủ tục").fill("kinh doanh karaoke")
     options = uploader.locator("#procedure option")
@@ -203,12 +164,12 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
     assert _status_of(uploader, "qd-13.png") == "Chờ xem xét"
     sent = uploader.locator("#file-table td.sent progress").evaluate_all("bars => bars.map(b => b.value)")
     assert sent == [100, 100, 100, 100]
-    _shot(uploader, "04-upload")
+    shot(uploader, "04-upload")
 
     # The reviewer sees the signer marked uncertain, corrects it and approves with the keyboard.
-    reviewer = _signed_in(browser, server, "hoa")
+    reviewer = signed_in(browser, server, "hoa")
     assert reviewer.url.endswith("/review")
-    _shot(reviewer, "05-review-queue")
+    shot(reviewer, "05-review-queue")
     with reviewer.expect_response(lambda r: r.url.endswith("/pages/1.png")) as image:
         reviewer.get_by_role("link", name="Bắt đầu xem xét").click()
     assert image.value.status == 200 and image.value.headers["content-type"] == "image/png"
@@ -216,7 +177,7 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
     assert "Người ký" in uncertain.all_inner_texts()[0]
     expect(reviewer.locator("#page-image")).to_have_js_property("complete", True)
     assert reviewer.locator("#page-image").evaluate("img => img.naturalWidth") > 500
-    _shot(reviewer, "06-review", full_page=False)  # as seen at 1366x768, the actions in view
+    shot(reviewer, "06-review", full_page=False)  # as seen at 1366x768, the actions in view
     # By its id: "Người ký" is also part of "Chức vụ người ký", which comes first on the page (filling that
     # one left the name empty, which approval now asks about).
     reviewer.locator("#f-signer_name").fill("Trần Thị Bình")
@@ -233,7 +194,7 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
         archivist.reload()
     assert archivist.locator("#result-count").inner_text() == "Tìm thấy 3 văn bản."
     assert archivist.locator(".hit .badge.signed").count() == 3
-    _shot(archivist, "07-search-procedure")
+    shot(archivist, "07-search-procedure")
 
     # ... and by a word typed without its accents.
     archivist.goto("/search")
@@ -243,7 +204,7 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
     assert archivist.locator("#result-count").inner_text() == "Tìm thấy 1 văn bản."
     assert archivist.locator(".hit mark").all_inner_texts()[:2] == ["Tân", "Phong"]
     assert parse_qs(urlsplit(archivist.url).query)["text"] == ["tan phong"]  # the search is a link to share
-    _shot(archivist, "08-search-text")
+    shot(archivist, "08-search-text")
 
     # The document page: the signed PDF in the viewer, a valid signature, the history.
     with archivist.expect_response(lambda r: r.url.endswith("/view.pdf")) as viewed:
@@ -252,7 +213,7 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
     assert archivist.locator("#verification-verdict").inner_text(timeout=30_000) == "Chữ ký số hợp lệ"
     assert archivist.get_by_role("link", name="Bản ký số (PDF)").is_visible()
     assert archivist.locator("table.grid tbody tr").count() >= 5
-    _shot(archivist, "09-document")
+    shot(archivist, "09-document")
 
     # The dashboard has moved: three of four paper results archived, one still missing.
     archivist.goto("/dashboard?period=2025-03")
@@ -264,10 +225,10 @@ def test_a_records_office_day(browser: Any, server: Server, tmp_path: Path) -> N
         "['chart-procedure', 'chart-field', 'chart-month'].map(id => !!Chart.getChart(document.getElementById(id)))"
     )
     assert drawn == [True, True, True]
-    _shot(archivist, "10-dashboard-after")
+    shot(archivist, "10-dashboard-after")
 
     # The same page in English, by the language switch.
     archivist.get_by_role("link", name="English").click()
     assert archivist.locator("html").get_attribute("lang") == "en"
     assert archivist.get_by_role("heading", name="Digitization progress").is_visible()
-    _shot(archivist, "11-dashboard-en")
+    shot(archivist, "11-dashboard-en")

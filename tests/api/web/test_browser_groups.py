@@ -19,13 +19,12 @@ import pytest
 from sohoa.core.domain import Role
 from sohoa.signing.devca import ensure_dev_ca
 from sohoa.signing.verify import verify_pdf
-from tests.api.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
+from tests.api.web.browser import PASSWORD, Server, expect, need_browser, running_server, shot, signed_in
 from tests.api.web.scans import make_scan
 from tests.support.codes import SECOND_PROCEDURE
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "mật khẩu đủ dài 2025"
 USERS = {"lan": (Role.UPLOADER, PASSWORD), "minh": (Role.ARCHIVIST, PASSWORD)}
 SCAN_TIMEOUT_MS = 90_000
 PAGES = [
@@ -58,37 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def expect(target: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
-
-
-def _signed_in(browser: Any, server: Server, name: str) -> Any:
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=server.url, locale="vi-VN")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-    return page
-
-
 def _order(page: Any) -> list[str]:
     """The file names of the table's rows, top to bottom (without page labels and arrows)."""
     return page.locator("#file-table tbody tr td.name").evaluate_all(
@@ -98,7 +66,7 @@ def _order(page: Any) -> list[str]:
 
 def test_three_page_images_become_one_archived_signed_document(browser: Any, server: Server, tmp_path: Path) -> None:
     scans = [make_scan(tmp_path / f"qd-21_p{n}.png", lines) for n, lines in enumerate(PAGES, start=1)]
-    uploader = _signed_in(browser, server, "lan")
+    uploader = signed_in(browser, server, "lan", height=900)
     uploader.goto("/upload")
     uploader.get_by_label("Mã thủ tục").fill(SECOND_PROCEDURE)
     uploader.set_input_files("#files", [str(scans[2]), str(scans[0]), str(scans[1])])  # picked out of order
@@ -112,8 +80,7 @@ def test_three_page_images_become_one_archived_signed_document(browser: Any, ser
     assert _order(uploader) == ["qd-21_p1.png", "qd-21_p3.png", "qd-21_p2.png"]
     uploader.get_by_role("button", name="Đưa qd-21_p3.png xuống một trang").click()
     assert _order(uploader) == ["qd-21_p1.png", "qd-21_p2.png", "qd-21_p3.png"]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    uploader.screenshot(path=str(ARTIFACTS / "20-upload-join.png"), full_page=True)
+    shot(uploader, "20-upload-join")
 
     with uploader.expect_response(lambda r: r.url.endswith("/api/v1/uploads")) as answered:
         uploader.get_by_role("button", name="Tải lên", exact=True).click()
@@ -124,10 +91,10 @@ def test_three_page_images_become_one_archived_signed_document(browser: Any, ser
     expect(statuses).to_have_text(
         ["Đã lưu trữ", "Là trang 2 của văn bản đã gộp", "Là trang 3 của văn bản đã gộp"], timeout=SCAN_TIMEOUT_MS
     )
-    uploader.screenshot(path=str(ARTIFACTS / "21-upload-joined.png"), full_page=True)
+    shot(uploader, "21-upload-joined")
 
     # The archivist finds one document of three pages, signed, with the metadata of all three pages.
-    archivist = _signed_in(browser, server, "minh")
+    archivist = signed_in(browser, server, "minh", height=900)
     record = archivist.request.get(f"/api/v1/documents/{document['id']}").json()
     assert record["state"] == "archived" and record["page_count"] == 3
     meta = record["metadata"]

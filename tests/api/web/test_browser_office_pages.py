@@ -13,13 +13,12 @@ import pytest
 from openpyxl import load_workbook
 
 from sohoa.core.domain import Role
-from tests.api.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
+from tests.api.web.browser import PASSWORD, Server, expect, need_browser, running_server, shot, signed_in
 from tests.api.web.scans import decision_lines, make_scan
 from tests.support.codes import SECOND_PROCEDURE, short_code
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "mật khẩu đủ dài 2025"
 USERS = {
     "minh": (Role.ARCHIVIST, PASSWORD),
     "lan": (Role.UPLOADER, PASSWORD),
@@ -44,38 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _signed_in(browser: Any, server: Server, name: str) -> Any:
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 768}, base_url=server.url, locale="vi-VN", accept_downloads=True
-    )
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-    return page
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def test_the_quarterly_report_is_one_click_from_the_dashboard(browser: Any, server: Server, tmp_path: Path) -> None:
     label, day = _previous_quarter(date.today())
     register = tmp_path / "so-theo-doi.csv"
@@ -84,13 +51,13 @@ def test_the_quarterly_report_is_one_click_from_the_dashboard(browser: Any, serv
         f"000.00.32.H19-{day:%y%m%d}-0001,{PROCEDURE},Cấp giấy phép karaoke,Văn hóa,{day},{day},paper\n",
         encoding="utf-8",
     )
-    archivist = _signed_in(browser, server, "minh")
+    archivist = signed_in(browser, server, "minh", accept_downloads=True)
     archivist.goto("/registry")
     archivist.set_input_files("#register-file", str(register))
     archivist.get_by_role("button", name="Nhập sổ theo dõi").click()
     assert archivist.locator("#report-inserted").inner_text() == "1"
     archivist.goto("/dashboard")
-    _shot(archivist, "20-dashboard-reports-due")
+    shot(archivist, "20-dashboard-reports-due")
     with archivist.expect_download() as download:
         archivist.locator(f'a[data-period="{label}"]').click()
     path = tmp_path / "bao-cao.xlsx"
@@ -108,9 +75,7 @@ def test_the_quarterly_report_is_one_click_from_the_dashboard(browser: Any, serv
 
 
 def test_an_uploader_finds_the_batch_after_closing_the_tab(browser: Any, server: Server, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
-    uploader = _signed_in(browser, server, "lan")
+    uploader = signed_in(browser, server, "lan")
     uploader.fill("#procedure", PROCEDURE)  # no catalogue loaded here: the code is typed
     scan = make_scan(tmp_path / "qd-21.png", decision_lines(21, "Về việc cấp giấy phép karaoke", signer="Lê Văn Tám"))
     uploader.set_input_files("#files", [str(scan)])
@@ -118,7 +83,7 @@ def test_an_uploader_finds_the_batch_after_closing_the_tab(browser: Any, server:
         uploader.get_by_role("button", name="Tải lên", exact=True).click()
     uploader.context.close()  # the tab is closed before the document is done
 
-    again = _signed_in(browser, server, "lan")
+    again = signed_in(browser, server, "lan")
     again.get_by_role("link", name="Lô đã tải lên").click()
     rows = again.locator("#batch-table tbody tr")
     expect(rows).to_have_count(1)
@@ -126,22 +91,22 @@ def test_an_uploader_finds_the_batch_after_closing_the_tab(browser: Any, server:
     rows.first.get_by_role("link").click()
     expect(again.locator("#batch-documents tbody tr")).to_have_count(1)
     assert "qd-21.png" in again.locator("#batch-documents").inner_text()
-    _shot(again, "21-batch")
+    shot(again, "21-batch")
 
 
 def test_the_administrator_adds_a_user_and_reads_the_log(browser: Any, server: Server) -> None:
-    admin = _signed_in(browser, server, "quan")
+    admin = signed_in(browser, server, "quan")
     admin.get_by_role("link", name="Người dùng").click()
     admin.locator("#new-name").fill("thu")
     admin.locator("#new-role").select_option("reviewer")
     admin.locator("#new-password").fill(PASSWORD)
     admin.get_by_role("button", name="Thêm", exact=True).click()
     assert "Đã thêm người dùng thu." in admin.locator("#users-done").inner_text()
-    _shot(admin, "22-users")
+    shot(admin, "22-users")
     admin.get_by_role("link", name="Nhật ký").click()
     admin.locator("#f-actor").fill("quan")
     admin.locator("#f-action").fill("user.*")
     admin.get_by_role("button", name="Lọc").click()
     assert admin.locator("#audit-count").inner_text() == "1 sự kiện."
     assert '"user": "thu"' in admin.locator("#audit-table").inner_text()
-    _shot(admin, "23-audit")
+    shot(admin, "23-audit")

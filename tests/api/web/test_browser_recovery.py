@@ -24,13 +24,12 @@ import pytest
 
 from sohoa.core.domain import Role
 from testkit.localpki import local_pki
-from tests.api.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
+from tests.api.web.browser import PASSWORD, Server, expect, need_browser, running_server, shot, signed_in
 from tests.api.web.scans import decision_lines, make_scan
 from tests.support.codes import SECOND_PROCEDURE, short_code
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "mật khẩu đủ dài 2025"
 USERS = {"lan": (Role.UPLOADER, PASSWORD), "hoa": (Role.REVIEWER, PASSWORD)}
 PROCEDURE = short_code(SECOND_PROCEDURE)
 DOSSIER = "000.00.32.H19-250305-0041"
@@ -112,19 +111,6 @@ def _signer_ready(server: Server, page: Any) -> bool:
     return False
 
 
-def _signed_in(browser: Any, server: Server, name: str) -> Any:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=server.url, locale="en-US")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
-    return page
-
-
 def _csrf(page: Any) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "sohoa_csrf")
 
@@ -146,79 +132,71 @@ def _wait_state(page: Any, doc_id: str, wanted: set[str], seconds: float = 90) -
 
 
 def test_a_signing_failure_is_listed_in_words_fixed_and_retried_to_the_archive(
-    server: Server, relay: Relay, tmp_path: Path
+    browser: Any, server: Server, relay: Relay, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
     scan = make_scan(
         tmp_path / "qd-14.png",
         decision_lines(14, "Về việc cấp giấy phép kinh doanh karaoke", signer="Nguyễn Văn An", dossier=DOSSIER),
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            uploader = _signed_in(browser, server, "lan")
-            assert _signer_ready(server, uploader), server.log.read_text()[-3000:]
-            relay.working = False  # the time-stamping authority stops answering
+    uploader = signed_in(browser, server, "lan", locale="en-US")
+    assert _signer_ready(server, uploader), server.log.read_text()[-3000:]
+    relay.working = False  # the time-stamping authority stops answering
 
-            sent = uploader.request.post(
-                "/api/v1/uploads",
-                headers={"X-CSRF-Token": _csrf(uploader), "Accept": "application/json"},
-                multipart={
-                    "procedure_code": PROCEDURE,
-                    "dossier_code": DOSSIER,
-                    "files": {"name": scan.name, "mimeType": "image/png", "buffer": scan.read_bytes()},
-                },
-            )
-            assert sent.ok, sent.text()
-            doc_id = sent.json()["documents"][0]["id"]
+    sent = uploader.request.post(
+        "/api/v1/uploads",
+        headers={"X-CSRF-Token": _csrf(uploader), "Accept": "application/json"},
+        multipart={
+            "procedure_code": PROCEDURE,
+            "dossier_code": DOSSIER,
+            "files": {"name": scan.name, "mimeType": "image/png", "buffer": scan.read_bytes()},
+        },
+    )
+    assert sent.ok, sent.text()
+    doc_id = sent.json()["documents"][0]["id"]
 
-            reviewer = _signed_in(browser, server, "hoa")
-            assert _wait_state(reviewer, doc_id, {"failed", "archived"}) == "failed"
-            reviewer.get_by_role("link", name="Lỗi & từ chối").click()
-            row = reviewer.locator(f'#failure-table tr[data-doc="{doc_id}"]')
-            expect(row.locator(".badge")).to_have_text("Lỗi xử lý")
-            reason = row.locator("td.reason").inner_text()
-            assert reason.startswith("Không lấy được dấu thời gian"), reason
-            assert "Lỗi hệ thống" not in reason and "timestamp_unavailable" not in reason
-            assert "ở bước ký số" in row.inner_text()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            reviewer.screenshot(path=str(ARTIFACTS / "20-failures.png"), full_page=True)
+    reviewer = signed_in(browser, server, "hoa", locale="en-US")
+    assert _wait_state(reviewer, doc_id, {"failed", "archived"}) == "failed"
+    reviewer.get_by_role("link", name="Lỗi & từ chối").click()
+    row = reviewer.locator(f'#failure-table tr[data-doc="{doc_id}"]')
+    expect(row.locator(".badge")).to_have_text("Lỗi xử lý")
+    reason = row.locator("td.reason").inner_text()
+    assert reason.startswith("Không lấy được dấu thời gian"), reason
+    assert "Lỗi hệ thống" not in reason and "timestamp_unavailable" not in reason
+    assert "ở bước ký số" in row.inner_text()
+    shot(reviewer, "20-failures")
 
-            relay.working = True  # put right
-            with reviewer.expect_navigation(url=f"**/documents/{doc_id}"):
-                row.get_by_role("button", name="Thử lại").click()
-            assert _wait_state(reviewer, doc_id, {"archived", "failed"}) == "archived"
-            reviewer.reload()
-            expect(reviewer.locator(".badges .badge").first).to_have_text("Đã lưu trữ")
-            # The signature check in the page's words: labels, the time in ICT as dd/mm/yyyy, the problem
-            # (this test's TSA is not among the trusted roots) by its code, not pyHanko's English.
-            reviewer.locator("#verification-verdict").wait_for(timeout=30_000)
-            check = reviewer.locator("#verification").inner_text()
-            assert "Đơn vị cấp dấu thời gian không thuộc danh sách tin cậy" in check, check
-            assert "not trusted" not in check and "Common Name" not in check and "Tên: " in check
-            assert re.search(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b", check), check
-            history = reviewer.locator("table.grid tbody").inner_text()
-            assert "thử lại từ bước bị lỗi" in history
-            assert history.count("→ Đã nhận dạng chữ") == 1  # OCR ran once: the retry went on from signing
-            reviewer.screenshot(path=str(ARTIFACTS / "21-retried.png"), full_page=True)
-            reviewer.goto("/failures")
-            assert reviewer.locator("#failure-count").inner_text() == "Không có văn bản nào lỗi xử lý hoặc bị từ chối."
+    relay.working = True  # put right
+    with reviewer.expect_navigation(url=f"**/documents/{doc_id}"):
+        row.get_by_role("button", name="Thử lại").click()
+    assert _wait_state(reviewer, doc_id, {"archived", "failed"}) == "archived"
+    reviewer.reload()
+    expect(reviewer.locator(".badges .badge").first).to_have_text("Đã lưu trữ")
+    # The signature check in the page's words: labels, the time in ICT as dd/mm/yyyy, the problem
+    # (this test's TSA is not among the trusted roots) by its code, not pyHanko's English.
+    reviewer.locator("#verification-verdict").wait_for(timeout=30_000)
+    check = reviewer.locator("#verification").inner_text()
+    assert "Đơn vị cấp dấu thời gian không thuộc danh sách tin cậy" in check, check
+    assert "not trusted" not in check and "Common Name" not in check and "Tên: " in check
+    assert re.search(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b", check), check
+    history = reviewer.locator("table.grid tbody").inner_text()
+    assert "thử lại từ bước bị lỗi" in history
+    assert history.count("→ Đã nhận dạng chữ") == 1  # OCR ran once: the retry went on from signing
+    shot(reviewer, "21-retried")
+    reviewer.goto("/failures")
+    assert reviewer.locator("#failure-count").inner_text() == "Không có văn bản nào lỗi xử lý hoặc bị từ chối."
 
-            # The archived record's date was misread: corrected without a rescan, typed as people write it.
-            reviewer.goto(f"/documents/{doc_id}")
-            signed_before = reviewer.request.get(f"/api/v1/documents/{doc_id}/file").body()
-            reviewer.get_by_role("link", name="Sửa thông tin (không quét lại)").click()
-            date_box = reviewer.locator("#f-issued_date")
-            assert date_box.get_attribute("type") == "text"
-            assert date_box.input_value() == "14/03/2025"  # shown dd/mm/yyyy although the browser is en-US
-            date_box.fill("15/03/2025")
-            with reviewer.expect_navigation(url=f"**/documents/{doc_id}"):
-                reviewer.get_by_role("button", name="Lưu thông tin đã sửa").click()
-            assert "14/03/2025 → 15/03/2025" in reviewer.locator("table.grid tbody").inner_text()
-            meta = reviewer.request.get(f"/api/v1/documents/{doc_id}").json()
-            assert (meta["state"], meta["metadata"]["issued_date"]) == ("archived", "2025-03-15")
-            assert reviewer.request.get(f"/api/v1/documents/{doc_id}/file").body() == signed_before
-            reviewer.screenshot(path=str(ARTIFACTS / "22-corrected.png"), full_page=True)
-        finally:
-            browser.close()
+    # The archived record's date was misread: corrected without a rescan, typed as people write it.
+    reviewer.goto(f"/documents/{doc_id}")
+    signed_before = reviewer.request.get(f"/api/v1/documents/{doc_id}/file").body()
+    reviewer.get_by_role("link", name="Sửa thông tin (không quét lại)").click()
+    date_box = reviewer.locator("#f-issued_date")
+    assert date_box.get_attribute("type") == "text"
+    assert date_box.input_value() == "14/03/2025"  # shown dd/mm/yyyy although the browser is en-US
+    date_box.fill("15/03/2025")
+    with reviewer.expect_navigation(url=f"**/documents/{doc_id}"):
+        reviewer.get_by_role("button", name="Lưu thông tin đã sửa").click()
+    assert "14/03/2025 → 15/03/2025" in reviewer.locator("table.grid tbody").inner_text()
+    meta = reviewer.request.get(f"/api/v1/documents/{doc_id}").json()
+    assert (meta["state"], meta["metadata"]["issued_date"]) == ("archived", "2025-03-15")
+    assert reviewer.request.get(f"/api/v1/documents/{doc_id}/file").body() == signed_before
+    shot(reviewer, "22-corrected")

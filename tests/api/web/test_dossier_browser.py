@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from sohoa.core.domain import Role
-from tests.api.web.browser import CHROMIUM, CHROMIUM_ARGS, Server, need_browser, running_server
+from tests.api.web.browser import PASSWORD, Server, expect, need_browser, running_server, signed_in
 from tests.api.web.scans import decision_lines, make_scan
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "mật khẩu đủ dài 2025"
 USERS = {"minh": (Role.ARCHIVIST, PASSWORD), "lan": (Role.UPLOADER, PASSWORD), "hoa": (Role.REVIEWER, PASSWORD)}
 A_ID, A_NAME = "001085012389", "Nguyễn Văn An"
 D1, D2 = "000.00.32.H19-250312-0017", "000.00.32.H19-250401-0042"
@@ -34,35 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield up
 
 
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _signed_in(browser: Any, server: Server, name: str) -> Any:
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=server.url, locale="vi-VN")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
-    return page
-
-
 def test_a_paper_on_file_is_reused_with_the_button(browser: Any, server: Server, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
-    archivist = _signed_in(browser, server, "minh")
+    archivist = signed_in(browser, server, "minh", height=900)
     archivist.goto("/registry")
     register = tmp_path / "so-theo-doi.csv"
     register.write_text(REGISTER, encoding="utf-8")
@@ -74,7 +46,7 @@ def test_a_paper_on_file_is_reused_with_the_button(browser: Any, server: Server,
     lines = decision_lines(11, "Về việc cấp giấy phép kinh doanh dịch vụ karaoke", signer="Lê Văn Tám")
     lines.insert(lines.index("GIÁM ĐỐC SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH"), "Giấy phép có giá trị đến ngày 31/12/2099.")
     scan = make_scan(tmp_path / "giay-phep.png", lines)
-    uploader = _signed_in(browser, server, "lan")
+    uploader = signed_in(browser, server, "lan", height=900)
     uploader.goto("/upload")
     uploader.fill("#procedure", "1.001029")
     uploader.fill("#dossier", D1)
@@ -107,6 +79,6 @@ def test_a_paper_on_file_is_reused_with_the_button(browser: Any, server: Server,
     assert "Giấy phép kinh doanh karaoke" in reused.inner_text()
 
     # The reviewer, who holds the owner_data right, sees the number in full.
-    reviewer = _signed_in(browser, server, "hoa")
+    reviewer = signed_in(browser, server, "hoa", height=900)
     reviewer.goto(f"/dossiers/{D2}")
     expect(reviewer.locator("#dossier-owner .owner-id")).to_have_text(A_ID)
