@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: settings on a temp data dir, runtimes, PostgreSQL and S3."""
+"""Fixtures shared by the whole suite: settings on a temp data dir, runtimes, catalogues, PostgreSQL and S3."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from sohoa.core.settings import Settings
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
+from sohoa.storage.database import Database
 from tests.support.services import need, port_open
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -56,6 +57,34 @@ def pg_url() -> Iterator[str]:
     """A throwaway PostgreSQL database, dropped afterwards."""
     with throwaway_database() as url:
         yield url
+
+
+@pytest.fixture
+def sqlite_database(settings: Settings) -> Iterator[Database]:
+    """A fresh catalogue alone (no runtime around it), on SQLite in the data dir."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def postgresql_database(pg_url: str) -> Iterator[Database]:
+    """A fresh catalogue alone, on a throwaway PostgreSQL database."""
+    db = Database(pg_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> Database:
+    """A fresh catalogue on each engine we ship, in turn: queries must agree on both."""
+    db: Database = request.getfixturevalue(f"{request.param}_database")
+    return db
 
 
 @pytest.fixture(scope="session")

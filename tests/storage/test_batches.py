@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from sohoa.core.settings import Settings
 from sohoa.storage.batches import batch_events, batch_states
 from sohoa.storage.catalogue import add_document, create_batch, record_event
 from sohoa.storage.database import Database
 from sohoa.storage.records import DocumentRecord
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.db_url)
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def _batch(db: Database, batch_id: str, documents: dict[str, str]) -> None:
@@ -37,10 +22,10 @@ def _batch(db: Database, batch_id: str, documents: dict[str, str]) -> None:
             record_event(session, actor="worker", action="document.state", document_id=doc_id, to_state=state)
 
 
-def test_a_batch_is_followed_through_its_own_and_its_documents_events(db: Database) -> None:
-    _batch(db, "b1", {"a": "archived", "b": "needs_review"})
-    _batch(db, "b2", {"c": "received"})
-    with db.session() as session:
+def test_a_batch_is_followed_through_its_own_and_its_documents_events(sqlite_database: Database) -> None:
+    _batch(sqlite_database, "b1", {"a": "archived", "b": "needs_review"})
+    _batch(sqlite_database, "b2", {"c": "received"})
+    with sqlite_database.session() as session:
         assert sorted(batch_states(session, "b1")) == ["archived", "needs_review"]
         events = batch_events(session, "b1", after_id=0, limit=100)
         assert [(e.action, e.document_id) for e in events] == [

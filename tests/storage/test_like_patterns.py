@@ -5,11 +5,6 @@ On both engines, since each has its own LIKE (SQLite's ignores case, PostgreSQL'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from sohoa.core.settings import Settings
 from sohoa.storage.audit import AuditFilter, find_events
 from sohoa.storage.catalogue import DocumentFilter, add_document, list_documents, record_event
 from sohoa.storage.database import Database
@@ -18,22 +13,11 @@ from sohoa.storage.registry_queries import find_procedures, first_procedure_unde
 from sohoa.storage.registry_records import ProcedureRecord
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.db_url if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    database = Database(url)
-    try:
-        yield database
-    finally:
-        database.dispose()
-
-
-def test_procedure_words_and_longer_codes_match_literally(db: Database) -> None:
-    with db.session() as session:
+def test_procedure_words_and_longer_codes_match_literally(database: Database) -> None:
+    with database.session() as session:
         for code, key in (("1.001029.000.00.00.H19", "karaoke 100%"), ("1.0010", "le_hoi")):
             session.add(ProcedureRecord(code=code, name=key, search_key=key))
-    with db.session() as session:
+    with database.session() as session:
         found = first_procedure_under(session, "1.001029")
         assert found is not None and found.code == "1.001029.000.00.00.H19"
         assert first_procedure_under(session, "1_001029") is None
@@ -53,8 +37,8 @@ def test_procedure_words_and_longer_codes_match_literally(db: Database) -> None:
         assert codes("/") == []  # the escape character itself is literal too
 
 
-def test_a_procedure_code_filter_finds_longer_codes_by_whole_segments_only(db: Database) -> None:
-    with db.session() as session:
+def test_a_procedure_code_filter_finds_longer_codes_by_whole_segments_only(database: Database) -> None:
+    with database.session() as session:
         for doc_id, code in (
             ("a", "1.001029"),
             ("b", "1.001029.000.00.00.H19"),
@@ -67,17 +51,17 @@ def test_a_procedure_code_filter_finds_longer_codes_by_whole_segments_only(db: D
                     id=doc_id, filename=f"{doc_id}.pdf", state="archived", original_sha256=doc_id, procedure_code=code
                 ),
             )
-    with db.session() as session:
+    with database.session() as session:
         for code, expected in (("1.001029", ["a", "b"]), ("1_001029", []), ("1.00102%", []), ("1%", [])):
             rows, total = list_documents(session, DocumentFilter(procedure_code=code))
             assert (sorted(r.id for r in rows), total) == (expected, len(expected)), code
 
 
-def test_an_audit_action_prefix_is_literal(db: Database) -> None:
-    with db.session() as session:
+def test_an_audit_action_prefix_is_literal(database: Database) -> None:
+    with database.session() as session:
         for action in ("auth.login", "auth.logout", "authxlogin", "document.state"):
             record_event(session, actor="lan", action=action)
-    with db.session() as session:
+    with database.session() as session:
 
         def actions(pattern: str) -> list[str]:
             rows, total = find_events(session, AuditFilter(action=pattern), limit=10, offset=0)

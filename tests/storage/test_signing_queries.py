@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from sohoa.core.domain import DocumentState
-from sohoa.core.settings import Settings
 from sohoa.storage.catalogue import add_document
 from sohoa.storage.database import Database
 from sohoa.storage.records import DocumentRecord
@@ -23,16 +19,6 @@ from sohoa.storage.signing_queries import (
 from sohoa.storage.signing_records import ArchiveRenewalRecord, ExistingSignatureRecord, SignatureCheckRecord
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.db_url)
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def _document(db: Database, document_id: str, *, level: str | None = "B-LTA", archived_days: int = 0) -> None:
@@ -91,46 +77,46 @@ def _found(document_id: str, position: int, field: str) -> ExistingSignatureReco
     )
 
 
-def test_latest_renewal_is_the_highest_generation(db: Database) -> None:
-    _document(db, "a")
-    with db.session() as session:
+def test_latest_renewal_is_the_highest_generation(sqlite_database: Database) -> None:
+    _document(sqlite_database, "a")
+    with sqlite_database.session() as session:
         assert latest_renewal(session, "a") is None
         for generation in (1, 3, 2):
             add_renewal(session, _renewal("a", generation))
-    with db.session() as session:
+    with sqlite_database.session() as session:
         renewal = latest_renewal(session, "a")
         assert renewal is not None and renewal.generation == 3
 
 
-def test_latest_signature_check_is_the_newest_of_that_copy(db: Database) -> None:
-    _document(db, "a")
+def test_latest_signature_check_is_the_newest_of_that_copy(sqlite_database: Database) -> None:
+    _document(sqlite_database, "a")
     first, renewed = "archive/1.001/2026/a.pdf", "archive/1.001/2026/a.r1.pdf"
-    with db.session() as session:
+    with sqlite_database.session() as session:
         add_signature_check(session, _check("a", first, T0, "old"))
         add_signature_check(session, _check("a", first, T0 + timedelta(hours=1), "new"))
         add_signature_check(session, _check("a", renewed, T0 + timedelta(hours=2), "renewed copy"))
-    with db.session() as session:
+    with sqlite_database.session() as session:
         check = latest_signature_check(session, "a", first)
         assert check is not None and check.summary == "new"
         assert latest_signature_check(session, "a", "archive/elsewhere.pdf") is None
 
 
-def test_found_signatures_replace_the_earlier_ones(db: Database) -> None:
-    _document(db, "a")
-    _document(db, "b")
-    with db.session() as session:
+def test_found_signatures_replace_the_earlier_ones(sqlite_database: Database) -> None:
+    _document(sqlite_database, "a")
+    _document(sqlite_database, "b")
+    with sqlite_database.session() as session:
         replace_existing_signatures(session, "a", [_found("a", 0, "one"), _found("a", 1, "two")])
         replace_existing_signatures(session, "b", [_found("b", 0, "kept")])
-    with db.session() as session:
+    with sqlite_database.session() as session:
         replace_existing_signatures(session, "a", [_found("a", 0, "again")])
-    with db.session() as session:
+    with sqlite_database.session() as session:
         rows = session.query(ExistingSignatureRecord).order_by(ExistingSignatureRecord.document_id).all()
         assert [(r.document_id, r.field_name) for r in rows] == [("a", "again"), ("b", "kept")]
 
 
-def test_archived_at_level_lists_oldest_archived_first(db: Database) -> None:
-    _document(db, "late", archived_days=2)
-    _document(db, "early", archived_days=1)
-    _document(db, "plain", level="B-T")
-    with db.session() as session:
+def test_archived_at_level_lists_oldest_archived_first(sqlite_database: Database) -> None:
+    _document(sqlite_database, "late", archived_days=2)
+    _document(sqlite_database, "early", archived_days=1)
+    _document(sqlite_database, "plain", level="B-T")
+    with sqlite_database.session() as session:
         assert [d.id for d in archived_at_level(session, "B-LTA")] == ["early", "late"]
