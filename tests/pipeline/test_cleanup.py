@@ -8,11 +8,9 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -30,26 +28,6 @@ from tests.support.codes import PROCEDURE
 from tests.support.pdfs import make_text_image
 
 TWO_HOURS = 2 * 3600
-
-
-@pytest.fixture
-def kept_umask() -> Iterator[None]:
-    """A served app sets the process's umask (private files); the rest of the suite keeps its own."""
-    old = os.umask(0o022)
-    os.umask(old)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-@pytest.fixture
-def quiet_runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = open_runtime(settings, with_queue=False)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 def _age(path: Path, seconds: float = TWO_HOURS) -> Path:

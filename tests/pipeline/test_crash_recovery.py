@@ -38,17 +38,6 @@ from tests.support.codes import PROCEDURE
 from tests.support.pdfs import make_text_image
 
 
-@pytest.fixture
-def kept_umask() -> Iterator[None]:
-    """A served app sets the process's umask (private files); the rest of the suite keeps its own."""
-    old = os.umask(0o022)
-    os.umask(old)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def quiet_runtime(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Runtime]:
     """A runtime with no workers (documents stay where intake leaves them), on each catalogue engine."""

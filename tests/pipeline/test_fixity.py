@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,15 +49,6 @@ def _archive(rt: Runtime, tmp_path: Path, count: int) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = open_runtime(settings)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
 def _tamper_local(rt: Runtime, key: str) -> None:
     path = rt.settings.store_dir / key
     path.chmod(0o644)  # an intruder with the owner's rights, or bit rot
@@ -67,13 +57,13 @@ def _tamper_local(rt: Runtime, key: str) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_intact_archive_passes(rt: Runtime, tmp_path: Path) -> None:
-    docs = _archive(rt, tmp_path, 2)
-    summary = run_fixity(rt, actor="auditor1")
+def test_intact_archive_passes(runtime: Runtime, tmp_path: Path) -> None:
+    docs = _archive(runtime, tmp_path, 2)
+    summary = run_fixity(runtime, actor="auditor1")
     assert summary.ok and (summary.checked, summary.intact) == (2, 2)
-    sizes = sum(rt.store.stat(k).size + rt.store.stat(k.removesuffix(".pdf") + ".json").size for _, k in docs)
+    sizes = sum(runtime.store.stat(k).size + runtime.store.stat(k.removesuffix(".pdf") + ".json").size for _, k in docs)
     assert summary.bytes_read == sizes
-    with rt.db.session() as session:
+    with runtime.db.session() as session:
         assert last_fixity_summary(session) == summary
         run = session.get(FixityRunRecord, summary.run_id)
         assert run is not None and run.actor == "auditor1" and run.problems is None
@@ -81,12 +71,12 @@ def test_intact_archive_passes(rt: Runtime, tmp_path: Path) -> None:
     assert len(events) == 1 and events[0].details is not None and events[0].details["intact"] == 2
 
 
-def test_tampered_and_missing_objects_are_found(rt: Runtime, tmp_path: Path) -> None:
-    (tampered, tampered_key), (lost, lost_key), (kept, _), (orphan, orphan_key) = _archive(rt, tmp_path, 4)
-    _tamper_local(rt, tampered_key)
-    (rt.settings.store_dir / lost_key).unlink()
-    (rt.settings.store_dir / orphan_key.removesuffix(".pdf")).with_suffix(".json").unlink()
-    summary = run_fixity(rt, actor="auditor1")
+def test_tampered_and_missing_objects_are_found(runtime: Runtime, tmp_path: Path) -> None:
+    (tampered, tampered_key), (lost, lost_key), (kept, _), (orphan, orphan_key) = _archive(runtime, tmp_path, 4)
+    _tamper_local(runtime, tampered_key)
+    (runtime.settings.store_dir / lost_key).unlink()
+    (runtime.settings.store_dir / orphan_key.removesuffix(".pdf")).with_suffix(".json").unlink()
+    summary = run_fixity(runtime, actor="auditor1")
     assert not summary.ok
     assert (summary.checked, summary.intact, summary.mismatched, summary.missing) == (4, 1, 1, 2)
     found = {(p.document_id, p.kind, p.key) for p in summary.problems}
@@ -96,7 +86,7 @@ def test_tampered_and_missing_objects_are_found(rt: Runtime, tmp_path: Path) -> 
         (orphan, "missing", orphan_key.removesuffix(".pdf") + ".json"),
     }
     mismatch = next(p for p in summary.problems if p.kind == "mismatch")
-    with rt.db.session() as session:
+    with runtime.db.session() as session:
         assert mismatch.expected == get_document(session, tampered).archive_sha256 != mismatch.actual
         flagged = {e.document_id for e in list_events(session) if e.action == "fixity.failed"}
         assert last_fixity_summary(session) == summary
@@ -104,14 +94,14 @@ def test_tampered_and_missing_objects_are_found(rt: Runtime, tmp_path: Path) -> 
     assert kept not in flagged
 
 
-def test_sample_and_since_narrow_the_audit(rt: Runtime, tmp_path: Path) -> None:
-    _archive(rt, tmp_path, 3)
-    assert run_fixity(rt, actor="a", sample=2).checked == 2
-    assert run_fixity(rt, actor="a", since=utcnow() + timedelta(minutes=1)).checked == 0
-    assert run_fixity(rt, actor="a", since=utcnow() - timedelta(hours=1)).checked == 3
+def test_sample_and_since_narrow_the_audit(runtime: Runtime, tmp_path: Path) -> None:
+    _archive(runtime, tmp_path, 3)
+    assert run_fixity(runtime, actor="a", sample=2).checked == 2
+    assert run_fixity(runtime, actor="a", since=utcnow() + timedelta(minutes=1)).checked == 0
+    assert run_fixity(runtime, actor="a", since=utcnow() - timedelta(hours=1)).checked == 3
     with pytest.raises(ConfigurationError):
-        run_fixity(rt, actor="a", sample=0)
-    with rt.db.session() as session:
+        run_fixity(runtime, actor="a", sample=0)
+    with runtime.db.session() as session:
         assert session.scalar(select(func.count()).select_from(FixityRunRecord)) == 3
         latest = last_fixity_summary(session)
     assert latest is not None and latest.since is not None and latest.checked == 3
@@ -142,27 +132,27 @@ def test_cli_exit_code_tells_problems(settings: Settings, tmp_path: Path, monkey
     assert narrowed.exit_code == 0 and json.loads(narrowed.stdout)["checked"] == 0
 
 
-def test_schedule_runs_until_stopped(rt: Runtime, tmp_path: Path) -> None:
-    _archive(rt, tmp_path, 1)
-    stop = start_fixity_schedule(rt, 0.2)
+def test_schedule_runs_until_stopped(runtime: Runtime, tmp_path: Path) -> None:
+    _archive(runtime, tmp_path, 1)
+    stop = start_fixity_schedule(runtime, 0.2)
     try:
         deadline = time.monotonic() + 10
         latest = None
         while latest is None and time.monotonic() < deadline:
             time.sleep(0.1)
-            with rt.db.session() as session:
+            with runtime.db.session() as session:
                 latest = last_fixity_summary(session)
     finally:
         stop.set()
     assert latest is not None and latest.actor == "fixity-schedule" and latest.ok and latest.checked == 1
     time.sleep(0.5)  # a run already under way may still finish; then the schedule is quiet
-    with rt.db.session() as session:
+    with runtime.db.session() as session:
         settled = session.scalar(select(func.count()).select_from(FixityRunRecord))
     time.sleep(0.6)
-    with rt.db.session() as session:
+    with runtime.db.session() as session:
         assert session.scalar(select(func.count()).select_from(FixityRunRecord)) == settled
     with pytest.raises(ConfigurationError):
-        start_fixity_schedule(rt, 0)
+        start_fixity_schedule(runtime, 0)
 
 
 @pytest.mark.parametrize(("value", "seconds"), [(None, 0.0), ("", 0.0), ("0", 0.0), ("86400", 86400.0)])

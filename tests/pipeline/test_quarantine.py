@@ -7,7 +7,6 @@ import json
 import os
 import random
 import zipfile
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -23,15 +22,6 @@ from sohoa.storage.records import DocumentRecord, EventRecord
 from tests.support.codes import PROCEDURE
 
 BAD = b"this is no scan at all\n"
-
-
-@pytest.fixture
-def quiet_runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = open_runtime(settings, with_queue=False)
-    try:
-        yield rt
-    finally:
-        rt.close()
 
 
 def _bad(size: int, seed: int) -> bytes:
