@@ -25,18 +25,19 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pikepdf
+from pyhanko.pdf_utils.misc import PdfError
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState, FileKind, PageText
-from sohoa.core.errors import InputRejected, IntegrityError, ObjectNotFound, SohoaError
+from sohoa.core.errors import IntegrityError, ObjectNotFound, SohoaError
 from sohoa.ingest.assemble import SOHOA_XMP_NS
 from sohoa.pipeline.corrections import corrected_filing
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.retention import companion_key, correction_keys, locking_store, record_retention
 from sohoa.pipeline.runtime import Runtime
+from sohoa.pipeline.signing_ops.archive import link_stored_renewal
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
-from sohoa.signing.renewal import timestamp_expiry
 from sohoa.storage.archive_queries import add_legal_hold, add_supersession, get_supersession
 from sohoa.storage.archive_records import SupersessionRecord, active_hold
 from sohoa.storage.catalogue import (
@@ -50,8 +51,7 @@ from sohoa.storage.catalogue import (
 from sohoa.storage.document_parts import PARTS_KIND, PARTS_MEDIA_TYPE, add_parts, read_manifest
 from sohoa.storage.objectstore import ObjectInfo, original_key
 from sohoa.storage.records import DocumentRecord, PageRecord
-from sohoa.storage.signing_queries import add_renewal, latest_renewal
-from sohoa.storage.signing_records import ArchiveRenewalRecord
+from sohoa.storage.signing_queries import latest_renewal
 
 __all__ = ["FILING_FIELDS", "RebuildIssue", "RebuildReport", "filing_fields", "rebuild_catalogue"]
 
@@ -76,12 +76,14 @@ FILING_FIELDS = (
 _ERRORS = frozenset({"record_missing", "record_unreadable", "conflict", "integrity", "xmp_mismatch", "failed"})
 _MAX_RECORD_BYTES = 16 * 1024 * 1024
 _KIND_BY_MEDIA = {kind.media_type: kind.value for kind in FileKind}
+# What reading one archived object may raise: reported against that object, the rest restored.
+_UNREADABLE = (SohoaError, OSError, ValueError, pikepdf.PdfError, PdfError)
 
 
 @dataclass(frozen=True)
 class RebuildIssue:
     key: str
-    kind: str  # errors: see _ERRORS; notes: no_xmp, orphan_lineage, orphan_renewal
+    kind: str  # errors: see _ERRORS; notes: no_xmp, orphan_lineage, orphan_renewal, stray_renewal
     message: str
 
     @property
@@ -374,55 +376,15 @@ def _restore_links(rt: Runtime, keys: list[str], *, issues: list[RebuildIssue]) 
     return links
 
 
-def _expiry(rt: Runtime, key: str, work: Path) -> datetime | None:
-    """When the last timestamp of the copy under ``key`` expires, read as its renewal read it."""
-    path = work / "copy.pdf"
-    try:
-        rt.store.get_file(key, path, verify=True)
-        return timestamp_expiry(path)
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def _renewal(
-    rt: Runtime,
-    info: ObjectInfo,
-    generation: int,
-    previous: str,
-    previous_expiry: datetime | None,
-    actor: str,
-    work: Path,
-) -> ArchiveRenewalRecord:
-    """The renewal that stored the copy ``info`` over ``previous``, its expiries read from both copies.
-
-    Not in the archive: when the renewal ran (the store's write of the copy, moments after, stands
-    in) and who ran it (the rebuild's actor stands in)."""
-    previous_expiry = previous_expiry or _expiry(rt, previous, work)
-    expires_at = _expiry(rt, info.key, work)
-    if previous_expiry is None or expires_at is None:
-        raise InputRejected(f"{previous} or {info.key} carries no document timestamp", code="not_lta")
-    return ArchiveRenewalRecord(
-        document_id=info.metadata["document_id"],
-        generation=generation,
-        archive_key=info.key,
-        previous_key=previous,
-        sha256=info.sha256,
-        previous_expiry=previous_expiry,
-        expires_at=expires_at,
-        renewed_at=locking_store(rt.store).lock_status(info.key).stored_at or utcnow(),
-        renewed_by=actor,
-    )
-
-
-def _restore_renewals(
-    rt: Runtime, copies: list[ObjectInfo], *, actor: str, work: Path, issues: list[RebuildIssue]
-) -> int:
+def _restore_renewals(rt: Runtime, copies: list[ObjectInfo], *, actor: str, issues: list[RebuildIssue]) -> int:
     """Link renewed copies to their documents again, each document's in generation order; how many.
 
-    A chain is followed while each copy renews the one before it (the document's own copy for the
-    first generation), as ``renewal_of`` in its object metadata says. The first that does not is
-    reported, and the chain stops there: linked, it would pass for the newest copy, which verification
-    reads and the next renewal renews, with no known way back to the copy the document was archived as."""
+    A copy is linked only as the next generation renewing the copy before it (the document's own
+    copy for the first generation), as ``renewal_of`` in its object metadata says: linked otherwise,
+    it would pass for the newest copy, which verification reads and the next renewal renews, with no
+    known way back to the copy the document was archived as. One that does not is a stray, reported
+    as a note (archived, it can never be deleted, and a renewal passes over its key), and the chain
+    goes on past it. A copy that cannot be read ends its chain: no later generation can renew it."""
     chains: dict[str, list[tuple[int, ObjectInfo]]] = defaultdict(list)
     for info in copies:
         try:
@@ -434,7 +396,7 @@ def _restore_renewals(
         with rt.db.session() as session:
             if not document_exists(session, document_id):
                 issues.extend(
-                    RebuildIssue(info.key, "orphan_renewal", f"{document_id} is not in the archive")
+                    RebuildIssue(info.key, "orphan_renewal", f"{document_id} is not in the catalogue")
                     for _, info in chain
                 )
                 continue
@@ -445,40 +407,32 @@ def _restore_renewals(
                 if last is not None
                 else (0, get_document(session, document_id).archive_key or "", None)
             )
+        newest = generation
+        # A stray claiming the generation of a copy linked here is reported whether it sorts before or
+        # after it; one at or below the catalogue's newest generation cannot be told from its copy.
         for number, info in sorted(chain, key=lambda item: item[0]):
-            if number <= generation:
+            if number <= newest:
                 continue  # in the catalogue already
             renewal_of = info.metadata.get("renewal_of")
             if number != generation + 1 or renewal_of != previous:
                 issues.append(
                     RebuildIssue(
                         info.key,
-                        "conflict",
-                        f"generation {number} renews {renewal_of!r}, not generation {generation}'s {previous!r}",
+                        "stray_renewal",
+                        f"not linked: as generation {number} it renews {renewal_of!r}, "
+                        f"where generation {generation + 1} renews {previous!r}",
                     )
                 )
-                break
+                continue
             try:
-                renewal = _renewal(rt, info, number, previous, previous_expiry, actor, work)
-            except (SohoaError, OSError) as exc:
+                renewal = link_stored_renewal(
+                    rt, info, number, previous, previous_expiry, actor=actor, rebuilt_from=info.key
+                )
+            except _UNREADABLE as exc:
                 issues.append(
                     RebuildIssue(info.key, "integrity" if isinstance(exc, IntegrityError) else "failed", str(exc))
                 )
                 break
-            with rt.db.session() as session:
-                add_renewal(session, renewal)
-                record_event(
-                    session,
-                    actor=actor,
-                    action="archive.renewed",
-                    document_id=document_id,
-                    details={
-                        "archive_key": info.key,
-                        "previous_key": previous,
-                        "sha256": info.sha256,
-                        "rebuilt_from": info.key,
-                    },
-                )
             linked += 1
             generation, previous, previous_expiry = number, info.key, renewal.expires_at
     return linked
@@ -503,13 +457,13 @@ def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildR
                     renewed.append(info)  # a later copy of a document: linked once the document is back
                     continue
                 done, found = _restore_document(rt, info, actor=actor, text=text, work=Path(tmp))
-            except (SohoaError, OSError, ValueError) as exc:
+            except _UNREADABLE as exc:
                 log.warning("could not restore %s", key, exc_info=True)
                 issues.append(RebuildIssue(key, "failed", str(exc)))
                 continue
             issues.extend(found)
             (restored if done else present).append(PurePosixPath(key).stem)
-        renewals = _restore_renewals(rt, renewed, actor=actor, work=Path(tmp), issues=issues)
+        renewals = _restore_renewals(rt, renewed, actor=actor, issues=issues)
     links = _restore_links(rt, lineage, issues=issues)
     report = RebuildReport(tuple(restored), tuple(present), links, renewals, tuple(issues))
     with rt.db.session() as session:

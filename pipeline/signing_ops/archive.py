@@ -14,13 +14,15 @@ from typing import Any
 from pyhanko_certvalidator import ValidationContext
 
 from sohoa.core.clock import utcnow
-from sohoa.core.errors import NotFound, SigningError, SohoaError
+from sohoa.core.errors import InputRejected, NotFound, ObjectNotFound, SigningError, SohoaError
+from sohoa.pipeline.retention import locking_store
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.stage import SYSTEM
 from sohoa.signing.renewal import RenewalInfo, renew_archive_timestamp, timestamp_expiry
 from sohoa.signing.trust import trust_roots
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import get_document, record_event
+from sohoa.storage.objectstore import ObjectInfo
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.signing_queries import (
     add_renewal,
@@ -117,8 +119,8 @@ def _check_answer(
 def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = SYSTEM) -> list[dict[str, Any]]:
     """Add a fresh document timestamp to every archived B-LTA document whose last timestamp's
     certificate expires before ``before``. The renewed copy is stored under a new key
-    ``{document_id}.r{n}.pdf`` beside the first and linked in ``archive_renewals``; nothing is
-    overwritten. One answer per document looked at: ``renewed``, ``current`` or ``failed``."""
+    ``{document_id}.r{n}.pdf`` (the first n free) beside the first and linked in ``archive_renewals``;
+    nothing is overwritten. One answer per document looked at: ``renewed``, ``current`` or ``failed``."""
     if not rt.settings.tsa_url:
         raise SigningError(
             "renewing timestamps needs a timestamp authority (SOHOA_TSA_URL)", code="timestamper_required"
@@ -132,6 +134,8 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
         key, generation = _newest_copy(rt, doc)
         answer: dict[str, Any] = {"document_id": doc.id, "previous_key": key}
         try:
+            key, generation, free = _adopt_stored(rt, doc, key, generation, actor)
+            answer["previous_key"] = key
             with _fetched(rt, key) as (path, _):
                 expiry = timestamp_expiry(path)
                 answer["expires"] = expiry.isoformat() if expiry else None
@@ -143,44 +147,121 @@ def renew_archive_timestamps(rt: Runtime, before: dt.datetime, *, actor: str = S
                 info = renew_archive_timestamp(
                     path, renewed, timestamper=rt.settings.tsa_url, validation_context=context
                 )
-                results.append({**answer, **_store_renewal(rt, doc, key, generation + 1, renewed, info, actor)})
+                results.append({**answer, **_store_renewal(rt, doc, key, generation + 1, free, renewed, info, actor)})
         except SohoaError as exc:
             log.warning("timestamp renewal of %s failed: %s", doc.id, exc)
             results.append({**answer, "status": "failed", "code": exc.code, "message": exc.message})
     return results
 
 
-def _store_renewal(
-    rt: Runtime, doc: DocumentRecord, previous: str, generation: int, renewed: Path, info: RenewalInfo, actor: str
-) -> dict[str, Any]:
+def _adopt_stored(rt: Runtime, doc: DocumentRecord, key: str, generation: int, actor: str) -> tuple[str, int, str]:
+    """The copy to renew, its generation, and the first free key for the next copy.
+
+    A renewal stores its copy before the catalogue records it, so a renewal stopped in between
+    (a crash, a failed commit) leaves a copy under the key the next run would take, which the store
+    never overwrites. A copy there renewing ``key`` as the next generation is that renewal's: it is
+    recorded now, as a rebuild records it, and renewed on from; a copy renewing anything else is
+    passed over, its key taken. So nothing a crash leaves blocks the next run."""
     assert doc.archive_key is not None
-    key = f"{doc.archive_key.removesuffix('.pdf')}.r{generation}.pdf"
+    number = generation + 1
+    while True:
+        candidate = f"{doc.archive_key.removesuffix('.pdf')}.r{number}.pdf"
+        try:
+            stored = rt.store.stat(candidate)
+        except ObjectNotFound:
+            return key, generation, candidate
+        if stored.metadata.get("renewal_of") == key and stored.metadata.get("generation") == str(generation + 1):
+            log.warning("recording %s, stored by a renewal of %s that did not finish", candidate, doc.id)
+            link_stored_renewal(rt, stored, generation + 1, key, None, actor=actor)
+            key, generation = candidate, generation + 1
+        number += 1
+
+
+def _stored_expiry(rt: Runtime, key: str) -> dt.datetime | None:
+    with _fetched(rt, key) as (path, _):
+        return timestamp_expiry(path)
+
+
+def link_stored_renewal(
+    rt: Runtime,
+    copy: ObjectInfo,
+    generation: int,
+    previous: str,
+    previous_expiry: dt.datetime | None,
+    *,
+    actor: str,
+    **details: str,
+) -> ArchiveRenewalRecord:
+    """Record the renewal that stored ``copy`` over the copy ``previous`` from the archive alone
+    (a rebuild, or a renewal that stopped before recording it), and return it.
+
+    Its expiries are read from both copies as the renewal read them (``previous_expiry`` when
+    already known). Not in the archive: when the renewal ran (the store's write of the copy, moments
+    after, stands in) and who ran it (``actor`` stands in). ``details`` go into its event."""
+    previous_expiry = previous_expiry or _stored_expiry(rt, previous)
+    expires_at = _stored_expiry(rt, copy.key)
+    if previous_expiry is None or expires_at is None:
+        raise InputRejected(f"{previous} or {copy.key} carries no document timestamp", code="not_lta")
+    renewal = ArchiveRenewalRecord(
+        document_id=copy.metadata["document_id"],
+        generation=generation,
+        archive_key=copy.key,
+        previous_key=previous,
+        sha256=copy.sha256,
+        previous_expiry=previous_expiry,
+        expires_at=expires_at,
+        renewed_at=locking_store(rt.store).lock_status(copy.key).stored_at or utcnow(),
+        renewed_by=actor,
+    )
+    _record_renewal(rt, renewal, **details)
+    return renewal
+
+
+def _record_renewal(rt: Runtime, renewal: ArchiveRenewalRecord, **details: str) -> None:
+    with rt.db.session() as session:
+        add_renewal(session, renewal)
+        record_event(
+            session,
+            actor=renewal.renewed_by,
+            action="archive.renewed",
+            document_id=renewal.document_id,
+            details={
+                "archive_key": renewal.archive_key,
+                "previous_key": renewal.previous_key,
+                "sha256": renewal.sha256,
+                **details,
+            },
+        )
+
+
+def _store_renewal(
+    rt: Runtime,
+    doc: DocumentRecord,
+    previous: str,
+    generation: int,
+    key: str,
+    renewed: Path,
+    info: RenewalInfo,
+    actor: str,
+) -> dict[str, Any]:
     metadata = {"document_id": doc.id, "renewal_of": previous, "generation": str(generation)}
     # the store refuses to overwrite a key: a renewal is always a new object
     stored = rt.store.put_file(key, renewed, content_type="application/pdf", metadata=metadata)
     rt.store.stat(key)
-    with rt.db.session() as session:
-        add_renewal(
-            session,
-            ArchiveRenewalRecord(
-                document_id=doc.id,
-                generation=generation,
-                archive_key=key,
-                previous_key=previous,
-                sha256=stored.sha256,
-                previous_expiry=info.previous_expiry,
-                expires_at=info.expires_at,
-                renewed_at=utcnow(),
-                renewed_by=actor,
-            ),
-        )
-        record_event(
-            session,
-            actor=actor,
-            action="archive.renewed",
+    _record_renewal(
+        rt,
+        ArchiveRenewalRecord(
             document_id=doc.id,
-            details={"archive_key": key, "previous_key": previous, "sha256": stored.sha256},
-        )
+            generation=generation,
+            archive_key=key,
+            previous_key=previous,
+            sha256=stored.sha256,
+            previous_expiry=info.previous_expiry,
+            expires_at=info.expires_at,
+            renewed_at=utcnow(),
+            renewed_by=actor,
+        ),
+    )
     return {
         "status": "renewed",
         "archive_key": key,
