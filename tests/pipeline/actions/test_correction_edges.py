@@ -14,27 +14,18 @@ from typer.testing import CliRunner
 from sohoa.api.app import create_app
 from sohoa.cli.main import app as cli
 from sohoa.core.domain import Role
-from sohoa.core.settings import Settings
 from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.catalogue import list_events
 from tests.api.web.html import read_page
+from tests.pipeline.actions.conftest import LINES, person, web
 from tests.support.flows import archive_one
 from tests.support.pdfs import make_text_image
 
-PASSWORD = "mat-khau-dai-du-10"
-LINES = ["SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Số: 15/QĐ-SVHTTDL", "QUYẾT ĐỊNH", "Về việc cấp giấy phép karaoke"]
-
 
 @pytest.fixture
-def office(runtime: Runtime, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
-    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SOHOA_OCR_ENGINE", "fake")
-    monkeypatch.setenv("SOHOA_REVIEW_POLICY", "never")
+def office(runtime: Runtime, tmp_path: Path, cli_on_data_dir: None) -> Iterator[dict]:
     doc = archive_one(runtime, make_text_image(tmp_path / "scan.png", LINES))
-    with runtime.db.session() as session:
-        reviewer = create_user(session, "hoa", Role.REVIEWER, actor="test", password=PASSWORD)
-        token = create_token(session, reviewer, actor="test")
+    token = person(runtime, "hoa", Role.REVIEWER)
     with TestClient(create_app(runtime=runtime)) as client:
         yield {"client": client, "token": token, "doc": doc, "runtime": runtime}
 
@@ -68,8 +59,6 @@ def test_every_door_corrects_the_catalogue_and_the_page_shows_old_and_new(office
             e.details["field"] for e in list_events(session, document_id=doc.id) if e.action == "metadata.corrected"
         ]
     assert fields == ["issued_date", "signer_name"]
-    signed_in = client.post("/auth/login", data={"username": "hoa", "password": PASSWORD}, follow_redirects=False)
-    assert signed_in.status_code == 303
-    text = " ".join(read_page(client.get(f"/documents/{doc.id}").text).text)
+    text = " ".join(read_page(web(client, "hoa").get(f"/documents/{doc.id}").text).text)
     assert "→ 12/03/2025" in text  # the new day as people here write it, after the old one
     assert "→ Trần Thị Bình" in text

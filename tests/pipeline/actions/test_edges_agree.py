@@ -19,33 +19,24 @@ from typer.testing import CliRunner
 from sohoa.api.app import create_app
 from sohoa.cli.main import app as cli
 from sohoa.core.domain import DocumentState, Role
-from sohoa.core.settings import Settings
 from sohoa.pipeline.actions.registry import import_file
 from sohoa.pipeline.runtime import Runtime
-from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.catalogue import list_events
+from tests.pipeline.actions.conftest import LINES, person, web
 from tests.registry.builders import add_document, dossier_code, register_csv
 from tests.support.codes import DOSSIER, PROCEDURE
 from tests.support.flows import archive_one, ingest_one
 from tests.support.pdfs import make_text_image
 
-PASSWORD = "mat-khau-dai-du-10"
-LINES = ["SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Số: 15/QĐ-SVHTTDL", "QUYẾT ĐỊNH", "Về việc cấp giấy phép karaoke"]
-
 
 @pytest.fixture
-def office(runtime: Runtime, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+def office(runtime: Runtime, tmp_path: Path, cli_on_data_dir: None) -> Iterator[dict]:
     """Two archived documents, an admin with a token and a password, and the CLI on the same data dir."""
-    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SOHOA_OCR_ENGINE", "fake")
-    monkeypatch.setenv("SOHOA_REVIEW_POLICY", "never")
     ids = [
         archive_one(runtime, make_text_image(tmp_path / f"scan-{i}.png", [*LINES, f"lần {i}"]), dossier_code=DOSSIER).id
         for i in range(2)
     ]
-    with runtime.db.session() as session:
-        admin = create_user(session, "chi", Role.ADMIN, actor="test", password=PASSWORD)
-        token = create_token(session, admin, actor="test")
+    token = person(runtime, "chi", Role.ADMIN)
     with TestClient(create_app(runtime=runtime)) as client:
         yield {"client": client, "token": token, "ids": ids, "runtime": runtime}
 
@@ -55,10 +46,7 @@ def _api(office: dict) -> dict[str, str]:
 
 
 def _web(office: dict) -> TestClient:
-    client: TestClient = office["client"]
-    signed = client.post("/auth/login", data={"username": "chi", "password": PASSWORD}, follow_redirects=False)
-    assert signed.status_code == 303
-    return client
+    return web(office["client"], "chi")
 
 
 def _cli(*args: str) -> str:

@@ -15,33 +15,24 @@ from typer.testing import CliRunner
 from sohoa.api.app import create_app
 from sohoa.cli.main import app as cli
 from sohoa.core.domain import Role
-from sohoa.core.settings import Settings
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.catalogue import get_document, list_events
 from tests.api.web.html import read_page
+from tests.pipeline.actions.conftest import LINES, person, web
 from tests.support.faults import BrokenSigner, broken_signer
 from tests.support.flows import ingest_one
 from tests.support.pdfs import make_text_image
 
 __all__ = ["broken_signer"]  # the fixture, used by name
 
-PASSWORD = "mat-khau-dai-du-10"
-LINES = ["SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH", "Số: 15/QĐ-SVHTTDL", "QUYẾT ĐỊNH", "Về việc cấp giấy phép karaoke"]
-
 
 @pytest.fixture
-def office(
-    runtime: Runtime, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken_signer: BrokenSigner
-) -> Iterator[dict]:
+def office(runtime: Runtime, tmp_path: Path, cli_on_data_dir: None, broken_signer: BrokenSigner) -> Iterator[dict]:
     """Two documents whose signing failed, a reviewer with a token and a password, the CLI on the same data dir."""
-    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("SOHOA_OCR_ENGINE", "fake")
-    monkeypatch.setenv("SOHOA_REVIEW_POLICY", "never")
     ids = [ingest_one(runtime, make_text_image(tmp_path / f"scan-{i}.png", [*LINES, f"lần {i}"])) for i in range(2)]
+    token = person(runtime, "hoa", Role.REVIEWER)
     with runtime.db.session() as session:
-        reviewer = create_user(session, "hoa", Role.REVIEWER, actor="test", password=PASSWORD)
-        token = create_token(session, reviewer, actor="test")
         archivist = create_user(session, "minh", Role.ARCHIVIST, actor="test")
         read_only = create_token(session, archivist, actor="test")
         assert {get_document(session, i).state for i in ids} == {"failed"}
@@ -59,9 +50,7 @@ def visible_text(html: str) -> str:
 
 
 def _web(client: TestClient) -> TestClient:
-    signed = client.post("/auth/login", data={"username": "hoa", "password": PASSWORD}, follow_redirects=False)
-    assert signed.status_code == 303
-    return client
+    return web(client, "hoa")
 
 
 def test_the_failures_page_lists_them_with_a_reason_in_words_and_a_retry_button(office: dict) -> None:
