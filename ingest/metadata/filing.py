@@ -59,7 +59,7 @@ def file_document(
     name = printed.signer_name
     sure = bool(name) and plausible_name(name or "") and printed.confidence.get("signer_name", 0.0) >= SURE_NAME
     if look_again is not None and pages and not sure:
-        printed = _second_look(printed, look_again(max(p.index for p in pages)), any(p.source == "ocr" for p in pages))
+        printed = _second_look(printed, look_again(max(p.index for p in pages)))
     # Reasons found at intake (an uncertain cover sheet, no filing codes) hold under every policy:
     # a document without trustworthy filing must not be signed and archived under a guess.
     held = tuple(intake_reasons)
@@ -76,10 +76,11 @@ def file_document(
     return Filing(printed, filed, held + tuple(r for r in found if r not in held))
 
 
-def _second_look(printed: Metadata, found: Signature | None, ocr: bool) -> Metadata:
+def _second_look(printed: Metadata, found: Signature | None) -> Metadata:
     if found is None or not found.name:
         return printed
-    name, doubt = read_name(found.name, ocr=ocr)
+    # the second look reads an image of the page by OCR, a text-layer PDF's page too
+    name, doubt = read_name(found.name, ocr=True)
     if not plausible_name(name):
         return printed
     # a second reading of a page the first could not read: a person should see it unless sure

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from sohoa.core.domain import FileKind, PageImage, PageText
-from sohoa.ingest.metadata.correct import correct_name
+from sohoa.ingest.metadata.correct import read_name
 from sohoa.ingest.metadata.lines import _collect_lines
 from sohoa.ingest.metadata.signature import Signature, _find_signature
 
@@ -89,7 +89,7 @@ def dark_ink_signature(
         column = _threshold(grey.crop((left, 0, grey.width, grey.height)), darkest, TIGHT_STEP)
         # one uniform block (``--psm 6``): no layout analysis to drop the lines among the specks
         found = signature_of(_read(column, page_index, dpi, work, _tesseract(engine, psm=6), languages))
-        if found.name and plausible_name(correct_name(found.name)):
+        if found.name and plausible_name(read_name(found.name, ocr=True)[0]):
             return found
         return signature_of(_read(_threshold(grey, darkest, INK_STEP), page_index, dpi, work, engine, languages))
     return None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from sohoa.core.domain import FileKind, PageImage, PageText
-from sohoa.ingest.metadata.filing import file_document
+from sohoa.ingest.metadata.filing import Filing, file_document
 from sohoa.ingest.metadata.second_look import (
     SIGNATURE_COLUMN,
     dark_ink_signature,
@@ -18,6 +18,7 @@ from sohoa.ingest.metadata.second_look import (
 )
 from sohoa.ingest.metadata.signature import Signature
 from sohoa.ingest.ocr import LAST_PAGE_NAME
+from sohoa.ingest.ocr_engines import TesseractEngine
 from sohoa.ingest.pages import iter_page_images
 from tests.ingest.test_metadata_layout import MIDDLE, Row, _header, _page, _signature
 
@@ -36,6 +37,15 @@ def _pages(name: str | None) -> list[PageText]:
 def _signer_page() -> PageText:
     recipients, signer = _signature(300)
     return _page(0, signer, recipients)
+
+
+def _filed_after_reading_again(pages: list[PageText], surname: str) -> Filing:
+    """``pages`` filed after a second look that read the signer's family name as ``surname``."""
+    alone = _signer_page()
+    again = signature_of(
+        replace(alone, words=tuple(replace(w, text=surname) if w.text == "Nguyễn" else w for w in alone.words))
+    )
+    return file_document(pages, policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: again)
 
 
 def test_a_name_the_seal_hid_is_read_on_the_second_look() -> None:
@@ -238,6 +248,27 @@ def test_the_second_look_reads_the_whole_page_when_the_column_gives_no_name(tmp_
     assert len(engine.widths) == 2 and engine.widths[1] >= PAGE_WIDTH
 
 
+@dataclass(frozen=True)
+class _TesseractAsSet(TesseractEngine):
+    """Tesseract as the second look sets it up for each read, recorded instead of run."""
+
+    reads: list[tuple[int | None, bool, int]] = field(default_factory=list)  # psm, choices, image width
+
+    def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
+        self.reads.append((self.psm, self.choices, image.width_px))
+        return PageText(image.index, "", "ocr")
+
+
+def test_tesseract_reads_the_column_as_one_block_and_every_read_weighs_the_marks(tmp_path: Path) -> None:
+    engine = _TesseractAsSet()
+    pdf = _scan_pdf(tmp_path)
+    found = dark_ink_signature(0, 0, {"ocr.pdf": pdf}.get, tmp_path / "again", engine=engine, languages="vie")
+    assert found is not None and found.name is None
+    _, image, _ = next(iter_page_images(pdf, FileKind.PDF))
+    # the column with ``--psm 6``, then the whole page with tesseract's own layout analysis
+    assert engine.reads == [(6, True, _column_width(image.width)), (None, True, image.width)]
+
+
 def test_the_second_look_reads_the_last_page_as_the_ocr_kept_it_else_the_searchable_pdf(tmp_path: Path) -> None:
     # the kept PNG is the last page as the OCR stage read it, lossless; the PDF's page was re-encoded
     png = tmp_path / LAST_PAGE_NAME
@@ -276,10 +307,24 @@ def test_a_name_whose_first_word_is_no_family_name_goes_to_review() -> None:
         _block_with_name(Row("Đặng Ngọc Bình", 1750, 1000, True)), policy="auto", upload_procedure_code=PROCEDURE
     )
     assert right.printed.signer_name == "Đặng Ngọc Bình" and not any(r.endswith(":signer_name") for r in right.reasons)
-    # a second look is held to the same (its name as read again, ``Nguyễn``, is filed without review)
-    alone = _signer_page()
-    page = replace(alone, words=tuple(replace(w, text="Đừng") if w.text == "Nguyễn" else w for w in alone.words))
-    again = signature_of(page)
-    filing = file_document(_pages(None), policy="auto", upload_procedure_code=PROCEDURE, look_again=lambda i: again)
+    # a second look is held to the same: its name as read again, ``Nguyễn``, is filed without review,
+    # ``Đừng`` in its place is not
+    for surname, doubted in (("Nguyễn", False), ("Đừng", True)):
+        filing = _filed_after_reading_again(_pages(None), surname)
+        assert filing.printed.signer_name == f"{surname} Văn Hòa"
+        assert ("low_confidence:signer_name" in filing.reasons) is doubted, filing.reasons
+        assert "missing:signer_name" not in filing.reasons
+
+
+def test_a_text_layer_pdf_s_second_look_is_read_as_ocr() -> None:
+    # typed pages with no name on them (a seal pasted over it as an image): the second look reads an
+    # image of the page by OCR all the same, so its name is put right and held to the same doubt
+    typed = [replace(page, source="text_layer") for page in _pages(None)]
+    first = file_document(typed, policy="auto", upload_procedure_code=PROCEDURE)
+    assert first.printed.signer_name is None and "missing:signer_name" in first.reasons
+    filing = _filed_after_reading_again(typed, "Nguyên")
+    assert filing.printed.signer_name == "Nguyễn Văn Hòa"
+    assert not any(r.endswith(":signer_name") for r in filing.reasons), filing.reasons
+    filing = _filed_after_reading_again(typed, "Đừng")
     assert filing.printed.signer_name == "Đừng Văn Hòa"
     assert "low_confidence:signer_name" in filing.reasons, filing.reasons
