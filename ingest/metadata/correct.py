@@ -31,11 +31,9 @@ from sohoa.ingest.metadata.syllables import LONGEST, damaged, is_syllable, lost_
 from sohoa.ingest.metadata.vocabulary import COMMON_WORDS, MIDDLE_NAMES, PHRASES, SURNAMES
 
 __all__ = [
-    "UNKNOWN_SURNAME",
     "correct_name",
     "correct_subject",
     "correct_text",
-    "known_surname",
     "marks_from_document",
     "read_name",
     "repair_damaged",
@@ -332,7 +330,7 @@ def marks_from_document(text: str, read: Sequence[Sequence[tuple[str, float]]]) 
 _SURNAME_SPELLINGS = frozenset(unicodedata.normalize("NFC", s).lower() for s in SURNAMES)
 
 
-def known_surname(name: str) -> bool:
+def _known_surname(name: str) -> bool:
     """``name`` starts with a family name as Vietnamese spell it. The list covers nearly everyone, so
     a first word outside it is more likely a surname OCR misread into another syllable (``Đừng`` for
     ``Đặng``) than a rare family name: a person should look either way."""
@@ -340,17 +338,17 @@ def known_surname(name: str) -> bool:
     return bool(words) and words[0].lower() in _SURNAME_SPELLINGS
 
 
-UNKNOWN_SURNAME = 0.6  # what a name OCR read with no known family name first keeps of its confidence
+_UNKNOWN_SURNAME = 0.6  # what a name OCR read with no known family name first keeps of its confidence
 
 
 def read_name(printed: str, *, ocr: bool) -> tuple[str, float]:
     """A signer's name as read, put right when OCR read it, and the share of its confidence it keeps:
-    ``UNKNOWN_SURNAME`` when OCR read it and its first word is no known family name, so that a person
+    ``_UNKNOWN_SURNAME`` when OCR read it and its first word is no known family name, so that a person
     looks; a text layer's name is what was typed and stays as it is."""
     if not ocr:
         return printed, 1.0
     name = correct_name(printed)
-    return name, 1.0 if known_surname(name) else UNKNOWN_SURNAME
+    return name, 1.0 if _known_surname(name) else _UNKNOWN_SURNAME
 
 
 def correct_name(name: str) -> str:
