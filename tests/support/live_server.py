@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,17 +22,12 @@ from pathlib import Path
 import httpx
 
 from tests.support.pause_points import MARKER_ENV, PAUSE_ENV
+from tests.support.processes import free_port, tail, wait_healthy
 
-__all__ = ["LiveServer", "free_port", "live_server"]
+__all__ = ["LiveServer", "live_server"]
 
 REPO = Path(__file__).resolve().parents[2]
 _TOKEN = re.compile(r"admin token: (\S+)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -82,24 +76,14 @@ class LiveServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server stopped (exit {self.process.returncode}):\n{self.tail()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(f"the server did not answer within {timeout} s:\n{self.tail()}")
+        wait_healthy(self.url, self.process, self.log, timeout)
         found = _TOKEN.search(self.log.read_text(errors="replace"))
         if found:
             self.token = found.group(1)
         assert self.token, "no admin token: the first start prints it"
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-6000:] if self.log.exists() else "(no log)"
+        return tail(self.log)
 
     def wait_paused(self, point: str, timeout: float = 60.0) -> str:
         """What the server was doing when it reached ``point`` (``intake``, ``ocr``, ``sign``...);

@@ -14,7 +14,6 @@ import http.client
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
+
+from tests.support.processes import free_port, stop_process
 
 __all__ = ["MotoServer", "S3Endpoint", "S3Unavailable", "parse_s3_url", "s3_server"]
 
@@ -64,18 +65,12 @@ def parse_s3_url(url: str) -> S3Endpoint:
     )
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 class MotoServer:
     """A ``moto.server`` subprocess on a fixed loopback port, restartable on that port."""
 
     def __init__(self, port: int | None = None, host: str = "127.0.0.1", start_timeout: float = 30.0) -> None:
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self.start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log = Path(tempfile.gettempdir()) / f"sohoa-moto-{self.port}-{os.getpid()}.log"
@@ -107,12 +102,7 @@ class MotoServer:
         if process is None or process.poll() is not None:
             return
         process.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, timeout=10)
         self._log.unlink(missing_ok=True)
 
     def pause(self) -> None:

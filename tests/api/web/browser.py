@@ -8,11 +8,8 @@ Playwright (never a downloaded browser build).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from sohoa.core.domain import Role
 from sohoa.core.settings import Settings
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.accounts import create_user
+from tests.support.processes import free_port, stop_process, wait_healthy
 from tests.support.services import need
 
 __all__ = [
@@ -61,28 +59,8 @@ class Server:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _listen(port: int) -> list[str]:
     return ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server stopped (exit {process.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within {seconds} s:\n{log.read_text()[-4000:]}")
 
 
 @contextmanager
@@ -112,7 +90,7 @@ def running_server(data_dir: Path, users: dict[str, tuple[Role, str]], **env: st
                 create_user(session, name, role, actor="test", password=password)
     finally:
         rt.close()
-    port = _free_port()
+    port = free_port()
     log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -124,15 +102,10 @@ def running_server(data_dir: Path, users: dict[str, tuple[Role, str]], **env: st
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process, log)
+        wait_healthy(url, process, log)
         yield Server(url, data_dir, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
 
 
 def signed_in(browser: Any, server: Server, name: str, *, height: int = 768, **options: Any) -> Any:
