@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from tests.ingest.labelled.generator import MOTTO, LabelledDoc
+from tests.ingest.labelled.scans import wrap
 
 __all__ = [
     "PAGE_DPI",
@@ -68,19 +69,6 @@ class DrawnPage:
 
 def _font(size_pt: float, style: str = "Regular") -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(_FONTS / f"LiberationSerif-{style}.ttf"), round(size_pt * PAGE_DPI / 72))
-
-
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        trial = f"{current} {word}".strip()
-        if current and font.getlength(trial) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = trial
-    return [*lines, current] if current else lines
 
 
 class _Sheet:
@@ -147,8 +135,8 @@ def draw_document(doc: LabelledDoc, rng: random.Random) -> DrawnPage:
     regular, bold, italic = _font(size), _font(size, "Bold"), _font(size, "Italic")
     gap = size * PAGE_DPI / 72 * 1.3
     left_c, right_c, margin, width = 700, 1760, 350, 2480 - 350 - 230
-    agency_lines = _wrap(labels["issuer"].upper(), bold, 680)
-    parent = _wrap(labels["parent_issuer"].upper(), regular, 680) if labels["parent_issuer"] else []
+    agency_lines = wrap(labels["issuer"].upper(), bold, 680)
+    parent = wrap(labels["parent_issuer"].upper(), regular, 680) if labels["parent_issuer"] else []
     top = 230.0
     left_bottom = sheet.column(parent, left_c, top, regular, gap)
     left_bottom = sheet.column(agency_lines, left_c, left_bottom, bold, gap)
@@ -158,13 +146,13 @@ def draw_document(doc: LabelledDoc, rng: random.Random) -> DrawnPage:
     sheet.text((right_c, row), labels["issued_date_text"], italic, anchor="ma")
     row += gap * 2
     if labels["document_type"] == "Công văn":
-        row = sheet.column(_wrap(f"V/v {labels['subject']}", regular, 680), left_c, row - gap, regular, gap) + gap
+        row = sheet.column(wrap(f"V/v {labels['subject']}", regular, 680), left_c, row - gap, regular, gap) + gap
     else:
         row = sheet.column([labels["document_type"].upper()], 1240, row, _font(size + 1, "Bold"), gap * 1.2)
-        row = sheet.column(_wrap(labels["subject"], bold, 1500), 1240, row, bold, gap) + gap * 0.6
+        row = sheet.column(wrap(labels["subject"], bold, 1500), 1240, row, bold, gap) + gap * 0.6
     for _ in range(rng.randint(3, 7)):
         paragraph = " ".join(rng.sample(_PROSE, rng.randint(1, 3)))
-        for line in _wrap(paragraph, regular, width - 120):
+        for line in wrap(paragraph, regular, width - 120):
             sheet.text((margin + 120, row), line, regular)
             row += gap
         row += gap * 0.3

@@ -79,7 +79,8 @@ def _font(face: str, style: str, size_pt: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(pattern.format(name), round(size_pt * _DPI / 72))
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+    """``text`` broken between words into lines no wider than ``width`` pixels in ``font``."""
     lines: list[str] = []
     current = ""
     for word in text.split():
@@ -188,13 +189,13 @@ def _header(p: _Pages, spec: _Spec, look: dict[str, Any], date_text: str) -> Non
     row += small * 1.2
     if spec.kind == "letter":
         font = p.font(delta=-1.5)
-        row = p.centred(_wrap(f"V/v {spec.subject}", font, left_w - 40), left_c, font, row, p.gap(-1.5))
+        row = p.centred(wrap(f"V/v {spec.subject}", font, left_w - 40), left_c, font, row, p.gap(-1.5))
     p.y = row + p.gap()
 
 
 def _fit(lines: tuple[str, ...], font: ImageFont.FreeTypeFont, width: float) -> list[str]:
     """The printed lines, each wrapped again where it is wider than ``width``."""
-    return [part for line in lines for part in (_wrap(line, font, width) if font.getlength(line) > width else [line])]
+    return [part for line in lines for part in (wrap(line, font, width) if font.getlength(line) > width else [line])]
 
 
 def _title_and_subject(p: _Pages, spec: _Spec, look: dict[str, Any]) -> None:
@@ -204,7 +205,7 @@ def _title_and_subject(p: _Pages, spec: _Spec, look: dict[str, Any]) -> None:
         return
     p.y = p.centred([spec.title or ""], centre, p.font("Bold", 1), p.y, p.gap(1))
     bold = p.font("Bold")
-    lines = _wrap(spec.subject, bold, p.width * look["subject_width"])
+    lines = wrap(spec.subject, bold, p.width * look["subject_width"])
     p.y = p.centred(lines, centre, bold, p.y, p.gap() * 0.95)
     p.rule(centre, p.y + p.gap() * 0.15, p.width * 0.22)
     p.y += p.gap() * 0.9
@@ -215,7 +216,7 @@ def _title_and_subject(p: _Pages, spec: _Spec, look: dict[str, Any]) -> None:
 
 def _paragraph(p: _Pages, text: str, indent: float = 120) -> None:
     font = p.font()
-    for i, line in enumerate(_wrap(text, font, p.width - indent)):
+    for i, line in enumerate(wrap(text, font, p.width - indent)):
         p.need(p.gap())
         p.draw.text((p.margin + (indent if i == 0 else 0), p.y), line, font=font, fill=(20, 20, 20))
         p.y += p.gap()
