@@ -27,6 +27,7 @@ from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import record_event
 from sohoa.storage.objectrules import copy_hashing
+from sohoa.storage.signing_queries import renewal_keys
 
 __all__ = [
     "FixityProblem",
@@ -164,13 +165,14 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
     started = utcnow()
     with rt.db.session() as session:
         targets = archived_objects(session, since=since, sample=sample)
+        renewals = renewal_keys(session, [document_id for document_id, _, _ in targets])
     tally = _Tally()
     for document_id, key, expected in targets:
         pdf, pdf_read = _check(rt, document_id, key, expected)
         record, record_read = _check_companion(rt, document_id, key)
         tally.add([problem for problem in (pdf, record) if problem is not None], pdf_read + record_read)
         if pdf is None or pdf.kind == "mismatch":  # the PDF is there to say whether it is held
-            hold_like_filing(rt.store, key)
+            hold_like_filing(rt.store, key, renewals.get(document_id, []))
     run = FixityRunRecord(started_at=started, actor=actor, sample=sample, since=since, **tally.columns())
     summary = _record_run(rt, run, tally.problems)
     log.info(

@@ -6,6 +6,7 @@ keeps what the store reported and who placed or lifted a hold, with an event eac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.objectrules import LockingStore, ObjectLock
 from sohoa.storage.objectstore import ObjectStore
 from sohoa.storage.records import DocumentRecord
+from sohoa.storage.signing_queries import renewal_keys
 
 __all__ = [
     "ArchiveProtection",
@@ -118,27 +120,29 @@ def record_retention(session: Session, store: ObjectStore, document_id: str, key
     )
 
 
-def _set_hold(store: ObjectStore, key: str, on: bool) -> ObjectLock:
+def _set_hold(store: ObjectStore, key: str, on: bool, renewals: Sequence[str]) -> ObjectLock:
     locking = locking_store(store)
     lock = locking.set_legal_hold(key, on)
     with suppress(ObjectNotFound):  # the filing record beside the PDF is held with it
         locking.set_legal_hold(companion_key(key), on)
-    for correction in correction_keys(store, key):  # and so are the corrections of that filing
-        locking.set_legal_hold(correction, on)
+    # and so are the corrections of that filing and the renewed copies of the PDF
+    for other in [*correction_keys(store, key), *renewals]:
+        locking.set_legal_hold(other, on)
     return lock
 
 
-def hold_like_filing(store: ObjectStore, archive_key: str) -> None:
-    """Put every correction stored beside an archived PDF under legal hold when the PDF is held (a hold
-    keeps the whole filing: PDF, filing record, corrections, and the PDF's is the one a release asks).
+def hold_like_filing(store: ObjectStore, archive_key: str, renewals: Sequence[str] = ()) -> None:
+    """Put every correction stored beside an archived PDF, and its ``renewals`` (renewed copies), under
+    legal hold when the PDF is held (a hold keeps the whole filing: PDF, filing record, corrections,
+    renewed copies, and the PDF's is the one a release asks).
 
-    A store cannot put an object held in one step, so a correction stored just before a crash may be
+    A store cannot put an object held in one step, so an object stored just before a crash may be
     left out of its filing's hold: holding them all, not only the newest, mends that at the next
-    correction or fixity run. Holding a held object again changes nothing."""
+    correction, renewal or fixity run. Holding a held object again changes nothing."""
     locking = locking_store(store)
     if locking.lock_status(archive_key).legal_hold:
-        for correction in correction_keys(store, archive_key):
-            locking.set_legal_hold(correction, True)
+        for key in [*correction_keys(store, archive_key), *renewals]:
+            locking.set_legal_hold(key, True)
 
 
 def _reason(reason: str) -> str:
@@ -169,7 +173,7 @@ def _change_hold(rt: Runtime, document_id: str, *, on: bool, reason: str, actor:
             raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
         if not on and hold is None and not store.lock_status(key).legal_hold:
             raise Conflict(f"document {document_id} is not under legal hold", code="not_held")
-        lock = _set_hold(rt.store, key, on)
+        lock = _set_hold(rt.store, key, on, renewal_keys(session, [document_id]).get(document_id, []))
         if on:
             add_legal_hold(session, document_id, key, reason=reason, placed_by=actor, placed_at=utcnow())
         elif hold is not None:

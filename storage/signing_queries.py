@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.domain import DocumentState
+from sohoa.storage.chunks import chunked
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.signing_records import ArchiveRenewalRecord, ExistingSignatureRecord, SignatureCheckRecord
 
@@ -17,6 +18,7 @@ __all__ = [
     "archived_at_level",
     "latest_renewal",
     "latest_signature_check",
+    "renewal_keys",
     "replace_existing_signatures",
 ]
 
@@ -29,6 +31,20 @@ def latest_renewal(session: Session, document_id: str) -> ArchiveRenewalRecord |
         .order_by(ArchiveRenewalRecord.generation.desc())
         .limit(1)
     ).first()
+
+
+def renewal_keys(session: Session, document_ids: Collection[str]) -> dict[str, list[str]]:
+    """The keys of the renewed copies of each of ``document_ids`` that has any, oldest first."""
+    found: dict[str, list[str]] = {}
+    for chunk in chunked(document_ids):
+        rows = session.execute(
+            select(ArchiveRenewalRecord.document_id, ArchiveRenewalRecord.archive_key)
+            .where(ArchiveRenewalRecord.document_id.in_(chunk))
+            .order_by(ArchiveRenewalRecord.document_id, ArchiveRenewalRecord.generation)
+        )
+        for document_id, key in rows:
+            found.setdefault(document_id, []).append(key)
+    return found
 
 
 def add_renewal(session: Session, renewal: ArchiveRenewalRecord) -> ArchiveRenewalRecord:

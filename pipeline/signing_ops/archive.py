@@ -15,7 +15,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import InputRejected, NotFound, ObjectNotFound, SigningError, SohoaError
-from sohoa.pipeline.retention import locking_store
+from sohoa.pipeline.retention import hold_like_filing, locking_store
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.stage import SYSTEM
 from sohoa.signing.renewal import RenewalInfo, renew_archive_timestamp, timestamp_expiry
@@ -173,6 +173,7 @@ def _adopt_stored(rt: Runtime, doc: DocumentRecord, key: str, generation: int, a
         if stored.metadata.get("renewal_of") == key and stored.metadata.get("generation") == str(generation + 1):
             log.warning("recording %s, stored by a renewal of %s that did not finish", candidate, doc.id)
             link_stored_renewal(rt, stored, generation + 1, key, None, actor=actor)
+            hold_like_filing(rt.store, doc.archive_key, [candidate])  # the hold it may have missed
             key, generation = candidate, generation + 1
         number += 1
 
@@ -248,6 +249,8 @@ def _store_renewal(
     # the store refuses to overwrite a key: a renewal is always a new object
     stored = rt.store.put_file(key, renewed, content_type="application/pdf", metadata=metadata)
     rt.store.stat(key)
+    assert doc.archive_key is not None  # archived at B-LTA: renewed from its first copy
+    hold_like_filing(rt.store, doc.archive_key, [key])  # a held document's new copy is held too
     _record_renewal(
         rt,
         ArchiveRenewalRecord(

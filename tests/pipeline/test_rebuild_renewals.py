@@ -18,10 +18,13 @@ from sqlalchemy import delete, select
 
 from sohoa.core.settings import Settings
 from sohoa.pipeline.rebuild import filing_fields, rebuild_catalogue
+from sohoa.pipeline.retention import locking_store, place_hold, release_hold
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops import archive, renew_archive_timestamps, verify_archived
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events
+from sohoa.storage.localstore import LocalStore
+from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.signing_records import ArchiveRenewalRecord
 from testkit.localpki import LocalPki, local_pki
@@ -284,3 +287,21 @@ def _broken_timestamp(path: Path, timestamp: dict[str, Any]) -> None:
     field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Sig, T=pikepdf.String("ts"), V=value))
     pdf.Root.AcroForm = pdf.make_indirect(pikepdf.Dictionary(Fields=pikepdf.Array([field])))
     pdf.save(path)
+
+
+def test_a_held_documents_renewed_copies_are_held_with_it(lta: Settings, scan: Path) -> None:
+    rt = open_runtime(lta)
+    rt.store = LocalStore(rt.store.root, retention=RetentionPolicy(years=10))
+    try:
+        doc = archive_one(rt, scan)
+        assert doc.archive_key is not None
+        [first] = renew_archive_timestamps(rt, LATER, actor="archivist")
+        place_hold(rt, doc.id, reason="thanh tra", actor="admin")  # the copy renewed before the hold
+        [second] = renew_archive_timestamps(rt, LATER, actor="archivist")  # and the one renewed under it
+        copies = [first["archive_key"], second["archive_key"]]
+        locks = locking_store(rt.store)
+        assert [locks.lock_status(key).legal_hold for key in [doc.archive_key, *copies]] == [True, True, True]
+        release_hold(rt, doc.id, reason="xong", actor="admin")
+        assert [locks.lock_status(key).legal_hold for key in [doc.archive_key, *copies]] == [False, False, False]
+    finally:
+        rt.close()
