@@ -45,8 +45,7 @@ class RenewalInfo:
 def timestamp_expiry(path: Path) -> dt.datetime | None:
     """When the certificate of the last document timestamp in ``path`` expires; None without one."""
     with open(path, "rb") as fh:
-        reader = _reader(fh, path)
-        timestamps = reader.embedded_timestamp_signatures
+        timestamps = _timestamps(fh, path)
         if not timestamps:
             return None
         return timestamps[-1].signer_cert.not_valid_after
@@ -68,8 +67,7 @@ def renew_archive_timestamp(
     tmp = output.with_name(f".{output.name}.{secrets.token_hex(4)}.tmp")
     try:
         with open(source, "rb") as fh, open(tmp, "w+b") as sink:
-            reader = _reader(fh, source)
-            timestamps = reader.embedded_timestamp_signatures
+            timestamps = _timestamps(fh, source)
             if not timestamps:
                 raise SigningError("the document has no document timestamp to renew", code="not_lta")
             last = timestamps[-1]
@@ -85,7 +83,7 @@ def renew_archive_timestamp(
     finally:
         tmp.unlink(missing_ok=True)
     with open(output, "rb") as fh:
-        renewed = _reader(fh, output).embedded_timestamp_signatures
+        renewed = _timestamps(fh, output)
         return RenewalInfo(
             previous_expiry=previous_expiry,
             expires_at=renewed[-1].signer_cert.not_valid_after,
@@ -124,8 +122,11 @@ async def _append(
         await context.aclose()
 
 
-def _reader(fh: IO[bytes], path: Path) -> PdfFileReader:
+def _timestamps(fh: IO[bytes], path: Path) -> list[EmbeddedPdfSignature]:
+    """The document timestamps in ``fh``, oldest first. pyHanko reads the signature dictionaries only
+    when asked for them, so a damaged file may fail there rather than at opening: either is the
+    file's fault, refused, so that one bad copy does not stop a run over many documents."""
     try:
-        return PdfFileReader(fh, strict=False)
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+        return list(PdfFileReader(fh, strict=False).embedded_timestamp_signatures)
+    except (PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise InputRejected(f"cannot parse {Path(path).name}: {exc}", code="unreadable_pdf") from None

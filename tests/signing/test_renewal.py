@@ -9,7 +9,7 @@ import pytest
 from pyhanko_certvalidator import ValidationContext
 
 from sohoa.core.domain import SignRequest
-from sohoa.core.errors import SigningError
+from sohoa.core.errors import InputRejected, SigningError
 from sohoa.signing.backends import open_pkcs12
 from sohoa.signing.pades import sign_pdf
 from sohoa.signing.renewal import renew_archive_timestamp, timestamp_expiry
@@ -72,3 +72,41 @@ def test_timestamp_from_an_untrusted_authority_is_refused(pki: LocalPki, lta: Pa
     with pytest.raises(SigningError) as info:
         renew_archive_timestamp(lta, tmp_path / "out.pdf", timestamper=pki.tsa_url, validation_context=context)
     assert info.value.code == "timestamp_invalid"
+
+
+def _damaged_timestamp(path: Path) -> Path:
+    """A PDF that opens, whose document timestamp field holds a signature dictionary pyHanko cannot read."""
+    with pikepdf.new() as doc:
+        doc.add_blank_page()
+        value = doc.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.DocTimeStamp,
+                Filter=pikepdf.Name("/Adobe.PPKLite"),
+                SubFilter=pikepdf.Name("/ETSI.RFC3161"),
+                Contents=pikepdf.String(b"\x30\x03\x02\x01\x05 not a timestamp token"),
+                ByteRange=pikepdf.Array([0, 10, 20, 30]),
+            )
+        )
+        field = doc.make_indirect(
+            pikepdf.Dictionary(
+                FT=pikepdf.Name.Sig, T=pikepdf.String("ts"), V=value, Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget, Rect=pikepdf.Array([0, 0, 0, 0]), P=doc.pages[0].obj,
+            )
+        )  # fmt: skip
+        doc.pages[0].obj.Annots = pikepdf.Array([field])
+        doc.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]), SigFlags=3)
+        doc.save(path)
+    return path
+
+
+def test_a_damaged_timestamp_is_refused_not_raised(pki: LocalPki, tmp_path: Path) -> None:
+    # pyHanko reads the signature dictionaries lazily: the damage shows past the opening of the file,
+    # and must still be the file's refusal, so a renewal run goes on to the next document.
+    damaged = _damaged_timestamp(tmp_path / "damaged.pdf")
+    with pytest.raises(InputRejected) as expiry:
+        timestamp_expiry(damaged)
+    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
+    with pytest.raises(InputRejected) as renewal:
+        renew_archive_timestamp(damaged, tmp_path / "out.pdf", timestamper=pki.tsa_url, validation_context=context)
+    assert expiry.value.code == renewal.value.code == "unreadable_pdf"
+    assert not (tmp_path / "out.pdf").exists()
