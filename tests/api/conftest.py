@@ -13,15 +13,20 @@ from sohoa.storage.accounts import create_token, create_user, get_user, set_pass
 PASSWORD = "mật khẩu đủ dài 2025"
 
 
-@pytest.fixture
-def tokens(runtime: Runtime) -> dict[str, str]:
-    """One user and token per role."""
+def tokens_by_role(runtime: Runtime) -> dict[str, str]:
+    """One user (``u-<role>``) and API token per role, by role name."""
     out = {}
     with runtime.db.session() as session:
         for role in Role:
             user = create_user(session, f"u-{role.value}", role, actor="test")
             out[role.value] = create_token(session, user, actor="test")
     return out
+
+
+@pytest.fixture
+def tokens(runtime: Runtime) -> dict[str, str]:
+    """One user and token per role."""
+    return tokens_by_role(runtime)
 
 
 @pytest.fixture

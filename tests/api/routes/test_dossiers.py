@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from sohoa.api.app import create_app
 from sohoa.cli.main import app as cli_app
-from sohoa.core.domain import DocumentState, Role
+from sohoa.core.domain import DocumentState
 from sohoa.core.owners import parse_owner_id
 from sohoa.core.settings import Settings
 from sohoa.pipeline.intake import IncomingFile
@@ -28,9 +28,8 @@ from sohoa.pipeline.queue import InProcessQueue
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.supersede import supersede_document
 from sohoa.pipeline.wiring import open_runtime
-from sohoa.storage.accounts import create_token, create_user
 from sohoa.storage.records import EventRecord
-from tests.api.conftest import auth
+from tests.api.conftest import auth, tokens_by_role
 from tests.api.web.scans import decision_lines, make_scan
 from tests.support.codes import PROCEDURE, short_code
 
@@ -92,12 +91,7 @@ def office(request: pytest.FixtureRequest, settings: Settings, monkeypatch: pyte
 
 @pytest.fixture
 def keys(office: Runtime) -> dict[str, str]:
-    out = {}
-    with office.db.session() as session:
-        for role in Role:
-            user = create_user(session, f"u-{role.value}", role, actor="test")
-            out[role.value] = create_token(session, user, actor="test")
-    return out
+    return tokens_by_role(office)
 
 
 @pytest.fixture
@@ -109,6 +103,14 @@ def api(office: Runtime) -> Iterator[TestClient]:
 def _wait(rt: Runtime) -> None:
     assert isinstance(rt.queue, InProcessQueue)
     rt.queue.join()
+
+
+def _import_register(api: TestClient, token: str) -> None:
+    """The dossiers of ``REGISTER``, imported over the API; every row taken."""
+    imported = api.post(
+        "/api/v1/register/import", headers=auth(token), files={"file": ("register.csv", REGISTER.encode(), "text/csv")}
+    )
+    assert imported.status_code == 200 and imported.json()["errors"] == [], imported.text
 
 
 def _upload(api: TestClient, token: str, scan: Path, **fields: str) -> dict:
@@ -147,12 +149,7 @@ def test_owners_papers_are_reused_not_asked_for_again(
     office: Runtime, api: TestClient, keys: dict[str, str], tmp_path: Path
 ) -> None:
     uploader, reviewer, archivist = keys["uploader"], keys["reviewer"], keys["archivist"]
-    imported = api.post(
-        "/api/v1/register/import",
-        headers=auth(archivist),
-        files={"file": ("register.csv", REGISTER.encode(), "text/csv")},
-    )
-    assert imported.status_code == 200 and imported.json()["errors"] == [], imported.text
+    _import_register(api, archivist)
 
     # 1. a component and a result licence of owner A into D1; both archive
     copy = _upload(
@@ -307,11 +304,7 @@ def test_owners_papers_are_reused_not_asked_for_again(
 def test_a_printed_owner_other_than_the_dossiers_sends_to_review(
     office: Runtime, api: TestClient, keys: dict[str, str], tmp_path: Path
 ) -> None:
-    api.post(
-        "/api/v1/register/import",
-        headers=auth(keys["archivist"]),
-        files={"file": ("register.csv", REGISTER.encode(), "text/csv")},
-    ).raise_for_status()
+    _import_register(api, keys["archivist"])
     other = _upload(
         api, keys["uploader"], make_scan(tmp_path / "other.png", cccd_lines("079185000123")), dossier_code=D1,
         role="component", component=CCCD_COPY,
@@ -333,11 +326,7 @@ def test_a_printed_owner_other_than_the_dossiers_sends_to_review(
 def test_exports_mask_owners_for_roles_without_owner_data(
     office: Runtime, api: TestClient, keys: dict[str, str]
 ) -> None:
-    api.post(
-        "/api/v1/register/import",
-        headers=auth(keys["archivist"]),
-        files={"file": ("register.csv", REGISTER.encode(), "text/csv")},
-    ).raise_for_status()
+    _import_register(api, keys["archivist"])
 
     def missing_csv(role: str) -> str:
         answer = api.get(
