@@ -59,25 +59,25 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def sqlite_database(settings: Settings) -> Iterator[Database]:
-    """A fresh catalogue alone (no runtime around it), on SQLite in the data dir."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_url)
+def _catalogue(url: str) -> Iterator[Database]:
+    db = Database(url)
     try:
         yield db
     finally:
         db.dispose()
+
+
+@pytest.fixture
+def sqlite_database(settings: Settings) -> Iterator[Database]:
+    """A fresh catalogue alone (no runtime around it), on SQLite in the data dir."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    yield from _catalogue(settings.db_url)
 
 
 @pytest.fixture
 def postgresql_database(pg_url: str) -> Iterator[Database]:
     """A fresh catalogue alone, on a throwaway PostgreSQL database."""
-    db = Database(pg_url)
-    try:
-        yield db
-    finally:
-        db.dispose()
+    yield from _catalogue(pg_url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -5,19 +5,14 @@ from __future__ import annotations
 from sohoa.storage.batches import batch_events, batch_states
 from sohoa.storage.catalogue import add_document, create_batch, record_event
 from sohoa.storage.database import Database
-from sohoa.storage.records import DocumentRecord
+from tests.support.rows import document_row
 
 
 def _batch(db: Database, batch_id: str, documents: dict[str, str]) -> None:
     with db.session() as session:
         create_batch(session, batch_id=batch_id, actor="lan", procedure_code=None, dossier_code=None, source="api")
         for doc_id, state in documents.items():
-            add_document(
-                session,
-                DocumentRecord(
-                    id=doc_id, batch_id=batch_id, filename=f"{doc_id}.pdf", state=state, original_sha256=doc_id
-                ),
-            )
+            add_document(session, document_row(doc_id, state, batch_id=batch_id))
             # A stage's event names only the document, not its batch.
             record_event(session, actor="worker", action="document.state", document_id=doc_id, to_state=state)
 

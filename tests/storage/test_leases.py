@@ -23,7 +23,7 @@ from sohoa.storage.catalogue import (
     transition,
 )
 from sohoa.storage.database import Database
-from sohoa.storage.records import DocumentRecord
+from tests.support.rows import document_row
 
 S = DocumentState
 OCR_INPUT = (S.RECEIVED,)
@@ -53,17 +53,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def _document(db: Database, document_id: str = "doc-1", state: DocumentState = S.RECEIVED) -> str:
     with db.session() as session:
-        add_document(
-            session,
-            DocumentRecord(
-                id=document_id,
-                filename=f"{document_id}.pdf",
-                state=state.value,
-                original_sha256=document_id.ljust(64, "0"),
-                received_at=T0,
-                updated_at=T0,
-            ),
-        )
+        add_document(session, document_row(document_id, state, received_at=T0, updated_at=T0))
     return document_id
 
 

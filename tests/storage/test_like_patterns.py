@@ -8,9 +8,9 @@ from __future__ import annotations
 from sohoa.storage.audit import AuditFilter, find_events
 from sohoa.storage.catalogue import DocumentFilter, add_document, list_documents, record_event
 from sohoa.storage.database import Database
-from sohoa.storage.records import DocumentRecord
 from sohoa.storage.registry_queries import find_procedures, first_procedure_under
 from sohoa.storage.registry_records import ProcedureRecord
+from tests.support.rows import document_row
 
 
 def test_procedure_words_and_longer_codes_match_literally(database: Database) -> None:
@@ -45,12 +45,7 @@ def test_a_procedure_code_filter_finds_longer_codes_by_whole_segments_only(datab
             ("c", "1.0010290"),
             ("d", "1x001029.1"),
         ):
-            add_document(
-                session,
-                DocumentRecord(
-                    id=doc_id, filename=f"{doc_id}.pdf", state="archived", original_sha256=doc_id, procedure_code=code
-                ),
-            )
+            add_document(session, document_row(doc_id, "archived", procedure_code=code))
     with database.session() as session:
         for code, expected in (("1.001029", ["a", "b"]), ("1_001029", []), ("1.00102%", []), ("1%", [])):
             rows, total = list_documents(session, DocumentFilter(procedure_code=code))

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from sohoa.core.domain import DocumentState
 from sohoa.storage.catalogue import add_document
 from sohoa.storage.database import Database
-from sohoa.storage.records import DocumentRecord
 from sohoa.storage.signing_queries import (
     add_renewal,
     add_signature_check,
@@ -17,6 +16,7 @@ from sohoa.storage.signing_queries import (
     replace_existing_signatures,
 )
 from sohoa.storage.signing_records import ArchiveRenewalRecord, ExistingSignatureRecord, SignatureCheckRecord
+from tests.support.rows import document_row
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -24,18 +24,14 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 def _document(db: Database, document_id: str, *, level: str | None = "B-LTA", archived_days: int = 0) -> None:
     archived = T0 + timedelta(days=archived_days)
     with db.session() as session:
-        add_document(
-            session,
-            DocumentRecord(
-                id=document_id,
-                filename=f"{document_id}.pdf",
-                state=DocumentState.ARCHIVED.value,
-                original_sha256=document_id.ljust(64, "0"),
-                archive_key=f"archive/1.001/2026/{document_id}.pdf",
-                signature_level=level,
-                archived_at=archived,
-            ),
+        row = document_row(
+            document_id,
+            DocumentState.ARCHIVED,
+            archive_key=f"archive/1.001/2026/{document_id}.pdf",
+            signature_level=level,
+            archived_at=archived,
         )
+        add_document(session, row)
 
 
 def _renewal(document_id: str, generation: int) -> ArchiveRenewalRecord:
