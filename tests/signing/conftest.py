@@ -1,4 +1,4 @@
-"""Fixtures of the signing tests: a development CA, PKCS#12 files (RSA and ECDSA), small PDFs."""
+"""Fixtures of the signing tests: a development CA, PKCS#12 files (RSA and ECDSA), small PDFs, the local PKI."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pyhanko_certvalidator import ValidationContext
 
+from sohoa.core.domain import SignRequest
 from sohoa.signing.backends import Pkcs12Backend, open_dev_ca, open_pkcs12
+from sohoa.signing.pades import sign_pdf
 from testkit.localpki import LocalPki, local_pki
 from testkit.material import TestCa, make_pdf, new_key, write_pkcs12
 
 PASSPHRASE = b"correct horse battery staple"
+PKI_SECRET = b"local pki secret"  # the passphrase of the PKCS#12 files the local PKI writes
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +50,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
     """The local PKI on loopback: root, intermediate, OCSP, CRLs, TSA (see testkit.localpki)."""
     with local_pki(tmp_path_factory.mktemp("pki")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def signer(pki: LocalPki) -> Pkcs12Backend:
+    """The local PKI's valid signer."""
+    return open_pkcs12(pki.pkcs12("signer", PKI_SECRET), PKI_SECRET)
+
+
+def sign_lta(pki: LocalPki, signer: Pkcs12Backend, source: Path, out: Path) -> Path:
+    """``source`` signed B-LTA into ``out``: time-stamped and validated against the local PKI."""
+    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
+    sign_pdf(SignRequest(source, out, level="B-LTA"), signer, timestamper=pki.tsa_url, validation_context=context)
+    return out

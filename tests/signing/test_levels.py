@@ -12,19 +12,13 @@ from pyhanko_certvalidator import ValidationContext
 
 from sohoa.core.domain import SignRequest
 from sohoa.core.errors import SigningError
-from sohoa.signing.backends import Pkcs12Backend, open_pkcs12
+from sohoa.signing.backends import open_pkcs12
 from sohoa.signing.certificates import check_certificate
 from sohoa.signing.pades import sign_pdf
 from sohoa.signing.verify import verify_pdf
 from testkit.localpki import LocalPki
+from tests.signing.conftest import PKI_SECRET
 from tests.support.services import need_program
-
-SECRET = b"local pki secret"
-
-
-@pytest.fixture(scope="session")
-def signer(pki: LocalPki) -> Pkcs12Backend:
-    return open_pkcs12(pki.pkcs12("signer", SECRET), SECRET)
 
 
 def _context(pki: LocalPki) -> ValidationContext:
@@ -75,7 +69,7 @@ def test_poppler_accepts_a_b_lta_signature(pki: LocalPki, signer, pdf: Path, tmp
 
 @pytest.mark.parametrize("level", ["B-B", "B-LT"])
 def test_revoked_signer_is_refused(pki: LocalPki, pdf: Path, tmp_path: Path, level) -> None:
-    backend = open_pkcs12(pki.pkcs12("revoked", SECRET), SECRET)
+    backend = open_pkcs12(pki.pkcs12("revoked", PKI_SECRET), PKI_SECRET)
     with pytest.raises(SigningError) as info:
         sign_pdf(
             SignRequest(pdf, tmp_path / "out.pdf", level=level),
@@ -89,7 +83,7 @@ def test_revoked_signer_is_refused(pki: LocalPki, pdf: Path, tmp_path: Path, lev
 
 
 def test_expired_signer_is_refused(pki: LocalPki, pdf: Path, tmp_path: Path) -> None:
-    backend = open_pkcs12(pki.pkcs12("expired", SECRET), SECRET)
+    backend = open_pkcs12(pki.pkcs12("expired", PKI_SECRET), PKI_SECRET)
     [warning] = [w for w in check_certificate(backend, dt.datetime.now(dt.UTC)) if w.fatal]
     assert warning.code == "expired"
     with pytest.raises(SigningError) as info:
@@ -98,12 +92,12 @@ def test_expired_signer_is_refused(pki: LocalPki, pdf: Path, tmp_path: Path) -> 
 
 
 def test_signer_expiring_within_30_days_warns_but_signs(pki: LocalPki, pdf: Path, tmp_path: Path) -> None:
-    backend = open_pkcs12(pki.pkcs12("expiring", SECRET), SECRET)
+    backend = open_pkcs12(pki.pkcs12("expiring", PKI_SECRET), PKI_SECRET)
     warnings = check_certificate(backend, dt.datetime.now(dt.UTC))
     assert [(w.code, w.fatal) for w in warnings] == [("expires_soon", False)]
     assert "Lê Văn Cường" in warnings[0].message
     sign_pdf(SignRequest(pdf, tmp_path / "out.pdf"), backend)
-    assert not check_certificate(open_pkcs12(pki.pkcs12("signer", SECRET), SECRET), dt.datetime.now(dt.UTC))
+    assert not check_certificate(open_pkcs12(pki.pkcs12("signer", PKI_SECRET), PKI_SECRET), dt.datetime.now(dt.UTC))
 
 
 def test_unreachable_timestamp_authority_is_a_clear_error(signer, pdf: Path, tmp_path: Path) -> None:
@@ -113,7 +107,7 @@ def test_unreachable_timestamp_authority_is_a_clear_error(signer, pdf: Path, tmp
 
 
 def test_timestamped_signature_outlives_its_certificate(pki: LocalPki, pdf: Path, tmp_path: Path) -> None:
-    backend = open_pkcs12(pki.pkcs12("expiring", SECRET), SECRET)  # expires in 10 days
+    backend = open_pkcs12(pki.pkcs12("expiring", PKI_SECRET), PKI_SECRET)  # expires in 10 days
     out = tmp_path / "lt.pdf"
     sign_pdf(SignRequest(pdf, out, level="B-LT"), backend, timestamper=pki.tsa_url, validation_context=_context(pki))
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=40)

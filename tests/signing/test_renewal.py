@@ -8,32 +8,20 @@ import pikepdf
 import pytest
 from pyhanko_certvalidator import ValidationContext
 
-from sohoa.core.domain import SignRequest
 from sohoa.core.errors import InputRejected, SigningError
-from sohoa.signing.backends import open_pkcs12
-from sohoa.signing.pades import sign_pdf
+from sohoa.signing.backends import Pkcs12Backend
 from sohoa.signing.renewal import renew_archive_timestamp, timestamp_expiry
 from sohoa.signing.verify import verify_pdf
 from testkit.localpki import LocalPki
-
-SECRET = b"renewal test secret"
+from tests.signing.conftest import sign_lta
 
 
 @pytest.fixture(scope="module")
-def lta(pki: LocalPki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lta(pki: LocalPki, signer: Pkcs12Backend, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from testkit.material import make_pdf
 
     work = tmp_path_factory.mktemp("lta")
-    backend = open_pkcs12(pki.pkcs12("signer", SECRET), SECRET)
-    out = work / "lta.pdf"
-    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
-    sign_pdf(
-        SignRequest(make_pdf(work / "in.pdf"), out, level="B-LTA"),
-        backend,
-        timestamper=pki.tsa_url,
-        validation_context=context,
-    )
-    return out
+    return sign_lta(pki, signer, make_pdf(work / "in.pdf"), work / "lta.pdf")
 
 
 def test_expiry_is_the_last_timestamp_certificate(pki: LocalPki, lta: Path, pdf: Path) -> None:

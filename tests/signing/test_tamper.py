@@ -18,35 +18,18 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
-from pyhanko_certvalidator import ValidationContext
 
-from sohoa.core.domain import SignRequest
-from sohoa.signing.backends import Pkcs12Backend, open_pkcs12
-from sohoa.signing.pades import sign_pdf
+from sohoa.signing.backends import Pkcs12Backend
 from sohoa.signing.verify import VerificationReport, verify_pdf
 from testkit.localpki import LocalPki
 from testkit.material import make_form_pdf
-
-SECRET = b"tamper test secret"
-
-
-@pytest.fixture(scope="module")
-def signer(pki: LocalPki) -> Pkcs12Backend:
-    return open_pkcs12(pki.pkcs12("signer", SECRET), SECRET)
+from tests.signing.conftest import sign_lta
 
 
 @pytest.fixture(scope="module")
 def lta(pki: LocalPki, signer: Pkcs12Backend, tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("tamper")
-    out = work / "lta.pdf"
-    context = ValidationContext(trust_roots=[pki.root], allow_fetching=True)
-    sign_pdf(
-        SignRequest(make_form_pdf(work / "in.pdf"), out, level="B-LTA"),
-        signer,
-        timestamper=pki.tsa_url,
-        validation_context=context,
-    )
-    return out
+    return sign_lta(pki, signer, make_form_pdf(work / "in.pdf"), work / "lta.pdf")
 
 
 def _verify(pki: LocalPki, path: Path) -> VerificationReport:
