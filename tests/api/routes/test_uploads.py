@@ -147,6 +147,16 @@ def _pngs(tmp_path: Path, count: int) -> list[Path]:
     return [_scan(tmp_path, f"s{n}.png", f"Giấy phép số {n}") for n in range(count)]
 
 
+def _post_scans(client: TestClient, token: str, *scans: Path) -> Any:
+    """One upload request of ``scans`` for ``PROCEDURE``."""
+    return client.post(
+        "/api/v1/uploads",
+        headers=auth(token),
+        files=[("files", (s.name, s.read_bytes())) for s in scans],
+        data={"procedure_code": PROCEDURE},
+    )
+
+
 def test_many_files_and_a_zip_in_one_request(
     client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
 ) -> None:
@@ -188,12 +198,7 @@ def test_request_larger_than_the_limit_is_a_413(runtime: Runtime, tokens: dict[s
     scans = _pngs(tmp_path, 2)
     size = sum(s.stat().st_size for s in scans)
     with _limited_client(runtime, max_request_bytes=size // 2) as client:
-        answer = client.post(
-            "/api/v1/uploads",
-            headers=auth(tokens["uploader"]),
-            files=[("files", (s.name, s.read_bytes())) for s in scans],
-            data={"procedure_code": PROCEDURE},
-        )
+        answer = _post_scans(client, tokens["uploader"], *scans)
     assert answer.status_code == 413
     assert answer.json()["code"] == "request_too_large"
     assert answer.json()["details"] == {"max_request_bytes": size // 2}
@@ -225,12 +230,7 @@ def test_streamed_request_without_a_length_is_cut_at_the_limit(runtime: Runtime,
 def test_too_many_files_is_a_413_with_the_limit(runtime: Runtime, tokens: dict[str, str], tmp_path: Path) -> None:
     scans = _pngs(tmp_path, 3)
     with _limited_client(runtime, max_files_per_upload=2) as client:
-        answer = client.post(
-            "/api/v1/uploads",
-            headers=auth(tokens["uploader"]),
-            files=[("files", (s.name, s.read_bytes())) for s in scans],
-            data={"procedure_code": PROCEDURE},
-        )
+        answer = _post_scans(client, tokens["uploader"], *scans)
     assert answer.status_code == 413
     assert answer.json()["code"] == "too_many_files" and answer.json()["details"] == {"max_files": 2}
 
@@ -241,12 +241,7 @@ def test_a_file_over_the_size_limit_is_refused_alone(
     small, big = _pngs(tmp_path, 2)
     runtime.settings.max_file_bytes = small.stat().st_size
     big.write_bytes(big.read_bytes() + b"\0" * 4096)
-    answer = client.post(
-        "/api/v1/uploads",
-        headers=auth(tokens["uploader"]),
-        files=[("files", (big.name, big.read_bytes())), ("files", (small.name, small.read_bytes()))],
-        data={"procedure_code": PROCEDURE},
-    )
+    answer = _post_scans(client, tokens["uploader"], big, small)
     assert answer.status_code == 201
     body = answer.json()
     assert [d["filename"] for d in body["documents"]] == [small.name]
@@ -295,16 +290,6 @@ def test_signed_in_browser_uploads_with_the_csrf_field(
     assert by_header.status_code == 201 and by_header.json()["documents"][0]["duplicate_of"] is not None
 
 
-def _post_scan(client: TestClient, token: str, scan: Path) -> Any:
-    with scan.open("rb") as fh:
-        return client.post(
-            "/api/v1/uploads",
-            headers=auth(token),
-            files=[("files", (scan.name, fh))],
-            data={"procedure_code": PROCEDURE},
-        )
-
-
 def _no_space(*_args: object, **_kwargs: object) -> Any:
     raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -316,10 +301,10 @@ def test_a_full_disk_is_a_retryable_507_and_the_retry_succeeds(
     scan = _scan(tmp_path)
     with monkeypatch.context() as patch:
         patch.setattr(where, _no_space)
-        answer = _post_scan(client, tokens["uploader"], scan)
+        answer = _post_scans(client, tokens["uploader"], scan)
     assert answer.status_code == 507, answer.text
     assert answer.json()["code"] == "insufficient_storage"
-    retried = _post_scan(client, tokens["uploader"], scan)  # space is back: nothing left blocks the file
+    retried = _post_scans(client, tokens["uploader"], scan)  # space is back: nothing left blocks the file
     assert retried.status_code == 201, retried.text
     [doc] = retried.json()["documents"]
     assert doc["duplicate_of"] is None and not retried.json()["rejected"]
@@ -329,7 +314,7 @@ def test_uploads_are_refused_below_the_free_space_floor(
     client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
 ) -> None:
     runtime.settings.min_free_mb = shutil.disk_usage(runtime.settings.data_dir).free // 2**20 + 10_000
-    answer = _post_scan(client, tokens["uploader"], _scan(tmp_path))
+    answer = _post_scans(client, tokens["uploader"], _scan(tmp_path))
     assert answer.status_code == 507
     body = answer.json()
     assert body["code"] == "insufficient_storage" and body["details"]["min_free_mb"] == runtime.settings.min_free_mb
