@@ -26,24 +26,15 @@ def _scan_pdf(tmp_path: Path, name: str, lines: list[str]) -> Path:
     return out
 
 
-def _with_visible_words(pdf_path: Path, words: str, out: Path) -> Path:
-    """A scan with a few typed words drawn over it (an e-office stamp, a page number)."""
+def _with_words(pdf_path: Path, words: str, out: Path, *, invisible: bool = False) -> Path:
+    """A scan with a few typed words drawn over it (an e-office stamp, a page number), or with
+    ``invisible`` under an earlier OCR layer (render mode 3), as a scanner's own OCR leaves it."""
+    place = "BT 3 Tr /F9 10 Tf 40 300 Td" if invisible else "BT /F9 10 Tf 40 40 Td"  # render mode 3: unseen
     with pikepdf.open(pdf_path) as pdf:
         page = pdf.pages[0]
         font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
         page.obj.Resources.Font = pikepdf.Dictionary(F9=font)
-        page.contents_add(pikepdf.Stream(pdf, f"BT /F9 10 Tf 40 40 Td ({words}) Tj ET".encode("latin-1")))
-        pdf.save(out)
-    return out
-
-
-def _with_invisible_words(pdf_path: Path, words: str, out: Path) -> Path:
-    """A scan under an earlier OCR layer (render mode 3), as a scanner's own OCR leaves it."""
-    with pikepdf.open(pdf_path) as pdf:
-        page = pdf.pages[0]
-        font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)
-        page.obj.Resources.Font = pikepdf.Dictionary(F9=font)
-        page.contents_add(pikepdf.Stream(pdf, f"BT 3 Tr /F9 10 Tf 40 300 Td ({words}) Tj ET".encode("latin-1")))
+        page.contents_add(pikepdf.Stream(pdf, f"{place} ({words}) Tj ET".encode("latin-1")))
         pdf.save(out)
     return out
 
@@ -59,7 +50,7 @@ def test_typed_pages_are_real_text_and_scans_are_not(tmp_path: Path) -> None:
 def test_an_earlier_ocr_layer_is_not_kept(tmp_path: Path) -> None:
     scan = _scan_pdf(tmp_path, "scan", ["QUYẾT ĐỊNH"])
     words = "Quyet dinh ve viec cap giay phep hoat dong kinh doanh dich vu karaoke " * 4
-    ocred = _with_invisible_words(scan, words, tmp_path / "ocred.pdf")
+    ocred = _with_words(scan, words, tmp_path / "ocred.pdf", invisible=True)
     layer = read_text_layers(ocred)[0]
     assert layer.invisible > 100 and layer.visible == 0
     assert text_layer_pages(ocred) == frozenset()
@@ -67,12 +58,12 @@ def test_an_earlier_ocr_layer_is_not_kept(tmp_path: Path) -> None:
 
 def test_a_scan_with_a_typed_stamp_is_still_a_scan_but_a_typed_page_over_a_picture_is_text(tmp_path: Path) -> None:
     scan = _scan_pdf(tmp_path, "scan", ["QUYẾT ĐỊNH"])
-    stamped = _with_visible_words(scan, "Ky boi: So Van hoa The thao va Du lich 07.12.2026", tmp_path / "stamped.pdf")
+    stamped = _with_words(scan, "Ky boi: So Van hoa The thao va Du lich 07.12.2026", tmp_path / "stamped.pdf")
     layer = read_text_layers(stamped)[0]
     assert 20 <= layer.visible < 200
     assert text_layer_pages(stamped) == frozenset()
     long_text = "Dieu 1. Quy dinh cu the mot so chinh sach ve boi thuong ho tro tai dinh cu " * 5
-    typed = _with_visible_words(scan, long_text, tmp_path / "typed.pdf")
+    typed = _with_words(scan, long_text, tmp_path / "typed.pdf")
     assert text_layer_pages(typed) == {0}
 
 
