@@ -24,6 +24,7 @@ from sohoa.signing.verify import VerificationReport, verify_pdf
 from testkit.localpki import LocalPki
 from testkit.material import make_form_pdf
 from tests.signing.conftest import sign_lta
+from tests.support.pdfs import with_text_drawn
 
 
 @pytest.fixture(scope="module")
@@ -206,13 +207,7 @@ def test_annotation_added_after_signing(pki: LocalPki, lta: Path, tmp_path: Path
 
 
 def test_page_changed_after_signing(pki: LocalPki, lta: Path, tmp_path: Path) -> None:
-    changed = tmp_path / "changed.pdf"
-    with open(lta, "rb") as fh:
-        writer = IncrementalPdfFileWriter(fh, strict=False)
-        stream = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 30 Tf 72 400 Td (HUY) Tj ET"))
-        writer.add_stream_to_page(0, stream)
-        with open(changed, "wb") as sink:
-            writer.write(sink)
+    changed = with_text_drawn(lta, tmp_path / "changed.pdf", "HUY")
     report = _verify(pki, changed)
     [sig], [stamp] = report.signatures, report.timestamps
     assert sig.intact and sig.modification == "other" and not sig.valid

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
@@ -14,6 +13,7 @@ from sohoa.signing.pades import sign_pdf
 from sohoa.signing.verify import verify_pdf
 from testkit.localpki import LocalPki
 from tests.support.corpus import corpus_file
+from tests.support.pdfs import with_text_drawn
 
 SECRET = b"verify test secret"
 
@@ -38,13 +38,7 @@ def test_byte_flipped_inside_signed_range_is_not_intact(dev_backend, signed: Pat
 
 
 def test_page_content_added_after_signing_is_a_modification(dev_backend, signed: Path, tmp_path: Path) -> None:
-    changed = tmp_path / "changed.pdf"
-    with open(signed, "rb") as fh:
-        writer = IncrementalPdfFileWriter(fh)
-        stream = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 30 Tf 72 400 Td (PAID) Tj ET"))
-        writer.add_stream_to_page(0, stream)
-        with open(changed, "wb") as out:
-            writer.write(out)
+    changed = with_text_drawn(signed, tmp_path / "changed.pdf", "PAID")
     [sig] = verify_pdf(changed, trust_roots=[dev_backend.development_root]).signatures
     assert sig.intact and sig.trusted  # the signed revision itself is untouched
     assert sig.modification == "other"

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-__all__ = ["make_text_image", "vietnamese_font"]
+__all__ = ["make_text_image", "vietnamese_font", "with_text_drawn"]
 
 _FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -32,3 +34,15 @@ def make_text_image(path: Path, lines: list[str], *, dpi: int = 200, size: tuple
         y += int(dpi * 0.3)
     image.save(path, dpi=(dpi, dpi))
     return path
+
+
+def with_text_drawn(signed: Path, out: Path, text: str) -> Path:
+    """``signed`` with ``text`` drawn on its first page in an incremental update, as someone changing a
+    signed file after the fact would: the signed revision stays intact, the page does not."""
+    with signed.open("rb") as fh:
+        writer = IncrementalPdfFileWriter(fh, strict=False)
+        stream = writer.add_object(generic.StreamObject(stream_data=f"BT /F1 30 Tf 72 400 Td ({text}) Tj ET".encode()))
+        writer.add_stream_to_page(0, stream)
+        with out.open("wb") as sink:
+            writer.write(sink)
+    return out

@@ -8,20 +8,17 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from typer.testing import CliRunner
 
 from sohoa.api.app import create_app
-from sohoa.core.domain import DocumentState, SignRequest
-from sohoa.pipeline.intake import accept_paths
+from sohoa.core.domain import SignRequest
 from sohoa.pipeline.runtime import Runtime
 from sohoa.signing.pades import sign_pdf
 from sohoa.signing.verify import verify_pdf
-from sohoa.storage.catalogue import get_document
 from testkit.material import make_pdf
 from tests.api.conftest import auth
-from tests.support.pdfs import make_text_image
+from tests.support.flows import archive_one
+from tests.support.pdfs import make_text_image, with_text_drawn
 
 PROCEDURE = "1.001234.000.00.00.H19"
 
@@ -83,13 +80,7 @@ def test_byte_flipped_inside_the_signed_range_is_invalid(
 def test_page_content_added_after_signing_is_modified(
     client: TestClient, tokens: dict[str, str], signed: Path, tmp_path: Path
 ) -> None:
-    changed = tmp_path / "changed.pdf"
-    with open(signed, "rb") as fh:
-        writer = IncrementalPdfFileWriter(fh)
-        stream = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 30 Tf 72 400 Td (DA NOP) Tj ET"))
-        writer.add_stream_to_page(0, stream)
-        with open(changed, "wb") as out:
-            writer.write(out)
+    changed = with_text_drawn(signed, tmp_path / "changed.pdf", "DA NOP")
     [sig] = _post(client, tokens["archivist"], changed).json()["signatures"]
     assert sig["intact"] is True and sig["modification"] == "other" and sig["valid"] is False
 
@@ -130,12 +121,8 @@ def test_document_verification_is_stored_and_refreshed(
     client: TestClient, tokens: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
     scan = make_text_image(tmp_path / "scan.png", ["QUYẾT ĐỊNH", "Về việc cấp giấy phép"])
-    result = accept_paths(runtime, [scan], procedure_code=PROCEDURE, actor="tester")
-    runtime.queue.join()  # type: ignore[union-attr]
-    doc_id = result.documents[0].id
-    with runtime.db.session() as session:
-        doc = get_document(session, doc_id)
-    assert doc.state == DocumentState.ARCHIVED
+    doc = archive_one(runtime, scan, procedure_code=PROCEDURE)
+    doc_id = doc.id
 
     url = f"/api/v1/documents/{doc_id}/verification"
     first = client.get(url, headers=auth(tokens["auditor"]))
@@ -158,12 +145,10 @@ def test_stored_report_matches_a_direct_verification(
     client: TestClient, tokens: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
     scan = make_text_image(tmp_path / "scan.png", ["GIẤY PHÉP", "Kinh doanh dịch vụ karaoke"])
-    result = accept_paths(runtime, [scan], procedure_code=PROCEDURE, actor="tester")
-    runtime.queue.join()  # type: ignore[union-attr]
-    doc_id = result.documents[0].id
-    body = client.get(f"/api/v1/documents/{doc_id}/verification", headers=auth(tokens["archivist"])).json()
-    with runtime.db.session() as session:
-        key = get_document(session, doc_id).archive_key
+    doc = archive_one(runtime, scan, procedure_code=PROCEDURE)
+    body = client.get(f"/api/v1/documents/{doc.id}/verification", headers=auth(tokens["archivist"])).json()
+    key = doc.archive_key
+    assert key is not None
     copy = tmp_path / "copy.pdf"
     runtime.store.get_file(key, copy)
     direct = verify_pdf(copy, trust_roots=[runtime.signer().development_root]).to_dict()
