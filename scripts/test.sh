@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/venv.sh "[test]"
 ./scripts/services.sh
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 # Two workers, a test file each: half the suite waits on servers, browsers and databases, not the CPU.
 # SOHOA_TEST_WORKERS=0 runs it in one process.
 workers="${SOHOA_TEST_WORKERS:-2}"
