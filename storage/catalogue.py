@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import NotFound
+from sohoa.storage.database import lock_for_update
 from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord, OriginalRecord, PageRecord
 
 __all__ = [
@@ -157,7 +158,9 @@ def document_exists(session: Session, document_id: str) -> bool:
 def get_document(session: Session, document_id: str, *, for_update: bool = False) -> DocumentRecord:
     stmt = select(DocumentRecord).where(DocumentRecord.id == document_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        lock_for_update(session)
+        # populate_existing: a copy this session read before the lock must not stand for the row
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     doc = session.scalars(stmt).one_or_none()
     if doc is None:
         raise NotFound(f"document {document_id} not found", code="document_not_found")

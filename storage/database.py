@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sohoa.storage.permissions import PRIVATE_FILE, private_mkdir, warn_loose_permissions
 
-__all__ = ["Database", "alembic_config", "upgrade_database"]
+__all__ = ["Database", "alembic_config", "lock_for_update", "upgrade_database"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _upgrade_lock = threading.Lock()
@@ -71,6 +71,24 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def lock_for_update(session: Session) -> None:
+    """Make the rows this transaction reads next its own until it ends, as ``SELECT ... FOR UPDATE``
+    does on PostgreSQL.
+
+    SQLite has no row locks and ignores FOR UPDATE, and its Python driver begins a transaction only at
+    the first write: a read-check-write (a correction, a dossier's component) read the row outside any
+    transaction, so two at once could both pass the check and the second overwrite the first. Taking
+    the database's write lock first (``BEGIN IMMEDIATE``; waits like any writer) makes the rest of the
+    transaction see the latest rows and keeps every other writer out until it commits. A transaction
+    that has written already holds that lock."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from sohoa.storage.database import lock_for_update
 from sohoa.storage.dossier_records import (
     DocumentFactsRecord,
     DossierDocumentRecord,
@@ -44,7 +45,10 @@ __all__ = [
 
 
 def get_dossier_record(session: Session, code: str, *, for_update: bool = False) -> DossierRecord | None:
-    return session.get(DossierRecord, code, with_for_update=for_update or None)
+    if for_update:
+        lock_for_update(session)
+    # populate_existing: a copy this session read before the lock must not stand for the row
+    return session.get(DossierRecord, code, with_for_update=for_update or None, populate_existing=for_update)
 
 
 def dossiers_by_code(session: Session, codes: Collection[str]) -> dict[str, DossierRecord]:
