@@ -2,7 +2,8 @@
 
 Each archived PDF is streamed from the store (never held whole in memory) and its digest
 compared with ``documents.archive_sha256``; the filing record beside it is checked against
-the digest the store recorded for it. The corrections of a held filing are put under its hold
+the digest the store recorded for it, and each renewed copy against ``archive_renewals.sha256``
+(verification reads the newest copy). The corrections of a held filing are put under its hold
 again, so one stored just before a crash is not left out of it. A run is one row in
 ``fixity_runs`` and one ``fixity.run`` event; each problem is also an event on its document.
 """
@@ -27,7 +28,7 @@ from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import record_event
 from sohoa.storage.objectrules import copy_hashing
-from sohoa.storage.signing_queries import renewal_keys
+from sohoa.storage.signing_queries import renewals_of
 
 __all__ = [
     "FixityProblem",
@@ -165,14 +166,18 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
     started = utcnow()
     with rt.db.session() as session:
         targets = archived_objects(session, since=since, sample=sample)
-        renewals = renewal_keys(session, [document_id for document_id, _, _ in targets])
+        renewals = renewals_of(session, [document_id for document_id, _, _ in targets])
     tally = _Tally()
     for document_id, key, expected in targets:
         pdf, pdf_read = _check(rt, document_id, key, expected)
-        record, record_read = _check_companion(rt, document_id, key)
-        tally.add([problem for problem in (pdf, record) if problem is not None], pdf_read + record_read)
+        copies = renewals.get(document_id, [])
+        others = [_check_companion(rt, document_id, key)]
+        # the renewed copies too: verification and the next renewal read the newest copy, not the first
+        others += [_check(rt, document_id, copy.archive_key, copy.sha256) for copy in copies]
+        problems = [problem for problem in (pdf, *(found for found, _ in others)) if problem is not None]
+        tally.add(problems, pdf_read + sum(read for _, read in others))
         if pdf is None or pdf.kind == "mismatch":  # the PDF is there to say whether it is held
-            hold_like_filing(rt.store, key, renewals.get(document_id, []))
+            hold_like_filing(rt.store, key, [copy.archive_key for copy in copies])
     run = FixityRunRecord(started_at=started, actor=actor, sample=sample, since=since, **tally.columns())
     summary = _record_run(rt, run, tally.problems)
     log.info(

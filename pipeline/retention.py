@@ -23,7 +23,7 @@ from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.objectrules import LockingStore, ObjectLock
 from sohoa.storage.objectstore import ObjectStore
 from sohoa.storage.records import DocumentRecord
-from sohoa.storage.signing_queries import renewal_keys
+from sohoa.storage.signing_queries import renewals_of
 
 __all__ = [
     "ArchiveProtection",
@@ -173,7 +173,8 @@ def _change_hold(rt: Runtime, document_id: str, *, on: bool, reason: str, actor:
             raise Conflict(f"document {document_id} is already under legal hold", code="already_held")
         if not on and hold is None and not store.lock_status(key).legal_hold:
             raise Conflict(f"document {document_id} is not under legal hold", code="not_held")
-        lock = _set_hold(rt.store, key, on, renewal_keys(session, [document_id]).get(document_id, []))
+        renewed = [copy.archive_key for copy in renewals_of(session, [document_id]).get(document_id, [])]
+        lock = _set_hold(rt.store, key, on, renewed)
         if on:
             add_legal_hold(session, document_id, key, reason=reason, placed_by=actor, placed_at=utcnow())
         elif hold is not None:

@@ -18,7 +18,7 @@ __all__ = [
     "archived_at_level",
     "latest_renewal",
     "latest_signature_check",
-    "renewal_keys",
+    "renewals_of",
     "replace_existing_signatures",
 ]
 
@@ -33,17 +33,17 @@ def latest_renewal(session: Session, document_id: str) -> ArchiveRenewalRecord |
     ).first()
 
 
-def renewal_keys(session: Session, document_ids: Collection[str]) -> dict[str, list[str]]:
-    """The keys of the renewed copies of each of ``document_ids`` that has any, oldest first."""
-    found: dict[str, list[str]] = {}
+def renewals_of(session: Session, document_ids: Collection[str]) -> dict[str, list[ArchiveRenewalRecord]]:
+    """The renewed copies of each of ``document_ids`` that has any, oldest first."""
+    found: dict[str, list[ArchiveRenewalRecord]] = {}
     for chunk in chunked(document_ids):
-        rows = session.execute(
-            select(ArchiveRenewalRecord.document_id, ArchiveRenewalRecord.archive_key)
+        rows = session.scalars(
+            select(ArchiveRenewalRecord)
             .where(ArchiveRenewalRecord.document_id.in_(chunk))
             .order_by(ArchiveRenewalRecord.document_id, ArchiveRenewalRecord.generation)
         )
-        for document_id, key in rows:
-            found.setdefault(document_id, []).append(key)
+        for row in rows:
+            found.setdefault(row.document_id, []).append(row)
     return found
 
 

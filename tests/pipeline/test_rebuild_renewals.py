@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import delete, select
 
 from sohoa.core.settings import Settings
+from sohoa.pipeline.fixity import run_fixity
 from sohoa.pipeline.rebuild import filing_fields, rebuild_catalogue
 from sohoa.pipeline.retention import locking_store, place_hold, release_hold
 from sohoa.pipeline.runtime import Runtime
@@ -303,5 +304,24 @@ def test_a_held_documents_renewed_copies_are_held_with_it(lta: Settings, scan: P
         assert [locks.lock_status(key).legal_hold for key in [doc.archive_key, *copies]] == [True, True, True]
         release_hold(rt, doc.id, reason="xong", actor="admin")
         assert [locks.lock_status(key).legal_hold for key in [doc.archive_key, *copies]] == [False, False, False]
+    finally:
+        rt.close()
+
+
+def test_fixity_checks_the_renewed_copies_too(lta: Settings, scan: Path) -> None:
+    rt = open_runtime(lta)
+    try:
+        doc = archive_one(rt, scan)
+        [renewed] = renew_archive_timestamps(rt, LATER, actor="archivist")
+        assert run_fixity(rt, actor="auditor").ok
+        copy = lta.store_dir / renewed["archive_key"]
+        copy.chmod(0o644)  # bit rot, or an intruder with the owner's rights
+        data = bytearray(copy.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        copy.write_bytes(bytes(data))
+        found = run_fixity(rt, actor="auditor")
+        assert not found.ok and (found.checked, found.mismatched) == (1, 1)
+        problems = [(p.document_id, p.key, p.kind) for p in found.problems]
+        assert problems == [(doc.id, renewed["archive_key"], "mismatch")]
     finally:
         rt.close()
