@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from sohoa.core.errors import IntegrityError
@@ -25,11 +24,10 @@ from sohoa.pipeline.review import correct_metadata
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.catalogue import get_document, list_events
-from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import DocumentRecord
-from sohoa.storage.s3store import S3Store
 from sohoa.storage.search import DocumentFilters, SearchQuery
+from tests.support.catalogue_loss import lose_sqlite_catalogue, use_s3, with_retention
 from tests.support.codes import DOSSIER
 from tests.support.flows import archive_one, ingest
 from tests.support.pdfs import make_text_image
@@ -46,19 +44,7 @@ def _scan(tmp_path: Path, number: int) -> Path:
 
 
 def _open(settings: Settings) -> Runtime:
-    rt = open_runtime(settings)
-    if isinstance(rt.store, LocalStore):
-        rt.store = LocalStore(rt.store.root, retention=POLICY)
-    else:
-        assert isinstance(rt.store, S3Store)
-        rt.store.retention = POLICY
-    return rt
-
-
-def _lose_sqlite_catalogue(settings: Settings) -> None:
-    database = settings.data_dir / "sohoa.db"
-    for path in (database, database.with_name("sohoa.db-wal"), database.with_name("sohoa.db-shm")):
-        path.unlink(missing_ok=True)
+    return with_retention(open_runtime(settings), POLICY)
 
 
 def _subject(rt: Runtime, document_id: str) -> str | None:
@@ -119,7 +105,7 @@ def test_corrections_come_back_when_the_sqlite_catalogue_is_lost(settings: Setti
         document_id, before = _corrected_twice(rt, tmp_path)
     finally:
         rt.close()
-    _lose_sqlite_catalogue(settings)
+    lose_sqlite_catalogue(settings)
     rt = _open(settings)
     try:
         _assert_rebuilt(rt, document_id, before)
@@ -132,11 +118,7 @@ def test_corrections_come_back_when_the_sqlite_catalogue_is_lost(settings: Setti
 def test_corrections_come_back_on_postgresql_and_s3(
     settings: Settings, pg_url: str, s3_endpoint: S3Endpoint, tmp_path: Path
 ) -> None:
-    settings.database_url = pg_url
-    settings.s3_endpoint = s3_endpoint.endpoint
-    settings.s3_access_key = s3_endpoint.access_key
-    settings.s3_secret_key = SecretStr(s3_endpoint.secret_key)
-    settings.s3_bucket = "sohoa-corr-" + tmp_path.name.lower().replace("_", "-")[-20:]
+    use_s3(settings, s3_endpoint, "sohoa-corr-", tmp_path, pg_url=pg_url)
     rt = _open(settings)
     try:
         document_id, before = _corrected_twice(rt, tmp_path)
@@ -189,7 +171,7 @@ def test_a_correction_the_catalogue_never_committed_blocks_no_retry(
         assert correction_keys(rt.store, archive_keys[retried])[-1] == correction_key(archive_keys[retried], 2)
     finally:
         rt.close()
-    _lose_sqlite_catalogue(settings)
+    lose_sqlite_catalogue(settings)
     rt = _open(settings)
     try:
         report = rebuild_catalogue(rt, actor="restorer")

@@ -28,6 +28,7 @@ from sohoa.storage.catalogue import get_document
 from sohoa.storage.document_parts import PARTS_KIND, list_parts
 from sohoa.storage.objectstore import original_key
 from sohoa.storage.records import EventRecord
+from tests.support.catalogue_loss import lose_sqlite_catalogue
 from tests.support.codes import PROCEDURE
 from tests.support.pdfs import make_text_image
 
@@ -209,9 +210,7 @@ def test_a_catalogue_rebuilt_from_the_store_names_the_files_again(settings: Sett
             before = [(p.sha256, p.kind, p.page_count, p.size) for p in list_parts(session, doc.id)]
     finally:
         rt.close()
-    database = settings.data_dir / "sohoa.db"
-    for path in (database, database.with_name("sohoa.db-wal"), database.with_name("sohoa.db-shm")):
-        path.unlink(missing_ok=True)
+    lose_sqlite_catalogue(settings)
     rt = open_runtime(settings)
     try:
         report = rebuild_catalogue(rt, actor="restorer")

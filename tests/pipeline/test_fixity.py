@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import typer
 from minio import Minio
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -31,6 +31,7 @@ from sohoa.storage.catalogue import get_document, list_events
 from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import EventRecord
 from sohoa.storage.s3store import S3Store
+from tests.support.catalogue_loss import use_s3
 from tests.support.flows import ingest
 from tests.support.pdfs import make_text_image
 from tests.support.s3server import S3Endpoint
@@ -175,10 +176,7 @@ def test_bad_interval_is_refused_on_start(monkeypatch: pytest.MonkeyPatch, value
 def test_fixity_on_s3_finds_overwritten_and_hidden_objects(
     settings: Settings, s3_endpoint: S3Endpoint, tmp_path: Path
 ) -> None:
-    settings.s3_endpoint = s3_endpoint.endpoint
-    settings.s3_access_key = s3_endpoint.access_key
-    settings.s3_secret_key = SecretStr(s3_endpoint.secret_key)
-    settings.s3_bucket = "sohoa-fixity-" + tmp_path.name.lower().replace("_", "-")[-20:]
+    use_s3(settings, s3_endpoint, "sohoa-fixity-", tmp_path)
     runtime = open_runtime(settings)
     store = runtime.store
     assert isinstance(store, S3Store)

@@ -17,6 +17,7 @@ from sohoa.pipeline.tasks import run_task
 from sohoa.signing.verify import verify_pdf
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents
 from sohoa.storage.records import DocumentRecord, EventRecord
+from tests.support.catalogue_loss import use_s3
 from tests.support.codes import PROCEDURE
 from tests.support.flows import ingest_one
 
@@ -165,13 +166,7 @@ def test_flow_on_postgresql_and_s3(settings, pg_url: str, s3_endpoint, scan: Pat
     from sohoa.pipeline.wiring import open_runtime
     from sohoa.storage.s3store import S3Store
 
-    settings.database_url = pg_url
-    settings.s3_endpoint = s3_endpoint.endpoint
-    settings.s3_access_key = s3_endpoint.access_key
-    from pydantic import SecretStr
-
-    settings.s3_secret_key = SecretStr(s3_endpoint.secret_key)
-    settings.s3_bucket = "sohoa-flow-" + tmp_path.name.lower().replace("_", "-")[-20:]
+    use_s3(settings, s3_endpoint, "sohoa-flow-", tmp_path, pg_url=pg_url)
     rt = open_runtime(settings)
     try:
         assert isinstance(rt.store, S3Store)

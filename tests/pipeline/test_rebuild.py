@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import typer
-from pydantic import SecretStr
 from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
@@ -22,10 +21,9 @@ from sohoa.pipeline.supersede import read_lineage, supersede_document
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.archive_records import RetentionRecord, active_hold, is_superseded
 from sohoa.storage.catalogue import DocumentFilter, get_document, list_documents, list_events
-from sohoa.storage.localstore import LocalStore
 from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import DocumentRecord, PageRecord
-from sohoa.storage.s3store import S3Store
+from tests.support.catalogue_loss import lose_sqlite_catalogue, use_s3, with_retention
 from tests.support.codes import DOSSIER, PROCEDURE
 from tests.support.pdfs import make_text_image
 from tests.support.s3server import S3Endpoint
@@ -36,15 +34,6 @@ POLICY = RetentionPolicy(years=10, overrides={OTHER: 5})
 
 def _scan(tmp_path: Path, number: int) -> Path:
     return make_text_image(tmp_path / f"scan-{number}.png", ["QUYẾT ĐỊNH", f"Số: {number}/QĐ-SVHTTDL"])
-
-
-def _with_retention(rt: Runtime) -> Runtime:
-    if isinstance(rt.store, LocalStore):
-        rt.store = LocalStore(rt.store.root, retention=POLICY)
-    else:
-        assert isinstance(rt.store, S3Store)
-        rt.store.retention = POLICY
-    return rt
 
 
 def _fill_archive(rt: Runtime, tmp_path: Path) -> dict[str, Any]:
@@ -101,15 +90,13 @@ def _assert_rebuilt(rt: Runtime, before: dict[str, Any]) -> None:
 
 
 def test_rebuild_after_losing_the_sqlite_catalogue(settings: Settings, tmp_path: Path) -> None:
-    rt = _with_retention(open_runtime(settings))
+    rt = with_retention(open_runtime(settings), POLICY)
     try:
         before = _fill_archive(rt, tmp_path)
     finally:
         rt.close()
-    database = settings.data_dir / "sohoa.db"
-    for path in (database, database.with_name("sohoa.db-wal"), database.with_name("sohoa.db-shm")):
-        path.unlink(missing_ok=True)
-    rt = _with_retention(open_runtime(settings))
+    lose_sqlite_catalogue(settings)
+    rt = with_retention(open_runtime(settings), POLICY)
     try:
         with rt.db.session() as session:
             assert list_documents(session, DocumentFilter())[1] == 0  # the catalogue is gone
@@ -181,12 +168,8 @@ def test_cli_rebuild(settings: Settings, tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.postgres
 @pytest.mark.s3
 def test_rebuild_on_postgresql_and_s3(settings: Settings, pg_url: str, s3_endpoint: S3Endpoint, tmp_path: Path) -> None:
-    settings.database_url = pg_url
-    settings.s3_endpoint = s3_endpoint.endpoint
-    settings.s3_access_key = s3_endpoint.access_key
-    settings.s3_secret_key = SecretStr(s3_endpoint.secret_key)
-    settings.s3_bucket = "sohoa-rebuild-" + tmp_path.name.lower().replace("_", "-")[-20:]
-    rt = _with_retention(open_runtime(settings))
+    use_s3(settings, s3_endpoint, "sohoa-rebuild-", tmp_path, pg_url=pg_url)
+    rt = with_retention(open_runtime(settings), POLICY)
     try:
         before = _fill_archive(rt, tmp_path)
     finally:
@@ -196,7 +179,7 @@ def test_rebuild_on_postgresql_and_s3(settings: Settings, pg_url: str, s3_endpoi
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    rt = _with_retention(open_runtime(settings))
+    rt = with_retention(open_runtime(settings), POLICY)
     try:
         with rt.db.session() as session:
             assert session.scalar(select(DocumentRecord.id).limit(1)) is None

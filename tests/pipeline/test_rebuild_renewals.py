@@ -29,6 +29,7 @@ from sohoa.storage.objectrules import RetentionPolicy
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.signing_records import ArchiveRenewalRecord
 from testkit.localpki import LocalPki, local_pki
+from tests.support.catalogue_loss import lose_sqlite_catalogue
 from tests.support.flows import archive_one
 
 SECRET = b"rebuild renewal secret"
@@ -67,16 +68,10 @@ def _fields(row: ArchiveRenewalRecord) -> dict[str, Any]:
     return {name: getattr(row, name) for name in RESTORED}
 
 
-def _lose_sqlite_catalogue(settings: Settings) -> None:
-    database = settings.data_dir / "sohoa.db"
-    for path in (database, database.with_name("sohoa.db-wal"), database.with_name("sohoa.db-shm")):
-        path.unlink(missing_ok=True)
-
-
 @contextmanager
 def _catalogue_lost(settings: Settings) -> Iterator[Runtime]:
     """A runtime over the store alone: the SQLite catalogue is lost."""
-    _lose_sqlite_catalogue(settings)
+    lose_sqlite_catalogue(settings)
     rt = open_runtime(settings)
     try:
         yield rt
