@@ -32,7 +32,8 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
             f"document {doc.id} is archived but the catalogue has no archive key for it",
             details={"document_id": doc.id, "state": doc.state},
         )
-    key = correction_key(doc.archive_key, len(correction_keys(rt.store, doc.archive_key)) + 1)
+    earlier = correction_keys(rt.store, doc.archive_key)
+    key = correction_key(doc.archive_key, len(earlier) + 1)
     record = {
         "document_id": doc.id,
         "dossier_code": doc.dossier_code,
@@ -43,7 +44,7 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
     }
     body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
     rt.store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata={"document_id": doc.id})
-    hold_like_filing(rt.store, doc.archive_key)
+    hold_like_filing(rt.store, doc.archive_key, corrections=[*earlier, key])
     return key
 
 

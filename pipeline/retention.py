@@ -131,17 +131,21 @@ def _set_hold(store: ObjectStore, key: str, on: bool, renewals: Sequence[str]) -
     return lock
 
 
-def hold_like_filing(store: ObjectStore, archive_key: str, renewals: Sequence[str] = ()) -> None:
+def hold_like_filing(
+    store: ObjectStore, archive_key: str, renewals: Sequence[str] = (), *, corrections: Sequence[str] | None = None
+) -> None:
     """Put every correction stored beside an archived PDF, and its ``renewals`` (renewed copies), under
     legal hold when the PDF is held (a hold keeps the whole filing: PDF, filing record, corrections,
     renewed copies, and the PDF's is the one a release asks).
 
     A store cannot put an object held in one step, so an object stored just before a crash may be
     left out of its filing's hold: holding them all, not only the newest, mends that at the next
-    correction, renewal or fixity run. Holding a held object again changes nothing."""
+    correction, renewal or fixity run. Holding a held object again changes nothing. ``corrections``:
+    the correction keys when the caller has just listed them (None: listed here)."""
     locking = locking_store(store)
     if locking.lock_status(archive_key).legal_hold:
-        for key in [*correction_keys(store, archive_key), *renewals]:
+        kept = correction_keys(store, archive_key) if corrections is None else corrections
+        for key in [*kept, *renewals]:
             locking.set_legal_hold(key, True)
 
 

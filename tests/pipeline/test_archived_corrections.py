@@ -189,7 +189,7 @@ def _held(rt: Runtime, archive_key: str) -> list[bool]:
     return [locking_store(rt.store).lock_status(key).legal_hold for key in keys]
 
 
-def _killed_before_the_hold(*args: Any) -> None:
+def _killed_before_the_hold(*args: Any, **kwargs: Any) -> None:
     raise OSError("killed after the store put, before the hold")
 
 
