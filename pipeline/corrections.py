@@ -9,13 +9,11 @@ fields changed: the newest record alone is the filing, and ``rebuild`` applies t
 
 from __future__ import annotations
 
-import io
-import json
 from typing import Any
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import IntegrityError
-from sohoa.pipeline.retention import correction_key, correction_keys, hold_like_filing
+from sohoa.pipeline.retention import correction_key, correction_keys, hold_like_filing, store_record
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.records import DocumentRecord
 
@@ -42,8 +40,7 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
         "actor": actor,
         "at": utcnow().isoformat(),
     }
-    body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-    rt.store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata={"document_id": doc.id})
+    store_record(rt.store, key, record, metadata={"document_id": doc.id})
     hold_like_filing(rt.store, doc.archive_key, corrections=[*earlier, key])
     return key
 

@@ -6,10 +6,13 @@ keeps what the store reported and who placed or lifted a hold, with an event eac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import json
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -36,6 +39,8 @@ __all__ = [
     "place_hold",
     "record_retention",
     "release_hold",
+    "renewal_key",
+    "store_record",
 ]
 
 
@@ -61,6 +66,18 @@ def companion_key(archive_key: str) -> str:
 def correction_key(archive_key: str, number: int) -> str:
     """The ``number``th correction (from 1) of the filing archived under ``archive_key``, stored beside it."""
     return f"{archive_key.removesuffix('.pdf')}.c{number}.json"
+
+
+def renewal_key(archive_key: str, number: int) -> str:
+    """The key of renewed copy ``number`` (the first free one) of the PDF archived under ``archive_key``."""
+    return f"{archive_key.removesuffix('.pdf')}.r{number}.pdf"
+
+
+def store_record(store: ObjectStore, key: str, record: Mapping[str, Any], *, metadata: dict[str, str]) -> None:
+    """Store a JSON record beside an archived PDF (a correction, a lineage): UTF-8, keys sorted, so the
+    same record is always the same bytes."""
+    body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+    store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata=metadata)
 
 
 def correction_keys(store: ObjectStore, archive_key: str) -> list[str]:

@@ -10,8 +10,6 @@ the new one is archived.
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +19,7 @@ from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.pipeline.intake import IncomingFile, accept_files
+from sohoa.pipeline.retention import store_record
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.archive_queries import add_supersession
 from sohoa.storage.archive_records import SupersessionRecord, supersessions_of
@@ -178,13 +177,8 @@ def _archive_lineage(rt: Runtime, new: DocumentRecord, link: SupersessionRecord)
         "actor": link.actor,
         "at": link.created_at.isoformat(),
     }
-    body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-    rt.store.put_stream(
-        link.lineage_key,
-        io.BytesIO(body),
-        content_type="application/json",
-        metadata={"document_id": new.id, "supersedes": link.old_document_id},
-    )
+    metadata = {"document_id": new.id, "supersedes": link.old_document_id}
+    store_record(rt.store, link.lineage_key, record, metadata=metadata)
 
 
 def _link(session: Session, row: SupersessionRecord) -> LineageLink:

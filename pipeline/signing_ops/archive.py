@@ -15,7 +15,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import InputRejected, NotFound, ObjectNotFound, SigningError, SohoaError
-from sohoa.pipeline.retention import hold_like_filing, locking_store
+from sohoa.pipeline.retention import hold_like_filing, locking_store, renewal_key
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.stage import SYSTEM
 from sohoa.signing.renewal import RenewalInfo, renew_archive_timestamp, timestamp_expiry
@@ -165,7 +165,7 @@ def _adopt_stored(rt: Runtime, doc: DocumentRecord, key: str, generation: int, a
     assert doc.archive_key is not None
     number = generation + 1
     while True:
-        candidate = f"{doc.archive_key.removesuffix('.pdf')}.r{number}.pdf"
+        candidate = renewal_key(doc.archive_key, number)
         try:
             stored = rt.store.stat(candidate)
         except ObjectNotFound:
