@@ -435,19 +435,17 @@ def make_document_pdf(
     work_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="ocr-", dir=work_dir))
     photos_found: dict[int, PhotoCorrection] = {}
-    images: dict[int, Path] = {}
     last_image = output_path.with_name(f"{output_path.stem}.{LAST_PAGE_NAME}")
     last_image.unlink(missing_ok=True)
     try:
         texts = _kept_texts(slots)
         with PdfAssembler(scratch) as assembler:
-            _run_pages(
+            last_read = _run_pages(
                 slots,
                 scratch,
                 texts,
                 assembler,
                 photo_outcomes=photos_found,
-                images=images,
                 look_for_photos=photos,
                 engine=engine,
                 languages=languages,
@@ -460,8 +458,8 @@ def make_document_pdf(
                 os.replace(partial, output_path)
             finally:
                 partial.unlink(missing_ok=True)
-        if total - 1 in images:
-            shutil.move(images[total - 1], last_image)
+        if last_read is not None:
+            shutil.move(last_read, last_image)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     pages = [texts[i] for i in range(total)]
@@ -475,7 +473,7 @@ def make_document_pdf(
             i for i in sorted(photos_found) if photos_found[i].status == PHOTO_NOT_FOUND_REASON
         ),
         pdfa=pdfa,
-        last_page_image=last_image if last_image.exists() else None,
+        last_page_image=last_image if last_read is not None else None,
     )
 
 
@@ -486,17 +484,19 @@ def _run_pages(
     assembler: PdfAssembler,
     *,
     photo_outcomes: dict[int, PhotoCorrection],
-    images: dict[int, Path],
     look_for_photos: bool,
     engine: OcrEngine,
     languages: str,
     processes: int,
     progress: Callable[[int, int], None] | None,
-) -> None:
+) -> Path | None:
+    """OCR the pages not kept and graft every page into ``assembler`` in order; the lossless image of
+    the last page, when OCR read it (``PageJob.keep_image``)."""
     total = len(slots)
     todo = iter([number for number, slot in enumerate(slots) if not slot.keep])
     ready: dict[int, Path | None] = {number: None for number, slot in enumerate(slots) if slot.keep}
     next_graft = 0
+    last_read: Path | None = None
     done = len(ready)
     if progress is not None and done:
         progress(done, total)
@@ -539,8 +539,8 @@ def _run_pages(
                         raise OcrError(f"page {number + 1} failed: {exc}", code="ocr_failed") from exc
                     texts[number] = replace(outcome.text, index=number)
                     photo_outcomes[number] = outcome.photo
-                    if outcome.image is not None:
-                        images[number] = outcome.image
+                    if outcome.image is not None:  # only the last page's is kept
+                        last_read = outcome.image
                     ready[number] = outcome.page_pdf
                     done += 1
                     if progress is not None:
@@ -560,3 +560,4 @@ def _run_pages(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    return last_read
