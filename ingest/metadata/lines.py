@@ -99,9 +99,10 @@ def _lines_from_words(page: PageText) -> list[_Line]:
             # pieces on both sides of the columns' boundary; a blank inside one column (a date's
             # missing day, a number left for the hand) keeps its line whole
             across = (end - span[0]) / full < 0.6 and (w.left - span[0]) / full > 0.38
-            if _date_blank(segment[-1].text, w.text) and gap <= 0.3 * full:
-                pass  # ``ngày      tháng 12``: the day left blank for the hand, wherever the line sits
-            elif (gap > 1.8 * height and across) or gap > 0.3 * full or w is cut:
+            apart = (gap > 1.8 * height and across) or gap > 0.3 * full or w is cut
+            # ``ngày      tháng 12``: the day left blank for the hand keeps the line whole, wherever it sits
+            # (the words are folded only for a gap that would split the line)
+            if apart and not (gap <= 0.3 * full and _date_blank(segment[-1].text, w.text)):
                 out.append(_segment_line(segment, page.index, span))
                 segment = []
             segment.append(w)
