@@ -135,7 +135,7 @@ def _vouched(cores: list[str]) -> set[int]:
 
 def vouched_words(text: str) -> set[str]:
     """The words of ``text`` (lower case) that a vocabulary phrase spells exactly as printed there."""
-    cores = [t.strip(_PUNCT) for t in text.split()]
+    _, cores = _tokens(text)
     return {cores[k].lower() for k in _vouched(cores)}
 
 
@@ -184,13 +184,23 @@ def _repaired(cores: Sequence[str], broken: Sequence[bool]) -> list[str]:
     return words
 
 
+def _tokens(text: str) -> tuple[list[str], list[str]]:
+    """The words of ``text`` as printed, and their cores: the same without punctuation around them."""
+    tokens = text.split()
+    return tokens, [t.strip(_PUNCT) for t in tokens]
+
+
+def _rejoin(tokens: Sequence[str], cores: Sequence[str], words: Sequence[str]) -> str:
+    """``tokens`` again with each core replaced by its word, the punctuation around it kept."""
+    return " ".join(t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True))
+
+
 def repair_damaged(text: str) -> str:
     """``TỔỐNG CỤC THUẾ`` -> ``TỔNG CỤC THUẾ``: only the words OCR made into no syllable at all (two
     tone marks, a letter too many) put right; every word that is a syllable stays as read."""
-    tokens = text.split()
-    cores = [t.strip(_PUNCT) for t in tokens]
+    tokens, cores = _tokens(text)
     words = _repaired(cores, _broken(cores))
-    return " ".join(t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True))
+    return _rejoin(tokens, cores, words)
 
 
 def correct_text(text: str) -> str:
@@ -200,8 +210,7 @@ def correct_text(text: str) -> str:
     text, that are not capitalised (names: ``ông Lê Văn Thu`` stays although ``văn thư`` is a
     phrase); and not when the rest of it is a phrase printed right (``về việc mới`` stays although
     ``về việc mời`` is a phrase)."""
-    tokens = text.split()
-    cores = [t.strip(_PUNCT) for t in tokens]
+    tokens, cores = _tokens(text)
     broken = _broken(cores)
     words = _repaired(cores, broken)
     for i in _years_named(cores):
@@ -239,8 +248,7 @@ def correct_text(text: str) -> str:
             step = size
             break
         i += step
-    out = [t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True)]
-    return " ".join(out)
+    return _rejoin(tokens, cores, words)
 
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -305,8 +313,7 @@ def marks_from_document(text: str, read: Sequence[Sequence[tuple[str, float]]]) 
         for (a, ca), (b, cb) in pairwise(cores):
             if a.isalpha() and b.isalpha():
                 seen[(fold(a), fold(b))].append(((a, b), min(ca, cb)))
-    tokens = text.split()
-    cores = [t.strip(_PUNCT) for t in tokens]
+    tokens, cores = _tokens(text)
     words = list(cores)
     for i in range(len(cores) - 1):
         a, b = cores[i].lower(), cores[i + 1].lower()
@@ -324,7 +331,7 @@ def marks_from_document(text: str, read: Sequence[Sequence[tuple[str, float]]]) 
         for k, word in ((i, spelled[0]), (i + 1, spelled[1])):
             if word != cores[k].lower():
                 words[k] = _match_case(cores[k], word)
-    return " ".join(t.replace(c, w, 1) if c else t for t, c, w in zip(tokens, cores, words, strict=True))
+    return _rejoin(tokens, cores, words)
 
 
 _SURNAME_SPELLINGS = frozenset(unicodedata.normalize("NFC", s).lower() for s in SURNAMES)
