@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -39,18 +40,12 @@ def looks(monkeypatch: pytest.MonkeyPatch) -> list[_Look]:
     asked: list[_Look] = []
 
     def look(
-        page_index: int,
-        last_index: int,
-        kept: Callable[[str], Path | None],
-        work: Path,
-        *,
-        engine: object,
-        languages: str,
+        page_index: int, last_index: int, kept: Callable[[str], Path | None], *args: Any, **kwargs: Any
     ) -> Signature | None:
         last, pdf = kept(LAST_PAGE_NAME), kept("ocr.pdf")
         size = Image.open(last).size if last else None
         head = pdf.read_bytes()[:5] if pdf else None
-        found = real(page_index, last_index, kept, work, engine=engine, languages=languages)
+        found = real(page_index, last_index, kept, *args, **kwargs)
         asked.append(_Look(page_index, last_index, size, head, found))
         return found
 
