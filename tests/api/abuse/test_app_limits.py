@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select
 
 from sohoa.api.app import create_app
@@ -169,18 +170,25 @@ def test_a_stray_body_on_a_public_page_is_not_an_authentication(client: TestClie
     assert big.status_code == 413 and big.json()["code"] == "request_too_large"
 
 
+def _refused_both_ways(client: TestClient, form: dict[str, str]) -> tuple[Response, Response]:
+    """A throttled sign-in, posted as a browser's form and by a script: the form goes back to the sign-in
+    page that says why, the script gets 429; both told when to try again."""
+    by_form = client.post("/auth/login", data=form)
+    assert by_form.status_code == 303 and by_form.headers["location"] == "/login?error=throttled"
+    assert int(by_form.headers["retry-after"]) >= 1
+    scripted = client.post("/auth/login", data=form, headers=JSON)
+    assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
+    return by_form, scripted
+
+
 def test_a_throttled_browser_is_sent_back_to_a_page_that_says_why(runtime: Runtime, tokens: dict[str, str]) -> None:
     settings = runtime.settings.model_copy(update={"login_rate_per_address": 2})
     with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as client:
         wrong = {"username": "u-reviewer", "password": "not the password"}
         assert [client.post("/auth/login", data=wrong).headers["location"] for _ in range(2)] == ["/login?error=1"] * 2
-        form = client.post("/auth/login", data=wrong)
-        assert form.status_code == 303 and form.headers["location"] == "/login?error=throttled"
-        assert int(form.headers["retry-after"]) >= 1
+        _refused_both_ways(client, wrong)
         page = client.get("/login?error=throttled", headers={"Cookie": "sohoa_lang=en"}).text
         assert "Too many failed sign-ins from this computer" in page
-        scripted = client.post("/auth/login", data=wrong, headers=JSON)
-        assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
 
 
 def test_a_name_throttled_after_its_form_is_read_is_answered_as_from_the_head(
@@ -191,11 +199,7 @@ def test_a_name_throttled_after_its_form_is_read_is_answered_as_from_the_head(
     with TestClient(create_app(settings, runtime=runtime), follow_redirects=False) as client:
         wrong = {"username": "u-reviewer", "password": "not the password"}
         assert [client.post("/auth/login", data=wrong).headers["location"] for _ in range(2)] == ["/login?error=1"] * 2
-        form = client.post("/auth/login", data=wrong)
-        assert form.status_code == 303 and form.headers["location"] == "/login?error=throttled"
-        assert int(form.headers["retry-after"]) >= 1
-        scripted = client.post("/auth/login", data=wrong, headers=JSON)
-        assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
+        _, scripted = _refused_both_ways(client, wrong)
         assert int(scripted.headers["retry-after"]) >= 1 and scripted.headers["connection"] == "close"
         client.app.state.refusals.flush()
     throttled = [e.details for e in _events(runtime, "auth.refused") if e.details["reason"] == "throttled"]  # type: ignore[index]
@@ -210,8 +214,5 @@ def test_a_sign_in_refused_while_passwords_queue_is_answered_as_any_throttled_si
 
     monkeypatch.setattr(SignInGuard, "run", busy)
     with TestClient(create_app(runtime.settings, runtime=runtime), follow_redirects=False) as client:
-        form = client.post("/auth/login", data={"username": "u-reviewer", "password": "whatever"})
-        assert form.status_code == 303 and form.headers["location"] == "/login?error=throttled"
+        form, _ = _refused_both_ways(client, {"username": "u-reviewer", "password": "whatever"})
         assert form.headers["retry-after"] == "1"
-        scripted = client.post("/auth/login", data={"username": "u-reviewer", "password": "whatever"}, headers=JSON)
-        assert scripted.status_code == 429 and scripted.json()["code"] == "too_many_requests"
