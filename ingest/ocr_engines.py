@@ -20,15 +20,15 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
 from sohoa.core.domain import OcrWord, PageImage, PageText
-from sohoa.core.errors import ConfigurationError
+from sohoa.core.errors import ConfigurationError, OcrError
 from sohoa.core.settings import Settings
 from sohoa.core.text import nfc
 from sohoa.ingest.tesseract import (
     DEFAULT_MEMORY_MB,
     NEAR_TIE,
     check_tesseract,
-    ocr_to_pdf_and_tsv,
     read_tsv_words,
+    run_tesseract,
     word_doubts,
     words_to_text,
 )
@@ -84,18 +84,26 @@ class TesseractEngine:
     def check(self, languages: str = "vie") -> None:
         check_tesseract(languages, binary=self.binary)
 
+    def pdf_and_tsv(self, image: Path, out_base: Path, *, languages: str, dpi: float) -> tuple[Path, Path]:
+        """One tesseract pass: a text-only PDF page (``out_base.pdf``) and word boxes (``.tsv``).
+
+        With ``choices``, also ``out_base.hocr`` with the LSTM's alternatives for each character
+        (``word_doubts`` reads them)."""
+        self.check(languages)
+        args = [str(image), str(out_base), "-l", languages, "--dpi", str(round(dpi))]
+        if self.psm is not None:
+            args += ["--psm", str(self.psm)]
+        if self.choices:
+            args += ["-c", "lstm_choice_mode=2", "hocr"]
+        args += ["-c", "textonly_pdf=1", "pdf", "tsv"]
+        run_tesseract(args, timeout=self.timeout, binary=self.binary, memory_mb=self.memory_mb)
+        pdf, tsv = out_base.with_suffix(".pdf"), out_base.with_suffix(".tsv")
+        if not pdf.exists() or not tsv.exists():
+            raise OcrError("tesseract wrote no output", code="tesseract_failed", details={"image": str(image)})
+        return pdf, tsv
+
     def ocr_page(self, image: PageImage, work_dir: Path, *, languages: str) -> PageText:
-        pdf, tsv = ocr_to_pdf_and_tsv(
-            image.path,
-            work_dir / f"ocr-{image.index:05d}",
-            languages=languages,
-            dpi=image.dpi,
-            timeout=self.timeout,
-            psm=self.psm,
-            binary=self.binary,
-            memory_mb=self.memory_mb,
-            choices=self.choices,
-        )
+        pdf, tsv = self.pdf_and_tsv(image.path, work_dir / f"ocr-{image.index:05d}", languages=languages, dpi=image.dpi)
         words = read_tsv_words(tsv)
         tsv.unlink(missing_ok=True)
         hocr = tsv.with_suffix(".hocr")

@@ -35,7 +35,6 @@ __all__ = [
     "TesseractInfo",
     "check_tesseract",
     "detect_orientation_osd",
-    "ocr_to_pdf_and_tsv",
     "read_tsv_words",
     "run_tesseract",
     "word_doubts",
@@ -164,36 +163,6 @@ def run_tesseract(
             details={"args": list(args), "returncode": proc.returncode},
         )
     return proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
-
-
-def ocr_to_pdf_and_tsv(
-    image: Path,
-    out_base: Path,
-    *,
-    languages: str,
-    dpi: float,
-    timeout: float,
-    psm: int | None = None,
-    binary: str | None = None,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-    choices: bool = False,
-) -> tuple[Path, Path]:
-    """One tesseract pass: a text-only PDF page (``out_base.pdf``) and word boxes (``.tsv``).
-
-    ``choices``: also ``out_base.hocr`` with the LSTM's alternatives for each character
-    (``word_doubts`` reads them)."""
-    check_tesseract(languages, binary=binary)
-    args = [str(image), str(out_base), "-l", languages, "--dpi", str(round(dpi))]
-    if psm is not None:
-        args += ["--psm", str(psm)]
-    if choices:
-        args += ["-c", "lstm_choice_mode=2", "hocr"]
-    args += ["-c", "textonly_pdf=1", "pdf", "tsv"]
-    run_tesseract(args, timeout=timeout, binary=binary, memory_mb=memory_mb)
-    pdf, tsv = out_base.with_suffix(".pdf"), out_base.with_suffix(".tsv")
-    if not pdf.exists() or not tsv.exists():
-        raise OcrError("tesseract wrote no output", code="tesseract_failed", details={"image": str(image)})
-    return pdf, tsv
 
 
 def detect_orientation_osd(

@@ -17,11 +17,10 @@ from sohoa.core.errors import OcrError
 from sohoa.core.settings import Settings
 from sohoa.core.text import nfc
 from sohoa.ingest.ocr import PageJob, ocr_page_job
-from sohoa.ingest.ocr_engines import load_engine, write_invisible_text_page
+from sohoa.ingest.ocr_engines import TesseractEngine, load_engine, write_invisible_text_page
 from sohoa.ingest.tesseract import (
     check_tesseract,
     detect_orientation_osd,
-    ocr_to_pdf_and_tsv,
     read_tsv_words,
     word_doubts,
     words_to_text,
@@ -86,7 +85,8 @@ def test_every_call_runs_single_threaded_with_one_pass(tmp_path):
     )
     image = tmp_path / "in.png"
     Image.new("L", (10, 10), 255).save(image)
-    pdf, tsv = ocr_to_pdf_and_tsv(image, tmp_path / "out", languages="vie", dpi=300, timeout=10, binary=str(fake))
+    engine = TesseractEngine(timeout=10, binary=str(fake))
+    pdf, tsv = engine.pdf_and_tsv(image, tmp_path / "out", languages="vie", dpi=300)
     assert pdf.exists() and tsv.exists()
     calls = record.read_text().splitlines()
     assert all(call.startswith("1 ") for call in calls)  # OMP_THREAD_LIMIT=1 on every call
@@ -107,13 +107,13 @@ def test_timeout_becomes_ocr_timeout(tmp_path):
     image = tmp_path / "in.png"
     Image.new("L", (10, 10), 255).save(image)
     with pytest.raises(OcrError) as info:
-        ocr_to_pdf_and_tsv(image, tmp_path / "out", languages="vie", dpi=300, timeout=0.5, binary=str(fake))
+        TesseractEngine(timeout=0.5, binary=str(fake)).pdf_and_tsv(image, tmp_path / "out", languages="vie", dpi=300)
     assert info.value.code == "ocr_timeout"
 
 
 def test_one_pass_gives_text_pdf_and_nfc_words(real_tesseract, tmp_path):
     page = _page(tmp_path)
-    pdf, tsv = ocr_to_pdf_and_tsv(page, tmp_path / "ocr", languages="vie", dpi=200, timeout=60)
+    pdf, tsv = TesseractEngine(timeout=60).pdf_and_tsv(page, tmp_path / "ocr", languages="vie", dpi=200)
     words = read_tsv_words(tsv)
     text = words_to_text(words)
     assert "Hạnh phúc" in text and "CỘNG HÒA" in text
@@ -145,10 +145,11 @@ def test_a_tesseract_call_is_bounded_in_memory(real_tesseract, tmp_path):
     # Far below what loading the vie model needs: the call must fail alone, as a clear OcrError.
     page = _page(tmp_path)
     with pytest.raises(OcrError) as info:
-        ocr_to_pdf_and_tsv(page, tmp_path / "ocr", languages="vie", dpi=200, timeout=60, memory_mb=24)
+        TesseractEngine(timeout=60, memory_mb=24).pdf_and_tsv(page, tmp_path / "ocr", languages="vie", dpi=200)
     assert info.value.code == "tesseract_failed"
     assert str(page) in info.value.details["args"]  # the OCR pass itself failed, not the version probe
-    pdf, _tsv = ocr_to_pdf_and_tsv(page, tmp_path / "ocr2", languages="vie", dpi=200, timeout=60, memory_mb=2048)
+    enough = TesseractEngine(timeout=60, memory_mb=2048)
+    pdf, _tsv = enough.pdf_and_tsv(page, tmp_path / "ocr2", languages="vie", dpi=200)
     assert pdf.exists()
 
 
