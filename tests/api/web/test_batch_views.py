@@ -67,10 +67,15 @@ def test_records_staff_see_every_batch_with_who_uploaded_it(client: TestClient, 
 
 
 def test_batches_are_paged(client: TestClient, runtime: Runtime) -> None:
+    sign_in(client, "uploader")
+    empty = client.get("/batches").text
+    assert '<p class="alert ok" id="batch-count">Chưa có lô tải lên nào.</p>' in empty
+    assert 'id="batch-table"' not in empty and 'class="pages"' not in empty
     ids = [_batch(runtime, "uploader", [S.ARCHIVED]) for _ in range(27)]
     sign_in(client, "uploader")
     first = client.get("/batches").text
     second = client.get("/batches", params={"page": 2}).text
     assert len(_listed(first)) == 25 and len(_listed(second)) == 2
     assert set(_listed(first)) | set(_listed(second)) == set(ids)
-    assert "27 lô." in first and 'href="/batches?page=2"' in first
+    assert '<p id="batch-count">27 lô.</p>' in first and 'href="/batches?page=2"' in first
+    assert 'id="batch-table"' in second and 'href="/batches?page=1" rel="prev"' in second
