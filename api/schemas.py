@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
 from sohoa.core.clock import to_local
 from sohoa.core.domain import Role
 from sohoa.storage.accounts import MAX_PASSWORD, MIN_PASSWORD
-from sohoa.storage.records import BatchRecord, UserRecord
+from sohoa.storage.records import UserRecord
 
 __all__ = [
     "AuditPage",
@@ -116,29 +116,21 @@ class DocumentList(BaseModel):
     documents: list[DocumentPublic]
 
 
-class BatchSummary(BaseModel):
-    batch_id: str
-    created_at: LocalTime
-    created_by: str
-    procedure_code: str | None
-    dossier_code: str | None
-    counts: dict[str, int]  # documents by state
+class BatchSummary(FromAttributes):
+    """An upload batch and how many of its documents are in each state."""
 
-    @classmethod
-    def from_record(cls, batch: BatchRecord, counts: dict[str, int], **more: Any) -> Self:
-        """``more``: the fields a subclass adds (a batch's own page lists its documents too)."""
-        return cls(
-            batch_id=batch.id,
-            created_at=batch.created_at,
-            created_by=batch.created_by,
-            procedure_code=batch.procedure_code,
-            dossier_code=batch.dossier_code,
-            counts=counts,
-            **more,
-        )
+    # Read from the pipeline's BatchCounts: the batch's own fields come from its catalogue record.
+    batch_id: str = Field(validation_alias=AliasPath("batch", "id"))
+    created_at: LocalTime = Field(validation_alias=AliasPath("batch", "created_at"))
+    created_by: str = Field(validation_alias=AliasPath("batch", "created_by"))
+    procedure_code: str | None = Field(validation_alias=AliasPath("batch", "procedure_code"))
+    dossier_code: str | None = Field(validation_alias=AliasPath("batch", "dossier_code"))
+    counts: dict[str, int]  # documents by state
 
 
 class BatchPublic(BatchSummary):
+    """An upload batch with its documents, by file name."""
+
     documents: list[DocumentPublic]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -13,11 +12,11 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from sohoa.api.deps import BatchReader, ConfigDep, RuntimeDep
-from sohoa.api.schemas import BatchList, BatchPublic, BatchSummary, DocumentPublic, EventPublic, errors
-from sohoa.pipeline.actions.batches import RESTING, batch, batch_progress, batches, check_visible
+from sohoa.api.schemas import BatchList, BatchPublic, BatchSummary, EventPublic, errors
+from sohoa.pipeline.actions.batches import batch, batch_progress, batches, check_visible
 from sohoa.pipeline.runtime import Runtime
 
-__all__ = ["RESTING", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/batches", tags=["batches"])
 
@@ -31,15 +30,12 @@ def list_all(
 ) -> BatchList:
     """Newest first; an uploader sees their own batches only."""
     found, total = batches(rt, role=user.role, name=user.name, limit=limit, offset=offset)
-    summaries = [BatchSummary.from_record(b, counts) for b, counts in found]
-    return BatchList(total=total, limit=limit, offset=offset, batches=summaries)
+    return BatchList(total=total, limit=limit, offset=offset, batches=[BatchSummary.model_validate(b) for b in found])
 
 
 @router.get("/{batch_id}", response_model=BatchPublic, responses=errors(401, 403, 404, 422))
 def read_batch(batch_id: str, rt: RuntimeDep, user: BatchReader) -> BatchPublic:
-    found, docs = batch(rt, batch_id, role=user.role, name=user.name)
-    counts = dict(Counter(d.state for d in docs))
-    return BatchPublic.from_record(found, counts, documents=[DocumentPublic.model_validate(d) for d in docs])
+    return BatchPublic.model_validate(batch(rt, batch_id, role=user.role, name=user.name))
 
 
 async def _follow(

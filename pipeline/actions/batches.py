@@ -12,10 +12,65 @@ from sohoa.storage.batches import batch_events, batch_states, list_batches
 from sohoa.storage.catalogue import DocumentFilter, get_batch, list_documents
 from sohoa.storage.records import BatchRecord, DocumentRecord, EventRecord
 
-__all__ = ["RESTING", "BatchProgress", "batch", "batch_progress", "batches", "check_visible"]
+__all__ = [
+    "RESTING",
+    "BatchContents",
+    "BatchCounts",
+    "BatchProgress",
+    "batch",
+    "batch_progress",
+    "batches",
+    "check_visible",
+]
 
 # States a document stays in until a person or a retry moves it: following a batch ends when all are there.
 RESTING = frozenset({DocumentState.ARCHIVED, DocumentState.REJECTED, DocumentState.FAILED, DocumentState.NEEDS_REVIEW})
+# The order states are listed in: how far along the pipeline, then the ends that need a person.
+_ORDER = tuple(DocumentState)
+
+
+def _rests(state: str) -> bool:
+    try:
+        return DocumentState(state) in RESTING
+    except ValueError:  # a state a newer release wrote: not one this one knows to rest
+        return False
+
+
+def _position(state: str) -> int:
+    try:
+        return _ORDER.index(DocumentState(state))
+    except ValueError:
+        return len(_ORDER)
+
+
+@dataclass(frozen=True)
+class BatchCounts:
+    """A batch, how many of its documents are in each state, and how far along they are."""
+
+    batch: BatchRecord
+    counts: dict[str, int]  # documents by state
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        """Documents that rest (archived, rejected, failed, waiting for review)."""
+        return sum(n for state, n in self.counts.items() if _rests(state))
+
+    @property
+    def finished(self) -> bool:
+        return self.done == self.total
+
+    def in_order(self) -> list[tuple[str, int]]:
+        """The counts by state in pipeline order."""
+        return sorted(self.counts.items(), key=lambda item: _position(item[0]))
+
+
+@dataclass(frozen=True)
+class BatchContents(BatchCounts):
+    documents: list[DocumentRecord]  # by file name
 
 
 def _visible(rt: Runtime, batch_id: str, role: Role, name: str) -> BatchRecord:
@@ -27,21 +82,20 @@ def _visible(rt: Runtime, batch_id: str, role: Role, name: str) -> BatchRecord:
     return found
 
 
-def batches(
-    rt: Runtime, *, role: Role, name: str, limit: int = 50, offset: int = 0
-) -> tuple[list[tuple[BatchRecord, dict[str, int]]], int]:
+def batches(rt: Runtime, *, role: Role, name: str, limit: int = 50, offset: int = 0) -> tuple[list[BatchCounts], int]:
     """Newest first, with counts by state; an uploader sees their own batches only."""
     own = name if role is Role.UPLOADER else None
     with rt.db.session() as session:
-        return list_batches(session, created_by=own, limit=limit, offset=offset)
+        found, total = list_batches(session, created_by=own, limit=limit, offset=offset)
+    return [BatchCounts(record, counts) for record, counts in found], total
 
 
-def batch(rt: Runtime, batch_id: str, *, role: Role, name: str) -> tuple[BatchRecord, list[DocumentRecord]]:
+def batch(rt: Runtime, batch_id: str, *, role: Role, name: str) -> BatchContents:
     """One batch the person may see, and its documents by file name."""
     found = _visible(rt, batch_id, role, name)
     with rt.db.session() as session:
         docs, _total = list_documents(session, DocumentFilter(batch_id=batch_id), limit=100_000)
-    return found, sorted(docs, key=lambda d: d.filename)
+    return BatchContents(found, dict(Counter(d.state for d in docs)), sorted(docs, key=lambda d: d.filename))
 
 
 @dataclass(frozen=True)
@@ -61,5 +115,5 @@ def batch_progress(rt: Runtime, batch_id: str, *, after_id: int, page: int = 500
         # the states seen here is already visible to the query that follows.
         states = batch_states(session, batch_id)
         events = batch_events(session, batch_id, after_id=after_id, limit=page)
-    resting = len(events) < page and all(DocumentState(s) in RESTING for s in states)
+    resting = len(events) < page and all(_rests(s) for s in states)
     return BatchProgress(events, dict(Counter(states)), resting)
