@@ -1,11 +1,12 @@
 """Fixity audit: re-read archived objects, recompute their SHA-256, compare with the catalogue.
 
 Each archived PDF is streamed from the store (never held whole in memory) and its digest
-compared with ``documents.archive_sha256``; the filing record beside it is checked against
-the digest the store recorded for it, and each renewed copy against ``archive_renewals.sha256``
-(verification reads the newest copy). The corrections of a held filing are put under its hold
-again, so one stored just before a crash is not left out of it. A run is one row in
-``fixity_runs`` and one ``fixity.run`` event; each problem is also an event on its document.
+compared with ``documents.archive_sha256``; the filing record and the corrections beside it are
+checked against the digests the store recorded for them, and each renewed copy against
+``archive_renewals.sha256`` (verification reads the newest copy). The corrections of a held
+filing are put under its hold again, so one stored just before a crash is not left out of it. A
+run is one row in ``fixity_runs`` and one ``fixity.run`` event; each problem is also an event on
+its document.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
-from sohoa.pipeline.retention import companion_key, hold_like_filing
+from sohoa.pipeline.retention import companion_key, correction_keys, hold_like_filing
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
 from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last_fixity_run
@@ -122,15 +123,23 @@ def _check(rt: Runtime, document_id: str, key: str, expected: str | None) -> tup
     return None, size
 
 
-def _check_companion(rt: Runtime, document_id: str, key: str) -> tuple[FixityProblem | None, int]:
-    record = companion_key(key)
+def _check_record(rt: Runtime, document_id: str, record: str) -> tuple[FixityProblem | None, int]:
+    """A filing record or a correction: re-hashed against the digest the store recorded when it was written
+    (the catalogue keeps none of its own for them)."""
     try:
         expected = rt.store.stat(record).sha256
     except ObjectNotFound:
-        return FixityProblem(document_id, record, "missing", None, None, "filing record not found in the store"), 0
+        return FixityProblem(document_id, record, "missing", None, None, "record not found in the store"), 0
     except SohoaError as exc:
         return FixityProblem(document_id, record, "unreadable", None, None, str(exc)), 0
     return _check(rt, document_id, record, expected)
+
+
+def _corrections(rt: Runtime, document_id: str, key: str) -> tuple[list[str], FixityProblem | None]:
+    try:
+        return correction_keys(rt.store, key), None
+    except SohoaError as exc:
+        return [], FixityProblem(document_id, key, "unreadable", None, None, f"corrections cannot be listed: {exc}")
 
 
 @dataclass
@@ -171,13 +180,15 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
     for document_id, key, expected in targets:
         pdf, pdf_read = _check(rt, document_id, key, expected)
         copies = renewals.get(document_id, [])
-        others = [_check_companion(rt, document_id, key)]
+        # the corrections too: a catalogue rebuilt from the archive files the newest
+        corrections, unlisted = _corrections(rt, document_id, key)
+        others = [_check_record(rt, document_id, record) for record in (companion_key(key), *corrections)]
         # the renewed copies too: verification and the next renewal read the newest copy, not the first
         others += [_check(rt, document_id, copy.archive_key, copy.sha256) for copy in copies]
-        problems = [problem for problem in (pdf, *(found for found, _ in others)) if problem is not None]
-        tally.add(problems, pdf_read + sum(read for _, read in others))
+        found = (pdf, unlisted, *(problem for problem, _ in others))
+        tally.add([problem for problem in found if problem is not None], pdf_read + sum(read for _, read in others))
         if pdf is None or pdf.kind == "mismatch":  # the PDF is there to say whether it is held
-            hold_like_filing(rt.store, key, [copy.archive_key for copy in copies])
+            hold_like_filing(rt.store, key, [copy.archive_key for copy in copies], corrections=corrections)
     run = FixityRunRecord(started_at=started, actor=actor, sample=sample, since=since, **tally.columns())
     summary = _record_run(rt, run, tally.problems)
     log.info(

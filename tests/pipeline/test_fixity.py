@@ -24,6 +24,8 @@ from sohoa.pipeline.fixity import (
     run_fixity,
     start_fixity_schedule,
 )
+from sohoa.pipeline.retention import correction_keys
+from sohoa.pipeline.review import correct_metadata
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
 from sohoa.storage.archive_records import FixityRunRecord
@@ -93,6 +95,27 @@ def test_tampered_and_missing_objects_are_found(runtime: Runtime, tmp_path: Path
         assert last_fixity_summary(session) == summary
     assert flagged == {tampered, lost, orphan}
     assert kept not in flagged
+
+
+def test_a_tampered_correction_is_found(runtime: Runtime, tmp_path: Path) -> None:
+    # A catalogue rebuilt from the archive files the newest correction: it is checked like the PDF.
+    docs = _archive(runtime, tmp_path, 2)
+    [(corrected, key), (other, _)] = docs
+    correct_metadata(runtime, corrected, {"subject": "Cấp giấy phép vũ trường"}, actor="hoa")
+    correct_metadata(runtime, corrected, {"subject": "Cấp giấy phép cho vũ trường ca nhạc"}, actor="lan")
+    first, second = correction_keys(runtime.store, key)
+    clean = run_fixity(runtime, actor="auditor1")
+    assert clean.ok and (clean.checked, clean.intact) == (2, 2)
+    objects = [k for _, pdf in docs for k in (pdf, pdf.removesuffix(".pdf") + ".json")] + [first, second]
+    assert clean.bytes_read == sum(runtime.store.stat(k).size for k in objects)
+    _tamper_local(runtime, second)
+    summary = run_fixity(runtime, actor="auditor1")
+    assert (summary.checked, summary.intact, summary.mismatched, summary.missing) == (2, 1, 1, 0)
+    assert [(p.document_id, p.kind, p.key) for p in summary.problems] == [(corrected, "mismatch", second)]
+    assert summary.problems[0].expected == runtime.store.stat(second).sha256 != summary.problems[0].actual
+    with runtime.db.session() as session:
+        flagged = {e.document_id for e in list_events(session) if e.action == "fixity.failed"}
+    assert flagged == {corrected} and other not in flagged
 
 
 def test_sample_and_since_narrow_the_audit(runtime: Runtime, tmp_path: Path) -> None:
