@@ -178,8 +178,8 @@ def rebuild(
     with opened_runtime() as rt:
         report = rebuild_catalogue(rt, actor=cli_actor(), text=text)
     headline = (
-        f"{len(report.restored)} documents restored, {len(report.present)} already present, "
-        f"{report.links} supersessions restored, {report.renewals} renewed copies linked"
+        f"documents restored: {len(report.restored)}, already present: {len(report.present)}, "
+        f"supersessions restored: {report.links}, renewed copies linked: {report.renewals}"
     )
     issues = (f"  {'error' if i.error else 'note':<5} {i.kind:<17} {i.key}  {i.message}" for i in report.issues)
     _finish_run(report, as_json, [headline, *issues])

@@ -157,6 +157,11 @@ def test_cli_rebuild(settings: Settings, tmp_path: Path, monkeypatch: pytest.Mon
         "renewals": 0,
         "issues": [],
     }
+    again = runner.invoke(app, ["catalogue", "rebuild", "--from-store"])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[0] == (
+        "documents restored: 0, already present: 1, supersessions restored: 0, renewed copies linked: 0"
+    )
     rt = open_runtime(settings, with_queue=False)
     try:
         with rt.db.session() as session:
