@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, false, func, literal_colu
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import VN_TZ
+from sohoa.core.codes import validate_dossier_code
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InputRejected
 from sohoa.storage.records import DocumentRecord, UTCDateTime
@@ -40,7 +41,7 @@ MAX_DISTINCT_VALUES = 50_000
 @dataclass(frozen=True)
 class DocumentFilters:
     procedure_code: str | None = None  # exact, or prefix by whole segments: 1.001029 finds 1.001029.000.00.00.H19
-    dossier_code: str | None = None  # exact
+    dossier_code: str | None = None  # exact; a code not of the one-stop shape is refused (invalid_dossier_code)
     number: str | None = None  # "12/2024/QĐ-UBND", "12/QĐ-UBND", "12" or "QĐ-UBND"
     document_type: str | None = None  # name or abbreviation, accents optional: "Quyết định", "quyet dinh", "QĐ"
     issuer: str | None = None  # words of the issuer, in order, accents optional: "ha giang"
@@ -180,7 +181,9 @@ def filter_conditions(
     if flt.procedure_code and flt.procedure_code.strip():
         out.append(_procedure(ctx.dialect, flt.procedure_code.strip()))
     if flt.dossier_code and flt.dossier_code.strip():
-        out.append(DocumentRecord.dossier_code == flt.dossier_code.strip())
+        # Checked as everywhere else a code is typed (upload, dossiers show): a malformed or
+        # lower-case code is refused with the expected shape rather than finding nothing.
+        out.append(DocumentRecord.dossier_code == validate_dossier_code(flt.dossier_code))
     if flt.number and flt.number.strip():
         out.append(_number(ctx, flt.number))
     if flt.document_type and flt.document_type.strip():

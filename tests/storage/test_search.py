@@ -357,7 +357,8 @@ def test_procedure_code_exact_or_prefix_by_whole_segments(sample: Database) -> N
 
 def test_dossier_number_type_and_issuer_filters(sample: Database) -> None:
     assert names(find(sample, dossier_code="000.00.32.H19-240501-0002")) == ["tb-5.pdf"]
-    assert find(sample, dossier_code="000.00.32.H19-240501").total == 0  # exact only
+    assert names(find(sample, dossier_code=" 000.00.32.H19-240501-0002 ")) == ["tb-5.pdf"]
+    assert find(sample, dossier_code="000.00.32.H19-240501-0003").total == 0  # exact only
     assert names(find(sample, number="12/2024/QĐ-UBND")) == ["qd-12-2024.pdf"]
     assert names(find(sample, number="12/2024/qd-ubnd")) == ["qd-12-2024.pdf"]
     assert names(find(sample, number="7/QD-UBND")) == ["dang-ky.pdf"]
@@ -373,6 +374,18 @@ def test_dossier_number_type_and_issuer_filters(sample: Database) -> None:
     assert find(sample, issuer="giang ha").total == 0  # words in order
     with pytest.raises(InputRejected):
         find(sample, issuer="--")
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["000.00.32.H19-240501", "000.00.32.h19-240501-0002", "000.00.32.H19-241341-0002", "HS-0002"],
+)
+def test_a_dossier_code_not_of_the_one_stop_shape_is_refused_not_unmatched(sample: Database, code: str) -> None:
+    # The same check as every other door that takes a dossier code (upload, dossiers show).
+    with pytest.raises(InputRejected) as caught:
+        find(sample, dossier_code=code)
+    assert caught.value.code == "invalid_dossier_code"
+    assert caught.value.details["dossier_code"] == code
 
 
 def test_date_state_and_signature_filters(sample: Database) -> None:
