@@ -11,6 +11,7 @@ __all__ = [
     "DOSSIER_CODE_RE",
     "DOSSIER_CODE_SHAPE",
     "PROCEDURE_CODE_RE",
+    "dossier_code_day",
     "matches_procedure_prefix",
     "validate_dossier_code",
     "validate_procedure_code",
@@ -37,17 +38,23 @@ def validate_procedure_code(code: str) -> str:
     return value
 
 
+def dossier_code_day(code: str) -> date | None:
+    """The day a dossier code carries (its ``yymmdd``, the day the one-stop desk received the dossier);
+    None when the code is not of the one-stop shape or its six digits are no calendar day."""
+    match = _DOSSIER_SHAPE.match(code.strip())
+    if match is None:
+        return None
+    yy, mm, dd = (int(g) for g in match.groups())
+    try:
+        return date(2000 + yy, mm, dd)
+    except ValueError:
+        return None
+
+
 def validate_dossier_code(code: str) -> str:
     """The code as the one-stop system issues it; anything else is refused with the expected shape."""
     value = code.strip()
-    match = _DOSSIER_SHAPE.match(value)
-    if match is not None:
-        yy, mm, dd = (int(g) for g in match.groups())
-        try:
-            date(2000 + yy, mm, dd)
-        except ValueError:
-            match = None
-    if match is None:
+    if dossier_code_day(value) is None:
         raise InputRejected(
             f"Mã hồ sơ không hợp lệ / invalid dossier code: {code!r} (expected {DOSSIER_CODE_SHAPE})",
             code="invalid_dossier_code",
