@@ -1,8 +1,9 @@
 """Dossiers, the role each document plays in them, their owners, and reuse of what an owner has on file.
 
 - A **dossier** (hồ sơ) has a code, a procedure, an owner, received and resolved dates and a result
-  type; it comes from the register import, from an upload under its code, or by hand. A dossier
-  closed by staff takes no more components.
+  type; it comes from the register import, from an upload under its code, or by hand. Created
+  without a received date, it takes the day its code carries (``yymmdd``), until the register says
+  otherwise. A dossier closed by staff takes no more components.
 - A document serves a dossier as its ``result`` (kết quả) or as a ``component`` (thành phần hồ sơ)
   with the component's name; it may serve several dossiers (linked, never copied).
 - A document's **owner** is the one given at upload, else its dossier's owner.
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import VN_TZ, utcnow
-from sohoa.core.codes import validate_dossier_code
+from sohoa.core.codes import dossier_code_day, validate_dossier_code
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import Conflict, InputRejected, NotFound
 from sohoa.core.owners import OwnerFields, OwnerId, clean_name, parse_owner_id
@@ -209,6 +210,20 @@ def _owner_event(owner: OwnerId | None) -> dict[str, str] | None:
     return None if owner is None else {"id_type": owner.id_type.value, "id_number": owner.masked}
 
 
+def _received_unsaid(code: str, source: str) -> date | None:
+    """The received date of a dossier created by an upload or by hand without one: the day its code
+    carries (the one-stop desk's day of receipt), or today when that day is in the future (no day
+    of receipt); none when the register itself leaves it blank.
+
+    A clerk's date given at creation is used instead of this, and a register import that gives one
+    later replaces it (``ensure_dossier``)."""
+    if source == "register":
+        return None
+    now = today()
+    carried = dossier_code_day(code)
+    return carried if carried is not None and carried <= now else now
+
+
 def ensure_dossier(session: Session, code: str, facts: DossierFacts, *, actor: str, source: str) -> DossierRecord:
     """The dossier of ``code``, created on first sight; facts it lacks are filled in, none is overwritten
     except by the register (``source="register"``), which is the one-stop system's word."""
@@ -224,7 +239,7 @@ def ensure_dossier(session: Session, code: str, facts: DossierFacts, *, actor: s
             {
                 **facts.columns(),
                 "code": code,
-                "received_date": facts.received_date or (today() if source != "register" else None),
+                "received_date": facts.received_date or _received_unsaid(code, source),
                 "closed_at": None,
                 "source": source,
                 "created_by": actor,

@@ -3,6 +3,7 @@ scanned before the register named their owner."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def test_files_of_one_upload_make_one_dossier_and_take_its_owner_later(
         with rt.db.session() as session:
             dossier, documents, _ = held(session, CODE)
             assert dossier.owner is None and {d.document_id for d in documents} == ids
+            assert dossier.received_date == date(2025, 3, 12)  # the day its code carries, not today
             assert {(d.role, d.component) for d in documents} == {("component", "Đơn đề nghị cấp giấy phép")}
             assert all(get_facts(session, i) is None for i in ids)
             register = (
@@ -50,6 +52,7 @@ def test_files_of_one_upload_make_one_dossier_and_take_its_owner_later(
                 ("mst", "0312345678", "dossier")
             }
             assert len([f for f in facts if f]) == 8
+            assert held(session, CODE)[0].received_date == date(2025, 3, 12)  # the register gave none
     finally:
         rt.queue.join()  # type: ignore[union-attr]
         rt.close()
