@@ -38,8 +38,23 @@ class _Number:
 
     @property
     def text(self) -> str:
-        head = f"{self.number or ''}/" + (f"{self.year}/" if self.year else "")
-        return head + self.symbol
+        return format_number_symbol(self.number, self.year, self.symbol)
+
+
+def format_number_symbol(number: str | None, year: int | None, symbol: str) -> str:
+    """``42/2025/QĐ-UBND`` from its parts, as printed after ``Số:`` (a number left blank: ``/QĐ-UBND``)."""
+    head = f"{number or ''}/" + (f"{year}/" if year else "")
+    return head + symbol
+
+
+def parse_number_symbol(text: str) -> tuple[str | None, int | None, str] | None:
+    """(number, year, symbol) of a number and symbol as typed or printed after ``Số:``
+    (``42/2025/QĐ-UBND``; ``/QĐ-UBND`` when the number is left blank), read as extraction reads
+    the printed line; None unless the whole text reads as one."""
+    text = text.strip()
+    if not _NUMBER_SYMBOL.fullmatch(text):
+        return None
+    return _parse_number(text, labelled=True)
 
 
 def _parse_number(text: str, labelled: bool) -> tuple[str | None, int | None, str] | None:
