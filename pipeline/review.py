@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.domain import DocumentState, Metadata
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.core.text import nfc
+from sohoa.ingest.metadata.numbers import format_number_symbol, parse_number_symbol
 from sohoa.pipeline.corrections import store_correction
 from sohoa.pipeline.indexing import build_search_text
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.catalogue import get_document, record_event, transition
 from sohoa.storage.records import DocumentRecord
 
-__all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata", "empty_required_fields"]
+__all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata", "empty_required_fields", "value_from_text"]
 
 # Before signing, metadata is what the signature will be filed under. An archived record's catalogue
 # entry may be corrected too (a misread date, a subject cut short): the signed file is never touched,
@@ -24,12 +26,65 @@ __all__ = ["EDITABLE_STATES", "approve_document", "correct_metadata", "empty_req
 EDITABLE_STATES = (DocumentState.NEEDS_REVIEW, DocumentState.EXTRACTED, DocumentState.ARCHIVED)
 _FIXED_WHEN_ARCHIVED = frozenset({"procedure_code"})
 _FIELDS = set(Metadata().to_dict()) - {"confidence"}
+_LIST_FIELDS = ("signer_authority", "recipients")
+# The number and symbol, whole as printed after ``Số:`` and in its parts (as extraction files them):
+# search by number reads the parts, titles and download names the whole, so a correction keeps them one.
+_NUMBER_PARTS = ("number", "number_year", "symbol")
+_NUMBER_FIELDS = frozenset({*_NUMBER_PARTS, "number_symbol"})
+
+
+def _check_fields(names: Any) -> None:
+    unknown = set(names) - _FIELDS
+    if unknown:
+        raise InputRejected(
+            f"unknown metadata fields: {', '.join(sorted(unknown))}",
+            code="invalid_metadata",
+            details={"allowed": sorted(_FIELDS)},
+        )
+
+
+def value_from_text(field: str, text: str) -> Any:
+    """A field's value as a person types it on a command line (``FIELD=VALUE``), by the field's kind.
+
+    ``null``, or nothing at all, clears the field (an empty list for a list field). A list field
+    (signer_authority, recipients) takes a JSON list of strings; number_year a whole number; every
+    other field is text as typed (``42`` is the text 42; a JSON-quoted ``"42"`` is read as 42 too).
+    Whether the value is right for the field (an ISO day, a procedure code) is for ``correct_metadata``."""
+    _check_fields([field])
+    raw = text.strip()
+    if raw in ("", "null"):
+        return [] if field in _LIST_FIELDS else None
+    if field in _LIST_FIELDS:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputRejected(
+                f'{field} takes a JSON list of strings, e.g. {field}=\'["first", "second"]\'; got {text!r}',
+                code="invalid_metadata",
+            )
+        return value
+    if field == "number_year":
+        if not raw.isascii() or not raw.isdigit():
+            raise InputRejected(
+                f"number_year must be a whole number (a year, e.g. 2025), not {text!r}", code="invalid_metadata"
+            )
+        return int(raw)
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        try:
+            quoted = json.loads(raw)
+        except json.JSONDecodeError:
+            quoted = None
+        if isinstance(quoted, str):
+            return quoted
+    return text
 
 
 def _clean(field: str, value: Any) -> Any:
     if value is None:
         return None
-    if field in ("signer_authority", "recipients"):
+    if field in _LIST_FIELDS:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise InputRejected(f"{field} must be a list of strings", code="invalid_metadata")
         return [nfc(v).strip() for v in value]
@@ -44,24 +99,74 @@ def _clean(field: str, value: Any) -> Any:
         return validate_procedure_code(value)
     if field == "dossier_code":
         return validate_dossier_code(value)
+    if field == "number" and value and not (value.isascii() and value.isdigit()):
+        raise InputRejected(
+            f"number must be the digits before the symbol (e.g. 42), not {value!r}: "
+            "correct number_symbol to give the whole 42/2025/QĐ-UBND",
+            code="invalid_metadata",
+        )
+    if field == "number_symbol" and value and parse_number_symbol(value) is None:
+        raise InputRejected(
+            f"number_symbol must read as number/symbol, e.g. 42/QĐ-UBND or 42/2025/QĐ-UBND, not {value!r}",
+            code="invalid_metadata",
+        )
+    if field == "symbol" and value and "/" in value and parse_number_symbol(f"/{value}") is None:
+        raise InputRejected(
+            f"symbol must be what follows the number (e.g. QĐ-UBND, or 2025/QĐ-UBND with its year), not {value!r}: "
+            "correct number_symbol to give the whole 42/2025/QĐ-UBND",
+            code="invalid_metadata",
+        )
     if field == "issued_date" and value:
         from datetime import date
 
         try:
-            date.fromisoformat(value)
+            # filed as YYYY-MM-DD whichever ISO form was typed (20250527 too), as extraction files it
+            return date.fromisoformat(value).isoformat()
         except ValueError as exc:
-            raise InputRejected("issued_date must be an ISO date", code="invalid_metadata") from exc
-    return value
+            raise InputRejected(
+                f"issued_date must be an ISO date (YYYY-MM-DD, e.g. 2025-05-27), not {value!r}",
+                code="invalid_metadata",
+            ) from exc
+    return (value or None) if field in _NUMBER_FIELDS else value
+
+
+def _consistent_number(cleaned: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The number fields a correction leaves unsaid, re-derived from those it says, so the whole
+    (``number_symbol``) and its parts (``number``, ``number_year``, ``symbol``) still agree.
+
+    What the person typed wins; the rest is read with extraction's own reading of ``Số: 42/2025/QĐ-UBND``.
+    A whole typed gives the parts; parts typed give the whole (with the parts left as they were);
+    a symbol typed with its year in front (``2025/QĐ-UBND``) is filed, as extraction files it, as
+    the symbol after the year and that year."""
+    typed = cleaned.keys() & _NUMBER_FIELDS
+    if not typed:
+        return {}
+    derived: dict[str, Any] = {}
+    if "number_symbol" in typed:
+        whole = cleaned["number_symbol"]
+        # _clean refused a whole that does not read: none here is a whole cleared
+        parts = (parse_number_symbol(whole) if whole else None) or (None, None, None)
+        return {name: value for name, value in zip(_NUMBER_PARTS, parts, strict=True) if name not in typed}
+    symbol = cleaned["symbol"] if "symbol" in typed else current.get("symbol")
+    year = cleaned["number_year"] if "number_year" in typed else current.get("number_year")
+    if "symbol" in typed and symbol:
+        read = parse_number_symbol(f"/{symbol}")
+        if read is not None and read[1] is not None:
+            derived["symbol"] = symbol = read[2]
+            if "number_year" not in typed:
+                derived["number_year"] = year = read[1]
+    number = cleaned["number"] if "number" in typed else current.get("number")
+    if symbol:
+        derived["number_symbol"] = format_number_symbol(number, year, symbol)
+    elif number or year:
+        derived["number_symbol"] = format_number_symbol(number, year, "").rstrip("/")
+    else:
+        derived["number_symbol"] = None
+    return derived
 
 
 def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, actor: str) -> DocumentRecord:
-    unknown = set(changes) - _FIELDS
-    if unknown:
-        raise InputRejected(
-            f"unknown metadata fields: {', '.join(sorted(unknown))}",
-            code="invalid_metadata",
-            details={"allowed": sorted(_FIELDS)},
-        )
+    _check_fields(changes)
     cleaned = {k: _clean(k, v) for k, v in changes.items()}
     with rt.db.session() as session:
         doc = get_document(session, document_id, for_update=True)
@@ -80,6 +185,8 @@ def correct_metadata(rt: Runtime, document_id: str, changes: dict[str, Any], *, 
                 details={"fields": fixed},
             )
         current = dict(doc.metadata_json or {})
+        # recorded as the typed ones are, each an event with its old and new value
+        cleaned.update(_consistent_number(cleaned, current))
         confidence = dict(current.get("confidence") or {})
         corrected: list[dict[str, Any]] = []
         for key, new in cleaned.items():
