@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -241,22 +240,28 @@ def review_show(document_id: str) -> None:
 def review_set(
     document_id: str,
     assignments: Annotated[
-        list[str], typer.Argument(help="FIELD=VALUE (JSON values allowed, e.g. recipients='[\"a\"]')")
+        list[str],
+        typer.Argument(
+            help="FIELD=VALUE, read by the field's kind: signer_authority and recipients take a JSON list "
+            '(recipients=\'["Như trên", "Lưu: VT"]\'), number_year a whole number, every other field '
+            'text as typed (number=42, issued_date=2025-05-27; a JSON-quoted "42" reads as 42). '
+            "null or an empty value (FIELD=) clears the field.",
+            metavar="FIELD=VALUE",
+        ),
     ],
 ) -> None:
-    """Correct metadata fields; each change is audited with the old and new value."""
-    from sohoa.pipeline.review import correct_metadata
+    """Correct metadata fields; each change is audited with the old and new value.
+
+    The number and symbol stay one: correcting number_symbol (42/2025/QĐ-UBND) files its number,
+    year and symbol too, and correcting one of those rewrites number_symbol; a field typed wins."""
+    from sohoa.pipeline.review import correct_metadata, value_from_text
 
     changes: dict[str, Any] = {}
     for item in assignments:
         field, sep, raw = item.partition("=")
         if not sep:
             raise fail(f"invalid_metadata: expected FIELD=VALUE, got {item!r}", 2)
-        try:
-            value = json.loads(raw) if raw[:1] in "[{" or raw in ("null",) or raw.isdigit() else raw
-        except json.JSONDecodeError:
-            value = raw
-        changes[field.strip()] = value
+        changes[field.strip()] = value_from_text(field.strip(), raw)
     with opened_runtime() as rt:
         doc = correct_metadata(rt, document_id, changes, actor=cli_actor())
     emit_json(_document_json(doc))
