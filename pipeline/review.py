@@ -105,9 +105,10 @@ def _clean(field: str, value: Any) -> Any:
             "correct number_symbol to give the whole 42/2025/QĐ-UBND",
             code="invalid_metadata",
         )
-    if field == "number_symbol" and value and parse_number_symbol(value) is None:
+    if field == "number_symbol" and value and _read_whole(value) is None:
         raise InputRejected(
-            f"number_symbol must read as number/symbol, e.g. 42/QĐ-UBND or 42/2025/QĐ-UBND, not {value!r}",
+            f"number_symbol must read as number/symbol, e.g. 42/QĐ-UBND or 42/2025/QĐ-UBND "
+            f"(or a number alone, e.g. 0012345), not {value!r}",
             code="invalid_metadata",
         )
     if field == "symbol" and value and "/" in value and parse_number_symbol(f"/{value}") is None:
@@ -130,6 +131,14 @@ def _clean(field: str, value: Any) -> Any:
     return (value or None) if field in _NUMBER_FIELDS else value
 
 
+def _read_whole(whole: str) -> tuple[str | None, int | None, str | None] | None:
+    """(number, year, symbol) of a typed ``number_symbol``: as extraction reads ``42/2025/QĐ-UBND``,
+    or a number alone (a licence or certificate numbered without a symbol); None when it reads as neither."""
+    if whole.isascii() and whole.isdigit():
+        return whole, None, None
+    return parse_number_symbol(whole)
+
+
 def _consistent_number(cleaned: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     """The number fields a correction leaves unsaid, re-derived from those it says, so the whole
     (``number_symbol``) and its parts (``number``, ``number_year``, ``symbol``) still agree.
@@ -145,7 +154,7 @@ def _consistent_number(cleaned: dict[str, Any], current: dict[str, Any]) -> dict
     if "number_symbol" in typed:
         whole = cleaned["number_symbol"]
         # _clean refused a whole that does not read: none here is a whole cleared
-        parts = (parse_number_symbol(whole) if whole else None) or (None, None, None)
+        parts = (_read_whole(whole) if whole else None) or (None, None, None)
         return {name: value for name, value in zip(_NUMBER_PARTS, parts, strict=True) if name not in typed}
     symbol = cleaned["symbol"] if "symbol" in typed else current.get("symbol")
     year = cleaned["number_year"] if "number_year" in typed else current.get("number_year")

@@ -85,6 +85,13 @@ def test_a_corrected_part_rewrites_the_whole(runtime: Runtime, archived: str) ->
     assert _numbers(doc.metadata_json) == (None, None, None, None)
 
 
+def test_a_number_without_a_symbol_is_taken_whole(runtime: Runtime, archived: str) -> None:
+    # licences and certificates numbered by a serial alone (Số: 0012345)
+    doc = correct_metadata(runtime, archived, {"number_symbol": "0012345"}, actor="hoa")
+    assert _numbers(doc.metadata_json) == ("0012345", None, None, "0012345")
+    assert _by_number(runtime, "0012345") == {archived}
+
+
 def test_what_the_person_typed_wins_over_what_would_be_derived(runtime: Runtime, archived: str) -> None:
     doc = correct_metadata(runtime, archived, {"number_symbol": "7/QĐ-UBND", "number": "8"}, actor="hoa")
     assert _numbers(doc.metadata_json) == ("8", None, "QĐ-UBND", "7/QĐ-UBND")
