@@ -5,6 +5,10 @@ overwrite them. Each correction of an archived document's metadata is therefore 
 them, ``{id}.c{n}.json`` (n = 1, 2, ... in the order made). It holds the whole corrected filing, what
 a correction may change (the metadata and the dossier code; the procedure code stays), not only the
 fields changed: the newest record alone is the filing, and ``rebuild`` applies the newest.
+
+The catalogue lists them too (``documents.archive_corrections``: key, SHA-256 and size of each, oldest
+first), so that one lost or changed is found by ``fixity``: the store alone cannot tell a correction
+deleted from one never made, and the newest left would pass for the filing.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from sohoa.core.clock import utcnow
 from sohoa.core.errors import IntegrityError
 from sohoa.pipeline.retention import correction_key, correction_keys, hold_like_filing, store_record
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.objectstore import ObjectInfo
 from sohoa.storage.records import DocumentRecord
 
-__all__ = ["corrected_filing", "store_correction"]
+__all__ = ["corrected_filing", "correction_entry", "listed_corrections", "store_correction"]
 
 
 def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, Any]], *, actor: str) -> str:
@@ -31,7 +36,10 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
             details={"document_id": doc.id, "state": doc.state},
         )
     earlier = correction_keys(rt.store, doc.archive_key)
-    key = correction_key(doc.archive_key, len(earlier) + 1)
+    listed = listed_corrections(doc)
+    # A correction the catalogue lists but the store lost ends the store's count early: its number is
+    # not taken again, or the lost one's successor would sort before the correction it follows.
+    key = correction_key(doc.archive_key, max(len(earlier), len(listed)) + 1)
     record = {
         "document_id": doc.id,
         "dossier_code": doc.dossier_code,
@@ -41,6 +49,12 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
         "at": utcnow().isoformat(),
     }
     store_record(rt.store, key, record, metadata={"document_id": doc.id})
+    # Committed with the correction (the caller's session): those stored before it that the catalogue
+    # does not list (before this release, or just before a crash) are listed with the digest the
+    # store recorded for them, the catalogue's own listing kept as it is.
+    known = {entry["key"] for entry in listed}
+    adopted = [correction_entry(rt.store.stat(k)) for k in [*earlier, key] if k not in known]
+    doc.archive_corrections = _in_order([*listed, *adopted])
     hold_like_filing(rt.store, doc.archive_key, corrections=[*earlier, key])
     return key
 
@@ -53,3 +67,23 @@ def corrected_filing(record: dict[str, Any], document_id: str) -> dict[str, Any]
     if not isinstance(metadata, dict) or not isinstance(dossier_code, str | None):
         raise ValueError("not a corrected filing: metadata must be an object, dossier_code text or null")
     return {"metadata_json": metadata or None, "dossier_code": dossier_code or None}
+
+
+def correction_entry(info: ObjectInfo) -> dict[str, Any]:
+    """How the catalogue lists one stored correction: its key, and the digest and size the store
+    recorded when it was written."""
+    return {"key": info.key, "sha256": info.sha256, "size": info.size}
+
+
+def listed_corrections(doc: DocumentRecord) -> list[dict[str, Any]]:
+    """The corrections the catalogue lists for ``doc`` (oldest first); an entry without a key is none."""
+    return [entry for entry in doc.archive_corrections or () if isinstance(entry, dict) and entry.get("key")]
+
+
+def _number(key: str) -> int:
+    # {id}.c{n}.json
+    return int(key.removesuffix(".json").rpartition(".c")[2])
+
+
+def _in_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda entry: _number(str(entry["key"])))

@@ -157,6 +157,9 @@ class DocumentRecord(Base):
     search_text: Mapped[str | None] = mapped_column(Text, default=None)  # core.text.fold of text + metadata
     archive_key: Mapped[str | None] = mapped_column(String(256), unique=True, default=None)
     archive_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The corrections stored beside the archived PDF ({id}.c{n}.json), oldest first, as
+    # {"key", "sha256", "size"}: so that fixity finds one lost or changed. None: none known.
+    archive_corrections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     signer_subject: Mapped[str | None] = mapped_column(String(512), default=None)
     signer_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     signature_level: Mapped[str | None] = mapped_column(String(8), default=None)
