@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, false, func, literal_colu
 from sqlalchemy.orm import Session
 
 from sohoa.core.clock import VN_TZ
-from sohoa.core.codes import validate_dossier_code
+from sohoa.core.codes import typed_code, validate_dossier_code
 from sohoa.core.domain import DocumentState
 from sohoa.core.errors import InputRejected
 from sohoa.storage.records import DocumentRecord, UTCDateTime
@@ -179,7 +179,7 @@ def filter_conditions(
     ctx = _Context(session, session.get_bind().dialect.name, indexed=not (text_driven or codes))
     out: list[ColumnElement[bool]] = []
     if flt.procedure_code and flt.procedure_code.strip():
-        out.append(_procedure(ctx.dialect, flt.procedure_code.strip()))
+        out.append(_procedure(ctx.dialect, typed_code(flt.procedure_code)))
     if flt.dossier_code and flt.dossier_code.strip():
         # Checked as everywhere else a code is typed (upload, dossiers show): a malformed or
         # lower-case code is refused with the expected shape rather than finding nothing.

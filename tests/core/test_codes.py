@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from sohoa.core.codes import dossier_code_day, validate_dossier_code
+from sohoa.core.codes import dossier_code_day, validate_dossier_code, validate_procedure_code
 from sohoa.core.errors import InputRejected
 
 
@@ -38,3 +38,15 @@ def test_no_day_is_read_from_a_code_that_validation_refuses(code: str) -> None:
     with pytest.raises(InputRejected) as caught:
         validate_dossier_code(code)
     assert caught.value.code == "invalid_dossier_code"
+
+
+def test_full_width_codes_read_as_ascii_and_other_digits_are_refused() -> None:
+    assert validate_procedure_code("１.００１２３４") == "1.001234"
+    assert validate_dossier_code("０００.００.３２.Ｈ１９-２５０３１２-００１７") == "000.00.32.H19-250312-0017"
+    assert dossier_code_day("０００.００.３２.Ｈ１９-２５０３１２-００１７") == date(2025, 3, 12)
+    for code in ("١.٠٠١٢٣٤", "१.००१२३४"):  # Arabic-Indic, Devanagari: Python's \d would take them
+        with pytest.raises(InputRejected) as caught:
+            validate_procedure_code(code)
+        assert caught.value.code == "invalid_procedure_code"
+    with pytest.raises(InputRejected):
+        validate_dossier_code("000.00.32.H19-٢٥٠٣١٢-0017")

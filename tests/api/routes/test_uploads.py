@@ -117,6 +117,34 @@ def test_invalid_procedure_code_is_a_422_with_a_reason(
     assert "procedure code" in answer.json()["message"]
 
 
+def test_codes_typed_in_full_width_digits_are_filed_as_the_portal_issues_them(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    # An input method or text copied out of a PDF gives １.００１２３４: filed under 1.001234, or search misses it.
+    wide = PROCEDURE.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    assert wide != PROCEDURE
+    with _scan(tmp_path).open("rb") as fh:
+        answer = client.post(
+            "/api/v1/uploads",
+            headers=auth(tokens["uploader"]),
+            files=[("files", ("a.png", fh))],
+            data={"procedure_code": wide},
+        )
+    assert answer.status_code == 201, answer.text
+    with runtime.db.session() as session:
+        assert get_document(session, answer.json()["documents"][0]["id"]).procedure_code == PROCEDURE
+    found = client.get("/api/v1/search", params={"procedure_code": wide}, headers=auth(tokens["admin"])).json()
+    assert [hit["id"] for hit in found["results"]] == [answer.json()["documents"][0]["id"]]
+    with _scan(tmp_path, "b.png", "khác").open("rb") as fh:
+        arabic = client.post(
+            "/api/v1/uploads",
+            headers=auth(tokens["uploader"]),
+            files=[("files", ("b.png", fh))],
+            data={"procedure_code": "١.٠٠١٢٣٤"},  # other scripts' digits are no code the portal issues
+        )
+    assert arabic.status_code == 422 and arabic.json()["code"] == "invalid_procedure_code"
+
+
 def test_roles_are_enforced_and_refusals_audited(client: TestClient, runtime: Runtime, tokens: dict[str, str]) -> None:
     assert client.get("/api/v1/documents", headers=auth(tokens["uploader"])).status_code == 403
     assert client.get("/api/v1/documents", headers=auth(tokens["metrics"])).status_code == 403
