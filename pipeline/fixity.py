@@ -1,8 +1,11 @@
 """Fixity audit: re-read archived objects, recompute their SHA-256, compare with the catalogue.
 
 Each archived PDF is streamed from the store (never held whole in memory) and its digest
-compared with ``documents.archive_sha256``; the filing record and the corrections beside it are
-checked against the digests the store recorded for them, and each renewed copy against
+compared with ``documents.archive_sha256``; the filing record against the digest the store
+recorded for it; each correction the catalogue lists (``documents.archive_corrections``) against the
+catalogue's digest, one it lists that the store lacks being missing, and any other correction found
+beside the PDF (stored before the catalogue listed corrections, or just before a crash lost the
+catalogue's commit) against the store's digest; and each renewed copy against
 ``archive_renewals.sha256`` (verification reads the newest copy). The corrections of a held
 filing are put under its hold again, so one stored just before a crash is not left out of it. A
 run is one row in ``fixity_runs`` and one ``fixity.run`` event; each problem is also an event on
@@ -14,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,13 +25,19 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
-from sohoa.pipeline.retention import companion_key, correction_keys, hold_like_filing
+from sohoa.pipeline.retention import companion_key, correction_key, hold_like_filing
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
-from sohoa.storage.archive_queries import add_fixity_run, archived_objects, last_fixity_run
+from sohoa.storage.archive_queries import (
+    add_fixity_run,
+    archived_objects,
+    corrections_listed,
+    last_fixity_run,
+)
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import record_event
 from sohoa.storage.objectrules import copy_hashing
+from sohoa.storage.objectstore import ObjectStore
 from sohoa.storage.signing_queries import renewals_of
 
 __all__ = [
@@ -135,9 +144,32 @@ def _check_record(rt: Runtime, document_id: str, record: str) -> tuple[FixityPro
     return _check(rt, document_id, record, expected)
 
 
-def _corrections(rt: Runtime, document_id: str, key: str) -> tuple[list[str], FixityProblem | None]:
+def _check_listed(rt: Runtime, document_id: str, entry: dict[str, Any]) -> tuple[FixityProblem | None, int]:
+    """A correction the catalogue lists: re-hashed against the catalogue's digest for it."""
+    problem, read = _check(rt, document_id, str(entry["key"]), entry.get("sha256"))
+    if problem is not None and problem.kind == "missing":
+        problem = replace(problem, message="the catalogue lists this correction; the store does not hold it")
+    return problem, read
+
+
+def _stored_corrections(store: ObjectStore, key: str, listed: int) -> list[str]:
+    """The corrections stored beside the PDF at ``key``, oldest first: numbered from 1 to the first gap,
+    and on past any gap up to the ``listed`` the catalogue knows of, then to the first gap after them
+    (a lost correction hides none stored after it)."""
+    found: list[str] = []
+    number = 1
+    while True:
+        correction = correction_key(key, number)
+        if store.exists(correction):
+            found.append(correction)
+        elif number > listed:
+            return found
+        number += 1
+
+
+def _corrections(rt: Runtime, document_id: str, key: str, listed: int) -> tuple[list[str], FixityProblem | None]:
     try:
-        return correction_keys(rt.store, key), None
+        return _stored_corrections(rt.store, key, listed), None
     except SohoaError as exc:
         return [], FixityProblem(document_id, key, "unreadable", None, None, f"corrections cannot be listed: {exc}")
 
@@ -176,13 +208,20 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
     with rt.db.session() as session:
         targets = archived_objects(session, since=since, sample=sample)
         renewals = renewals_of(session, [document_id for document_id, _, _ in targets])
+        listings = corrections_listed(session, [document_id for document_id, _, _ in targets])
     tally = _Tally()
     for document_id, key, expected in targets:
         pdf, pdf_read = _check(rt, document_id, key, expected)
         copies = renewals.get(document_id, [])
-        # the corrections too: a catalogue rebuilt from the archive files the newest
-        corrections, unlisted = _corrections(rt, document_id, key)
-        others = [_check_record(rt, document_id, record) for record in (companion_key(key), *corrections)]
+        # the corrections too: a catalogue rebuilt from the archive files the newest. Those the
+        # catalogue lists against its digests (one lost is missing, not a correction never made),
+        # any other found beside the PDF against the digest the store recorded
+        listed = listings.get(document_id, [])
+        corrections, unlisted = _corrections(rt, document_id, key, len(listed))
+        known = {str(entry["key"]) for entry in listed}
+        others = [_check_record(rt, document_id, companion_key(key))]
+        others += [_check_listed(rt, document_id, entry) for entry in listed]
+        others += [_check_record(rt, document_id, record) for record in corrections if record not in known]
         # the renewed copies too: verification and the next renewal read the newest copy, not the first
         others += [_check(rt, document_id, copy.archive_key, copy.sha256) for copy in copies]
         found = (pdf, unlisted, *(problem for problem, _ in others))

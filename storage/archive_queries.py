@@ -6,13 +6,16 @@ The lineage reads that search shares (``superseded_ids``, ``active_hold`` ...) s
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.domain import DocumentState
 from sohoa.storage.archive_records import FixityRunRecord, LegalHoldRecord, RetentionRecord, SupersessionRecord
+from sohoa.storage.chunks import chunked
 from sohoa.storage.records import DocumentRecord
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "add_legal_hold",
     "add_supersession",
     "archived_objects",
+    "corrections_listed",
     "end_legal_hold",
     "get_supersession",
     "last_fixity_run",
@@ -44,6 +48,20 @@ def archived_objects(
     else:
         stmt = stmt.order_by(DocumentRecord.archived_at, DocumentRecord.id)
     return [(doc_id, str(key), sha) for doc_id, key, sha in session.execute(stmt)]
+
+
+def corrections_listed(session: Session, document_ids: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """The corrections the catalogue lists (``archive_corrections``) of each of ``document_ids`` that has any."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for chunk in chunked(document_ids):
+        rows = session.execute(
+            select(DocumentRecord.id, DocumentRecord.archive_corrections).where(DocumentRecord.id.in_(chunk))
+        )
+        for document_id, listed in rows:  # None may be stored as SQL NULL or as JSON null
+            entries = [entry for entry in listed or () if isinstance(entry, dict) and entry.get("key")]
+            if entries:
+                found[document_id] = entries
+    return found
 
 
 def add_fixity_run(session: Session, run: FixityRunRecord) -> FixityRunRecord:
