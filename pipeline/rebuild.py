@@ -5,7 +5,9 @@ dossier codes, original SHA-256, signing time) and a full filing record beside i
 (``{id}.json``: file name, received time, extracted metadata, signer). The PDF's own XMP,
 written at assembly, is read as a cross-check; its text layer restores the pages and the
 search text. The newest correction stored beside it (``{id}.c{n}.json``, see
-``pipeline.corrections``) restores a correction of its metadata made after archiving. A renewed
+``pipeline.corrections``) restores a correction of its metadata made after archiving, and the
+corrections stored are listed in the catalogue again (a gap in their numbers is an error: a
+correction lost). A renewed
 copy (``{id}.r{n}.pdf``, whose object metadata names the copy it renews, see
 ``pipeline.signing_ops.archive``) is no document: it restores the document's renewal of that
 generation. Lineage records (``{id}.lineage.json``) restore supersessions, and the store's
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -32,9 +35,9 @@ from sohoa.core.clock import utcnow
 from sohoa.core.domain import DocumentState, FileKind, PageText
 from sohoa.core.errors import IntegrityError, ObjectNotFound, SohoaError
 from sohoa.ingest.assemble import SOHOA_XMP_NS
-from sohoa.pipeline.corrections import corrected_filing
+from sohoa.pipeline.corrections import corrected_filing, correction_entry
 from sohoa.pipeline.indexing import build_search_text
-from sohoa.pipeline.retention import companion_key, correction_keys, locking_store, record_retention
+from sohoa.pipeline.retention import companion_key, correction_key, locking_store, record_retention
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.archive import link_stored_renewal
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
@@ -72,8 +75,13 @@ FILING_FIELDS = (
     "metadata_json",
     "signer_subject",
     "signature_level",
+    "archive_corrections",
 )
-_ERRORS = frozenset({"record_missing", "record_unreadable", "conflict", "integrity", "xmp_mismatch", "failed"})
+_ERRORS = frozenset(
+    {"record_missing", "record_unreadable", "conflict", "integrity", "xmp_mismatch", "failed", "correction_missing"}
+)
+# {id}.c{n}.json: a correction stored beside the archived {id}.pdf
+_CORRECTION = re.compile(r"(?P<stem>.+)\.c(?P<number>[1-9][0-9]*)\.json")
 _MAX_RECORD_BYTES = 16 * 1024 * 1024
 _KIND_BY_MEDIA = {kind.media_type: kind.value for kind in FileKind}
 # What reading one archived object may raise: reported against that object, the rest restored.
@@ -200,15 +208,41 @@ class _Restore:
                 )
 
 
-def _apply_correction(rt: Runtime, key: str, filing: dict[str, Any], issues: list[RebuildIssue]) -> str | None:
-    """Set in ``filing`` what the newest readable correction stored beside the PDF says; its key.
+def _apply_correction(
+    rt: Runtime, key: str, numbers: list[int], filing: dict[str, Any], issues: list[RebuildIssue]
+) -> str | None:
+    """Set in ``filing`` what the newest readable correction stored beside the PDF says, and the list of
+    the corrections stored (``numbers``, as the store listed them); the applied one's key.
+
+    Corrections are numbered from 1 without gaps, so a number missing below the newest is a correction
+    lost (deleted, or hidden by a delete marker on S3): an error naming its key. Each correction holds
+    the whole filing, so the newest is applied all the same; the catalogue lists those the store holds.
 
     A correction is stored before the catalogue commits it, so the newest may be one the catalogue
     never had (a failure in between, its ``metadata.corrected`` events lost with it). It is applied
     all the same: it is the latest word of a person on the filing and names who made it and when,
     where passing over it would bring back the very values that person corrected. A retry of that
     correction is stored under the next number, and so wins over it in any case."""
-    for correction in reversed(correction_keys(rt.store, key)):
+    stored = [correction_key(key, number) for number in sorted(numbers)]
+    held = set(numbers)
+    issues.extend(
+        RebuildIssue(
+            correction_key(key, number),
+            "correction_missing",
+            f"correction {number} is not in the store, while {stored[-1]} is: the filing is rebuilt from the "
+            "newest held; bring the lost one back from the archive backup (on S3, its earlier version)",
+        )
+        for number in range(1, max(numbers, default=0))
+        if number not in held
+    )
+    entries = []
+    for correction in stored:
+        try:
+            entries.append(correction_entry(rt.store.stat(correction)))
+        except SohoaError as exc:
+            issues.append(RebuildIssue(correction, "record_unreadable", str(exc)))
+    filing["archive_corrections"] = entries or None
+    for correction in reversed(stored):
         try:
             filing.update(corrected_filing(_read_json(rt, correction), filing["id"]))
         except (ValueError, UnicodeDecodeError, SohoaError) as exc:
@@ -219,7 +253,7 @@ def _apply_correction(rt: Runtime, key: str, filing: dict[str, Any], issues: lis
 
 
 def _restore_document(
-    rt: Runtime, info: ObjectInfo, *, actor: str, text: bool, work: Path
+    rt: Runtime, info: ObjectInfo, *, actor: str, text: bool, work: Path, corrections: list[int]
 ) -> tuple[bool, list[RebuildIssue]]:
     key = info.key
     issues: list[RebuildIssue] = []
@@ -252,7 +286,7 @@ def _restore_document(
 
             pages = extract_text_layer(pdf)
     # After the cross-check: the PDF's XMP carries the filing as archived, not as corrected since.
-    correction = _apply_correction(rt, key, filing, issues)
+    correction = _apply_correction(rt, key, corrections, filing, issues)
     lock = locking_store(rt.store).lock_status(key)
     with rt.db.session() as session:
         _insert(session, rt, filing, info, lock.stored_at, pages=pages, actor=actor, key=key, correction=correction)
@@ -445,10 +479,15 @@ def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildR
     restored: list[str] = []
     present: list[str] = []
     issues: list[RebuildIssue] = []
+    # The numbers of the corrections stored beside each PDF (by its key without ".pdf"). Both stores
+    # list in whole-key order, so {id}.c{n}.json comes before its {id}.pdf: all are known by then.
+    corrections: dict[str, list[int]] = defaultdict(list)
     with tempfile.TemporaryDirectory(dir=rt.settings.work_dir) as tmp:
         for key in rt.store.list("archive/"):
             if key.endswith(LINEAGE_SUFFIX):
                 lineage.append(key)  # linked once every document is back
+            if found_correction := _CORRECTION.fullmatch(key):
+                corrections[found_correction["stem"]].append(int(found_correction["number"]))
             if not key.endswith(".pdf"):
                 continue
             try:
@@ -456,7 +495,8 @@ def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildR
                 if "renewal_of" in info.metadata:
                     renewed.append(info)  # a later copy of a document: linked once the document is back
                     continue
-                done, found = _restore_document(rt, info, actor=actor, text=text, work=Path(tmp))
+                stored = corrections.pop(key.removesuffix(".pdf"), [])
+                done, found = _restore_document(rt, info, actor=actor, text=text, work=Path(tmp), corrections=stored)
             except _UNREADABLE as exc:
                 log.warning("could not restore %s", key, exc_info=True)
                 issues.append(RebuildIssue(key, "failed", str(exc)))
