@@ -230,3 +230,58 @@ def test_fixity_on_s3_finds_overwritten_and_hidden_objects(
             session.scalar(select(func.count()).select_from(EventRecord).where(EventRecord.action == "fixity.failed"))
             == 2
         )
+
+
+def _listed(runtime: Runtime, document_id: str) -> list[dict[str, object]]:
+    with runtime.db.session() as session:
+        return list(get_document(session, document_id).archive_corrections or [])
+
+
+def test_a_lost_correction_is_missing_and_the_cli_exits_1(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store alone cannot tell a correction deleted from one never made: the catalogue lists them.
+    runtime = open_runtime(settings)
+    try:
+        docs = _archive(runtime, tmp_path, 2)
+        [(corrected, key), _] = docs
+        correct_metadata(runtime, corrected, {"subject": "Cấp giấy phép vũ trường"}, actor="hoa")
+        correct_metadata(runtime, corrected, {"subject": "Cấp giấy phép cho vũ trường ca nhạc"}, actor="lan")
+        first, second = correction_keys(runtime.store, key)
+        assert _listed(runtime, corrected) == [
+            {"key": k, "sha256": runtime.store.stat(k).sha256, "size": runtime.store.stat(k).size}
+            for k in (first, second)
+        ]
+        # what is left to read once the first correction is lost: the correction after it too
+        left = [k for _, pdf in docs for k in (pdf, pdf.removesuffix(".pdf") + ".json")] + [second]
+        left_bytes = sum(runtime.store.stat(k).size for k in left)
+    finally:
+        runtime.close()
+    (settings.store_dir / first).unlink()
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
+    app = typer.Typer()
+    register(app)
+    broken = CliRunner().invoke(app, ["audit", "fixity", "--json"])
+    assert broken.exit_code == 1, broken.output
+    report = json.loads(broken.stdout)
+    assert (report["checked"], report["intact"], report["missing"]) == (2, 1, 1)
+    assert [(p["document_id"], p["kind"], p["key"]) for p in report["problems"]] == [(corrected, "missing", first)]
+    assert report["bytes_read"] == left_bytes
+
+
+def test_a_listed_correction_is_checked_against_the_catalogues_digest(runtime: Runtime, tmp_path: Path) -> None:
+    [(corrected, key)] = _archive(runtime, tmp_path, 1)
+    correct_metadata(runtime, corrected, {"subject": "Cấp giấy phép vũ trường"}, actor="hoa")
+    correct_metadata(runtime, corrected, {"subject": "Cấp giấy phép cho vũ trường ca nhạc"}, actor="lan")
+    first, second = correction_keys(runtime.store, key)
+    listed = _listed(runtime, corrected)
+    _tamper_local(runtime, first)
+    # The catalogue's digest of the second differs from the one the store recorded: the catalogue's counts.
+    forged = "0" * 64
+    with runtime.db.session() as session:
+        get_document(session, corrected).archive_corrections = [listed[0], {**listed[1], "sha256": forged}]
+    summary = run_fixity(runtime, actor="auditor1")
+    assert (summary.checked, summary.mismatched, summary.missing) == (1, 1, 0)
+    found = {(p.key, p.kind, p.expected) for p in summary.problems}
+    assert found == {(first, "mismatch", listed[0]["sha256"]), (second, "mismatch", forged)}
+    assert all(p.actual != p.expected for p in summary.problems)
