@@ -9,6 +9,7 @@ byte past the limit, so intake refuses it as ``file_too_large`` without storing 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -16,9 +17,11 @@ from typing import BinaryIO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from sohoa.core.errors import InputRejected
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FormLimits", "RequestTooLarge", "StreamedFile", "StreamedForm", "read_form"]
 
@@ -188,6 +191,15 @@ async def read_form(request: Request, directory: Path, limits: FormLimits) -> St
             raise InputRejected("the multipart body ends before its closing boundary", code="invalid_multipart")
     except MultipartParseError as exc:
         raise InputRejected(f"the multipart body is malformed: {exc}", code="invalid_multipart") from None
+    except ClientDisconnect:
+        # The sender went away mid-body (office Wi-Fi drops): nothing of it was accepted and nobody
+        # waits for the answer. A refusal like any other incomplete body, not a server error.
+        log.warning("request body cut off after %d bytes: the client disconnected", received)
+        raise InputRejected(
+            "the request body was cut off before its end: the client disconnected",
+            code="upload_interrupted",
+            details={"received_bytes": received},
+        ) from None
     finally:
         reader.close()
     return reader.form

@@ -105,3 +105,24 @@ def test_the_refusals_are_audited_once_per_client_and_minute(server: Server) -> 
     found = [e for e in events["events"] if e["details"]["path"] == "/api/v1/users"]
     assert len(found) == 1 and found[0]["details"]["count"] == 5, events
     assert found[0]["details"]["client"] == "127.0.0.1" and "python-httpx" in found[0]["details"]["user_agent"]
+
+
+def test_an_upload_cut_off_mid_body_is_no_server_error(server: Server) -> None:
+    # Office Wi-Fi drops: a sender that goes away halfway is refused like any incomplete body,
+    # not logged as an unexpected error with a traceback (which alerts on server errors would page).
+    before = server.log.stat().st_size
+    part = b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.pdf"\r\n\r\n%PDF-1.7\n' + b"x" * 50_000
+    headers = {
+        "Authorization": f"Bearer {server.token}",
+        "Content-Type": "multipart/form-data; boundary=b",
+        "Content-Length": str(200_000),
+    }
+    with server.connect() as sock:
+        sock.sendall(_head("POST", "/api/v1/uploads", headers) + part)
+        time.sleep(0.5)  # the server is reading the body now
+    deadline = time.monotonic() + 10
+    while "client disconnected" not in (logged := server.log.read_bytes()[before:].decode(errors="replace")):
+        assert time.monotonic() < deadline, logged
+        time.sleep(0.1)
+    assert "Traceback" not in logged and "unexpected error" not in logged, logged
+    assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200
