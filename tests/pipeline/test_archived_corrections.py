@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
 
+from sohoa.cli.archive_cmds import register
 from sohoa.core.errors import IntegrityError
 from sohoa.core.settings import Settings
 from sohoa.pipeline import corrections, review
@@ -83,7 +86,11 @@ def _assert_rebuilt(rt: Runtime, document_id: str, before: dict[str, Any]) -> No
     with rt.db.session() as session:
         rebuilt = get_document(session, document_id)
         restored = [e for e in list_events(session, document_id=document_id) if e.action == "document.state"]
-    assert filing_fields(rebuilt) == before
+    assert filing_fields(rebuilt) == before  # the corrections listed again, with the same digests
+    assert rebuilt.archive_key is not None
+    assert [entry["key"] for entry in rebuilt.archive_corrections or []] == correction_keys(
+        rt.store, rebuilt.archive_key
+    )
     assert rebuilt.dossier_code == LATER_DOSSIER
     meta = rebuilt.metadata_json or {}
     # The latest correction wins, and holds what the earlier one set that it left alone.
@@ -97,6 +104,8 @@ def _assert_rebuilt(rt: Runtime, document_id: str, before: dict[str, Any]) -> No
     assert restored[0].details["corrected_by"] == correction_key(rebuilt.archive_key, 2)
     hits = search(rt, SearchQuery(text="vu truong ca nhac", filters=DocumentFilters())).hits
     assert [hit.document.id for hit in hits] == [document_id]
+    audit = run_fixity(rt, actor="auditor")
+    assert audit.ok and audit.checked == 1, audit.problems
 
 
 def test_corrections_come_back_when_the_sqlite_catalogue_is_lost(settings: Settings, tmp_path: Path) -> None:
@@ -229,5 +238,87 @@ def test_an_archived_row_without_its_key_stores_no_correction(settings: Settings
         doc = DocumentRecord(id="doc-no-key", state="archived", archive_key=None)
         with pytest.raises(IntegrityError, match="no archive key"):
             store_correction(rt, doc, [], actor="hoa")
+    finally:
+        rt.close()
+
+
+def test_a_lost_correction_is_an_error_of_the_rebuild_and_the_newest_held_is_filed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rt = _open(settings)
+    try:
+        document_id, before = _corrected_twice(rt, tmp_path)
+        archive_key = str(before["archive_key"])
+        assert [entry["key"] for entry in before["archive_corrections"]] == correction_keys(rt.store, archive_key)
+    finally:
+        rt.close()
+    first = correction_key(archive_key, 1)
+    (settings.store_dir / first).unlink()  # deleted behind sohoa's back, then the catalogue is lost
+    lose_sqlite_catalogue(settings)
+    rt = _open(settings)
+    try:
+        report = rebuild_catalogue(rt, actor="restorer")
+        assert not report.ok and report.restored == (document_id,)
+        assert [(issue.key, issue.kind) for issue in report.issues] == [(first, "correction_missing")]
+        assert correction_key(archive_key, 2) in report.issues[0].message
+        with rt.db.session() as session:
+            rebuilt = get_document(session, document_id)
+            # each correction holds the whole filing: the newest held is filed, not the archived one
+            assert rebuilt.dossier_code == LATER_DOSSIER
+            assert rebuilt.archive_corrections == before["archive_corrections"][1:]
+    finally:
+        rt.close()
+
+
+def test_cli_rebuild_exits_1_naming_the_lost_correction(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _open(settings)
+    try:
+        _, before = _corrected_twice(rt, tmp_path)
+    finally:
+        rt.close()
+    first = correction_key(str(before["archive_key"]), 1)
+    (settings.store_dir / first).unlink()
+    lose_sqlite_catalogue(settings)
+    monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
+    app = typer.Typer()
+    register(app)
+    done = CliRunner().invoke(app, ["catalogue", "rebuild", "--from-store", "--json"])
+    assert done.exit_code == 1, done.output
+    report = json.loads(done.stdout)
+    assert [(i["key"], i["kind"]) for i in report["issues"]] == [(first, "correction_missing")]
+
+
+def test_a_correction_the_catalogue_does_not_list_is_still_checked(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _open(settings)
+    try:
+        doc = archive_one(rt, _scan(tmp_path, 1))
+        assert doc.archive_key is not None
+        monkeypatch.setattr(review, "store_correction", _killed_after(review.store_correction))
+        with pytest.raises(OSError):
+            correct_metadata(rt, doc.id, {"subject": "Lần một"}, actor="hoa")
+        monkeypatch.undo()
+        stranded = correction_key(doc.archive_key, 1)
+        with rt.db.session() as session:
+            assert get_document(session, doc.id).archive_corrections is None  # the commit was lost
+        assert run_fixity(rt, actor="auditor").ok
+        recorded = rt.store.stat(stranded).sha256
+        path = settings.store_dir / stranded
+        path.chmod(0o644)
+        path.write_bytes(path.read_bytes().replace("Lần một".encode(), "Lần hai".encode()))
+        summary = run_fixity(rt, actor="auditor")
+        assert [(p.key, p.kind, p.expected) for p in summary.problems] == [(stranded, "mismatch", recorded)]
+        # The next correction lists it, with the digest the store recorded, before its own.
+        correct_metadata(rt, doc.id, {"subject": "Lần ba"}, actor="hoa")
+        with rt.db.session() as session:
+            listed = get_document(session, doc.id).archive_corrections or []
+        assert [(entry["key"], entry["sha256"]) for entry in listed] == [
+            (stranded, recorded),
+            (correction_key(doc.archive_key, 2), rt.store.stat(correction_key(doc.archive_key, 2)).sha256),
+        ]
+        assert [(p.key, p.kind) for p in run_fixity(rt, actor="auditor").problems] == [(stranded, "mismatch")]
     finally:
         rt.close()
