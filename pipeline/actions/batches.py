@@ -95,7 +95,8 @@ def batch(rt: Runtime, batch_id: str, *, role: Role, name: str) -> BatchContents
     found = _visible(rt, batch_id, role, name)
     with rt.db.session() as session:
         docs, _total = list_documents(session, DocumentFilter(batch_id=batch_id), limit=100_000)
-    return BatchContents(found, dict(Counter(d.state for d in docs)), sorted(docs, key=lambda d: d.filename))
+    docs = sorted(docs, key=lambda d: d.filename)
+    return BatchContents(found, dict(Counter(d.state for d in docs)), docs)
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,22 @@ def test_batch_list_is_newest_first_and_an_uploaders_own(
     assert [b["batch_id"] for b in everyone["batches"]] == [second["batch_id"], first["batch_id"]]
     assert everyone["batches"][0]["counts"] == {"archived": 2, "rejected": 1}
     assert everyone["batches"][0]["created_by"] == "lan"
+
+
+def test_a_batch_reads_as_its_record_with_its_documents_by_name_and_their_counts(
+    client: TestClient, runtime: Runtime, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    body = _upload(client, tokens["uploader"], tmp_path, ("c.png", "a.png"))
+    runtime.queue.join()  # type: ignore[union-attr]
+    one = client.get(f"/api/v1/batches/{body['batch_id']}", headers=auth(tokens["auditor"])).json()
+    summary = {k: v for k, v in one.items() if k != "documents"}
+    listed = client.get("/api/v1/batches", headers=auth(tokens["auditor"])).json()["batches"]
+    assert listed == [summary]  # the list shows each batch as its own page does, without the documents
+    assert set(summary) == {"batch_id", "created_at", "created_by", "procedure_code", "dossier_code", "counts"}
+    assert (summary["batch_id"], summary["created_by"]) == (body["batch_id"], "u-uploader")
+    assert (summary["procedure_code"], summary["dossier_code"]) == (PROCEDURE, None)
+    assert summary["created_at"].endswith("+07:00")  # Vietnam's time, as every answer gives it
+    names = [d["filename"] for d in one["documents"]]
+    assert names == ["a.png", "c.png", "junk.pdf"]
+    assert list(summary["counts"].items()) == [("archived", 2), ("rejected", 1)]  # tallied in that order
+    assert one["documents"][0]["sha256"] and one["documents"][0]["received_at"].endswith("+07:00")
