@@ -132,14 +132,14 @@ def _check(rt: Runtime, document_id: str, key: str, expected: str | None) -> tup
     return None, size
 
 
-def _check_record(rt: Runtime, document_id: str, record: str) -> tuple[FixityProblem | None, int]:
-    """A filing record or a correction: re-hashed against the digest the store recorded when it was written
-    (the catalogue keeps none of its own for them)."""
+def _check_record(rt: Runtime, document_id: str, record: str, what: str) -> tuple[FixityProblem | None, int]:
+    """A filing record, or a correction the catalogue does not list: re-hashed against the digest the
+    store recorded when it was written (the catalogue keeps none of its own for them)."""
     try:
         expected = rt.store.stat(record).sha256
     except ObjectNotFound:
-        return FixityProblem(document_id, record, "missing", None, None, "record not found in the store"), 0
-    except SohoaError as exc:
+        return FixityProblem(document_id, record, "missing", None, None, f"{what} not found in the store"), 0
+    except (SohoaError, OSError) as exc:
         return FixityProblem(document_id, record, "unreadable", None, None, str(exc)), 0
     return _check(rt, document_id, record, expected)
 
@@ -170,8 +170,10 @@ def _stored_corrections(store: ObjectStore, key: str, listed: int) -> list[str]:
 def _corrections(rt: Runtime, document_id: str, key: str, listed: int) -> tuple[list[str], FixityProblem | None]:
     try:
         return _stored_corrections(rt.store, key, listed), None
-    except SohoaError as exc:
-        return [], FixityProblem(document_id, key, "unreadable", None, None, f"corrections cannot be listed: {exc}")
+    except (SohoaError, OSError) as exc:
+        # named by the first correction's key: the PDF itself may have read well
+        first = correction_key(key, 1)
+        return [], FixityProblem(document_id, first, "unreadable", None, None, f"corrections cannot be listed: {exc}")
 
 
 @dataclass
@@ -200,6 +202,15 @@ _COUNTED_AS = {"mismatch": "mismatched", "missing": "missing", "unreadable": "un
 _COUNT_COLUMNS = ("checked", "intact", "mismatched", "missing", "unreadable", "bytes_read")
 
 
+def _mend_hold(rt: Runtime, key: str, renewals: list[str], corrections: list[str]) -> None:
+    """Put what was stored beside a held PDF under its hold; a store that fails here does not end the
+    run (its findings so far would be lost with it): the next run mends it."""
+    try:
+        hold_like_filing(rt.store, key, renewals, corrections=corrections)
+    except (SohoaError, OSError) as exc:
+        log.warning("fixity: the hold of %s could not be mended: %s", key, exc)
+
+
 def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: datetime | None = None) -> FixitySummary:
     """Audit the archived documents (a random ``sample`` of them, or those archived ``since``)."""
     if sample is not None and sample < 1:
@@ -219,15 +230,16 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
         listed = listings.get(document_id, [])
         corrections, unlisted = _corrections(rt, document_id, key, len(listed))
         known = {str(entry["key"]) for entry in listed}
-        others = [_check_record(rt, document_id, companion_key(key))]
+        others = [_check_record(rt, document_id, companion_key(key), "filing record")]
         others += [_check_listed(rt, document_id, entry) for entry in listed]
-        others += [_check_record(rt, document_id, record) for record in corrections if record not in known]
+        others += [_check_record(rt, document_id, c, "correction") for c in corrections if c not in known]
         # the renewed copies too: verification and the next renewal read the newest copy, not the first
         others += [_check(rt, document_id, copy.archive_key, copy.sha256) for copy in copies]
         found = (pdf, unlisted, *(problem for problem, _ in others))
         tally.add([problem for problem in found if problem is not None], pdf_read + sum(read for _, read in others))
-        if pdf is None or pdf.kind == "mismatch":  # the PDF is there to say whether it is held
-            hold_like_filing(rt.store, key, [copy.archive_key for copy in copies], corrections=corrections)
+        # the PDF is there to say whether it is held; corrections that could not be listed wait for the next run
+        if (pdf is None or pdf.kind == "mismatch") and unlisted is None:
+            _mend_hold(rt, key, [copy.archive_key for copy in copies], corrections)
     run = FixityRunRecord(started_at=started, actor=actor, sample=sample, since=since, **tally.columns())
     summary = _record_run(rt, run, tally.problems)
     log.info(

@@ -17,14 +17,15 @@ from typer.testing import CliRunner
 
 from sohoa.cli.archive_cmds import register
 from sohoa.core.clock import utcnow
-from sohoa.core.errors import ConfigurationError
+from sohoa.core.errors import ConfigurationError, StorageError
 from sohoa.core.settings import Settings
+from sohoa.pipeline import fixity
 from sohoa.pipeline.fixity import (
     last_fixity_summary,
     run_fixity,
     start_fixity_schedule,
 )
-from sohoa.pipeline.retention import correction_keys
+from sohoa.pipeline.retention import correction_key, correction_keys
 from sohoa.pipeline.review import correct_metadata
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.wiring import open_runtime
@@ -116,6 +117,33 @@ def test_a_tampered_correction_is_found(runtime: Runtime, tmp_path: Path) -> Non
     with runtime.db.session() as session:
         flagged = {e.document_id for e in list_events(session) if e.action == "fixity.failed"}
     assert flagged == {corrected} and other not in flagged
+
+
+def test_a_store_failing_on_corrections_or_holds_does_not_end_the_run(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [(first, first_key), _] = _archive(runtime, tmp_path, 2)
+    exists = runtime.store.exists
+
+    def refused(key: str) -> bool:
+        if key.startswith(first_key.removesuffix(".pdf")) and ".c" in key:
+            raise PermissionError(13, "Permission denied", key)
+        return exists(key)
+
+    monkeypatch.setattr(runtime.store, "exists", refused)
+
+    def store_down(*_args: object, **_kwargs: object) -> None:
+        raise StorageError("the store did not answer")
+
+    monkeypatch.setattr(fixity, "hold_like_filing", store_down)
+    summary = run_fixity(runtime, actor="auditor1")  # finished and recorded, not raised
+    assert (summary.checked, summary.intact, summary.unreadable) == (2, 1, 1)
+    [problem] = summary.problems
+    # named by the corrections' key, not the PDF's, which read well
+    assert (problem.document_id, problem.kind, problem.key) == (first, "unreadable", correction_key(first_key, 1))
+    assert "corrections cannot be listed" in problem.message
+    with runtime.db.session() as session:
+        assert last_fixity_summary(session) == summary
 
 
 def test_sample_and_since_narrow_the_audit(runtime: Runtime, tmp_path: Path) -> None:
