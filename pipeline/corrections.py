@@ -17,7 +17,13 @@ from typing import Any
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import IntegrityError
-from sohoa.pipeline.retention import correction_key, correction_keys, hold_like_filing, store_record
+from sohoa.pipeline.retention import (
+    correction_key,
+    correction_number,
+    hold_like_filing,
+    store_record,
+    stored_corrections,
+)
 from sohoa.pipeline.runtime import Runtime
 from sohoa.storage.objectstore import ObjectInfo
 from sohoa.storage.records import DocumentRecord
@@ -35,11 +41,13 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
             f"document {doc.id} is archived but the catalogue has no archive key for it",
             details={"document_id": doc.id, "state": doc.state},
         )
-    earlier = correction_keys(rt.store, doc.archive_key)
+    earlier = stored_corrections(rt.store, doc.archive_key)
     listed = listed_corrections(doc)
-    # A correction the catalogue lists but the store lost ends the store's count early: its number is
-    # not taken again, or the lost one's successor would sort before the correction it follows.
-    key = correction_key(doc.archive_key, max(len(earlier), len(listed)) + 1)
+    # After the highest number either holds: the store's (one stored just before a crash the catalogue
+    # never listed, or beyond a lost one) or the catalogue's (one it lists that the store lost). A
+    # number is never taken twice, and a new correction always sorts after every older one.
+    numbers = [correction_number(k) for k in earlier] + [correction_number(str(e["key"])) for e in listed]
+    key = correction_key(doc.archive_key, max(numbers, default=0) + 1)
     record = {
         "document_id": doc.id,
         "dossier_code": doc.dossier_code,
@@ -80,10 +88,5 @@ def listed_corrections(doc: DocumentRecord) -> list[dict[str, Any]]:
     return [entry for entry in doc.archive_corrections or () if isinstance(entry, dict) and entry.get("key")]
 
 
-def _number(key: str) -> int:
-    # {id}.c{n}.json
-    return int(key.removesuffix(".json").rpartition(".c")[2])
-
-
 def _in_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(entries, key=lambda entry: _number(str(entry["key"])))
+    return sorted(entries, key=lambda entry: correction_number(str(entry["key"])))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
-from sohoa.pipeline.retention import companion_key, correction_key, hold_like_filing
+from sohoa.pipeline.retention import companion_key, correction_key, correction_number, hold_like_filing
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
 from sohoa.storage.archive_queries import (
@@ -154,8 +154,9 @@ def _check_listed(rt: Runtime, document_id: str, entry: dict[str, Any]) -> tuple
 
 def _stored_corrections(store: ObjectStore, key: str, listed: int) -> list[str]:
     """The corrections stored beside the PDF at ``key``, oldest first: numbered from 1 to the first gap,
-    and on past any gap up to the ``listed`` the catalogue knows of, then to the first gap after them
-    (a lost correction hides none stored after it)."""
+    and on past any gap up to ``listed``, the highest number the catalogue lists, then to the first gap
+    after it (a lost correction hides none stored after it). Probed, not listed: a run reads every
+    document, and a listing would read its folder's names once per document."""
     found: list[str] = []
     number = 1
     while True:
@@ -228,7 +229,8 @@ def run_fixity(rt: Runtime, *, actor: str, sample: int | None = None, since: dat
         # catalogue lists against its digests (one lost is missing, not a correction never made),
         # any other found beside the PDF against the digest the store recorded
         listed = listings.get(document_id, [])
-        corrections, unlisted = _corrections(rt, document_id, key, len(listed))
+        highest = max((correction_number(str(entry["key"])) for entry in listed), default=0)
+        corrections, unlisted = _corrections(rt, document_id, key, highest)
         known = {str(entry["key"]) for entry in listed}
         others = [_check_record(rt, document_id, companion_key(key), "filing record")]
         others += [_check_listed(rt, document_id, entry) for entry in listed]

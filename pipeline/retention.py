@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ __all__ = [
     "companion_key",
     "correction_key",
     "correction_keys",
+    "correction_number",
     "hold_like_filing",
     "locking_store",
     "place_hold",
@@ -41,6 +43,7 @@ __all__ = [
     "release_hold",
     "renewal_key",
     "store_record",
+    "stored_corrections",
 ]
 
 
@@ -78,6 +81,23 @@ def store_record(store: ObjectStore, key: str, record: Mapping[str, Any], *, met
     same record is always the same bytes."""
     body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
     store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata=metadata)
+
+
+def correction_number(key: str) -> int:
+    """The ``n`` of a correction's key ``{id}.c{n}.json``."""
+    return int(key.removesuffix(".json").rpartition(".c")[2])
+
+
+def stored_corrections(store: ObjectStore, archive_key: str) -> list[str]:
+    """Every correction stored beside an archived PDF, oldest first, gaps and all: the store's listing of
+    the PDF's name, not a probe up to the first gap (a lost correction would hide those after it). It
+    reads the folder's names: for a rare action (storing a correction), not for every document of a run."""
+    stem = archive_key.removesuffix(".pdf")
+    found = [key for key in store.list(stem + ".c") if _CORRECTION.fullmatch(key.removeprefix(stem))]
+    return sorted(found, key=correction_number)
+
+
+_CORRECTION = re.compile(r"\.c[1-9][0-9]*\.json")
 
 
 def correction_keys(store: ObjectStore, archive_key: str) -> list[str]:

@@ -322,3 +322,56 @@ def test_a_correction_the_catalogue_does_not_list_is_still_checked(
         assert [(p.key, p.kind) for p in run_fixity(rt, actor="auditor").problems] == [(stranded, "mismatch")]
     finally:
         rt.close()
+
+
+def _listed_numbers(rt: Runtime, document_id: str) -> list[str]:
+    with rt.db.session() as session:
+        return [entry["key"].rsplit(".", 2)[1] for entry in get_document(session, document_id).archive_corrections]
+
+
+def test_a_document_whose_correction_was_lost_can_be_corrected_again(settings: Settings, tmp_path: Path) -> None:
+    # c1 lost, the catalogue rebuilt listing only c2: the next correction is c3, not c2 again (which
+    # the store would refuse, leaving the document uncorrectable for good).
+    rt = _open(settings)
+    try:
+        document_id, before = _corrected_twice(rt, tmp_path)
+    finally:
+        rt.close()
+    archive_key = str(before["archive_key"])
+    (settings.store_dir / correction_key(archive_key, 1)).unlink()
+    lose_sqlite_catalogue(settings)
+    rt = _open(settings)
+    try:
+        assert not rebuild_catalogue(rt, actor="restorer").ok  # the loss is reported
+        assert _listed_numbers(rt, document_id) == ["c2"]
+        correct_metadata(rt, document_id, {"subject": "Lần ba"}, actor="hoa")
+        assert _listed_numbers(rt, document_id) == ["c2", "c3"]
+        assert _subject(rt, document_id) == "Lần ba"
+    finally:
+        rt.close()
+
+
+def test_a_correction_after_a_lost_one_the_catalogue_never_listed_sorts_after_every_older_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # Corrected before the catalogue listed corrections, then c1 lost: a new one must not take c1 (the
+    # older c2 would then win a rebuild, quietly filing older metadata).
+    rt = _open(settings)
+    try:
+        document_id, before = _corrected_twice(rt, tmp_path)
+        archive_key = str(before["archive_key"])
+        with rt.db.session() as session:
+            get_document(session, document_id).archive_corrections = None  # as this release found it
+        (settings.store_dir / correction_key(archive_key, 1)).unlink()
+        correct_metadata(rt, document_id, {"subject": "Lần ba"}, actor="hoa")
+        assert _listed_numbers(rt, document_id) == ["c2", "c3"]
+    finally:
+        rt.close()
+    lose_sqlite_catalogue(settings)
+    rt = _open(settings)
+    try:
+        report = rebuild_catalogue(rt, actor="restorer")
+        assert [(i.key, i.kind) for i in report.issues] == [(correction_key(archive_key, 1), "correction_missing")]
+        assert _subject(rt, document_id) == "Lần ba"
+    finally:
+        rt.close()
