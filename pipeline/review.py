@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 from sohoa.core.codes import validate_dossier_code, validate_procedure_code
 from sohoa.core.domain import DocumentState, Metadata
 from sohoa.core.errors import Conflict, InputRejected
-from sohoa.core.text import nfc
+from sohoa.core.text import fold, nfc
 from sohoa.ingest.metadata.numbers import format_number_symbol, parse_number_symbol
 from sohoa.pipeline.corrections import store_correction
 from sohoa.pipeline.indexing import build_search_text
@@ -89,12 +90,15 @@ def _clean(field: str, value: Any) -> Any:
             raise InputRejected(f"{field} must be a list of strings", code="invalid_metadata")
         return [nfc(v).strip() for v in value]
     if field == "number_year":
-        if not isinstance(value, int):
-            raise InputRejected("number_year must be an integer", code="invalid_metadata")
+        # bool is an int to Python: true would be filed as the year True
+        if type(value) is not int or not 1900 <= value <= 2100:
+            raise InputRejected(f"number_year must be a year (e.g. 2025), not {value!r}", code="invalid_metadata")
         return value
     if not isinstance(value, str):
         raise InputRejected(f"{field} must be a string", code="invalid_metadata")
     value = nfc(value).strip()
+    if field in _NUMBER_FIELDS:
+        value = _as_printed(value)
     if field == "procedure_code":
         return validate_procedure_code(value)
     if field == "dossier_code":
@@ -131,11 +135,29 @@ def _clean(field: str, value: Any) -> Any:
     return (value or None) if field in _NUMBER_FIELDS else value
 
 
+# dashes a word processor or a PDF gives for the hyphen of a symbol (QĐ–UBND)
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+
+
+def _as_printed(value: str) -> str:
+    """A number or symbol as pasted (full-width digits, an en dash, the ``Số:`` label before it) in the
+    form extraction files it."""
+    value = unicodedata.normalize("NFKC", value).translate(_DASHES)
+    label, colon, rest = value.partition(":")
+    if colon and fold(label).strip() == "so":
+        value = rest
+    return nfc(value).strip()
+
+
 def _read_whole(whole: str) -> tuple[str | None, int | None, str | None] | None:
     """(number, year, symbol) of a typed ``number_symbol``: as extraction reads ``42/2025/QĐ-UBND``,
-    or a number alone (a licence or certificate numbered without a symbol); None when it reads as neither."""
+    or a number alone (a licence or certificate numbered without a symbol), or with its year only
+    (``42/2025``); None when it reads as none of these."""
     if whole.isascii() and whole.isdigit():
         return whole, None, None
+    number, slash, year = whole.partition("/")
+    if slash and number.isascii() and number.isdigit() and year.isascii() and year.isdigit() and len(year) == 4:
+        return number, int(year), None  # as a correction of the parts files a number and year without symbol
     return parse_number_symbol(whole)
 
 

@@ -92,6 +92,23 @@ def test_a_number_without_a_symbol_is_taken_whole(runtime: Runtime, archived: st
     assert _by_number(runtime, "0012345") == {archived}
 
 
+def test_a_number_pasted_as_printed_is_filed_as_extraction_files_it(runtime: Runtime, archived: str) -> None:
+    # an en dash from a word processor, full-width digits, the Số: label copied with it
+    for pasted in ("42/QĐ–SVHTTDL", "４２/QĐ-SVHTTDL", "Số: 42/QĐ-SVHTTDL"):
+        doc = correct_metadata(runtime, archived, {"number_symbol": pasted}, actor="hoa")
+        assert _numbers(doc.metadata_json) == ("42", None, "QĐ-SVHTTDL", "42/QĐ-SVHTTDL"), pasted
+    doc = correct_metadata(runtime, archived, {"symbol": None}, actor="hoa")
+    assert doc.metadata_json["number_symbol"] == "42"
+    doc = correct_metadata(runtime, archived, {"number_year": 2025}, actor="hoa")
+    assert doc.metadata_json["number_symbol"] == "42/2025"
+    # what a correction of the parts filed is accepted when typed back
+    doc = correct_metadata(runtime, archived, {"number_symbol": "43/2025"}, actor="hoa")
+    assert _numbers(doc.metadata_json) == ("43", 2025, None, "43/2025")
+    for year in (True, 0, 12025):
+        with pytest.raises(InputRejected, match="number_year must be a year"):
+            correct_metadata(runtime, archived, {"number_year": year}, actor="hoa")
+
+
 def test_what_the_person_typed_wins_over_what_would_be_derived(runtime: Runtime, archived: str) -> None:
     doc = correct_metadata(runtime, archived, {"number_symbol": "7/QĐ-UBND", "number": "8"}, actor="hoa")
     assert _numbers(doc.metadata_json) == ("8", None, "QĐ-UBND", "7/QĐ-UBND")
