@@ -25,6 +25,7 @@ from sohoa.pipeline.retention import (
     stored_corrections,
 )
 from sohoa.pipeline.runtime import Runtime
+from sohoa.storage.archive_queries import correction_entries
 from sohoa.storage.objectstore import ObjectInfo
 from sohoa.storage.records import DocumentRecord
 
@@ -56,12 +57,13 @@ def store_correction(rt: Runtime, doc: DocumentRecord, changes: list[dict[str, A
         "actor": actor,
         "at": utcnow().isoformat(),
     }
-    store_record(rt.store, key, record, metadata={"document_id": doc.id})
+    stored = store_record(rt.store, key, record, metadata={"document_id": doc.id})
     # Committed with the correction (the caller's session): those stored before it that the catalogue
     # does not list (before this release, or just before a crash) are listed with the digest the
     # store recorded for them, the catalogue's own listing kept as it is.
     known = {entry["key"] for entry in listed}
-    adopted = [correction_entry(rt.store.stat(k)) for k in [*earlier, key] if k not in known]
+    adopted = [correction_entry(rt.store.stat(k)) for k in earlier if k not in known]
+    adopted.append(correction_entry(stored))
     doc.archive_corrections = _in_order([*listed, *adopted])
     hold_like_filing(rt.store, doc.archive_key, corrections=[*earlier, key])
     return key
@@ -85,7 +87,7 @@ def correction_entry(info: ObjectInfo) -> dict[str, Any]:
 
 def listed_corrections(doc: DocumentRecord) -> list[dict[str, Any]]:
     """The corrections the catalogue lists for ``doc`` (oldest first); an entry without a key is none."""
-    return [entry for entry in doc.archive_corrections or () if isinstance(entry, dict) and entry.get("key")]
+    return correction_entries(doc.archive_corrections)
 
 
 def _in_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

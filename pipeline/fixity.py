@@ -25,7 +25,13 @@ from sqlalchemy.orm import Session
 
 from sohoa.core.clock import utcnow
 from sohoa.core.errors import ConfigurationError, ObjectNotFound, SohoaError
-from sohoa.pipeline.retention import companion_key, correction_key, correction_number, hold_like_filing
+from sohoa.pipeline.retention import (
+    companion_key,
+    correction_key,
+    correction_keys,
+    correction_number,
+    hold_like_filing,
+)
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.schedule import repeat
 from sohoa.storage.archive_queries import (
@@ -37,7 +43,6 @@ from sohoa.storage.archive_queries import (
 from sohoa.storage.archive_records import FixityRunRecord
 from sohoa.storage.catalogue import record_event
 from sohoa.storage.objectrules import copy_hashing
-from sohoa.storage.objectstore import ObjectStore
 from sohoa.storage.signing_queries import renewals_of
 
 __all__ = [
@@ -152,25 +157,9 @@ def _check_listed(rt: Runtime, document_id: str, entry: dict[str, Any]) -> tuple
     return problem, read
 
 
-def _stored_corrections(store: ObjectStore, key: str, listed: int) -> list[str]:
-    """The corrections stored beside the PDF at ``key``, oldest first: numbered from 1 to the first gap,
-    and on past any gap up to ``listed``, the highest number the catalogue lists, then to the first gap
-    after it (a lost correction hides none stored after it). Probed, not listed: a run reads every
-    document, and a listing would read its folder's names once per document."""
-    found: list[str] = []
-    number = 1
-    while True:
-        correction = correction_key(key, number)
-        if store.exists(correction):
-            found.append(correction)
-        elif number > listed:
-            return found
-        number += 1
-
-
 def _corrections(rt: Runtime, document_id: str, key: str, listed: int) -> tuple[list[str], FixityProblem | None]:
     try:
-        return _stored_corrections(rt.store, key, listed), None
+        return correction_keys(rt.store, key, through=listed), None
     except (SohoaError, OSError) as exc:
         # named by the first correction's key: the PDF itself may have read well
         first = correction_key(key, 1)

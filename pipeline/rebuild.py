@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
@@ -37,7 +36,13 @@ from sohoa.core.errors import IntegrityError, ObjectNotFound, SohoaError
 from sohoa.ingest.assemble import SOHOA_XMP_NS
 from sohoa.pipeline.corrections import corrected_filing, correction_entry
 from sohoa.pipeline.indexing import build_search_text
-from sohoa.pipeline.retention import companion_key, correction_key, locking_store, record_retention
+from sohoa.pipeline.retention import (
+    companion_key,
+    correction_key,
+    locking_store,
+    parse_correction_key,
+    record_retention,
+)
 from sohoa.pipeline.runtime import Runtime
 from sohoa.pipeline.signing_ops.archive import link_stored_renewal
 from sohoa.pipeline.supersede import LINEAGE_SUFFIX
@@ -80,8 +85,6 @@ FILING_FIELDS = (
 _ERRORS = frozenset(
     {"record_missing", "record_unreadable", "conflict", "integrity", "xmp_mismatch", "failed", "correction_missing"}
 )
-# {id}.c{n}.json: a correction stored beside the archived {id}.pdf
-_CORRECTION = re.compile(r"(?P<stem>.+)\.c(?P<number>[1-9][0-9]*)\.json")
 _MAX_RECORD_BYTES = 16 * 1024 * 1024
 _KIND_BY_MEDIA = {kind.media_type: kind.value for kind in FileKind}
 # What reading one archived object may raise: reported against that object, the rest restored.
@@ -486,8 +489,8 @@ def rebuild_catalogue(rt: Runtime, *, actor: str, text: bool = True) -> RebuildR
         for key in rt.store.list("archive/"):
             if key.endswith(LINEAGE_SUFFIX):
                 lineage.append(key)  # linked once every document is back
-            if found_correction := _CORRECTION.fullmatch(key):
-                corrections[found_correction["stem"]].append(int(found_correction["number"]))
+            if correction := parse_correction_key(key):
+                corrections[correction[0]].append(correction[1])
             if not key.endswith(".pdf"):
                 continue
             try:

@@ -25,7 +25,7 @@ from sohoa.storage.archive_queries import add_legal_hold, end_legal_hold, save_r
 from sohoa.storage.archive_records import RetentionRecord, active_hold
 from sohoa.storage.catalogue import get_document, record_event
 from sohoa.storage.objectrules import LockingStore, ObjectLock
-from sohoa.storage.objectstore import ObjectStore
+from sohoa.storage.objectstore import ObjectInfo, ObjectStore
 from sohoa.storage.records import DocumentRecord
 from sohoa.storage.signing_queries import renewals_of
 
@@ -38,6 +38,7 @@ __all__ = [
     "correction_number",
     "hold_like_filing",
     "locking_store",
+    "parse_correction_key",
     "place_hold",
     "record_retention",
     "release_hold",
@@ -76,39 +77,56 @@ def renewal_key(archive_key: str, number: int) -> str:
     return f"{archive_key.removesuffix('.pdf')}.r{number}.pdf"
 
 
-def store_record(store: ObjectStore, key: str, record: Mapping[str, Any], *, metadata: dict[str, str]) -> None:
+def store_record(store: ObjectStore, key: str, record: Mapping[str, Any], *, metadata: dict[str, str]) -> ObjectInfo:
     """Store a JSON record beside an archived PDF (a correction, a lineage): UTF-8, keys sorted, so the
-    same record is always the same bytes."""
+    same record is always the same bytes; what the store recorded of it."""
     body = json.dumps(record, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-    store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata=metadata)
+    return store.put_stream(key, io.BytesIO(body), content_type="application/json", metadata=metadata)
+
+
+# {id}.c{n}.json: correction n of the filing archived as {id}.pdf
+_CORRECTION = re.compile(r"(?P<stem>.+)\.c(?P<number>[1-9][0-9]*)\.json")
+
+
+def parse_correction_key(key: str) -> tuple[str, int] | None:
+    """(the archived PDF's key without ``.pdf``, n) of a correction's key ``{id}.c{n}.json``; None for
+    any other key."""
+    found = _CORRECTION.fullmatch(key)
+    return None if found is None else (found["stem"], int(found["number"]))
 
 
 def correction_number(key: str) -> int:
     """The ``n`` of a correction's key ``{id}.c{n}.json``."""
-    return int(key.removesuffix(".json").rpartition(".c")[2])
+    parsed = parse_correction_key(key)
+    if parsed is None:
+        raise ValueError(f"not a correction's key: {key!r}")
+    return parsed[1]
 
 
 def stored_corrections(store: ObjectStore, archive_key: str) -> list[str]:
     """Every correction stored beside an archived PDF, oldest first, gaps and all: the store's listing of
     the PDF's name, not a probe up to the first gap (a lost correction would hide those after it). It
-    reads the folder's names: for a rare action (storing a correction), not for every document of a run."""
+    reads the folder's names: for a rare action (storing a correction, placing a hold), not for every
+    document of a run (``correction_keys``)."""
     stem = archive_key.removesuffix(".pdf")
-    found = [key for key in store.list(stem + ".c") if _CORRECTION.fullmatch(key.removeprefix(stem))]
+    found = [key for key in store.list(stem + ".c") if (parsed := parse_correction_key(key)) and parsed[0] == stem]
     return sorted(found, key=correction_number)
 
 
-_CORRECTION = re.compile(r"\.c[1-9][0-9]*\.json")
-
-
-def correction_keys(store: ObjectStore, archive_key: str) -> list[str]:
-    """The corrections stored beside an archived PDF, oldest first.
-
-    They are numbered from 1 without gaps (each takes the first free number), so the first number not
-    stored ends them: a stat per correction, where listing the folder would read a whole year's filings."""
+def correction_keys(store: ObjectStore, archive_key: str, *, through: int = 0) -> list[str]:
+    """The corrections stored beside an archived PDF, oldest first, probed: numbered from 1 to the first
+    gap, and on past any gap up to ``through`` (the highest number the catalogue lists), then to the
+    first gap after it, so a lost correction hides none the catalogue knows to follow it. A stat per
+    number, where listing would read the folder's names once per document of a fixity run."""
     keys: list[str] = []
-    while store.exists(key := correction_key(archive_key, len(keys) + 1)):
-        keys.append(key)
-    return keys
+    number = 1
+    while True:
+        key = correction_key(archive_key, number)
+        if store.exists(key):
+            keys.append(key)
+        elif number > through:
+            return keys
+        number += 1
 
 
 def locking_store(store: ObjectStore) -> LockingStore:
@@ -163,7 +181,7 @@ def _set_hold(store: ObjectStore, key: str, on: bool, renewals: Sequence[str]) -
     with suppress(ObjectNotFound):  # the filing record beside the PDF is held with it
         locking.set_legal_hold(companion_key(key), on)
     # and so are the corrections of that filing and the renewed copies of the PDF
-    for other in [*correction_keys(store, key), *renewals]:
+    for other in [*stored_corrections(store, key), *renewals]:
         locking.set_legal_hold(other, on)
     return lock
 
@@ -181,7 +199,7 @@ def hold_like_filing(
     the correction keys when the caller has just listed them (None: listed here)."""
     locking = locking_store(store)
     if locking.lock_status(archive_key).legal_hold:
-        kept = correction_keys(store, archive_key) if corrections is None else corrections
+        kept = stored_corrections(store, archive_key) if corrections is None else corrections
         for key in [*kept, *renewals]:
             locking.set_legal_hold(key, True)
 

@@ -23,6 +23,7 @@ __all__ = [
     "add_legal_hold",
     "add_supersession",
     "archived_objects",
+    "correction_entries",
     "corrections_listed",
     "end_legal_hold",
     "get_supersession",
@@ -57,11 +58,16 @@ def corrections_listed(session: Session, document_ids: Collection[str]) -> dict[
         rows = session.execute(
             select(DocumentRecord.id, DocumentRecord.archive_corrections).where(DocumentRecord.id.in_(chunk))
         )
-        for document_id, listed in rows:  # None may be stored as SQL NULL or as JSON null
-            entries = [entry for entry in listed or () if isinstance(entry, dict) and entry.get("key")]
-            if entries:
+        for document_id, listed in rows:
+            if entries := correction_entries(listed):
                 found[document_id] = entries
     return found
+
+
+def correction_entries(listed: Any) -> list[dict[str, Any]]:
+    """The entries of a document's ``archive_corrections`` (None may be stored as SQL NULL or as JSON
+    null); an entry without a key is none."""
+    return [entry for entry in listed or () if isinstance(entry, dict) and entry.get("key")]
 
 
 def add_fixity_run(session: Session, run: FixityRunRecord) -> FixityRunRecord:
