@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Any
 
-from sohoa.core.codes import validate_dossier_code, validate_procedure_code
+from sohoa.core.codes import typed_code, validate_dossier_code, validate_procedure_code
 from sohoa.core.domain import DocumentState, Metadata
 from sohoa.core.errors import Conflict, InputRejected
 from sohoa.core.text import fold, nfc
@@ -142,7 +141,7 @@ _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), 
 def _as_printed(value: str) -> str:
     """A number or symbol as pasted (full-width digits, an en dash, the ``Số:`` label before it) in the
     form extraction files it."""
-    value = unicodedata.normalize("NFKC", value).translate(_DASHES)
+    value = typed_code(value).translate(_DASHES)
     label, colon, rest = value.partition(":")
     if colon and fold(label).strip() == "so":
         value = rest
