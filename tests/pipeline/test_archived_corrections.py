@@ -242,9 +242,9 @@ def test_an_archived_row_without_its_key_stores_no_correction(settings: Settings
         rt.close()
 
 
-def test_a_lost_correction_is_an_error_of_the_rebuild_and_the_newest_held_is_filed(
-    settings: Settings, tmp_path: Path
-) -> None:
+def _first_correction_lost(settings: Settings, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    """A document corrected twice, its first correction then deleted behind sohoa's back and the
+    catalogue lost; its id and filing as the catalogue had it."""
     rt = _open(settings)
     try:
         document_id, before = _corrected_twice(rt, tmp_path)
@@ -252,9 +252,17 @@ def test_a_lost_correction_is_an_error_of_the_rebuild_and_the_newest_held_is_fil
         assert [entry["key"] for entry in before["archive_corrections"]] == correction_keys(rt.store, archive_key)
     finally:
         rt.close()
-    first = correction_key(archive_key, 1)
-    (settings.store_dir / first).unlink()  # deleted behind sohoa's back, then the catalogue is lost
+    (settings.store_dir / correction_key(archive_key, 1)).unlink()
     lose_sqlite_catalogue(settings)
+    return document_id, before
+
+
+def test_a_lost_correction_is_an_error_of_the_rebuild_and_the_newest_held_is_filed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    document_id, before = _first_correction_lost(settings, tmp_path)
+    archive_key = str(before["archive_key"])
+    first = correction_key(archive_key, 1)
     rt = _open(settings)
     try:
         report = rebuild_catalogue(rt, actor="restorer")
@@ -273,14 +281,8 @@ def test_a_lost_correction_is_an_error_of_the_rebuild_and_the_newest_held_is_fil
 def test_cli_rebuild_exits_1_naming_the_lost_correction(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rt = _open(settings)
-    try:
-        _, before = _corrected_twice(rt, tmp_path)
-    finally:
-        rt.close()
+    _, before = _first_correction_lost(settings, tmp_path)
     first = correction_key(str(before["archive_key"]), 1)
-    (settings.store_dir / first).unlink()
-    lose_sqlite_catalogue(settings)
     monkeypatch.setenv("SOHOA_DATA_DIR", str(settings.data_dir))
     app = typer.Typer()
     register(app)
@@ -332,14 +334,7 @@ def _listed_numbers(rt: Runtime, document_id: str) -> list[str]:
 def test_a_document_whose_correction_was_lost_can_be_corrected_again(settings: Settings, tmp_path: Path) -> None:
     # c1 lost, the catalogue rebuilt listing only c2: the next correction is c3, not c2 again (which
     # the store would refuse, leaving the document uncorrectable for good).
-    rt = _open(settings)
-    try:
-        document_id, before = _corrected_twice(rt, tmp_path)
-    finally:
-        rt.close()
-    archive_key = str(before["archive_key"])
-    (settings.store_dir / correction_key(archive_key, 1)).unlink()
-    lose_sqlite_catalogue(settings)
+    document_id, _ = _first_correction_lost(settings, tmp_path)
     rt = _open(settings)
     try:
         assert not rebuild_catalogue(rt, actor="restorer").ok  # the loss is reported
